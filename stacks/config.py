@@ -1,0 +1,394 @@
+"""The typed stack configuration: one pydantic model for everything a stack can set.
+
+Keys are camelCase, exactly as they appear under `mlplatform:` in `Pulumi.<stack>.yaml`.
+Unknown keys are errors. Residency (country, region, location, zones, registry) is validated
+per field so it is reported together with type errors; relations between fields (sizes,
+capacities, references) are checked by `stacks.validation` once the structure is sound.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from stacks import residency
+from stacks.quantity import parse_quantity
+
+DataClass = Literal["public", "internal", "confidential", "restricted"]
+Target = Literal["onprem", "cloud"]
+Cloud = Literal["aws", "azure"]
+
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _dns_label(max_len: int):
+    def check(value: str) -> str:
+        if len(value) > max_len or not _DNS_LABEL.match(value):
+            raise ValueError(
+                f"{value!r} is not a DNS label; allowed: lowercase letters, digits and '-', "
+                f"starting with a letter, at most {max_len} characters"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not _LABEL_VALUE.match(value):
+        raise ValueError(
+            f"{value!r} cannot be a Kubernetes label value; allowed: at most 63 characters of "
+            "letters, digits, '-', '_' and '.', starting and ending alphanumeric"
+        )
+    return value
+
+
+def _quantity(value: str | int) -> str:
+    parse_quantity(value)
+    return str(value)
+
+
+def _uuid(value: str) -> str:
+    if not _UUID.match(value):
+        raise ValueError(f"{value!r} is not a lowercase UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+    return value
+
+
+DnsLabel = Annotated[str, _dns_label(63)]
+ShortName = Annotated[str, _dns_label(30)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+Quantity = Annotated[str | int, AfterValidator(_quantity)]
+Uuid = Annotated[str, AfterValidator(_uuid)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=True,
+    )
+
+
+# --------------------------------------------------------------------------- governance
+
+
+class Tags(_Model):
+    """Mandatory tags (cloud) and labels (Kubernetes) applied to everything the stack creates."""
+
+    owner: LabelValue
+    cost_centre: LabelValue
+    data_classification: DataClass = "confidential"
+    residency: str = "uae"
+    system: LabelValue = "mlplatform"
+    pii: bool = False
+    dpia_ref: LabelValue | None = None
+
+    @field_validator("residency")
+    @classmethod
+    def _uae_only(cls, value: str) -> str:
+        if value != "uae":
+            raise ValueError(f"{value!r} is not allowed; allowed: 'uae'")
+        return value
+
+
+class Logging(_Model):
+    retention_days: int = Field(default=400, ge=1, le=3653)
+
+
+class StateBackend(_Model):
+    """Where this stack's Pulumi state and secrets live (checked for residency, reported)."""
+
+    url: str = "file://~/.pulumi-state"
+    secrets_provider: str = "passphrase"
+
+
+# --------------------------------------------------------------------------- locations
+
+
+class Site(_Model):
+    name: DnsLabel
+    country: str
+    emirate: str
+    facility: str = ""
+
+    @field_validator("country")
+    @classmethod
+    def _in_uae(cls, value: str) -> str:
+        if value != residency.COUNTRY:
+            raise ValueError(f"{value!r} is outside the UAE; allowed: {residency.COUNTRY!r}")
+        return value
+
+    @field_validator("emirate")
+    @classmethod
+    def _emirate(cls, value: str) -> str:
+        if value not in residency.EMIRATES:
+            raise ValueError(f"{value!r} is not an emirate; allowed: {', '.join(residency.EMIRATES)}")
+        return value
+
+
+class ExistingService(_Model):
+    """An in-country service the site already runs, referenced instead of deployed."""
+
+    host: str
+    port: int = Field(ge=1, le=65535)
+    credentials_secret: DnsLabel
+    ca_secret: DnsLabel | None = None
+
+
+class Postgres(_Model):
+    mode: Literal["operator", "existing"] = "operator"
+    instances: int = Field(default=3, ge=1, le=9)
+    storage_gi: int = Field(default=50, ge=1)
+    existing: ExistingService | None = None
+
+
+class Redis(_Model):
+    mode: Literal["operator", "existing"] = "operator"
+    replicas: int = Field(default=3, ge=1, le=9)
+    storage_gi: int = Field(default=10, ge=1)
+    existing: ExistingService | None = None
+
+
+class ObjectStore(_Model):
+    """The site's S3-compatible object store (MinIO, Ceph RGW, NetApp StorageGRID...)."""
+
+    endpoint: str
+    region: str = "uae-onprem"
+    credentials_secret: DnsLabel = "object-store-credentials"
+    artifact_bucket: DnsLabel = "mlflow-artifacts"
+    offline_store_bucket: DnsLabel = "feast-offline"
+    audit_bucket: DnsLabel = "platform-audit"
+
+    @field_validator("endpoint")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError(f"{value!r} must be an https:// URL (TLS in transit)")
+        return value
+
+
+class KeyReferences(_Model):
+    """Keys held by the site's in-country HSM or Vault, referenced by URI (never material)."""
+
+    provider: Literal["vault", "hsm"] = "vault"
+    data_key_uri: str
+    secrets_key_uri: str
+    logs_key_uri: str
+
+
+class OnPrem(_Model):
+    site: Site
+    kube_context: str | None = None
+    storage_class: DnsLabel = "encrypted-ssd"
+    postgres: Postgres = Postgres()
+    redis: Redis = Redis()
+    object_store: ObjectStore
+    keys: KeyReferences
+
+
+class Aws(_Model):
+    region: str = residency.AWS_REGIONS[0]
+    account_id: Annotated[str, Field(pattern=r"^[0-9]{12}$")]
+    zone_ids: list[str] = list(residency.AWS_ZONE_IDS)
+    vpc_cidr: str = "10.40.0.0/16"
+    admin_role_arns: list[str] = []
+    system_instance_type: str = "m7i.xlarge"
+    system_min_size: int = Field(default=3, ge=1)
+    system_max_size: int = Field(default=6, ge=1)
+
+    @field_validator("region")
+    @classmethod
+    def _in_uae(cls, value: str) -> str:
+        if value not in residency.AWS_REGIONS:
+            allowed = ", ".join(residency.AWS_REGIONS)
+            raise ValueError(f"{value!r} is outside the UAE; allowed: {allowed}")
+        return value
+
+    @field_validator("zone_ids")
+    @classmethod
+    def _zones(cls, value: list[str]) -> list[str]:
+        outside = [z for z in value if z not in residency.AWS_ZONE_IDS]
+        if outside:
+            allowed = ", ".join(residency.AWS_ZONE_IDS)
+            raise ValueError(f"{outside} are not me-central-1 zone IDs; allowed: {allowed}")
+        if len(set(value)) != len(value) or len(value) < 2:
+            raise ValueError("needs at least two distinct zone IDs (resilience stays in-country)")
+        return value
+
+
+class Azure(_Model):
+    location: str = "uaenorth"
+    dr_location: str = "uaecentral"
+    subscription_id: Uuid
+    tenant_id: Uuid
+    admin_group_object_ids: list[Uuid] = []
+    acr_name: Annotated[str, Field(pattern=r"^[a-z0-9]{5,50}$")]
+    vnet_cidr: str = "10.50.0.0/16"
+    system_vm_size: str = "Standard_D8ds_v5"
+    system_min_count: int = Field(default=3, ge=1)
+    system_max_count: int = Field(default=6, ge=1)
+
+    @field_validator("location", "dr_location")
+    @classmethod
+    def _in_uae(cls, value: str) -> str:
+        if value not in residency.AZURE_LOCATIONS:
+            allowed = ", ".join(residency.AZURE_LOCATIONS)
+            raise ValueError(f"{value!r} is outside the UAE; allowed: {allowed}")
+        return value
+
+
+# --------------------------------------------------------------------------- platform
+
+
+class Kubernetes(_Model):
+    version: Annotated[str, Field(pattern=r"^1\.(3[2-5])$")] = "1.34"
+
+
+class GpuPool(_Model):
+    """A pool of GPU nodes: existing nodes on-prem (`nodes`), autoscaled groups in the cloud."""
+
+    name: ShortName
+    gpu_product: LabelValue = "nvidia-h100"
+    gpus_per_node: int = Field(default=8, ge=1, le=16)
+    nodes: list[DnsLabel] = []
+    instance_type: str | None = None
+    min_size: int = Field(default=0, ge=0)
+    max_size: int = Field(default=2, ge=0)
+    desired_size: int | None = Field(default=None, ge=0)
+
+    def capacity(self, target: Target) -> int:
+        """GPUs this pool can offer at most (what Kueue may hand out)."""
+        nodes = len(self.nodes) if target == "onprem" else self.max_size
+        return nodes * self.gpus_per_node
+
+
+class Kafka(_Model):
+    mode: Literal["strimzi", "managed"] = "strimzi"
+    brokers: int = Field(default=3, ge=1, le=30)
+    controllers: int = Field(default=3, ge=1, le=9)
+    broker_storage_gi: int = Field(default=100, ge=1)
+    controller_storage_gi: int = Field(default=20, ge=1)
+    authentication: Literal["tls", "scram-sha-512"] = "tls"
+    replication_factor: int = Field(default=3, ge=1)
+    min_insync_replicas: int = Field(default=2, ge=1)
+    retention_hours: int = Field(default=168, ge=1)
+    partitions: int = Field(default=6, ge=1, le=1000)
+
+
+class Feast(_Model):
+    project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = "mlplatform"
+    replicas: int = Field(default=2, ge=1, le=20)
+
+
+class Mlflow(_Model):
+    replicas: int = Field(default=2, ge=1, le=20)
+
+
+class Kserve(_Model):
+    deployment_mode: Literal["RawDeployment"] = "RawDeployment"
+    host_domain: str = "models.mlplatform.internal"
+
+
+class Registry(_Model):
+    """The in-country registry every image and chart is pulled from.
+
+    On-prem the site's mirror (e.g. Harbor) must be named. In the cloud it defaults to the
+    stack's own registry: ECR in me-central-1 of `aws.accountId`, or ACR `azure.acrName`.
+    """
+
+    mirror: str | None = None
+    immutable_tags: bool = True
+    pull_secret: DnsLabel | None = None
+
+    @field_validator("mirror")
+    @classmethod
+    def _in_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if "://" in value or value.endswith("/"):
+            raise ValueError(f"{value!r} must be host[/path] without scheme or trailing '/'")
+        if residency.is_public_registry(value):
+            raise ValueError(
+                f"{value!r} is a public registry outside the UAE; allowed: the site's Harbor, "
+                "ECR in me-central-1 or ACR in uaenorth"
+            )
+        return value
+
+
+class TenantQuota(_Model):
+    cpu: Quantity = "16"
+    memory: Quantity = "64Gi"
+    gpu: int = Field(default=0, ge=0)
+
+
+class Tenant(_Model):
+    name: ShortName
+    idp_group: str = Field(min_length=1)
+    quota: TenantQuota = TenantQuota()
+    data_classification: DataClass = "confidential"
+    pii: bool = False
+    dpia_ref: LabelValue | None = None
+    topics: list[ShortName] = ["events"]
+
+
+class SampleWorkloads(_Model):
+    """The golden-path training job and inference service deployed for one tenant."""
+
+    enabled: bool = True
+    tenant: ShortName = "risk"
+    model_name: ShortName = "fraud-risk"
+    gpus: int = Field(default=0, ge=0)
+    min_replicas: int = Field(default=2, ge=1)
+    max_replicas: int = Field(default=4, ge=1)
+    canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
+
+
+class StackConfig(_Model):
+    """Everything under `mlplatform:` for one stack."""
+
+    target: Target
+    cloud: Cloud = "aws"
+    environment: DnsLabel = "prod"
+    ephemeral: bool = False
+    tags: Tags
+    logging: Logging = Logging()
+    state: StateBackend = StateBackend()
+    onprem: OnPrem | None = None
+    aws: Aws | None = None
+    azure: Azure | None = None
+    kubernetes: Kubernetes = Kubernetes()
+    registry: Registry = Registry()
+    gpu_pools: list[GpuPool] = []
+    kafka: Kafka = Kafka()
+    feast: Feast = Feast()
+    mlflow: Mlflow = Mlflow()
+    kserve: Kserve = Kserve()
+    tenants: list[Tenant] = []
+    sample_workloads: SampleWorkloads = SampleWorkloads()
+
+    @property
+    def platform(self) -> Literal["onprem", "aws", "azure"]:
+        return "onprem" if self.target == "onprem" else self.cloud
+
+    @property
+    def image_registry(self) -> str:
+        """Host[/path] every image and OCI chart is pulled from, for this stack's target."""
+        if self.registry.mirror:
+            return self.registry.mirror
+        if self.platform == "aws" and self.aws is not None:
+            return f"{residency.ecr_registry(self.aws.account_id, self.aws.region)}/mlplatform"
+        if self.platform == "azure" and self.azure is not None:
+            return f"{self.azure.acr_name}.azurecr.io/mlplatform"
+        raise ValueError("registry.mirror is required on-prem")
+
+    def gpu_capacity(self) -> int:
+        return sum(pool.capacity(self.target) for pool in self.gpu_pools)
+
+    def tenant(self, name: str) -> Tenant:
+        return next(t for t in self.tenants if t.name == name)

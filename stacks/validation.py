@@ -1,0 +1,391 @@
+"""Turning raw `mlplatform:` config into a `StackConfig`, or into one error listing every problem.
+
+Two passes. Pydantic checks structure and per-field rules (types, unknown keys, ranges,
+residency of each region/location/country/registry) and reports all of them at once. When the
+structure is sound, the rules below check relations between fields (sizes, capacities,
+references between sections). Each problem names the key path as written in
+`Pulumi.<stack>.yaml`, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from stacks import residency
+from stacks.config import StackConfig
+from stacks.quantity import parse_quantity
+
+PROJECT = "mlplatform"
+
+# GPU instance types approved per cloud, with the GPUs each carries (UAE-CMP-001). A pool's
+# gpusPerNode must match, or Kueue would hand out GPUs that do not exist.
+APPROVED_GPU_INSTANCE_TYPES: dict[str, dict[str, int]] = {
+    "aws": {
+        "p5.48xlarge": 8,
+        "p5e.48xlarge": 8,
+        "p4d.24xlarge": 8,
+        "g6e.xlarge": 1,
+        "g6e.12xlarge": 4,
+        "g6e.48xlarge": 8,
+        "g6.xlarge": 1,
+        "g6.12xlarge": 4,
+        "g6.48xlarge": 8,
+        "g5.xlarge": 1,
+        "g5.12xlarge": 4,
+        "g5.48xlarge": 8,
+    },
+    "azure": {
+        "Standard_NC24ads_A100_v4": 1,
+        "Standard_NC48ads_A100_v4": 2,
+        "Standard_NC96ads_A100_v4": 4,
+        "Standard_NC40ads_H100_v5": 1,
+        "Standard_NC80adis_H100_v5": 2,
+        "Standard_ND96isr_H100_v5": 8,
+        "Standard_ND96asr_v4": 8,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        shown = "<missing>" if self.value is _MISSING else repr(self.value)
+        return f"{PROJECT}:{self.key} = {shown}: {self.message}"
+
+
+_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
+
+
+class ConfigError(Exception):
+    """Raised before any resource is registered; lists every problem found."""
+
+    def __init__(self, problems: list[Problem], stack: str | None = None):
+        self.problems = sorted(problems, key=lambda p: p.key)
+        self.stack = stack
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f" for stack {self.stack!r}" if self.stack else ""
+        lines = [f"{len(self.problems)} configuration problem(s){where}:"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+def validate(raw: dict[str, Any], stack: str | None = None) -> StackConfig:
+    """Validate raw config (camelCase keys, no namespace) and return the typed model."""
+    try:
+        config = StackConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(list(_from_pydantic(error, raw)), stack) from None
+    problems = list(semantic_problems(config))
+    if problems:
+        raise ConfigError(problems, stack)
+    return config
+
+
+# --------------------------------------------------------------------------- pydantic errors
+
+
+def _from_pydantic(error: ValidationError, raw: dict[str, Any]) -> Iterator[Problem]:
+    for item in error.errors(include_url=False):
+        key, model = _key_path(item["loc"])
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            allowed = ", ".join(sorted(_aliases(model))) if model else ""
+            yield Problem(key, item["input"], f"unknown key; allowed keys here: {allowed}")
+        elif kind == "missing":
+            yield Problem(key, _MISSING, "is required")
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            yield Problem(key, item.get("input", _lookup(raw, item["loc"])), message)
+
+
+def _aliases(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _key_path(loc: tuple[Any, ...]) -> tuple[str, type[BaseModel] | None]:
+    """Render a pydantic location as `aws.zoneIds[1]`; return the model that owns the last key."""
+    parts: list[str] = []
+    model: type[BaseModel] | None = StackConfig
+    owner: type[BaseModel] | None = StackConfig
+    annotation: Any = None
+    for element in loc:
+        if isinstance(element, int):
+            parts[-1] += f"[{element}]"
+            annotation = _item_type(annotation)
+            model = annotation if _is_model(annotation) else None
+            continue
+        if model is None:
+            continue  # union member names and similar pydantic internals
+        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
+        if element not in fields:
+            owner = model
+            parts.append(str(element))
+            model = None
+            continue
+        owner = model
+        parts.append(str(element))
+        annotation = _unwrap_optional(fields[element].annotation)
+        model = annotation if _is_model(annotation) else None
+    return ".".join(parts), owner
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is not None and len(args) == 1 and get_origin(annotation) is not list:
+        return args[0]
+    return annotation
+
+
+def _item_type(annotation: Any) -> Any:
+    args = get_args(annotation)
+    return args[0] if args else None
+
+
+def _lookup(raw: Any, loc: tuple[Any, ...]) -> Any:
+    for element in loc:
+        try:
+            raw = raw[element]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return raw
+
+
+# --------------------------------------------------------------------------- semantic rules
+
+
+def semantic_problems(c: StackConfig) -> Iterator[Problem]:
+    yield from _target_sections(c)
+    yield from _state_backend(c)
+    yield from _registry(c)
+    yield from _gpu_pools(c)
+    yield from _kafka(c)
+    yield from _tenants(c)
+    yield from _sample_workloads(c)
+    if c.tags.pii and not c.tags.dpia_ref:
+        yield Problem("tags.dpiaRef", None, "is required when tags.pii is true (PDPL Art. 21 DPIA)")
+
+
+def _target_sections(c: StackConfig) -> Iterator[Problem]:
+    needed = {"onprem": "onprem", "aws": "aws", "azure": "azure"}[c.platform]
+    if getattr(c, needed) is None:
+        yield Problem(needed, _MISSING, f"is required when the stack targets {c.platform!r}")
+    if c.target == "onprem":
+        for section in ("aws", "azure"):
+            if getattr(c, section) is not None:
+                yield Problem(section, "…", "is only used when target is 'cloud'; remove it")
+    elif c.onprem is not None:
+        yield Problem("onprem", "…", "is only used when target is 'onprem'; remove it")
+    if c.onprem is not None:
+        for name, store in (("postgres", c.onprem.postgres), ("redis", c.onprem.redis)):
+            if store.mode == "existing" and store.existing is None:
+                yield Problem(
+                    f"onprem.{name}.existing",
+                    _MISSING,
+                    f"is required when onprem.{name}.mode is 'existing'",
+                )
+            if store.mode == "operator" and store.existing is not None:
+                yield Problem(
+                    f"onprem.{name}.existing",
+                    "…",
+                    f"is only used when onprem.{name}.mode is 'existing'",
+                )
+    if c.aws is not None and c.aws.system_min_size > c.aws.system_max_size:
+        yield Problem(
+            "aws.systemMinSize", c.aws.system_min_size, "must not exceed aws.systemMaxSize"
+        )
+    if c.azure is not None:
+        if c.azure.system_min_count > c.azure.system_max_count:
+            yield Problem(
+                "azure.systemMinCount", c.azure.system_min_count, "must not exceed systemMaxCount"
+            )
+        if c.azure.dr_location == c.azure.location:
+            allowed = [loc for loc in residency.AZURE_LOCATIONS if loc != c.azure.location]
+            yield Problem(
+                "azure.drLocation",
+                c.azure.dr_location,
+                f"must differ from azure.location; allowed: {', '.join(allowed)}",
+            )
+
+
+def _query_region(url: str) -> str | None:
+    if "region=" not in url:
+        return None
+    return url.split("region=", 1)[1].split("&", 1)[0]
+
+
+def _state_backend(c: StackConfig) -> Iterator[Problem]:
+    url, secrets = c.state.url, c.state.secrets_provider
+    if url.startswith("s3://"):
+        if _query_region(url) not in residency.AWS_REGIONS:
+            yield Problem(
+                "state.url", url, "S3 state must name ?region=me-central-1 (state stays in the UAE)"
+            )
+    elif not url.startswith(("azblob://", "file://", "postgres://")):
+        yield Problem(
+            "state.url",
+            url,
+            "is not an in-country backend; allowed: s3://…?region=me-central-1, azblob:// "
+            "(a uaenorth account), file:// (on-prem), postgres:// (on-prem)",
+        )
+    if secrets.startswith("awskms://"):
+        if _query_region(secrets) not in residency.AWS_REGIONS:
+            yield Problem(
+                "state.secretsProvider",
+                secrets,
+                "awskms:// keys must name ?region=me-central-1",
+            )
+    elif not secrets.startswith(("azurekeyvault://", "hashivault://", "passphrase")):
+        yield Problem(
+            "state.secretsProvider",
+            secrets,
+            "is not an in-country secrets provider; allowed: awskms://…?region=me-central-1, "
+            "azurekeyvault:// (a uaenorth vault), hashivault:// (on-prem), passphrase",
+        )
+
+
+def _registry(c: StackConfig) -> Iterator[Problem]:
+    mirror = c.registry.mirror
+    if mirror is None:
+        if c.target == "onprem":
+            yield Problem("registry.mirror", _MISSING, "is required on-prem (the site's mirror)")
+        return
+    host = residency.registry_host(mirror)
+    if ".dkr.ecr." in host:
+        region = host.split(".dkr.ecr.", 1)[1].split(".", 1)[0]
+        if region not in residency.AWS_REGIONS:
+            yield Problem(
+                "registry.mirror", mirror, f"ECR in {region} is outside the UAE; use me-central-1"
+            )
+    if c.platform == "aws" and ".dkr.ecr." not in host:
+        yield Problem(
+            "registry.mirror", mirror, "on AWS the mirror is ECR: <account>.dkr.ecr.me-central-1…"
+        )
+    if c.platform == "azure" and not host.endswith(".azurecr.io"):
+        yield Problem("registry.mirror", mirror, "on Azure the mirror is ACR: <name>.azurecr.io")
+
+
+def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
+    names = Counter(pool.name for pool in c.gpu_pools)
+    seen_nodes: set[str] = set()
+    approved = APPROVED_GPU_INSTANCE_TYPES.get(c.platform, {})
+    for i, pool in enumerate(c.gpu_pools):
+        at = f"gpuPools[{i}]"
+        if names[pool.name] > 1:
+            yield Problem(f"{at}.name", pool.name, "is used by more than one pool")
+        if pool.min_size > pool.max_size:
+            yield Problem(f"{at}.minSize", pool.min_size, f"must not exceed maxSize ({pool.max_size})")
+        if pool.desired_size is not None and not pool.min_size <= pool.desired_size <= pool.max_size:
+            yield Problem(
+                f"{at}.desiredSize",
+                pool.desired_size,
+                f"must lie between minSize ({pool.min_size}) and maxSize ({pool.max_size})",
+            )
+        if c.target == "onprem":
+            if not pool.nodes:
+                yield Problem(f"{at}.nodes", [], "on-prem pools name the existing GPU nodes")
+            for node in pool.nodes:
+                if node in seen_nodes:
+                    yield Problem(f"{at}.nodes", node, "node is already in another pool")
+                seen_nodes.add(node)
+            if pool.instance_type is not None:
+                yield Problem(f"{at}.instanceType", pool.instance_type, "is only used in the cloud")
+            continue
+        if pool.nodes:
+            yield Problem(f"{at}.nodes", pool.nodes, "is only used on-prem; cloud pools autoscale")
+        if pool.instance_type not in approved:
+            yield Problem(
+                f"{at}.instanceType",
+                pool.instance_type,
+                f"is not an approved GPU type on {c.platform}; allowed: {', '.join(approved)}",
+            )
+        elif approved[pool.instance_type] != pool.gpus_per_node:
+            yield Problem(
+                f"{at}.gpusPerNode",
+                pool.gpus_per_node,
+                f"{pool.instance_type} has {approved[pool.instance_type]} GPUs per node",
+            )
+
+
+def _kafka(c: StackConfig) -> Iterator[Problem]:
+    k = c.kafka
+    if k.mode == "managed" and c.target != "cloud":
+        yield Problem("kafka.mode", k.mode, "'managed' needs target 'cloud'; allowed: strimzi")
+    if k.replication_factor > k.brokers:
+        yield Problem(
+            "kafka.replicationFactor", k.replication_factor, f"exceeds kafka.brokers ({k.brokers})"
+        )
+    if k.min_insync_replicas > k.replication_factor:
+        yield Problem(
+            "kafka.minInsyncReplicas",
+            k.min_insync_replicas,
+            f"exceeds kafka.replicationFactor ({k.replication_factor})",
+        )
+    if k.controllers % 2 == 0:
+        yield Problem("kafka.controllers", k.controllers, "must be odd (KRaft quorum majority)")
+    if not c.ephemeral:
+        if k.brokers < 3:
+            yield Problem("kafka.brokers", k.brokers, "must be at least 3 unless ephemeral: true")
+        if k.min_insync_replicas < 2:
+            yield Problem(
+                "kafka.minInsyncReplicas", k.min_insync_replicas, "must be at least 2 unless ephemeral"
+            )
+
+
+def _tenants(c: StackConfig) -> Iterator[Problem]:
+    names = Counter(t.name for t in c.tenants)
+    capacity = c.gpu_capacity()
+    for i, tenant in enumerate(c.tenants):
+        at = f"tenants[{i}]"
+        if names[tenant.name] > 1:
+            yield Problem(f"{at}.name", tenant.name, "is used by more than one tenant")
+        if tenant.quota.gpu > capacity:
+            yield Problem(
+                f"{at}.quota.gpu",
+                tenant.quota.gpu,
+                f"exceeds the GPU pools' capacity ({capacity} GPUs)",
+            )
+        if parse_quantity(tenant.quota.cpu) <= 0:
+            yield Problem(f"{at}.quota.cpu", tenant.quota.cpu, "must be positive")
+        if parse_quantity(tenant.quota.memory) <= 0:
+            yield Problem(f"{at}.quota.memory", tenant.quota.memory, "must be positive")
+        if tenant.pii and not tenant.dpia_ref:
+            yield Problem(f"{at}.dpiaRef", None, "is required when pii is true (PDPL Art. 21 DPIA)")
+        topics = Counter(tenant.topics)
+        for topic, count in topics.items():
+            if count > 1:
+                yield Problem(f"{at}.topics", topic, "is listed more than once")
+
+
+def _sample_workloads(c: StackConfig) -> Iterator[Problem]:
+    s = c.sample_workloads
+    if not s.enabled:
+        return
+    tenants = {t.name: t for t in c.tenants}
+    if s.tenant not in tenants:
+        allowed = ", ".join(tenants) or "(no tenants configured)"
+        yield Problem("sampleWorkloads.tenant", s.tenant, f"is not a tenant; allowed: {allowed}")
+    elif s.gpus > tenants[s.tenant].quota.gpu:
+        yield Problem(
+            "sampleWorkloads.gpus",
+            s.gpus,
+            f"exceeds tenant {s.tenant!r}'s GPU quota ({tenants[s.tenant].quota.gpu})",
+        )
+    if s.min_replicas > s.max_replicas:
+        yield Problem(
+            "sampleWorkloads.minReplicas", s.min_replicas, f"exceeds maxReplicas ({s.max_replicas})"
+        )
