@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic.alias_generators import to_camel
 
 from stacks import residency
+from stacks.gpu_types import APPROVED
 from stacks.quantity import parse_quantity
 
 DataClass = Literal["public", "internal", "confidential", "restricted"]
@@ -30,7 +31,7 @@ def _dns_label(max_len: int):
     def check(value: str) -> str:
         if len(value) > max_len or not _DNS_LABEL.match(value):
             raise ValueError(
-                f"{value!r} is not a DNS label; allowed: lowercase letters, digits and '-', "
+                f"is not a DNS label; allowed: lowercase letters, digits and '-', "
                 f"starting with a letter, at most {max_len} characters"
             )
         return value
@@ -41,7 +42,7 @@ def _dns_label(max_len: int):
 def _label_value(value: str) -> str:
     if len(value) > 63 or not _LABEL_VALUE.match(value):
         raise ValueError(
-            f"{value!r} cannot be a Kubernetes label value; allowed: at most 63 characters of "
+            f"cannot be a Kubernetes label value; allowed: at most 63 characters of "
             "letters, digits, '-', '_' and '.', starting and ending alphanumeric"
         )
     return value
@@ -54,7 +55,7 @@ def _quantity(value: str | int) -> str:
 
 def _uuid(value: str) -> str:
     if not _UUID.match(value):
-        raise ValueError(f"{value!r} is not a lowercase UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+        raise ValueError(f"is not a lowercase UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
     return value
 
 
@@ -93,7 +94,7 @@ class Tags(_Model):
     @classmethod
     def _uae_only(cls, value: str) -> str:
         if value != "uae":
-            raise ValueError(f"{value!r} is not allowed; allowed: 'uae'")
+            raise ValueError("is not allowed; allowed: 'uae'")
         return value
 
 
@@ -121,14 +122,14 @@ class Site(_Model):
     @classmethod
     def _in_uae(cls, value: str) -> str:
         if value != residency.COUNTRY:
-            raise ValueError(f"{value!r} is outside the UAE; allowed: {residency.COUNTRY!r}")
+            raise ValueError(f"is outside the UAE; allowed: {residency.COUNTRY!r}")
         return value
 
     @field_validator("emirate")
     @classmethod
     def _emirate(cls, value: str) -> str:
         if value not in residency.EMIRATES:
-            raise ValueError(f"{value!r} is not an emirate; allowed: {', '.join(residency.EMIRATES)}")
+            raise ValueError(f"is not an emirate; allowed: {', '.join(residency.EMIRATES)}")
         return value
 
 
@@ -169,7 +170,7 @@ class ObjectStore(_Model):
     @classmethod
     def _https(cls, value: str) -> str:
         if not value.startswith("https://"):
-            raise ValueError(f"{value!r} must be an https:// URL (TLS in transit)")
+            raise ValueError("must be an https:// URL (TLS in transit)")
         return value
 
 
@@ -207,7 +208,7 @@ class Aws(_Model):
     def _in_uae(cls, value: str) -> str:
         if value not in residency.AWS_REGIONS:
             allowed = ", ".join(residency.AWS_REGIONS)
-            raise ValueError(f"{value!r} is outside the UAE; allowed: {allowed}")
+            raise ValueError(f"is outside the UAE; allowed: {allowed}")
         return value
 
     @field_validator("zone_ids")
@@ -216,7 +217,7 @@ class Aws(_Model):
         outside = [z for z in value if z not in residency.AWS_ZONE_IDS]
         if outside:
             allowed = ", ".join(residency.AWS_ZONE_IDS)
-            raise ValueError(f"{outside} are not me-central-1 zone IDs; allowed: {allowed}")
+            raise ValueError(f"names zones outside me-central-1 ({outside}); allowed: {allowed}")
         if len(set(value)) != len(value) or len(value) < 2:
             raise ValueError("needs at least two distinct zone IDs (resilience stays in-country)")
         return value
@@ -239,7 +240,7 @@ class Azure(_Model):
     def _in_uae(cls, value: str) -> str:
         if value not in residency.AZURE_LOCATIONS:
             allowed = ", ".join(residency.AZURE_LOCATIONS)
-            raise ValueError(f"{value!r} is outside the UAE; allowed: {allowed}")
+            raise ValueError(f"is outside the UAE; allowed: {allowed}")
         return value
 
 
@@ -251,16 +252,31 @@ class Kubernetes(_Model):
 
 
 class GpuPool(_Model):
-    """A pool of GPU nodes: existing nodes on-prem (`nodes`), autoscaled groups in the cloud."""
+    """A pool of GPU nodes: existing nodes on-prem (`nodes`), autoscaled groups in the cloud.
+
+    In the cloud the machine type is per provider (`instanceType` on AWS, `vmSize` on Azure) so
+    one stack file can be planned on either; the GPU product then follows from the type.
+    """
 
     name: ShortName
-    gpu_product: LabelValue = "nvidia-h100"
+    gpu_product: LabelValue | None = None
     gpus_per_node: int = Field(default=8, ge=1, le=16)
     nodes: list[DnsLabel] = []
     instance_type: str | None = None
+    vm_size: str | None = None
     min_size: int = Field(default=0, ge=0)
     max_size: int = Field(default=2, ge=0)
     desired_size: int | None = Field(default=None, ge=0)
+
+    def machine_type(self, platform: str) -> str | None:
+        return {"aws": self.instance_type, "azure": self.vm_size}.get(platform)
+
+    def product(self, platform: str) -> str:
+        """The GPU product label: given on-prem, derived from the machine type in the cloud."""
+        machine = self.machine_type(platform)
+        if machine and machine in APPROVED.get(platform, {}):
+            return APPROVED[platform][machine].product
+        return self.gpu_product or "nvidia-gpu"
 
     def capacity(self, target: Target) -> int:
         """GPUs this pool can offer at most (what Kueue may hand out)."""
@@ -312,10 +328,10 @@ class Registry(_Model):
         if value is None:
             return value
         if "://" in value or value.endswith("/"):
-            raise ValueError(f"{value!r} must be host[/path] without scheme or trailing '/'")
+            raise ValueError("must be host[/path] without scheme or trailing '/'")
         if residency.is_public_registry(value):
             raise ValueError(
-                f"{value!r} is a public registry outside the UAE; allowed: the site's Harbor, "
+                "is a public registry outside the UAE; allowed: the site's Harbor, "
                 "ECR in me-central-1 or ACR in uaenorth"
             )
         return value

@@ -65,7 +65,7 @@ def read_stack_file(stack: str, root: Path = ROOT) -> StackFiles:
     path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = ", ".join(stack_names(root)) or "none"
-        raise ConfigError([Problem("(stack)", stack, f"no {path.name}; known stacks: {known}")])
+        raise ConfigError([Problem("(stack)", stack, f"has no {path.name}; known stacks: {known}")])
     document = yaml.safe_load(path.read_text()) or {}
     project: dict[str, Any] = {}
     foreign: dict[str, Any] = {}
@@ -73,14 +73,14 @@ def read_stack_file(stack: str, root: Path = ROOT) -> StackFiles:
     for key, value in (document.get("config") or {}).items():
         namespace, _, name = key.partition(":")
         if not name:
-            problems.append(Problem(key, value, f"config keys are namespaced; use {PROJECT}:{key}"))
+            problems.append(Problem(key, value, f"is not namespaced; use {PROJECT}:{key}"))
         elif namespace == PROJECT:
             project[name] = value
         elif namespace in _FOREIGN_NAMESPACES:
             foreign[key] = value
         else:
             allowed = ", ".join((PROJECT, *_FOREIGN_NAMESPACES))
-            problems.append(Problem(key, value, f"unknown namespace; allowed: {allowed}"))
+            problems.append(Problem(key, value, f"has an unknown namespace; allowed: {allowed}"))
     problems += _foreign_residency(foreign)
     if problems:
         raise ConfigError(problems, stack)
@@ -92,7 +92,7 @@ def _foreign_residency(foreign: dict[str, Any]) -> list[Problem]:
     region = foreign.get("aws:region")
     if region is not None and region not in residency.AWS_REGIONS:
         problems.append(
-            Problem("(aws:region)", region, f"is outside the UAE; allowed: {residency.AWS_REGIONS}")
+            Problem("(aws:region)", region, f"is outside the UAE; allowed: {', '.join(residency.AWS_REGIONS)}")
         )
     location = foreign.get("azure-native:location")
     if location is not None and location not in residency.AZURE_LOCATIONS:
@@ -112,7 +112,7 @@ def apply_override(config: dict[str, Any], assignment: str) -> None:
     path = path.strip()
     if not sep or not _PATH.match(path):
         raise ConfigError(
-            [Problem("(--set)", assignment, "expected KEY=VALUE, e.g. kafka.brokers=5")]
+            [Problem("(--set)", assignment, "is not KEY=VALUE; e.g. kafka.brokers=5")]
         )
     tokens = _PATH_TOKEN.findall(path)
     keys: list[str | int] = [name if name else int(index) for name, index in tokens]
@@ -140,7 +140,7 @@ def _assign(node: Any, key: str | int, value: Any, assignment: str) -> None:
             node[key] = value
     except (IndexError, TypeError):
         raise ConfigError(
-            [Problem("(--set)", assignment, "path does not match the config's shape")]
+            [Problem("(--set)", assignment, "does not match the config's shape")]
         ) from None
 
 
@@ -202,5 +202,5 @@ def from_runtime(stack: str | None = None) -> StackConfig:
                 pass
         raw[name] = value
     if not raw:
-        raise ConfigError([Problem("target", _MISSING, "no mlplatform config was supplied")], stack)
+        raise ConfigError([Problem("target", _MISSING, "is missing: no mlplatform config was supplied")], stack)
     return validate(raw, stack)

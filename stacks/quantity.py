@@ -30,7 +30,7 @@ def parse_quantity(value: str | int | float) -> Decimal:
     match = _QUANTITY.match(text)
     if not match:
         raise ValueError(
-            f"{text!r} is not a Kubernetes quantity; use e.g. '500m' or '8' (CPU), '64Gi' (memory)"
+            "is not a Kubernetes quantity; use e.g. '500m' or '8' (CPU), '64Gi' (memory)"
         )
     return Decimal(match["num"]) * _FACTORS[match["suffix"]]
 

@@ -18,38 +18,10 @@ from pydantic import BaseModel, ValidationError
 
 from stacks import residency
 from stacks.config import StackConfig
+from stacks.gpu_types import APPROVED
 from stacks.quantity import parse_quantity
 
 PROJECT = "mlplatform"
-
-# GPU instance types approved per cloud, with the GPUs each carries (UAE-CMP-001). A pool's
-# gpusPerNode must match, or Kueue would hand out GPUs that do not exist.
-APPROVED_GPU_INSTANCE_TYPES: dict[str, dict[str, int]] = {
-    "aws": {
-        "p5.48xlarge": 8,
-        "p5e.48xlarge": 8,
-        "p4d.24xlarge": 8,
-        "g6e.xlarge": 1,
-        "g6e.12xlarge": 4,
-        "g6e.48xlarge": 8,
-        "g6.xlarge": 1,
-        "g6.12xlarge": 4,
-        "g6.48xlarge": 8,
-        "g5.xlarge": 1,
-        "g5.12xlarge": 4,
-        "g5.48xlarge": 8,
-    },
-    "azure": {
-        "Standard_NC24ads_A100_v4": 1,
-        "Standard_NC48ads_A100_v4": 2,
-        "Standard_NC96ads_A100_v4": 4,
-        "Standard_NC40ads_H100_v5": 1,
-        "Standard_NC80adis_H100_v5": 2,
-        "Standard_ND96isr_H100_v5": 8,
-        "Standard_ND96asr_v4": 8,
-    },
-}
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -59,7 +31,10 @@ class Problem:
 
     def __str__(self) -> str:
         shown = "<missing>" if self.value is _MISSING else repr(self.value)
-        return f"{PROJECT}:{self.key} = {shown}: {self.message}"
+        # Our messages continue the sentence ("is outside the UAE; allowed: …"); pydantic's
+        # own ("Input should be …") stand alone.
+        joiner = ": " if self.message[:1].isupper() else " "
+        return f"{PROJECT}:{self.key} = {shown}{joiner}{self.message}"
 
 
 _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
@@ -101,7 +76,7 @@ def _from_pydantic(error: ValidationError, raw: dict[str, Any]) -> Iterator[Prob
         kind = item["type"]
         if kind == "extra_forbidden":
             allowed = ", ".join(sorted(_aliases(model))) if model else ""
-            yield Problem(key, item["input"], f"unknown key; allowed keys here: {allowed}")
+            yield Problem(key, item["input"], f"is an unknown key; allowed keys here: {allowed}")
         elif kind == "missing":
             yield Problem(key, _MISSING, "is required")
         else:
@@ -233,7 +208,7 @@ def _state_backend(c: StackConfig) -> Iterator[Problem]:
     if url.startswith("s3://"):
         if _query_region(url) not in residency.AWS_REGIONS:
             yield Problem(
-                "state.url", url, "S3 state must name ?region=me-central-1 (state stays in the UAE)"
+                "state.url", url, "must name ?region=me-central-1 (S3 state stays in the UAE)"
             )
     elif not url.startswith(("azblob://", "file://", "postgres://")):
         yield Problem(
@@ -247,7 +222,7 @@ def _state_backend(c: StackConfig) -> Iterator[Problem]:
             yield Problem(
                 "state.secretsProvider",
                 secrets,
-                "awskms:// keys must name ?region=me-central-1",
+                "must name ?region=me-central-1 (awskms:// keys stay in the UAE)",
             )
     elif not secrets.startswith(("azurekeyvault://", "hashivault://", "passphrase")):
         yield Problem(
@@ -269,20 +244,21 @@ def _registry(c: StackConfig) -> Iterator[Problem]:
         region = host.split(".dkr.ecr.", 1)[1].split(".", 1)[0]
         if region not in residency.AWS_REGIONS:
             yield Problem(
-                "registry.mirror", mirror, f"ECR in {region} is outside the UAE; use me-central-1"
+                "registry.mirror", mirror, f"is ECR in {region}, outside the UAE; allowed: me-central-1"
             )
     if c.platform == "aws" and ".dkr.ecr." not in host:
         yield Problem(
-            "registry.mirror", mirror, "on AWS the mirror is ECR: <account>.dkr.ecr.me-central-1…"
+            "registry.mirror", mirror, "must be ECR on AWS; allowed: <account>.dkr.ecr.me-central-1.amazonaws.com[/path]"
         )
     if c.platform == "azure" and not host.endswith(".azurecr.io"):
-        yield Problem("registry.mirror", mirror, "on Azure the mirror is ACR: <name>.azurecr.io")
+        yield Problem("registry.mirror", mirror, "must be ACR on Azure; allowed: <name>.azurecr.io[/path]")
 
 
 def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
     names = Counter(pool.name for pool in c.gpu_pools)
     seen_nodes: set[str] = set()
-    approved = APPROVED_GPU_INSTANCE_TYPES.get(c.platform, {})
+    approved = APPROVED.get(c.platform, {})
+    machine_key = {"aws": "instanceType", "azure": "vmSize"}.get(c.platform, "")
     for i, pool in enumerate(c.gpu_pools):
         at = f"gpuPools[{i}]"
         if names[pool.name] > 1:
@@ -297,34 +273,35 @@ def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
             )
         if c.target == "onprem":
             if not pool.nodes:
-                yield Problem(f"{at}.nodes", [], "on-prem pools name the existing GPU nodes")
+                yield Problem(f"{at}.nodes", [], "must name the existing GPU nodes on-prem")
             for node in pool.nodes:
                 if node in seen_nodes:
-                    yield Problem(f"{at}.nodes", node, "node is already in another pool")
+                    yield Problem(f"{at}.nodes", node, "is already in another pool")
                 seen_nodes.add(node)
-            if pool.instance_type is not None:
-                yield Problem(f"{at}.instanceType", pool.instance_type, "is only used in the cloud")
+            if pool.gpu_product is None:
+                yield Problem(f"{at}.gpuProduct", _MISSING, "is required on-prem (e.g. nvidia-h100-80gb)")
             continue
         if pool.nodes:
             yield Problem(f"{at}.nodes", pool.nodes, "is only used on-prem; cloud pools autoscale")
-        if pool.instance_type not in approved:
+        machine = pool.machine_type(c.platform)
+        if machine not in approved:
             yield Problem(
-                f"{at}.instanceType",
-                pool.instance_type,
+                f"{at}.{machine_key}",
+                _MISSING if machine is None else machine,
                 f"is not an approved GPU type on {c.platform}; allowed: {', '.join(approved)}",
             )
-        elif approved[pool.instance_type] != pool.gpus_per_node:
+        elif approved[machine].gpus != pool.gpus_per_node:
             yield Problem(
                 f"{at}.gpusPerNode",
                 pool.gpus_per_node,
-                f"{pool.instance_type} has {approved[pool.instance_type]} GPUs per node",
+                f"does not match {machine}, which has {approved[machine].gpus} GPUs per node",
             )
 
 
 def _kafka(c: StackConfig) -> Iterator[Problem]:
     k = c.kafka
     if k.mode == "managed" and c.target != "cloud":
-        yield Problem("kafka.mode", k.mode, "'managed' needs target 'cloud'; allowed: strimzi")
+        yield Problem("kafka.mode", k.mode, "needs target 'cloud'; allowed on-prem: strimzi")
     if k.replication_factor > k.brokers:
         yield Problem(
             "kafka.replicationFactor", k.replication_factor, f"exceeds kafka.brokers ({k.brokers})"

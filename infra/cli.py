@@ -1,0 +1,161 @@
+"""The `mlplatform` command line.
+
+Exit codes (every command): 0 ok, 1 policy violations or failed checks, 2 usage or config error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infra import plan as planning
+from stacks.validation import ConfigError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(
+    name="mlplatform",
+    help="UAE-resident ML platform: offline plans, policy checks, tenant contract, local platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+StackOpt = Annotated[str | None, typer.Option("--stack", "-s", help="Stack name, e.g. uae-onprem.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config key for this run: KEY=VALUE (repeatable)."),
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output directory; the plan goes to OUT/NAME/.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+
+def _fail_config(error: ConfigError) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _targets(stack: str | None, overrides: list[str] | None, all_: bool) -> list[planning.Variant]:
+    if all_ and (stack or overrides):
+        errors.print("error: --all plans every shipped stack and variant; drop --stack/--set")
+        raise typer.Exit(EXIT_USAGE)
+    if all_:
+        return list(planning.VARIANTS)
+    if not stack:
+        errors.print("error: give --stack NAME (or --all)")
+        raise typer.Exit(EXIT_USAGE)
+    name = stack
+    cloud = [o.split("=", 1)[1] for o in overrides or [] if o.startswith("cloud=")]
+    if cloud and cloud[-1] != "aws":
+        name = f"{stack}-{cloud[-1]}"
+    return [planning.Variant(name, stack, tuple(overrides or ()))]
+
+
+@app.command()
+def plan(
+    stack: StackOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = Path("build"),
+    all_: Annotated[bool, typer.Option("--all", help="Plan every shipped stack and variant.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Synthesize a stack offline (no Pulumi CLI, credentials or network) and write the plan."""
+    summaries = []
+    for variant in _targets(stack, set_, all_):
+        try:
+            with console.status(f"synthesizing {variant.name}…", spinner="dots"):
+                result = planning.synthesize_stack(variant.stack, variant.overrides, variant.name)
+        except ConfigError as error:
+            raise _fail_config(error) from None
+        planning.write_plan(result, out)
+        summaries.append(result)
+        if not as_json:
+            _print_summary(result)
+    if as_json:
+        json.dump(
+            [
+                {
+                    "name": r.name,
+                    "stack": r.synthesis.stack,
+                    "out": str(r.out_dir),
+                    "resources": len(r.synthesis.resources),
+                    "byType": dict(r.type_counts()),
+                }
+                for r in summaries
+            ],
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+
+
+def _print_summary(result: planning.PlanResult) -> None:
+    table = Table(title=f"{result.name}: {len(result.synthesis.resources)} resources")
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    for typ, count in result.type_counts():
+        table.add_row(typ, str(count))
+    console.print(table)
+    console.print(f"plan written to {result.out_dir}")
+
+
+@app.command()
+def outputs(
+    schema: Annotated[bool, typer.Option("--schema", help="Print the tenant contract's JSON Schema.")] = False,
+    stack: StackOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Print the tenant contract: its JSON Schema, or a stack's synthesized exports."""
+    from stacks import contract
+
+    if schema:
+        sys.stdout.write(json.dumps(contract.schema(), indent=2) + "\n")
+        return
+    if not stack:
+        errors.print("error: give --schema or --stack NAME")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        result = planning.synthesize_stack(stack, tuple(set_ or ()))
+    except ConfigError as error:
+        raise _fail_config(error) from None
+    from infra.synth.recording import redact
+
+    sys.stdout.write(json.dumps(redact(result.synthesis.outputs), indent=2) + "\n")
+
+
+@app.command()
+def catalogue(as_json: JsonOpt = False) -> None:
+    """List every pinned chart and image (what an air-gapped site must mirror)."""
+    from stacks.catalogue import CHARTS, IMAGES
+
+    if as_json:
+        data = {
+            "charts": {k: vars(v) for k, v in CHARTS.items()},
+            "images": {k: vars(v) for k, v in IMAGES.items()},
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    table = Table(title="charts")
+    for column in ("key", "chart", "version", "upstream"):
+        table.add_column(column)
+    for key, chart in CHARTS.items():
+        table.add_row(key, chart.name, chart.version, chart.upstream)
+    console.print(table)
+    table = Table(title="images")
+    for column in ("key", "path", "tag", "digest", "upstream"):
+        table.add_column(column)
+    for key, image in IMAGES.items():
+        table.add_row(key, image.path, image.tag, image.digest or "-", image.upstream)
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - console script shim
+    app()
