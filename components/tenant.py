@@ -1,0 +1,254 @@
+"""`Tenant`: one ML team's isolated slice of the platform.
+
+Deploys, for tenant `<name>` in namespace `tenant-<name>`:
+
+| child | purpose |
+|---|---|
+| Namespace | Pod Security `restricted` (enforce, audit, warn), tenant + governance labels |
+| ResourceQuota | CPU, memory, `requests.nvidia.com/gpu`, pods, services, PVCs; no LoadBalancers |
+| LimitRange | default requests/limits so every container is bounded |
+| NetworkPolicy ×N | default-deny ingress+egress, then: DNS, same namespace, each platform service |
+| ServiceAccount | workloads' identity; token automount off (mount projected tokens explicitly) |
+| Role + RoleBinding | the tenant's IdP group may manage workloads in its namespace; no wildcards |
+| LocalQueue | Kueue queue `default` pointing at the platform's GPU ClusterQueue |
+
+Outputs: `namespace`, `service_account`, `queue`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+
+
+@dataclass(frozen=True)
+class PlatformPeer:
+    """A platform service tenant pods may reach: its namespace and TCP ports."""
+
+    namespace: str
+    ports: tuple[int, ...]
+    pod_labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TenantArgs:
+    name: str
+    idp_group: str
+    cpu: str
+    memory: str
+    gpus: int
+    labels: dict[str, str]
+    peers: tuple[PlatformPeer, ...] = ()
+    cluster_queue: str = c.CLUSTER_QUEUE
+    max_pods: int = 200
+    # Cloud workload identity for the tenant's service account (IRSA / Azure WI), if any.
+    service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    image_pull_secret: str | None = None
+
+
+# What the tenant's IdP group may do in its own namespace. Explicit verbs and resources only
+# (UAE-IAM-001): no `*`, no access to Secrets beyond reading those the platform put there.
+_TENANT_RULES = [
+    {
+        "apiGroups": [""],
+        "resources": ["pods", "pods/log", "services", "configmaps", "persistentvolumeclaims", "events"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
+    {
+        "apiGroups": ["apps"],
+        "resources": ["deployments", "statefulsets", "replicasets"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["batch"],
+        "resources": ["jobs", "cronjobs"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["serving.kserve.io"],
+        "resources": ["inferenceservices"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["trainer.kubeflow.org"],
+        "resources": ["trainjobs"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["kueue.x-k8s.io"],
+        "resources": ["workloads", "localqueues"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {
+        "apiGroups": ["kafka.strimzi.io"],
+        "resources": ["kafkatopics"],
+        "verbs": ["get", "list", "watch"],
+    },
+]
+
+
+class Tenant(pulumi.ComponentResource):
+    namespace: str
+    service_account: str
+    queue: str
+
+    def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:tenancy:Tenant", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ns_name = c.tenant_namespace(args.name)
+        labels = {**args.labels, c.TENANT_LABEL: args.name}
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata={
+                "name": ns_name,
+                "labels": {
+                    **labels,
+                    c.PSS_ENFORCE: "restricted",
+                    c.PSS_AUDIT: "restricted",
+                    c.PSS_WARN: "restricted",
+                },
+            },
+            opts=child,
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        def meta(resource_name: str) -> dict:
+            return {"name": resource_name, "namespace": ns_name, "labels": labels}
+
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=meta("tenant-quota"),
+            spec={
+                "hard": {
+                    "requests.cpu": args.cpu,
+                    "limits.cpu": args.cpu,
+                    "requests.memory": args.memory,
+                    "limits.memory": args.memory,
+                    f"requests.{c.GPU_RESOURCE}": str(args.gpus),
+                    "pods": str(args.max_pods),
+                    "services.loadbalancers": "0",
+                    "services.nodeports": "0",
+                    "persistentvolumeclaims": "50",
+                }
+            },
+            opts=in_ns,
+        )
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=meta("tenant-defaults"),
+            spec={
+                "limits": [
+                    {
+                        "type": "Container",
+                        "default": {"cpu": "1", "memory": "2Gi"},
+                        "defaultRequest": {"cpu": "250m", "memory": "512Mi"},
+                        "max": {"cpu": args.cpu, "memory": args.memory},
+                    }
+                ]
+            },
+            opts=in_ns,
+        )
+        self._network_policies(name, ns_name, labels, args.peers, in_ns)
+
+        sa = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata={**meta("workloads"), "annotations": args.service_account_annotations},
+            automount_service_account_token=False,
+            image_pull_secrets=[{"name": args.image_pull_secret}] if args.image_pull_secret else None,
+            opts=in_ns,
+        )
+        role = k8s.rbac.v1.Role(
+            f"{name}-role", metadata=meta("tenant-developer"), rules=_TENANT_RULES, opts=in_ns
+        )
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-binding",
+            metadata=meta("tenant-developer"),
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant-developer"},
+            subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": args.idp_group}],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, role]),
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-queue",
+            api_version="kueue.x-k8s.io/v1beta2",
+            kind="LocalQueue",
+            metadata=meta(c.LOCAL_QUEUE),
+            spec={"clusterQueue": args.cluster_queue},
+            opts=in_ns,
+        )
+
+        self.namespace = ns_name
+        self.service_account = "workloads"
+        self.queue = c.LOCAL_QUEUE
+        self.service_account_resource = sa
+        self.register_outputs(
+            {"namespace": ns_name, "serviceAccount": self.service_account, "queue": self.queue}
+        )
+
+    def _network_policies(
+        self,
+        name: str,
+        ns_name: str,
+        labels: dict[str, str],
+        peers: tuple[PlatformPeer, ...],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        def policy(suffix: str, spec: dict) -> None:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-np-{suffix}",
+                metadata={"name": suffix, "namespace": ns_name, "labels": labels},
+                spec=spec,
+                opts=opts,
+            )
+
+        policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+        policy(
+            "allow-dns",
+            {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                                },
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                    }
+                ],
+            },
+        )
+        policy(
+            "allow-same-namespace",
+            {
+                "podSelector": {},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [{"podSelector": {}}]}],
+                "egress": [{"to": [{"podSelector": {}}]}],
+            },
+        )
+        for peer in peers:
+            to: dict = {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": peer.namespace}}
+            }
+            if peer.pod_labels:
+                to["podSelector"] = {"matchLabels": peer.pod_labels}
+            policy(
+                f"allow-to-{peer.namespace}",
+                {
+                    "podSelector": {},
+                    "policyTypes": ["Egress"],
+                    "egress": [
+                        {"to": [to], "ports": [{"protocol": "TCP", "port": p} for p in peer.ports]}
+                    ],
+                },
+            )

@@ -1,0 +1,33 @@
+"""The program: config → foundation (per target) → platform services → tenants → workloads → outputs.
+
+`build` is what `infra/__main__.py` runs under the engine and what `mlplatform plan` runs under
+mocks. It registers nothing before the config has been validated (that happened in the loader).
+"""
+
+from __future__ import annotations
+
+from stacks import contract, platform, tenants, workloads
+from stacks.config import StackConfig
+from stacks.foundation import Foundation
+
+
+def foundation_for(config: StackConfig) -> Foundation:
+    if config.platform == "onprem":
+        from stacks import onprem
+
+        return onprem.build_foundation(config)
+    if config.platform == "aws":
+        from stacks import aws
+
+        return aws.build_foundation(config)
+    from stacks import azure
+
+    return azure.build_foundation(config)
+
+
+def build(config: StackConfig) -> None:
+    foundation = foundation_for(config)
+    services = platform.build_platform(config, foundation)
+    tenancy = tenants.build_tenants(config, foundation, services)
+    samples = workloads.build_sample_workloads(config, foundation, services, tenancy)
+    contract.export(config, foundation, services, tenancy, samples)

@@ -1,0 +1,50 @@
+"""Tenants: one `Tenant` component per configured team, plus its Kafka access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.tenant import Tenant, TenantArgs
+from stacks import governance
+from stacks.config import StackConfig
+from stacks.config import Tenant as TenantConfig
+from stacks.foundation import Foundation
+from stacks.platform import PlatformServices, TenantKafkaAccess
+
+
+@dataclass
+class TenantDeployment:
+    config: TenantConfig
+    component: Tenant
+    kafka: TenantKafkaAccess
+
+
+def build_tenants(
+    config: StackConfig, foundation: Foundation, services: PlatformServices
+) -> dict[str, TenantDeployment]:
+    deployed: dict[str, TenantDeployment] = {}
+    opts = pulumi.ResourceOptions(
+        provider=foundation.k8s_provider,
+        depends_on=list(services.core.resources.values()),
+    )
+    for tenant in config.tenants:
+        component = Tenant(
+            f"tenant-{tenant.name}",
+            TenantArgs(
+                name=tenant.name,
+                idp_group=tenant.idp_group,
+                cpu=str(tenant.quota.cpu),
+                memory=str(tenant.quota.memory),
+                gpus=tenant.quota.gpu,
+                labels=governance.tenant_labels(config, tenant),
+                peers=services.peers,
+                cluster_queue=services.core.cluster_queue,
+                image_pull_secret=config.registry.pull_secret,
+            ),
+            opts=opts,
+        )
+        kafka = services.grant_kafka(tenant, component)
+        deployed[tenant.name] = TenantDeployment(tenant, component, kafka)
+    return deployed

@@ -1,0 +1,1 @@
+"""Shared test support: synthesis under mocks and schema validation of rendered objects."""
