@@ -7,7 +7,7 @@ Deploys, for tenant `<name>` in namespace `tenant-<name>`:
 | Namespace | Pod Security `restricted` (enforce, audit, warn), tenant + governance labels |
 | ResourceQuota | CPU, memory, `requests.nvidia.com/gpu`, pods, services, PVCs; no LoadBalancers |
 | LimitRange | default requests/limits so every container is bounded |
-| NetworkPolicy ×N | default-deny ingress+egress, then: DNS, same namespace, each platform service |
+| NetworkPolicy (several) | default-deny ingress+egress, then: DNS, same namespace, each platform service |
 | ServiceAccount | workloads' identity; token automount off (mount projected tokens explicitly) |
 | Role + RoleBinding | the tenant's IdP group may manage workloads in its namespace; no wildcards |
 | LocalQueue | Kueue queue `default` pointing at the platform's GPU ClusterQueue |
@@ -55,7 +55,14 @@ class TenantArgs:
 _TENANT_RULES = [
     {
         "apiGroups": [""],
-        "resources": ["pods", "pods/log", "services", "configmaps", "persistentvolumeclaims", "events"],
+        "resources": [
+            "pods",
+            "pods/log",
+            "services",
+            "configmaps",
+            "persistentvolumeclaims",
+            "events",
+        ],
         "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
     },
     {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
@@ -160,7 +167,9 @@ class Tenant(pulumi.ComponentResource):
             f"{name}-sa",
             metadata={**meta("workloads"), "annotations": args.service_account_annotations},
             automount_service_account_token=False,
-            image_pull_secrets=[{"name": args.image_pull_secret}] if args.image_pull_secret else None,
+            image_pull_secrets=[{"name": args.image_pull_secret}]
+            if args.image_pull_secret
+            else None,
             opts=in_ns,
         )
         role = k8s.rbac.v1.Role(
@@ -169,8 +178,14 @@ class Tenant(pulumi.ComponentResource):
         k8s.rbac.v1.RoleBinding(
             f"{name}-binding",
             metadata=meta("tenant-developer"),
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant-developer"},
-            subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": args.idp_group}],
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "tenant-developer",
+            },
+            subjects=[
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": args.idp_group}
+            ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, role]),
         )
         k8s.apiextensions.CustomResource(
@@ -238,7 +253,9 @@ class Tenant(pulumi.ComponentResource):
         )
         for peer in peers:
             to: dict = {
-                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": peer.namespace}}
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": peer.namespace}
+                }
             }
             if peer.pod_labels:
                 to["podSelector"] = {"matchLabels": peer.pod_labels}

@@ -34,7 +34,9 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a config key for this run: KEY=VALUE (repeatable)."),
 ]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output directory; the plan goes to OUT/NAME/.")]
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Output directory; the plan goes to OUT/NAME/.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
 
@@ -64,7 +66,9 @@ def plan(
     stack: StackOpt = None,
     set_: SetOpt = None,
     out: OutOpt = Path("build"),
-    all_: Annotated[bool, typer.Option("--all", help="Plan every shipped stack and variant.")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Plan every shipped stack and variant.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Synthesize a stack offline (no Pulumi CLI, credentials or network) and write the plan."""
@@ -109,7 +113,9 @@ def _print_summary(result: planning.PlanResult) -> None:
 
 @app.command()
 def outputs(
-    schema: Annotated[bool, typer.Option("--schema", help="Print the tenant contract's JSON Schema.")] = False,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the tenant contract's JSON Schema.")
+    ] = False,
     stack: StackOpt = None,
     set_: SetOpt = None,
 ) -> None:

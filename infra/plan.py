@@ -72,7 +72,9 @@ def identity_for(config: StackConfig) -> CloudIdentity:
     return ident
 
 
-def synthesize_stack(stack: str, overrides: tuple[str, ...] = (), name: str | None = None) -> PlanResult:
+def synthesize_stack(
+    stack: str, overrides: tuple[str, ...] = (), name: str | None = None
+) -> PlanResult:
     """Validate config (raises ConfigError) and run the program under mocks."""
     from stacks.build import build  # the program; imported here so config errors come first
 

@@ -1,4 +1,4 @@
-"""The program: config → foundation (per target) → platform services → tenants → workloads → outputs.
+"""The program: config → foundation → platform services → tenants → workloads → outputs.
 
 `build` is what `infra/__main__.py` runs under the engine and what `mlplatform plan` runs under
 mocks. It registers nothing before the config has been validated (that happened in the loader).

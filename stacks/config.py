@@ -42,7 +42,7 @@ def _dns_label(max_len: int):
 def _label_value(value: str) -> str:
     if len(value) > 63 or not _LABEL_VALUE.match(value):
         raise ValueError(
-            f"cannot be a Kubernetes label value; allowed: at most 63 characters of "
+            "cannot be a Kubernetes label value; allowed: at most 63 characters of "
             "letters, digits, '-', '_' and '.', starting and ending alphanumeric"
         )
     return value
@@ -55,7 +55,7 @@ def _quantity(value: str | int) -> str:
 
 def _uuid(value: str) -> str:
     if not _UUID.match(value):
-        raise ValueError(f"is not a lowercase UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+        raise ValueError("is not a lowercase UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
     return value
 
 
@@ -247,8 +247,23 @@ class Azure(_Model):
 # --------------------------------------------------------------------------- platform
 
 
+KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
+
+
 class Kubernetes(_Model):
-    version: Annotated[str, Field(pattern=r"^1\.(3[2-5])$")] = "1.34"
+    version: str = "1.34"
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if isinstance(value, int | float):
+            # YAML reads 1.30 as the number 1.3: refuse rather than guess which was meant.
+            raise ValueError("must be a quoted string such as '1.34' (YAML reads 1.30 as 1.3)")
+        if value not in KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"is not a supported version; allowed: {', '.join(KUBERNETES_VERSIONS)}"
+            )
+        return value
 
 
 class GpuPool(_Model):

@@ -44,4 +44,6 @@ def tenant_labels(config: StackConfig, tenant: Tenant) -> dict[str, str]:
 
 def cloud_tags(config: StackConfig) -> dict[str, str]:
     """Tags for AWS/Azure resources (Kubernetes-only keys dropped)."""
-    return {k: v for k, v in platform_labels(config).items() if not k.startswith("app.kubernetes.io/")}
+    return {
+        k: v for k, v in platform_labels(config).items() if not k.startswith("app.kubernetes.io/")
+    }

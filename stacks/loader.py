@@ -9,7 +9,9 @@ does that merge itself from the files, applies `--set` overrides, and feeds the 
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -92,7 +94,11 @@ def _foreign_residency(foreign: dict[str, Any]) -> list[Problem]:
     region = foreign.get("aws:region")
     if region is not None and region not in residency.AWS_REGIONS:
         problems.append(
-            Problem("(aws:region)", region, f"is outside the UAE; allowed: {', '.join(residency.AWS_REGIONS)}")
+            Problem(
+                "(aws:region)",
+                region,
+                f"is outside the UAE; allowed: {', '.join(residency.AWS_REGIONS)}",
+            )
         )
     location = foreign.get("azure-native:location")
     if location is not None and location not in residency.AZURE_LOCATIONS:
@@ -120,7 +126,7 @@ def apply_override(config: dict[str, Any], assignment: str) -> None:
         keys[0] = keys[0].removeprefix(f"{PROJECT}:")
     value = yaml.safe_load(text) if text.strip() else ""
     node: Any = config
-    for here, following in zip(keys, keys[1:], strict=False):
+    for here, following in itertools.pairwise(keys):
         try:
             child = node[here]
         except (KeyError, IndexError, TypeError):
@@ -196,11 +202,11 @@ def from_runtime(stack: str | None = None) -> StackConfig:
         if namespace != PROJECT:
             continue
         if isinstance(value, str) and value[:1] in "{[":
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         raw[name] = value
     if not raw:
-        raise ConfigError([Problem("target", _MISSING, "is missing: no mlplatform config was supplied")], stack)
+        raise ConfigError(
+            [Problem("target", _MISSING, "is missing: no mlplatform config was supplied")], stack
+        )
     return validate(raw, stack)

@@ -54,4 +54,6 @@ def registry_host(reference: str) -> str:
 
 def is_public_registry(reference: str) -> bool:
     host = registry_host(reference)
-    return host in PUBLIC_REGISTRIES or "." not in host and ":" not in host and host != "localhost"
+    # A bare name ("library/python") resolves to Docker Hub.
+    bare = "." not in host and ":" not in host and host != "localhost"
+    return host in PUBLIC_REGISTRIES or bare

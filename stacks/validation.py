@@ -23,6 +23,7 @@ from stacks.quantity import parse_quantity
 
 PROJECT = "mlplatform"
 
+
 @dataclass(frozen=True)
 class Problem:
     key: str
@@ -244,14 +245,20 @@ def _registry(c: StackConfig) -> Iterator[Problem]:
         region = host.split(".dkr.ecr.", 1)[1].split(".", 1)[0]
         if region not in residency.AWS_REGIONS:
             yield Problem(
-                "registry.mirror", mirror, f"is ECR in {region}, outside the UAE; allowed: me-central-1"
+                "registry.mirror",
+                mirror,
+                f"is ECR in {region}, outside the UAE; allowed: me-central-1",
             )
     if c.platform == "aws" and ".dkr.ecr." not in host:
         yield Problem(
-            "registry.mirror", mirror, "must be ECR on AWS; allowed: <account>.dkr.ecr.me-central-1.amazonaws.com[/path]"
+            "registry.mirror",
+            mirror,
+            "must be ECR on AWS; allowed: <account>.dkr.ecr.me-central-1.amazonaws.com[/path]",
         )
     if c.platform == "azure" and not host.endswith(".azurecr.io"):
-        yield Problem("registry.mirror", mirror, "must be ACR on Azure; allowed: <name>.azurecr.io[/path]")
+        yield Problem(
+            "registry.mirror", mirror, "must be ACR on Azure; allowed: <name>.azurecr.io[/path]"
+        )
 
 
 def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
@@ -264,8 +271,13 @@ def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
         if names[pool.name] > 1:
             yield Problem(f"{at}.name", pool.name, "is used by more than one pool")
         if pool.min_size > pool.max_size:
-            yield Problem(f"{at}.minSize", pool.min_size, f"must not exceed maxSize ({pool.max_size})")
-        if pool.desired_size is not None and not pool.min_size <= pool.desired_size <= pool.max_size:
+            yield Problem(
+                f"{at}.minSize", pool.min_size, f"must not exceed maxSize ({pool.max_size})"
+            )
+        if (
+            pool.desired_size is not None
+            and not pool.min_size <= pool.desired_size <= pool.max_size
+        ):
             yield Problem(
                 f"{at}.desiredSize",
                 pool.desired_size,
@@ -279,7 +291,9 @@ def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
                     yield Problem(f"{at}.nodes", node, "is already in another pool")
                 seen_nodes.add(node)
             if pool.gpu_product is None:
-                yield Problem(f"{at}.gpuProduct", _MISSING, "is required on-prem (e.g. nvidia-h100-80gb)")
+                yield Problem(
+                    f"{at}.gpuProduct", _MISSING, "is required on-prem (e.g. nvidia-h100-80gb)"
+                )
             continue
         if pool.nodes:
             yield Problem(f"{at}.nodes", pool.nodes, "is only used on-prem; cloud pools autoscale")
@@ -319,7 +333,9 @@ def _kafka(c: StackConfig) -> Iterator[Problem]:
             yield Problem("kafka.brokers", k.brokers, "must be at least 3 unless ephemeral: true")
         if k.min_insync_replicas < 2:
             yield Problem(
-                "kafka.minInsyncReplicas", k.min_insync_replicas, "must be at least 2 unless ephemeral"
+                "kafka.minInsyncReplicas",
+                k.min_insync_replicas,
+                "must be at least 2 unless ephemeral",
             )
 
 

@@ -80,7 +80,7 @@ def _aws(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> d
     if typ == "aws:kms/alias:Alias":
         alias = _physical(name, inputs, "name")
         return {"id": alias, "arn": f"arn:aws:kms:{region}:{acct}:{alias}"}
-    if module == "s3" and typ.endswith(":Bucket") or typ == "aws:s3/bucketV2:BucketV2":
+    if (module == "s3" and typ.endswith(":Bucket")) or typ == "aws:s3/bucketV2:BucketV2":
         bucket = _physical(name, inputs, "bucket")
         return {
             "id": bucket,
@@ -106,7 +106,9 @@ def _aws(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> d
             "arn": f"arn:aws:eks:{region}:{acct}:cluster/{cluster}",
             "endpoint": f"https://{oidc}.gr7.{region}.eks.amazonaws.com",
             "certificateAuthority": {"data": base64.b64encode(b"mock-ca").decode()},
-            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc}"}]}],
+            "identities": [
+                {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc}"}]}
+            ],
             "version": inputs.get("version"),
             "status": "ACTIVE",
         }
@@ -161,7 +163,7 @@ def _aws(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> d
     if typ == "aws:eks/nodeGroup:NodeGroup":
         group = _physical(name, inputs, "nodeGroupName")
         return {"id": group, "arn": f"arn:aws:eks:{region}:{acct}:nodegroup/{group}/{_uuid(seed)}"}
-    service = module if module not in ("ec2", "iam") else module
+    service = module
     resource = _physical(name, inputs, "name")
     return {"id": resource, "arn": f"arn:aws:{service}:{region}:{acct}:{resource}"}
 
@@ -224,7 +226,10 @@ def _azure(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) ->
     if location:
         out["location"] = location
     if kind == "Vault":
-        out["properties"] = {**(inputs.get("properties") or {}), "vaultUri": f"https://{physical}.vault.azure.net/"}
+        out["properties"] = {
+            **(inputs.get("properties") or {}),
+            "vaultUri": f"https://{physical}.vault.azure.net/",
+        }
     elif kind == "Key":
         vault = inputs.get("vaultName", "vault")
         uri = f"https://{vault}.vault.azure.net/keys/{physical}"
@@ -241,10 +246,18 @@ def _azure(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) ->
                 **(inputs.get("oidcIssuerProfile") or {}),
                 "issuerURL": f"https://{loc}.oic.prod-aks.azure.com/{_uuid('tenant')}/{_uuid(seed)}/",
             },
-            identityProfile={"kubeletidentity": {"clientId": _uuid(seed + "kubelet"), "objectId": _uuid(seed + "kubelet-obj")}},
+            identityProfile={
+                "kubeletidentity": {
+                    "clientId": _uuid(seed + "kubelet"),
+                    "objectId": _uuid(seed + "kubelet-obj"),
+                }
+            },
         )
     elif kind == "StorageAccount":
-        out["primaryEndpoints"] = {"blob": f"https://{physical}.blob.core.windows.net/", "dfs": f"https://{physical}.dfs.core.windows.net/"}
+        out["primaryEndpoints"] = {
+            "blob": f"https://{physical}.blob.core.windows.net/",
+            "dfs": f"https://{physical}.dfs.core.windows.net/",
+        }
     elif kind == "Server" and module == "dbforpostgresql":
         out["fullyQualifiedDomainName"] = f"{physical}.postgres.database.azure.com"
     elif kind == "Redis":
@@ -261,7 +274,9 @@ def _azure(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) ->
 # --------------------------------------------------------------------------- Kubernetes & others
 
 
-def _kubernetes(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> dict[str, Any]:
+def _kubernetes(
+    typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity
+) -> dict[str, Any]:
     metadata = dict(inputs.get("metadata") or {})
     metadata.setdefault("name", name)
     metadata["uid"] = _uuid(f"{typ}/{name}")
@@ -273,7 +288,12 @@ def _kubernetes(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentit
         out = {
             "id": f"{inputs.get('namespace', 'default')}/{release}",
             "name": release,
-            "status": {"name": release, "namespace": inputs.get("namespace"), "status": "deployed", "version": inputs.get("version")},
+            "status": {
+                "name": release,
+                "namespace": inputs.get("namespace"),
+                "status": "deployed",
+                "version": inputs.get("version"),
+            },
         }
     return out
 

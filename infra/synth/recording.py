@@ -180,7 +180,9 @@ def synthesize(
         loop.close()
     outputs = monitor.stack_outputs
     secret = sorted(k for k, v in outputs.items() if _contains_secret(v))
-    return Synthesis(stack=stack, resources=list(monitor.records), outputs=outputs, secret_outputs=secret)
+    return Synthesis(
+        stack=stack, resources=list(monitor.records), outputs=outputs, secret_outputs=secret
+    )
 
 
 def _contains_secret(value: Any) -> bool:

@@ -83,8 +83,9 @@ def custom_resource_errors(obj: dict[str, Any]) -> list[str]:
     """Schema errors for a custom resource; raises KeyError if its CRD/version is unknown."""
     schema = _crd_schemas()[(obj["apiVersion"], obj["kind"])]
     validator = jsonschema.Draft7Validator(schema)
+    name = f"{obj['kind']}/{obj.get('metadata', {}).get('name')}"
     return [
-        f"{obj['kind']}/{obj.get('metadata', {}).get('name')}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
+        f"{name}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
         for e in validator.iter_errors(obj)
     ]
 
