@@ -7,7 +7,7 @@ Deploys, for tenant `<name>` in namespace `tenant-<name>`:
 | Namespace | Pod Security `restricted` (enforce, audit, warn), tenant + governance labels |
 | ResourceQuota | CPU, memory, `requests.nvidia.com/gpu`, pods, services, PVCs; no LoadBalancers |
 | LimitRange | default requests/limits so every container is bounded |
-| NetworkPolicy (several) | default-deny ingress+egress, then: DNS, same namespace, each platform service |
+| NetworkPolicies | default-deny in+out, then allow DNS, same namespace, each platform service |
 | ServiceAccount | workloads' identity; token automount off (mount projected tokens explicitly) |
 | Role + RoleBinding | the tenant's IdP group may manage workloads in its namespace; no wildcards |
 | LocalQueue | Kueue queue `default` pointing at the platform's GPU ClusterQueue |
