@@ -48,9 +48,16 @@ CHARTS: dict[str, Chart] = {
         "kubeflow-trainer", "2.3.0", "oci://ghcr.io/kubeflow/charts/kubeflow-trainer"
     ),
     "cloudnative-pg": Chart("cloudnative-pg", "0.26.1", "https://cloudnative-pg.github.io/charts"),
+    # Distributes the platform CA to every platform and tenant namespace (Bundle CR).
+    "trust-manager": Chart("trust-manager", "v0.24.0", "https://charts.jetstack.io"),
+    # On-prem Redis (RedisReplication + RedisSentinel CRs, TLS and password auth).
+    "redis-operator": Chart(
+        "redis-operator", "0.26.0", "https://ot-container-kit.github.io/helm-charts"
+    ),
 }
 
-KAFKA_VERSION = "4.1.0"
+# Strimzi 1.1 dropped Kafka 4.1.x; 1.2.0 runs 4.2.x and 4.3.x (4.3.1 is its newest).
+KAFKA_VERSION = "4.3.1"
 
 IMAGES: dict[str, Image] = {
     # The platform's own images, built from workloads/Dockerfile.* by the release pipeline and
@@ -61,4 +68,33 @@ IMAGES: dict[str, Image] = {
     "training": Image("mlplatform/training", "0.1.0", "built by this repository"),
     "streaming": Image("mlplatform/streaming", "0.1.0", "built by this repository"),
     "monitoring": Image("mlplatform/monitoring", "0.1.0", "built by this repository"),
+    # Operator and operand images pulled by the charts and custom resources above. The
+    # components point each chart's image values at `<mirror>/<path>`; tags match the pinned
+    # chart's appVersion, so the mirror job copies exactly these.
+    "strimzi-operator": Image("strimzi/operator", "1.2.0", "quay.io"),
+    "strimzi-kafka": Image("strimzi/kafka", f"1.2.0-kafka-{KAFKA_VERSION}", "quay.io"),
+    "cert-manager-controller": Image("jetstack/cert-manager-controller", "v1.21.1", "quay.io"),
+    "cert-manager-webhook": Image("jetstack/cert-manager-webhook", "v1.21.1", "quay.io"),
+    "cert-manager-cainjector": Image("jetstack/cert-manager-cainjector", "v1.21.1", "quay.io"),
+    "cert-manager-acmesolver": Image("jetstack/cert-manager-acmesolver", "v1.21.1", "quay.io"),
+    "cert-manager-startupapicheck": Image(
+        "jetstack/cert-manager-startupapicheck", "v1.21.1", "quay.io"
+    ),
+    "trust-manager": Image("jetstack/trust-manager", "v0.24.0", "quay.io"),
+    "gpu-operator": Image("nvidia/gpu-operator", "v25.10.1", "nvcr.io"),
+    "gpu-driver": Image("nvidia/driver", "580.105.08", "nvcr.io"),  # operator appends -<os>
+    "gpu-container-toolkit": Image("nvidia/k8s/container-toolkit", "v1.18.1", "nvcr.io"),
+    "gpu-device-plugin": Image("nvidia/k8s-device-plugin", "v0.18.1", "nvcr.io"),
+    "gpu-dcgm-exporter": Image("nvidia/k8s/dcgm-exporter", "4.4.2-4.7.0-distroless", "nvcr.io"),
+    "gpu-mig-manager": Image("nvidia/cloud-native/k8s-mig-manager", "v0.13.1", "nvcr.io"),
+    "gpu-cuda-base": Image("nvidia/cuda", "13.0.1-base-ubi9", "nvcr.io"),
+    "node-feature-discovery": Image("nfd/node-feature-discovery", "v0.18.2", "registry.k8s.io"),
+    "kueue": Image("kueue/kueue", "v0.19.2", "registry.k8s.io"),
+    "trainer-controller": Image("kubeflow/trainer/trainer-controller-manager", "v2.3.0", "ghcr.io"),
+    "jobset": Image("jobset/jobset", "v0.12.0", "registry.k8s.io"),
+    "cloudnative-pg": Image("cloudnative-pg/cloudnative-pg", "1.27.1", "ghcr.io"),
+    "postgresql": Image("cloudnative-pg/postgresql", "17.6-system-trixie", "ghcr.io"),
+    "redis-operator": Image("opstree/redis-operator", "v0.26.0", "quay.io"),
+    "redis": Image("opstree/redis", "v7.0.15", "quay.io"),
+    "redis-sentinel": Image("opstree/redis-sentinel", "v7.0.15", "quay.io"),
 }
