@@ -42,7 +42,11 @@ CHARTS: dict[str, Chart] = {
     "kueue": Chart("kueue", "0.19.2", "oci://registry.k8s.io/kueue/charts/kueue"),
     "cert-manager": Chart("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
     "kserve-crd": Chart("kserve-crd", "v0.20.0", "oci://ghcr.io/kserve/charts/kserve-crd"),
-    "kserve": Chart("kserve", "v0.20.0", "oci://ghcr.io/kserve/charts/kserve"),
+    # Since v0.15 the controller chart is `kserve-resources` (the old `kserve` chart stopped
+    # at 0.1x); the key stays `kserve`.
+    "kserve": Chart(
+        "kserve-resources", "v0.20.0", "oci://ghcr.io/kserve/charts/kserve-resources"
+    ),
     "gpu-operator": Chart("gpu-operator", "v25.10.1", "https://helm.ngc.nvidia.com/nvidia"),
     "kubeflow-trainer": Chart(
         "kubeflow-trainer", "2.3.0", "oci://ghcr.io/kubeflow/charts/kubeflow-trainer"
@@ -97,4 +101,11 @@ IMAGES: dict[str, Image] = {
     "redis-operator": Image("opstree/redis-operator", "v0.26.0", "quay.io"),
     "redis": Image("opstree/redis", "v7.0.15", "quay.io"),
     "redis-sentinel": Image("opstree/redis-sentinel", "v7.0.15", "quay.io"),
+    # KServe v0.20.0 (chart kserve-resources): controller, its metrics proxy, and the images
+    # the controller injects into InferenceService pods (storage initializer, agent, router).
+    "kserve-controller": Image("kserve/kserve-controller", "v0.20.0", "docker.io"),
+    "kserve-storage-initializer": Image("kserve/storage-initializer", "v0.20.0", "docker.io"),
+    "kserve-agent": Image("kserve/agent", "v0.20.0", "docker.io"),
+    "kserve-router": Image("kserve/router", "v0.20.0", "docker.io"),
+    "kube-rbac-proxy": Image("brancz/kube-rbac-proxy", "v0.18.0", "quay.io"),
 }
