@@ -44,9 +44,7 @@ CHARTS: dict[str, Chart] = {
     "kserve-crd": Chart("kserve-crd", "v0.20.0", "oci://ghcr.io/kserve/charts/kserve-crd"),
     # Since v0.15 the controller chart is `kserve-resources` (the old `kserve` chart stopped
     # at 0.1x); the key stays `kserve`.
-    "kserve": Chart(
-        "kserve-resources", "v0.20.0", "oci://ghcr.io/kserve/charts/kserve-resources"
-    ),
+    "kserve": Chart("kserve-resources", "v0.20.0", "oci://ghcr.io/kserve/charts/kserve-resources"),
     "gpu-operator": Chart("gpu-operator", "v25.10.1", "https://helm.ngc.nvidia.com/nvidia"),
     "kubeflow-trainer": Chart(
         "kubeflow-trainer", "2.3.0", "oci://ghcr.io/kubeflow/charts/kubeflow-trainer"
