@@ -41,6 +41,14 @@ PSS_WARN = "pod-security.kubernetes.io/warn"
 
 # In-cluster TLS
 CLUSTER_ISSUER = "mlplatform-ca"
+# Where workload pods mount the platform CA bundle (ConfigMap `mlplatform-ca-bundle`, key ca.crt)
+CA_BUNDLE_MOUNT = "/etc/mlplatform/ca"
+
+# ML services as tenants see them
+TRAINING_RUNTIME = "torch-distributed"  # ClusterTrainingRuntime (components.trainer)
+SERVING_RUNTIME = "mlplatform-predictor"  # ClusterServingRuntime (components.serving)
+MLFLOW_CREDENTIALS_SECRET = "mlflow-credentials"  # per tenant namespace, key `credentials`
+FEAST_CLIENT_CONFIG = "feast-client"  # ConfigMap per tenant namespace, key feature_store.yaml
 
 # Tenant namespaces are `tenant-<name>`; the platform labels them so NetworkPolicies can
 # admit tenant traffic to shared services without listing every tenant.
