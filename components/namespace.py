@@ -1,0 +1,95 @@
+"""Platform namespaces: one per service, Pod Security `restricted` unless an exemption is recorded.
+
+A platform service that truly needs privileged pods (the NVIDIA GPU operator loads kernel modules
+and configures the container runtime on the host) gets `enforce=privileged`, but only through an
+entry in `PSS_EXEMPTIONS` below. The exemption is also written on the Namespace as an annotation
+so the policy pack (UAE-K8S-001) and the compliance report can list it from the rendered objects.
+Audit and warn stay `restricted` everywhere: the privileged pods are still reported, never silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+
+EXEMPTION_ANNOTATION = "mlplatform.io/pss-exemption"
+EXEMPTION_CONTROL_ANNOTATION = "mlplatform.io/pss-exemption-control"
+
+
+@dataclass(frozen=True)
+class PssExemption:
+    """A namespace allowed a weaker Pod Security level than `restricted`, and why."""
+
+    namespace: str
+    level: str  # "privileged" or "baseline"
+    reason: str
+    control: str = "UAE-K8S-001"
+
+
+# The only namespaces allowed to run privileged pods. Adding one is a reviewed change.
+PSS_EXEMPTIONS: tuple[PssExemption, ...] = (
+    PssExemption(
+        namespace=c.NS_GPU_OPERATOR,
+        level="privileged",
+        reason=(
+            "NVIDIA GPU operator: the driver and container-toolkit daemonsets load kernel "
+            "modules and reconfigure containerd on GPU hosts, the device plugin and DCGM "
+            "exporter use host paths; no restricted alternative exists. Only the operator's "
+            "own pods run here; tenant workloads stay in restricted namespaces."
+        ),
+    ),
+)
+
+
+def exemption_for(namespace: str) -> PssExemption | None:
+    return next((e for e in PSS_EXEMPTIONS if e.namespace == namespace), None)
+
+
+def platform_namespace(
+    resource_name: str,
+    namespace: str,
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    privileged: bool = False,
+) -> k8s.core.v1.Namespace:
+    """A Namespace with governance labels and Pod Security labels.
+
+    `privileged=True` is refused unless `PSS_EXEMPTIONS` lists the namespace.
+    """
+    enforce = "restricted"
+    annotations: dict[str, str] = {}
+    if privileged:
+        exemption = exemption_for(namespace)
+        if exemption is None:
+            raise ValueError(
+                f"namespace {namespace!r} asks for privileged pods but has no entry in "
+                "components.namespace.PSS_EXEMPTIONS"
+            )
+        enforce = exemption.level
+        annotations = {
+            EXEMPTION_ANNOTATION: exemption.reason,
+            EXEMPTION_CONTROL_ANNOTATION: exemption.control,
+        }
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata={
+            "name": namespace,
+            "labels": {
+                **labels,
+                c.PSS_ENFORCE: enforce,
+                c.PSS_AUDIT: "restricted",
+                c.PSS_WARN: "restricted",
+            },
+            "annotations": annotations or None,
+        },
+        opts=opts,
+    )
+
+
+def pull_secrets(name: str | None) -> list[dict[str, str]]:
+    """imagePullSecrets for the mirror, in the `[{name: ...}]` shape most charts take."""
+    return [{"name": name}] if name else []
