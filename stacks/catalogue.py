@@ -56,7 +56,15 @@ CHARTS: dict[str, Chart] = {
     "redis-operator": Chart(
         "redis-operator", "0.26.0", "https://ot-container-kit.github.io/helm-charts"
     ),
+    # EKS node autoscaling (managed node groups, auto-discovery). Image per Kubernetes minor
+    # below: the autoscaler's minor must match the cluster's.
+    "cluster-autoscaler": Chart(
+        "cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler"
+    ),
 }
+
+# Amazon MSK (`kafka.mode: managed` on AWS): newest KRaft version MSK Standard brokers run.
+MSK_KAFKA_VERSION = "4.1.x.kraft"
 
 # Strimzi 1.1 dropped Kafka 4.1.x; 1.2.0 runs 4.2.x and 4.3.x (4.3.1 is its newest).
 KAFKA_VERSION = "4.3.1"
@@ -106,4 +114,17 @@ IMAGES: dict[str, Image] = {
     "kserve-agent": Image("kserve/agent", "v0.20.0", "docker.io"),
     "kserve-router": Image("kserve/router", "v0.20.0", "docker.io"),
     "kube-rbac-proxy": Image("brancz/kube-rbac-proxy", "v0.18.0", "quay.io"),
+    # Cluster Autoscaler on EKS, one per Kubernetes minor the config allows (1.32 to 1.35).
+    "cluster-autoscaler-1.32": Image(
+        "autoscaling/cluster-autoscaler", "v1.32.7", "registry.k8s.io"
+    ),
+    "cluster-autoscaler-1.33": Image(
+        "autoscaling/cluster-autoscaler", "v1.33.6", "registry.k8s.io"
+    ),
+    "cluster-autoscaler-1.34": Image(
+        "autoscaling/cluster-autoscaler", "v1.34.5", "registry.k8s.io"
+    ),
+    "cluster-autoscaler-1.35": Image(
+        "autoscaling/cluster-autoscaler", "v1.35.2", "registry.k8s.io"
+    ),
 }
