@@ -1,0 +1,422 @@
+"""On-prem data stores in the cluster: PostgreSQL (CloudNativePG) and Redis (OT redis-operator).
+
+Used when the site does not already run them (`onprem.postgres.mode` / `onprem.redis.mode` =
+`operator`); with `existing`, nothing is deployed and the foundation points at the site's
+service. Both stores serve TLS only, with certificates from the platform CA (clients verify with
+the `mlplatform-ca-bundle` every platform namespace carries), and require a password that
+Pulumi generates (kept as a secret in the stack state, encrypted by the stack's secrets
+provider) and hands to consumers through the foundation's `Credentials`.
+
+| child | purpose |
+|---|---|
+| Namespace `mlplatform-data` | PSS restricted |
+| helm Release cloudnative-pg | pinned operator, this namespace only, image from the mirror |
+| RandomPassword + Secret `<pg>-app` | the application role's credentials (basic-auth) |
+| Certificate `<pg>-server` | serving certificate for the -rw/-ro/-r services |
+| Cluster `<pg>` (postgresql.cnpg.io/v1) | instances/storage from config, one per host, |
+| | TLS-only pg_hba, checksums, no superuser, encrypted WAL + base backups to the object |
+| | store, protected |
+| Database `feast-registry` | the Feast registry database (the MLflow one is created at bootstrap) |
+| ScheduledBackup | nightly base backup |
+| helm Release redis-operator | pinned operator, image from the mirror |
+| RandomPassword + Secret `<redis>-auth` | Redis AUTH password |
+| Certificate `<redis>-tls` | serving certificate for Redis and its Sentinels |
+| RedisReplication `<redis>` | redis.redis.opstreelabs.in/v1beta2: primary + replicas, |
+| | Sentinel failover, TLS, AUTH, persistent storage, protected |
+
+The CNPG and redis-operator custom resources are rendered from their upstream CRDs
+(CloudNativePG chart 0.26.1 / operator 1.27.1, redis-operator v0.26.0) but are not in the
+project's reference CRD set, so CI does not schema-validate them.
+
+Outputs: `postgres_host`, `postgres_port`, `postgres_password`, `redis_host`, `redis_port`,
+`redis_password`, `ready`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components import conventions as c
+from components.namespace import platform_namespace, pull_secrets
+from components.pki import server_certificate, service_dns_names
+from stacks.catalogue import CHARTS, IMAGES
+
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+RUN_AS = 1001  # non-root UID for the Redis pods (CNPG runs postgres as 26 itself)
+
+
+@dataclass(frozen=True)
+class PostgresBackup:
+    """Where WAL and base backups go: the site's S3-compatible object store (in-country)."""
+
+    destination: str  # s3://bucket/prefix
+    endpoint: str  # https://s3.dc1.example.ae
+    credentials_secret: str  # keys `username` (access key ID) and `password` (secret key)
+    retention: str = "30d"
+
+
+@dataclass(frozen=True)
+class PostgresSpec:
+    instances: int = 3
+    storage_gi: int = 50
+    cluster_name: str = "mlplatform-pg"
+    owner: str = "mlplatform"
+    database: str = "mlflow"  # created at bootstrap
+    extra_databases: tuple[str, ...] = ("feast_registry",)
+    backup: PostgresBackup | None = None
+
+
+@dataclass(frozen=True)
+class RedisSpec:
+    replicas: int = 3
+    storage_gi: int = 10
+    name: str = "mlplatform-redis"
+    sentinels: int = 3
+
+
+@dataclass(frozen=True)
+class DataStoresArgs:
+    mirror: str
+    labels: dict[str, str]
+    storage_class: str
+    postgres: PostgresSpec | None = None
+    redis: RedisSpec | None = None
+    pull_secret: str | None = None
+    protect: bool = True
+    ready: tuple[pulumi.Resource, ...] = ()  # the platform PKI (Certificates need cert-manager)
+
+
+def _image(key: str, mirror: str) -> str:
+    return IMAGES[key].ref(mirror)
+
+
+class OnPremDataStores(pulumi.ComponentResource):
+    postgres_host: str | None = None
+    redis_host: str | None = None
+
+    def __init__(self, name: str, args: DataStoresArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplatform:data:OnPremDataStores", name, None, opts)
+        self.args = args
+        self.namespace = platform_namespace(
+            f"{name}-ns", c.NS_DATA, args.labels, pulumi.ResourceOptions(parent=self)
+        )
+        self.random_provider = random.Provider(
+            f"{name}-random", opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.ready: list[pulumi.Resource] = []
+        self.postgres_port, self.redis_port = POSTGRES_PORT, REDIS_PORT
+        self.postgres_password: pulumi.Output[str] | None = None
+        self.redis_password: pulumi.Output[str] | None = None
+        if args.postgres:
+            self._postgres(name, args.postgres)
+        if args.redis:
+            self._redis(name, args.redis)
+        self.register_outputs({"postgresHost": self.postgres_host, "redisHost": self.redis_host})
+
+    # ------------------------------------------------------------------ PostgreSQL
+
+    def _postgres(self, name: str, pg: PostgresSpec) -> None:
+        a, ns = self.args, c.NS_DATA
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        chart, operator_image = CHARTS["cloudnative-pg"], IMAGES["cloudnative-pg"]
+        operator = k8s.helm.v3.Release(
+            f"{name}-cnpg",
+            name="cloudnative-pg",
+            chart=chart.oci(a.mirror),
+            version=chart.version,
+            namespace=ns,
+            atomic=True,
+            cleanup_on_fail=True,
+            values={
+                "replicaCount": 2,
+                "image": {
+                    "repository": f"{a.mirror}/{operator_image.path}",
+                    "tag": operator_image.tag,
+                },
+                "imagePullSecrets": pull_secrets(a.pull_secret),
+                "config": {"clusterWide": False},  # manages Clusters in this namespace only
+                "crds": {"create": True},
+            },
+            opts=in_ns,
+        )
+        password = random.RandomPassword(
+            f"{name}-pg-password",
+            length=40,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.random_provider),
+        )
+        app_secret = k8s.core.v1.Secret(
+            f"{name}-pg-app",
+            metadata={"name": f"{pg.cluster_name}-app", "namespace": ns, "labels": a.labels},
+            type="kubernetes.io/basic-auth",
+            string_data={"username": pg.owner, "password": password.result},
+            opts=in_ns,
+        )
+        tls_name = f"{pg.cluster_name}-server"
+        services = [f"{pg.cluster_name}-{suffix}" for suffix in ("rw", "ro", "r")]
+        certificate = server_certificate(
+            f"{name}-pg-tls",
+            name=tls_name,
+            namespace=ns,
+            dns_names=[dns for svc in services for dns in service_dns_names(svc, ns)],
+            labels=a.labels,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *a.ready]),
+        )
+        spec: dict = {
+            "instances": pg.instances,
+            "imageName": _image("postgresql", a.mirror),
+            "primaryUpdateStrategy": "unsupervised",
+            "enableSuperuserAccess": False,
+            "enablePDB": True,
+            "inheritedMetadata": {"labels": a.labels},
+            "bootstrap": {
+                "initdb": {
+                    "database": pg.database,
+                    "owner": pg.owner,
+                    "secret": {"name": f"{pg.cluster_name}-app"},
+                    "dataChecksums": True,
+                }
+            },
+            "storage": {"size": f"{pg.storage_gi}Gi", "storageClass": a.storage_class},
+            "certificates": {
+                # cert-manager's Secret carries ca.crt next to the key pair.
+                "serverTLSSecret": tls_name,
+                "serverCASecret": tls_name,
+            },
+            "postgresql": {
+                "parameters": {
+                    "ssl_min_protocol_version": "TLSv1.2",
+                    "password_encryption": "scram-sha-256",
+                    "log_connections": "on",
+                    "log_disconnections": "on",
+                },
+                # Applied after CNPG's own rules and before its catch-all `host` rule.
+                "pg_hba": [
+                    "hostnossl all all all reject",
+                    "hostssl all all all scram-sha-256",
+                ],
+            },
+            "affinity": {
+                "enablePodAntiAffinity": True,
+                "topologyKey": "kubernetes.io/hostname",
+                "podAntiAffinityType": "required",
+            },
+            "resources": {
+                "requests": {"cpu": "1", "memory": "4Gi"},
+                "limits": {"cpu": "2", "memory": "4Gi"},
+            },
+        }
+        if a.pull_secret:
+            spec["imagePullSecrets"] = pull_secrets(a.pull_secret)
+        if pg.backup:
+            b = pg.backup
+            spec["backup"] = {
+                "retentionPolicy": b.retention,
+                "barmanObjectStore": {
+                    "destinationPath": b.destination,
+                    "endpointURL": b.endpoint,
+                    "s3Credentials": {
+                        "accessKeyId": {"name": b.credentials_secret, "key": "username"},
+                        "secretAccessKey": {"name": b.credentials_secret, "key": "password"},
+                    },
+                    "wal": {"compression": "gzip", "encryption": "AES256"},
+                    "data": {"compression": "gzip", "encryption": "AES256"},
+                },
+            }
+        stateful = pulumi.ResourceOptions(
+            parent=self, depends_on=[operator, app_secret, certificate], protect=a.protect
+        )
+        cluster = k8s.apiextensions.CustomResource(
+            f"{name}-pg",
+            api_version="postgresql.cnpg.io/v1",
+            kind="Cluster",
+            metadata={"name": pg.cluster_name, "namespace": ns, "labels": a.labels},
+            spec=spec,
+            opts=stateful,
+        )
+        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster], protect=a.protect)
+        for database in pg.extra_databases:
+            k8s.apiextensions.CustomResource(
+                f"{name}-db-{database.replace('_', '-')}",
+                api_version="postgresql.cnpg.io/v1",
+                kind="Database",
+                metadata={
+                    "name": database.replace("_", "-"),
+                    "namespace": ns,
+                    "labels": a.labels,
+                },
+                spec={
+                    "name": database,
+                    "owner": pg.owner,
+                    "cluster": {"name": pg.cluster_name},
+                    "ensure": "present",
+                    "databaseReclaimPolicy": "retain",
+                },
+                opts=after_cluster,
+            )
+        if pg.backup:
+            k8s.apiextensions.CustomResource(
+                f"{name}-pg-nightly",
+                api_version="postgresql.cnpg.io/v1",
+                kind="ScheduledBackup",
+                metadata={
+                    "name": f"{pg.cluster_name}-nightly",
+                    "namespace": ns,
+                    "labels": a.labels,
+                },
+                spec={
+                    "schedule": "0 0 2 * * *",
+                    "backupOwnerReference": "self",
+                    "cluster": {"name": pg.cluster_name},
+                    "method": "barmanObjectStore",
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
+            )
+        self.postgres_host = f"{pg.cluster_name}-rw.{ns}.svc"
+        self.postgres_password = password.result
+        self.ready += [operator, cluster]
+
+    # ------------------------------------------------------------------ Redis
+
+    def _redis(self, name: str, rd: RedisSpec) -> None:
+        a, ns = self.args, c.NS_DATA
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        chart, operator_image = CHARTS["redis-operator"], IMAGES["redis-operator"]
+        operator = k8s.helm.v3.Release(
+            f"{name}-redis-operator",
+            name="redis-operator",
+            chart=chart.oci(a.mirror),
+            version=chart.version,
+            namespace=ns,
+            atomic=True,
+            cleanup_on_fail=True,
+            values={
+                "redisOperator": {
+                    "imageName": f"{a.mirror}/{operator_image.path}",
+                    "imageTag": operator_image.tag,
+                    "imagePullPolicy": "IfNotPresent",
+                    "imagePullSecrets": pull_secrets(a.pull_secret),
+                    "watchNamespace": ns,
+                    "webhook": False,
+                },
+                "certmanager": {"enabled": False},
+                "issuer": {"create": False},
+            },
+            opts=in_ns,
+        )
+        password = random.RandomPassword(
+            f"{name}-redis-password",
+            length=40,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.random_provider),
+        )
+        auth_secret = f"{rd.name}-auth"
+        auth = k8s.core.v1.Secret(
+            f"{name}-redis-auth",
+            metadata={"name": auth_secret, "namespace": ns, "labels": a.labels},
+            type="Opaque",
+            string_data={"password": password.result},
+            opts=in_ns,
+        )
+        tls_name = f"{rd.name}-tls"
+        services = [rd.name, f"{rd.name}-master", f"{rd.name}-headless", f"{rd.name}-sentinel"]
+        certificate = server_certificate(
+            f"{name}-redis-tls",
+            name=tls_name,
+            namespace=ns,
+            dns_names=[
+                *(dns for svc in services for dns in service_dns_names(svc, ns)),
+                f"*.{rd.name}-headless.{ns}.svc",
+                f"*.{rd.name}-headless.{ns}.svc.cluster.local",
+            ],
+            labels=a.labels,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *a.ready]),
+        )
+        restricted_container = {
+            "allowPrivilegeEscalation": False,
+            # The redis image's entrypoint renders redis.conf into the image at start-up.
+            "readOnlyRootFilesystem": False,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
+        restricted_pod = {
+            "runAsNonRoot": True,
+            "runAsUser": RUN_AS,
+            "runAsGroup": RUN_AS,
+            "fsGroup": RUN_AS,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
+        secrets = pull_secrets(a.pull_secret)
+        spec = {
+            "clusterSize": rd.replicas,
+            "kubernetesConfig": {
+                "image": _image("redis", a.mirror),
+                "imagePullPolicy": "IfNotPresent",
+                "imagePullSecrets": secrets,
+                "redisSecret": {"name": auth_secret, "key": "password"},
+                "resources": {
+                    "requests": {"cpu": "500m", "memory": "2Gi"},
+                    "limits": {"cpu": "1", "memory": "2Gi"},
+                },
+            },
+            "TLS": {
+                "ca": "ca.crt",
+                "cert": "tls.crt",
+                "key": "tls.key",
+                "secret": {"secretName": tls_name},
+            },
+            "storage": {
+                "volumeClaimTemplate": {
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": a.storage_class,
+                        "resources": {"requests": {"storage": f"{rd.storage_gi}Gi"}},
+                    }
+                }
+            },
+            "podSecurityContext": restricted_pod,
+            "securityContext": restricted_container,
+            "pdb": {"enabled": True, "maxUnavailable": 1},
+            "topologySpreadConstraints": [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "kubernetes.io/hostname",
+                    "whenUnsatisfiable": "DoNotSchedule",
+                    "labelSelector": {"matchLabels": {"app": rd.name}},
+                }
+            ],
+            "sentinel": {
+                "image": _image("redis-sentinel", a.mirror),
+                "imagePullPolicy": "IfNotPresent",
+                "imagePullSecrets": secrets,
+                "size": rd.sentinels,
+                "quorum": str(rd.sentinels // 2 + 1),
+                "redisSecret": {"name": auth_secret, "key": "password"},
+                "podSecurityContext": restricted_pod,
+                "securityContext": restricted_container,
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "128Mi"},
+                    "limits": {"cpu": "250m", "memory": "256Mi"},
+                },
+            },
+        }
+        replication = k8s.apiextensions.CustomResource(
+            f"{name}-redis",
+            api_version="redis.redis.opstreelabs.in/v1beta2",
+            kind="RedisReplication",
+            metadata={"name": rd.name, "namespace": ns, "labels": a.labels},
+            spec=spec,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[operator, auth, certificate], protect=a.protect
+            ),
+        )
+        # The operator keeps `<name>-master` pointed at the current primary.
+        self.redis_host = f"{rd.name}-master.{ns}.svc"
+        self.redis_password = password.result
+        self.ready += [operator, replication]

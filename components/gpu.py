@@ -1,0 +1,173 @@
+"""GPU nodes: `GpuNodePool` labels and taints existing nodes (on-prem); `GpuOperator` runs them.
+
+`GpuNodePool` (on-prem: the nodes already exist, the platform only claims them)
+
+| child | purpose |
+|---|---|
+| NodePatch per node | pool + product labels (`components.conventions`), governance labels |
+| | and the `nvidia.com/gpu=present:NoSchedule` taint: only pods tolerating it |
+| | (Kueue-admitted GPU work, GPU operator daemonsets) land there |
+
+Outputs: `node_labels` (what a Kueue flavor selects), `capacity` (GPUs the pool offers),
+`patches`. The patches are server-side apply: Pulumi owns only these labels and the taint
+list on those nodes. Kubernetes treats `spec.taints` as one value, so a taint another tool
+adds by hand (not the node lifecycle controller's, which uses its own field manager on
+cordon/not-ready) is reported as a conflict on the next `pulumi up` instead of being lost.
+
+`GpuOperator`
+
+| child | purpose |
+|---|---|
+| Namespace `gpu-operator` | PSS `privileged` by the exemption in `components.namespace` |
+| helm Release gpu-operator | pinned; every image from the mirror; the operator installs |
+| | driver + container toolkit unless the nodes ship them (`install_driver=False`: EKS |
+| | AL2023 NVIDIA AMI, AKS GPU images); daemonsets tolerate the GPU taint |
+
+Outputs: `release`, `namespace`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+from components.namespace import platform_namespace, pull_secrets
+from stacks.catalogue import CHARTS, IMAGES
+
+
+@dataclass(frozen=True)
+class GpuNodePoolArgs:
+    pool: str
+    product: str
+    nodes: tuple[str, ...]
+    gpus_per_node: int
+    labels: dict[str, str]
+
+
+class GpuNodePool(pulumi.ComponentResource):
+    node_labels: dict[str, str]
+    capacity: int
+
+    def __init__(
+        self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:gpu:GpuNodePool", name, None, opts)
+        if not args.nodes:
+            raise ValueError(f"GPU pool {args.pool!r} names no nodes")
+        self.node_labels = {c.GPU_POOL_LABEL: args.pool, c.GPU_PRODUCT_LABEL: args.product}
+        self.patches = [
+            k8s.core.v1.NodePatch(
+                f"{name}-{node}",
+                metadata={"name": node, "labels": {**args.labels, **self.node_labels}},
+                spec={"taints": [dict(c.GPU_TAINT)]},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for node in args.nodes
+        ]
+        self.capacity = len(args.nodes) * args.gpus_per_node
+        self.register_outputs({"nodeLabels": self.node_labels, "capacity": self.capacity})
+
+
+@dataclass(frozen=True)
+class GpuOperatorArgs:
+    mirror: str
+    labels: dict[str, str]
+    install_driver: bool = True
+    pull_secret: str | None = None
+
+
+# values key → catalogue image, for the operands the chart deploys on GPU nodes.
+_OPERANDS = {
+    "driver": "gpu-driver",
+    "toolkit": "gpu-container-toolkit",
+    "devicePlugin": "gpu-device-plugin",
+    "dcgmExporter": "gpu-dcgm-exporter",
+    "gfd": "gpu-device-plugin",
+    "migManager": "gpu-mig-manager",
+}
+# Operands this platform leaves disabled (vGPU, sandboxed VMs, GPUDirect storage); their
+# repositories still point at the mirror so enabling one never reaches a public registry.
+_DISABLED_OPERANDS = {
+    "vgpuDeviceManager": "nvidia/cloud-native",
+    "vfioManager": "nvidia",
+    "sandboxDevicePlugin": "nvidia",
+    "kataManager": "nvidia/cloud-native",
+    "ccManager": "nvidia/cloud-native",
+    "gds": "nvidia/cloud-native",
+    "gdrcopy": "nvidia/cloud-native",
+    "nodeStatusExporter": "nvidia",
+}
+
+
+def _split(key: str, mirror: str) -> dict[str, str]:
+    """The operator's (repository, image, version) triple for a catalogue image."""
+    image = IMAGES[key]
+    repository, _, leaf = image.path.rpartition("/")
+    return {"repository": f"{mirror}/{repository}", "image": leaf, "version": image.tag}
+
+
+class GpuOperator(pulumi.ComponentResource):
+    namespace: str
+
+    def __init__(
+        self, name: str, args: GpuOperatorArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:gpu:GpuOperator", name, None, opts)
+        ns = c.NS_GPU_OPERATOR
+        namespace = platform_namespace(
+            f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self), privileged=True
+        )
+        secrets = [s["name"] for s in pull_secrets(args.pull_secret)]
+        operator = _split("gpu-operator", args.mirror)
+        values: dict = {
+            # We label the namespace ourselves (with the recorded exemption).
+            "psa": {"enabled": False},
+            "cdi": {"enabled": True},
+            "sandboxWorkloads": {"enabled": False},
+            "daemonsets": {
+                "tolerations": [dict(c.GPU_TOLERATION)],
+                "labels": args.labels,
+            },
+            "operator": {
+                **operator,
+                "imagePullSecrets": secrets,
+                "initContainer": _split("gpu-cuda-base", args.mirror),
+                # Keep CRDs on uninstall: deleting them would delete every ClusterPolicy.
+                "cleanupCRD": False,
+            },
+            "validator": {**operator, "imagePullSecrets": secrets},
+            "node-feature-discovery": {
+                "image": {
+                    "repository": f"{args.mirror}/{IMAGES['node-feature-discovery'].path}",
+                    "tag": IMAGES["node-feature-discovery"].tag,
+                },
+                "imagePullSecrets": [{"name": s} for s in secrets],
+                "worker": {"tolerations": [dict(c.GPU_TOLERATION)]},
+            },
+        }
+        for key, image in _OPERANDS.items():
+            values[key] = {**_split(image, args.mirror), "imagePullSecrets": secrets}
+        values["driver"]["enabled"] = args.install_driver
+        values["toolkit"]["enabled"] = args.install_driver
+        for key, repository in _DISABLED_OPERANDS.items():
+            values[key] = {"repository": f"{args.mirror}/{repository}", "imagePullSecrets": secrets}
+        values["vgpuManager"] = {"enabled": False}
+
+        chart = CHARTS["gpu-operator"]
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name="gpu-operator",
+            chart=chart.oci(args.mirror),
+            version=chart.version,
+            namespace=ns,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,  # the driver daemonset compiles/loads modules on first install
+            values=values,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
+        self.namespace = ns
+        self.register_outputs({"namespace": ns, "installDriver": args.install_driver})

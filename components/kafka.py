@@ -1,0 +1,626 @@
+"""Kafka on Strimzi (KRaft, TLS only) and per-tenant access to it.
+
+`StrimziKafka`
+
+| child | purpose |
+|---|---|
+| Namespace `kafka` | PSS restricted (Strimzi's `restricted` pod security provider) |
+| helm Release strimzi-kafka-operator | pinned 1.2.0; images from the mirror; watches `kafka` |
+| Certificate `<cluster>-kafka-tls` | brokers' certificate from the platform CA: clients verify |
+| | brokers with the CA bundle every namespace already has |
+| KafkaNodePool `controllers`, `brokers` | KRaft roles, replicas, persistent storage from |
+| | config, one per host (protected) |
+| Kafka `<cluster>` | `kafka.strimzi.io/v1`; one internal TLS listener (9093), no plaintext; |
+| | SCRAM-SHA-512 or mTLS; `authorization: simple`; replication and min ISR from |
+| | config; no topic auto-creation (protected) |
+| KafkaTopic per platform topic | feature, model and drift events (protected) |
+| mTLS only: clients CA, ClusterIssuer `<cluster>-kafka-clients`, Bundle | a CA for Kafka |
+| | client certificates only, trusted only by the brokers |
+
+Outputs: `bootstrap`, `security_protocol`, `sasl_mechanism`, `platform_topics`, `ready`.
+
+`StrimziTenantAccess` (one per tenant)
+
+| child | purpose |
+|---|---|
+| KafkaTopic `<tenant>.<topic>` | the tenant's topics, in the Kafka namespace (protected) |
+| KafkaUser `tenant-<tenant>` | ACLs: Read/Write/Describe on topics and transactional IDs |
+| | prefixed `<tenant>.`, Read/Describe on groups prefixed `<tenant>.`, produce-only on |
+| | the platform topics |
+| SCRAM: RandomPassword + Secret in `kafka` + Secret `kafka-credentials` in the tenant namespace | |
+| mTLS: Certificate `kafka-credentials` in the tenant namespace | |
+
+Why credentials are made this way: the User Operator writes a KafkaUser's credentials into a
+Secret in the *Kafka* namespace, which tenants cannot (and must not) read, and Kubernetes
+cannot share a Secret across namespaces. So the platform owns the credential instead of the
+operator: for SCRAM, Pulumi generates the password (a secret in state, encrypted by the
+stack's in-country secrets provider) and writes it into a Secret in the Kafka namespace, which
+the KafkaUser references (`spec.authentication.password.valueFrom`), and into the tenant's
+`kafka-credentials` Secret; for mTLS, cert-manager issues the tenant's client certificate
+directly into the tenant namespace (CN=`tenant-<tenant>`, the principal the KafkaUser's ACLs
+name) from a clients CA the brokers trust through a `custom` TLS listener. No credential is
+ever copied out of the Kafka namespace, and no tenant can mint a certificate (tenant RBAC
+has no cert-manager rights).
+
+Outputs: `topics`, `credentials_secret`, `principal`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components import conventions as c
+from components.namespace import platform_namespace, pull_secrets
+from components.pki import (
+    PART_OF_MLPLATFORM,
+    SELFSIGNED_ISSUER,
+    server_certificate,
+    service_dns_names,
+)
+from stacks.catalogue import CHARTS, IMAGES, KAFKA_VERSION
+
+TLS_PORT = 9093
+CREDENTIALS_SECRET = "kafka-credentials"
+CLIENTS_CA_MOUNT = "/mnt/kafka-clients-ca"
+PLATFORM_TOPICS = {
+    "features": "platform.feature-events",
+    "models": "platform.model-events",
+    "drift": "platform.drift-events",
+}
+_TOPIC_OPS = ["Read", "Write", "Describe", "DescribeConfigs"]
+_GROUP_OPS = ["Read", "Describe"]
+
+
+def _crd(api_version: str = "kafka.strimzi.io/v1") -> dict[str, str]:
+    return {"api_version": api_version}
+
+
+@dataclass(frozen=True)
+class StrimziKafkaArgs:
+    mirror: str
+    labels: dict[str, str]
+    storage_class: str
+    authentication: str = "tls"  # "tls" (mTLS) or "scram-sha-512"
+    cluster_name: str = "mlplatform"
+    brokers: int = 3
+    controllers: int = 3
+    broker_storage_gi: int = 100
+    controller_storage_gi: int = 20
+    replication_factor: int = 3
+    min_insync_replicas: int = 2
+    retention_hours: int = 168
+    partitions: int = 6
+    broker_resources: dict = field(
+        default_factory=lambda: {
+            "requests": {"cpu": "2", "memory": "8Gi"},
+            "limits": {"cpu": "4", "memory": "8Gi"},
+        }
+    )
+    controller_resources: dict = field(
+        default_factory=lambda: {
+            "requests": {"cpu": "500m", "memory": "2Gi"},
+            "limits": {"cpu": "1", "memory": "2Gi"},
+        }
+    )
+    platform_topics: dict[str, str] = field(default_factory=lambda: dict(PLATFORM_TOPICS))
+    # Namespaces whose pods may open connections to the listener.
+    client_namespace_labels: dict[str, str] = field(
+        default_factory=lambda: dict(PART_OF_MLPLATFORM)
+    )
+    pull_secret: str | None = None
+    protect: bool = True
+    pki_namespace: str = c.NS_CERT_MANAGER
+    ready: tuple[pulumi.Resource, ...] = ()  # cert-manager/trust-manager must exist first
+
+
+def topic_spec(partitions: int, replicas: int, min_isr: int, retention_hours: int) -> dict:
+    return {
+        "partitions": partitions,
+        "replicas": replicas,
+        "config": {
+            "min.insync.replicas": str(min_isr),
+            "retention.ms": str(retention_hours * 3600 * 1000),
+            "cleanup.policy": "delete",
+        },
+    }
+
+
+class StrimziKafka(pulumi.ComponentResource):
+    bootstrap: str
+    security_protocol: str
+    sasl_mechanism: str | None
+    platform_topics: dict[str, str]
+    clients_issuer: str | None
+
+    def __init__(
+        self, name: str, args: StrimziKafkaArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:kafka:StrimziKafka", name, None, opts)
+        if args.authentication not in ("tls", "scram-sha-512"):
+            raise ValueError(f"unsupported Kafka authentication {args.authentication!r}")
+        if (
+            args.min_insync_replicas > args.replication_factor
+            or args.replication_factor > args.brokers
+        ):
+            raise ValueError("need min.insync.replicas <= replication factor <= brokers")
+        ns, cluster = c.NS_KAFKA, args.cluster_name
+        self.args = args
+        # Default providers are disabled: tenants' SCRAM passwords use this explicit one.
+        self.random_provider = random.Provider(
+            f"{name}-random", opts=pulumi.ResourceOptions(parent=self)
+        )
+        namespace = platform_namespace(
+            f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        operator_image = IMAGES["strimzi-operator"]
+        chart = CHARTS["strimzi"]
+        secrets = pull_secrets(args.pull_secret)
+        operator = k8s.helm.v3.Release(
+            f"{name}-operator",
+            name="strimzi-kafka-operator",
+            chart=chart.oci(args.mirror),
+            version=chart.version,
+            namespace=ns,
+            atomic=True,
+            cleanup_on_fail=True,
+            values={
+                "replicas": 2,  # leader-elected; a standby takes over within seconds
+                "watchNamespaces": [],
+                "watchAnyNamespace": False,
+                # <mirror>/strimzi/<name>:<tag> for the operator and every operand image.
+                "defaultImageRegistry": args.mirror,
+                "defaultImageRepository": operator_image.path.rsplit("/", 1)[0],
+                "defaultImageTag": operator_image.tag,
+                "image": {"imagePullSecrets": secrets},
+                "extraEnvs": [
+                    {"name": "STRIMZI_POD_SECURITY_PROVIDER_CLASS", "value": "restricted"},
+                    *(
+                        [{"name": "STRIMZI_IMAGE_PULL_SECRETS", "value": args.pull_secret}]
+                        if args.pull_secret
+                        else []
+                    ),
+                ],
+                "generateNetworkPolicy": True,
+                "labels": args.labels,
+            },
+            opts=in_ns,
+        )
+        after_pki = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.ready])
+        tls_secret = f"{cluster}-kafka-tls"
+        bootstrap_service = f"{cluster}-kafka-bootstrap"
+        certificate = server_certificate(
+            f"{name}-broker-tls",
+            name=tls_secret,
+            namespace=ns,
+            dns_names=[
+                *service_dns_names(bootstrap_service, ns),
+                f"*.{cluster}-kafka-brokers.{ns}.svc",
+                f"*.{cluster}-kafka-brokers.{ns}.svc.cluster.local",
+            ],
+            labels=args.labels,
+            opts=after_pki,
+        )
+        listener_auth: dict
+        pod_template: dict = {}
+        clients: list[pulumi.Resource] = []
+        if args.authentication == "scram-sha-512":
+            listener_auth = {"type": "scram-sha-512"}
+            self.clients_issuer = None
+        else:
+            clients = self._clients_ca(name, args, after_pki)
+            self.clients_issuer = f"{cluster}-kafka-clients"
+            listener_auth = {
+                "type": "custom",
+                "sasl": False,
+                "listenerConfig": {
+                    "ssl.client.auth": "required",
+                    "ssl.truststore.type": "PEM",
+                    "ssl.truststore.location": f"{CLIENTS_CA_MOUNT}/ca.crt",
+                },
+            }
+            pod_template = {
+                "pod": {
+                    "volumes": [
+                        {
+                            "name": "kafka-clients-ca",
+                            "configMap": {"name": self.clients_issuer + "-ca"},
+                        }
+                    ]
+                },
+                "kafkaContainer": {
+                    "volumeMounts": [
+                        {
+                            "name": "kafka-clients-ca",
+                            "mountPath": CLIENTS_CA_MOUNT,
+                            "readOnly": True,
+                        }
+                    ]
+                },
+            }
+        stateful = pulumi.ResourceOptions(
+            parent=self, depends_on=[operator, namespace], protect=args.protect
+        )
+        pools = [
+            self._node_pool(
+                name,
+                "controllers",
+                "controller",
+                args.controllers,
+                args.controller_storage_gi,
+                args.controller_resources,
+                stateful,
+            ),
+            self._node_pool(
+                name,
+                "brokers",
+                "broker",
+                args.brokers,
+                args.broker_storage_gi,
+                args.broker_resources,
+                stateful,
+            ),
+        ]
+        rf, isr = args.replication_factor, args.min_insync_replicas
+        kafka_spec: dict = {
+            "version": KAFKA_VERSION,
+            "listeners": [
+                {
+                    "name": "tls",
+                    "port": TLS_PORT,
+                    "type": "internal",
+                    "tls": True,
+                    "authentication": listener_auth,
+                    "configuration": {
+                        "brokerCertChainAndKey": {
+                            "secretName": tls_secret,
+                            "certificate": "tls.crt",
+                            "key": "tls.key",
+                        }
+                    },
+                    "networkPolicyPeers": [
+                        {"namespaceSelector": {"matchLabels": dict(args.client_namespace_labels)}}
+                    ],
+                }
+            ],
+            "authorization": {"type": "simple"},
+            "config": {
+                "auto.create.topics.enable": False,
+                "default.replication.factor": rf,
+                "min.insync.replicas": isr,
+                "offsets.topic.replication.factor": rf,
+                "transaction.state.log.replication.factor": rf,
+                "transaction.state.log.min.isr": isr,
+                "log.retention.hours": args.retention_hours,
+                "num.partitions": args.partitions,
+                "ssl.enabled.protocols": "TLSv1.3,TLSv1.2",
+                "ssl.protocol": "TLSv1.3",
+            },
+        }
+        if pod_template:
+            kafka_spec["template"] = pod_template
+        self.kafka = k8s.apiextensions.CustomResource(
+            f"{name}-kafka",
+            **_crd(),
+            kind="Kafka",
+            metadata={"name": cluster, "namespace": ns, "labels": args.labels},
+            spec={
+                "kafka": kafka_spec,
+                "entityOperator": {"topicOperator": {}, "userOperator": {}},
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[operator, certificate, *pools, *clients],
+                protect=args.protect,
+            ),
+        )
+        self.topics = {
+            purpose: self.topic(f"{name}-topic-{purpose}", topic, args.partitions)
+            for purpose, topic in args.platform_topics.items()
+        }
+        self.bootstrap = f"{bootstrap_service}.{ns}.svc:{TLS_PORT}"
+        self.security_protocol = "SSL" if args.authentication == "tls" else "SASL_SSL"
+        self.sasl_mechanism = None if args.authentication == "tls" else "SCRAM-SHA-512"
+        self.platform_topics = dict(args.platform_topics)
+        self.ready: list[pulumi.Resource] = [operator, self.kafka]
+        self.register_outputs(
+            {
+                "bootstrap": self.bootstrap,
+                "securityProtocol": self.security_protocol,
+                "platformTopics": self.platform_topics,
+            }
+        )
+
+    def topic(
+        self, resource_name: str, topic: str, partitions: int, parent: pulumi.Resource | None = None
+    ) -> k8s.apiextensions.CustomResource:
+        """A KafkaTopic of this cluster (protected: deleting the CR deletes the data)."""
+        a = self.args
+        return k8s.apiextensions.CustomResource(
+            resource_name,
+            **_crd(),
+            kind="KafkaTopic",
+            metadata={
+                "name": topic,
+                "namespace": c.NS_KAFKA,
+                "labels": {**a.labels, "strimzi.io/cluster": a.cluster_name},
+            },
+            spec={
+                "topicName": topic,
+                **topic_spec(
+                    partitions, a.replication_factor, a.min_insync_replicas, a.retention_hours
+                ),
+            },
+            opts=pulumi.ResourceOptions(
+                parent=parent or self, depends_on=[self.kafka], protect=a.protect
+            ),
+        )
+
+    def _node_pool(
+        self,
+        name: str,
+        pool: str,
+        role: str,
+        replicas: int,
+        size_gi: int,
+        resources: dict,
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.apiextensions.CustomResource:
+        a = self.args
+        selector = {"strimzi.io/cluster": a.cluster_name, "strimzi.io/pool-name": pool}
+        return k8s.apiextensions.CustomResource(
+            f"{name}-pool-{pool}",
+            **_crd(),
+            kind="KafkaNodePool",
+            metadata={
+                "name": pool,
+                "namespace": c.NS_KAFKA,
+                "labels": {**a.labels, "strimzi.io/cluster": a.cluster_name},
+            },
+            spec={
+                "replicas": replicas,
+                "roles": [role],
+                "storage": {
+                    "type": "persistent-claim",
+                    "size": f"{size_gi}Gi",
+                    "class": a.storage_class,
+                    "deleteClaim": False,
+                    "kraftMetadata": "shared",
+                },
+                "resources": resources,
+                "template": {
+                    "pod": {
+                        # Replicas on one host would share its failure: spread them.
+                        "topologySpreadConstraints": [
+                            {
+                                "maxSkew": 1,
+                                "topologyKey": "kubernetes.io/hostname",
+                                "whenUnsatisfiable": "DoNotSchedule",
+                                "labelSelector": {"matchLabels": selector},
+                            }
+                        ]
+                    }
+                },
+            },
+            opts=opts,
+        )
+
+    def _clients_ca(
+        self, name: str, args: StrimziKafkaArgs, opts: pulumi.ResourceOptions
+    ) -> list[pulumi.Resource]:
+        """A CA for Kafka client certificates only, and its certificate in the Kafka namespace."""
+        issuer = f"{args.cluster_name}-kafka-clients"
+        ca = k8s.apiextensions.CustomResource(
+            f"{name}-clients-ca",
+            api_version="cert-manager.io/v1",
+            kind="Certificate",
+            metadata={
+                "name": f"{issuer}-ca",
+                "namespace": args.pki_namespace,
+                "labels": args.labels,
+            },
+            spec={
+                "isCA": True,
+                "commonName": f"{args.cluster_name} Kafka clients CA",
+                "secretName": f"{issuer}-ca",
+                "duration": "43800h",
+                "renewBefore": "8760h",
+                "privateKey": {"algorithm": "ECDSA", "size": 384, "rotationPolicy": "Never"},
+                "usages": ["cert sign", "crl sign", "digital signature"],
+                "issuerRef": {
+                    "name": SELFSIGNED_ISSUER,
+                    "kind": "ClusterIssuer",
+                    "group": "cert-manager.io",
+                },
+            },
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=args.protect)),
+        )
+        cluster_issuer = k8s.apiextensions.CustomResource(
+            f"{name}-clients-issuer",
+            api_version="cert-manager.io/v1",
+            kind="ClusterIssuer",
+            metadata={"name": issuer, "labels": args.labels},
+            spec={"ca": {"secretName": f"{issuer}-ca"}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ca]),
+        )
+        bundle = k8s.apiextensions.CustomResource(
+            f"{name}-clients-bundle",
+            api_version="trust.cert-manager.io/v1alpha1",
+            kind="Bundle",
+            metadata={"name": f"{issuer}-ca", "labels": args.labels},
+            spec={
+                "sources": [{"secret": {"name": f"{issuer}-ca", "key": "ca.crt"}}],
+                "target": {
+                    "configMap": {"key": "ca.crt"},
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": c.NS_KAFKA}
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ca]),
+        )
+        return [ca, cluster_issuer, bundle]
+
+
+@dataclass(frozen=True)
+class StrimziTenantAccessArgs:
+    tenant: str
+    namespace: str  # the tenant's namespace, where its credentials go
+    topics: tuple[str, ...]
+    labels: dict[str, str]
+
+
+class StrimziTenantAccess(pulumi.ComponentResource):
+    topics: list[str]
+    credentials_secret: str
+    principal: str
+
+    def __init__(
+        self,
+        name: str,
+        kafka: StrimziKafka,
+        args: StrimziTenantAccessArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        tenant_ready: tuple[pulumi.Resource, ...] = (),
+    ):
+        """`tenant_ready`: resources the tenant namespace's existence depends on."""
+        super().__init__("mlplatform:kafka:StrimziTenantAccess", name, None, opts)
+        a = kafka.args
+        self._tenant_ready = list(tenant_ready)
+        user = f"tenant-{args.tenant}"
+        prefix = f"{args.tenant}."
+        self.topics = [f"{prefix}{topic}" for topic in args.topics]
+        for short, topic in zip(args.topics, self.topics, strict=True):
+            kafka.topic(f"{name}-topic-{short}", topic, a.partitions, parent=self)
+
+        acls = [
+            {
+                "resource": {"type": "topic", "name": prefix, "patternType": "prefix"},
+                "operations": _TOPIC_OPS,
+            },
+            {
+                "resource": {"type": "group", "name": prefix, "patternType": "prefix"},
+                "operations": _GROUP_OPS,
+            },
+            {
+                "resource": {"type": "transactionalId", "name": prefix, "patternType": "prefix"},
+                "operations": ["Write", "Describe"],
+            },
+        ]
+        # Tenants publish to the platform topics but cannot read other tenants' events there.
+        for topic in kafka.platform_topics.values():
+            acls.append(
+                {
+                    "resource": {"type": "topic", "name": topic, "patternType": "literal"},
+                    "operations": ["Write", "Describe"],
+                }
+            )
+        after = pulumi.ResourceOptions(parent=self, depends_on=[kafka.kafka])
+        labels = {**args.labels, "strimzi.io/cluster": a.cluster_name}
+        if a.authentication == "scram-sha-512":
+            authentication, deps = self._scram(name, user, args, kafka)
+            self.principal = f"User:{user}"
+        else:
+            authentication, deps = self._mtls(name, user, args, kafka)
+            self.principal = f"User:CN={user}"
+        self.user = k8s.apiextensions.CustomResource(
+            f"{name}-user",
+            **_crd(),
+            kind="KafkaUser",
+            metadata={"name": user, "namespace": c.NS_KAFKA, "labels": labels},
+            spec={
+                "authentication": authentication,
+                "authorization": {"type": "simple", "acls": acls},
+            },
+            opts=pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=deps)),
+        )
+        self.credentials_secret = CREDENTIALS_SECRET
+        self.register_outputs(
+            {
+                "topics": self.topics,
+                "credentialsSecret": self.credentials_secret,
+                "principal": self.principal,
+            }
+        )
+
+    def _scram(
+        self, name: str, user: str, args: StrimziTenantAccessArgs, kafka: StrimziKafka
+    ) -> tuple[dict, list[pulumi.Resource]]:
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=40,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self, provider=kafka.random_provider),
+        )
+        source = f"{user}-scram-password"
+        in_kafka = k8s.core.v1.Secret(
+            f"{name}-scram-source",
+            metadata={"name": source, "namespace": c.NS_KAFKA, "labels": args.labels},
+            type="Opaque",
+            string_data={"password": password.result},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[kafka.kafka]),
+        )
+        jaas = pulumi.Output.secret(password.result).apply(
+            lambda p: (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="{user}" password="{p}";'
+            )
+        )
+        k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata={
+                "name": CREDENTIALS_SECRET,
+                "namespace": args.namespace,
+                "labels": args.labels,
+            },
+            type="Opaque",
+            string_data={
+                "bootstrap.servers": kafka.bootstrap,
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanism": "SCRAM-SHA-512",
+                "username": user,
+                "password": password.result,
+                "sasl.jaas.config": jaas,
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._tenant_ready),
+        )
+        authentication = {
+            "type": "scram-sha-512",
+            "password": {"valueFrom": {"secretKeyRef": {"name": source, "key": "password"}}},
+        }
+        return authentication, [in_kafka]
+
+    def _mtls(
+        self, name: str, user: str, args: StrimziTenantAccessArgs, kafka: StrimziKafka
+    ) -> tuple[dict, list[pulumi.Resource]]:
+        cert = k8s.apiextensions.CustomResource(
+            f"{name}-client-cert",
+            api_version="cert-manager.io/v1",
+            kind="Certificate",
+            metadata={
+                "name": CREDENTIALS_SECRET,
+                "namespace": args.namespace,
+                "labels": args.labels,
+            },
+            spec={
+                "secretName": CREDENTIALS_SECRET,
+                "secretTemplate": {"labels": args.labels},
+                # The subject is exactly CN=<user>: the principal the ACLs name.
+                "commonName": user,
+                "duration": "2160h",
+                "renewBefore": "720h",
+                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                "usages": ["client auth", "digital signature"],
+                "issuerRef": {
+                    "name": kafka.clients_issuer,
+                    "kind": "ClusterIssuer",
+                    "group": "cert-manager.io",
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[kafka.kafka, *self._tenant_ready]),
+        )
+        return {"type": "tls-external"}, [cert]

@@ -1,0 +1,186 @@
+"""`TrainingOperator`: Kubeflow Trainer v2 (with JobSet) and the platform's PyTorch runtime.
+
+Tenants submit a `TrainJob` (trainer.kubeflow.org/v1alpha1) that references the
+ClusterTrainingRuntime `torch-distributed` by name; the runtime fixes what tenants must not
+choose (the image from the in-country mirror, a Pod Security `restricted` pod, no service
+account token) and leaves them what they should (nodes, processes per node, resources,
+command). Kueue admits the TrainJob into the tenant's queue (the `trainer.kubeflow.org/trainjob`
+integration) and adds the GPU pool's node labels and toleration on admission.
+
+| child | purpose |
+|---|---|
+| Namespace `kubeflow-system` | PSS restricted |
+| helm Release kubeflow-trainer | pinned; controller + JobSet images from the mirror; no chart |
+| | runtimes |
+| ClusterTrainingRuntime `torch-distributed` | torchrun across `numNodes`, hardened pod |
+
+The runtime's container has no probes on purpose: it is a batch process whose health is its
+exit code (JobSet restarts/fails it by policy); a liveness probe would only kill long
+collective operations.
+
+Outputs: `runtime` (name), `release`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+from components.namespace import platform_namespace, pull_secrets
+from stacks.catalogue import CHARTS, IMAGES
+
+TORCH_RUNTIME = c.TRAINING_RUNTIME  # "torch-distributed"
+TRAINER_CONTAINER = "node"  # the container name Trainer injects torchrun settings into
+ANCESTOR_LABEL = "trainer.kubeflow.org/trainjob-ancestor-step"
+
+
+@dataclass(frozen=True)
+class TrainingOperatorArgs:
+    mirror: str
+    labels: dict[str, str]
+    pull_secret: str | None = None
+    runtime_name: str = TORCH_RUNTIME
+    run_as_user: int = 1000
+    default_cpu: str = "2"
+    default_memory: str = "8Gi"
+    shm_size: str = "8Gi"  # NCCL/gloo and DataLoader workers need a real /dev/shm
+
+
+def torch_runtime_spec(args: TrainingOperatorArgs) -> dict:
+    """ClusterTrainingRuntime spec: one replicated job `node`, torchrun, restricted pod."""
+    image = IMAGES["training"].ref(args.mirror)
+    pod_spec: dict = {
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "restartPolicy": "OnFailure",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": args.run_as_user,
+            "runAsGroup": args.run_as_user,
+            "fsGroup": args.run_as_user,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": TRAINER_CONTAINER,
+                "image": image,
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["torchrun"],
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "runAsNonRoot": True,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "resources": {
+                    "requests": {"cpu": args.default_cpu, "memory": args.default_memory},
+                    "limits": {"cpu": args.default_cpu, "memory": args.default_memory},
+                },
+                "volumeMounts": [
+                    {"name": "tmp", "mountPath": "/tmp"},
+                    {"name": "dshm", "mountPath": "/dev/shm"},
+                ],
+            }
+        ],
+        "volumes": [
+            {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
+            {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": args.shm_size}},
+        ],
+    }
+    if args.pull_secret:
+        pod_spec["imagePullSecrets"] = pull_secrets(args.pull_secret)
+    return {
+        "mlPolicy": {"numNodes": 1, "torch": {}},
+        "template": {
+            "spec": {
+                "replicatedJobs": [
+                    {
+                        "name": TRAINER_CONTAINER,
+                        "template": {
+                            "metadata": {"labels": {ANCESTOR_LABEL: "trainer", **args.labels}},
+                            "spec": {
+                                "template": {
+                                    "metadata": {"labels": args.labels},
+                                    "spec": pod_spec,
+                                }
+                            },
+                        },
+                    }
+                ]
+            }
+        },
+    }
+
+
+class TrainingOperator(pulumi.ComponentResource):
+    runtime: str
+
+    def __init__(
+        self, name: str, args: TrainingOperatorArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:training:TrainingOperator", name, None, opts)
+        ns = c.NS_TRAINER
+        namespace = platform_namespace(
+            f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
+        )
+        chart = CHARTS["kubeflow-trainer"]
+        controller = IMAGES["trainer-controller"]
+        jobset = IMAGES["jobset"]
+        secrets = pull_secrets(args.pull_secret)
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name="kubeflow-trainer",
+            chart=chart.oci(args.mirror),
+            version=chart.version,
+            namespace=ns,
+            atomic=True,
+            cleanup_on_fail=True,
+            values={
+                "commonLabels": args.labels,
+                "image": {
+                    "registry": args.mirror,
+                    "repository": controller.path,
+                    "tag": controller.tag,
+                    "pullSecrets": secrets,
+                },
+                "manager": {
+                    "replicas": 2,
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "256Mi"},
+                        "limits": {"cpu": "1", "memory": "1Gi"},
+                    },
+                },
+                "jobset": {
+                    "install": True,
+                    "image": {
+                        "registry": args.mirror,
+                        "repository": jobset.path,
+                        "tag": jobset.tag,
+                        "pullSecrets": secrets,
+                    },
+                },
+                # The chart's runtimes use public images and an installer Job pulling from
+                # docker.io: off. The platform's own runtime is declared below.
+                "runtimes": {"defaultEnabled": False},
+                "dataCache": {"enabled": False},
+                "webhook": {"failurePolicy": "Fail"},
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
+        self.runtime_resource = k8s.apiextensions.CustomResource(
+            f"{name}-torch-runtime",
+            api_version="trainer.kubeflow.org/v1alpha1",
+            kind="ClusterTrainingRuntime",
+            metadata={
+                "name": args.runtime_name,
+                "labels": {**args.labels, "trainer.kubeflow.org/framework": "torch"},
+            },
+            spec=torch_runtime_spec(args),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+        )
+        self.runtime = args.runtime_name
+        self.register_outputs({"runtime": self.runtime})
