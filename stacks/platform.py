@@ -50,6 +50,12 @@ class CoreServices:
     # service's equivalent). Called once per tenant by stacks.tenants.
     grant_kafka: Any  # Callable[[Tenant, pulumi.Resource], TenantKafkaAccess]
     resources: dict[str, pulumi.Resource] = field(default_factory=dict)
+    # cert-manager ClusterIssuer every service's serving certificate comes from
+    cluster_issuer: str = "mlplatform-ca"
+    ca_bundle_key: str = "ca.crt"  # key of `ca_bundle` (ConfigMap and Secret of that name)
+    training_runtime: str = "torch-distributed"  # ClusterTrainingRuntime TrainJobs reference
+    # Resources a consumer of the PKI must wait for (cert-manager CRDs, the issuer, the bundle)
+    pki_ready: list[pulumi.Resource] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +66,9 @@ class MlServices:
     serving_runtime: str
     peers: list[PlatformPeer]
     resources: dict[str, pulumi.Resource] = field(default_factory=dict)
+    # Writes a tenant's MLflow credentials and Feast client config into its namespace.
+    # Callable[[Tenant, pulumi.Resource], components.ml_access.TenantMlAccess]
+    grant_tenant: Any = None
 
 
 @dataclass
