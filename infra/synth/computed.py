@@ -73,6 +73,8 @@ def _aws(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> d
         out.update(id=rid, arn=f"arn:aws:ec2:{region}:{acct}:{rid.split('-')[0]}/{rid}")
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             out["latestVersion"] = 1
+        if typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+            out["prefixListId"] = f"pl-{_hex(seed, 8)}"
         return out
     if typ == "aws:kms/key:Key":
         key_id = _uuid(seed)
@@ -111,7 +113,24 @@ def _aws(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> d
             ],
             "version": inputs.get("version"),
             "status": "ACTIVE",
+            "platformVersion": "eks.1",
+            # EKS creates the cluster security group (attached to control plane and nodes).
+            "vpcConfig": {
+                **(inputs.get("vpcConfig") or {}),
+                "clusterSecurityGroupId": f"sg-{_hex(seed + '/cluster-sg')}",
+            },
         }
+    if typ == "aws:msk/configuration:Configuration":
+        config_name = _physical(name, inputs, "name")
+        return {
+            "id": f"arn:aws:kafka:{region}:{acct}:configuration/{config_name}/{_uuid(seed)}",
+            "arn": f"arn:aws:kafka:{region}:{acct}:configuration/{config_name}/{_uuid(seed)}",
+            "latestRevision": 1,
+        }
+    if typ == "aws:msk/topic:Topic":
+        cluster_arn = str(inputs.get("clusterArn") or f"arn:aws:kafka:{region}:{acct}:cluster/x/y")
+        topic_arn = cluster_arn.replace(":cluster/", ":topic/", 1) + f"/{inputs.get('name')}"
+        return {"id": topic_arn, "arn": topic_arn}
     if typ == "aws:rds/instance:Instance" or typ == "aws:rds/cluster:Cluster":
         ident_name = _physical(name, inputs, "identifier", "clusterIdentifier")
         host = f"{ident_name}.c{_hex(seed, 10)}.{region}.rds.amazonaws.com"
@@ -192,6 +211,56 @@ _AZURE_NAMESPACES = {
 }
 
 
+# Child resources: the input that names them (the generic lookup below would pick the parent's
+# name first, e.g. `vaultName` for a Key), and where their ID nests under the parent's.
+_AZURE_CHILD_NAMES: dict[str, str] = {
+    "Key": "keyName",
+    "Subnet": "subnetName",
+    "SecurityRule": "securityRuleName",
+    "EventHub": "eventHubName",
+    "BlobContainer": "containerName",
+    "BlobContainerImmutabilityPolicy": "containerName",
+    "BlobServiceProperties": "blobServicesName",
+    "Database": "databaseName",
+    "Configuration": "configurationName",
+    "Administrator": "objectId",
+    "PrivateZone": "privateZoneName",
+    "VirtualNetworkLink": "virtualNetworkLinkName",
+    "PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+    "FlowLog": "flowLogName",
+    "FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
+    "AgentPool": "agentPoolName",
+    "NetworkSecurityGroup": "networkSecurityGroupName",
+    "NetworkWatcher": "networkWatcherName",
+    "DiagnosticSetting": "name",
+}
+# kind → (input naming the parent, parent collection, child collection)
+_AZURE_CHILD_PATHS: dict[str, tuple[str, str, str]] = {
+    "Key": ("vaultName", "vaults", "keys"),
+    "Subnet": ("virtualNetworkName", "virtualNetworks", "subnets"),
+    "EventHub": ("namespaceName", "namespaces", "eventhubs"),
+    "BlobContainer": ("accountName", "storageAccounts", "blobServices/default/containers"),
+    "Database": ("serverName", "flexibleServers", "databases"),
+    "Configuration": ("serverName", "flexibleServers", "configurations"),
+    "VirtualNetworkLink": ("privateZoneName", "privateDnsZones", "virtualNetworkLinks"),
+    "FlowLog": ("networkWatcherName", "networkWatchers", "flowLogs"),
+    "FederatedIdentityCredential": (
+        "resourceName",
+        "userAssignedIdentities",
+        "federatedIdentityCredentials",
+    ),
+    "AgentPool": ("resourceName", "managedClusters", "agentPools"),
+}
+# ARM collection names that are not `<kind>s`
+_AZURE_PLURALS: dict[tuple[str, str], str] = {
+    ("dbforpostgresql", "Server"): "flexibleServers",
+    ("redis", "Redis"): "redis",
+    ("containerregistry", "Registry"): "registries",
+    ("privatedns", "PrivateZone"): "privateDnsZones",
+    ("managedidentity", "UserAssignedIdentity"): "userAssignedIdentities",
+}
+
+
 def _azure(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> dict[str, Any]:
     module, kind = typ.split(":")[1], typ.split(":")[2]
     sub = ident.azure_subscription_id
@@ -217,11 +286,30 @@ def _azure(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) ->
     )
     namespace = _AZURE_NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
     plural = kind[0].lower() + kind[1:] + "s"
+    plural = _AZURE_PLURALS.get((module, kind), plural)
+    if kind in _AZURE_CHILD_NAMES:
+        physical = _physical(name, inputs, _AZURE_CHILD_NAMES[kind])
     if kind == "ResourceGroup":
         rid = f"/subscriptions/{sub}/resourceGroups/{physical}"
     else:
         rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/{plural}/{physical}"
+    if kind in _AZURE_CHILD_PATHS and inputs.get(_AZURE_CHILD_PATHS[kind][0]):
+        parent_key, parents, children = _AZURE_CHILD_PATHS[kind]
+        parent = f"{namespace}/{parents}/{inputs[parent_key]}"
+        rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{parent}/{children}/{physical}"
+    if kind == "RoleAssignment" and inputs.get("scope"):
+        rid = f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{_uuid(seed)}"
     out: dict[str, Any] = {"id": rid, "name": physical}
+    identity = inputs.get("identity")
+    if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+        # ARM returns user-assigned identities as a map keyed by identity ID.
+        out["identity"] = {
+            **identity,
+            "userAssignedIdentities": {
+                i: {"clientId": _uuid(f"{i}client"), "principalId": _uuid(f"{i}principal")}
+                for i in identity["userAssignedIdentities"]
+            },
+        }
     location = inputs.get("location")
     if location:
         out["location"] = location
@@ -310,6 +398,38 @@ _BY_PACKAGE: dict[str, Callable[[str, str, dict[str, Any], CloudIdentity], dict[
     "kubernetes": _kubernetes,
     "random": _random,
 }
+
+
+def _aks_kubeconfig(cluster: str, ident: CloudIdentity) -> str:
+    """The exec kubeconfig `listManagedClusterUserCredentials` returns for an Entra ID cluster."""
+    server = (
+        f"https://{cluster}-{_hex(cluster, 8)}.privatelink.{ident.azure_location}.azmk8s.io:443"
+    )
+    ca = base64.b64encode(b"mock-aks-ca").decode()
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {cluster}\n  cluster:\n    server: {server}\n"
+        f"    certificate-authority-data: {ca}\n"
+        f"contexts:\n- name: {cluster}\n  context:\n    cluster: {cluster}\n"
+        f"    user: clusterUser_{cluster}\n"
+        f"current-context: {cluster}\n"
+        f"users:\n- name: clusterUser_{cluster}\n  user:\n    exec:\n"
+        "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n"
+        "      args: [get-token, --login, devicecode, --server-id,"
+        " 6dae42f8-4368-4678-94ff-3960e28e3630]\n"
+    )
+
+
+def computed_call(token: str, args: dict[str, Any], ident: CloudIdentity) -> dict[str, Any] | None:
+    """Results of provider functions (invokes) the program uses; None for unknown tokens."""
+    if token == "azure-native:containerservice:listManagedClusterUserCredentials":
+        cluster = str(args.get("resourceName") or "cluster")
+        value = base64.b64encode(_aks_kubeconfig(cluster, ident).encode()).decode()
+        return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
+    if token == "azure-native:redis:listRedisKeys":
+        seed = f"{token}/{args.get('name')}"
+        return {"primaryKey": _hex(seed + "1", 44), "secondaryKey": _hex(seed + "2", 44)}
+    return None
 
 
 def computed_state(
