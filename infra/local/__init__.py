@@ -1,0 +1,16 @@
+"""The embedded local platform behind `mlplatform local up | status | down | demo`.
+
+Runs, on 127.0.0.1 only and in the background, what a tenant develops against: a
+Kafka-protocol broker (tansu), an MLflow tracking server (sqlite, local artifacts), the Feast
+feature server over a sqlite registry and online store, and the KServe model server. Every
+workload process runs with the workloads environment's interpreter (`.venv-workloads`); this
+package (IaC environment) never imports workload libraries: it starts processes, checks health
+with the standard library, and records what it started under the state directory
+(`.local-platform/` by default: pid records, logs, data; owner-only permissions).
+
+- `state`: the state directory, its layout and the ports in use;
+- `processes`: starting detached processes and stopping exactly those (PID reuse-safe);
+- `services`: what each service is, how to start it and how to tell it is healthy;
+- `demo`: the golden path, step by step;
+- `cli`: the typer sub-app.
+"""

@@ -1,0 +1,287 @@
+"""The golden path on the local platform: events → Kafka → Feast → PyTorch → MLflow → KServe.
+
+Every step runs a production workload's own entrypoint (workloads environment) against the
+local services; the only stand-ins are the bank's systems (the data generator plays the card
+switch and the core-banking profile export, `workloads.demo traffic` plays the scoring client).
+
+The demo starts from an empty platform: it stops what a previous run left and clears the
+state directory's data (the local platform is a scratch area), then leaves the platform up
+with the new champion served, for exploring; `mlplatform local down` stops it.
+
+The demo fails (PlatformError) when an outcome it exists to show does not happen: a step
+fails, a prediction errors, no champion is promoted, or the drifted traffic raises no event.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from infra.local.platform import MODEL_NAME, LocalPlatform, PlatformError
+from infra.local.services import HOST, NO_PROXY_OPENER
+from infra.local.state import DATA_DIRS
+
+
+class Reporter(Protocol):
+    def begin(self, number: int, total: int, title: str) -> None: ...
+
+    def end(self, number: int, total: int, title: str, seconds: float, detail: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    customers: int = 800
+    events: int = 6000
+    drift_events: int = 1500
+    poison_events: int = 12
+    seed: int = 7
+    epochs: int = 8
+    training_processes: int = 2
+    traffic: int = 400
+
+
+STEPS = (
+    "start the platform",
+    "generate synthetic UAE card transactions",
+    "load customer profiles into Feast",
+    "publish events to Kafka",
+    "stream events into Feast",
+    "read online features from the Feast feature server",
+    "train with DDP, register, gate and promote",
+    "serve the champion",
+    "score normal traffic (V1 and V2)",
+    "check drift on normal traffic",
+    "score drifted traffic",
+    "check drift on drifted traffic",
+)
+
+
+def reset(platform: LocalPlatform) -> None:
+    platform.down()
+    for name in (*DATA_DIRS, "logs", "run"):
+        shutil.rmtree(platform.state.path(name), ignore_errors=True)
+
+
+def online_features(platform: LocalPlatform, customer_id: str) -> dict[str, Any]:
+    """A customer's features as any client reads them: over HTTP from the Feast feature server."""
+    request = urllib.request.Request(
+        platform.service("feature-server").url + "/get-online-features",
+        data=json.dumps(
+            {"feature_service": "card_risk_v1", "entities": {"customer_id": [customer_id]}}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with NO_PROXY_OPENER.open(request, timeout=30) as response:
+        answer = json.load(response)
+    names = answer["metadata"]["feature_names"]
+    return {n: r["values"][0] for n, r in zip(names, answer["results"], strict=True)}
+
+
+def run(platform: LocalPlatform, options: DemoOptions, reporter: Reporter) -> dict[str, Any]:
+    began = time.monotonic()
+    wl, state = platform.workloads, platform.state
+    data = state.path("demo") / "data"
+    summary: dict[str, Any] = {}
+    step_number = 0
+
+    def step(action: Callable[[], str]) -> None:
+        nonlocal step_number
+        step_number += 1
+        title = STEPS[step_number - 1]
+        reporter.begin(step_number, len(STEPS), title)
+        started = time.monotonic()
+        detail = action()
+        reporter.end(step_number, len(STEPS), title, time.monotonic() - started, detail)
+
+    def start() -> str:
+        reset(platform)
+        platform.up()
+        return ", ".join(s.name for s in platform.status() if s.state == "healthy")
+
+    def generate() -> str:
+        result = platform.run_step(
+            "generate",
+            wl.module(
+                "workloads.data",
+                "generate",
+                "--out-dir",
+                str(data),
+                "--customers",
+                str(options.customers),
+                "--events",
+                str(options.events),
+                "--drift-events",
+                str(options.drift_events),
+                "--seed",
+                str(options.seed),
+            ),
+        )
+        summary["data"] = result
+        return (
+            f"{result['events']} transactions ({result['fraud_events']} fraudulent) of "
+            f"{result['customers']} customers, {result['from'][:10]} to {result['to'][:10]}"
+        )
+
+    def profiles() -> str:
+        result = platform.run_step(
+            "load-profiles",
+            wl.module(
+                "workloads.features",
+                "load-profiles",
+                "--feature-store-yaml",
+                platform.env["MLP_FEATURE_STORE_YAML"],
+                "--profiles",
+                str(data / "customers.parquet"),
+            ),
+        )
+        return f"{result['profiles']} profiles materialised online"
+
+    def publish() -> str:
+        result = platform.run_step(
+            "produce",
+            wl.module(
+                "workloads.data",
+                "produce",
+                "--events",
+                str(data / "events.jsonl"),
+                "--poison",
+                str(options.poison_events),
+                "--seed",
+                str(options.seed),
+            ),
+        )
+        summary["produced"] = result
+        return (
+            f"{result['events']} events + {result['poison_events']} malformed to {result['topic']}"
+        )
+
+    def stream() -> str:
+        result = platform.run_step(
+            "stream",
+            wl.module(
+                "workloads.streaming",
+                "run",
+                "--state-dir",
+                str(state.path("stream")),
+                "--until-caught-up",
+            ),
+        )
+        summary["stream"] = result
+        return (
+            f"{result.get('pushed_rows', 0)} feature rows pushed in "
+            f"{result.get('batches', 0)} batches, {result.get('dead_lettered', 0)} "
+            "events dead-lettered"
+        )
+
+    def features() -> str:
+        customer = json.loads((data / "events.jsonl").read_text().splitlines()[-1])["customer_id"]
+        values = online_features(platform, customer)
+        summary["online_features"] = {"customer_id": customer, **values}
+        return (
+            f"{customer}: {values.get('txn_count_24h')} transactions / "
+            f"AED {values.get('amount_sum_24h')} in 24 h, segment {values.get('segment')}"
+        )
+
+    def train() -> str:
+        result = platform.run_step(
+            "train",
+            [
+                str(wl.bin("torchrun")),
+                "--standalone",
+                f"--nproc_per_node={options.training_processes}",
+                "-m",
+                "workloads.training",
+                "--labelled",
+                str(data / "labelled_transactions.parquet"),
+                "--work-dir",
+                str(state.path("demo") / "training" / "run-1"),
+                "--epochs",
+                str(options.epochs),
+                "--seed",
+                str(options.seed),
+            ],
+        )
+        summary["training"] = result
+        if not result["gate"]["promoted"]:
+            raise PlatformError(
+                f"version {result['version']} was not promoted: {result['gate']['reason']}"
+            )
+        return (
+            f"{MODEL_NAME} v{result['version']}: held-out ROC AUC "
+            f"{result['holdout_roc_auc']:.3f}, AP {result['holdout_average_precision']:.3f}; "
+            f"gate: promoted to champion ({result['gate']['reason']})"
+        )
+
+    def serve() -> str:
+        platform.start_model_server()
+        return f"{platform.service('model-server').url} (v{platform.champion_version()})"
+
+    def traffic(name: str, events: str, last: bool, batch: int) -> Callable[[], str]:
+        def send() -> str:
+            argv = wl.module(
+                "workloads.demo",
+                "traffic",
+                "--serving-url",
+                platform.service("model-server").url,
+                "--events",
+                str(data / events),
+                "--count",
+                str(options.traffic),
+                "--batch",
+                str(batch),
+            )
+            result = platform.run_step(f"traffic-{name}", argv + (["--last"] if last else []))
+            summary.setdefault("serving", {})[name] = result
+            latency = ", ".join(
+                f"{p} p50 {v['p50']} ms / p95 {v['p95']} ms"
+                for p, v in result["latency_ms"].items()
+            )
+            return (
+                f"{result['transactions']} scored in {sum(result['requests'].values())} "
+                f"requests ({latency}); mean risk {result['mean_risk_score']}"
+            )
+
+        return send
+
+    def check(name: str, expect_drift: bool) -> Callable[[], str]:
+        def run_check() -> str:
+            result = platform.run_step(f"drift-{name}", wl.module("workloads.monitoring", "check"))
+            summary.setdefault("drift", {})[name] = result
+            psi = {k: v["psi"] for k, v in result.get("features", {}).items()}
+            detected = result.get("status") == "drift"
+            if expect_drift and not detected:
+                raise PlatformError(f"drifted traffic raised no drift event: {result}")
+            if detected:
+                events = platform.run_step(
+                    "drift-events", wl.module("workloads.monitoring", "tail", "--topic", "drift")
+                )
+                summary["drift"]["event"] = events
+            flagged = ", ".join(result.get("drifted_features", [])) or "none"
+            return f"{result['status']}; drifted: {flagged}; PSI {psi}"
+
+        return run_check
+
+    for action in (
+        start,
+        generate,
+        profiles,
+        publish,
+        stream,
+        features,
+        train,
+        serve,
+        traffic("normal", "events.jsonl", True, 1),
+        check("normal", False),
+        traffic("drifted", "drift_events.jsonl", False, 10),
+        check("drifted", True),
+    ):
+        step(action)
+    summary["wall_seconds"] = round(time.monotonic() - began, 1)
+    summary["endpoints"] = {s.name: s.url for s in platform.status()}
+    summary["host"] = HOST
+    return summary

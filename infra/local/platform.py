@@ -1,0 +1,226 @@
+"""The local platform's lifecycle: bring services up in order, report their health, stop them.
+
+`up` is idempotent: a service whose recorded process still runs is left alone; a stale record
+(the process died) is replaced. Order matters: the broker and MLflow start first (in parallel),
+the Feast repository is applied while they boot, the feature server starts on the applied
+registry, the topics are created once the broker accepts connections, and the model server
+starts only when MLflow has a `champion` to serve (otherwise after training, by the demo).
+
+The broker keeps its data in memory, so a broker start is a fresh Kafka: the stream
+processor's snapshots (which record Kafka offsets) are cleared at the same moment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.local import processes
+from infra.local.services import (
+    HOST,
+    NO_PROXY_OPENER,
+    SERVICES,
+    Service,
+    Workloads,
+    environment,
+    healthy,
+    port_free,
+    service,
+)
+from infra.local.state import Ports, StateDir
+
+MODEL_NAME = "card-risk"
+Progress = Callable[[str], None]
+
+
+class PlatformError(RuntimeError):
+    """A service or step failed; the message says which and quotes its log."""
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str  # healthy | unhealthy | stopped
+    pid: int | None
+    url: str
+    detail: str
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class LocalPlatform:
+    def __init__(self, state: StateDir, ports: Ports, workloads: Workloads) -> None:
+        self.state = state
+        self.ports = ports
+        self.workloads = workloads
+        self.env = environment(state, ports, workloads.repo_root)
+        self.env["MLP_MODEL_NAME"] = MODEL_NAME
+
+    def service(self, name: str) -> Service:
+        return service(name, self.workloads, self.state, self.ports)
+
+    def record(self, name: str) -> processes.ProcessRecord | None:
+        return processes.ProcessRecord.load(self.state.record(name))
+
+    def running(self, name: str) -> bool:
+        record = self.record(name)
+        return record is not None and processes.is_ours(record)
+
+    # -- starting --------------------------------------------------------------------------
+    def start(self, name: str) -> processes.ProcessRecord:
+        existing = self.record(name)
+        if existing is not None and processes.is_ours(existing):
+            return existing
+        svc = self.service(name)
+        if not os.access(svc.argv[0], os.X_OK):
+            raise PlatformError(
+                f"{name}: {svc.argv[0]} is missing; create the workloads "
+                "environment with `make .venv-workloads/.installed`"
+            )
+        if not port_free(svc.port):
+            raise PlatformError(
+                f"{name}: port {svc.port} on {HOST} is in use by another process; "
+                f"choose another with the port options of `mlplatform local up`"
+            )
+        return processes.spawn(
+            name,
+            svc.argv,
+            self.env,
+            self.workloads.repo_root,
+            self.state.log(name),
+            self.state.record(name),
+        )
+
+    def wait_healthy(self, name: str, timeout: float = 120.0) -> None:
+        svc, deadline = self.service(name), time.monotonic() + timeout
+        while True:
+            ok, detail = healthy(svc)
+            if ok:
+                return
+            if not self.running(name):
+                raise PlatformError(
+                    f"{name} exited during start-up; last log lines:\n{_tail(self.state.log(name))}"
+                )
+            if time.monotonic() > deadline:
+                raise PlatformError(
+                    f"{name} not healthy after {timeout:.0f} s ({detail}); "
+                    f"last log lines:\n{_tail(self.state.log(name))}"
+                )
+            time.sleep(0.25)
+
+    def run_step(self, name: str, argv: list[str], timeout: float = 600.0) -> dict[str, Any]:
+        """Run a workload to completion; its last stdout line is its JSON result."""
+        log = self.state.log(name)
+        with open(log, "a") as handle:
+            try:
+                done = subprocess.run(
+                    argv,
+                    cwd=self.workloads.repo_root,
+                    env=self.env,
+                    stdout=subprocess.PIPE,
+                    stderr=handle,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise PlatformError(
+                    f"{name} did not finish in {timeout:.0f} s; see {log}"
+                ) from None
+            handle.write(done.stdout)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode != 0 or not lines:
+            raise PlatformError(
+                f"{name} failed (exit {done.returncode}); last log lines:\n{_tail(log)}"
+            )
+        return json.loads(lines[-1])
+
+    def champion_version(self) -> str | None:
+        query = urllib.parse.urlencode({"name": MODEL_NAME, "alias": "champion"})
+        url = f"http://{HOST}:{self.ports.mlflow}/api/2.0/mlflow/registered-models/alias?{query}"
+        try:
+            with NO_PROXY_OPENER.open(url, timeout=5) as response:
+                return str(json.load(response)["model_version"]["version"])
+        except OSError:  # HTTPError (404: no champion) and connection errors alike
+            return None
+
+    def up(self, progress: Progress = lambda _: None) -> list[ServiceStatus]:
+        self.state.create()
+        self.state.save_ports(self.ports)
+        if not self.running("broker"):
+            shutil.rmtree(self.state.path("stream"), ignore_errors=True)
+            self.state.path("stream").mkdir(mode=0o700)
+        for name in ("broker", "mlflow"):
+            progress(f"starting {name}")
+            self.start(name)
+        feast_yaml = self.state.path("feast") / "feature_store.yaml"
+        if not (self.state.path("feast") / "registry.db").exists():
+            progress("applying the Feast feature repository")
+            self.run_step(
+                "feast-apply",
+                self.workloads.module(
+                    "workloads.features", "render-local", "--data-dir", str(feast_yaml.parent)
+                ),
+            )
+            self.run_step(
+                "feast-apply",
+                self.workloads.module(
+                    "workloads.features", "apply", "--feature-store-yaml", str(feast_yaml)
+                ),
+            )
+        progress("starting feature-server")
+        self.start("feature-server")
+        self.wait_healthy("broker")
+        progress("creating topics")
+        self.run_step("topics", self.workloads.module("workloads.streaming", "create-topics"))
+        for name in ("mlflow", "feature-server"):
+            progress(f"waiting for {name}")
+            self.wait_healthy(name)
+        if self.champion_version() is not None:
+            self.start_model_server(progress)
+        return self.status()
+
+    def start_model_server(self, progress: Progress = lambda _: None) -> None:
+        progress("starting model-server")
+        self.start("model-server")
+        self.wait_healthy("model-server", timeout=180.0)
+
+    # -- status and stopping ---------------------------------------------------------------
+    def status(self) -> list[ServiceStatus]:
+        result = []
+        for name in SERVICES:
+            svc, record = self.service(name), self.record(name)
+            if record is None or not processes.is_ours(record):
+                result.append(ServiceStatus(name, "stopped", None, svc.url, "not running"))
+                continue
+            ok, detail = healthy(svc)
+            result.append(
+                ServiceStatus(name, "healthy" if ok else "unhealthy", record.pid, svc.url, detail)
+            )
+        return result
+
+    def down(self) -> dict[str, list[int]]:
+        """Stop every recorded service, model server first; return the PIDs signalled."""
+        names = [*reversed(SERVICES)]
+        names += sorted(p.stem for p in self.state.run.glob("*.json") if p.stem not in names)
+        stopped: dict[str, list[int]] = {}
+        for name in names:
+            record = self.record(name)
+            if record is None:
+                continue
+            stopped[name] = processes.stop(record)
+            self.state.record(name).unlink(missing_ok=True)
+        return stopped

@@ -1,0 +1,138 @@
+"""Starting detached service processes, and stopping exactly the processes we started.
+
+Each service starts in its own session (so it is a process-group leader and survives the CLI
+that started it). Its record (pid, kernel start time, command line) is saved under the state
+directory. A PID alone is not an identity: after a reboot or a long time, the same number can
+belong to someone else's process. So before signalling, `members()` lists the processes of the
+service's group (pgid = the leader's pid) that started no earlier than the leader, and the
+leader itself only if its start time and command line still match the record. Only those are
+signalled, one by one: a recycled PID is never killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    name: str
+    pid: int
+    start_ticks: int  # field 22 of /proc/PID/stat: start time in clock ticks since boot
+    argv: list[str]
+    log: str
+
+    def save(self, path: Path) -> None:
+        temporary = path.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(asdict(self), handle)
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path) -> ProcessRecord | None:
+        try:
+            return cls(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, pgid, start ticks) of a process, or None if it does not exist."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return fields[0], int(fields[2]), int(fields[19])
+
+
+def _cmdline(pid: int) -> list[str] | None:
+    try:
+        raw = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return None
+    return raw.decode(errors="replace").split("\0")[:-1]
+
+
+def is_ours(record: ProcessRecord) -> bool:
+    """True if the recorded leader still runs: same PID, start time and command line."""
+    stat = _stat(record.pid)
+    if stat is None or stat[0] == "Z":
+        return False
+    return stat[2] == record.start_ticks and _cmdline(record.pid) == record.argv
+
+
+def members(record: ProcessRecord) -> list[int]:
+    """PIDs of the service's process group that belong to this start of the service."""
+    leader = _stat(record.pid)
+    if leader is not None and leader[0] != "Z" and not is_ours(record):
+        # The PID was reused. Linux does not reuse a PID while a process group of that id
+        # lives, so none of the recorded service's processes can still exist.
+        return []
+    found = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        stat = _stat(int(entry.name))
+        if stat is None or stat[0] == "Z":
+            continue
+        _, pgid, start = stat
+        if pgid == record.pid and start >= record.start_ticks:
+            found.append(int(entry.name))
+    return found
+
+
+def spawn(
+    name: str, argv: list[str], env: dict[str, str], cwd: Path, log: Path, record_path: Path
+) -> ProcessRecord:
+    """Start `argv` detached, output appended to `log` (owner-only); save and return its record."""
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=fd,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+    finally:
+        os.close(fd)
+    stat = _stat(process.pid)
+    if stat is None:
+        raise RuntimeError(f"{name} exited immediately; see {log}")
+    # Read the command line as the kernel reports it, so that later comparisons are exact.
+    record = ProcessRecord(name, process.pid, stat[2], _cmdline(process.pid) or argv, str(log))
+    record.save(record_path)
+    return record
+
+
+def stop(record: ProcessRecord, timeout: float = 15.0) -> list[int]:
+    """SIGTERM the service's processes, SIGKILL what remains after `timeout`; return the PIDs."""
+    signalled: list[int] = []
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        pids = members(record)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+                signalled.append(pid)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while members(record) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return sorted(set(signalled))

