@@ -1,0 +1,543 @@
+"""`FeatureStore`: the shared Feast feature store, served to tenants through Feast's remote servers.
+
+Tenants never receive database, Redis or object-store credentials: they talk to three Feast
+servers over TLS and authenticate with their Kubernetes service-account token (Feast
+`auth: kubernetes`); only the servers hold the store credentials.
+
+| child | purpose |
+|---|---|
+| Namespace `feast` | Pod Security `restricted` |
+| Certificate `feast-tls` | one certificate for the three Services, platform CA |
+| Secrets `feast-{postgres,redis,object-store}` | store credentials (or the site's Secrets) |
+| ConfigMap `feast-server-config` | server `feature_store.yaml` (see below) |
+| ServiceAccount `feast` + RBAC | TokenReview, RoleBinding reads: Feast's Kubernetes authz |
+| Roles `feast-reader`/`feast-writer` | role names Feast permissions use, bound to clients |
+| Deployment, Service, PDB (3 each) | `feast-registry` gRPC 6570, `feast-online` HTTPS 6566, |
+| | `feast-offline` Arrow Flight 8815, all TLS |
+| NetworkPolicy (3) | default deny; from tenants; to stores, DNS, the API server |
+
+Server config: SQL registry on Postgres (`sslmode` from the foundation), Redis online store
+over TLS, dask offline store reading the object store, `auth: kubernetes`.
+
+Args (`FeatureStoreArgs`): `image`, `labels`, `project`, `postgres`, `redis`, `object_store`,
+`replicas`, `clients` (service accounts granted the Feast roles), `store_egress`,
+`stores_trust_platform_ca`, `client_ca_file` (where tenant pods mount the platform CA),
+`service_account_annotations`, `pod_labels`, `image_pull_secret`, `cluster_issuer`.
+
+Outputs: `project`, `feature_server` (https URL), `registry`, `online_store`, `offline_store`
+(client config sections), `feature_store_yaml` (the tenant's file), `roles`, `peer`.
+
+Why Deployments and not the Feast operator: the operator (v0.66) ships only as a kustomize
+`install.yaml` applied with server-side apply (its 1.4 MB CRD exceeds client-side apply limits);
+there is no Helm chart, so it would be invisible to synthesis and policy checks, and vendoring
+its CRD is not allowed. Its `FeatureStore` CR also cannot set container security contexts
+(read-only root filesystem, dropped capabilities), which UAE-K8S-001/002 require. The same
+remote-server topology (registry/online/offline servers, TLS, Kubernetes authz) is therefore
+declared directly, with every object visible to CrossGuard and checkov.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components import conventions as c
+from components import hardening as h
+from components.namespace import platform_namespace, pull_secrets
+from components.pki import server_certificate, service_dns_names
+from components.tenant import PlatformPeer
+from stacks.foundation import ObjectStore, Postgres, Redis
+
+REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT = 6570, 6566, 8815
+READER, WRITER = "feast-reader", "feast-writer"
+_REPO = "/etc/feast/repo"
+_TLS = "/etc/feast/tls"
+_PG_CA = "/etc/feast/postgres-ca"
+
+
+@dataclass(frozen=True)
+class FeastClient:
+    """A service account Feast's Kubernetes authz recognises, and the Feast roles it holds."""
+
+    namespace: str
+    service_account: str
+    roles: tuple[str, ...] = (READER, WRITER)
+
+
+@dataclass(frozen=True)
+class FeatureStoreArgs:
+    image: str
+    labels: dict[str, str]
+    project: str
+    postgres: Postgres
+    redis: Redis
+    object_store: ObjectStore
+    namespace: str = c.NS_FEAST
+    replicas: int = 2
+    clients: tuple[FeastClient, ...] = ()
+    store_egress: tuple[h.NetworkPeer, ...] = ()
+    stores_trust_platform_ca: bool = False
+    client_ca_file: str = "/etc/mlplatform/ca/ca.crt"
+    service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    pod_labels: dict[str, str] = field(default_factory=dict)
+    image_pull_secret: str | None = None
+    cluster_issuer: str = c.CLUSTER_ISSUER
+
+
+@dataclass(frozen=True)
+class _Server:
+    role: str
+    port: int
+    command: list[str]
+    probe: dict[str, Any]
+    secrets: list[h.SecretEnv]
+    requests: dict[str, str]
+    limits: dict[str, str]
+
+
+def client_config(args: FeatureStoreArgs) -> dict[str, Any]:
+    """The `feature_store.yaml` a tenant uses: remote servers only, TLS verified, k8s auth."""
+    ns, ca = args.namespace, args.client_ca_file
+    host = "svc.cluster.local"
+    return {
+        "project": args.project,
+        "provider": "local",
+        "registry": {
+            "registry_type": "remote",
+            "path": f"feast-registry.{ns}.{host}:{REGISTRY_PORT}",
+            "cert": ca,
+            "is_tls": True,
+        },
+        "online_store": {
+            "type": "remote",
+            "path": f"https://feast-online.{ns}.{host}:{ONLINE_PORT}",
+            "cert": ca,
+        },
+        "offline_store": {
+            "type": "remote",
+            "host": f"feast-offline.{ns}.{host}",
+            "port": OFFLINE_PORT,
+            "scheme": "https",
+            "cert": ca,
+        },
+        "auth": {"type": "kubernetes"},
+        "entity_key_serialization_version": 3,
+    }
+
+
+class FeatureStore(pulumi.ComponentResource):
+    project: str
+    feature_server: str
+    registry: dict[str, Any]
+    online_store: dict[str, Any]
+    offline_store: dict[str, Any]
+    feature_store_yaml: str
+    roles: tuple[str, ...]
+    peer: PlatformPeer
+
+    def __init__(
+        self, name: str, args: FeatureStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:ml:FeatureStore", name, None, opts)
+        ns = args.namespace
+        labels = {**args.labels, "app.kubernetes.io/name": "feast"}
+        namespace = platform_namespace(
+            f"{name}-ns",
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts)),
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        def meta(resource: str, **extra: Any) -> dict[str, Any]:
+            return {"name": resource, "namespace": ns, "labels": labels, **extra}
+
+        services = [f"feast-{role}" for role in ("registry", "online", "offline")]
+        tls = server_certificate(
+            f"{name}-cert",
+            name="feast-tls",
+            namespace=ns,
+            labels=labels,
+            dns_names=[d for s in services for d in service_dns_names(s, ns)],
+            issuer=args.cluster_issuer,
+            opts=in_ns,
+        )
+        pg = h.SecretEnv(
+            "postgres",
+            h.credentials_secret(
+                f"{name}-pg", ns, "feast-postgres", labels, args.postgres.credentials, in_ns
+            ),
+            "/var/run/secrets/feast/postgres",
+            {
+                **({"PGUSER": "username"} if h.has_username(args.postgres.credentials) else {}),
+                "PGPASSWORD": "password",
+            },
+        )
+        redis = h.SecretEnv(
+            "redis",
+            h.credentials_secret(
+                f"{name}-redis", ns, "feast-redis", labels, args.redis.credentials, in_ns
+            ),
+            "/var/run/secrets/feast/redis",
+            {
+                **(
+                    {"REDIS_USERNAME": "username"} if h.has_username(args.redis.credentials) else {}
+                ),
+                "REDIS_PASSWORD": "password",
+            },
+        )
+        store_secrets = self._object_store_secret(name, args, labels, in_ns)
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=meta("feast-server-config"),
+            data={"feature_store.yaml": self._server_yaml(args)},
+            opts=in_ns,
+        )
+        sa = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata=meta(c.SA_FEAST, annotations=args.service_account_annotations),
+            # Needed: Feast's Kubernetes authz calls TokenReview and reads RoleBindings with
+            # the in-cluster client. Scoped by the RBAC below (no other API access).
+            automount_service_account_token=True,
+            opts=in_ns,
+        )
+        self._rbac(name, args, ns, labels, in_ns)
+
+        tls_args = ["--key", f"{_TLS}/tls.key", "--cert", f"{_TLS}/tls.crt"]
+        feast = ["feast", "--chdir", _REPO]
+        servers = [
+            _Server(
+                "registry",
+                REGISTRY_PORT,
+                [*feast, "serve_registry", "--port", str(REGISTRY_PORT), *tls_args],
+                {"tcpSocket": {"port": REGISTRY_PORT}},
+                [pg],
+                {"cpu": "250m", "memory": "512Mi"},
+                {"cpu": "1", "memory": "1Gi"},
+            ),
+            _Server(
+                "online",
+                ONLINE_PORT,
+                [
+                    *feast,
+                    "serve",
+                    "--host",
+                    "0.0.0.0",
+                    "--port",
+                    str(ONLINE_PORT),
+                    "--workers",
+                    "2",
+                    *tls_args,
+                ],
+                {"httpGet": {"path": "/health", "port": ONLINE_PORT, "scheme": "HTTPS"}},
+                [pg, redis],
+                {"cpu": "500m", "memory": "1Gi"},
+                {"cpu": "2", "memory": "2Gi"},
+            ),
+            _Server(
+                "offline",
+                OFFLINE_PORT,
+                [
+                    *feast,
+                    "serve_offline",
+                    "--host",
+                    "0.0.0.0",
+                    "--port",
+                    str(OFFLINE_PORT),
+                    *tls_args,
+                ],
+                {"tcpSocket": {"port": OFFLINE_PORT}},
+                [pg, *store_secrets],
+                {"cpu": "500m", "memory": "2Gi"},
+                {"cpu": "4", "memory": "8Gi"},
+            ),
+        ]
+        depends = [namespace, tls, config, sa]
+        for server in servers:
+            self._deploy(name, args, labels, server, depends)
+
+        ports = (REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT)
+        h.service_network_policies(
+            name,
+            ns,
+            labels,
+            {"app.kubernetes.io/name": "feast"},
+            [h.NetworkPeer(ports, tenants=True)],
+            [*args.store_egress, h.NetworkPeer((443, 6443), cidr="0.0.0.0/0")],  # API server
+            in_ns,
+        )
+
+        client = client_config(args)
+        self.project = args.project
+        self.registry = client["registry"]
+        self.online_store = client["online_store"]
+        self.offline_store = client["offline_store"]
+        self.feature_server = client["online_store"]["path"]
+        self.feature_store_yaml = yaml.safe_dump(client, sort_keys=False)
+        self.roles = (READER, WRITER)
+        self.peer = PlatformPeer(namespace=ns, ports=ports)
+        self.register_outputs({"project": args.project, "featureServer": self.feature_server})
+
+    # ----------------------------------------------------------------------- pieces
+
+    @staticmethod
+    def _server_yaml(args: FeatureStoreArgs) -> pulumi.Output[str]:
+        pg, rd = args.postgres, args.redis
+        if pg.ca_secret:
+            pg_ca = f"{_PG_CA}/ca.crt"
+        elif args.stores_trust_platform_ca:
+            pg_ca = f"{_TLS}/ca.crt"
+        else:
+            pg_ca = "system"
+
+        def render(hosts: list[str]) -> str:
+            pg_host, redis_host = hosts
+            redis = [f"{redis_host}:{rd.port}"]
+            if rd.tls:
+                redis.append("ssl=true")
+                if args.stores_trust_platform_ca:
+                    redis.append(f"ssl_ca_certs={_TLS}/ca.crt")
+            if h.has_username(rd.credentials):
+                redis.append("username=${REDIS_USERNAME}")
+            redis.append("password=${REDIS_PASSWORD}")  # expanded by Feast from the env
+            doc = {
+                "project": args.project,
+                "provider": "local",
+                "registry": {
+                    "registry_type": "sql",
+                    "path": f"postgresql+psycopg://{pg_host}:{pg.port}/{pg.feast_database}"
+                    f"?sslmode={pg.ssl_mode}&sslrootcert={pg_ca}",
+                    "cache_ttl_seconds": 60,
+                    "sqlalchemy_config_kwargs": {"pool_pre_ping": True},
+                },
+                "online_store": {"type": "redis", "connection_string": ",".join(redis)},
+                "offline_store": {"type": "dask"},
+                "auth": {"type": "kubernetes"},
+                "entity_key_serialization_version": 3,
+            }
+            return yaml.safe_dump(doc, sort_keys=False)
+
+        return pulumi.Output.all(pg.host, rd.host).apply(render)
+
+    @staticmethod
+    def _object_store_secret(
+        name: str, args: FeatureStoreArgs, labels: dict[str, str], opts: pulumi.ResourceOptions
+    ) -> list[h.SecretEnv]:
+        store = args.object_store
+        if store.credentials is None:
+            return []  # workload identity through the ServiceAccount annotations
+        secret = h.credentials_secret(
+            f"{name}-store", args.namespace, "feast-object-store", labels, store.credentials, opts
+        )
+        exports = (
+            {"AZURE_STORAGE_ACCOUNT_KEY": "password"}
+            if store.kind == "azure-blob"
+            else {"AWS_ACCESS_KEY_ID": "username", "AWS_SECRET_ACCESS_KEY": "password"}
+        )
+        return [h.SecretEnv("object-store", secret, "/var/run/secrets/feast/store", exports)]
+
+    def _rbac(
+        self,
+        name: str,
+        args: FeatureStoreArgs,
+        ns: str,
+        labels: dict[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        subject = [{"kind": "ServiceAccount", "name": c.SA_FEAST, "namespace": ns}]
+        k8s.rbac.v1.ClusterRole(
+            f"{name}-tokenreview",
+            metadata={"name": "mlplatform-feast-tokenreview", "labels": labels},
+            rules=[
+                {
+                    "apiGroups": ["authentication.k8s.io"],
+                    "resources": ["tokenreviews"],
+                    "verbs": ["create"],
+                }
+            ],
+            opts=opts,
+        )
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-tokenreview-binding",
+            metadata={"name": "mlplatform-feast-tokenreview", "labels": labels},
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "mlplatform-feast-tokenreview",
+            },
+            subjects=subject,
+            opts=opts,
+        )
+        meta = {"namespace": ns, "labels": labels}
+        k8s.rbac.v1.Role(
+            f"{name}-authz-reader",
+            metadata={"name": "feast-authz-reader", **meta},
+            rules=[
+                {
+                    "apiGroups": ["rbac.authorization.k8s.io"],
+                    "resources": ["rolebindings"],
+                    "verbs": ["get", "list", "watch"],
+                }
+            ],
+            opts=opts,
+        )
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-authz-reader-binding",
+            metadata={"name": "feast-authz-reader", **meta},
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "feast-authz-reader",
+            },
+            subjects=subject,
+            opts=opts,
+        )
+        for role in (READER, WRITER):
+            # No Kubernetes permissions: Feast reads the *name* of the bound Role and matches
+            # it against the Permission objects applied with the feature repository.
+            k8s.rbac.v1.Role(f"{name}-{role}", metadata={"name": role, **meta}, rules=[], opts=opts)
+            members = [cl for cl in args.clients if role in cl.roles]
+            if members:
+                k8s.rbac.v1.RoleBinding(
+                    f"{name}-{role}-binding",
+                    metadata={"name": role, **meta},
+                    role_ref={
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "Role",
+                        "name": role,
+                    },
+                    subjects=[
+                        {
+                            "kind": "ServiceAccount",
+                            "name": cl.service_account,
+                            "namespace": cl.namespace,
+                        }
+                        for cl in members
+                    ],
+                    opts=opts,
+                )
+
+    def _deploy(
+        self,
+        name: str,
+        args: FeatureStoreArgs,
+        labels: dict[str, str],
+        server: _Server,
+        depends: list[pulumi.Resource],
+    ) -> None:
+        ns, svc = args.namespace, f"feast-{server.role}"
+        selector = {"app.kubernetes.io/name": "feast", "app.kubernetes.io/component": server.role}
+        # dask spills to /tmp when joining large offline datasets
+        tmp, tmp_mount = h.tmp_volume("20Gi" if server.role == "offline" else "1Gi")
+        volumes = [
+            tmp,
+            {"name": "config", "configMap": {"name": "feast-server-config"}},
+            {
+                "name": "tls",
+                "secret": {"secretName": "feast-tls", "defaultMode": h.SECRET_FILE_MODE},
+            },
+            *[s.volume_spec() for s in server.secrets],
+        ]
+        mounts = [
+            tmp_mount,
+            {"name": "config", "mountPath": _REPO, "readOnly": True},
+            {"name": "tls", "mountPath": _TLS, "readOnly": True},
+            *[s.mount_spec() for s in server.secrets],
+        ]
+        if args.postgres.ca_secret:
+            volumes.append(
+                {
+                    "name": "postgres-ca",
+                    "secret": {
+                        "secretName": args.postgres.ca_secret,
+                        "defaultMode": h.SECRET_FILE_MODE,
+                    },
+                }
+            )
+            mounts.append({"name": "postgres-ca", "mountPath": _PG_CA, "readOnly": True})
+        env = [{"name": "HOME", "value": "/tmp"}, *self._store_env(args.object_store, server)]
+        opts = pulumi.ResourceOptions(parent=self, depends_on=depends)
+        k8s.apps.v1.Deployment(
+            f"{name}-{server.role}",
+            metadata={"name": svc, "namespace": ns, "labels": labels},
+            spec={
+                "replicas": args.replicas,
+                "selector": {"matchLabels": selector},
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+                },
+                "template": {
+                    "metadata": {"labels": {**labels, **selector, **args.pod_labels}},
+                    "spec": {
+                        "serviceAccountName": c.SA_FEAST,
+                        "automountServiceAccountToken": True,  # Kubernetes authz, see the SA
+                        "securityContext": h.pod_security(),
+                        "topologySpreadConstraints": h.spread(selector),
+                        "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                        "containers": [
+                            {
+                                "name": server.role,
+                                "image": args.image,
+                                "imagePullPolicy": "IfNotPresent",
+                                "command": h.exec_with_secret_env(server.command, server.secrets),
+                                "ports": [
+                                    {"name": "tls", "containerPort": server.port, "protocol": "TCP"}
+                                ],
+                                "env": env,
+                                "resources": {"requests": server.requests, "limits": server.limits},
+                                "securityContext": h.container_security(),
+                                "readinessProbe": {
+                                    **server.probe,
+                                    "periodSeconds": 10,
+                                    "timeoutSeconds": 5,
+                                },
+                                "livenessProbe": {
+                                    **server.probe,
+                                    "initialDelaySeconds": 30,
+                                    "periodSeconds": 20,
+                                    "timeoutSeconds": 5,
+                                },
+                                "volumeMounts": mounts,
+                            }
+                        ],
+                        "volumes": volumes,
+                    },
+                },
+            },
+            opts=opts,
+        )
+        k8s.core.v1.Service(
+            f"{name}-{server.role}-svc",
+            metadata={"name": svc, "namespace": ns, "labels": labels},
+            spec={
+                "type": "ClusterIP",
+                "selector": selector,
+                "ports": [
+                    {
+                        "name": "tls",
+                        "port": server.port,
+                        "targetPort": server.port,
+                        "protocol": "TCP",
+                    }
+                ],
+            },
+            opts=opts,
+        )
+        h.pod_disruption_budget(f"{name}-{server.role}-pdb", svc, ns, labels, selector, opts)
+
+    @staticmethod
+    def _store_env(store: ObjectStore, server: _Server) -> list[dict[str, Any]]:
+        if server.role != "offline" or store.kind == "azure-blob":
+            return []
+        env: list[dict[str, Any]] = [{"name": "AWS_DEFAULT_REGION", "value": store.region}]
+        if store.endpoint is not None:
+            env += [
+                {"name": "AWS_ENDPOINT_URL_S3", "value": store.endpoint},
+                {"name": "FEAST_S3_ENDPOINT_URL", "value": store.endpoint},
+            ]
+        return env

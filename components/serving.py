@@ -1,0 +1,239 @@
+"""`ModelServing`: KServe in Standard (raw Deployment) mode and the platform's serving runtime.
+
+| child | purpose |
+|---|---|
+| Namespace `kserve` | Pod Security `restricted` (the controller is non-root, read-only) |
+| helm Release `kserve-crd` | KServe CRDs, pinned (`CHARTS["kserve-crd"]`) |
+| helm Release `kserve` | chart `kserve-resources`, pinned; Standard mode; no Knative/Istio |
+| ClusterServingRuntime `mlplatform-predictor` | the platform predictor (V1/V2 on 8080) |
+
+Every image the chart deploys or injects (controller, kube-rbac-proxy, storage initializer,
+agent, router) comes from the mirror. The runtime's pod is hardened and carries the MLflow
+client settings and the platform CA bundle.
+
+Depends on cert-manager (KServe's webhook certificate): pass the core's cert-manager release in
+`opts.depends_on`.
+
+Args (`ModelServingArgs`): `mirror`, `labels`, `runtime_image`, `host_domain`,
+`tracking_uri` (MLflow, https), `ca_bundle` (ConfigMap with `ca.crt` in tenant namespaces),
+`ingress_class` (None: KServe creates no Ingress at all), `pull_secret`, `runtime_name`.
+
+Outputs: `runtime` (ClusterServingRuntime name), `host_pattern` (`{name}` and `{namespace}`
+placeholders), `deployment_mode`.
+
+Network exposure: by default (`ingress_class=None`) the controller creates no Ingress and no
+LoadBalancer: an InferenceService is reachable only in-cluster at
+`<name>-predictor.<namespace>.svc.cluster.local`, behind the tenant's NetworkPolicies
+(UAE-NET-005). A site that wants a DNS name per model sets `ingress_class` to its *internal*
+ingress controller's class; KServe then creates Ingresses `<name>-<namespace>.<host_domain>`.
+Canary traffic (`spec.canary`) is a KServe v0.20 Standard-mode feature: replicas are split by
+traffic percent behind the same Service, so it works without a mesh or gateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+from components import hardening as h
+from components.namespace import platform_namespace, pull_secrets
+from stacks.catalogue import CHARTS, IMAGES
+
+PREDICTOR_PORT = 8080  # KServe's default HTTP port; V1 and V2 protocols
+DEPLOYMENT_MODE = "Standard"  # KServe >= 0.15 name of RawDeployment ("RawDeployment" is an alias)
+MODEL_FORMAT = "mlflow"
+HOME = "/home/mlplatform"
+
+
+@dataclass(frozen=True)
+class ModelServingArgs:
+    mirror: str
+    labels: dict[str, str]
+    runtime_image: str
+    tracking_uri: str
+    host_domain: str = "models.mlplatform.internal"
+    ca_bundle: str = "mlplatform-ca-bundle"
+    ingress_class: str | None = None
+    pull_secret: str | None = None
+    runtime_name: str = c.SERVING_RUNTIME
+    requests: dict[str, str] = field(default_factory=lambda: {"cpu": "500m", "memory": "1Gi"})
+    limits: dict[str, str] = field(default_factory=lambda: {"cpu": "2", "memory": "2Gi"})
+
+
+def _image(key: str, mirror: str) -> dict[str, str]:
+    image = IMAGES[key]
+    return {"image": f"{mirror}/{image.path}", "tag": image.tag}
+
+
+def chart_values(args: ModelServingArgs) -> dict[str, Any]:
+    """Values for `kserve-resources`: every image from the mirror, Standard mode, no ingress."""
+    secrets = pull_secrets(args.pull_secret)
+    return {
+        "kserve": {
+            "version": CHARTS["kserve"].version,
+            "controller": {
+                **_image("kserve-controller", args.mirror),
+                "imagePullPolicy": "IfNotPresent",
+                "imagePullSecrets": secrets,
+                "rbacProxyImage": IMAGES["kube-rbac-proxy"].ref(args.mirror),
+                "deploymentMode": DEPLOYMENT_MODE,
+                "labels": args.labels,
+                "podLabels": args.labels,
+                "gateway": {
+                    "domain": args.host_domain,
+                    "disableIngressCreation": args.ingress_class is None,
+                    "disableIstioVirtualHost": True,
+                    "ingressGateway": {
+                        "className": args.ingress_class or "none",
+                        "enableGatewayApi": False,
+                        "createGateway": False,
+                    },
+                },
+            },
+            "storage": _image("kserve-storage-initializer", args.mirror),
+            "agent": _image("kserve-agent", args.mirror),
+            "router": _image("kserve-router", args.mirror),
+            "localmodel": {"enabled": False},
+            # InferenceService pods get no API token unless a tenant asks for one explicitly.
+            "security": {"autoMountServiceAccountToken": False},
+            "metricsaggregator": {
+                "enableMetricAggregation": "false",
+                "enablePrometheusScraping": "false",
+            },
+        }
+    }
+
+
+def runtime_spec(args: ModelServingArgs) -> dict[str, Any]:
+    """ClusterServingRuntime: the predictor image; the tenant's InferenceService names the model.
+
+    The predictor resolves `models:/<name>@<alias>` itself through the MLflow client (KServe's
+    storage initializer has no MLflow scheme), authenticating with the tenant's
+    `mlflow-credentials` Secret mounted as `~/.mlflow/credentials` and verifying MLflow's
+    certificate with the platform CA bundle.
+    """
+    probe = {"httpGet": {"path": "/v2/health/ready", "port": PREDICTOR_PORT}}
+    tmp, tmp_mount = h.tmp_volume()
+    spec: dict[str, Any] = {
+        "supportedModelFormats": [
+            {"name": MODEL_FORMAT, "version": "3", "autoSelect": True, "priority": 1}
+        ],
+        "protocolVersions": ["v1", "v2"],
+        "multiModel": False,
+        "containers": [
+            {
+                "name": "kserve-container",
+                "image": args.runtime_image,
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["python", "-m", "workloads.serving", "cluster"],
+                "args": [f"--http_port={PREDICTOR_PORT}"],
+                "ports": [{"name": "http1", "containerPort": PREDICTOR_PORT, "protocol": "TCP"}],
+                "env": [
+                    {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
+                    {
+                        "name": "MLFLOW_TRACKING_SERVER_CERT_PATH",
+                        "value": f"{c.CA_BUNDLE_MOUNT}/ca.crt",
+                    },
+                    {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
+                    {"name": "HOME", "value": HOME},
+                    {"name": "XDG_CACHE_HOME", "value": "/tmp/.cache"},
+                ],
+                "resources": {"requests": args.requests, "limits": args.limits},
+                "securityContext": h.container_security(),
+                "readinessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 5},
+                "livenessProbe": {
+                    "httpGet": {"path": "/v2/health/live", "port": PREDICTOR_PORT},
+                    "initialDelaySeconds": 30,
+                    "periodSeconds": 20,
+                    "timeoutSeconds": 5,
+                },
+                "volumeMounts": [
+                    tmp_mount,
+                    {"name": "ca-bundle", "mountPath": c.CA_BUNDLE_MOUNT, "readOnly": True},
+                    {
+                        "name": "mlflow-credentials",
+                        "mountPath": f"{HOME}/.mlflow",
+                        "readOnly": True,
+                    },
+                ],
+            }
+        ],
+        "volumes": [
+            tmp,
+            {"name": "ca-bundle", "configMap": {"name": args.ca_bundle}},
+            {
+                "name": "mlflow-credentials",
+                "secret": {
+                    "secretName": c.MLFLOW_CREDENTIALS_SECRET,
+                    "defaultMode": h.SECRET_FILE_MODE,
+                    "items": [{"key": "credentials", "path": "credentials"}],
+                },
+            },
+        ],
+    }
+    if args.pull_secret:
+        spec["imagePullSecrets"] = pull_secrets(args.pull_secret)
+    return spec
+
+
+class ModelServing(pulumi.ComponentResource):
+    runtime: str
+    host_pattern: str
+    deployment_mode: str
+
+    def __init__(
+        self, name: str, args: ModelServingArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:ml:ModelServing", name, None, opts)
+        ns = c.NS_KSERVE
+        namespace = platform_namespace(
+            f"{name}-ns",
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts)),
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        crds = CHARTS["kserve-crd"]
+        crd_release = k8s.helm.v3.Release(
+            f"{name}-crd",
+            name="kserve-crd",
+            chart=crds.oci(args.mirror),
+            version=crds.version,
+            namespace=ns,
+            atomic=True,
+            cleanup_on_fail=True,
+            opts=in_ns,
+        )
+        chart = CHARTS["kserve"]
+        release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name="kserve",
+            chart=chart.oci(args.mirror),
+            version=chart.version,
+            namespace=ns,
+            atomic=True,
+            cleanup_on_fail=True,
+            values=chart_values(args),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, crd_release]),
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-runtime",
+            api_version="serving.kserve.io/v1alpha1",
+            kind="ClusterServingRuntime",
+            metadata={"name": args.runtime_name, "labels": args.labels},
+            spec=runtime_spec(args),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+        )
+        self.release = release
+        self.runtime = args.runtime_name
+        self.deployment_mode = DEPLOYMENT_MODE
+        self.host_pattern = (
+            f"{{name}}-{{namespace}}.{args.host_domain}"
+            if args.ingress_class
+            else "{name}-predictor.{namespace}.svc.cluster.local"
+        )
+        self.register_outputs({"runtime": self.runtime, "hostPattern": self.host_pattern})

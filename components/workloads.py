@@ -1,0 +1,274 @@
+"""`SampleWorkloads`: a tenant's golden-path training job and inference service, as plain data.
+
+| child | purpose |
+|---|---|
+| TrainJob `<model>-train` | Trainer v2 on the torch ClusterTrainingRuntime, Kueue queue |
+| | label, GPUs per node when asked, `torchrun -m workloads.training` |
+| InferenceService `<model>` | KServe Standard mode, the platform's serving runtime, |
+| | `models:/<model>@champion`, min/max replicas, optional `@challenger` canary |
+
+The objects are rendered as plain dicts (`train_job`, `inference_service`) so tests validate
+them against the published CRDs; the IaC environment never imports kserve or the Trainer SDK.
+
+Both pods are hardened (non-root UID, read-only root filesystem, no capabilities, seccomp
+RuntimeDefault, requests = limits) and read their endpoints from the tenant contract: the MLflow
+tracking URI (credentials from the tenant's `mlflow-credentials` Secret, mounted as a file),
+the Feast client `feature_store.yaml` (ConfigMap `feast-client`), the platform CA bundle.
+
+The training pod gets a projected, expiring service-account token (not the automounted one):
+Feast's Kubernetes authz identifies the tenant by it. The predictor does not need one.
+
+Args (`SampleWorkloadsArgs`): see the dataclass. Outputs: `train_job`, `inference_service`,
+`host` (in-cluster address of the predictor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+from components import hardening as h
+
+PLATFORM_PATCH_MANAGER = "mlplatform.io/platform"
+TRAINER_NODE = "node"  # replicated job and container name in the torch ClusterTrainingRuntime
+HOME = "/home/mlplatform"
+FEAST_MOUNT = "/etc/mlplatform/feast"
+
+
+@dataclass(frozen=True)
+class SampleWorkloadsArgs:
+    tenant: str
+    namespace: str
+    model_name: str
+    labels: dict[str, str]
+    training_image: str
+    tracking_uri: str
+    service_account: str = "workloads"
+    queue: str = c.LOCAL_QUEUE
+    ca_bundle: str = "mlplatform-ca-bundle"
+    training_runtime: str = c.TRAINING_RUNTIME
+    gpus: int = 0
+    num_nodes: int = 1
+    cpu: str = "4"
+    memory: str = "16Gi"
+    training_args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)  # extra endpoints (Kafka, topics)
+    serving_runtime: str = c.SERVING_RUNTIME
+    min_replicas: int = 2
+    max_replicas: int = 4
+    canary_traffic_percent: int | None = None
+    serving_cpu: str = "1"
+    serving_memory: str = "2Gi"
+
+
+def _env(args: SampleWorkloadsArgs, extra: dict[str, str]) -> list[dict[str, str]]:
+    values = {
+        "MLFLOW_TRACKING_URI": args.tracking_uri,
+        "MLFLOW_TRACKING_SERVER_CERT_PATH": f"{c.CA_BUNDLE_MOUNT}/ca.crt",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "MLP_MODEL_NAME": args.model_name,
+        "MLP_EXPERIMENT": f"{args.tenant}/{args.model_name}",
+        "MLP_FEATURE_STORE_YAML": f"{FEAST_MOUNT}/feature_store.yaml",
+        "HOME": HOME,
+        "XDG_CACHE_HOME": "/tmp/.cache",
+        **args.env,
+        **extra,
+    }
+    return [{"name": k, "value": v} for k, v in values.items()]
+
+
+def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
+    """The TrainJob, as the API server receives it."""
+    resources: dict[str, str] = {"cpu": args.cpu, "memory": args.memory}
+    if args.gpus:
+        resources[c.GPU_RESOURCE] = str(args.gpus)
+    trainer: dict[str, Any] = {
+        "image": args.training_image,
+        "command": ["torchrun", "-m", "workloads.training"],
+        "args": list(args.training_args),
+        "numNodes": args.num_nodes,
+        "resourcesPerNode": {"requests": resources, "limits": dict(resources)},
+        "env": _env(args, {}),
+    }
+    if args.gpus:
+        trainer["numProcPerNode"] = args.gpus  # one process per GPU
+    pod: dict[str, Any] = {
+        "serviceAccountName": args.service_account,
+        "securityContext": h.pod_security(),
+        "volumes": [
+            {"name": "ca-bundle", "configMap": {"name": args.ca_bundle}},
+            {"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}},
+            _mlflow_credentials_volume(),
+            # Feast authz reads the caller's token from the standard path; a projected token
+            # expires and is bound to the pod, unlike an automounted long-lived one.
+            {
+                "name": "sa-token",
+                "projected": {
+                    "sources": [
+                        {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}}
+                    ]
+                },
+            },
+        ],
+        "containers": [
+            {
+                "name": TRAINER_NODE,
+                "securityContext": h.container_security(),
+                "volumeMounts": [
+                    {"name": "ca-bundle", "mountPath": c.CA_BUNDLE_MOUNT, "readOnly": True},
+                    {"name": "feast-client", "mountPath": FEAST_MOUNT, "readOnly": True},
+                    {
+                        "name": "mlflow-credentials",
+                        "mountPath": f"{HOME}/.mlflow",
+                        "readOnly": True,
+                    },
+                    {
+                        "name": "sa-token",
+                        "readOnly": True,
+                        "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                    },
+                ],
+            }
+        ],
+    }
+    if args.gpus:
+        pod["tolerations"] = [c.GPU_TOLERATION]
+    return {
+        "apiVersion": "trainer.kubeflow.org/v1alpha1",
+        "kind": "TrainJob",
+        "metadata": {
+            "name": f"{args.model_name}-train",
+            "namespace": args.namespace,
+            "labels": {**args.labels, c.KUEUE_QUEUE_LABEL: args.queue},
+        },
+        "spec": {
+            "runtimeRef": {
+                "name": args.training_runtime,
+                "apiGroup": "trainer.kubeflow.org",
+                "kind": "ClusterTrainingRuntime",
+            },
+            "trainer": trainer,
+            "runtimePatches": [
+                {
+                    "manager": PLATFORM_PATCH_MANAGER,
+                    "trainingRuntimeSpec": {
+                        "template": {
+                            "spec": {
+                                "replicatedJobs": [
+                                    {
+                                        "name": TRAINER_NODE,
+                                        "template": {"spec": {"template": {"spec": pod}}},
+                                    }
+                                ]
+                            }
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _mlflow_credentials_volume() -> dict[str, Any]:
+    return {
+        "name": "mlflow-credentials",
+        "secret": {
+            "secretName": c.MLFLOW_CREDENTIALS_SECRET,
+            "defaultMode": h.SECRET_FILE_MODE,
+            "items": [{"key": "credentials", "path": "credentials"}],
+        },
+    }
+
+
+def _model(args: SampleWorkloadsArgs, alias: str) -> dict[str, Any]:
+    resources = {"cpu": args.serving_cpu, "memory": args.serving_memory}
+    return {
+        "name": "kserve-container",  # merges with the runtime's container of that name
+        "modelFormat": {"name": "mlflow"},
+        "runtime": args.serving_runtime,
+        "protocolVersion": "v2",
+        # The predictor resolves the alias through MLflow (KServe has no models:/ scheme).
+        "env": _env(
+            args, {"MLP_MODEL_ALIAS": alias, "MLP_MODEL_URI": f"models:/{args.model_name}@{alias}"}
+        ),
+        "resources": {"requests": resources, "limits": dict(resources)},
+        "securityContext": h.container_security(),
+        "volumeMounts": [
+            {"name": "feast-client", "mountPath": FEAST_MOUNT, "readOnly": True},
+        ],
+    }
+
+
+def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
+    """The InferenceService: champion behind HPA, optional fixed-size challenger canary."""
+    spec: dict[str, Any] = {
+        "predictor": {
+            "minReplicas": args.min_replicas,
+            "maxReplicas": args.max_replicas,
+            "scaleMetric": "cpu",
+            "scaleTarget": 70,
+            "serviceAccountName": args.service_account,
+            "automountServiceAccountToken": False,
+            "securityContext": h.pod_security(),
+            "volumes": [{"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}}],
+            "model": _model(args, "champion"),
+        }
+    }
+    if args.canary_traffic_percent:
+        # KServe v0.20 Standard-mode canary: merged over the stable predictor, fixed replicas.
+        spec["canary"] = [
+            {
+                "trafficPercent": args.canary_traffic_percent,
+                "predictor": {"name": "challenger", "model": _model(args, "challenger")},
+            }
+        ]
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": args.model_name,
+            "namespace": args.namespace,
+            "labels": args.labels,
+            "annotations": {
+                "serving.kserve.io/deploymentMode": "Standard",
+                "serving.kserve.io/autoscalerClass": "hpa",
+            },
+        },
+        "spec": spec,
+    }
+
+
+class SampleWorkloads(pulumi.ComponentResource):
+    train_job: str
+    inference_service: str
+    host: str
+
+    def __init__(
+        self, name: str, args: SampleWorkloadsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:workloads:SampleWorkloads", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts))
+        job, isvc = train_job(args), inference_service(args)
+        for suffix, obj in (("train", job), ("isvc", isvc)):
+            k8s.apiextensions.CustomResource(
+                f"{name}-{suffix}",
+                api_version=obj["apiVersion"],
+                kind=obj["kind"],
+                metadata=obj["metadata"],
+                spec=obj["spec"],
+                opts=child,
+            )
+        self.train_job = job["metadata"]["name"]
+        self.inference_service = isvc["metadata"]["name"]
+        self.host = f"{args.model_name}-predictor.{args.namespace}.svc.cluster.local"
+        self.register_outputs(
+            {
+                "trainJob": self.train_job,
+                "inferenceService": self.inference_service,
+                "host": self.host,
+            }
+        )

@@ -1,0 +1,221 @@
+"""ModelRegistry: MLflow over HTTPS with basic auth, artifacts proxied, hardened and fenced."""
+
+from __future__ import annotations
+
+import configparser
+import json
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from components import conventions as c
+from components.hardening import NetworkPeer
+from components.mlflow import PORT, ModelRegistry, ModelRegistryArgs
+from infra.synth import manifests
+from infra.synth.recording import SECRET, synthesize, unwrap
+from tests.components.ml_fixtures import (
+    LABELS,
+    MIRROR,
+    PG_PASSWORD,
+    assert_hardened,
+    azure_object_store,
+    by_kind,
+    core_errors,
+    onprem_object_store,
+    onprem_postgres,
+)
+from tests.support.schemas import custom_resource_errors, require_crds
+
+IMAGE = f"{MIRROR}/mlplatform/mlflow-server:3.17.2"
+
+
+def _synth(**overrides):
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        args = {
+            "image": IMAGE,
+            "labels": LABELS,
+            "postgres": onprem_postgres(),
+            "object_store": onprem_object_store(),
+            "replicas": 3,
+            "users": ("risk", "marketing"),
+            "store_egress": (
+                NetworkPeer((5432,), namespace="mlplatform-data"),
+                NetworkPeer((443,), cidr="0.0.0.0/0"),
+            ),
+            "stores_trust_platform_ca": True,
+            "image_pull_secret": "harbor-pull",
+            **overrides,
+        }
+        ModelRegistry(
+            "mlflow", ModelRegistryArgs(**args), pulumi.ResourceOptions(provider=provider)
+        )
+
+    synthesis = synthesize("test", {}, program)
+    return by_kind(synthesis), synthesis
+
+
+@pytest.fixture(scope="module")
+def mlflow():
+    return _synth()
+
+
+def _pod(objects):
+    return manifests.to_object(objects[("Deployment", "mlflow")])["spec"]["template"]["spec"]
+
+
+def _command(objects) -> list[str]:
+    return _pod(objects)["containers"][0]["command"]
+
+
+def test_serves_https_with_a_platform_ca_certificate(mlflow):
+    objects, _ = mlflow
+    cert = objects[("Certificate", "mlflow-tls")].inputs["spec"]
+    assert cert["issuerRef"] == {
+        "name": c.CLUSTER_ISSUER,
+        "kind": "ClusterIssuer",
+        "group": "cert-manager.io",
+    }
+    assert "mlflow.mlflow.svc.cluster.local" in cert["dnsNames"]
+    command = " ".join(_command(objects))
+    assert "--ssl-keyfile /etc/mlflow/tls/tls.key --ssl-certfile /etc/mlflow/tls/tls.crt" in command
+    container = _pod(objects)["containers"][0]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/health", "port": PORT, "scheme": "HTTPS"}
+
+
+def test_certificate_validates_against_cert_manager_crd(mlflow):
+    require_crds()
+    objects, _ = mlflow
+    assert custom_resource_errors(manifests.to_object(objects[("Certificate", "mlflow-tls")])) == []
+
+
+def test_basic_auth_is_on_with_a_generated_admin_password_and_no_default_access(mlflow):
+    objects, synthesis = mlflow
+    command = _command(objects)
+    assert command[command.index("--app-name") + 1] == "basic-auth"
+    ini = configparser.ConfigParser()
+    ini.read_string(objects[("ConfigMap", "mlflow-auth-config")].inputs["data"]["basic_auth.ini"])
+    assert ini["mlflow"]["default_permission"] == "NO_PERMISSIONS"
+    assert ini["mlflow"]["database_uri"].startswith(
+        "postgresql://mlplatform-pg-rw.mlplatform-data.svc:5432/mlflow"
+    )
+    passwords = {r.name for r in synthesis.of_type("random:index/randomPassword:RandomPassword")}
+    assert {"mlflow-admin", "mlflow-csrf", "mlflow-user-risk", "mlflow-user-marketing"} <= passwords
+    auth = objects[("Secret", "mlflow-auth")].inputs["stringData"]
+    assert manifests.to_object(objects[("Secret", "mlflow-auth")])["stringData"] == SECRET
+    assert set(unwrap(auth)) == {"admin-username", "admin-password", "flask-secret-key"}
+
+
+def test_no_credential_reaches_args_env_or_config_maps(mlflow):
+    objects, _ = mlflow
+    rendered = json.dumps([manifests.to_object(r) for r in objects.values()])
+    assert PG_PASSWORD not in rendered
+    assert_hardened(_pod(objects))  # also: no secretKeyRef env, no envFrom
+    script = _command(objects)[2]
+    assert 'PGPASSWORD="$(cat /var/run/secrets/mlflow/postgres/password)"' in script
+    assert "set -eu" in script and script.endswith('exec "$@"')
+
+
+def test_postgres_is_verified_against_the_platform_ca(mlflow):
+    objects, _ = mlflow
+    command = _command(objects)
+    uri = command[command.index("--backend-store-uri") + 1]
+    assert uri == (
+        "postgresql://mlplatform-pg-rw.mlplatform-data.svc:5432/mlflow"
+        "?sslmode=verify-full&sslrootcert=/etc/mlflow/tls/ca.crt"
+    )
+
+
+def test_artifacts_are_proxied_to_the_object_store(mlflow):
+    objects, _ = mlflow
+    command = _command(objects)
+    assert "--serve-artifacts" in command
+    assert command[command.index("--artifacts-destination") + 1] == "s3://mlflow-artifacts/mlflow"
+    env = {e["name"]: e.get("value") for e in _pod(objects)["containers"][0]["env"]}
+    assert env["MLFLOW_S3_ENDPOINT_URL"] == "https://s3.dc1.example.ae"
+    assert env["MLFLOW_DISABLE_TELEMETRY"] == "true"
+    # The site's existing Secret is used as is: no new object-store Secret.
+    assert ("Secret", "mlflow-object-store") not in objects
+    volumes = {v["name"]: v for v in _pod(objects)["volumes"]}
+    assert volumes["object-store"]["secret"]["secretName"] == "object-store-credentials"
+
+
+def test_pod_is_hardened_pinned_and_replicated(mlflow):
+    objects, _ = mlflow
+    deployment = manifests.to_object(objects[("Deployment", "mlflow")])
+    assert deployment["spec"]["replicas"] == 3
+    pod = deployment["spec"]["template"]["spec"]
+    assert_hardened(pod)
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["containers"][0]["image"] == IMAGE and IMAGE.startswith(MIRROR)
+    assert pod["imagePullSecrets"] == [{"name": "harbor-pull"}]
+    tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
+    assert "emptyDir" in tmp
+
+
+def test_service_is_cluster_internal_and_pdb_keeps_replicas_up(mlflow):
+    objects, _ = mlflow
+    spec = objects[("Service", "mlflow")].inputs["spec"]
+    assert spec["type"] == "ClusterIP"
+    assert spec["ports"][0]["port"] == 443 and spec["ports"][0]["targetPort"] == PORT
+    assert objects[("PodDisruptionBudget", "mlflow")].inputs["spec"]["maxUnavailable"] == 1
+
+
+def test_network_admits_tenants_only_and_egresses_to_stores_only(mlflow):
+    objects, _ = mlflow
+    deny = objects[("NetworkPolicy", "default-deny")].inputs["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    allow = objects[("NetworkPolicy", "allow-service")].inputs["spec"]
+    assert allow["ingress"] == [
+        {
+            "from": [
+                {
+                    "namespaceSelector": {
+                        "matchExpressions": [{"key": c.TENANT_LABEL, "operator": "Exists"}]
+                    }
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": PORT}],
+        }
+    ]
+    assert [e["ports"] for e in allow["egress"]] == [
+        [{"protocol": "TCP", "port": 5432}],
+        [{"protocol": "TCP", "port": 443}],
+    ]
+
+
+def test_each_tenant_gets_a_user_provisioned_by_a_job(mlflow):
+    objects, _ = mlflow
+    users = objects[("Secret", "mlflow-users")]
+    assert manifests.to_object(users)["stringData"] == SECRET
+    assert set(unwrap(users.inputs["stringData"])) == {"risk", "marketing"}
+    job = next(r for (kind, _), r in objects.items() if kind == "Job")
+    pod = manifests.to_object(job)["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    ca = next(v for v in pod["volumes"] if v["name"] == "ca")
+    assert ca["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]  # not the server key
+    assert "create_user" in pod["containers"][0]["command"][-1]
+
+
+def test_core_objects_are_valid_kubernetes(mlflow):
+    objects, _ = mlflow
+    assert core_errors(objects) == []
+
+
+def test_azure_uses_workload_identity_and_no_keys():
+    objects, _ = _synth(
+        object_store=azure_object_store(c.SA_MLFLOW),
+        service_account_annotations={"azure.workload.identity/client-id": "abc"},
+        pod_labels={"azure.workload.identity/use": "true"},
+        stores_trust_platform_ca=False,
+    )
+    sa = objects[("ServiceAccount", c.SA_MLFLOW)].inputs["metadata"]["annotations"]
+    assert sa == {"azure.workload.identity/client-id": "abc"}
+    template = manifests.to_object(objects[("Deployment", "mlflow")])["spec"]["template"]
+    assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    script = template["spec"]["containers"][0]["command"][2]
+    assert "AWS_" not in script and "AZURE_STORAGE" not in script
+    command = template["spec"]["containers"][0]["command"]
+    assert command[command.index("--backend-store-uri") + 1].endswith("sslrootcert=system")
