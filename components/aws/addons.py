@@ -235,8 +235,6 @@ class ClusterAddons(pulumi.ComponentResource):
             values=autoscaler_values(args),
             atomic=True,
             cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[coredns, autoscaler_role.association]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[coredns, autoscaler_role]),
         )
         self.register_outputs({"storage_class": args.storage_class})

@@ -41,6 +41,7 @@ engine logs to CMK-encrypted log groups, daily snapshots kept 7 days.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -58,7 +59,7 @@ class PostgresDatabaseArgs:
     site: AwsSite
     identifier: str
     vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     client_security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
@@ -197,7 +198,7 @@ class RedisCacheArgs:
     site: AwsSite
     replication_group_id: str
     vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     client_security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]

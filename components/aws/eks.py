@@ -28,6 +28,7 @@ declares. Workload IAM uses the EKS Pod Identity agent (no OIDC provider, no sta
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -52,7 +53,7 @@ class EksClusterArgs:
     cluster_name: str
     version: str
     role_arn: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     secrets_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
@@ -229,7 +230,7 @@ class EksCluster(pulumi.ComponentResource):
         self.kubeconfig = kubeconfig(
             self.cluster.name,
             self.cluster.endpoint,
-            self.cluster.certificate_authority.apply(lambda ca: ca.data if ca else ""),
+            self.cluster.certificate_authority.apply(lambda ca: (ca.data or "") if ca else ""),
             site.region,
         )
         self.register_outputs({"name": self.name, "arn": self.arn, "endpoint": self.endpoint})

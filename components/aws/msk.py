@@ -39,6 +39,7 @@ are declared here by the platform.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -57,7 +58,7 @@ class MskClusterArgs:
     cluster_name: str
     kafka_version: str
     vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     client_security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]

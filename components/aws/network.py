@@ -56,7 +56,7 @@ class SubnetPlan:
 
 def plan_subnets(cidr: str, zones: int) -> SubnetPlan:
     """Carve `cidr` into per-zone node, data and endpoint subnets (deterministic)."""
-    network = ipaddress.ip_network(cidr)
+    network = ipaddress.IPv4Network(cidr)
     if network.prefixlen > 20 or zones > 3:
         raise ValueError(f"{cidr}: need at most /20 and at most 3 zones")
     quarters = list(network.subnets(prefixlen_diff=2))

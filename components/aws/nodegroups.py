@@ -25,6 +25,7 @@ autoscaler auto-discovery tags (EKS copies them to the ASG) and lets the autosca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -47,8 +48,8 @@ class NodeGroupArgs:
     version: str
     group_name: str
     node_role_arn: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
-    security_group_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
     instance_types: tuple[str, ...]
     ami_type: str
     min_size: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
@@ -84,10 +85,8 @@ def strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
         if value[:1] in "{[":
-            try:
+            with contextlib.suppress(ValueError):
                 yield from strings(json.loads(value))
-            except ValueError:
-                pass
     elif isinstance(value, dict):
         for v in value.values():
             yield from strings(v)

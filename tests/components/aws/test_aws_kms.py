@@ -42,7 +42,9 @@ def _keys(site=SITE):
 @pytest.fixture(scope="module")
 def keys():
     synthesis = _keys()
-    return {r.name.removeprefix("keys-"): r for r in synthesis.of_type("aws:kms/key:Key")}, synthesis
+    return {
+        r.name.removeprefix("keys-"): r for r in synthesis.of_type("aws:kms/key:Key")
+    }, synthesis
 
 
 def test_every_key_rotates_keeps_30_days_and_stays_single_region(keys):
@@ -62,9 +64,8 @@ def test_no_key_policy_names_a_wildcard_or_foreign_principal(keys):
     for key in found.values():
         for principal in principals(policy(key)):
             assert principal != "*"
-            assert (
-                principal.startswith(f"arn:aws:iam::{ACCOUNT}:")
-                or principal.endswith(".amazonaws.com")
+            assert principal.startswith(f"arn:aws:iam::{ACCOUNT}:") or principal.endswith(
+                ".amazonaws.com"
             ), principal
 
 

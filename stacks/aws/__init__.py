@@ -1,0 +1,108 @@
+"""The AWS foundation (me-central-1): keys, network, EKS and GPU node groups, data stores.
+
+`build_foundation(config)` declares everything through one explicit `aws.Provider` pinned to
+the validated region and account (default providers are disabled for the project), in steps:
+
+| step | module | components | what |
+|---|---|---|---|
+| 1 | `names` | (provider) | names checked against AWS limits, the pinned provider |
+| 2 | `cluster` | `ClusterRoles`, `PlatformKeys` | EKS roles; CMKs `data`, `secrets`, `logs` |
+| 3 | `cluster` | `PrivateNetwork` | VPC over the zone IDs, no internet path, endpoints |
+| 4 | `cluster` | `EksCluster`, `NodeGroup` (n) | private EKS; system + one group per GPU pool |
+| 5 | `cluster` | `ClusterAddons` | CoreDNS, EBS CSI + encrypted StorageClass, autoscaler |
+| 6 | `data` | `SecureBucket` (2), `AuditTrail` | artifacts, offline store; CloudTrail + lock |
+| 7 | `data` | `PostgresDatabase`, `RedisCache` | RDS (MLflow, Feast registry), ElastiCache |
+| 8 | `data` | `ImageRegistry`, `PodIdentityRole` (2) | ECR for the catalogue; MLflow/Feast access |
+| 9 | `kafka` | `MskCluster`, `MskTenantAccess` | only with `kafka.mode: managed` |
+
+The `Foundation` it returns points the platform services at these: the EKS Kubernetes
+provider, RDS/ElastiCache endpoints with generated credentials, S3 URIs (access through EKS Pod
+Identity, no keys), key ARNs, the GPU pools, MSK when managed, and what to wait for.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components import conventions as c
+from stacks.aws.cluster import build_cluster
+from stacks.aws.data import build_data
+from stacks.aws.kafka import build_kafka
+from stacks.aws.names import (
+    POSTGRES_USER,
+    RDS_CA_BUNDLE_URL,
+    RDS_CA_SECRET,
+    STORAGE_CLASS,
+    Names,
+    context,
+)
+from stacks.config import StackConfig
+from stacks.foundation import Credentials, Foundation, ObjectStore, Postgres, Redis
+
+__all__ = ["STORAGE_CLASS", "Names", "build_foundation"]
+
+# EKS Pod Identity needs no ServiceAccount annotation; this one records the binding on the
+# ServiceAccount for reviewers and the compliance report.
+ROLE_ANNOTATION = "mlplatform.io/aws-iam-role"
+
+
+def build_foundation(config: StackConfig) -> Foundation:
+    ctx = context(config)
+    cluster = build_cluster(ctx)
+    data = build_data(ctx, cluster)
+    kafka, kafka_facts = build_kafka(ctx, cluster)
+    region = ctx.site.region
+    roles = {c.SA_MLFLOW: data.mlflow_role.arn, c.SA_FEAST: data.feast_role.arn}
+    return Foundation(
+        platform="aws",
+        location=region,
+        k8s_provider=cluster.k8s_provider,
+        storage_class=STORAGE_CLASS,
+        postgres=Postgres(
+            host=data.database.address,
+            port=data.database.port,
+            credentials=Credentials(username=POSTGRES_USER, password=data.postgres_password),
+            ssl_mode="verify-full",
+            ca_secret=RDS_CA_SECRET,
+        ),
+        redis=Redis(
+            host=data.cache.address,
+            port=data.cache.port,
+            credentials=Credentials(password=data.redis_token),
+            tls=True,
+        ),
+        object_store=ObjectStore(
+            kind="s3",
+            endpoint=None,  # the regional endpoint, reached through the S3 gateway endpoint
+            region=region,
+            artifact_uri=pulumi.Output.concat("s3://", data.artifacts.name, "/mlflow"),
+            offline_store_uri=pulumi.Output.concat("s3://", data.offline.name, "/feast"),
+            credentials=None,
+            service_account_annotations={sa: {ROLE_ANNOTATION: arn} for sa, arn in roles.items()},
+        ),
+        key_refs=dict(cluster.keys.arns),
+        gpu_pools=cluster.gpu_pools,
+        kafka=kafka,
+        gpu_driver_preinstalled=True,  # AL2023 NVIDIA AMI ships driver and container toolkit
+        ready=[
+            *(g.node_group for g in cluster.node_groups),
+            *cluster.addons.addons,
+            cluster.addons.storage_class,
+        ],
+        facts={
+            "cloud": "aws",
+            "region": region,
+            "account_id": ctx.site.account_id,
+            "zone_ids": list(ctx.aws_config.zone_ids),
+            "cluster_name": ctx.names.cluster,
+            "cluster_endpoint": cluster.eks.endpoint,
+            "vpc_id": cluster.network.vpc_id,
+            "registry": config.image_registry,
+            "audit_trail": data.trail.arn,
+            "audit_bucket": ctx.names.audit_bucket,
+            "postgres_ca_bundle_url": RDS_CA_BUNDLE_URL.format(region=region),
+            "workload_identity": "eks-pod-identity",
+            "workload_roles": roles,
+            **kafka_facts,
+        },
+    )

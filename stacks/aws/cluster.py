@@ -1,0 +1,203 @@
+"""Keys, network, EKS, node groups and cluster add-ons of the AWS foundation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+from components.aws.addons import ClusterAddons, ClusterAddonsArgs
+from components.aws.audit import trail_arn
+from components.aws.eks import EksCluster, EksClusterArgs
+from components.aws.iam import ClusterRoles, ClusterRolesArgs
+from components.aws.kms import KeySpec, PlatformKeys, PlatformKeysArgs
+from components.aws.network import PrivateNetwork, PrivateNetworkArgs
+from components.aws.nodegroups import NodeGroup, NodeGroupArgs
+from stacks import governance
+from stacks.aws.names import (
+    NVIDIA_AMI,
+    STANDARD_AMI,
+    STORAGE_CLASS,
+    SYSTEM_NODE_LABEL,
+    AwsContext,
+)
+from stacks.catalogue import CHARTS, IMAGES
+from stacks.foundation import GpuPoolInfo
+
+
+@dataclass
+class AwsCluster:
+    keys: PlatformKeys
+    network: PrivateNetwork
+    eks: EksCluster
+    node_groups: list[NodeGroup]
+    gpu_pools: list[GpuPoolInfo]
+    k8s_provider: k8s.Provider
+    addons: ClusterAddons
+
+
+def platform_keys(ctx: AwsContext, roles: ClusterRoles) -> PlatformKeys:
+    """CMKs per purpose; the secrets key names the EKS role, so roles come first."""
+    site, names = ctx.site, ctx.names
+    autoscaling_slr = (
+        f"arn:aws:iam::{site.account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
+        "AWSServiceRoleForAutoScaling"
+    )
+    specs = (
+        KeySpec(
+            "data",
+            "Platform data at rest: S3, RDS, ElastiCache, MSK, EBS, ECR",
+            via_services=("s3", "rds", "elasticache", "kafka", "ec2", "ecr"),
+            # Auto Scaling launches the nodes' CMK-encrypted root volumes (needs grants).
+            service_linked_roles=(autoscaling_slr,),
+        ),
+        KeySpec(
+            "secrets",
+            "Kubernetes Secrets envelope encryption (EKS)",
+            direct_users=(roles.cluster_role.arn,),
+        ),
+        KeySpec(
+            "logs",
+            "Logs and audit trail: CloudWatch Logs, CloudTrail, audit bucket",
+            via_services=("s3",),
+            cloudwatch_logs=True,
+            cloudtrail_arns=(trail_arn(site, names.trail),),
+        ),
+    )
+    return PlatformKeys(
+        "keys", PlatformKeysArgs(site=site, prefix=names.prefix, keys=specs), ctx.opts
+    )
+
+
+def build_cluster(ctx: AwsContext) -> AwsCluster:
+    config, aws_config, site, names = ctx.config, ctx.aws_config, ctx.site, ctx.names
+    retention = config.logging.retention_days
+
+    roles = ClusterRoles("eks-roles", ClusterRolesArgs(site=site, prefix=names.prefix), ctx.opts)
+    keys = platform_keys(ctx, roles)
+    data_key, logs_key = keys.arns["data"], keys.arns["logs"]
+
+    network = PrivateNetwork(
+        "network",
+        PrivateNetworkArgs(
+            site=site,
+            prefix=names.prefix,
+            cidr=aws_config.vpc_cidr,
+            zone_ids=tuple(aws_config.zone_ids),
+            cluster_name=names.cluster,
+            flow_log_key_arn=logs_key,
+            log_retention_days=retention,
+        ),
+        ctx.opts,
+    )
+
+    eks = EksCluster(
+        "eks",
+        EksClusterArgs(
+            site=site,
+            cluster_name=names.cluster,
+            version=config.kubernetes.version,
+            role_arn=roles.cluster_role.arn,
+            subnet_ids=network.node_subnet_ids,
+            secrets_key_arn=keys.arns["secrets"],
+            logs_key_arn=logs_key,
+            log_retention_days=retention,
+            admin_role_arns=tuple(aws_config.admin_role_arns),
+            # Without named admins the deploying identity keeps access (else nobody could).
+            bootstrap_creator_admin=not aws_config.admin_role_arns,
+            deletion_protection=not config.ephemeral,
+        ),
+        ctx.opts,
+    )
+
+    # Nodes join once the control plane, the CNI and the Pod Identity agent exist.
+    after_cluster = pulumi.ResourceOptions(
+        providers=[ctx.provider], depends_on=[eks.cluster, *eks.base_addons]
+    )
+
+    def node_group(group: str, **kwargs) -> NodeGroup:
+        return NodeGroup(
+            f"nodes-{group}",
+            NodeGroupArgs(
+                site=site,
+                cluster_name=names.cluster,
+                version=config.kubernetes.version,
+                group_name=group,
+                node_role_arn=roles.node_role.arn,
+                subnet_ids=network.node_subnet_ids,
+                security_group_ids=[eks.cluster_security_group_id, network.node_security_group.id],
+                volume_key_arn=data_key,
+                **kwargs,
+            ),
+            after_cluster,
+        )
+
+    system_labels = {SYSTEM_NODE_LABEL: "system"}
+    groups = [
+        node_group(
+            "system",
+            instance_types=(aws_config.system_instance_type,),
+            ami_type=STANDARD_AMI,
+            min_size=aws_config.system_min_size,
+            max_size=aws_config.system_max_size,
+            desired_size=aws_config.system_min_size,
+            labels=system_labels,
+        )
+    ]
+    gpu_pools: list[GpuPoolInfo] = []
+    for pool in config.gpu_pools:
+        product = pool.product("aws")
+        labels = {c.GPU_POOL_LABEL: pool.name, c.GPU_PRODUCT_LABEL: product}
+        groups.append(
+            node_group(
+                f"gpu-{pool.name}",
+                instance_types=(pool.instance_type or "",),
+                ami_type=NVIDIA_AMI,  # driver and container toolkit preinstalled
+                min_size=pool.min_size,
+                max_size=pool.max_size,
+                desired_size=pool.min_size if pool.desired_size is None else pool.desired_size,
+                labels=labels,
+                taints=(dict(c.GPU_TAINT),),
+                volume_size_gi=500,  # CUDA images and model weights are large
+            )
+        )
+        gpu_pools.append(
+            GpuPoolInfo(
+                name=pool.name,
+                product=product,
+                gpus_per_node=pool.gpus_per_node,
+                capacity=pool.capacity(config.target),
+                labels=labels,
+            )
+        )
+
+    k8s_provider = k8s.Provider(
+        "eks",
+        kubeconfig=eks.kubeconfig,
+        opts=pulumi.ResourceOptions(depends_on=[eks.cluster, *eks.access]),
+    )
+    registry = config.image_registry
+    chart = CHARTS["cluster-autoscaler"]
+    image = IMAGES[f"cluster-autoscaler-{config.kubernetes.version}"]
+    addons = ClusterAddons(
+        "cluster-addons",
+        ClusterAddonsArgs(
+            site=site,
+            cluster=eks.cluster,
+            cluster_name=names.cluster,
+            volume_key_arn=data_key,
+            autoscaler_chart=chart.oci(registry),
+            autoscaler_chart_version=chart.version,
+            autoscaler_image_repository=f"{registry}/{image.path}",
+            autoscaler_image_tag=image.tag,
+            labels=governance.platform_labels(config),
+            storage_class=STORAGE_CLASS,
+            system_node_selector=system_labels,
+        ),
+        pulumi.ResourceOptions(
+            providers=[ctx.provider, k8s_provider], depends_on=[g.node_group for g in groups]
+        ),
+    )
+    return AwsCluster(keys, network, eks, groups, gpu_pools, k8s_provider, addons)

@@ -1,0 +1,357 @@
+"""The AWS foundation of `uae-cloud`, synthesized on its own under mocks.
+
+What a reviewer of the AWS target checks: one provider pinned to me-central-1 and the stack's
+account, every resource and ARN in-region, governance tags everywhere, CMKs on every store,
+no internet path, GPU groups tainted, and the Foundation handed to the platform layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pytest
+
+from components import conventions as c
+from infra.plan import identity_for
+from infra.synth.recording import SECRET, Synthesis, redact, synthesize, unwrap
+from stacks import aws as aws_stack
+from stacks.catalogue import CHARTS, IMAGES
+from stacks.config import StackConfig
+from stacks.foundation import Foundation, ManagedKafka
+from stacks.loader import stack_config
+from tests.components.aws.aws_fixtures import (
+    MANDATORY_TAGS,
+    arn_regions,
+    inputs,
+    one,
+    policy,
+    principals,
+    taggable,
+)
+
+REGION = "me-central-1"
+STATEFUL = (
+    "aws:kms/key:Key",
+    "aws:s3/bucket:Bucket",
+    "aws:rds/instance:Instance",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:msk/cluster:Cluster",
+    "aws:eks/cluster:Cluster",
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:cloudtrail/trail:Trail",
+    "aws:ecr/repository:Repository",
+)
+
+
+@dataclass
+class Planned:
+    config: StackConfig
+    synthesis: Synthesis
+    foundation: Foundation
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return unwrap(self.synthesis.outputs)
+
+
+def _plan(*overrides: str) -> Planned:
+    config, flat = stack_config("uae-cloud", overrides)
+    holder: dict[str, Foundation] = {}
+
+    def program() -> None:
+        foundation = aws_stack.build_foundation(config)
+        holder["foundation"] = foundation
+        store = foundation.object_store
+        pulumi.export("artifact_uri", store.artifact_uri)
+        pulumi.export("offline_store_uri", store.offline_store_uri)
+        pulumi.export("postgres_host", foundation.postgres.host)
+        pulumi.export("postgres_password", foundation.postgres.credentials.password)
+        pulumi.export("redis_host", foundation.redis.host)
+        pulumi.export("key_refs", foundation.key_refs)
+        pulumi.export("annotations", store.service_account_annotations)
+        pulumi.export("facts", foundation.facts)
+        if foundation.kafka is not None:
+            pulumi.export("kafka_bootstrap", foundation.kafka.bootstrap)
+
+    synthesis = synthesize("uae-cloud", flat, program, identity=identity_for(config))
+    return Planned(config, synthesis, holder["foundation"])
+
+
+@pytest.fixture(scope="module")
+def planned() -> Planned:
+    return _plan()
+
+
+@pytest.fixture(scope="module")
+def managed() -> Planned:
+    return _plan("kafka.mode=managed")
+
+
+@pytest.fixture(scope="module")
+def ephemeral() -> Planned:
+    return _plan("ephemeral=true")
+
+
+def _aws_resources(synthesis: Synthesis):
+    return [r for r in synthesis.resources if r.type.startswith("aws:")]
+
+
+# --------------------------------------------------------------------------- residency
+
+
+def test_one_provider_pinned_to_the_uae_region_and_the_stack_account(planned):
+    (provider,) = planned.synthesis.of_type("pulumi:providers:aws")
+    i = inputs(provider)
+    assert i["region"] == REGION and i["stsRegion"] == REGION
+    assert i["allowedAccountIds"] == '["111122223333"]'
+    assert i["skipRegionValidation"] == "false"
+    assert '"residency": "uae"' in i["defaultTags"]
+
+
+@pytest.mark.parametrize("variant", ["planned", "managed"])
+def test_every_aws_resource_uses_the_pinned_provider_and_region(variant, request):
+    plan: Planned = request.getfixturevalue(variant)
+    (provider,) = plan.synthesis.of_type("pulumi:providers:aws")
+    for resource in _aws_resources(plan.synthesis):
+        assert resource.provider and resource.provider.startswith(provider.urn), resource.name
+        assert inputs(resource).get("region") in (None, REGION), resource.name
+    assert arn_regions(plan.synthesis) <= {"", REGION}
+
+
+def test_subnets_span_the_configured_zone_ids(planned):
+    zones = {
+        inputs(s)["availabilityZoneId"] for s in planned.synthesis.of_type("aws:ec2/subnet:Subnet")
+    }
+    assert zones == set(planned.config.aws.zone_ids)
+
+
+@pytest.mark.parametrize("variant", ["planned", "managed"])
+def test_nothing_copies_data_out_or_opens_a_path_to_the_internet(variant, request):
+    plan: Planned = request.getfixturevalue(variant)
+    forbidden = (
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/eip:Eip",
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "aws:ecr/replicationConfiguration:ReplicationConfiguration",
+        "aws:kms/replicaKey:ReplicaKey",
+        "aws:iam/accessKey:AccessKey",
+        "aws:iam/user:User",
+        "aws:cloudfront/distribution:Distribution",
+    )
+    assert not [r.type for r in plan.synthesis.resources if r.type in forbidden]
+
+
+# --------------------------------------------------------------------------- governance
+
+
+@pytest.mark.parametrize("variant", ["planned", "managed"])
+def test_every_taggable_resource_carries_the_mandatory_tags(variant, request):
+    plan: Planned = request.getfixturevalue(variant)
+    missing = []
+    for resource in _aws_resources(plan.synthesis):
+        if not taggable(resource.type):
+            continue
+        tags = inputs(resource).get("tags") or {}
+        if not all(tags.get(k) for k in (*MANDATORY_TAGS, "dpia-ref")):
+            missing.append(resource.name)
+    assert not missing
+
+
+def test_stateful_resources_are_protected(planned, ephemeral):
+    for resource in _aws_resources(planned.synthesis):
+        if resource.type in STATEFUL:
+            assert resource.options["protect"] is True, resource.name
+    for resource in _aws_resources(ephemeral.synthesis):
+        assert resource.options["protect"] is False, resource.name
+
+
+def test_ephemeral_stacks_can_be_torn_down(ephemeral):
+    s = ephemeral.synthesis
+    assert inputs(one(s, "aws:eks/cluster:Cluster"))["deletionProtection"] is False
+    assert inputs(one(s, "aws:rds/instance:Instance"))["deletionProtection"] is False
+    lock = inputs(one(s, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"))
+    assert lock["rule"]["defaultRetention"]["mode"] == "GOVERNANCE"
+    for key in s.of_type("aws:kms/key:Key"):
+        assert inputs(key)["deletionWindowInDays"] == 30
+
+
+# --------------------------------------------------------------------------- keys & stores
+
+
+def test_every_key_rotates_with_a_30_day_window_and_no_wildcard_principal(planned):
+    keys = planned.synthesis.of_type("aws:kms/key:Key")
+    assert len(keys) == 3
+    for key in keys:
+        assert inputs(key)["enableKeyRotation"] is True
+        assert inputs(key)["deletionWindowInDays"] == 30
+        assert "*" not in set(principals(policy(key)))
+
+
+@pytest.mark.parametrize("variant", ["planned", "managed"])
+def test_every_store_is_encrypted_with_one_of_the_stack_cmks(variant, request):
+    plan: Planned = request.getfixturevalue(variant)
+    s = plan.synthesis
+    cmks = {k.outputs["arn"] for k in s.of_type("aws:kms/key:Key")}
+    used = [
+        inputs(one(s, "aws:rds/instance:Instance"))["kmsKeyId"],
+        inputs(one(s, "aws:elasticache/replicationGroup:ReplicationGroup"))["kmsKeyId"],
+        inputs(one(s, "aws:eks/cluster:Cluster"))["encryptionConfig"]["provider"]["keyArn"],
+        inputs(one(s, "aws:cloudtrail/trail:Trail"))["kmsKeyId"],
+    ]
+    used += [inputs(g)["kmsKeyId"] for g in s.of_type("aws:cloudwatch/logGroup:LogGroup")]
+    used += [
+        inputs(r)["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+        for r in s.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+    ]
+    used += [
+        inputs(r)["encryptionConfigurations"][0]["kmsKey"]
+        for r in s.of_type("aws:ecr/repository:Repository")
+    ]
+    used += [
+        inputs(lt)["blockDeviceMappings"][0]["ebs"]["kmsKeyId"]
+        for lt in s.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    ]
+    if variant == "managed":
+        msk = inputs(one(s, "aws:msk/cluster:Cluster"))
+        used.append(msk["encryptionInfo"]["encryptionAtRestKmsKeyArn"])
+    assert used and set(used) <= cmks
+
+
+def test_data_stores_are_private(planned):
+    s = planned.synthesis
+    assert inputs(one(s, "aws:rds/instance:Instance"))["publiclyAccessible"] is False
+    for block in s.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+        assert all(inputs(block)[k] is True for k in ("blockPublicAcls", "restrictPublicBuckets"))
+    for rule in s.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        assert inputs(rule).get("cidrIpv4") in (None, planned.config.aws.vpc_cidr)
+
+
+def test_logs_keep_the_configured_retention(planned):
+    days = planned.config.logging.retention_days
+    for group in planned.synthesis.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert inputs(group)["retentionInDays"] == days
+
+
+def test_credentials_are_secrets(planned):
+    db = one(planned.synthesis, "aws:rds/instance:Instance")
+    cache = one(planned.synthesis, "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert redact(db.inputs)["password"] == SECRET
+    assert redact(cache.inputs)["authToken"] == SECRET
+    # What the platform copies into consumer namespaces is that same generated value.
+    assert planned.outputs["postgres_password"] == unwrap(db.inputs)["password"]
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+def test_cluster_is_private_encrypted_audited_and_versioned_from_config(planned):
+    cluster = inputs(one(planned.synthesis, "aws:eks/cluster:Cluster"))
+    assert cluster["vpcConfig"]["endpointPublicAccess"] is False
+    assert cluster["encryptionConfig"]["resources"] == ["secrets"]
+    assert {"api", "audit", "authenticator"} <= set(cluster["enabledClusterLogTypes"])
+    assert cluster["version"] == planned.config.kubernetes.version
+    entries = planned.synthesis.of_type("aws:eks/accessEntry:AccessEntry")
+    assert [inputs(e)["principalArn"] for e in entries] == planned.config.aws.admin_role_arns
+
+
+def test_one_tainted_nvidia_group_per_gpu_pool_and_a_system_group(planned):
+    groups = {
+        inputs(g)["nodeGroupName"]: inputs(g)
+        for g in planned.synthesis.of_type("aws:eks/nodeGroup:NodeGroup")
+    }
+    pools = planned.config.gpu_pools
+    assert set(groups) == {"mlplatform-prod-system"} | {
+        f"mlplatform-prod-gpu-{p.name}" for p in pools
+    }
+    for pool in pools:
+        group = groups[f"mlplatform-prod-gpu-{pool.name}"]
+        assert group["amiType"] == "AL2023_x86_64_NVIDIA"
+        assert group["instanceTypes"] == [pool.instance_type]
+        assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"} in group[
+            "taints"
+        ]
+        assert group["labels"][c.GPU_POOL_LABEL] == pool.name
+        assert group["scalingConfig"]["maxSize"] == pool.max_size
+    assert groups["mlplatform-prod-system"]["taints"] == []
+    for template in planned.synthesis.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        assert inputs(template)["metadataOptions"]["httpTokens"] == "required"
+
+
+def test_autoscaler_image_matches_the_cluster_minor(planned):
+    values = inputs(one(planned.synthesis, "kubernetes:helm.sh/v3:Release"))["values"]
+    minor = planned.config.kubernetes.version
+    assert values["image"]["tag"].startswith(f"v{minor}.")
+    assert values["image"]["repository"].startswith(planned.config.image_registry)
+
+
+def test_registry_holds_every_catalogued_image_and_chart(planned):
+    repos = {inputs(r)["name"] for r in planned.synthesis.of_type("aws:ecr/repository:Repository")}
+    assert {f"mlplatform/{i.path}" for i in IMAGES.values()} <= repos
+    assert {f"mlplatform/charts/{ch.name}" for ch in CHARTS.values()} <= repos
+
+
+# --------------------------------------------------------------------------- the Foundation
+
+
+def test_foundation_points_the_platform_at_aws_services(planned):
+    f, out = planned.foundation, planned.outputs
+    assert f.platform == "aws" and f.location == REGION
+    assert f.storage_class == aws_stack.STORAGE_CLASS
+    assert f.gpu_driver_preinstalled is True
+    assert f.kafka is None  # Strimzi on EKS
+    assert out["artifact_uri"].startswith("s3://mlplatform-prod-mlflow-artifacts-")
+    assert out["artifact_uri"].endswith("/mlflow")
+    assert out["offline_store_uri"].endswith("/feast")
+    assert f.object_store.kind == "s3" and f.object_store.credentials is None
+    assert out["postgres_host"].endswith(f".{REGION}.rds.amazonaws.com")
+    assert f.postgres.ssl_mode == "verify-full" and f.redis.tls is True
+    assert set(out["key_refs"]) == {"data", "secrets", "logs"}
+    assert all(f":kms:{REGION}:" in arn for arn in out["key_refs"].values())
+    assert set(out["annotations"]) == {c.SA_MLFLOW, c.SA_FEAST}
+    assert out["facts"]["cluster_name"] == "mlplatform-prod"
+    pools = {p.name: p for p in f.gpu_pools}
+    assert pools["train"].capacity == 16 and pools["train"].product == "nvidia-h100-80gb"
+    ready = {r._name for r in f.ready}
+    assert "nodes-gpu-train-group" in ready and "nodes-system-group" in ready
+
+
+def test_mlflow_and_feast_get_pod_identity_for_their_own_prefix(planned):
+    associations = {
+        (inputs(a)["namespace"], inputs(a)["serviceAccount"])
+        for a in planned.synthesis.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    }
+    assert {(c.NS_MLFLOW, c.SA_MLFLOW), (c.NS_FEAST, c.SA_FEAST)} <= associations
+    policies = {
+        inputs(p)["name"]: policy(p)
+        for p in planned.synthesis.of_type("aws:iam/rolePolicy:RolePolicy")
+    }
+    mlflow = policies["mlplatform-prod-mlflow-access"]["Statement"]
+    (objects,) = [s for s in mlflow if s["Sid"] == "ReadWriteOwnPrefix"]
+    assert objects["Resource"] == [
+        "arn:aws:s3:::mlplatform-prod-mlflow-artifacts-111122223333/mlflow/*"
+    ]
+
+
+def test_managed_kafka_is_msk_with_iam_and_tenant_roles(managed):
+    f, out = managed.foundation, managed.outputs
+    assert isinstance(f.kafka, ManagedKafka)
+    assert f.kafka.kind == "msk" and f.kafka.sasl_mechanism == "AWS_MSK_IAM"
+    assert f.kafka.security_protocol == "SASL_SSL"
+    assert all(b.endswith(":9098") for b in out["kafka_bootstrap"].split(","))
+    tenants = {t.name for t in managed.config.tenants}
+    assert set(out["facts"]["kafka_tenant_roles"]) == tenants
+    topics = {inputs(t)["name"] for t in managed.synthesis.of_type("aws:msk/topic:Topic")}
+    assert topics == {f"{t.name}.{topic}" for t in managed.config.tenants for topic in t.topics}
+    brokers = inputs(one(managed.synthesis, "aws:msk/cluster:Cluster"))["numberOfBrokerNodes"]
+    assert brokers % len(managed.config.aws.zone_ids) == 0
+
+
+def test_names_too_long_for_aws_are_refused_before_anything_is_declared():
+    config, _ = stack_config("uae-cloud", ("environment=" + "x" * 40,))
+    with pytest.raises(ValueError, match="too long"):
+        aws_stack.Names(config, config.aws)
