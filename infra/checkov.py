@@ -84,13 +84,38 @@ class Skip:
     reason: str
     resources: tuple[str, ...] = ()  # globs over checkov's resource id; empty = every resource
     when: str | None = None  # camelCase config key that must be true for the skip to apply
+    # Applies only to objects (or their pod templates) carrying this annotation; its value is
+    # the object's own stated reason and is reported with the skip.
+    annotation: str | None = None
 
-    def applies_to(self, record: Record) -> bool:
+    def applies_to(
+        self, record: Record, annotations: Mapping[str, Any] | None = None
+    ) -> str | None:
+        """The reason to report when this skip accepts the failed record, else None."""
         if record.check_id != self.check_id:
-            return False
-        return not self.resources or any(
+            return None
+        if self.resources and not any(
             fnmatch.fnmatchcase(record.resource, pattern) for pattern in self.resources
-        )
+        ):
+            return None
+        if self.annotation is None:
+            return self.reason
+        stated = (annotations or {}).get(self.annotation)
+        if not isinstance(stated, str) or not stated.strip():
+            return None
+        return f"{self.reason} Stated reason: {' '.join(stated.split())}"
+
+
+@dataclass(frozen=True)
+class RowMeta:
+    """Catalogue metadata for a row only checkov implements (gate.yaml `catalogue`)."""
+
+    policy: str
+    name: str
+    severity: str
+    iso_controls: tuple[str, ...]
+    uae_refs: tuple[str, ...] = ()
+    expectation: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,7 @@ class Gate:
     gated: Mapping[str, GateEntry]
     advisory: Mapping[str, GateEntry]
     skips: tuple[Skip, ...]
+    rows: Mapping[str, RowMeta] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = GATE_FILE) -> Gate:
@@ -125,9 +151,25 @@ class Gate:
                     reason=reason,
                     resources=tuple(spec.get("resources") or ()),
                     when=spec.get("when"),
+                    annotation=spec.get("annotation"),
                 )
             )
-        return cls(gated, advisory, tuple(skips))
+        rows = {
+            policy: RowMeta(
+                policy=policy,
+                name=str(spec["name"]),
+                severity=str(spec["severity"]),
+                iso_controls=tuple(str(c) for c in spec.get("iso_controls") or ()),
+                uae_refs=tuple(str(u) for u in spec.get("uae_refs") or ()),
+                expectation=bool(spec.get("expectation", False)),
+            )
+            for policy, spec in (data.get("catalogue") or {}).items()
+        }
+        return cls(gated, advisory, tuple(skips), rows)
+
+    def policies(self) -> set[str]:
+        """Every catalogue row a gated or advisory check implements."""
+        return {e.policy for e in (*self.gated.values(), *self.advisory.values())}
 
     def mentioned(self) -> set[str]:
         return set(self.gated) | set(self.advisory) | {s.check_id for s in self.skips}
@@ -272,8 +314,8 @@ class CheckovResult:
                     1
                     for r in self.records
                     if r.status == SKIPPED
-                    and r.skip_reason == skip.reason
                     and r.check_id == skip.check_id
+                    and (r.skip_reason or "").startswith(skip.reason)
                 ),
             )
             for skip in self.skips
@@ -292,6 +334,7 @@ class CheckovResult:
                     "reason": skip.reason,
                     "resources": list(skip.resources),
                     "when": skip.when,
+                    "annotation": skip.annotation,
                     "accepted": used,
                 }
                 for skip, used in self.skip_usage()
@@ -375,11 +418,24 @@ def _collect(
                     # `<absolute path>.<INSTRUCTION>` -> `<relative path>:<INSTRUCTION>`
                     instruction = resource[len(absolute) :].lstrip(".") or "file"
                     item["resource"] = f"{item['file_path']}:{instruction}"
+                outcome = item.get("check_result")
+                if isinstance(outcome, dict) and outcome.get("evaluated_keys"):
+                    # graph checks list them from a set: in no stable order
+                    outcome["evaluated_keys"] = sorted(map(str, outcome["evaluated_keys"]))
                 for noisy in ("code_block", "file_abs_path", "repo_file_path"):
                     item.pop(noisy, None)
                 report["results"][bucket][index] = {
                     k: v for k, v in item.items() if v not in (None, [], {}, "")
                 }
+            # checkov's order follows the file system walk: sort so two runs diff cleanly
+            report["results"][bucket].sort(
+                key=lambda i: (
+                    str(i.get("check_id")),
+                    str(i.get("file_path")),
+                    str(i.get("resource")),
+                    i.get("file_line_range") or [],
+                )
+            )
         report.pop("url", None)
         report["results"]["parsing_errors"] = sorted(
             relative(p) for p in report["results"].get("parsing_errors", [])
@@ -391,7 +447,30 @@ def _collect(
                 artifact = location.get("physicalLocation", {}).get("artifactLocation", {})
                 if "uri" in artifact:
                     artifact["uri"] = relative("/" + artifact["uri"].lstrip("/"))
+        _sort_sarif_run(run)
     return _Raw(framework, reports, sarif, [])
+
+
+def _sort_sarif_run(run: dict[str, Any]) -> None:
+    """Rules by id and results by (rule, file, line); ruleIndex follows the new rule order."""
+
+    def where(result: dict[str, Any]) -> tuple[str, str, int]:
+        physical = (result.get("locations") or [{}])[0].get("physicalLocation", {})
+        return (
+            str(result.get("ruleId")),
+            str(physical.get("artifactLocation", {}).get("uri")),
+            int(physical.get("region", {}).get("startLine", 0)),
+        )
+
+    driver = run.get("tool", {}).get("driver", {})
+    rules = sorted(driver.get("rules", []), key=lambda rule: str(rule.get("id")))
+    driver["rules"] = rules
+    index = {rule.get("id"): i for i, rule in enumerate(rules)}
+    results = sorted(run.get("results", []), key=where)
+    for result in results:
+        if result.get("ruleId") in index:
+            result["ruleIndex"] = index[result["ruleId"]]
+    run["results"] = results
 
 
 def scan(
@@ -465,7 +544,7 @@ def scan(
                     process.kill()
                     process.wait()
     skips = gate.active_skips(config)
-    records, errors, version = _records(raws, gate, skips)
+    records, errors, version = _records(raws, gate, skips, out_dir)
     result = CheckovResult(
         version=version,
         records=records,
@@ -526,12 +605,74 @@ def _relative_path(path: str, base: Path, prefix: str) -> str:
     return f"{prefix}/{rel}" if prefix else rel
 
 
+# Kinds whose pod template checkov turns into a `Pod.<ns>.<owner>.<labels>` graph vertex.
+_TEMPLATE_OWNERS = (
+    "Deployment",
+    "DeploymentConfig",
+    "DaemonSet",
+    "Job",
+    "ReplicaSet",
+    "ReplicationController",
+    "StatefulSet",
+)
+
+
+class _Objects:
+    """The scanned manifests' objects: to name pod templates and read annotations."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._docs: dict[str, list[dict[str, Any]]] = {}
+
+    def docs(self, file: str) -> list[dict[str, Any]]:
+        if file not in self._docs:
+            path = self.root / file
+            try:
+                loaded = list(yaml.safe_load_all(path.read_text())) if path.is_file() else []
+            except yaml.YAMLError:
+                loaded = []
+            self._docs[file] = [d for d in loaded if isinstance(d, dict)]
+        return self._docs[file]
+
+    def find(self, file: str, resource: str) -> tuple[str, dict[str, Any] | None]:
+        """(readable resource id, object or None) for a checkov Kubernetes resource id.
+
+        checkov names a pod template `Pod.<ns>.<owner>.<label>-<value>...`: it becomes
+        `<Kind>.<ns>.<owner>.template`, and the annotations are the template's own, else the
+        owner's (the way the policy pack reads them).
+        """
+        for doc in self.docs(file):
+            meta = doc.get("metadata") or {}
+            kind, name = doc.get("kind"), meta.get("name")
+            ns = meta.get("namespace") or "default"
+            if resource == f"{kind}.{ns}.{name}":
+                return resource, doc
+            owner = f"Pod.{ns}.{name}"
+            if kind in _TEMPLATE_OWNERS and (resource == owner or resource.startswith(owner + ".")):
+                return f"{kind}.{ns}.{name}.template", doc
+        return resource, None
+
+
+def _annotations(doc: dict[str, Any] | None) -> dict[str, Any]:
+    if not doc:
+        return {}
+    found: dict[str, Any] = dict((doc.get("metadata") or {}).get("annotations") or {})
+    spec = doc.get("spec") or {}
+    template = spec.get("template") or (spec.get("jobTemplate") or {}).get("spec", {}).get(
+        "template"
+    )
+    if isinstance(template, dict):
+        found.update((template.get("metadata") or {}).get("annotations") or {})
+    return found
+
+
 def _records(
-    raws: list[_Raw], gate: Gate, skips: list[Skip]
+    raws: list[_Raw], gate: Gate, skips: list[Skip], root: Path
 ) -> tuple[list[Record], list[str], str]:
     records: list[Record] = []
     errors: list[str] = []
     version = "unknown"
+    objects = _Objects(root)
     status_of = {"passed_checks": PASSED, "failed_checks": FAILED, "skipped_checks": SKIPPED}
     for raw in raws:
         for report in raw.reports:
@@ -542,11 +683,14 @@ def _records(
             ]
             for bucket, status in status_of.items():
                 for item in report["results"].get(bucket, []):
+                    resource, doc = str(item.get("resource", "")), None
+                    if raw.framework == KUBERNETES:
+                        resource, doc = objects.find(item.get("file_path", ""), resource)
                     record = Record(
                         check_id=item["check_id"],
                         check_name=item.get("check_name", ""),
                         framework=raw.framework,
-                        resource=str(item.get("resource", "")),
+                        resource=resource,
                         file=item.get("file_path", ""),
                         lines=tuple(item.get("file_line_range") or (0, 0)),  # type: ignore[arg-type]
                         status=status,
@@ -559,9 +703,11 @@ def _records(
                         guideline=item.get("guideline"),
                     )
                     if status == FAILED:
-                        skip = next((s for s in skips if s.applies_to(record)), None)
-                        if skip is not None:
-                            record = replace(record, status=SKIPPED, skip_reason=skip.reason)
+                        for skip in skips:
+                            reason = skip.applies_to(record, _annotations(doc))
+                            if reason is not None:
+                                record = replace(record, status=SKIPPED, skip_reason=reason)
+                                break
                     records.append(record)
     records.sort(key=Record.sort_key)
     return records, sorted(errors), version

@@ -70,9 +70,18 @@ def plan(
         bool, typer.Option("--all", help="Plan every shipped stack and variant.")
     ] = False,
     as_json: JsonOpt = False,
+    skip_checkov: Annotated[
+        bool,
+        typer.Option(
+            "--skip-checkov",
+            help="Inner loops only, never CI: skip checkov (the compliance report says so).",
+        ),
+    ] = False,
 ) -> None:
     """Synthesize a stack offline (no Pulumi CLI, credentials or network) and write the plan."""
     summaries = []
+    checked: dict[str, planning.ComplianceStep] = {}
+    failed = False
     for variant in _targets(stack, set_, all_):
         try:
             with console.status(f"synthesizing {variant.name}…", spinner="dots"):
@@ -83,6 +92,11 @@ def plan(
         summaries.append(result)
         if not as_json:
             _print_summary(result)
+        policy_report = None  # the policy pack's Report for this plan, once its step runs here
+        # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
+        step = _check_and_report(result, policy_report, skip_checkov, quiet=as_json)
+        checked[result.name] = step
+        failed = failed or not step.ok
     if as_json:
         json.dump(
             [
@@ -92,6 +106,10 @@ def plan(
                     "out": str(r.out_dir),
                     "resources": len(r.synthesis.resources),
                     "byType": dict(r.type_counts()),
+                    "checkov": (
+                        checked[r.name].checkov.to_json() if checked[r.name].checkov else None
+                    ),
+                    "compliance": checked[r.name].report["summary"],
                 }
                 for r in summaries
             ],
@@ -99,6 +117,62 @@ def plan(
             indent=2,
         )
         sys.stdout.write("\n")
+    if failed:
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _check_and_report(
+    result: planning.PlanResult, policy_report: object, skip_checkov: bool, quiet: bool
+) -> planning.ComplianceStep:
+    """checkov (gated by policies/checkov/gate.yaml) and the compliance report, with progress."""
+    from infra.checkov import CheckovError, CheckovUnavailable
+
+    out = errors if quiet else console
+    try:
+        with out.status(f"checkov {result.name}…", spinner="dots") as status:
+            step = planning.check_and_report(
+                result,
+                policy_report,
+                skip_checkov=skip_checkov,
+                progress=lambda message: status.update(f"{result.name}: {message}"),
+            )
+    except CheckovUnavailable as error:
+        errors.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    except CheckovError as error:
+        errors.print(f"[bold red]checkov failed:[/] {error}", markup=True, highlight=False)
+        raise typer.Exit(EXIT_VIOLATIONS) from None
+    ran = step.checkov
+    if ran is None:
+        out.print(f"[yellow]{result.name}: checkov skipped (--skip-checkov); never in CI[/]")
+    else:
+        failed = sum(1 for r in ran.records if r.status == "failed")
+        out.print(
+            f"{result.name}: checkov {ran.version}: {len(ran.records)} results, {failed} failed, "
+            f"[{'red' if ran.gated_failures else 'green'}]{len(ran.gated_failures)} gated[/], "
+            f"{sum(n for _, n in ran.skip_usage())} skipped with a reason, {ran.seconds:.1f}s",
+            highlight=False,
+            soft_wrap=True,
+        )
+        # one line per failure: readable in CI logs at any width, and greppable
+        for record in ran.gated_failures:
+            out.print(
+                f"  [red]FAIL[/] {record.check_id} [{record.policy}] {record.resource} "
+                f"({record.file}:{record.lines[0]}): {record.check_name}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        for message in ran.errors:
+            out.print(f"  [red]ERROR[/] {message}", highlight=False, soft_wrap=True)
+    summary = step.report["summary"]
+    out.print(
+        f"{result.name}: compliance {summary['result'].upper()} "
+        f"({summary['controls'].get('fail', 0)} of {summary['controls']['total']} controls "
+        f"failing) → {result.out_dir}/compliance.md",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return step
 
 
 def _print_summary(result: planning.PlanResult) -> None:

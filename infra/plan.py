@@ -114,3 +114,61 @@ def write_plan(result: PlanResult, out: Path) -> PlanResult:
 
 def _dump(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+# --------------------------------------------------------------------------- checkov + compliance
+# After the policy pack's step: checkov over the written manifests and the workload Dockerfiles
+# (infra/checkov.py), then the compliance evidence (infra/compliance.py). A gated checkov
+# failure fails the plan like a mandatory policy violation.
+
+
+@dataclass
+class ComplianceStep:
+    checkov: Any | None  # infra.checkov.CheckovResult; None with --skip-checkov
+    report: dict[str, Any]
+    files: list[Path]
+
+    @property
+    def gated_failures(self) -> list[Any]:
+        return self.checkov.gated_failures if self.checkov is not None else []
+
+    @property
+    def ok(self) -> bool:
+        return self.checkov is None or self.checkov.ok
+
+
+def check_and_report(
+    result: PlanResult,
+    policy_report: Any | None = None,
+    *,
+    skip_checkov: bool = False,
+    progress: Any | None = None,
+) -> ComplianceStep:
+    """checkov + compliance.json/md for a written plan (`write_plan` first).
+
+    `policy_report` is the pack's `policies.evaluate.Report` for this plan, when it ran.
+    Raises `infra.checkov.CheckovUnavailable` when checkov's environment is missing.
+    """
+    from infra import checkov, compliance
+
+    if result.out_dir is None:
+        raise ValueError("write the plan before checking it")
+    ran = (
+        None
+        if skip_checkov
+        else checkov.scan_plan(result.out_dir, result.config, progress=progress)
+    )
+    inputs = compliance.Inputs(
+        stack=result.synthesis.stack,
+        name=result.name,
+        config=result.config,
+        resources=[r.to_json() for r in sorted(result.synthesis.resources, key=lambda r: r.urn)],
+        policy_report=policy_report,
+        checkov=ran,
+    )
+    report = compliance.build(inputs)
+    files = compliance.write(report, result.out_dir)
+    if ran is not None:
+        files = [*ran.files.values(), *files]
+    result.files += files
+    return ComplianceStep(ran, report, files)
