@@ -1,0 +1,197 @@
+"""`EventHubsKafka`: an Event Hubs Premium namespace used through its Kafka endpoint.
+
+Premium gives the Kafka endpoint (`<namespace>.servicebus.windows.net:9093`, SASL_SSL), zone
+redundancy and customer-managed keys: data is encrypted with the platform's HSM key through a
+user-assigned identity, with infrastructure encryption on top (UAE-KEY-001). Shared access
+signatures are disabled (`disableLocalAuth`): clients authenticate with Entra ID tokens
+(SASL `OAUTHBEARER`), which pods obtain through Azure Workload Identity. TLS 1.2 minimum, no
+public network access — only the private endpoint in the platform VNet (UAE-NET-002).
+
+Each tenant topic becomes an event hub named `<tenant>.<topic>` (Kafka topic = event hub). Each
+tenant gets a user-assigned identity federated with its `workloads` service account in
+`tenant-<name>` and "Azure Event Hubs Data Sender/Receiver" on *its own* event hubs only.
+
+| Args | meaning |
+|---|---|
+| `resource_group_name`, `location`, `tags` | where (explicit location) |
+| `namespace_name` | globally unique |
+| `key_vault_uri`, `key_name`, `identity_id` | CMK + identity allowed to use it |
+| `endpoint_subnet_id`, `dns_zone_id` | private endpoint + privatelink.servicebus.windows.net |
+| `subscription_id` | role definition IDs |
+| `oidc_issuer` | the AKS OIDC issuer (tenant identities federate with it) |
+| `tenants` | `TenantTopics(tenant, namespace, service_account, topics)` |
+| `partitions`, `retention_hours`, `capacity` | hub and namespace sizing |
+| `workspace_id` | in-country Log Analytics for the namespace's audit logs (optional) |
+
+Outputs: `namespace`, `bootstrap` (`<ns>.servicebus.windows.net:9093`), `tenant_access`
+(tenant → `TenantEventHubsAccess`: hub names, identity client ID for the SA annotation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+
+from components.azure.identity import FederatedSubject, Grant, ManagedIdentity, ManagedIdentityArgs
+from components.azure.monitoring import diagnostic_setting
+from components.azure.network import private_endpoint
+
+KAFKA_PORT = 9093
+
+
+@dataclass(frozen=True)
+class TenantTopics:
+    tenant: str
+    namespace: str  # Kubernetes namespace of the tenant
+    service_account: str
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TenantEventHubsAccess:
+    topics: list[str]  # Kafka topic names (= event hub names)
+    client_id: pulumi.Output[str]  # for the azure.workload.identity/client-id annotation
+    identity_id: pulumi.Output[str]
+    principal_id: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class EventHubsKafkaArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    namespace_name: str
+    key_vault_uri: pulumi.Input[str]
+    key_name: pulumi.Input[str]
+    identity_id: pulumi.Input[str]
+    endpoint_subnet_id: pulumi.Input[str]
+    dns_zone_id: pulumi.Input[str]
+    subscription_id: str
+    oidc_issuer: pulumi.Input[str]
+    tags: dict[str, str]
+    tenants: tuple[TenantTopics, ...] = ()
+    partitions: int = 6
+    retention_hours: int = 168
+    capacity: int = 1
+    workspace_id: pulumi.Input[str] | None = None
+
+
+def topic_name(tenant: str, topic: str) -> str:
+    return f"{tenant}.{topic}"
+
+
+class EventHubsKafka(pulumi.ComponentResource):
+    namespace: azure.eventhub.Namespace
+    bootstrap: pulumi.Output[str]
+    tenant_access: dict[str, TenantEventHubsAccess]
+
+    def __init__(
+        self, name: str, args: EventHubsKafkaArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:azure:EventHubsKafka", name, None, opts)
+        if args.retention_hours > 90 * 24:
+            raise ValueError("Event Hubs Premium keeps events at most 90 days (2160 hours)")
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.namespace = azure.eventhub.Namespace(
+            f"{name}-namespace",
+            namespace_name=args.namespace_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku={"name": "Premium", "tier": "Premium", "capacity": args.capacity},
+            zone_redundant=True,
+            kafka_enabled=True,
+            disable_local_auth=True,
+            minimum_tls_version="1.2",
+            public_network_access="Disabled",
+            identity={"type": "UserAssigned", "user_assigned_identities": [args.identity_id]},
+            encryption={
+                "key_source": "Microsoft.KeyVault",
+                "key_vault_properties": [
+                    {
+                        "key_name": args.key_name,
+                        "key_vault_uri": args.key_vault_uri,
+                        "identity": {"user_assigned_identity": args.identity_id},
+                    }
+                ],
+                "require_infrastructure_encryption": True,
+            },
+            tags=args.tags,
+            opts=child,
+        )
+        self.bootstrap = self.namespace.name.apply(
+            lambda ns: f"{ns}.servicebus.windows.net:{KAFKA_PORT}"
+        )
+        private_endpoint(
+            f"{name}-pe",
+            target_id=self.namespace.id,
+            group_id="namespace",
+            subnet_id=args.endpoint_subnet_id,
+            dns_zone_id=args.dns_zone_id,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=args.tags,
+            parent=self,
+        )
+        if args.workspace_id is not None:
+            diagnostic_setting(
+                f"{name}-audit",
+                resource_uri=self.namespace.id,
+                workspace_id=args.workspace_id,
+                category_groups=("audit",),
+                parent=self,
+            )
+
+        self.tenant_access = {}
+        for tenant in args.tenants:
+            hubs = [self._hub(name, tenant.tenant, topic, args) for topic in tenant.topics]
+            grants = tuple(
+                Grant(role, hub.id)
+                for hub in hubs
+                for role in ("Azure Event Hubs Data Sender", "Azure Event Hubs Data Receiver")
+            )
+            identity = ManagedIdentity(
+                f"{name}-{tenant.tenant}",
+                ManagedIdentityArgs(
+                    resource_group_name=args.resource_group_name,
+                    location=args.location,
+                    subscription_id=args.subscription_id,
+                    tags=args.tags,
+                    grants=grants,
+                    issuer=args.oidc_issuer,
+                    subjects=(FederatedSubject(tenant.namespace, tenant.service_account),),
+                ),
+                opts=child,
+            )
+            self.tenant_access[tenant.tenant] = TenantEventHubsAccess(
+                topics=[topic_name(tenant.tenant, t) for t in tenant.topics],
+                client_id=identity.client_id,
+                identity_id=identity.id,
+                principal_id=identity.principal_id,
+            )
+
+        self.register_outputs(
+            {
+                "namespaceId": self.namespace.id,
+                "bootstrap": self.bootstrap,
+                "tenantTopics": {t: a.topics for t, a in self.tenant_access.items()},
+            }
+        )
+
+    def _hub(
+        self, name: str, tenant: str, topic: str, args: EventHubsKafkaArgs
+    ) -> azure.eventhub.EventHub:
+        hub = topic_name(tenant, topic)
+        return azure.eventhub.EventHub(
+            f"{name}-{tenant}-{topic}",
+            event_hub_name=hub,
+            namespace_name=self.namespace.name,
+            resource_group_name=args.resource_group_name,
+            partition_count=args.partitions,
+            retention_description={
+                "cleanup_policy": "Delete",
+                "retention_time_in_hours": args.retention_hours,
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,488 @@
+"""The Azure foundation of uae-cloud (`--set cloud=azure`), synthesized in isolation.
+
+What an auditor would check first: everything is pinned to uaenorth (uaecentral only for the
+in-country DR copy), keys are HSM-backed and rotated, nothing is public, the cluster is private
+with Entra ID, and the audit trail lands in an in-country workspace.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from functools import cache
+
+import pulumi
+import pytest
+
+from components import conventions as c
+from infra.plan import identity_for
+from infra.synth.recording import Resource, Synthesis, synthesize, unwrap
+from stacks import azure as azure_stack
+from stacks.loader import stack_config
+
+ALLOWED = {"uaenorth", "uaecentral"}
+GLOBAL_TYPES = {"azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}
+MANDATORY_TAGS = {"owner", "cost-centre", "data-classification", "system", "residency", "pii"}
+
+
+def _synthesize(*overrides: str) -> tuple[Synthesis, object]:
+    config, flat = stack_config("uae-cloud", ("cloud=azure", *overrides))
+    holder: dict = {}
+
+    def program() -> None:
+        foundation = azure_stack.build_foundation(config)
+        holder["foundation"] = foundation
+        store = foundation.object_store
+        pulumi.export("artifactUri", store.artifact_uri)
+        pulumi.export("offlineStoreUri", store.offline_store_uri)
+        pulumi.export("saAnnotations", store.service_account_annotations)
+        pulumi.export("postgresHost", foundation.postgres.host)
+        pulumi.export("redisHost", foundation.redis.host)
+        pulumi.export("keyRefs", foundation.key_refs)
+        pulumi.export("facts", foundation.facts)
+        if foundation.kafka is not None:
+            pulumi.export("kafkaBootstrap", foundation.kafka.bootstrap)
+
+    return synthesize("uae-cloud", flat, program, identity_for(config)), holder["foundation"]
+
+
+@pytest.fixture(scope="module")
+def strimzi():
+    return _synthesize()
+
+
+@pytest.fixture(scope="module")
+def managed():
+    return _synthesize("kafka.mode=managed")
+
+
+def one(syn: Synthesis, typ: str, name: str | None = None) -> Resource:
+    found = [r for r in syn.of_type(typ) if name is None or r.name == name]
+    assert len(found) == 1, [r.name for r in syn.of_type(typ)]
+    return found[0]
+
+
+@cache
+def sdk_params(typ: str) -> set[str]:
+    """Constructor arguments of the pulumi_azure_native class behind a type token."""
+    _, module, kind = typ.split(":")
+    cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), kind)
+    return set(inspect.signature(cls._internal_init).parameters)
+
+
+def azure_resources(syn: Synthesis) -> list[Resource]:
+    return [r for r in syn.resources if r.custom and r.type.startswith("azure-native:")]
+
+
+# --------------------------------------------------------------------------- residency
+
+
+def test_one_provider_pinned_to_uaenorth_and_used_by_every_azure_resource(managed):
+    syn, _ = managed
+    (provider,) = syn.of_type("pulumi:providers:azure-native")
+    assert provider.inputs["location"] == "uaenorth"
+    assert provider.inputs["subscriptionId"] == "3f2b8c1e-5a4d-4e7f-9b6a-2c1d0e9f8a7b"
+    assert provider.inputs["tenantId"] == "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+    ref = f"{provider.urn}::{provider.id}"
+    assert {r.provider for r in azure_resources(syn)} == {ref}
+
+
+def test_every_located_resource_names_a_uae_location_explicitly(managed):
+    syn, _ = managed
+    checked = 0
+    for r in azure_resources(syn):
+        if "location" not in sdk_params(r.type):
+            continue
+        checked += 1
+        expected = {"global"} if r.type in GLOBAL_TYPES else ALLOWED
+        assert r.inputs.get("location") in expected, (r.type, r.name, r.inputs.get("location"))
+    assert checked > 50
+
+
+def test_uaecentral_only_holds_the_in_country_backup_key_and_its_identity(strimzi):
+    syn, _ = strimzi
+    central = sorted(
+        r.name for r in azure_resources(syn) if r.inputs.get("location") == "uaecentral"
+    )
+    assert central == ["id-geo-backup", "kv-dr-vault"]
+
+
+def test_replication_stays_in_the_uae_pair(strimzi):
+    syn, _ = strimzi
+    for account in syn.of_type("azure-native:storage:StorageAccount"):
+        assert account.inputs["sku"]["name"] == "Standard_GZRS"  # pair uaecentral is in the UAE
+    server = one(syn, "azure-native:dbforpostgresql:Server")
+    assert server.inputs["backup"]["geoRedundantBackup"] == "Enabled"
+    assert server.inputs["dataEncryption"]["geoBackupKeyURI"].startswith("https://kvdr-mlp-")
+    assert azure_stack.PAIRED_REGIONS["uaenorth"] == "uaecentral"
+
+
+def test_geo_replication_needs_the_dr_location_to_be_the_azure_pair():
+    config, _ = stack_config("uae-cloud", ("cloud=azure",))
+    assert azure_stack.in_country_pair(config.azure)
+    # The config refuses other combinations; the stack would still not replicate to them.
+    assert not azure_stack.in_country_pair(config.azure.model_copy(update={"dr_location": "x"}))
+
+
+def test_every_taggable_resource_carries_the_governance_tags(managed):
+    syn, _ = managed
+    for r in azure_resources(syn):
+        if "tags" in sdk_params(r.type):
+            tags = r.inputs.get("tags") or {}
+            assert set(tags) >= MANDATORY_TAGS, (r.type, r.name)
+            assert tags["residency"] == "uae" and tags["dpia-ref"] == "dpia-2026-017"
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def test_key_vault_is_premium_rbac_purge_protected_and_private(strimzi):
+    syn, _ = strimzi
+    for vault in syn.of_type("azure-native:keyvault:Vault"):
+        p = vault.inputs["properties"]
+        assert p["sku"]["name"] == "premium"
+        assert p["enableRbacAuthorization"] is True and "accessPolicies" not in p
+        assert p["enablePurgeProtection"] is True and p["enableSoftDelete"] is True
+        assert p["softDeleteRetentionInDays"] == 90
+        assert p["publicNetworkAccess"] == "Disabled"
+        assert p["networkAcls"]["defaultAction"] == "Deny"
+        assert vault.options["protect"] is True
+    endpoints = [
+        r for r in syn.of_type("azure-native:network:PrivateEndpoint") if r.name.startswith("kv")
+    ]
+    assert len(endpoints) == 2
+    for endpoint in endpoints:
+        assert endpoint.inputs["location"] == "uaenorth"  # the VNet's location, DR vault too
+        assert endpoint.inputs["privateLinkServiceConnections"][0]["groupIds"] == ["vault"]
+
+
+def test_keys_are_hsm_backed_rotated_and_protected(strimzi):
+    syn, _ = strimzi
+    keys = {k.inputs["keyName"]: k for k in syn.of_type("azure-native:keyvault:Key")}
+    assert set(keys) == {"data", "logs", "secrets", "disks", "backup"}
+    for key in keys.values():
+        props = key.inputs["properties"]
+        assert props["kty"] == "RSA-HSM" and props["keySize"] >= 3072
+        actions = {a["action"]["type"] for a in props["rotationPolicy"]["lifetimeActions"]}
+        assert "rotate" in actions
+        assert key.options["protect"] is True
+
+
+def test_role_assignments_are_scoped_to_single_resources(managed):
+    syn, _ = managed
+    assignments = syn.of_type("azure-native:authorization:RoleAssignment")
+    assert assignments
+    for a in assignments:
+        scope = a.inputs["scope"]
+        assert "/providers/" in scope, (a.name, scope)  # never a subscription or resource group
+        assert a.inputs["principalType"] == "ServicePrincipal"
+        assert a.inputs["principalId"]
+
+
+def test_cmk_identity_may_use_only_the_data_and_logs_keys(strimzi):
+    syn, _ = strimzi
+    scopes = sorted(
+        a.inputs["scope"].rsplit("/", 1)[-1]
+        for a in syn.of_type("azure-native:authorization:RoleAssignment")
+        if a.name.startswith("id-cmk-")
+    )
+    assert scopes == ["data", "logs"]
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+def test_aks_is_private_entra_only_with_kms_network_policy_and_workload_identity(strimzi):
+    syn, _ = strimzi
+    cluster = one(syn, "azure-native:containerservice:ManagedCluster").inputs
+    api = cluster["apiServerAccessProfile"]
+    assert api["enablePrivateCluster"] is True and api["enablePrivateClusterPublicFQDN"] is False
+    assert api["enableVnetIntegration"] is True
+    assert cluster["disableLocalAccounts"] is True
+    aad = cluster["aadProfile"]
+    assert aad["managed"] is True and aad["enableAzureRBAC"] is True
+    assert aad["adminGroupObjectIDs"] == ["6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f"]
+    kms = cluster["securityProfile"]["azureKeyVaultKms"]
+    assert kms["enabled"] is True and kms["keyVaultNetworkAccess"] == "Private"
+    assert "/keys/secrets/" in kms["keyId"]
+    assert cluster["securityProfile"]["workloadIdentity"]["enabled"] is True
+    assert cluster["oidcIssuerProfile"]["enabled"] is True
+    net = cluster["networkProfile"]
+    assert net["networkPlugin"] == "azure" and net["networkPluginMode"] == "overlay"
+    assert net["networkPolicy"] == "cilium"
+    assert cluster["diskEncryptionSetID"].endswith("/diskEncryptionSets/des-mlplatform-prod")
+    assert cluster["kubernetesVersion"] == "1.34"
+    (system,) = cluster["agentPoolProfiles"]
+    assert system["mode"] == "System" and system["availabilityZones"] == ["1", "2", "3"]
+    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert (system["minCount"], system["maxCount"], system["vmSize"]) == (3, 6, "Standard_D8ds_v5")
+
+
+def test_each_gpu_pool_is_tainted_labelled_and_autoscaled_from_config(strimzi):
+    syn, _ = strimzi
+    pools = {
+        p.inputs["agentPoolName"]: p.inputs
+        for p in syn.of_type("azure-native:containerservice:AgentPool")
+    }
+    assert set(pools) == {"gputrain", "gpuinfer"}
+    train, infer = pools["gputrain"], pools["gpuinfer"]
+    for pool in (train, infer):
+        assert pool["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
+        assert pool["mode"] == "User" and pool["enableAutoScaling"] is True
+        assert pool["gpuProfile"] == {"driver": "Install"}
+        assert pool["enableNodePublicIP"] is False and pool["enableEncryptionAtHost"] is True
+    assert train["vmSize"] == "Standard_ND96isr_H100_v5"
+    assert train["nodeLabels"] == {
+        c.GPU_POOL_LABEL: "train",
+        c.GPU_PRODUCT_LABEL: "nvidia-h100-80gb",
+    }
+    assert (train["minCount"], train["maxCount"], train["count"]) == (0, 2, 0)
+    assert (infer["minCount"], infer["maxCount"], infer["count"]) == (1, 4, 1)
+
+
+def test_control_plane_audit_and_activity_log_go_to_the_in_country_workspace(strimzi):
+    syn, _ = strimzi
+    workspace = one(syn, "azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["location"] == "uaenorth"
+    assert workspace.inputs["retentionInDays"] == 400
+    assert workspace.inputs["features"]["disableLocalAuth"] is True
+    setting = one(syn, "azure-native:monitor:DiagnosticSetting", "aks-control-plane").inputs
+    categories = {log["category"] for log in setting["logs"] if log["enabled"]}
+    assert {"kube-audit", "kube-audit-admin", "kube-apiserver", "guard"} <= categories
+    assert setting["workspaceId"].endswith("/workspaces/log-mlplatform-prod")
+    activity = one(syn, "azure-native:monitor:SubscriptionDiagnosticSetting").inputs
+    assert activity["workspaceId"] == setting["workspaceId"]
+    assert {"Administrative", "Security", "Policy"} <= {log["category"] for log in activity["logs"]}
+
+
+def test_vnet_flow_logs_go_to_in_country_storage_and_traffic_analytics(strimzi):
+    syn, _ = strimzi
+    flow = one(syn, "azure-native:network:FlowLog").inputs
+    assert flow["location"] == "uaenorth" and flow["enabled"] is True
+    assert flow["targetResourceId"].endswith("/virtualNetworks/mlplatform-prod-vnet")
+    assert "/storageAccounts/stlog" in flow["storageId"]
+    analytics = flow["flowAnalyticsConfiguration"]["networkWatcherFlowAnalyticsConfiguration"]
+    assert analytics["workspaceRegion"] == "uaenorth"
+
+
+def test_nsgs_admit_nothing_from_the_internet(strimzi):
+    syn, _ = strimzi
+    nsgs = syn.of_type("azure-native:network:NetworkSecurityGroup")
+    assert len(nsgs) == 4
+    for nsg in nsgs:
+        rules = nsg.inputs["securityRules"]
+        assert any(
+            r["direction"] == "Inbound"
+            and r["access"] == "Deny"
+            and r["sourceAddressPrefix"] == "Internet"
+            for r in rules
+        )
+        assert not [
+            r
+            for r in rules
+            if r["direction"] == "Inbound"
+            and r["access"] == "Allow"
+            and r.get("sourceAddressPrefix") in ("*", "Internet", "0.0.0.0/0")
+        ]
+
+
+# --------------------------------------------------------------------------- data stores
+
+
+def test_storage_is_cmk_encrypted_private_tls12_and_keyless(strimzi):
+    syn, _ = strimzi
+    accounts = syn.of_type("azure-native:storage:StorageAccount")
+    assert len(accounts) == 2
+    for account in accounts:
+        i = account.inputs
+        assert i["encryption"]["keySource"] == "Microsoft.Keyvault"
+        assert i["encryption"]["keyVaultProperties"]["keyVaultUri"].startswith("https://kv-mlp-")
+        assert i["encryption"]["encryptionIdentity"]["encryptionUserAssignedIdentity"].endswith(
+            "/id-cmk"
+        )
+        assert i["allowBlobPublicAccess"] is False and i["allowSharedKeyAccess"] is False
+        assert i["minimumTlsVersion"] == "TLS1_2" and i["enableHttpsTrafficOnly"] is True
+        assert i["publicNetworkAccess"] == "Disabled"
+        assert account.options["protect"] is True
+    containers = {
+        b.inputs["containerName"] for b in syn.of_type("azure-native:storage:BlobContainer")
+    }
+    assert containers == {"mlflow", "feast-offline", "audit"}
+    worm = one(syn, "azure-native:storage:BlobContainerImmutabilityPolicy").inputs
+    assert worm["containerName"] == "audit"
+    assert worm["immutabilityPeriodSinceCreationInDays"] == 400
+
+
+def test_postgres_is_cmk_private_zone_redundant_and_requires_tls(strimzi):
+    syn, _ = strimzi
+    server = one(syn, "azure-native:dbforpostgresql:Server")
+    i = server.inputs
+    assert i["dataEncryption"]["type"] == "AzureKeyVault"
+    assert i["dataEncryption"]["primaryKeyURI"].endswith("/keys/data")
+    assert i["network"]["publicNetworkAccess"] == "Disabled"
+    assert i["network"]["delegatedSubnetResourceId"].endswith("/subnets/postgres")
+    assert i["highAvailability"]["mode"] == "ZoneRedundant"
+    assert i["backup"]["backupRetentionDays"] >= 7
+    assert i["authConfig"]["activeDirectoryAuth"] == "Enabled"
+    assert server.options["protect"] is True
+    settings = {
+        r.inputs["configurationName"]: r.inputs["value"]
+        for r in syn.of_type("azure-native:dbforpostgresql:Configuration")
+    }
+    assert settings["require_secure_transport"] == "ON"
+    assert settings["ssl_min_protocol_version"] == "TLSv1.2"
+    databases = {
+        d.inputs["databaseName"] for d in syn.of_type("azure-native:dbforpostgresql:Database")
+    }
+    assert databases == {"mlflow", "feast_registry"}
+
+
+def test_postgres_password_is_generated_and_secret(strimzi):
+    syn, _ = strimzi
+    server = one(syn, "azure-native:dbforpostgresql:Server")
+    assert len(unwrap(server.inputs["administratorLoginPassword"])) == 32
+    assert server.to_json()["inputs"]["administratorLoginPassword"] == "[secret]"
+
+
+def test_redis_accepts_only_tls_and_only_privately(strimzi):
+    syn, _ = strimzi
+    redis = one(syn, "azure-native:redis:Redis").inputs
+    assert redis["enableNonSslPort"] is False and redis["minimumTlsVersion"] == "1.2"
+    assert redis["publicNetworkAccess"] == "Disabled"
+    assert redis["sku"]["name"] == "Premium" and redis["zones"] == ["1", "2", "3"]
+
+
+def test_registry_is_the_configured_acr_private_cmk_and_pulled_by_kubelet(strimzi):
+    syn, _ = strimzi
+    acr = one(syn, "azure-native:containerregistry:Registry").inputs
+    assert acr["registryName"] == "mlplatformprodacr" and acr["location"] == "uaenorth"
+    assert acr["adminUserEnabled"] is False and acr["publicNetworkAccess"] == "Disabled"
+    assert acr["encryption"]["status"] == "enabled"
+    assert acr["policies"]["exportPolicy"]["status"] == "disabled"
+    pull = [
+        a
+        for a in syn.of_type("azure-native:authorization:RoleAssignment")
+        if a.name.startswith("id-kubelet-")
+    ]
+    assert len(pull) == 1 and pull[0].inputs["roleDefinitionId"].endswith(
+        "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+    )
+    assert pull[0].inputs["scope"].endswith("/registries/mlplatformprodacr")
+
+
+def test_strimzi_variant_has_no_event_hubs(strimzi):
+    syn, foundation = strimzi
+    assert foundation.kafka is None
+    assert not syn.of_type("azure-native:eventhub:Namespace")
+
+
+def test_managed_kafka_is_event_hubs_premium_cmk_private_and_entra_only(managed):
+    syn, foundation = managed
+    ns = one(syn, "azure-native:eventhub:Namespace").inputs
+    assert ns["sku"]["name"] == "Premium" and ns["kafkaEnabled"] is True
+    assert ns["disableLocalAuth"] is True and ns["minimumTlsVersion"] == "1.2"
+    assert ns["publicNetworkAccess"] == "Disabled"
+    assert ns["encryption"]["keySource"] == "Microsoft.KeyVault"
+    assert ns["encryption"]["keyVaultProperties"][0]["keyName"] == "data"
+    hubs = {h.inputs["eventHubName"] for h in syn.of_type("azure-native:eventhub:EventHub")}
+    assert hubs == {"risk.transactions", "risk.scores", "marketing.campaign-events"}
+    assert foundation.kafka.kind == "event-hubs"
+    assert foundation.kafka.security_protocol == "SASL_SSL"
+    assert foundation.kafka.sasl_mechanism == "OAUTHBEARER"
+    assert syn.outputs["kafkaBootstrap"] == "evhns-mlp-prod-2cd997.servicebus.windows.net:9093"
+
+
+def test_each_tenant_may_use_only_its_own_event_hubs(managed):
+    syn, _ = managed
+    for tenant, own in (
+        ("risk", {"risk.transactions", "risk.scores"}),
+        ("marketing", {"marketing.campaign-events"}),
+    ):
+        grants = [
+            a
+            for a in syn.of_type("azure-native:authorization:RoleAssignment")
+            if a.name.startswith(f"evh-{tenant}-")
+        ]
+        assert {a.inputs["scope"].rsplit("/", 1)[-1] for a in grants} == own
+        assert len(grants) == 2 * len(own)  # sender + receiver per hub
+        (credential,) = [
+            f
+            for f in syn.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+            if f.name.startswith(f"evh-{tenant}-")
+        ]
+        assert credential.inputs["subject"] == f"system:serviceaccount:tenant-{tenant}:workloads"
+        assert credential.inputs["issuer"].startswith("https://uaenorth.oic.prod-aks.azure.com/")
+    tenants = syn.outputs["facts"]["eventHubs"]["tenants"]
+    assert tenants["risk"]["topics"] == ["risk.transactions", "risk.scores"]
+    assert tenants["risk"]["serviceAccountAnnotations"]["azure.workload.identity/client-id"]
+
+
+# --------------------------------------------------------------------------- foundation
+
+
+def test_foundation_points_the_platform_at_the_azure_stores(strimzi):
+    syn, foundation = strimzi
+    out = unwrap(syn.outputs)
+    assert foundation.platform == "azure" and foundation.location == "uaenorth"
+    assert out["artifactUri"] == "wasbs://mlflow@stmlpprod2cd997.blob.core.windows.net/artifacts"
+    assert (
+        out["offlineStoreUri"]
+        == "abfss://feast-offline@stmlpprod2cd997.dfs.core.windows.net/offline"
+    )
+    assert (
+        foundation.object_store.kind == "azure-blob" and foundation.object_store.credentials is None
+    )
+    for sa in (c.SA_MLFLOW, c.SA_FEAST):
+        assert out["saAnnotations"][sa]["azure.workload.identity/client-id"]
+    assert out["postgresHost"] == "psql-mlp-prod-2cd997.postgres.database.azure.com"
+    assert foundation.postgres.port == 5432 and foundation.postgres.ssl_mode == "verify-full"
+    assert out["redisHost"] == "redis-mlp-prod-2cd997.redis.cache.windows.net"
+    assert foundation.redis.port == 6380 and foundation.redis.tls is True
+    assert set(out["keyRefs"]) == {"data", "logs", "secrets", "disks"}
+    assert foundation.gpu_driver_preinstalled is True
+    assert [(p.name, p.capacity) for p in foundation.gpu_pools] == [("train", 16), ("infer", 16)]
+    assert foundation.storage_class == "managed-csi-cmk"
+
+
+def test_storage_identities_are_federated_with_their_service_accounts_only(strimzi):
+    syn, _ = strimzi
+    subjects = {
+        f.inputs["subject"]
+        for f in syn.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+    }
+    assert subjects == {
+        f"system:serviceaccount:{c.NS_MLFLOW}:{c.SA_MLFLOW}",
+        f"system:serviceaccount:{c.NS_FEAST}:{c.SA_FEAST}",
+    }
+    for sa, container in ((c.SA_MLFLOW, "mlflow"), (c.SA_FEAST, "feast-offline")):
+        (grant,) = [
+            a
+            for a in syn.of_type("azure-native:authorization:RoleAssignment")
+            if a.name.startswith(f"id-{sa}-")
+        ]
+        assert grant.inputs["scope"].endswith(f"/blobServices/default/containers/{container}")
+
+
+def test_kubernetes_provider_uses_kubelogin_and_storage_class_uses_the_des(strimzi):
+    syn, _ = strimzi
+    (provider,) = syn.of_type("pulumi:providers:kubernetes")
+    kubeconfig = unwrap(provider.inputs["kubeconfig"])
+    assert "command: kubelogin" in kubeconfig and "--login" in kubeconfig
+    assert "azurecli" in kubeconfig and "devicecode" not in kubeconfig
+    assert provider.to_json()["inputs"]["kubeconfig"] == "[secret]"
+    sc = one(syn, "kubernetes:storage.k8s.io/v1:StorageClass")
+    params = sc.inputs["parameters"]
+    assert params["diskEncryptionSetID"].endswith("/diskEncryptionSets/des-mlplatform-prod")
+    assert params["skuName"] == "Premium_ZRS" and sc.inputs["reclaimPolicy"] == "Retain"
+    assert sc.provider.startswith(provider.urn)
+
+
+def test_ephemeral_stacks_drop_protect():
+    syn, _ = _synthesize("ephemeral=true")
+    protected = [r.name for r in azure_resources(syn) if r.options["protect"]]
+    assert protected == []
+
+
+def test_retention_beyond_log_analytics_limit_is_refused():
+    with pytest.raises(ValueError, match="730"):
+        _synthesize("logging.retentionDays=1000")
