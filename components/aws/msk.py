@@ -12,8 +12,10 @@
 | `kms_key_arn` | CMK at rest (UAE-KEY-001) |
 | `logs_key_arn`, `log_retention_days` | broker logs to an in-region CMK-encrypted group |
 | `server_properties` | broker defaults (no auto-created topics, RF, min ISR…) |
+| `platform_topics`, `partitions`, `replication_factor`, `topic_configs` | shared topics |
 
-Outputs: `cluster`, `arn`, `bootstrap` (SASL/IAM over TLS, port 9098), `security_group`.
+Outputs: `cluster`, `arn`, `bootstrap` (SASL/IAM over TLS, port 9098), `security_group`,
+`platform_topics` (names).
 
 TLS between clients and brokers and inside the cluster, IAM authentication only (no
 unauthenticated or plaintext listener, no SCRAM secrets to store), public access disabled.
@@ -27,13 +29,15 @@ unauthenticated or plaintext listener, no SCRAM secrets to store), public access
 | `msk_cluster_arn` | the cluster |
 | `eks_cluster_name`, `eks_cluster_arn` | where the Pod Identity association lives |
 | `topics` | full topic names (all `<tenant>.`-prefixed) created here |
+| `produce_only_topics` | platform topics the tenant may write to but not read |
 | `partitions`, `replication_factor`, `topic_configs` | topic settings |
 
 Outputs: `role` (`PodIdentityRole`), `topics` (names).
 
-The tenant's role may connect, and read/write only topics and consumer groups named
-`<tenant>.*` (and idempotent writes); it cannot create, delete or reconfigure topics: those
-are declared here by the platform.
+The tenant's role may connect, read/write only topics and consumer groups named `<tenant>.*`
+(and idempotent writes), and produce to the platform topics (as on Strimzi, it cannot read other
+tenants' events there); it cannot create, delete or reconfigure topics: those are declared by
+the platform.
 """
 
 from __future__ import annotations
@@ -67,6 +71,10 @@ class MskClusterArgs:
     instance_type: str = "kafka.m5.large"
     broker_storage_gi: int = 100
     server_properties: dict[str, str] = field(default_factory=dict)
+    platform_topics: tuple[str, ...] = ()
+    partitions: int = 6
+    replication_factor: int = 3
+    topic_configs: dict[str, str] = field(default_factory=dict)
 
 
 class MskCluster(pulumi.ComponentResource):
@@ -74,6 +82,7 @@ class MskCluster(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     bootstrap: pulumi.Output[str]
     security_group: aws.ec2.SecurityGroup
+    platform_topics: list[str]
 
     def __init__(self, name: str, args: MskClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:aws:MskCluster", name, None, opts)
@@ -156,7 +165,42 @@ class MskCluster(pulumi.ComponentResource):
         )
         self.arn = self.cluster.arn
         self.bootstrap = self.cluster.bootstrap_brokers_sasl_iam
+        self.platform_topics = list(args.platform_topics)
+        declare_topics(
+            name,
+            self.cluster.arn,
+            args.platform_topics,
+            args.partitions,
+            args.replication_factor,
+            args.topic_configs,
+            parent=self,
+        )
         self.register_outputs({"arn": self.arn, "bootstrap": self.bootstrap})
+
+
+def declare_topics(
+    name: str,
+    cluster_arn: pulumi.Input[str],
+    topics: Sequence[str],
+    partitions: int,
+    replication_factor: int,
+    configs: dict[str, str],
+    *,
+    parent: pulumi.Resource,
+) -> list[aws.msk.Topic]:
+    """MSK topics through the MSK API (auto-creation is off on the brokers)."""
+    return [
+        aws.msk.Topic(
+            f"{name}-{topic.replace('.', '-')}",
+            cluster_arn=cluster_arn,
+            name=topic,
+            partition_count=partitions,
+            replication_factor=replication_factor,
+            configs=json.dumps(configs, sort_keys=True),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for topic in topics
+    ]
 
 
 def _kafka_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> pulumi.Output[str]:
@@ -166,8 +210,21 @@ def _kafka_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> pulumi.O
     )
 
 
-def tenant_kafka_policy(cluster_arn: pulumi.Input[str], tenant: str) -> pulumi.Output[str]:
+def tenant_kafka_policy(
+    cluster_arn: pulumi.Input[str], tenant: str, produce_only: Sequence[str] = ()
+) -> pulumi.Output[str]:
     prefix = f"{tenant}.*"
+    produce = (
+        [
+            statement(
+                "ProduceToPlatformTopics",
+                ("kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"),
+                [_kafka_arn(cluster_arn, "topic", topic) for topic in produce_only],
+            )
+        ]
+        if produce_only
+        else []
+    )
     return document(
         statement(
             "ConnectToCluster",
@@ -198,6 +255,7 @@ def tenant_kafka_policy(cluster_arn: pulumi.Input[str], tenant: str) -> pulumi.O
             ("kafka-cluster:AlterTransactionalId", "kafka-cluster:DescribeTransactionalId"),
             [_kafka_arn(cluster_arn, "transactional-id", prefix)],
         ),
+        *produce,
     )
 
 
@@ -215,6 +273,7 @@ class MskTenantAccessArgs:
     partitions: int
     replication_factor: int
     topic_configs: dict[str, str] = field(default_factory=dict)
+    produce_only_topics: tuple[str, ...] = ()
 
 
 class MskTenantAccess(pulumi.ComponentResource):
@@ -230,16 +289,15 @@ class MskTenantAccess(pulumi.ComponentResource):
             raise ValueError(f"topics {outside} are not prefixed with '{args.tenant}.'")
         child = pulumi.ResourceOptions(parent=self)
         self.topics = list(args.topics)
-        for topic in args.topics:
-            aws.msk.Topic(
-                f"{name}-{topic.replace('.', '-')}",
-                cluster_arn=args.msk_cluster_arn,
-                name=topic,
-                partition_count=args.partitions,
-                replication_factor=args.replication_factor,
-                configs=json.dumps(args.topic_configs, sort_keys=True),
-                opts=child,
-            )
+        declare_topics(
+            name,
+            args.msk_cluster_arn,
+            args.topics,
+            args.partitions,
+            args.replication_factor,
+            args.topic_configs,
+            parent=self,
+        )
         self.role = PodIdentityRole(
             f"{name}-identity",
             PodIdentityRoleArgs(
@@ -249,7 +307,9 @@ class MskTenantAccess(pulumi.ComponentResource):
                 cluster_arn=args.eks_cluster_arn,
                 namespace=args.namespace,
                 service_account=args.service_account,
-                policy=tenant_kafka_policy(args.msk_cluster_arn, args.tenant),
+                policy=tenant_kafka_policy(
+                    args.msk_cluster_arn, args.tenant, args.produce_only_topics
+                ),
                 description=f"Tenant {args.tenant}: its own Kafka topics and groups on MSK",
             ),
             opts=child,

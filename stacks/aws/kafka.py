@@ -1,9 +1,13 @@
 """Amazon MSK for `kafka.mode: managed`, with each tenant's topics and Pod Identity role.
 
-Tenant topics are `<tenant>.<topic>`, declared here by the platform (tenants cannot create
-topics); the tenant's `workloads` service account in `tenant-<name>` gets a role limited to
-`<tenant>.*` topics and consumer groups. With `kafka.mode: strimzi` nothing is declared here and
-the core services run Strimzi on EKS.
+Topics are declared here by the platform (auto-creation is off, tenants cannot create topics):
+the platform topics (`components.kafka.PLATFORM_TOPICS`, the same names as on Strimzi) and each
+tenant's `<tenant>.<topic>`. The tenant's `workloads` service account in `tenant-<name>` gets a
+role limited to `<tenant>.*` topics and consumer groups, plus produce-only on the platform
+topics (the Strimzi ACLs' equivalent). `msk_grant` is the tenant grant the core services use
+for `ManagedKafka(kind="msk")` (registered in `stacks.services.managed_kafka` on import); it
+declares nothing more, it reports what exists. With `kafka.mode: strimzi` nothing is declared
+here and the core services run Strimzi on EKS.
 """
 
 from __future__ import annotations
@@ -11,12 +15,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pulumi
+
 from components import conventions as c
 from components.aws.msk import MskCluster, MskClusterArgs, MskTenantAccess, MskTenantAccessArgs
+from components.kafka import PLATFORM_TOPICS
 from stacks.aws.cluster import AwsCluster
 from stacks.aws.names import AwsContext
 from stacks.catalogue import MSK_KAFKA_VERSION
-from stacks.foundation import ManagedKafka
+from stacks.config import StackConfig, Tenant
+from stacks.foundation import Foundation, ManagedKafka
+from stacks.platform import TenantKafkaAccess
+from stacks.services import managed_kafka
 
 TENANT_SERVICE_ACCOUNT = "workloads"  # components.tenant.Tenant's service account
 
@@ -30,6 +40,11 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
     if config.kafka.mode != "managed":
         return None, {}
     k, network, keys = config.kafka, cluster.network, cluster.keys
+    topic_configs = {
+        "cleanup.policy": "delete",
+        "min.insync.replicas": str(k.min_insync_replicas),
+        "retention.ms": str(k.retention_hours * 3_600_000),
+    }
     zones = len(network.data_subnet_ids)
     brokers = math.ceil(k.brokers / zones) * zones  # MSK spreads brokers evenly over zones
     msk = MskCluster(
@@ -54,6 +69,10 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
                 "log.retention.hours": str(k.retention_hours),
                 "unclean.leader.election.enable": "false",
             },
+            platform_topics=tuple(PLATFORM_TOPICS.values()),
+            partitions=k.partitions,
+            replication_factor=k.replication_factor,
+            topic_configs=topic_configs,
         ),
         ctx.opts,
     )
@@ -73,11 +92,8 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
                 topics=tuple(tenant_topic(tenant.name, topic) for topic in tenant.topics),
                 partitions=k.partitions,
                 replication_factor=k.replication_factor,
-                topic_configs={
-                    "cleanup.policy": "delete",
-                    "min.insync.replicas": str(k.min_insync_replicas),
-                    "retention.ms": str(k.retention_hours * 3_600_000),
-                },
+                topic_configs=topic_configs,
+                produce_only_topics=tuple(PLATFORM_TOPICS.values()),
             ),
             ctx.opts,
         )
@@ -90,4 +106,30 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
         sasl_mechanism="AWS_MSK_IAM",
         resource_id=msk.arn,
     )
-    return kafka, {"kafka_tenant_roles": roles, "kafka_tenant_topics": topics}
+    facts = {
+        "kafka_tenant_roles": roles,
+        "kafka_tenant_topics": topics,
+        # What tenant NetworkPolicies must admit for MSK: the brokers' IAM listener in the VPC.
+        "kafka_egress": {"cidr": ctx.aws_config.vpc_cidr, "port": 9098},
+    }
+    return kafka, facts
+
+
+def msk_grant(config: StackConfig, foundation: Foundation):
+    """The core services' per-tenant grant on MSK: report the topics and role built above."""
+    roles = foundation.facts.get("kafka_tenant_roles", {})
+    topics = foundation.facts.get("kafka_tenant_topics", {})
+
+    def grant(tenant: Tenant, depends_on: pulumi.Resource) -> TenantKafkaAccess:
+        if tenant.name not in roles:
+            raise ValueError(f"tenant {tenant.name!r} has no MSK access in the foundation")
+        return TenantKafkaAccess(
+            topics=list(topics[tenant.name]),
+            credentials_secret=None,  # EKS Pod Identity: no credential in the namespace
+            principal=roles[tenant.name],
+        )
+
+    return grant
+
+
+managed_kafka.GRANT_FACTORIES.setdefault("msk", msk_grant)

@@ -14,6 +14,7 @@ import pulumi
 import pytest
 
 from components import conventions as c
+from components.kafka import PLATFORM_TOPICS
 from infra.plan import identity_for
 from infra.synth.recording import SECRET, Synthesis, redact, synthesize, unwrap
 from stacks import aws as aws_stack
@@ -346,7 +347,8 @@ def test_managed_kafka_is_msk_with_iam_and_tenant_roles(managed):
     tenants = {t.name for t in managed.config.tenants}
     assert set(out["facts"]["kafka_tenant_roles"]) == tenants
     topics = {inputs(t)["name"] for t in managed.synthesis.of_type("aws:msk/topic:Topic")}
-    assert topics == {f"{t.name}.{topic}" for t in managed.config.tenants for topic in t.topics}
+    tenant_topics = {f"{t.name}.{topic}" for t in managed.config.tenants for topic in t.topics}
+    assert topics == tenant_topics | set(PLATFORM_TOPICS.values())
     brokers = inputs(one(managed.synthesis, "aws:msk/cluster:Cluster"))["numberOfBrokerNodes"]
     assert brokers % len(managed.config.aws.zone_ids) == 0
 
@@ -355,3 +357,27 @@ def test_names_too_long_for_aws_are_refused_before_anything_is_declared():
     config, _ = stack_config("uae-cloud", ("environment=" + "x" * 40,))
     with pytest.raises(ValueError, match="too long"):
         aws_stack.Names(config, config.aws)
+
+
+# --------------------------------------------------------------------------- whole stack
+
+
+def test_whole_cloud_stack_runs_on_the_eks_cluster(stack_plan):
+    synthesis = stack_plan("uae-cloud").synthesis
+    (eks,) = synthesis.of_type("pulumi:providers:kubernetes")
+    kube = [r for r in synthesis.resources if r.type.startswith("kubernetes:")]
+    assert kube and all(r.provider and r.provider.startswith(eks.urn) for r in kube)
+    assert synthesis.of_type("kubernetes:kafka.strimzi.io/v1:Kafka")  # Strimzi on EKS
+    assert not synthesis.of_type("aws:msk/cluster:Cluster")
+    assert arn_regions(synthesis) <= {"", REGION}
+
+
+def test_managed_kafka_reaches_the_tenant_contract_without_strimzi(stack_plan):
+    synthesis = stack_plan("uae-cloud", "kafka.mode=managed").synthesis
+    assert not [r for r in synthesis.resources if "strimzi" in r.type]
+    tenants = unwrap(synthesis.outputs)["tenants"]
+    kafka = tenants["risk"]["kafka"]
+    assert kafka["principal"] == "arn:aws:iam::111122223333:role/mlplatform-prod-tenant-risk-kafka"
+    assert kafka["saslMechanism"] == "AWS_MSK_IAM"
+    assert kafka["topics"] == ["risk.transactions", "risk.scores"]
+    assert kafka.get("credentialsSecret") is None  # Pod Identity, nothing in the namespace

@@ -164,3 +164,50 @@ def test_tenant_topics_must_carry_the_tenant_prefix():
 
     with pytest.raises(Exception, match="not prefixed"):
         run_aws(build)
+
+
+def test_platform_topics_exist_and_tenants_may_only_produce_to_them():
+    def build(opts):
+        msk = MskCluster(
+            "msk",
+            MskClusterArgs(
+                site=SITE,
+                cluster_name="c",
+                kafka_version="4.1.x.kraft",
+                vpc_id="vpc-1",
+                subnet_ids=SUBNETS,
+                client_security_group_id="sg-nodes",
+                kms_key_arn=KEY_ARN,
+                logs_key_arn=LOGS_KEY_ARN,
+                log_retention_days=30,
+                platform_topics=("platform.model-events",),
+            ),
+            opts,
+        )
+        MskTenantAccess(
+            "kafka-risk",
+            MskTenantAccessArgs(
+                site=SITE,
+                tenant="risk",
+                namespace="tenant-risk",
+                service_account="workloads",
+                msk_cluster_arn=msk.arn,
+                eks_cluster_name="c",
+                eks_cluster_arn=EKS_ARN,
+                role_name="r",
+                topics=("risk.events",),
+                partitions=1,
+                replication_factor=3,
+                produce_only_topics=("platform.model-events",),
+            ),
+            opts,
+        )
+
+    synthesis = run_aws(build)
+    names = {inputs(t)["name"] for t in synthesis.of_type("aws:msk/topic:Topic")}
+    assert names == {"platform.model-events", "risk.events"}
+    produce = by_sid(policy(one(synthesis, "aws:iam/rolePolicy:RolePolicy")))[
+        "ProduceToPlatformTopics"
+    ]
+    assert produce["Action"] == ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
+    assert produce["Resource"][0].endswith("/platform.model-events")
