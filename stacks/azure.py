@@ -287,6 +287,7 @@ def _data_stores(site: AzureSite, sec: Security) -> DataStores:
             cache_name=names["redis"],
             endpoint_subnet_id=endpoints,
             dns_zone_id=zones["privatelink.redis.cache.windows.net"],
+            protect=site.protect,
             **site.common(),
         ),
         opts=site.opts(),

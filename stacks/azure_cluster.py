@@ -10,7 +10,10 @@
   federated with their service accounts (`conventions.SA_MLFLOW` in `NS_MLFLOW`, ...);
 - the Kubernetes provider (kubeconfig from `listManagedClusterUserCredentials`, kubelogin) and
   the `managed-csi-cmk` StorageClass (zone-redundant Premium disks encrypted with the DES);
-- with `kafka.mode: managed`, `EventHubsKafka` and the per-tenant identities it grants.
+- with `kafka.mode: managed`, `EventHubsKafka`: platform hubs (`components.kafka.PLATFORM_TOPICS`)
+  and each tenant's `<tenant>.<topic>` hubs with a per-tenant identity. `event_hubs_grant` is
+  the core services' tenant grant for `ManagedKafka(kind="event-hubs")` (registered in
+  `stacks.services.managed_kafka` on import); it reports what exists and declares nothing.
 """
 
 from __future__ import annotations
@@ -30,11 +33,15 @@ from components.azure.aks import (
     KubeletIdentity,
     NodePool,
 )
-from components.azure.eventhubs import EventHubsKafka, EventHubsKafkaArgs, TenantTopics
+from components.azure.eventhubs import KAFKA_PORT, EventHubsKafka, EventHubsKafkaArgs, TenantTopics
 from components.azure.identity import CLIENT_ID_ANNOTATION, FederatedSubject, Grant, ManagedIdentity
+from components.azure.network import subnet_prefixes
+from components.kafka import PLATFORM_TOPICS
 from stacks import governance
-from stacks.config import GpuPool
-from stacks.foundation import ManagedKafka
+from stacks.config import GpuPool, StackConfig, Tenant
+from stacks.foundation import Foundation, ManagedKafka
+from stacks.platform import TenantKafkaAccess
+from stacks.services import managed_kafka
 
 if TYPE_CHECKING:
     from stacks.azure import AzureSite, DataStores, Security
@@ -177,6 +184,7 @@ def build_event_hubs(
     if config.kafka.mode != "managed":
         return None, {}
     zone = sec.network.dns_zone_ids["privatelink.servicebus.windows.net"]
+    endpoints_cidr = subnet_prefixes(site.azure.vnet_cidr)["endpoints"]
     event_hubs = EventHubsKafka(
         "evh",
         EventHubsKafkaArgs(
@@ -194,9 +202,11 @@ def build_event_hubs(
                 )
                 for t in config.tenants
             ),
+            platform_topics=tuple(PLATFORM_TOPICS.values()),
             partitions=config.kafka.partitions,
             retention_hours=config.kafka.retention_hours,
             workspace_id=sec.logs.id,
+            protect=site.protect,
             **site.common(),
         ),
         opts=site.opts(sec.cmk),
@@ -208,18 +218,38 @@ def build_event_hubs(
         sasl_mechanism="OAUTHBEARER",
         resource_id=event_hubs.namespace.id,
     )
+    access = event_hubs.tenant_access
     facts = {
-        "eventHubs": {
-            "namespace": event_hubs.namespace.name,
-            "tenants": {
-                tenant: {
-                    "topics": access.topics,
-                    "serviceAccount": TENANT_SERVICE_ACCOUNT,
-                    "serviceAccountAnnotations": {CLIENT_ID_ANNOTATION: access.client_id},
-                    "podLabels": WORKLOAD_IDENTITY_POD_LABEL,
-                }
-                for tenant, access in event_hubs.tenant_access.items()
-            },
-        }
+        "eventHubsNamespace": event_hubs.namespace.name,
+        # The same keys as the AWS (MSK) foundation, for the tenant layer and the contract.
+        "kafka_tenant_topics": {t: a.topics for t, a in access.items()},
+        "kafka_tenant_principals": {t: a.principal_id for t, a in access.items()},
+        # Tenant `workloads` service accounts need this annotation, their pods the label.
+        "kafka_tenant_service_account_annotations": {
+            t: {CLIENT_ID_ANNOTATION: a.client_id} for t, a in access.items()
+        },
+        "kafka_tenant_pod_labels": WORKLOAD_IDENTITY_POD_LABEL,
+        # What tenant NetworkPolicies must admit: the namespace's private endpoint, Kafka port.
+        "kafka_egress": {"cidr": endpoints_cidr, "port": KAFKA_PORT},
     }
     return kafka, facts
+
+
+def event_hubs_grant(config: StackConfig, foundation: Foundation):
+    """The core services' per-tenant grant on Event Hubs: report the hubs and identity above."""
+    topics = foundation.facts.get("kafka_tenant_topics", {})
+    principals = foundation.facts.get("kafka_tenant_principals", {})
+
+    def grant(tenant: Tenant, depends_on: pulumi.Resource) -> TenantKafkaAccess:
+        if tenant.name not in topics:
+            raise ValueError(f"tenant {tenant.name!r} has no Event Hubs access in the foundation")
+        return TenantKafkaAccess(
+            topics=list(topics[tenant.name]),
+            credentials_secret=None,  # Azure Workload Identity: no credential in the namespace
+            principal=principals[tenant.name],
+        )
+
+    return grant
+
+
+managed_kafka.GRANT_FACTORIES.setdefault("event-hubs", event_hubs_grant)

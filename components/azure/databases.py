@@ -36,6 +36,7 @@ Redis online store authenticates with a password; the key is read through ARM an
 | `cache_name` | globally unique |
 | `capacity`, `replicas`, `zones` | Premium size (P1..P5), replicas per primary, zones |
 | `endpoint_subnet_id`, `dns_zone_id` | private endpoint + privatelink.redis.cache.windows.net |
+| `protect` | `protect` on the cache |
 
 Outputs: `cache`, `host`, `port` (6380, TLS), `access_key` (secret).
 """
@@ -209,6 +210,7 @@ class RedisCacheArgs:
     capacity: int = 1
     replicas: int = 2
     zones: tuple[str, ...] = ("1", "2", "3")
+    protect: bool = True
 
 
 class RedisCache(pulumi.ComponentResource):
@@ -234,7 +236,8 @@ class RedisCache(pulumi.ComponentResource):
             zones=list(args.zones),
             redis_configuration={"aad_enabled": "true", "maxmemory_policy": "volatile-lru"},
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # The online store can be rebuilt, but losing it takes serving down until then.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         private_endpoint(
             f"{name}-pe",

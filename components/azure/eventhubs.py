@@ -7,9 +7,11 @@ signatures are disabled (`disableLocalAuth`): clients authenticate with Entra ID
 (SASL `OAUTHBEARER`), which pods obtain through Azure Workload Identity. TLS 1.2 minimum, no
 public network access — only the private endpoint in the platform VNet (UAE-NET-002).
 
-Each tenant topic becomes an event hub named `<tenant>.<topic>` (Kafka topic = event hub). Each
-tenant gets a user-assigned identity federated with its `workloads` service account in
-`tenant-<name>` and "Azure Event Hubs Data Sender/Receiver" on *its own* event hubs only.
+Each tenant topic becomes an event hub named `<tenant>.<topic>` (Kafka topic = event hub), and
+each platform topic (`platform.feature-events`...) one hub of that name. Each tenant gets a
+user-assigned identity federated with its `workloads` service account in `tenant-<name>`,
+"Azure Event Hubs Data Sender/Receiver" on *its own* hubs and Sender only on the platform hubs
+(produce-only, as the Strimzi ACLs grant).
 
 | Args | meaning |
 |---|---|
@@ -20,8 +22,10 @@ tenant gets a user-assigned identity federated with its `workloads` service acco
 | `subscription_id` | role definition IDs |
 | `oidc_issuer` | the AKS OIDC issuer (tenant identities federate with it) |
 | `tenants` | `TenantTopics(tenant, namespace, service_account, topics)` |
+| `platform_topics` | hub names the platform owns (tenants may only produce to them) |
 | `partitions`, `retention_hours`, `capacity` | hub and namespace sizing |
 | `workspace_id` | in-country Log Analytics for the namespace's audit logs (optional) |
+| `protect` | `protect` on the namespace and its hubs (events are data) |
 
 Outputs: `namespace`, `bootstrap` (`<ns>.servicebus.windows.net:9093`), `tenant_access`
 (tenant → `TenantEventHubsAccess`: hub names, identity client ID for the SA annotation).
@@ -71,10 +75,12 @@ class EventHubsKafkaArgs:
     oidc_issuer: pulumi.Input[str]
     tags: dict[str, str]
     tenants: tuple[TenantTopics, ...] = ()
+    platform_topics: tuple[str, ...] = ()
     partitions: int = 6
     retention_hours: int = 168
     capacity: int = 1
     workspace_id: pulumi.Input[str] | None = None
+    protect: bool = True
 
 
 def topic_name(tenant: str, topic: str) -> str:
@@ -118,7 +124,7 @@ class EventHubsKafka(pulumi.ComponentResource):
                 "require_infrastructure_encryption": True,
             },
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.bootstrap = self.namespace.name.apply(
             lambda ns: f"{ns}.servicebus.windows.net:{KAFKA_PORT}"
@@ -143,14 +149,15 @@ class EventHubsKafka(pulumi.ComponentResource):
                 parent=self,
             )
 
+        platform_hubs = [self._hub(name, topic, args) for topic in args.platform_topics]
         self.tenant_access = {}
         for tenant in args.tenants:
-            hubs = [self._hub(name, tenant.tenant, topic, args) for topic in tenant.topics]
+            hubs = [self._hub(name, topic_name(tenant.tenant, t), args) for t in tenant.topics]
             grants = tuple(
                 Grant(role, hub.id)
                 for hub in hubs
                 for role in ("Azure Event Hubs Data Sender", "Azure Event Hubs Data Receiver")
-            )
+            ) + tuple(Grant("Azure Event Hubs Data Sender", hub.id) for hub in platform_hubs)
             identity = ManagedIdentity(
                 f"{name}-{tenant.tenant}",
                 ManagedIdentityArgs(
@@ -179,12 +186,9 @@ class EventHubsKafka(pulumi.ComponentResource):
             }
         )
 
-    def _hub(
-        self, name: str, tenant: str, topic: str, args: EventHubsKafkaArgs
-    ) -> azure.eventhub.EventHub:
-        hub = topic_name(tenant, topic)
+    def _hub(self, name: str, hub: str, args: EventHubsKafkaArgs) -> azure.eventhub.EventHub:
         return azure.eventhub.EventHub(
-            f"{name}-{tenant}-{topic}",
+            f"{name}-{hub.replace('.', '-')}",
             event_hub_name=hub,
             namespace_name=self.namespace.name,
             resource_group_name=args.resource_group_name,
@@ -193,5 +197,5 @@ class EventHubsKafka(pulumi.ComponentResource):
                 "cleanup_policy": "Delete",
                 "retention_time_in_hours": args.retention_hours,
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

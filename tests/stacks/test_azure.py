@@ -15,6 +15,7 @@ import pulumi
 import pytest
 
 from components import conventions as c
+from components.kafka import PLATFORM_TOPICS
 from infra.plan import identity_for
 from infra.synth.recording import Resource, Synthesis, synthesize, unwrap
 from stacks import azure as azure_stack
@@ -22,6 +23,9 @@ from stacks.loader import stack_config
 
 ALLOWED = {"uaenorth", "uaecentral"}
 GLOBAL_TYPES = {"azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}
+SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
+RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
+PLATFORM_HUBS = set(PLATFORM_TOPICS.values())
 MANDATORY_TAGS = {"owner", "cost-centre", "data-classification", "system", "residency", "pii"}
 
 
@@ -385,7 +389,7 @@ def test_managed_kafka_is_event_hubs_premium_cmk_private_and_entra_only(managed)
     assert ns["encryption"]["keySource"] == "Microsoft.KeyVault"
     assert ns["encryption"]["keyVaultProperties"][0]["keyName"] == "data"
     hubs = {h.inputs["eventHubName"] for h in syn.of_type("azure-native:eventhub:EventHub")}
-    assert hubs == {"risk.transactions", "risk.scores", "marketing.campaign-events"}
+    assert hubs == {"risk.transactions", "risk.scores", "marketing.campaign-events"} | PLATFORM_HUBS
     assert foundation.kafka.kind == "event-hubs"
     assert foundation.kafka.security_protocol == "SASL_SSL"
     assert foundation.kafka.sasl_mechanism == "OAUTHBEARER"
@@ -398,13 +402,17 @@ def test_each_tenant_may_use_only_its_own_event_hubs(managed):
         ("risk", {"risk.transactions", "risk.scores"}),
         ("marketing", {"marketing.campaign-events"}),
     ):
-        grants = [
-            a
-            for a in syn.of_type("azure-native:authorization:RoleAssignment")
-            if a.name.startswith(f"evh-{tenant}-")
-        ]
-        assert {a.inputs["scope"].rsplit("/", 1)[-1] for a in grants} == own
-        assert len(grants) == 2 * len(own)  # sender + receiver per hub
+        grants: dict[str, set[str]] = {}
+        for a in syn.of_type("azure-native:authorization:RoleAssignment"):
+            if a.name.startswith(f"evh-{tenant}-"):
+                hub = a.inputs["scope"].rsplit("/", 1)[-1]
+                role = a.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+                grants.setdefault(hub, set()).add(role)
+        assert set(grants) == own | PLATFORM_HUBS
+        for hub in own:
+            assert grants[hub] == {SENDER, RECEIVER}
+        for hub in PLATFORM_HUBS:
+            assert grants[hub] == {SENDER}  # produce-only, like the Strimzi ACLs
         (credential,) = [
             f
             for f in syn.of_type("azure-native:managedidentity:FederatedIdentityCredential")
@@ -412,9 +420,22 @@ def test_each_tenant_may_use_only_its_own_event_hubs(managed):
         ]
         assert credential.inputs["subject"] == f"system:serviceaccount:tenant-{tenant}:workloads"
         assert credential.inputs["issuer"].startswith("https://uaenorth.oic.prod-aks.azure.com/")
-    tenants = syn.outputs["facts"]["eventHubs"]["tenants"]
-    assert tenants["risk"]["topics"] == ["risk.transactions", "risk.scores"]
-    assert tenants["risk"]["serviceAccountAnnotations"]["azure.workload.identity/client-id"]
+    facts = syn.outputs["facts"]
+    assert facts["kafka_tenant_topics"]["risk"] == ["risk.transactions", "risk.scores"]
+    annotations = facts["kafka_tenant_service_account_annotations"]["risk"]
+    assert annotations["azure.workload.identity/client-id"]
+    assert facts["kafka_egress"] == {"cidr": "10.50.16.0/24", "port": 9093}
+
+
+def test_core_services_get_an_event_hubs_grant_reporting_the_tenant_access(managed):
+    from stacks.services import managed_kafka
+
+    _, foundation = managed
+    config, _ = stack_config("uae-cloud", ("cloud=azure", "kafka.mode=managed"))
+    grant = managed_kafka.grant_for(config, foundation)
+    access = grant(config.tenant("marketing"), None)
+    assert access.topics == ["marketing.campaign-events"]
+    assert access.credentials_secret is None  # workload identity, nothing in the namespace
 
 
 # --------------------------------------------------------------------------- foundation
