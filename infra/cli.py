@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from infra import plan as planning
+from infra.local.cli import app as local_app
+from infra.verify.command import command as verify_command
 from stacks.validation import ConfigError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
@@ -81,6 +83,7 @@ def plan(
     """Synthesize a stack offline (no Pulumi CLI, credentials or network) and write the plan."""
     summaries = []
     checked: dict[str, planning.ComplianceStep] = {}
+    policy_reports: dict[str, Any] = {}
     failed = False
     for variant in _targets(stack, set_, all_):
         try:
@@ -92,7 +95,13 @@ def plan(
         summaries.append(result)
         if not as_json:
             _print_summary(result)
-        policy_report = None  # the policy pack's Report for this plan, once its step runs here
+        # -- the policy pack over resources.json; policy-config.json for `pulumi preview` --------
+        policy_report = planning.evaluate_policies(result)
+        planning.write_policy_files(result, policy_report)
+        policy_reports[result.name] = policy_report
+        if not as_json:
+            _print_policy_report(result.name, policy_report)
+        failed = failed or not policy_report.passed
         # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
         step = _check_and_report(result, policy_report, skip_checkov, quiet=as_json)
         checked[result.name] = step
@@ -110,6 +119,7 @@ def plan(
                         checked[r.name].checkov.to_json() if checked[r.name].checkov else None
                     ),
                     "compliance": checked[r.name].report["summary"],
+                    "policies": _policy_json(policy_reports[r.name]),
                 }
                 for r in summaries
             ],
@@ -175,6 +185,121 @@ def _check_and_report(
     return step
 
 
+# --------------------------------------------------------------------------- policy pack
+
+
+@app.command()
+def check(
+    stack: StackOpt = None,
+    set_: SetOpt = None,
+    resources: Annotated[
+        Path | None,
+        typer.Option("--resources", help="Evaluate a recorded plan: PATH/resources.json."),
+    ] = None,
+    policy_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-config",
+            help="Pack config: a policy-config.json (default: the stack's, or the one beside "
+            "--resources) or a flat PackConfig JSON.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Advisory (medium) violations fail too.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate the CrossGuard policy pack offline, writing nothing.
+
+    Over a stack (`--stack NAME [--set K=V]`, synthesized in memory) or over a recorded plan
+    (`--resources build/NAME/resources.json`). Exit 1 on a mandatory violation (any with --strict).
+    """
+    from policies.evaluate import evaluate, load_config, load_resources
+
+    if (stack is None) == (resources is None) or (set_ and resources is not None):
+        errors.print("error: give either --stack NAME [--set K=V] or --resources PATH")
+        raise typer.Exit(EXIT_USAGE)
+    levels: dict[str, str] = {}
+    try:
+        config_file = policy_config
+        if config_file is None and resources is not None:
+            beside = resources.parent / planning.POLICY_CONFIG_FILE
+            config_file = beside if beside.exists() else None
+        config = None
+        if config_file is not None:
+            config, levels = load_config(config_file)
+        if resources is not None:
+            name, items = resources.parent.name, load_resources(resources)
+        else:
+            assert stack is not None
+            variant = _targets(stack, set_, False)[0]
+            with console.status(f"synthesizing {variant.name}…", spinner="dots"):
+                result = planning.synthesize_stack(variant.stack, variant.overrides, variant.name)
+            name = variant.name
+            items = [r.to_json() for r in sorted(result.synthesis.resources, key=lambda r: r.urn)]
+            config = config or planning.policy_config(result.config)
+    except ConfigError as error:
+        raise _fail_config(error) from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        errors.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    report = evaluate(items, config, levels)
+    if as_json:
+        sys.stdout.write(json.dumps({"name": name, **report.to_dict()}, indent=2) + "\n")
+    else:
+        _print_policy_report(name, report)
+    if report.mandatory or (strict and report.advisory):
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _policy_json(report: Any) -> dict[str, Any]:
+    return {
+        "passed": report.passed,
+        **report.summary(),
+        "violations": [
+            {
+                "policy": f.policy_id,
+                "severity": f.severity,
+                "enforcement": f.enforcement,
+                "urn": f.urn,
+                "message": f.message,
+                "remediation": f.remediation,
+            }
+            for f in report.findings
+        ],
+    }
+
+
+def _print_policy_report(name: str, report: Any) -> None:
+    """One table row per violation (policy, severity, resource URN, what is wrong, the fix)."""
+    summary = report.summary()
+    if report.findings:
+        table = Table(title=f"{name}: policy violations", show_lines=True)
+        for column in ("policy", "severity", "resource", "what is wrong", "fix"):
+            table.add_column(column, overflow="fold")
+        for f in sorted(report.findings, key=lambda f: (f.enforcement != "mandatory", f.policy_id)):
+            style = "red" if f.enforcement == "mandatory" else "yellow"
+            severity = f"[{style}]{f.severity} ({f.enforcement})[/]"
+            table.add_row(f.policy_id, severity, f.urn or "(stack)", f.message, f.remediation)
+        console.print(table)
+    for result in report.results:
+        for e in result.exemptions:
+            console.print(
+                f"  [cyan]EXEMPT[/] {e.policy_id} {e.urn}: {e.reason}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    verdict = "[green]PASS[/]" if report.passed else "[red]FAIL[/]"
+    console.print(
+        f"{name}: policies {verdict}: {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['notApplicable']} not applicable; {summary['mandatoryViolations']} mandatory "
+        f"and {summary['advisoryViolations']} advisory violations, "
+        f"{summary['exemptionsApplied']} exemptions applied",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _print_summary(result: planning.PlanResult) -> None:
     table = Table(title=f"{result.name}: {len(result.synthesis.resources)} resources")
     table.add_column("type")
@@ -235,6 +360,13 @@ def catalogue(as_json: JsonOpt = False) -> None:
     for key, image in IMAGES.items():
         table.add_row(key, image.path, image.tag, image.digest or "-", image.upstream)
     console.print(table)
+
+
+# Post-deploy verification: the pytest-testinfra suite in tests/verify/ (see infra/verify/).
+app.command("verify")(verify_command)
+
+# The embedded local platform for tenants (infra/local/).
+app.add_typer(local_app, name="local")
 
 
 def main() -> None:  # pragma: no cover - console script shim
