@@ -507,3 +507,44 @@ def test_ephemeral_stacks_drop_protect():
 def test_retention_beyond_log_analytics_limit_is_refused():
     with pytest.raises(ValueError, match="730"):
         _synthesize("logging.retentionDays=1000")
+
+
+# --------------------------------------------------------------------------- whole stack
+
+
+def test_whole_azure_stack_runs_on_the_aks_cluster(stack_plan):
+    synthesis = stack_plan("uae-cloud", "cloud=azure").synthesis
+    (aks,) = synthesis.of_type("pulumi:providers:kubernetes")
+    kube = [r for r in synthesis.resources if r.type.startswith("kubernetes:")]
+    assert kube and all(r.provider and r.provider.startswith(aks.urn) for r in kube)
+    assert synthesis.of_type("kubernetes:kafka.strimzi.io/v1:Kafka")  # Strimzi on AKS
+    assert not synthesis.of_type("azure-native:eventhub:Namespace")
+    assert not [r for r in synthesis.resources if r.type.startswith("aws:")]
+    for r in azure_resources(synthesis):
+        if "location" in sdk_params(r.type):
+            assert r.inputs["location"] in ALLOWED | {"global"}, (r.type, r.name)
+
+
+def test_event_hubs_reach_the_tenant_contract_without_strimzi(stack_plan):
+    synthesis = stack_plan("uae-cloud", "cloud=azure", "kafka.mode=managed").synthesis
+    assert not [r for r in synthesis.resources if "strimzi" in r.type]
+    kafka = unwrap(synthesis.outputs)["tenants"]["risk"]["kafka"]
+    assert kafka["bootstrap"] == "evhns-mlp-prod-2cd997.servicebus.windows.net:9093"
+    assert kafka["saslMechanism"] == "OAUTHBEARER" and kafka["securityProtocol"] == "SASL_SSL"
+    assert kafka["topics"] == ["risk.transactions", "risk.scores"]
+    assert kafka.get("credentialsSecret") is None  # workload identity, nothing in the namespace
+    assert kafka["principal"]  # the tenant identity's principal ID
+
+
+@pytest.mark.parametrize("overrides", [("cloud=azure",), ("cloud=azure", "kafka.mode=managed")])
+def test_policy_pack_finds_nothing_mandatory_on_the_azure_foundation(stack_plan, overrides):
+    from infra.plan import evaluate_policies
+
+    report = evaluate_policies(stack_plan("uae-cloud", *overrides))
+    azure_findings = [
+        (f.policy_id, f.resource_name, f.message)
+        for f in report.findings
+        if f.resource_type.startswith("azure-native:")
+        or f.resource_type.startswith("pulumi:providers")
+    ]
+    assert azure_findings == []
