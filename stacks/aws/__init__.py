@@ -44,6 +44,7 @@ __all__ = ["STORAGE_CLASS", "Names", "build_foundation"]
 # EKS Pod Identity needs no ServiceAccount annotation; this one records the binding on the
 # ServiceAccount for reviewers and the compliance report.
 ROLE_ANNOTATION = "mlplatform.io/aws-iam-role"
+POD_IDENTITY_AGENT = "169.254.170.23/32"  # EKS Pod Identity agent (link-local, every node)
 
 
 def build_foundation(config: StackConfig) -> Foundation:
@@ -102,6 +103,9 @@ def build_foundation(config: StackConfig) -> Foundation:
             "audit_bucket": ctx.names.audit_bucket,
             "postgres_ca_bundle_url": RDS_CA_BUNDLE_URL.format(region=region),
             "workload_identity": "eks-pod-identity",
+            # Pods with a Pod Identity role fetch credentials from the node-local agent: their
+            # namespace's egress NetworkPolicy must admit it (the VPC CNI enforces policies).
+            "workload_identity_egress": {"cidr": POD_IDENTITY_AGENT, "port": 80},
             "workload_roles": roles,
             **kafka_facts,
         },

@@ -56,6 +56,8 @@ def platform_keys(ctx: AwsContext, roles: ClusterRoles) -> PlatformKeys:
         KeySpec(
             "secrets",
             "Kubernetes Secrets envelope encryption (EKS)",
+            # The deploying identity's CreateCluster has EKS create a grant on the key.
+            via_services=("eks",),
             direct_users=(roles.cluster_role.arn,),
         ),
         KeySpec(

@@ -315,6 +315,7 @@ def test_foundation_points_the_platform_at_aws_services(planned):
     assert all(f":kms:{REGION}:" in arn for arn in out["key_refs"].values())
     assert set(out["annotations"]) == {c.SA_MLFLOW, c.SA_FEAST}
     assert out["facts"]["cluster_name"] == "mlplatform-prod"
+    assert out["facts"]["workload_identity_egress"] == {"cidr": "169.254.170.23/32", "port": 80}
     pools = {p.name: p for p in f.gpu_pools}
     assert pools["train"].capacity == 16 and pools["train"].product == "nvidia-h100-80gb"
     ready = {r._name for r in f.ready}
@@ -381,3 +382,24 @@ def test_managed_kafka_reaches_the_tenant_contract_without_strimzi(stack_plan):
     assert kafka["saslMechanism"] == "AWS_MSK_IAM"
     assert kafka["topics"] == ["risk.transactions", "risk.scores"]
     assert kafka.get("credentialsSecret") is None  # Pod Identity, nothing in the namespace
+
+
+def test_key_use_is_limited_to_the_services_of_each_purpose(planned):
+    keys = {
+        k.name.removeprefix("keys-"): policy(k)
+        for k in planned.synthesis.of_type("aws:kms/key:Key")
+    }
+    via = {
+        purpose: {
+            s
+            for st in document["Statement"]
+            for s in st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", [])
+        }
+        for purpose, document in keys.items()
+    }
+    assert via["secrets"] == {f"eks.{REGION}.amazonaws.com"}
+    assert via["logs"] == {f"s3.{REGION}.amazonaws.com"}
+    assert (
+        f"s3.{REGION}.amazonaws.com" in via["data"] and f"ec2.{REGION}.amazonaws.com" in via["data"]
+    )
+    assert all(service.endswith(f".{REGION}.amazonaws.com") for s in via.values() for service in s)
