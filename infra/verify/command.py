@@ -1,0 +1,144 @@
+"""`mlplatform verify`: run the verification suite and turn its result into an exit code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infra.verify.contract import ContractError, expectations, load_outputs
+from infra.verify.discovery import Kubectl, KubectlError, VerifySettings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SUITE = REPO_ROOT / "tests" / "verify"
+
+
+def run_suite(suite: str, settings: VerifySettings, extra: list[str] | None = None) -> int:
+    """Run tests/verify/<suite> under pytest (output streams through); return the exit code.
+
+    pytest's own exit codes map to ours: 0 → 0, 1 (failures) → 1, anything else (interrupted,
+    internal or usage error, nothing collected) → 2. A run in which every check was skipped
+    verified nothing: that is 1, never a silent 0.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLP_VERIFY_")}
+    env.update(settings.env())
+    with tempfile.TemporaryDirectory() as scratch:
+        junit = Path(scratch) / "junit.xml"
+        argv = [sys.executable, "-m", "pytest", str(SUITE / suite), "-m", "verify", "-rfEs"]
+        argv += ["-p", "no:cacheprovider", f"--junit-xml={junit}", *(extra or [])]
+        code = subprocess.run(argv, cwd=REPO_ROOT, env=env, check=False).returncode
+        if code not in (0, 1) or not junit.exists():
+            return EXIT_USAGE
+        totals = ElementTree.parse(junit).getroot().find("testsuite")
+    counts = {
+        k: int(totals.get(k, 0)) if totals is not None else 0
+        for k in ("tests", "failures", "errors", "skipped")
+    }
+    passed = counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"]
+    if code == 0 and passed == 0:
+        sys.stderr.write(
+            "error: nothing was verified (every check was skipped; the reasons are above)\n"
+        )
+        return EXIT_FAILED
+    return EXIT_OK if code == 0 else EXIT_FAILED
+
+
+def _usage(message: str) -> typer.Exit:
+    sys.stderr.write(f"error: {message}\n")
+    return typer.Exit(EXIT_USAGE)
+
+
+def command(
+    stack: Annotated[
+        str | None, typer.Option("--stack", "-s", help="Deployed stack to verify.")
+    ] = None,
+    outputs: Annotated[
+        Path | None,
+        typer.Option(
+            "--outputs",
+            help="The stack's outputs (`pulumi stack output --json --show-secrets`); "
+            "default build/STACK/outputs.json.",
+        ),
+    ] = None,
+    kube_context: Annotated[
+        str | None,
+        typer.Option(
+            "--kube-context", help="kubectl context (default: the contract's, else current)."
+        ),
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None, typer.Option("--kubeconfig", help="kubeconfig file for kubectl.")
+    ] = None,
+    ssh_config: Annotated[
+        Path | None, typer.Option("--ssh-config", help="ssh_config for the GPU nodes.")
+    ] = None,
+    ssh_identity: Annotated[
+        Path | None, typer.Option("--ssh-identity", help="SSH private key for the GPU nodes.")
+    ] = None,
+    skip_nodes: Annotated[
+        bool, typer.Option("--skip-nodes", help="Do not SSH into GPU nodes (reported skipped).")
+    ] = False,
+    local: Annotated[
+        bool, typer.Option("--local", help="Verify the running `mlplatform local` platform.")
+    ] = False,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir", help="With --local: its state directory (default .local-platform)."
+        ),
+    ] = None,
+) -> None:
+    """Verify a deployed stack (kubectl + SSH) or the local platform, with pytest-testinfra."""
+    if not SUITE.is_dir():
+        raise _usage(f"the verification suite is missing ({SUITE}); run from a source checkout")
+    if local:
+        if stack or outputs or kube_context or kubeconfig or ssh_config or ssh_identity:
+            raise _usage("--local takes only --state-dir; drop the deployed-stack options")
+        from infra.local.state import DEFAULT_STATE_DIR
+
+        root = (state_dir or DEFAULT_STATE_DIR).resolve()
+        if not (root / "run").is_dir():
+            raise _usage(f"no local platform under {root}; start it with `mlplatform local up`")
+        raise typer.Exit(run_suite("local", VerifySettings(local_state_dir=root)))
+    if state_dir:
+        raise _usage("--state-dir goes with --local")
+    if not stack:
+        raise _usage("give --stack NAME (a deployed stack) or --local")
+    path = outputs or REPO_ROOT / "build" / stack / "outputs.json"
+    try:
+        expected = expectations(load_outputs(path))
+    except ContractError as error:
+        raise _usage(str(error)) from None
+    if expected.stack != stack:
+        raise _usage(f"{path} holds the outputs of stack {expected.stack!r}, not {stack!r}")
+    for name, given in (("kubeconfig", kubeconfig), ("ssh-config", ssh_config)):
+        if given and not given.is_file():
+            raise _usage(f"--{name} {given}: no such file")
+    if ssh_identity and not ssh_identity.is_file():
+        raise _usage(f"--ssh-identity {ssh_identity}: no such file")
+    if shutil.which("kubectl") is None:
+        raise _usage("kubectl is not on PATH; install it to verify a deployed stack")
+    context = kube_context or expected.kube_context
+    try:
+        Kubectl(context, str(kubeconfig) if kubeconfig else None).server_version()
+    except KubectlError as error:
+        raise _usage(
+            f"cannot reach the cluster (context {context or 'current'}): {error}"
+        ) from None
+    settings = VerifySettings(
+        outputs=path.resolve(),
+        kube_context=kube_context,
+        kubeconfig=str(kubeconfig.resolve()) if kubeconfig else None,
+        ssh_config=str(ssh_config.resolve()) if ssh_config else None,
+        ssh_identity=str(ssh_identity.resolve()) if ssh_identity else None,
+        skip_nodes=skip_nodes,
+    )
+    raise typer.Exit(run_suite("deployed", settings))
