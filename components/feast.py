@@ -21,7 +21,8 @@ over TLS, dask offline store reading the object store, `auth: kubernetes`.
 
 Args (`FeatureStoreArgs`): `image`, `labels`, `project`, `postgres`, `redis`, `object_store`,
 `replicas`, `clients` (service accounts granted the Feast roles), `store_egress`,
-`stores_trust_platform_ca`, `client_ca_file` (where tenant pods mount the platform CA),
+`redis_trusts_platform_ca` (in-cluster Redis with a platform-CA certificate),
+`client_ca_file` (where tenant pods mount the platform CA),
 `service_account_annotations`, `pod_labels`, `image_pull_secret`, `cluster_issuer`.
 
 Outputs: `project`, `feature_server` (https URL), `registry`, `online_store`, `offline_store`
@@ -80,7 +81,7 @@ class FeatureStoreArgs:
     replicas: int = 2
     clients: tuple[FeastClient, ...] = ()
     store_egress: tuple[h.NetworkPeer, ...] = ()
-    stores_trust_platform_ca: bool = False
+    redis_trusts_platform_ca: bool = False
     client_ca_file: str = "/etc/mlplatform/ca/ca.crt"
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     pod_labels: dict[str, str] = field(default_factory=dict)
@@ -287,19 +288,16 @@ class FeatureStore(pulumi.ComponentResource):
     @staticmethod
     def _server_yaml(args: FeatureStoreArgs) -> pulumi.Output[str]:
         pg, rd = args.postgres, args.redis
-        if pg.ca_secret:
-            pg_ca = f"{_PG_CA}/ca.crt"
-        elif args.stores_trust_platform_ca:
-            pg_ca = f"{_TLS}/ca.crt"
-        else:
-            pg_ca = "system"
+        # The foundation's CA Secret (the platform CA bundle for the in-cluster operator),
+        # else the OS trust store (libpq >= 16) for cloud-managed CAs.
+        pg_ca = f"{_PG_CA}/ca.crt" if pg.ca_secret else "system"
 
         def render(hosts: list[str]) -> str:
             pg_host, redis_host = hosts
             redis = [f"{redis_host}:{rd.port}"]
             if rd.tls:
                 redis.append("ssl=true")
-                if args.stores_trust_platform_ca:
+                if args.redis_trusts_platform_ca:
                     redis.append(f"ssl_ca_certs={_TLS}/ca.crt")
             if h.has_username(rd.credentials):
                 redis.append("username=${REDIS_USERNAME}")

@@ -79,6 +79,8 @@ def credentials_secret(
     """
     if credentials.existing_secret:
         return credentials.existing_secret
+    if credentials.password is None:
+        raise ValueError(f"{name}: credentials need a password or an existing_secret")
     data: dict[str, pulumi.Input[str]] = {"password": pulumi.Output.secret(credentials.password)}
     if credentials.username is not None:
         data["username"] = credentials.username
@@ -191,10 +193,12 @@ def service_network_policies(
     """
 
     def policy(suffix: str, spec: dict[str, Any]) -> None:
+        metadata: Any = {"name": suffix, "namespace": namespace, "labels": labels}
+        body: Any = spec  # the SDK's TypedDicts do not accept plain dicts under mypy
         k8s.networking.v1.NetworkPolicy(
             f"{name}-np-{suffix}",
-            metadata={"name": suffix, "namespace": namespace, "labels": labels},
-            spec=spec,
+            metadata=metadata,
+            spec=body,
             opts=opts,
         )
 
@@ -228,10 +232,12 @@ def pod_disruption_budget(
     opts: pulumi.ResourceOptions,
 ) -> k8s.policy.v1.PodDisruptionBudget:
     # maxUnavailable (not minAvailable) so a single-replica test stack can still drain nodes.
+    metadata: Any = {"name": pdb_name, "namespace": namespace, "labels": labels}
+    spec: Any = {"maxUnavailable": 1, "selector": {"matchLabels": selector}}
     return k8s.policy.v1.PodDisruptionBudget(
         name,
-        metadata={"name": pdb_name, "namespace": namespace, "labels": labels},
-        spec={"maxUnavailable": 1, "selector": {"matchLabels": selector}},
+        metadata=metadata,
+        spec=spec,
         opts=opts,
     )
 

@@ -17,7 +17,6 @@
 Args (`ModelRegistryArgs`): `image`, `labels`, `postgres`, `object_store` (from the Foundation),
 `replicas`, `users` (tenant user names), `client_namespaces` (platform namespaces besides
 tenants that may connect), `store_egress` (where Postgres and the object store are),
-`stores_trust_platform_ca` (in-cluster stores with certificates from the platform CA),
 `service_account_annotations`, `pod_labels`, `image_pull_secret`, `cluster_issuer`.
 
 Outputs: `tracking_uri` (https), `port`, `peer` (for tenant egress policies),
@@ -87,7 +86,6 @@ class ModelRegistryArgs:
     users: tuple[str, ...] = ()
     client_namespaces: tuple[str, ...] = ()
     store_egress: tuple[h.NetworkPeer, ...] = ()
-    stores_trust_platform_ca: bool = False
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     pod_labels: dict[str, str] = field(default_factory=dict)
     image_pull_secret: str | None = None
@@ -371,7 +369,8 @@ class ModelRegistry(pulumi.ComponentResource):
 
     @staticmethod
     def _postgres_trust(args: ModelRegistryArgs) -> tuple[str, list[dict[str, Any]]]:
-        """The CA that verifies Postgres: the site's CA Secret, the platform CA, or the OS store."""
+        """The CA that verifies Postgres: the foundation's CA Secret (e.g. the platform CA bundle
+        for the in-cluster operator), else the OS trust store (cloud-managed CAs)."""
         if args.postgres.ca_secret:
             volume = {
                 "name": "postgres-ca",
@@ -381,9 +380,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 },
             }
             return f"{_PG_CA}/ca.crt", [volume]
-        if args.stores_trust_platform_ca:
-            return f"{_TLS}/ca.crt", []
-        return "system", []  # libpq >= 16: the OS trust store (cloud-managed CAs)
+        return "system", []  # libpq >= 16
 
     @staticmethod
     def _store_env(store: ObjectStore) -> list[dict[str, Any]]:

@@ -22,6 +22,15 @@ def onprem_postgres() -> Postgres:
         host="mlplatform-pg-rw.mlplatform-data.svc",
         port=5432,
         credentials=Credentials(username="mlplatform", password=pulumi.Output.secret(PG_PASSWORD)),
+        ca_secret="mlplatform-ca-bundle",  # the platform CA signed the operator's certificate
+    )
+
+
+def cloud_postgres() -> Postgres:
+    return Postgres(
+        host=pulumi.Output.from_input("mlplatform.postgres.database.azure.com"),
+        port=5432,
+        credentials=Credentials(username="mlplatform", password=pulumi.Output.secret(PG_PASSWORD)),
     )
 
 

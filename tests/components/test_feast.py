@@ -63,7 +63,7 @@ def feast():
                         FeastClient("tenant-marketing", "workloads", roles=(READER,)),
                     ),
                     store_egress=(NetworkPeer((5432, 6379), namespace="mlplatform-data"),),
-                    stores_trust_platform_ca=True,
+                    redis_trusts_platform_ca=True,
                 ),
                 pulumi.ResourceOptions(provider=provider),
             )
@@ -99,7 +99,7 @@ def test_server_config_uses_verified_tls_to_every_store_and_kubernetes_auth(feas
     assert config["registry"]["registry_type"] == "sql"
     assert config["registry"]["path"] == (
         "postgresql+psycopg://mlplatform-pg-rw.mlplatform-data.svc:5432/feast_registry"
-        "?sslmode=verify-full&sslrootcert=/etc/feast/tls/ca.crt"
+        "?sslmode=verify-full&sslrootcert=/etc/feast/postgres-ca/ca.crt"
     )
     redis = config["online_store"]["connection_string"].split(",")
     assert "ssl=true" in redis and "ssl_ca_certs=/etc/feast/tls/ca.crt" in redis

@@ -21,6 +21,7 @@ from tests.components.ml_fixtures import (
     assert_hardened,
     azure_object_store,
     by_kind,
+    cloud_postgres,
     core_errors,
     onprem_object_store,
     onprem_postgres,
@@ -44,9 +45,9 @@ def _synth(**overrides):
                 NetworkPeer((5432,), namespace="mlplatform-data"),
                 NetworkPeer((443,), cidr="0.0.0.0/0"),
             ),
-            "stores_trust_platform_ca": True,
             "image_pull_secret": "harbor-pull",
-            **overrides,
+            # callables build their Outputs inside the program's event loop
+            **{k: v() if callable(v) else v for k, v in overrides.items()},
         }
         ModelRegistry(
             "mlflow", ModelRegistryArgs(**args), pulumi.ResourceOptions(provider=provider)
@@ -118,14 +119,16 @@ def test_no_credential_reaches_args_env_or_config_maps(mlflow):
     assert "set -eu" in script and script.endswith('exec "$@"')
 
 
-def test_postgres_is_verified_against_the_platform_ca(mlflow):
+def test_postgres_is_verified_against_the_foundations_ca(mlflow):
     objects, _ = mlflow
     command = _command(objects)
     uri = command[command.index("--backend-store-uri") + 1]
     assert uri == (
         "postgresql://mlplatform-pg-rw.mlplatform-data.svc:5432/mlflow"
-        "?sslmode=verify-full&sslrootcert=/etc/mlflow/tls/ca.crt"
+        "?sslmode=verify-full&sslrootcert=/etc/mlflow/postgres-ca/ca.crt"
     )
+    volumes = {v["name"]: v for v in _pod(objects)["volumes"]}
+    assert volumes["postgres-ca"]["secret"]["secretName"] == "mlplatform-ca-bundle"
 
 
 def test_artifacts_are_proxied_to_the_object_store(mlflow):
@@ -207,9 +210,9 @@ def test_core_objects_are_valid_kubernetes(mlflow):
 def test_azure_uses_workload_identity_and_no_keys():
     objects, _ = _synth(
         object_store=azure_object_store(c.SA_MLFLOW),
+        postgres=cloud_postgres,
         service_account_annotations={"azure.workload.identity/client-id": "abc"},
         pod_labels={"azure.workload.identity/use": "true"},
-        stores_trust_platform_ca=False,
     )
     sa = objects[("ServiceAccount", c.SA_MLFLOW)].inputs["metadata"]["annotations"]
     assert sa == {"azure.workload.identity/client-id": "abc"}
@@ -218,4 +221,6 @@ def test_azure_uses_workload_identity_and_no_keys():
     script = template["spec"]["containers"][0]["command"][2]
     assert "AWS_" not in script and "AZURE_STORAGE" not in script
     command = template["spec"]["containers"][0]["command"]
-    assert command[command.index("--backend-store-uri") + 1].endswith("sslrootcert=system")
+    uri = command[command.index("--backend-store-uri") + 1]
+    assert uri.startswith("postgresql://mlplatform.postgres.database.azure.com:5432/mlflow")
+    assert uri.endswith("sslmode=verify-full&sslrootcert=system")  # cloud CA in the OS store

@@ -1,0 +1,180 @@
+"""ML platform services: Feast, MLflow and KServe, pointed at the foundation's stores.
+
+The same code on every target. What differs comes from the `Foundation`: where Postgres, Redis
+and the object store are (in-cluster operators on-prem, RDS/ElastiCache/S3 or Azure services in
+the cloud), how the services authenticate to them (Pulumi-managed credentials, a Secret the site
+provides, or workload identity via service-account annotations) and which CA verifies them.
+
+Per tenant (`MlServices.grant_tenant`): an MLflow user with its own password and the Feast
+client config, written into the tenant namespace (`components.ml_access.TenantMlAccess`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import pulumi
+
+from components import conventions as c
+from components.feast import FeastClient, FeatureStore, FeatureStoreArgs
+from components.hardening import NetworkPeer
+from components.ml_access import TenantMlAccess, TenantMlAccessArgs
+from components.mlflow import ModelRegistry, ModelRegistryArgs
+from components.serving import ModelServing, ModelServingArgs
+from stacks import governance
+from stacks.catalogue import IMAGES
+from stacks.config import StackConfig, Tenant
+from stacks.foundation import Foundation
+from stacks.platform import CoreServices, MlServices
+
+AZURE_WORKLOAD_IDENTITY = {"azure.workload.identity/use": "true"}
+
+
+def _network_range(config: StackConfig) -> str:
+    """Where managed data stores live: the stack's VPC/VNet in the cloud, anywhere on-prem."""
+    if config.platform == "aws" and config.aws:
+        return config.aws.vpc_cidr
+    if config.platform == "azure" and config.azure:
+        return config.azure.vnet_cidr
+    return "0.0.0.0/0"  # a site service outside the cluster: port-restricted only
+
+
+def store_peer(host: pulumi.Input[str], port: int, config: StackConfig) -> NetworkPeer:
+    """Egress to a data store: its namespace when in-cluster (`svc.ns.svc[...]`), else a CIDR."""
+    if isinstance(host, str) and ".svc" in host:
+        return NetworkPeer((port,), namespace=host.split(".")[1])
+    return NetworkPeer((port,), cidr=_network_range(config))
+
+
+def object_store_peer(foundation: Foundation) -> NetworkPeer:
+    endpoint = foundation.object_store.endpoint
+    port = 443
+    if isinstance(endpoint, str):
+        port = urlparse(endpoint).port or 443
+    # S3 / Blob endpoints are public-range IPs even behind a VPC gateway endpoint: port only.
+    return NetworkPeer((port,), cidr="0.0.0.0/0")
+
+
+def _identity(foundation: Foundation, service_account: str) -> tuple[dict, dict[str, str]]:
+    annotations = foundation.object_store.service_account_annotations.get(service_account, {})
+    pod_labels = (
+        AZURE_WORKLOAD_IDENTITY
+        if annotations and foundation.object_store.kind == "azure-blob"
+        else {}
+    )
+    return annotations, pod_labels
+
+
+def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> MlServices:
+    mirror = config.image_registry
+    labels = governance.platform_labels(config)
+    pull_secret = config.registry.pull_secret
+    after_core = pulumi.ResourceOptions(
+        provider=foundation.k8s_provider,
+        depends_on=[*foundation.ready, *core.resources.values(), *core.pki_ready],
+    )
+    # The on-prem Redis operator serves a certificate from the platform CA; every other Redis
+    # (ElastiCache, Azure Cache, a site's existing one) presents a CA the OS store trusts.
+    redis_platform_ca = (
+        config.platform == "onprem"
+        and config.onprem is not None
+        and config.onprem.redis.mode == "operator"
+    )
+    pg, redis = foundation.postgres, foundation.redis
+    pg_peer = store_peer(pg.host, pg.port, config)
+    blob_peer = object_store_peer(foundation)
+
+    sa_annotations, pod_labels = _identity(foundation, c.SA_MLFLOW)
+    mlflow = ModelRegistry(
+        "mlflow",
+        ModelRegistryArgs(
+            image=IMAGES["mlflow"].ref(mirror),
+            labels=labels,
+            postgres=pg,
+            object_store=foundation.object_store,
+            replicas=config.mlflow.replicas,
+            users=tuple(t.name for t in config.tenants),
+            store_egress=(pg_peer, blob_peer),
+            service_account_annotations=sa_annotations,
+            pod_labels=pod_labels,
+            image_pull_secret=pull_secret,
+            cluster_issuer=core.cluster_issuer,
+        ),
+        opts=after_core,
+    )
+
+    sa_annotations, pod_labels = _identity(foundation, c.SA_FEAST)
+    feast = FeatureStore(
+        "feast",
+        FeatureStoreArgs(
+            image=IMAGES["feast"].ref(mirror),
+            labels=labels,
+            project=config.feast.project,
+            postgres=pg,
+            redis=redis,
+            object_store=foundation.object_store,
+            replicas=config.feast.replicas,
+            clients=tuple(
+                FeastClient(c.tenant_namespace(t.name), "workloads") for t in config.tenants
+            ),
+            store_egress=(pg_peer, store_peer(redis.host, redis.port, config), blob_peer),
+            redis_trusts_platform_ca=redis_platform_ca,
+            client_ca_file=f"{c.CA_BUNDLE_MOUNT}/{core.ca_bundle_key}",
+            service_account_annotations=sa_annotations,
+            pod_labels=pod_labels,
+            image_pull_secret=pull_secret,
+            cluster_issuer=core.cluster_issuer,
+        ),
+        opts=after_core,
+    )
+
+    serving = ModelServing(
+        "kserve",
+        ModelServingArgs(
+            mirror=mirror,
+            labels=labels,
+            runtime_image=IMAGES["serving"].ref(mirror),
+            tracking_uri=mlflow.tracking_uri,
+            host_domain=config.kserve.host_domain,
+            ca_bundle=core.ca_bundle,
+            pull_secret=pull_secret,
+        ),
+        opts=after_core,
+    )
+
+    feast_contract: dict[str, Any] = {
+        "project": feast.project,
+        "featureServer": feast.feature_server,
+        "registry": feast.registry,
+        "onlineStore": feast.online_store,
+        "offlineStore": feast.offline_store,
+        "featureStoreYaml": feast.feature_store_yaml,
+        "authRoles": list(feast.roles),
+        "offlineDataUri": foundation.object_store.offline_store_uri,
+    }
+
+    def grant_tenant(tenant: Tenant, depends_on: pulumi.Resource) -> TenantMlAccess:
+        return TenantMlAccess(
+            f"ml-access-{tenant.name}",
+            TenantMlAccessArgs(
+                namespace=c.tenant_namespace(tenant.name),
+                labels=governance.tenant_labels(config, tenant),
+                mlflow_username=tenant.name,
+                mlflow_password=mlflow.user_passwords[tenant.name],
+                feature_store_yaml=feast.feature_store_yaml,
+            ),
+            opts=pulumi.ResourceOptions(
+                provider=foundation.k8s_provider, depends_on=[depends_on, mlflow]
+            ),
+        )
+
+    return MlServices(
+        mlflow_tracking_uri=mlflow.tracking_uri,
+        feast=feast_contract,
+        kserve_host_pattern=serving.host_pattern,
+        serving_runtime=serving.runtime,
+        peers=[mlflow.peer, feast.peer],
+        resources={"mlflow": mlflow, "feast": feast, "kserve": serving},
+        grant_tenant=grant_tenant,
+    )

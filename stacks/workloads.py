@@ -1,0 +1,94 @@
+"""Workloads: per-tenant ML access, then the sample tenant's training job and inference service.
+
+`build_sample_workloads` runs after the tenants exist. It first gives every tenant its MLflow
+credentials and Feast client config (`MlServices.grant_tenant`; it lives here because this is
+the first step after tenancy that the ML services own), then, when `sampleWorkloads.enabled`,
+declares the golden path for `sampleWorkloads.tenant`: a TrainJob on the platform's torch
+runtime (GPUs per `sampleWorkloads.gpus`, admitted by Kueue through the tenant's LocalQueue)
+and an InferenceService serving `models:/<model>@champion`, with a `@challenger` canary when
+`sampleWorkloads.canaryTrafficPercent` is set.
+
+Returns, per tenant with samples, the summary `stacks.contract` exports as `sampleWorkloads`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.workloads import SampleWorkloads, SampleWorkloadsArgs
+from stacks import governance
+from stacks.catalogue import IMAGES
+from stacks.config import StackConfig
+from stacks.foundation import Foundation
+from stacks.platform import PlatformServices
+
+
+def build_sample_workloads(
+    config: StackConfig,
+    foundation: Foundation,
+    services: PlatformServices,
+    tenancy: dict[str, Any],
+) -> dict[str, dict[str, Any]]:
+    access = {
+        name: services.ml.grant_tenant(deployment.config, deployment.component)
+        for name, deployment in tenancy.items()
+        if services.ml.grant_tenant is not None
+    }
+    sample = config.sample_workloads
+    if not sample.enabled or sample.tenant not in tenancy:
+        return {}
+    deployment = tenancy[sample.tenant]
+    tenant = deployment.config
+    namespace = deployment.component.namespace
+    labelled = pulumi.Output.concat(
+        foundation.object_store.offline_store_uri, f"/{tenant.name}/labelled/transactions.parquet"
+    )
+    workloads = SampleWorkloads(
+        f"sample-{tenant.name}",
+        SampleWorkloadsArgs(
+            tenant=tenant.name,
+            namespace=namespace,
+            model_name=sample.model_name,
+            labels=governance.tenant_labels(config, tenant),
+            training_image=IMAGES["training"].ref(config.image_registry),
+            tracking_uri=services.ml.mlflow_tracking_uri,
+            service_account=deployment.component.service_account,
+            queue=deployment.component.queue,
+            ca_bundle=services.core.ca_bundle,
+            training_runtime=services.core.training_runtime,
+            gpus=sample.gpus,
+            training_args=("--labelled", labelled, "--work-dir", "/tmp/work"),
+            env={"MLP_KAFKA_BOOTSTRAP": services.core.kafka.bootstrap},
+            serving_runtime=services.ml.serving_runtime,
+            min_replicas=sample.min_replicas,
+            max_replicas=sample.max_replicas,
+            canary_traffic_percent=sample.canary_traffic_percent,
+        ),
+        opts=pulumi.ResourceOptions(
+            provider=foundation.k8s_provider,
+            depends_on=[
+                deployment.component,
+                *([access[sample.tenant]] if sample.tenant in access else []),
+                *services.ml.resources.values(),
+                *services.core.resources.values(),
+            ],
+        ),
+    )
+    summary: dict[str, Any] = {
+        "trainJob": workloads.train_job,
+        "inferenceService": workloads.inference_service,
+        "host": workloads.host,
+        "modelUri": f"models:/{sample.model_name}@champion",
+        "queue": deployment.component.queue,
+        "gpus": sample.gpus,
+        "minReplicas": sample.min_replicas,
+        "maxReplicas": sample.max_replicas,
+    }
+    if sample.canary_traffic_percent:
+        summary["canary"] = {
+            "modelUri": f"models:/{sample.model_name}@challenger",
+            "trafficPercent": sample.canary_traffic_percent,
+        }
+    return {tenant.name: summary}
