@@ -29,6 +29,7 @@ Outputs: `release`, `namespace`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -47,6 +48,10 @@ class GpuNodePoolArgs:
     labels: dict[str, str]
 
 
+def _meta(name: str, labels: dict[str, str]) -> Any:
+    return {"name": name, "labels": labels}
+
+
 class GpuNodePool(pulumi.ComponentResource):
     node_labels: dict[str, str]
     capacity: int
@@ -58,11 +63,13 @@ class GpuNodePool(pulumi.ComponentResource):
         if not args.nodes:
             raise ValueError(f"GPU pool {args.pool!r} names no nodes")
         self.node_labels = {c.GPU_POOL_LABEL: args.pool, c.GPU_PRODUCT_LABEL: args.product}
+        labels: dict[str, str] = {**args.labels, **self.node_labels}
+        spec: Any = {"taints": [dict(c.GPU_TAINT)]}
         self.patches = [
             k8s.core.v1.NodePatch(
                 f"{name}-{node}",
-                metadata={"name": node, "labels": {**args.labels, **self.node_labels}},
-                spec={"taints": [dict(c.GPU_TAINT)]},
+                metadata=_meta(node, labels),
+                spec=spec,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for node in args.nodes
@@ -87,18 +94,6 @@ _OPERANDS = {
     "dcgmExporter": "gpu-dcgm-exporter",
     "gfd": "gpu-device-plugin",
     "migManager": "gpu-mig-manager",
-}
-# Operands this platform leaves disabled (vGPU, sandboxed VMs, GPUDirect storage); their
-# repositories still point at the mirror so enabling one never reaches a public registry.
-_DISABLED_OPERANDS = {
-    "vgpuDeviceManager": "nvidia/cloud-native",
-    "vfioManager": "nvidia",
-    "sandboxDevicePlugin": "nvidia",
-    "kataManager": "nvidia/cloud-native",
-    "ccManager": "nvidia/cloud-native",
-    "gds": "nvidia/cloud-native",
-    "gdrcopy": "nvidia/cloud-native",
-    "nodeStatusExporter": "nvidia",
 }
 
 
@@ -152,9 +147,11 @@ class GpuOperator(pulumi.ComponentResource):
             values[key] = {**_split(image, args.mirror), "imagePullSecrets": secrets}
         values["driver"]["enabled"] = args.install_driver
         values["toolkit"]["enabled"] = args.install_driver
-        for key, repository in _DISABLED_OPERANDS.items():
-            values[key] = {"repository": f"{args.mirror}/{repository}", "imagePullSecrets": secrets}
+        # vGPU, sandboxed-VM, GPUDirect-storage and confidential-computing operands stay off
+        # (their images are neither used nor mirrored).
         values["vgpuManager"] = {"enabled": False}
+        values["gds"] = {"enabled": False}
+        values["gdrcopy"] = {"enabled": False}
 
         chart = CHARTS["gpu-operator"]
         self.release = k8s.helm.v3.Release(

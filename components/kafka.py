@@ -564,7 +564,7 @@ class StrimziTenantAccess(pulumi.ComponentResource):
             string_data={"password": password.result},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[kafka.kafka]),
         )
-        jaas = pulumi.Output.secret(password.result).apply(
+        jaas = password.result.apply(  # stays a secret: derived from one
             lambda p: (
                 "org.apache.kafka.common.security.scram.ScramLoginModule required "
                 f'username="{user}" password="{p}";'

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -254,28 +255,31 @@ class PlatformPki(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=opts,
         )
-        role = k8s.rbac.v1.Role(
-            f"{name}-vault-token-role",
-            metadata={"name": f"{VAULT_ISSUER_SA}-token", "namespace": ns, "labels": args.labels},
-            rules=[
-                {
-                    "apiGroups": [""],
-                    "resources": ["serviceaccounts/token"],
-                    "resourceNames": [VAULT_ISSUER_SA],
-                    "verbs": ["create"],
-                }
-            ],
-            opts=opts,
-        )
+        meta: Any = {
+            "name": f"{VAULT_ISSUER_SA}-token",
+            "namespace": ns,
+            "labels": args.labels,
+        }
+        rules: Any = [
+            {
+                "apiGroups": [""],
+                "resources": ["serviceaccounts/token"],
+                "resourceNames": [VAULT_ISSUER_SA],
+                "verbs": ["create"],
+            }
+        ]
+        role = k8s.rbac.v1.Role(f"{name}-vault-token-role", metadata=meta, rules=rules, opts=opts)
+        role_ref: Any = {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": f"{VAULT_ISSUER_SA}-token",
+        }
+        subjects: Any = [{"kind": "ServiceAccount", "name": "cert-manager", "namespace": ns}]
         binding = k8s.rbac.v1.RoleBinding(
             f"{name}-vault-token-binding",
-            metadata={"name": f"{VAULT_ISSUER_SA}-token", "namespace": ns, "labels": args.labels},
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": f"{VAULT_ISSUER_SA}-token",
-            },
-            subjects=[{"kind": "ServiceAccount", "name": "cert-manager", "namespace": ns}],
+            metadata=meta,
+            role_ref=role_ref,
+            subjects=subjects,
             opts=opts,
         )
         return [sa, role, binding]
