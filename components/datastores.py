@@ -10,6 +10,8 @@ provider) and hands to consumers through the foundation's `Credentials`.
 | child | purpose |
 |---|---|
 | Namespace `mlplatform-data` | PSS restricted |
+| NetworkPolicy x3-6 | default deny; DNS + in-namespace; 443/6443 egress (API server, object |
+| | store); Postgres only from MLflow/Feast, Redis only from Feast, the CNPG webhook port |
 | helm Release cloudnative-pg | pinned operator, this namespace only, image from the mirror |
 | RandomPassword + Secret `<pg>-app` | the application role's credentials (basic-auth) |
 | Certificate `<pg>-server` | serving certificate for the -rw/-ro/-r services |
@@ -35,6 +37,7 @@ Outputs: `postgres_host`, `postgres_port`, `postgres_password`, `redis_host`, `r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -89,6 +92,13 @@ class DataStoresArgs:
     pull_secret: str | None = None
     protect: bool = True
     ready: tuple[pulumi.Resource, ...] = ()  # the platform PKI (Certificates need cert-manager)
+    # Namespaces whose pods may connect (MLflow and Feast hold the store credentials).
+    postgres_clients: tuple[str, ...] = (c.NS_MLFLOW, c.NS_FEAST)
+    redis_clients: tuple[str, ...] = (c.NS_FEAST,)
+    # Where the stores may open connections outside the namespace: the API server (operators,
+    # CNPG instance manager) and the object store (backups) on 443/6443. On-prem these
+    # addresses are site-specific; narrow this to their CIDRs where the site publishes them.
+    egress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
 
 
 def _image(key: str, mirror: str) -> str:
@@ -116,7 +126,102 @@ class OnPremDataStores(pulumi.ComponentResource):
             self._postgres(name, args.postgres)
         if args.redis:
             self._redis(name, args.redis)
+        self._network_policies(name)
         self.register_outputs({"postgresHost": self.postgres_host, "redisHost": self.redis_host})
+
+    # ------------------------------------------------------------------ network
+
+    def _network_policies(self, name: str) -> None:
+        """Default deny; then DNS, in-namespace traffic, named clients, API/object-store egress."""
+        a, ns = self.args, c.NS_DATA
+        opts = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+
+        def policy(suffix: str, spec: dict[str, Any]) -> None:
+            metadata: Any = {"name": suffix, "namespace": ns, "labels": a.labels}
+            body: Any = spec
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-np-{suffix}", metadata=metadata, spec=body, opts=opts
+            )
+
+        def from_namespaces(namespaces: tuple[str, ...], port: int) -> dict[str, Any]:
+            return {
+                "from": [
+                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}
+                    for n in namespaces
+                ],
+                "ports": [{"protocol": "TCP", "port": port}],
+            }
+
+        policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+        policy(
+            "allow-dns-and-namespace",
+            {
+                "podSelector": {},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [{"podSelector": {}}]}],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                                },
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [
+                            {"protocol": "UDP", "port": 53},
+                            {"protocol": "TCP", "port": 53},
+                        ],
+                    },
+                    {"to": [{"podSelector": {}}]},
+                ],
+            },
+        )
+        policy(
+            "allow-api-and-object-store",
+            {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in a.egress_cidrs],
+                        "ports": [
+                            {"protocol": "TCP", "port": 443},
+                            {"protocol": "TCP", "port": 6443},
+                        ],
+                    }
+                ],
+            },
+        )
+        if a.postgres:
+            policy(
+                "allow-postgres-clients",
+                {
+                    "podSelector": {"matchLabels": {"cnpg.io/cluster": a.postgres.cluster_name}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [from_namespaces(a.postgres_clients, POSTGRES_PORT)],
+                },
+            )
+            # The API server calls the operator's admission webhook; its address is not
+            # known in advance, so the webhook port (only) is open to any source.
+            policy(
+                "allow-cnpg-webhook",
+                {
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "cloudnative-pg"}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"ports": [{"protocol": "TCP", "port": 9443}]}],
+                },
+            )
+        if a.redis:
+            policy(
+                "allow-redis-clients",
+                {
+                    "podSelector": {"matchLabels": {"app": a.redis.name}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [from_namespaces(a.redis_clients, REDIS_PORT)],
+                },
+            )
 
     # ------------------------------------------------------------------ PostgreSQL
 

@@ -175,8 +175,35 @@ def test_existing_stores_deploy_nothing(run_program):
         "pulumi:providers:kubernetes",
         "pulumi:providers:random",
         "kubernetes:core/v1:Namespace",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     }
     assert stores.postgres_host is None and stores.redis_host is None
+
+
+def test_stores_accept_connections_only_from_their_clients(synthesis):
+    result, _ = synthesis
+    policies = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]
+        for r in result.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    postgres = policies["allow-postgres-clients"]
+    assert postgres["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "mlplatform-pg"}}
+    (rule,) = postgres["ingress"]
+    sources = [
+        p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for p in rule["from"]
+    ]
+    assert sources == [c.NS_MLFLOW, c.NS_FEAST] and rule["ports"] == [
+        {"protocol": "TCP", "port": 5432}
+    ]
+    (rule,) = policies["allow-redis-clients"]["ingress"]
+    assert [
+        p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for p in rule["from"]
+    ] == [c.NS_FEAST]
+    egress_ports = {p["port"] for p in policies["allow-api-and-object-store"]["egress"][0]["ports"]}
+    assert egress_ports == {443, 6443}
+    for resource in result.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        assert core_object_errors(manifests.to_object(resource), "1.34") == []
 
 
 def test_nothing_is_protected_in_ephemeral_stacks(run_program):
