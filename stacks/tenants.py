@@ -42,6 +42,11 @@ def build_tenants(
                 peers=services.peers,
                 cluster_queue=services.core.cluster_queue,
                 image_pull_secret=config.registry.pull_secret,
+                # Managed Kafka on Azure authenticates tenants by workload identity: their
+                # service account carries the identity's client ID.
+                service_account_annotations=foundation.facts.get(
+                    "kafka_tenant_service_account_annotations", {}
+                ).get(tenant.name, {}),
             ),
             opts=opts,
         )

@@ -106,7 +106,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         result = computed_call(args.token, unwrap(args.args), self.identity)
         if result is not None:
             return result, []  # the mock monitor iterates the failures list
-        return {}, None
+        return {}, []
 
 
 class RecordingMonitor(mocks.MockMonitor):
