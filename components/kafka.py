@@ -5,6 +5,7 @@
 | child | purpose |
 |---|---|
 | Namespace `kafka` | PSS restricted (Strimzi's `restricted` pod security provider) |
+| NetworkPolicy `default-deny-ingress` | Strimzi's generated policies then allow its own flows |
 | helm Release strimzi-kafka-operator | pinned 1.2.0; images from the mirror; watches `kafka` |
 | Certificate `<cluster>-kafka-tls` | brokers' certificate from the platform CA: clients verify |
 | | brokers with the CA bundle every namespace already has |
@@ -48,6 +49,7 @@ Outputs: `topics`, `credentials_secret`, `principal`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -73,6 +75,10 @@ PLATFORM_TOPICS = {
 }
 _TOPIC_OPS = ["Read", "Write", "Describe", "DescribeConfigs"]
 _GROUP_OPS = ["Read", "Describe"]
+
+
+def _meta(name: str, namespace: str, labels: dict[str, str]) -> Any:
+    return {"name": name, "namespace": namespace, "labels": labels}
 
 
 def _crd(api_version: str = "kafka.strimzi.io/v1") -> dict[str, str]:
@@ -188,6 +194,15 @@ class StrimziKafka(pulumi.ComponentResource):
                 "generateNetworkPolicy": True,
                 "labels": args.labels,
             },
+            opts=in_ns,
+        )
+        # Deny ingress by default; Strimzi generates the allow rules for its own pods (listener
+        # peers above, replication and control-plane ports between cluster components).
+        deny: Any = {"podSelector": {}, "policyTypes": ["Ingress"]}
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-np-default-deny",
+            metadata=_meta("default-deny-ingress", ns, args.labels),
+            spec=deny,
             opts=in_ns,
         )
         after_pki = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.ready])

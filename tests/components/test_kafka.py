@@ -121,6 +121,17 @@ def test_mtls_listener_requires_client_certificates_from_the_kafka_clients_ca(mt
     }
 
 
+def test_kafka_namespace_denies_ingress_except_what_strimzi_allows(synthesis):
+    _, result = synthesis
+    deny = _one(result, "NetworkPolicy", "default-deny-ingress").inputs
+    assert deny["metadata"]["namespace"] == c.NS_KAFKA
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    listener = _one(result, "Kafka", "mlplatform").inputs["spec"]["kafka"]["listeners"][0]
+    assert listener["networkPolicyPeers"] == [
+        {"namespaceSelector": {"matchLabels": {"app.kubernetes.io/part-of": "mlplatform"}}}
+    ]
+
+
 def test_scram_listener_uses_scram_sha_512(scram):
     spec = _one(scram, "Kafka", "mlplatform").inputs["spec"]["kafka"]
     assert spec["listeners"][0]["authentication"] == {"type": "scram-sha-512"}
