@@ -44,6 +44,7 @@ GATE_FILE = CHECKOV_DIR / "gate.yaml"
 CHECKOV_BIN = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 ALLOWED_REGISTRIES_ENV = "CKV_UAE_ALLOWED_REGISTRIES"
 CUSTOM_CHECK_IDS = ("CKV_UAE_K8S_1", "CKV2_UAE_K8S_2")
+TIMEOUT_SECONDS = 600  # per process; a plan's scan takes seconds
 
 KUBERNETES, DOCKERFILE = "kubernetes", "dockerfile"
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
@@ -389,7 +390,14 @@ def _start(
         _command(binary, framework, targets, out),
         stdout=(out / "stdout.log").open("wb"),
         stderr=(out / "stderr.log").open("wb"),
-        env={**os.environ, **env, "LOG_LEVEL": "WARNING"},
+        env={
+            **os.environ,
+            **env,
+            "LOG_LEVEL": "WARNING",
+            # offline: no PyPI version check, no Prisma Cloud guideline mapping
+            "SKIP_PACKAGE_UPDATE_CHECK": "true",
+            "BC_SKIP_MAPPING": "TRUE",
+        },
         cwd=REPO_ROOT,
     )
 
@@ -397,7 +405,12 @@ def _start(
 def _collect(
     process: subprocess.Popen[bytes], framework: str, out: Path, relative: Callable[[str], str]
 ) -> _Raw:
-    code = process.wait()
+    try:
+        code = process.wait(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise CheckovError(f"checkov ({framework}) did not finish in {TIMEOUT_SECONDS}s") from None
     stderr = (out / "stderr.log").read_text(errors="replace")
     broken = [line for line in stderr.splitlines() if any(m in line for m in _LOAD_FAILURES)]
     if broken:
@@ -502,7 +515,7 @@ def scan(
             base = manifests_dir.resolve()
             prefix = _relative_to(base, out_dir.resolve())
 
-            def k8s_relative(path: str, base: Path = base, prefix: str = prefix) -> str:
+            def k8s_relative(path: str) -> str:
                 return _relative_path(path, base, prefix)
 
             process = _start(binary, KUBERNETES, ["-d", str(base)], Path(tmp) / KUBERNETES, env)
@@ -666,6 +679,12 @@ def _annotations(doc: dict[str, Any] | None) -> dict[str, Any]:
     return found
 
 
+def _lines(value: Any) -> tuple[int, int]:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    return 0, 0
+
+
 def _records(
     raws: list[_Raw], gate: Gate, skips: list[Skip], root: Path
 ) -> tuple[list[Record], list[str], str]:
@@ -692,7 +711,7 @@ def _records(
                         framework=raw.framework,
                         resource=resource,
                         file=item.get("file_path", ""),
-                        lines=tuple(item.get("file_line_range") or (0, 0)),  # type: ignore[arg-type]
+                        lines=_lines(item.get("file_line_range")),
                         status=status,
                         gate=gate.gate_class(item["check_id"]),
                         policy=gate.policy(item["check_id"]),

@@ -291,8 +291,8 @@ def build(inputs: Inputs) -> dict[str, Any]:
     checks: dict[str, dict[str, Any]] = {}
     warnings: list[str] = []
     if inputs.checkov is not None:
-        for check_id, summary in inputs.checkov.by_check().items():
-            checks[check_id] = _check_entry(summary, inputs.checkov)
+        for check_id, check in inputs.checkov.by_check().items():
+            checks[check_id] = _check_entry(check, inputs.checkov)
     # catalogue rows: every policy the pack evaluated, and every row a gated/advisory check names
     rows: dict[str, PolicyMeta] = {o.meta.id: o.meta for o in evaluated}
     for policy in sorted(inputs.gate.policies()):
@@ -341,6 +341,18 @@ def build(inputs: Inputs) -> dict[str, Any]:
     )
     skips = []
     if inputs.checkov is not None:
+        skipped = [r for r in inputs.checkov.records if r.status == "skipped"]
+
+        def by(skip: Any) -> list[dict[str, str]]:
+            return sorted(
+                (
+                    {"resource": r.resource, "reason": r.skip_reason or ""}
+                    for r in skipped
+                    if r.check_id == skip.check_id and (r.skip_reason or "").startswith(skip.reason)
+                ),
+                key=lambda item: (item["resource"], item["reason"]),
+            )
+
         for skip, used in inputs.checkov.skip_usage():
             skips.append(
                 {
@@ -348,16 +360,18 @@ def build(inputs: Inputs) -> dict[str, Any]:
                     "reason": skip.reason,
                     "resources": list(skip.resources) or ["*"],
                     "when": skip.when,
+                    "annotation": skip.annotation,
                     "accepted": used,
+                    "acceptedResources": by(skip),
                 }
             )
+        # skips written into a manifest (checkov.io/skipN annotations), reported as found
         annotated = sorted(
             {
                 (r.check_id, r.resource, r.skip_reason or "")
-                for r in inputs.checkov.records
-                if r.status == "skipped"
-                and not any(
-                    s.check_id == r.check_id and s.reason == r.skip_reason
+                for r in skipped
+                if not any(
+                    s.check_id == r.check_id and (r.skip_reason or "").startswith(s.reason)
                     for s in inputs.checkov.skips
                 )
             }
@@ -367,8 +381,10 @@ def build(inputs: Inputs) -> dict[str, Any]:
                 "test": c,
                 "reason": why or "(no reason given)",
                 "resources": [res],
-                "when": "manifest annotation",
+                "when": None,
+                "annotation": "checkov.io/skip",
                 "accepted": 1,
+                "acceptedResources": [{"resource": res, "reason": why}],
             }
             for c, res, why in annotated
         ]
@@ -435,12 +451,12 @@ def _uae_references(
             if meta.expectation:
                 slot["expectations"].add(policy)
     out = []
-    for (_, key, title), slot in sorted(grouped.items()):
+    for (_, instrument, title), slot in sorted(grouped.items()):
         rows_ = sorted(slot["rows"])
         statuses = [policies[p]["status"] for p in rows_ if p in policies]
         statuses += [checks[c]["status"] for p in rows_ for c in checks_of.get(p, [])]
         entry: dict[str, Any] = {
-            "instrument": key,
+            "instrument": instrument,
             "title": title,
             "citations": sorted(slot["citations"]),
             "catalogueRows": rows_,

@@ -81,7 +81,7 @@ def _residency(r: Mapping[str, Any]) -> list[str]:
         [
             loc["location"],
             loc["where"],
-            _yes(loc["inCountry"]),
+            "not a data location" if loc["kind"] == "azure-global" else _yes(loc["inCountry"]),
             loc["resources"],
             loc["referencesInInputs"],
         ]
@@ -245,17 +245,19 @@ def _findings(report: Mapping[str, Any]) -> list[str]:
 
 def _exceptions(report: Mapping[str, Any]) -> list[str]:
     lines = ["## Exemptions and skips", ""]
-    rows = [[e["test"], f"`{e['resource']}`", e["reason"]] for e in report["exemptions"]]
-    rows += [
-        [
-            s["test"],
-            ", ".join(s["resources"])
-            + (f" (when {s['when']})" if s["when"] else "")
-            + f"; accepted {s['accepted']}",
-            s["reason"],
-        ]
-        for s in report["checkovSkips"]
-    ]
+    rows = [[e["test"], f"`{_short(e['resource'])}`", e["reason"]] for e in report["exemptions"]]
+    for skip in report["checkovSkips"]:
+        scope = ", ".join(skip["resources"])
+        if skip.get("annotation"):
+            scope += f" carrying annotation `{skip['annotation']}`"
+        if skip["when"]:
+            scope += f" (when {skip['when']})"
+        rows.append([skip["test"], f"{scope}; accepted {skip['accepted']}", skip["reason"]])
+        if skip.get("annotation"):  # each object states its own reason: list them
+            rows += [
+                [skip["test"], f"`{item['resource']}`", item["reason"][len(skip["reason"]) :]]
+                for item in skip.get("acceptedResources", [])
+            ]
     lines += _table(["test", "scope", "justification"], rows) if rows else ["None.", ""]
     return lines
 

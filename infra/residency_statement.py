@@ -9,6 +9,7 @@ and for where the stack's Pulumi state and secrets provider live (`state.url`,
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,16 @@ AZURE_LOCATION_NAMES = {
 _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(?:-gov)?-[a-z]+-[0-9]):")
 _ENDPOINT = re.compile(
     r"(?:^|[./@])([a-z]{2}(?:-gov)?-[a-z]+-[0-9])\.(?:[a-z0-9-]+\.)*amazonaws\.com"
+)
+# Azure resources whose location is `global` by definition: name-resolution and alerting
+# metadata, no customer data (their records point at private endpoints in the UAE).
+AZURE_GLOBAL_METADATA = (
+    "azure-native:privatedns:*",
+    "azure-native:network:PrivateZone",
+    "azure-native:network:VirtualNetworkLink",
+    "azure-native:network:PrivateRecordSet",
+    "azure-native:insights:ActionGroup",
+    "azure-native:monitor:ActionGroup",
 )
 # Types computed by the Pulumi engine itself: no location, they exist only in the state.
 _ENGINE_PACKAGES = ("random", "tls", "command", "pulumi")
@@ -46,7 +57,9 @@ def _provider_urn(reference: str | None) -> str | None:
     return reference.rsplit("::", 1)[0] if reference else None
 
 
-def _in_country(kind: str, value: str) -> bool:
+def _in_country(kind: str, value: str) -> bool | None:
+    if kind == "azure-global":
+        return None  # not a data location (see AZURE_GLOBAL_METADATA)
     if kind == "aws-region":
         return value in residency.AWS_REGIONS
     if kind == "azure-location":
@@ -55,6 +68,11 @@ def _in_country(kind: str, value: str) -> bool:
 
 
 def _describe(kind: str, value: str) -> str:
+    if kind == "azure-global":
+        return (
+            "Azure global metadata (private DNS zones and their VNet links: name resolution "
+            "only, no customer data)"
+        )
     if kind == "aws-region":
         return AWS_REGION_NAMES.get(value, f"AWS region {value} (outside the UAE)")
     if kind == "azure-location":
@@ -114,7 +132,10 @@ def _resource_locations(
         elif typ == "pulumi:providers:azure-native" or package in ("azure-native", "azure"):
             location = inputs.get("location") or provider_inputs.get("location")
             if isinstance(location, str) and location:
-                placed[("azure-location", location.replace(" ", "").lower())].append(r)
+                location = location.replace(" ", "").lower()
+                metadata = any(fnmatch.fnmatchcase(typ, g) for g in AZURE_GLOBAL_METADATA)
+                kind = "azure-global" if location == "global" and metadata else "azure-location"
+                placed[(kind, location)].append(r)
             else:
                 other["inherited"] += 1  # child resources live where their parent is
         elif package == "kubernetes" or typ == "pulumi:providers:kubernetes":
@@ -134,7 +155,7 @@ def _resource_locations(
 def _backend(url: str) -> dict[str, Any]:
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
-    region = (query.get("region") or [None])[0]
+    region: str | None = (query.get("region") or [None])[0]  # type: ignore[list-item]
     scheme = parsed.scheme or url
     if scheme == "s3":
         return {
@@ -178,7 +199,7 @@ def _backend(url: str) -> dict[str, Any]:
 def _secrets_provider(url: str) -> dict[str, Any]:
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
-    region = (query.get("region") or [None])[0]
+    region: str | None = (query.get("region") or [None])[0]  # type: ignore[list-item]
     scheme = parsed.scheme or url
     if scheme == "awskms":
         return {
@@ -297,11 +318,11 @@ def statement(resources: list[Mapping[str, Any]], config: StackConfig) -> dict[s
     cluster = _cluster_location(config)
     state = _backend(config.state.url)
     secrets = _secrets_provider(config.state.secrets_provider)
-    outside = [loc for loc in locations if not loc["inCountry"]]
+    outside = [loc for loc in locations if loc["inCountry"] is False]
     outside += [x for x in (state, secrets) if x["inCountry"] is False]
     if not cluster["inCountry"]:
         outside.append(cluster)
-    data = {
+    data: dict[str, Any] = {
         "platform": config.platform,
         "allowedLocations": sorted([*residency.AWS_REGIONS, *residency.AZURE_LOCATIONS]),
         "locations": locations,
@@ -322,15 +343,20 @@ def statement(resources: list[Mapping[str, Any]], config: StackConfig) -> dict[s
 
 def _text(data: Mapping[str, Any]) -> str:
     parts = []
-    placed = [loc for loc in data["locations"] if loc["resources"]]
+    placed = [loc for loc in data["locations"] if loc["resources"] and loc["inCountry"] is not None]
     if placed:
         listed = "; ".join(f"{loc['where']}: {loc['resources']} resources" for loc in placed)
         parts.append(f"Cloud resources are created in {listed}.")
     cluster = data["cluster"]
     parts.append(
-        f"{cluster['kubernetesObjects']} Kubernetes objects and releases run on the cluster at "
-        f"{cluster['where']}."
+        f"{cluster['kubernetesObjects']} Kubernetes objects and Helm releases run on the "
+        f"cluster: {cluster['where']}."
     )
+    parts += [
+        f"{loc['resources']} resources are {loc['where']}."
+        for loc in data["locations"]
+        if loc["resources"] and loc["inCountry"] is None
+    ]
     parts.append(f"Pulumi state: {data['stateBackend']['where']}.")
     parts.append(f"Secrets provider: {data['secretsProvider']['where']}.")
     if data["allInCountry"]:

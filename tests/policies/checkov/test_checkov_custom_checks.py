@@ -115,17 +115,13 @@ def test_labels_check(k8s_result, resource, expected):
 
 
 def test_labels_check_covers_pod_templates(k8s_result):
-    pods = {
-        resource: status
-        for resource, status in statuses(k8s_result, LABELS).items()
-        if resource.startswith("Pod.")
-    }
+    """checkov turns a pod template into a Pod; the gate reports it as `<owner>.template`."""
+    labels = statuses(k8s_result, LABELS)
     # the Job's template is labelled; the DaemonSet's template carries only app=y
-    assert pods["Pod.tenant-risk.labels-fail-class.app-y"] == "failed"
-    assert any(
-        r.startswith("Pod.tenant-marketing.labels-pass-job") and s == "passed"
-        for r, s in pods.items()
-    )
+    assert labels["DaemonSet.tenant-risk.labels-fail-class.template"] == "failed"
+    assert labels["Job.tenant-marketing.labels-pass-job.template"] == "passed"
+    assert labels["Deployment.tenant-risk.registry-fail.template"] == "failed"
+    assert not any(resource.startswith("Pod.") for resource in labels)
 
 
 def test_a_custom_check_that_does_not_load_fails_the_scan(run_checkov, tmp_path, monkeypatch):

@@ -1,0 +1,136 @@
+"""`mlplatform plan` runs checkov over what it wrote and exits 1 on a gated failure."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pulumi_kubernetes as k8s
+import pytest
+from typer.testing import CliRunner
+
+from components.hardening import container_security, pod_security
+from infra import cli
+from infra import plan as planning
+from infra.synth.recording import synthesize
+from stacks.governance import platform_labels
+from stacks.loader import stack_config
+
+MIRROR_IMAGE = "harbor.dc1.example.ae/mlplatform/mlplatform/serving:0.1.0"
+
+
+def _workload_program(privileged: bool):
+    config, _ = stack_config("uae-onprem")
+    labels = platform_labels(config)
+
+    def program() -> None:
+        k8s.core.v1.Namespace("ns", metadata={"name": "scoring", "labels": labels})
+        k8s.networking.v1.NetworkPolicy(
+            "deny",
+            metadata={"name": "default-deny", "namespace": "scoring", "labels": labels},
+            spec={"podSelector": {"matchLabels": {"app": "scorer"}}, "policyTypes": ["Ingress"]},
+        )
+        k8s.core.v1.ServiceAccount(
+            "sa",
+            metadata={"name": "scorer", "namespace": "scoring", "labels": labels},
+            automount_service_account_token=False,
+        )
+        security = {**container_security(), "privileged": privileged}
+        k8s.apps.v1.Deployment(
+            "scorer",
+            metadata={"name": "scorer", "namespace": "scoring", "labels": labels},
+            spec={
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "scorer"}},
+                "template": {
+                    "metadata": {"labels": {**labels, "app": "scorer"}},
+                    "spec": {
+                        "serviceAccountName": "scorer",
+                        "automountServiceAccountToken": False,
+                        "securityContext": pod_security(),
+                        "containers": [
+                            {
+                                "name": "scorer",
+                                "image": MIRROR_IMAGE,
+                                "securityContext": security,
+                                "resources": {
+                                    "requests": {"cpu": "250m", "memory": "512Mi"},
+                                    "limits": {"cpu": "1", "memory": "1Gi"},
+                                },
+                                "livenessProbe": {"httpGet": {"path": "/live", "port": 8080}},
+                                "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+                            }
+                        ],
+                    },
+                },
+            },
+        )
+
+    return config, program
+
+
+@pytest.fixture
+def plan_of(monkeypatch):
+    """Make `mlplatform plan --stack uae-onprem` plan a small workload instead of the stack."""
+
+    def use(privileged: bool) -> None:
+        config, program = _workload_program(privileged)
+
+        def synthesize_stack(stack, overrides=(), name=None):
+            return planning.PlanResult(name or stack, config, synthesize(stack, {}, program))
+
+        monkeypatch.setattr(planning, "synthesize_stack", synthesize_stack)
+
+    return use
+
+
+def _plan(tmp_path: Path) -> tuple[int, str, dict]:
+    result = CliRunner().invoke(cli.app, ["plan", "--stack", "uae-onprem", "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "uae-onprem" / "compliance.json").read_text())
+    return result.exit_code, result.output, report
+
+
+def test_privileged_container_fails_the_plan(checkov_bin, plan_of, tmp_path):
+    plan_of(privileged=True)
+    code, output, report = _plan(tmp_path)
+    assert code == cli.EXIT_VIOLATIONS, output
+    assert "CKV_K8S_16" in output and "Deployment.scoring.scorer" in output
+    assert report["summary"]["gatedCheckovFailures"] >= 1
+    assert report["result"] == "fail"
+    plan_dir = tmp_path / "uae-onprem"
+    sarif = json.loads((plan_dir / "checkov.sarif").read_text())
+    assert any(
+        r["ruleId"] == "CKV_K8S_16" and r["level"] == "error"
+        for run in sarif["runs"]
+        for r in run["results"]
+    )
+    assert ET.parse(plan_dir / "checkov.junit.xml").getroot().get("failures") != "0"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "infra/synth/manifests.py writes integral numbers as floats (runAsUser: 10001.0); "
+        "checkov's CKV_K8S_40 needs an int, so the hardened pod fails until the writer "
+        "renders ints (reported to the lead). strict: remove this marker once it passes."
+    ),
+)
+def test_hardened_workload_passes_the_checkov_gate(checkov_bin, plan_of, tmp_path):
+    plan_of(privileged=False)
+    _, output, report = _plan(tmp_path)
+    assert report["summary"]["gatedCheckovFailures"] == 0, output
+    assert report["summary"]["checkovRan"] is True
+    assert "0 gated" in output
+
+
+def test_skip_checkov_says_so(plan_of, tmp_path):
+    plan_of(privileged=True)
+    result = CliRunner().invoke(
+        cli.app, ["plan", "--stack", "uae-onprem", "--out", str(tmp_path), "--skip-checkov"]
+    )
+    assert "checkov skipped" in result.output
+    report = json.loads((tmp_path / "uae-onprem" / "compliance.json").read_text())
+    assert report["summary"]["checkovRan"] is False
+    assert "not run" in (tmp_path / "uae-onprem" / "compliance.md").read_text()
+    assert not (tmp_path / "uae-onprem" / "checkov.sarif").exists()
