@@ -182,14 +182,13 @@ class StrimziKafka(pulumi.ComponentResource):
                 "defaultImageRegistry": args.mirror,
                 "defaultImageRepository": operator_image.path.rsplit("/", 1)[0],
                 "defaultImageTag": operator_image.tag,
-                "image": {"imagePullSecrets": secrets},
+                # A list also sets STRIMZI_IMAGE_PULL_SECRETS for the operands' pods.
+                "image": {
+                    "imagePullPolicy": "IfNotPresent",
+                    **({"imagePullSecrets": secrets} if secrets else {}),
+                },
                 "extraEnvs": [
                     {"name": "STRIMZI_POD_SECURITY_PROVIDER_CLASS", "value": "restricted"},
-                    *(
-                        [{"name": "STRIMZI_IMAGE_PULL_SECRETS", "value": args.pull_secret}]
-                        if args.pull_secret
-                        else []
-                    ),
                 ],
                 "generateNetworkPolicy": True,
                 "labels": args.labels,
