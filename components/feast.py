@@ -55,6 +55,10 @@ from stacks.foundation import ObjectStore, Postgres, Redis
 
 REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT = 6570, 6566, 8815
 READER, WRITER = "feast-reader", "feast-writer"
+TOKEN_REASON = (
+    "Feast Kubernetes authz: the server calls TokenReview on each caller's token and reads "
+    "RoleBindings in its namespace (RBAC: tokenreviews create, rolebindings read, nothing else)"
+)
 _REPO = "/etc/feast/repo"
 _TLS = "/etc/feast/tls"
 _PG_CA = "/etc/feast/postgres-ca"
@@ -201,9 +205,8 @@ class FeatureStore(pulumi.ComponentResource):
         sa = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata=meta(c.SA_FEAST, annotations=args.service_account_annotations),
-            # Needed: Feast's Kubernetes authz calls TokenReview and reads RoleBindings with
-            # the in-cluster client. Scoped by the RBAC below (no other API access).
-            automount_service_account_token=True,
+            # Off by default; the server pods opt in with a recorded reason (TOKEN_REASON).
+            automount_service_account_token=False,
             opts=in_ns,
         )
         self._rbac(name, args, ns, labels, in_ns)
@@ -470,10 +473,13 @@ class FeatureStore(pulumi.ComponentResource):
                     "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
                 },
                 "template": {
-                    "metadata": {"labels": {**labels, **selector, **args.pod_labels}},
+                    "metadata": {
+                        "labels": {**labels, **selector, **args.pod_labels},
+                        "annotations": {c.TOKEN_REASON_ANNOTATION: TOKEN_REASON},
+                    },
                     "spec": {
                         "serviceAccountName": c.SA_FEAST,
-                        "automountServiceAccountToken": True,  # Kubernetes authz, see the SA
+                        "automountServiceAccountToken": True,  # see TOKEN_REASON
                         "securityContext": h.pod_security(),
                         "topologySpreadConstraints": h.spread(selector),
                         "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,

@@ -52,6 +52,7 @@ SERVICE = "mlflow"
 _TLS = "/etc/mlflow/tls"
 _PG_CA = "/etc/mlflow/postgres-ca"
 _AUTH_CONFIG = "/etc/mlflow/auth"
+_BOOTSTRAP = {"app.kubernetes.io/name": "mlflow-bootstrap"}
 
 # Creates (or re-keys) one MLflow user per file in /var/run/secrets/mlflow/users, as the admin.
 _PROVISION_USERS = """
@@ -441,9 +442,7 @@ class ModelRegistry(pulumi.ComponentResource):
             spec={
                 "backoffLimit": 6,
                 "template": {
-                    "metadata": {
-                        "labels": {**args.labels, "app.kubernetes.io/name": "mlflow-bootstrap"}
-                    },
+                    "metadata": {"labels": {**args.labels, **_BOOTSTRAP}},
                     "spec": {
                         "restartPolicy": "OnFailure",
                         "serviceAccountName": "mlflow-bootstrap",
@@ -508,5 +507,23 @@ class ModelRegistry(pulumi.ComponentResource):
                 },
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[server, users_secret]),
+        )
+        # The Job talks to the server and nothing else (besides DNS, allowed namespace-wide).
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-np-bootstrap",
+            metadata=meta("allow-bootstrap"),
+            spec={
+                "podSelector": {"matchLabels": _BOOTSTRAP},
+                "policyTypes": ["Ingress", "Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {"podSelector": {"matchLabels": {"app.kubernetes.io/name": SERVICE}}}
+                        ],
+                        "ports": [{"protocol": "TCP", "port": PORT}],
+                    }
+                ],
+            },
+            opts=in_ns,
         )
         return passwords

@@ -6,6 +6,7 @@
 | helm Release `kserve-crd` | KServe CRDs, pinned (`CHARTS["kserve-crd"]`) |
 | helm Release `kserve` | chart `kserve-resources`, pinned; Standard mode; no Knative/Istio |
 | ClusterServingRuntime `mlplatform-predictor` | the platform predictor (V1/V2 on 8080) |
+| NetworkPolicy (3) | default deny; webhook (9443) in; API server out |
 
 Every image the chart deploys or injects (controller, kube-rbac-proxy, storage initializer,
 agent, router) comes from the mirror. The runtime's pod is hardened and carries the MLflow
@@ -44,6 +45,8 @@ from components.namespace import platform_namespace, pull_secrets
 from stacks.catalogue import CHARTS, IMAGES
 
 PREDICTOR_PORT = 8080  # KServe's default HTTP port; V1 and V2 protocols
+WEBHOOK_PORT = 9443  # the controller's admission webhook (InferenceService, pods)
+CONTROLLER = {"control-plane": "kserve-controller-manager"}
 DEPLOYMENT_MODE = "Standard"  # KServe >= 0.15 name of RawDeployment ("RawDeployment" is an alias)
 MODEL_FORMAT = "mlflow"
 HOME = "/home/mlplatform"
@@ -227,6 +230,17 @@ class ModelServing(pulumi.ComponentResource):
             metadata={"name": args.runtime_name, "labels": args.labels},
             spec=runtime_spec(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+        )
+        # Only the controller runs here: the API server calls its webhook (source addresses are
+        # the control plane's, not a namespace), and it talks to the API server. Nothing else.
+        h.service_network_policies(
+            name,
+            ns,
+            args.labels,
+            CONTROLLER,
+            [h.NetworkPeer((WEBHOOK_PORT,), cidr="0.0.0.0/0")],
+            [h.NetworkPeer((443, 6443), cidr="0.0.0.0/0")],
+            in_ns,
         )
         self.release = release
         self.runtime = args.runtime_name

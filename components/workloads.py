@@ -197,6 +197,16 @@ def _model(args: SampleWorkloadsArgs, alias: str) -> dict[str, Any]:
         ),
         "resources": {"requests": resources, "limits": dict(resources)},
         "securityContext": h.container_security(),
+        # Same probes as the runtime, stated here so the InferenceService is reviewable alone.
+        "readinessProbe": {
+            "httpGet": {"path": "/v2/health/ready", "port": 8080},
+            "periodSeconds": 10,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/v2/health/live", "port": 8080},
+            "initialDelaySeconds": 30,
+            "periodSeconds": 20,
+        },
         "volumeMounts": [
             {"name": "feast-client", "mountPath": FEAST_MOUNT, "readOnly": True},
         ],

@@ -197,3 +197,12 @@ def test_objects_validate(feast):
     objects, _ = feast
     assert core_errors(objects) == []
     assert custom_resource_errors(manifests.to_object(objects[("Certificate", "feast-tls")])) == []
+
+
+def test_only_the_server_pods_mount_an_api_token_and_say_why(feast):
+    objects, _ = feast
+    assert objects[("ServiceAccount", c.SA_FEAST)].inputs["automountServiceAccountToken"] is False
+    for role in SERVERS:
+        template = manifests.to_object(objects[("Deployment", f"feast-{role}")])["spec"]["template"]
+        assert template["spec"]["automountServiceAccountToken"] is True
+        assert "TokenReview" in template["metadata"]["annotations"][c.TOKEN_REASON_ANNOTATION]

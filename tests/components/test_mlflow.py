@@ -200,6 +200,10 @@ def test_each_tenant_gets_a_user_provisioned_by_a_job(mlflow):
     ca = next(v for v in pod["volumes"] if v["name"] == "ca")
     assert ca["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]  # not the server key
     assert "create_user" in pod["containers"][0]["command"][-1]
+    fence = objects[("NetworkPolicy", "allow-bootstrap")].inputs["spec"]
+    assert fence["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "mlflow-bootstrap"}}
+    assert "ingress" not in fence  # nothing may call the Job
+    assert fence["egress"][0]["ports"] == [{"protocol": "TCP", "port": PORT}]
 
 
 def test_core_objects_are_valid_kubernetes(mlflow):

@@ -9,7 +9,13 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import conventions as c
-from components.serving import PREDICTOR_PORT, ModelServing, ModelServingArgs, chart_values
+from components.serving import (
+    PREDICTOR_PORT,
+    WEBHOOK_PORT,
+    ModelServing,
+    ModelServingArgs,
+    chart_values,
+)
 from infra.synth import manifests
 from infra.synth.recording import synthesize
 from stacks.catalogue import CHARTS
@@ -145,3 +151,13 @@ def test_namespace_is_pod_security_restricted(serving):
     _, objects, _ = serving
     labels = objects[("Namespace", c.NS_KSERVE)].inputs["metadata"]["labels"]
     assert labels[c.PSS_ENFORCE] == "restricted"
+
+
+def test_kserve_namespace_is_default_deny_with_webhook_in_and_api_server_out(serving):
+    _, objects, _ = serving
+    deny = objects[("NetworkPolicy", "default-deny")].inputs["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    allow = objects[("NetworkPolicy", "allow-service")].inputs["spec"]
+    assert allow["podSelector"] == {"matchLabels": {"control-plane": "kserve-controller-manager"}}
+    assert [p["port"] for p in allow["ingress"][0]["ports"]] == [WEBHOOK_PORT]
+    assert [p["port"] for p in allow["egress"][0]["ports"]] == [443, 6443]

@@ -120,6 +120,8 @@ def test_inference_service_validates_with_replicas_and_canary():
 def test_inference_service_pod_is_hardened_without_a_token():
     predictor = inference_service(_args())["spec"]["predictor"]
     assert predictor["automountServiceAccountToken"] is False
+    assert predictor["model"]["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    assert predictor["model"]["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
     assert_hardened(
         {"securityContext": predictor["securityContext"], "containers": [predictor["model"]]}
     )
