@@ -1,0 +1,1 @@
+"""The rules, one module per domain. Each module exports `POLICIES`, in catalogue order."""
