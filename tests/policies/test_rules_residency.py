@@ -1,0 +1,159 @@
+"""UAE-RES-001/002/003: regions, cross-border copies, global edge services."""
+
+from __future__ import annotations
+
+from policy_fixtures import (
+    assert_fails,
+    assert_passes,
+    aws,
+    azure,
+    check,
+    container,
+    deployment,
+    pod_spec,
+    provider,
+    resource,
+)
+
+DR_VAULT = "arn:aws:backup:eu-west-1:111122223333:backup-vault:dr"
+KEY_ARN = "arn:aws:kms:me-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+# --------------------------------------------------------------------------- UAE-RES-001
+
+
+def test_resources_through_a_uae_provider_pass() -> None:
+    bucket = aws("aws:s3/bucket:Bucket", "artifacts", {"bucket": "artifacts"})
+    sse = aws(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "artifacts-sse",
+        {
+            "bucket": "artifacts",
+            "rules": [{"applyServerSideEncryptionByDefault": {"kmsMasterKeyId": KEY_ARN}}],
+        },
+    )
+    vault = azure("azure-native:keyvault:Vault", "kv", {"location": "UAE North"})
+    assert_passes(check("UAE-RES-001", bucket, sse, vault, provider("azure-native")))
+
+
+def test_provider_outside_the_uae_fails_the_provider_and_its_resources() -> None:
+    frankfurt = provider("aws", "eu", region="eu-central-1")
+    bucket = aws("aws:s3/bucket:Bucket", "artifacts", provider_name="eu")
+    result = check("UAE-RES-001", frankfurt, bucket)
+    assert_fails(result, "AWS provider 'eu'", "eu-central-1")
+    assert_fails(result, "Bucket 'artifacts'", "would be created in 'eu-central-1'")
+
+
+def test_provider_without_a_region_fails() -> None:
+    unpinned = provider("aws", "loose")
+    unpinned["inputs"].pop("region")
+    assert_fails(check("UAE-RES-001", unpinned), "AWS provider 'loose'", "pins no region")
+
+
+def test_per_resource_region_override_fails() -> None:
+    bucket = aws("aws:s3/bucket:Bucket", "copy", {"region": "eu-west-1"})
+    assert_fails(check("UAE-RES-001", bucket), "Bucket 'copy'", "eu-west-1")
+
+
+def test_arn_or_endpoint_in_another_region_fails() -> None:
+    foreign_key = KEY_ARN.replace("me-central-1", "us-east-1")
+    sse = aws(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "artifacts-sse",
+        {"rules": [{"applyServerSideEncryptionByDefault": {"kmsMasterKeyId": foreign_key}}]},
+    )
+    pod = pod_spec(container(env=[{"name": "AWS_REGION", "value": "eu-west-1"}]))
+    app = deployment("mlflow", "mlflow", pod)
+    result = check("UAE-RES-001", sse, app)
+    assert_fails(result, "artifacts-sse", "us-east-1", "an ARN")
+    assert_fails(result, "Deployment mlflow/mlflow", "AWS_REGION=eu-west-1")
+
+
+def test_azure_location_outside_the_uae_fails_but_global_dns_zones_pass() -> None:
+    account = azure("azure-native:storage:StorageAccount", "lake", {"location": "westeurope"})
+    zone = azure("azure-native:privatedns:PrivateZone", "zone", {"location": "global"})
+    result = check("UAE-RES-001", account, zone)
+    assert_fails(result, "StorageAccount 'lake'", "westeurope")
+    assert not [f for f in result.findings if "zone" in f.message]
+
+
+# --------------------------------------------------------------------------- UAE-RES-002
+
+
+def test_in_country_geo_redundancy_passes() -> None:
+    account = azure(
+        "azure-native:storage:StorageAccount", "lake", {"sku": {"name": "Standard_GZRS"}}
+    )
+    key = aws("aws:kms/key:Key", "data", {"enableKeyRotation": True})
+    assert_passes(check("UAE-RES-002", account, key))
+
+
+def test_replication_to_a_bucket_in_another_region_fails() -> None:
+    source = aws("aws:s3/bucket:Bucket", "artifacts", {"bucket": "artifacts"})
+    replica = aws("aws:s3/bucket:Bucket", "replica", {"bucket": "replica", "region": "eu-west-1"})
+    rule = {"destination": {"bucket": "arn:aws:s3:::replica"}, "status": "Enabled"}
+    replication = aws(
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "artifacts-crr",
+        {"bucket": "artifacts", "rules": [rule]},
+    )
+    assert_fails(check("UAE-RES-002", source, replica, replication), "artifacts-crr", "eu-west-1")
+
+
+def test_replication_to_an_undeclared_bucket_fails() -> None:
+    rule = {"destination": {"bucket": "arn:aws:s3:::somewhere-else"}}
+    replication = aws(
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "crr", {"rules": [rule]}
+    )
+    assert_fails(check("UAE-RES-002", replication), "crr", "does not declare")
+
+
+def test_cross_region_copies_fail() -> None:
+    key = aws("aws:kms/key:Key", "data", {"multiRegion": True})
+    replica = aws(
+        "aws:rds/instance:Instance",
+        "mlflow-replica",
+        {"replicateSourceDb": "arn:aws:rds:eu-west-1:111122223333:db:mlflow"},
+    )
+    plan = aws(
+        "aws:backup/plan:Plan",
+        "backups",
+        {"rules": [{"copyActions": [{"destinationVaultArn": DR_VAULT}]}]},
+    )
+    grs = azure(
+        "azure-native:storage:StorageAccount",
+        "lake",
+        {"location": "westeurope", "sku": {"name": "Standard_GRS"}},
+    )
+    result = check("UAE-RES-002", key, replica, plan, grs)
+    assert_fails(result, "Key 'data'", "multi-Region")
+    assert_fails(result, "mlflow-replica", "eu-west-1")
+    assert_fails(result, "Plan 'backups'", "eu-west-1")
+    assert_fails(result, "StorageAccount 'lake'", "paired region")
+
+
+# --------------------------------------------------------------------------- UAE-RES-003
+
+
+def test_public_content_on_a_cdn_passes() -> None:
+    tags = {"data-classification": "public", "pii": "false"}
+    cdn = aws("aws:cloudfront/distribution:Distribution", "docs", {"tags": tags})
+    assert_passes(check("UAE-RES-003", cdn))
+
+
+def test_edge_service_for_restricted_or_unclassified_data_fails() -> None:
+    restricted = aws(
+        "aws:cloudfront/distribution:Distribution",
+        "scores",
+        {"tags": {"data-classification": "restricted"}},
+    )
+    accelerator = resource("aws:globalaccelerator/accelerator:Accelerator", "api", {})
+    front_door = azure(
+        "azure-native:cdn:Profile",
+        "fd",
+        {"tags": {"data-classification": "internal", "pii": "true"}},
+    )
+    result = check("UAE-RES-003", restricted, accelerator, front_door)
+    assert_fails(result, "Distribution 'scores'", "restricted")
+    assert_fails(result, "Accelerator 'api'", "not classified")
+    assert_fails(result, "Profile 'fd'", "pii=true")
