@@ -12,13 +12,17 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.synth import manifests
 from infra.synth.computed import CloudIdentity
 from infra.synth.recording import Synthesis, redact, synthesize
+from policies.pack_config import PackConfig
 from stacks.config import StackConfig
 from stacks.loader import from_runtime, stack_config
+
+if TYPE_CHECKING:
+    from policies.evaluate import Report
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,71 @@ def write_plan(result: PlanResult, out: Path) -> PlanResult:
 
 def _dump(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+# --------------------------------------------------------------------------- policy pack
+# The CrossGuard pack's rules (policies/), evaluated offline over the very resources.json the
+# plan wrote, with the pack config derived from the stack config. policy-config.json is the
+# file `pulumi preview --policy-pack policies --policy-pack-config <it>` takes for this stack.
+
+POLICY_CONFIG_FILE = "policy-config.json"
+POLICY_REPORT_FILE = "policy-report.json"
+
+
+def policy_config(config: StackConfig) -> PackConfig:
+    """The pack's `PackConfig` for a stack: its registry, log retention, accounts, site stores,
+    and the Pod Security exemptions the components record (components.namespace)."""
+    from components.namespace import PSS_EXEMPTIONS
+    from policies.pack_config import Exemption
+
+    stores: list[str] = []
+    if config.onprem is not None:
+        site = config.onprem
+        store = site.object_store
+        stores += [
+            store.endpoint,
+            *(
+                f"s3://{b}"
+                for b in (store.artifact_bucket, store.offline_store_bucket, store.audit_bucket)
+            ),
+        ]
+        for existing in (site.postgres.existing, site.redis.existing):
+            if existing is not None:
+                stores.append(existing.host)
+    return PackConfig(
+        allowed_registries=(config.image_registry,),
+        log_retention_days=config.logging.retention_days,
+        exemptions=tuple(Exemption(e.control, e.namespace, e.reason) for e in PSS_EXEMPTIONS),
+        require_protect=not config.ephemeral,
+        immutable_tags=config.registry.immutable_tags,
+        aws_account_ids=(config.aws.account_id,) if config.platform == "aws" and config.aws else (),
+        azure_tenant_ids=(
+            (config.azure.tenant_id,) if config.platform == "azure" and config.azure else ()
+        ),
+        data_stores=tuple(stores),
+    )
+
+
+def evaluate_policies(result: PlanResult) -> Report:
+    """Every policy of the pack over the plan's resources → `policies.evaluate.Report`."""
+    from policies.evaluate import evaluate
+
+    resources = sorted(result.synthesis.resources, key=lambda r: r.urn)
+    return evaluate([r.to_json() for r in resources], policy_config(result.config))
+
+
+def write_policy_files(result: PlanResult, report: Report) -> list[Path]:
+    """policy-config.json (for `pulumi preview --policy-pack`) and policy-report.json."""
+    from policies.config_file import policy_config_file
+
+    if result.out_dir is None:
+        raise ValueError("write the plan before its policy files")
+    config = PackConfig.from_mapping(report.config)
+    files = [result.out_dir / POLICY_CONFIG_FILE, result.out_dir / POLICY_REPORT_FILE]
+    _dump(files[0], policy_config_file(config))
+    _dump(files[1], report.to_dict())
+    result.files += files
+    return files
 
 
 # --------------------------------------------------------------------------- checkov + compliance
