@@ -8,6 +8,7 @@ capacities, references) are checked by `stacks.validation` once the structure is
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -24,6 +25,7 @@ Cloud = Literal["aws", "azure"]
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+_ARN_ROLE = re.compile(r"^arn:aws:iam::[0-9]{12}:role/[\w+=,.@/-]+$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -51,6 +53,27 @@ def _label_value(value: str) -> str:
 def _quantity(value: str | int) -> str:
     parse_quantity(value)
     return str(value)
+
+
+def _cidr(max_prefix: int):
+    def check(value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ValueError("is not an IPv4 CIDR such as 10.40.0.0/16") from None
+        if not network.is_private:
+            raise ValueError("must be a private (RFC 1918) range")
+        if network.prefixlen > max_prefix:
+            raise ValueError(f"is too small; allowed: /{max_prefix} or larger (e.g. /16)")
+        return value
+
+    return AfterValidator(check)
+
+
+def _role_arn(value: str) -> str:
+    if not _ARN_ROLE.match(value):
+        raise ValueError("is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    return value
 
 
 def _uuid(value: str) -> str:
@@ -197,8 +220,10 @@ class Aws(_Model):
     region: str = residency.AWS_REGIONS[0]
     account_id: Annotated[str, Field(pattern=r"^[0-9]{12}$")]
     zone_ids: list[str] = list(residency.AWS_ZONE_IDS)
-    vpc_cidr: str = "10.40.0.0/16"
-    admin_role_arns: list[str] = []
+    vpc_cidr: Annotated[str, _cidr(20)] = "10.40.0.0/16"
+    # Cluster administrators (EKS access entries). Required: without them the identity that
+    # runs `pulumi up` would silently become the only cluster admin.
+    admin_role_arns: Annotated[list[Annotated[str, AfterValidator(_role_arn)]], Field(min_length=1)]
     system_instance_type: str = "m7i.xlarge"
     system_min_size: int = Field(default=3, ge=1)
     system_max_size: int = Field(default=6, ge=1)
@@ -230,7 +255,7 @@ class Azure(_Model):
     tenant_id: Uuid
     admin_group_object_ids: list[Uuid] = []
     acr_name: Annotated[str, Field(pattern=r"^[a-z0-9]{5,50}$")]
-    vnet_cidr: str = "10.50.0.0/16"
+    vnet_cidr: Annotated[str, _cidr(19)] = "10.50.0.0/16"
     system_vm_size: str = "Standard_D8ds_v5"
     system_min_count: int = Field(default=3, ge=1)
     system_max_count: int = Field(default=6, ge=1)

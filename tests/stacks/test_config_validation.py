@@ -152,6 +152,16 @@ def problems(stack: str, *overrides: str) -> dict[str, str]:
         ),
         ("uae-onprem", ["onprem.site.emirate=paris"], "onprem.site.emirate", "is not an emirate"),
         ("uae-onprem", ["target=gcp"], "target", "'onprem' or 'cloud'"),
+        ("uae-cloud", ["aws.vpcCidr=10.40.0.0/24"], "aws.vpcCidr", "allowed: /20 or larger"),
+        ("uae-cloud", ["aws.vpcCidr=8.8.0.0/16"], "aws.vpcCidr", "private (RFC 1918)"),
+        ("uae-cloud", ["aws.adminRoleArns=[]"], "aws.adminRoleArns", "at least 1 item"),
+        (
+            "uae-cloud",
+            ["aws.adminRoleArns=[admins]"],
+            "aws.adminRoleArns[0]",
+            "not an IAM role ARN",
+        ),
+        ("uae-cloud", ["cloud=azure", "azure.vnetCidr=10.50.0.0/22"], "azure.vnetCidr", "/19"),
     ],
 )
 def test_bad_config_is_refused_naming_the_key(stack, overrides, key, expected):
