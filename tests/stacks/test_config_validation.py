@@ -194,7 +194,10 @@ def test_message_format_names_key_value_and_allowed():
 
 def test_sections_for_the_other_target_are_refused():
     raw, _ = merged_config("uae-onprem")
-    raw["aws"] = {"accountId": "111122223333"}
+    raw["aws"] = {
+        "accountId": "111122223333",
+        "adminRoleArns": ["arn:aws:iam::111122223333:role/admins"],
+    }
     with pytest.raises(ConfigError) as caught:
         validate(raw)
     assert any(p.key == "aws" for p in caught.value.problems)
