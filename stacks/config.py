@@ -8,85 +8,25 @@ capacities, references) are checked by `stacks.validation` once the structure is
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from stacks import residency
+from stacks.config_types import (
+    Cidr,
+    Cloud,
+    DataClass,
+    DnsLabel,
+    LabelValue,
+    Quantity,
+    RoleArn,
+    ShortName,
+    Target,
+    Uuid,
+)
 from stacks.gpu_types import APPROVED
-from stacks.quantity import parse_quantity
-
-DataClass = Literal["public", "internal", "confidential", "restricted"]
-Target = Literal["onprem", "cloud"]
-Cloud = Literal["aws", "azure"]
-
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
-_ARN_ROLE = re.compile(r"^arn:aws:iam::[0-9]{12}:role/[\w+=,.@/-]+$")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def _dns_label(max_len: int):
-    def check(value: str) -> str:
-        if len(value) > max_len or not _DNS_LABEL.match(value):
-            raise ValueError(
-                f"is not a DNS label; allowed: lowercase letters, digits and '-', "
-                f"starting with a letter, at most {max_len} characters"
-            )
-        return value
-
-    return AfterValidator(check)
-
-
-def _label_value(value: str) -> str:
-    if len(value) > 63 or not _LABEL_VALUE.match(value):
-        raise ValueError(
-            "cannot be a Kubernetes label value; allowed: at most 63 characters of "
-            "letters, digits, '-', '_' and '.', starting and ending alphanumeric"
-        )
-    return value
-
-
-def _quantity(value: str | int) -> str:
-    parse_quantity(value)
-    return str(value)
-
-
-def _cidr(max_prefix: int):
-    def check(value: str) -> str:
-        try:
-            network = ipaddress.IPv4Network(value)
-        except ValueError:
-            raise ValueError("is not an IPv4 CIDR such as 10.40.0.0/16") from None
-        if not network.is_private:
-            raise ValueError("must be a private (RFC 1918) range")
-        if network.prefixlen > max_prefix:
-            raise ValueError(f"is too small; allowed: /{max_prefix} or larger (e.g. /16)")
-        return value
-
-    return AfterValidator(check)
-
-
-def _role_arn(value: str) -> str:
-    if not _ARN_ROLE.match(value):
-        raise ValueError("is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
-    return value
-
-
-def _uuid(value: str) -> str:
-    if not _UUID.match(value):
-        raise ValueError("is not a lowercase UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
-    return value
-
-
-DnsLabel = Annotated[str, _dns_label(63)]
-ShortName = Annotated[str, _dns_label(30)]
-LabelValue = Annotated[str, AfterValidator(_label_value)]
-Quantity = Annotated[str | int, AfterValidator(_quantity)]
-Uuid = Annotated[str, AfterValidator(_uuid)]
 
 
 class _Model(BaseModel):
@@ -220,10 +160,10 @@ class Aws(_Model):
     region: str = residency.AWS_REGIONS[0]
     account_id: Annotated[str, Field(pattern=r"^[0-9]{12}$")]
     zone_ids: list[str] = list(residency.AWS_ZONE_IDS)
-    vpc_cidr: Annotated[str, _cidr(20)] = "10.40.0.0/16"
+    vpc_cidr: Annotated[str, Cidr(20)] = "10.40.0.0/16"
     # Cluster administrators (EKS access entries). Required: without them the identity that
     # runs `pulumi up` would silently become the only cluster admin.
-    admin_role_arns: Annotated[list[Annotated[str, AfterValidator(_role_arn)]], Field(min_length=1)]
+    admin_role_arns: Annotated[list[RoleArn], Field(min_length=1)]
     system_instance_type: str = "m7i.xlarge"
     system_min_size: int = Field(default=3, ge=1)
     system_max_size: int = Field(default=6, ge=1)
@@ -255,7 +195,7 @@ class Azure(_Model):
     tenant_id: Uuid
     admin_group_object_ids: list[Uuid] = []
     acr_name: Annotated[str, Field(pattern=r"^[a-z0-9]{5,50}$")]
-    vnet_cidr: Annotated[str, _cidr(19)] = "10.50.0.0/16"
+    vnet_cidr: Annotated[str, Cidr(19)] = "10.50.0.0/16"
     system_vm_size: str = "Standard_D8ds_v5"
     system_min_count: int = Field(default=3, ge=1)
     system_max_count: int = Field(default=6, ge=1)
