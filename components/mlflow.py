@@ -12,7 +12,7 @@
 | Service `mlflow` | ClusterIP 443 → 5000 |
 | PodDisruptionBudget | maxUnavailable 1 |
 | NetworkPolicy (3) | default deny; ingress from tenants only; egress to the stores |
-| Secret + Job `mlflow-users-<hash>` | one MLflow user per tenant (random password), auth API |
+| users (`components.mlflow_users`) | one MLflow user per tenant, random password, auth API |
 
 Args (`ModelRegistryArgs`): `image`, `labels`, `postgres`, `object_store` (from the Foundation),
 `replicas`, `users` (tenant user names), `client_namespaces` (platform namespaces besides
@@ -25,14 +25,14 @@ Outputs: `tracking_uri` (https), `port`, `peer` (for tenant egress policies),
 TLS choice: the server itself serves HTTPS (uvicorn `--ssl-certfile/--ssl-keyfile`, the
 certificate mounted from cert-manager's Secret) rather than a TLS sidecar: one process to
 harden and probe, no plaintext hop inside the pod, and no extra proxy image to mirror and pin.
-A renewed certificate is picked up on the next rollout; cert-manager renews 15 days ahead.
+uvicorn reads the certificate at start: cert-manager renews it 30 days before expiry and the
+pods must be rolled within that window (a reloader or the regular release cadence does it).
 Authentication: MLflow's `basic-auth` app with `default_permission = NO_PERMISSIONS`, so a
 tenant sees only what it created or was granted; the admin password never leaves the namespace.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,7 @@ import pulumi_random as random
 
 from components import conventions as c
 from components import hardening as h
+from components.mlflow_users import UsersArgs, provision_users
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
 from components.tenant import PlatformPeer
@@ -52,27 +53,6 @@ SERVICE = "mlflow"
 _TLS = "/etc/mlflow/tls"
 _PG_CA = "/etc/mlflow/postgres-ca"
 _AUTH_CONFIG = "/etc/mlflow/auth"
-_BOOTSTRAP = {"app.kubernetes.io/name": "mlflow-bootstrap"}
-
-# Creates (or re-keys) one MLflow user per file in /var/run/secrets/mlflow/users, as the admin.
-_PROVISION_USERS = """
-import os, pathlib
-from mlflow.exceptions import RestException
-from mlflow.server.auth.client import AuthServiceClient
-client = AuthServiceClient(os.environ["MLFLOW_TRACKING_URI"])
-for entry in sorted(pathlib.Path("/var/run/secrets/mlflow/users").iterdir()):
-    if entry.name.startswith("."):
-        continue
-    password = entry.read_text()
-    try:
-        client.create_user(entry.name, password)
-        print("created", entry.name)
-    except RestException as error:
-        if error.error_code != "RESOURCE_ALREADY_EXISTS":
-            raise
-        client.update_user_password(entry.name, password)
-        print("updated", entry.name)
-"""
 
 
 @dataclass(frozen=True)
@@ -361,7 +341,22 @@ class ModelRegistry(pulumi.ComponentResource):
             name, ns, labels, selector, ingress, list(args.store_egress), in_ns
         )
 
-        self.user_passwords = self._users(name, args, meta, secret_opts, in_ns, deployment)
+        self.user_passwords = provision_users(
+            self,
+            name,
+            UsersArgs(
+                users=args.users,
+                image=args.image,
+                namespace=ns,
+                labels=args.labels,
+                tracking_uri=f"https://{SERVICE}.{ns}.svc",
+                server_labels={"app.kubernetes.io/name": SERVICE},
+                port=PORT,
+                image_pull_secret=args.image_pull_secret,
+            ),
+            rng,
+            depends_on=[deployment, namespace],
+        )
         self.tracking_uri = f"https://{SERVICE}.{ns}.svc.cluster.local"
         self.port = PORT
         self.ca_file = f"{_TLS}/ca.crt"
@@ -391,139 +386,3 @@ class ModelRegistry(pulumi.ComponentResource):
         if store.endpoint is not None:
             env.append({"name": "MLFLOW_S3_ENDPOINT_URL", "value": store.endpoint})
         return env
-
-    def _users(
-        self,
-        name: str,
-        args: ModelRegistryArgs,
-        meta: Any,
-        secret_opts: pulumi.ResourceOptions,
-        in_ns: pulumi.ResourceOptions,
-        server: pulumi.Resource,
-    ) -> dict[str, pulumi.Output[str]]:
-        """One MLflow user per tenant, created by a Job that calls the auth API as admin."""
-        if not args.users:
-            return {}
-        passwords = {
-            user: pulumi.Output.secret(
-                random.RandomPassword(
-                    f"{name}-user-{user}", length=32, special=False, opts=secret_opts
-                ).result
-            )
-            for user in args.users
-        }
-        users_secret = k8s.core.v1.Secret(
-            f"{name}-users",
-            metadata=meta("mlflow-users"),
-            type="Opaque",
-            string_data=passwords,
-            opts=in_ns,
-        )
-        k8s.core.v1.ServiceAccount(
-            f"{name}-bootstrap-sa",
-            metadata=meta("mlflow-bootstrap"),
-            automount_service_account_token=False,
-            opts=in_ns,
-        )
-        admin = h.SecretEnv(
-            "auth",
-            "mlflow-auth",
-            "/var/run/secrets/mlflow/auth",
-            {
-                "MLFLOW_TRACKING_USERNAME": "admin-username",
-                "MLFLOW_TRACKING_PASSWORD": "admin-password",
-            },
-        )
-        tmp, tmp_mount = h.tmp_volume("64Mi")
-        digest = hashlib.sha256(",".join(sorted(args.users)).encode()).hexdigest()[:8]
-        k8s.batch.v1.Job(
-            f"{name}-users-job",
-            metadata=meta(f"mlflow-users-{digest}"),
-            spec={
-                "backoffLimit": 6,
-                "template": {
-                    "metadata": {"labels": {**args.labels, **_BOOTSTRAP}},
-                    "spec": {
-                        "restartPolicy": "OnFailure",
-                        "serviceAccountName": "mlflow-bootstrap",
-                        "automountServiceAccountToken": False,
-                        "securityContext": h.pod_security(),
-                        "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                        "containers": [
-                            {
-                                "name": "provision",
-                                "image": args.image,
-                                "command": h.exec_with_secret_env(
-                                    ["python", "-c", _PROVISION_USERS], [admin]
-                                ),
-                                "env": [
-                                    {
-                                        "name": "MLFLOW_TRACKING_URI",
-                                        "value": f"https://{SERVICE}.{args.namespace}.svc",
-                                    },
-                                    {
-                                        "name": "MLFLOW_TRACKING_SERVER_CERT_PATH",
-                                        "value": "/etc/mlflow/ca/ca.crt",
-                                    },
-                                    {"name": "HOME", "value": "/tmp"},
-                                ],
-                                "resources": {
-                                    "requests": {"cpu": "100m", "memory": "256Mi"},
-                                    "limits": {"cpu": "500m", "memory": "512Mi"},
-                                },
-                                "securityContext": h.container_security(),
-                                "volumeMounts": [
-                                    tmp_mount,
-                                    admin.mount_spec(),
-                                    {
-                                        "name": "users",
-                                        "mountPath": "/var/run/secrets/mlflow/users",
-                                        "readOnly": True,
-                                    },
-                                    {"name": "ca", "mountPath": "/etc/mlflow/ca", "readOnly": True},
-                                ],
-                            }
-                        ],
-                        "volumes": [
-                            tmp,
-                            admin.volume_spec(),
-                            {
-                                "name": "users",
-                                "secret": {
-                                    "secretName": "mlflow-users",
-                                    "defaultMode": h.SECRET_FILE_MODE,
-                                },
-                            },
-                            # Only the CA certificate, not the server's private key.
-                            {
-                                "name": "ca",
-                                "secret": {
-                                    "secretName": "mlflow-tls",
-                                    "items": [{"key": "ca.crt", "path": "ca.crt"}],
-                                },
-                            },
-                        ],
-                    },
-                },
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[server, users_secret]),
-        )
-        # The Job talks to the server and nothing else (besides DNS, allowed namespace-wide).
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-np-bootstrap",
-            metadata=meta("allow-bootstrap"),
-            spec={
-                "podSelector": {"matchLabels": _BOOTSTRAP},
-                "policyTypes": ["Ingress", "Egress"],
-                "egress": [
-                    {
-                        "to": [
-                            {"podSelector": {"matchLabels": {"app.kubernetes.io/name": SERVICE}}}
-                        ],
-                        "ports": [{"protocol": "TCP", "port": PORT}],
-                    }
-                ],
-            },
-            opts=in_ns,
-        )
-        return passwords
