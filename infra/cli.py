@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
 
 from infra import plan as planning
@@ -271,21 +272,38 @@ def _policy_json(report: Any) -> dict[str, Any]:
 
 
 def _print_policy_report(name: str, report: Any) -> None:
-    """One table row per violation (policy, severity, resource URN, what is wrong, the fix)."""
+    """Each violation: policy, severity, resource URN, what is wrong, the fix.
+
+    A table on a terminal; one greppable line per violation (plus its fix) in logs and pipes,
+    where a table would fold URNs across lines.
+    """
     summary = report.summary()
-    if report.findings:
+    findings = sorted(report.findings, key=lambda f: (f.enforcement != "mandatory", f.policy_id))
+    if findings and console.is_terminal:
         table = Table(title=f"{name}: policy violations", show_lines=True)
         for column in ("policy", "severity", "resource", "what is wrong", "fix"):
             table.add_column(column, overflow="fold")
-        for f in sorted(report.findings, key=lambda f: (f.enforcement != "mandatory", f.policy_id)):
+        for f in findings:
             style = "red" if f.enforcement == "mandatory" else "yellow"
             severity = f"[{style}]{f.severity} ({f.enforcement})[/]"
-            table.add_row(f.policy_id, severity, f.urn or "(stack)", f.message, f.remediation)
+            table.add_row(
+                f.policy_id, severity, esc(f.urn or "(stack)"), esc(f.message), esc(f.remediation)
+            )
         console.print(table)
+    else:
+        for f in findings:
+            label = "[red]FAIL[/]" if f.enforcement == "mandatory" else "[yellow]WARN[/]"
+            console.print(
+                f"  {label} {f.policy_id} \\[{f.severity}] {esc(f.urn or '(stack)')}: "
+                f"{esc(f.message)}\n       fix: {esc(f.remediation)}",
+                highlight=False,
+                soft_wrap=True,
+                markup=True,
+            )
     for result in report.results:
         for e in result.exemptions:
             console.print(
-                f"  [cyan]EXEMPT[/] {e.policy_id} {e.urn}: {e.reason}",
+                f"  [cyan]EXEMPT[/] {e.policy_id} {esc(e.urn)}: {esc(e.reason)}",
                 highlight=False,
                 soft_wrap=True,
             )
