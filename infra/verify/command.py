@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SUITE = REPO_ROOT / "tests" / "verify"
 
 
-def run_suite(suite: str, settings: VerifySettings, extra: list[str] | None = None) -> int:
+def run_suite(suite: str, settings: VerifySettings, junit_xml: Path | None = None) -> int:
     """Run tests/verify/<suite> under pytest (output streams through); return the exit code.
 
     pytest's own exit codes map to ours: 0 → 0, 1 (failures) → 1, anything else (interrupted,
@@ -31,9 +31,9 @@ def run_suite(suite: str, settings: VerifySettings, extra: list[str] | None = No
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLP_VERIFY_")}
     env.update(settings.env())
     with tempfile.TemporaryDirectory() as scratch:
-        junit = Path(scratch) / "junit.xml"
-        argv = [sys.executable, "-m", "pytest", str(SUITE / suite), "-m", "verify", "-rfEs"]
-        argv += ["-p", "no:cacheprovider", f"--junit-xml={junit}", *(extra or [])]
+        junit = junit_xml or Path(scratch) / "junit.xml"
+        argv = [sys.executable, "-m", "pytest", str(SUITE / suite), "-m", "verify", "-v"]
+        argv += ["-rfEs", "--tb=line", "-p", "no:cacheprovider", f"--junit-xml={junit}"]
         code = subprocess.run(argv, cwd=REPO_ROOT, env=env, check=False).returncode
         if code not in (0, 1) or not junit.exists():
             return EXIT_USAGE
@@ -64,7 +64,7 @@ def command(
         Path | None,
         typer.Option(
             "--outputs",
-            help="The stack's outputs (`pulumi stack output --json --show-secrets`); "
+            help="The stack's outputs (`pulumi stack output --json`); "
             "default build/STACK/outputs.json.",
         ),
     ] = None,
@@ -89,6 +89,9 @@ def command(
     local: Annotated[
         bool, typer.Option("--local", help="Verify the running `mlplatform local` platform.")
     ] = False,
+    junit_xml: Annotated[
+        Path | None, typer.Option("--junit-xml", help="Also write the results as JUnit XML.")
+    ] = None,
     state_dir: Annotated[
         Path | None,
         typer.Option(
@@ -97,6 +100,7 @@ def command(
     ] = None,
 ) -> None:
     """Verify a deployed stack (kubectl + SSH) or the local platform, with pytest-testinfra."""
+    junit_xml = junit_xml.resolve() if junit_xml else None
     if not SUITE.is_dir():
         raise _usage(f"the verification suite is missing ({SUITE}); run from a source checkout")
     if local:
@@ -107,7 +111,7 @@ def command(
         root = (state_dir or DEFAULT_STATE_DIR).resolve()
         if not (root / "run").is_dir():
             raise _usage(f"no local platform under {root}; start it with `mlplatform local up`")
-        raise typer.Exit(run_suite("local", VerifySettings(local_state_dir=root)))
+        raise typer.Exit(run_suite("local", VerifySettings(local_state_dir=root), junit_xml))
     if state_dir:
         raise _usage("--state-dir goes with --local")
     if not stack:
@@ -141,4 +145,4 @@ def command(
         ssh_identity=str(ssh_identity.resolve()) if ssh_identity else None,
         skip_nodes=skip_nodes,
     )
-    raise typer.Exit(run_suite("deployed", settings))
+    raise typer.Exit(run_suite("deployed", settings, junit_xml))

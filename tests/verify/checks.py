@@ -31,9 +31,9 @@ class Listener:
 
     @property
     def loopback(self) -> bool:
-        return ipaddress.ip_address(self.address).is_loopback or self.address.startswith(
-            "::ffff:127."
-        )
+        ip = ipaddress.ip_address(self.address)
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        return (mapped or ip).is_loopback
 
     def __str__(self) -> str:
         return (
@@ -48,8 +48,8 @@ def _address(hex_address: str) -> str:
     if len(raw) == 4:
         return socket.inet_ntop(socket.AF_INET, struct.pack("<I", int(hex_address, 16)))
     # IPv6: four 32-bit words, each in host (little-endian) byte order
-    words = struct.unpack(">4I", raw)
-    return str(ipaddress.IPv6Address(struct.pack("<4I", *words)))
+    ip = ipaddress.IPv6Address(struct.pack("<4I", *struct.unpack(">4I", raw)))
+    return f"::ffff:{ip.ipv4_mapped}" if ip.ipv4_mapped else str(ip)
 
 
 def parse_proc_net_tcp(text: str) -> list[Listener]:
@@ -178,20 +178,25 @@ def loose_files(find_output: str, root: str) -> list[str]:
     return problems
 
 
-# Run with the pod's own Python: GET a URL, verifying TLS with CA if it exists (else not at all,
-# for the in-pod check: the certificate names the Service, not 127.0.0.1), no proxy.
+# Run with the pod's own Python: GET a URL, verifying TLS with CA if it exists ("-": not at all,
+# for the in-pod check: the certificate names the Service, not 127.0.0.1), no proxy. Prints the
+# HTTP status, or one line naming the error.
 HTTP_PROBE = """
 import os, ssl, sys, urllib.request
 url, ca = sys.argv[1], sys.argv[2]
-ctx = ssl.create_default_context()
-if ca == "-":
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-elif os.path.exists(ca):
-    ctx.load_verify_locations(ca)
-opener = urllib.request.build_opener(
-    urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx))
-with opener.open(url, timeout=10) as response:
-    print(response.status)
+try:
+    ctx = ssl.create_default_context()
+    if ca == "-":
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    elif os.path.exists(ca):
+        ctx.load_verify_locations(ca)
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx))
+    with opener.open(url, timeout=10) as response:
+        print(response.status)
+except Exception as error:  # one line for the report, not a traceback
+    print(f"{type(error).__name__}: {getattr(error, 'reason', error)}")
+    sys.exit(1)
 """
 
 # A TLS handshake to host:port, verifying the certificate chain (platform CA bundle, if
@@ -199,13 +204,17 @@ with opener.open(url, timeout=10) as response:
 TLS_PROBE = """
 import os, socket, ssl, sys
 host, port, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-ctx = ssl.create_default_context()
-ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-if os.path.exists(ca):
-    ctx.load_verify_locations(ca)
-with socket.create_connection((host, port), timeout=10) as raw:
-    with ctx.wrap_socket(raw, server_hostname=host) as tls:
-        print(tls.version())
+try:
+    ctx = ssl.create_default_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if os.path.exists(ca):
+        ctx.load_verify_locations(ca)
+    with socket.create_connection((host, port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=host) as tls:
+            print(tls.version())
+except Exception as error:
+    print(f"{type(error).__name__}: {error}")
+    sys.exit(1)
 """
 
 

@@ -48,8 +48,8 @@ def test_health_endpoint_answers(health_pod):
     url = f"{scheme}://127.0.0.1:{health.port}{health.path}"
     answer = host.run(f"{python} -c %s %s -", checks.HTTP_PROBE, url)
     assert answer.rc == 0 and answer.stdout.strip() == "200", (
-        f"{health_pod.id}: GET {url} did not answer 200: {answer.stdout.strip()} "
-        f"{answer.stderr.strip()[-500:]}"
+        f"{health_pod.id}: GET {url} did not answer 200: "
+        f"{answer.stdout.strip() or answer.stderr.strip()[-300:]}"
     )
     if health.tls:
         plain = f"http://127.0.0.1:{health.port}{health.path}"

@@ -34,5 +34,5 @@ def test_platform_endpoint_reachable_over_tls(tenant_probe):
         ok = answer.rc == 0 and answer.stdout.strip() == "200"
     assert ok, (
         f"{tenant_probe.id}: {endpoint.url} not reachable over verified TLS from "
-        f"{tenant_probe.target.namespace}: {answer.stdout.strip()} {answer.stderr.strip()[-500:]}"
+        f"{tenant_probe.target.namespace}: {answer.stdout.strip() or answer.stderr.strip()[-300:]}"
     )
