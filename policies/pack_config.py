@@ -78,6 +78,7 @@ DEFAULT_API_VERSIONS: tuple[str, ...] = (
     "kueue.x-k8s.io/v1beta2",
     "trainer.kubeflow.org/v1alpha1",
     "trust.cert-manager.io/v1alpha1",  # trust-manager serves only v1alpha1
+    "redis.redis.opstreelabs.in/v1beta2",  # the Redis operator's only served version
 )
 
 DEFAULT_PROVIDERS: tuple[str, ...] = (

@@ -168,8 +168,9 @@ def stack_cmk(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
     """Every S3 bucket has a default-encryption configuration (checked above for SSE-KMS)."""
     configs = stack.of_type(*S3_SSE)
     for bucket in stack.of_type(*S3_BUCKETS):
-        if bucket.props.get("serverSideEncryptionConfiguration") is not None:
-            continue
+        inline = get(bucket.props, "serverSideEncryptionConfiguration.rule")
+        if inline is not None and not list(_sse_rule_problems(bucket, as_list(inline))):
+            continue  # inline SSE-KMS (older programs; under CrossGuard also the bucket's outputs)
         if not any(refers_to(c.props.get("bucket"), bucket) for c in configs):
             yield Violation(
                 f"{bucket.describe()} has no BucketServerSideEncryptionConfiguration: objects are "

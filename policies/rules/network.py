@@ -335,8 +335,8 @@ def stack_network_policy(stack: StackView, cfg: PackConfig) -> Iterator[Violatio
         if not any(p.namespace == name and _default_deny(p) for p in policies):
             yield Violation(
                 f"{ns.describe()} has no default-deny NetworkPolicy (empty podSelector, "
-                "policyTypes [Ingress, Egress], no ingress rules): "
-                "every pod accepts traffic from anywhere.",
+                "policyTypes including Ingress, no ingress rules): its pods accept traffic "
+                "from any pod in the cluster.",
                 ns.urn,
             )
     addons = stack.of_type("aws:eks/addon:Addon")
