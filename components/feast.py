@@ -48,29 +48,22 @@ import yaml
 
 from components import conventions as c
 from components import hardening as h
+from components.feast_authz import READER, TOKEN_REASON, WRITER, FeastClient, authz_rbac
+from components.feast_config import (
+    OFFLINE_PORT,
+    ONLINE_PORT,
+    REGISTRY_PORT,
+    client_config,
+    server_config,
+)
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
 from components.tenant import PlatformPeer
 from stacks.foundation import ObjectStore, Postgres, Redis
 
-REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT = 6570, 6566, 8815
-READER, WRITER = "feast-reader", "feast-writer"
-TOKEN_REASON = (
-    "Feast Kubernetes authz: the server calls TokenReview on each caller's token and reads "
-    "RoleBindings in its namespace (RBAC: tokenreviews create, rolebindings read, nothing else)"
-)
 _REPO = "/etc/feast/repo"
 _TLS = "/etc/feast/tls"
 _PG_CA = "/etc/feast/postgres-ca"
-
-
-@dataclass(frozen=True)
-class FeastClient:
-    """A service account Feast's Kubernetes authz recognises, and the Feast roles it holds."""
-
-    namespace: str
-    service_account: str
-    roles: tuple[str, ...] = (READER, WRITER)
 
 
 @dataclass(frozen=True)
@@ -102,36 +95,6 @@ class _Server:
     secrets: list[h.SecretEnv]
     requests: dict[str, str]
     limits: dict[str, str]
-
-
-def client_config(args: FeatureStoreArgs) -> dict[str, Any]:
-    """The `feature_store.yaml` a tenant uses: remote servers only, TLS verified, k8s auth."""
-    ns, ca = args.namespace, args.client_ca_file
-    host = "svc.cluster.local"
-    return {
-        "project": args.project,
-        "provider": "local",
-        "registry": {
-            "registry_type": "remote",
-            "path": f"feast-registry.{ns}.{host}:{REGISTRY_PORT}",
-            "cert": ca,
-            "is_tls": True,
-        },
-        "online_store": {
-            "type": "remote",
-            "path": f"https://feast-online.{ns}.{host}:{ONLINE_PORT}",
-            "cert": ca,
-        },
-        "offline_store": {
-            "type": "remote",
-            "host": f"feast-offline.{ns}.{host}",
-            "port": OFFLINE_PORT,
-            "scheme": "https",
-            "cert": ca,
-        },
-        "auth": {"type": "kubernetes"},
-        "entity_key_serialization_version": 3,
-    }
 
 
 class FeatureStore(pulumi.ComponentResource):
@@ -199,7 +162,15 @@ class FeatureStore(pulumi.ComponentResource):
         config = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=meta("feast-server-config"),
-            data={"feature_store.yaml": self._server_yaml(args)},
+            data={
+                "feature_store.yaml": server_config(
+                    args.project,
+                    args.postgres,
+                    args.redis,
+                    postgres_ca=f"{_PG_CA}/ca.crt" if args.postgres.ca_secret else "system",
+                    redis_ca=f"{_TLS}/ca.crt" if args.redis_trusts_platform_ca else None,
+                )
+            },
             opts=in_ns,
         )
         sa = k8s.core.v1.ServiceAccount(
@@ -209,7 +180,7 @@ class FeatureStore(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=in_ns,
         )
-        self._rbac(name, args, ns, labels, in_ns)
+        authz_rbac(name, ns, labels, args.clients, in_ns)
 
         tls_args = ["--key", f"{_TLS}/tls.key", "--cert", f"{_TLS}/tls.crt"]
         feast = ["feast", "--chdir", _REPO]
@@ -275,7 +246,7 @@ class FeatureStore(pulumi.ComponentResource):
             in_ns,
         )
 
-        client = client_config(args)
+        client = client_config(args.project, ns, args.client_ca_file)
         self.project = args.project
         self.registry = client["registry"]
         self.online_store = client["online_store"]
@@ -287,42 +258,6 @@ class FeatureStore(pulumi.ComponentResource):
         self.register_outputs({"project": args.project, "featureServer": self.feature_server})
 
     # ----------------------------------------------------------------------- pieces
-
-    @staticmethod
-    def _server_yaml(args: FeatureStoreArgs) -> pulumi.Output[str]:
-        pg, rd = args.postgres, args.redis
-        # The foundation's CA Secret (the platform CA bundle for the in-cluster operator),
-        # else the OS trust store (libpq >= 16) for cloud-managed CAs.
-        pg_ca = f"{_PG_CA}/ca.crt" if pg.ca_secret else "system"
-
-        def render(hosts: list[str]) -> str:
-            pg_host, redis_host = hosts
-            redis = [f"{redis_host}:{rd.port}"]
-            if rd.tls:
-                redis.append("ssl=true")
-                if args.redis_trusts_platform_ca:
-                    redis.append(f"ssl_ca_certs={_TLS}/ca.crt")
-            if h.has_username(rd.credentials):
-                redis.append("username=${REDIS_USERNAME}")
-            redis.append("password=${REDIS_PASSWORD}")  # expanded by Feast from the env
-            doc = {
-                "project": args.project,
-                "provider": "local",
-                "registry": {
-                    "registry_type": "sql",
-                    "path": f"postgresql+psycopg://{pg_host}:{pg.port}/{pg.feast_database}"
-                    f"?sslmode={pg.ssl_mode}&sslrootcert={pg_ca}",
-                    "cache_ttl_seconds": 60,
-                    "sqlalchemy_config_kwargs": {"pool_pre_ping": True},
-                },
-                "online_store": {"type": "redis", "connection_string": ",".join(redis)},
-                "offline_store": {"type": "dask"},
-                "auth": {"type": "kubernetes"},
-                "entity_key_serialization_version": 3,
-            }
-            return yaml.safe_dump(doc, sort_keys=False)
-
-        return pulumi.Output.all(pg.host, rd.host).apply(render)
 
     @staticmethod
     def _object_store_secret(
@@ -340,87 +275,6 @@ class FeatureStore(pulumi.ComponentResource):
             else {"AWS_ACCESS_KEY_ID": "username", "AWS_SECRET_ACCESS_KEY": "password"}
         )
         return [h.SecretEnv("object-store", secret, "/var/run/secrets/feast/store", exports)]
-
-    def _rbac(
-        self,
-        name: str,
-        args: FeatureStoreArgs,
-        ns: str,
-        labels: dict[str, str],
-        opts: pulumi.ResourceOptions,
-    ) -> None:
-        subject = [{"kind": "ServiceAccount", "name": c.SA_FEAST, "namespace": ns}]
-        k8s.rbac.v1.ClusterRole(
-            f"{name}-tokenreview",
-            metadata={"name": "mlplatform-feast-tokenreview", "labels": labels},
-            rules=[
-                {
-                    "apiGroups": ["authentication.k8s.io"],
-                    "resources": ["tokenreviews"],
-                    "verbs": ["create"],
-                }
-            ],
-            opts=opts,
-        )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-tokenreview-binding",
-            metadata={"name": "mlplatform-feast-tokenreview", "labels": labels},
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": "mlplatform-feast-tokenreview",
-            },
-            subjects=subject,
-            opts=opts,
-        )
-        meta = {"namespace": ns, "labels": labels}
-        k8s.rbac.v1.Role(
-            f"{name}-authz-reader",
-            metadata={"name": "feast-authz-reader", **meta},
-            rules=[
-                {
-                    "apiGroups": ["rbac.authorization.k8s.io"],
-                    "resources": ["rolebindings"],
-                    "verbs": ["get", "list", "watch"],
-                }
-            ],
-            opts=opts,
-        )
-        k8s.rbac.v1.RoleBinding(
-            f"{name}-authz-reader-binding",
-            metadata={"name": "feast-authz-reader", **meta},
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "feast-authz-reader",
-            },
-            subjects=subject,
-            opts=opts,
-        )
-        for role in (READER, WRITER):
-            # No Kubernetes permissions: Feast reads the *name* of the bound Role and matches
-            # it against the Permission objects applied with the feature repository.
-            k8s.rbac.v1.Role(f"{name}-{role}", metadata={"name": role, **meta}, rules=[], opts=opts)
-            members = [cl for cl in args.clients if role in cl.roles]
-            if members:
-                k8s.rbac.v1.RoleBinding(
-                    f"{name}-{role}-binding",
-                    metadata={"name": role, **meta},
-                    role_ref={
-                        "apiGroup": "rbac.authorization.k8s.io",
-                        "kind": "Role",
-                        "name": role,
-                    },
-                    subjects=[
-                        {
-                            "kind": "ServiceAccount",
-                            "name": cl.service_account,
-                            "namespace": cl.namespace,
-                        }
-                        for cl in members
-                    ],
-                    opts=opts,
-                )
 
     def _deploy(
         self,
@@ -545,3 +399,15 @@ class FeatureStore(pulumi.ComponentResource):
                 {"name": "FEAST_S3_ENDPOINT_URL", "value": store.endpoint},
             ]
         return env
+
+
+__all__ = [
+    "OFFLINE_PORT",
+    "ONLINE_PORT",
+    "READER",
+    "REGISTRY_PORT",
+    "WRITER",
+    "FeastClient",
+    "FeatureStore",
+    "FeatureStoreArgs",
+]
