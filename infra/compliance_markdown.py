@@ -255,7 +255,11 @@ def _exceptions(report: Mapping[str, Any]) -> list[str]:
         rows.append([skip["test"], f"{scope}; accepted {skip['accepted']}", skip["reason"]])
         if skip.get("annotation"):  # each object states its own reason: list them
             rows += [
-                [skip["test"], f"`{item['resource']}`", item["reason"][len(skip["reason"]) :]]
+                [
+                    skip["test"],
+                    f"`{item['resource']}`",
+                    item["reason"][len(skip["reason"]) :].strip(),
+                ]
                 for item in skip.get("acceptedResources", [])
             ]
     lines += _table(["test", "scope", "justification"], rows) if rows else ["None.", ""]
