@@ -26,4 +26,5 @@ PolicyPack(
     ),
     display_name="UAE ML platform",
     tags=["uae", "residency", "iso27001"],
+    readme=(Path(__file__).resolve().parent / "README.md").read_text(),
 )

@@ -134,3 +134,9 @@ def test_flat_config_file(tmp_path: Path) -> None:
         ).status
         == "fail"
     )
+
+
+def test_readme_lists_every_policy() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "policies" / "README.md").read_text()
+    for policy_id in CATALOGUE_ORDER:
+        assert f"| {policy_id} |" in readme, policy_id
