@@ -28,9 +28,12 @@ class Thresholds:
 
 def psi_numeric(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)))
-    if len(edges) < 2:  # a constant reference: all mass in one bin
-        edges = np.array([reference[0] - 0.5, reference[0] + 0.5])
-    edges[0], edges[-1] = -np.inf, np.inf
+    if len(edges) < 2:
+        # A constant reference: one bin for its value, one either side for anything else.
+        value = float(edges[0])
+        edges = np.array([-np.inf, value - 1e-9, value + 1e-9, np.inf])
+    else:
+        edges[0], edges[-1] = -np.inf, np.inf
     ref_share = np.histogram(reference, edges)[0] / len(reference)
     cur_share = np.histogram(current, edges)[0] / len(current)
     return _psi(ref_share, cur_share)

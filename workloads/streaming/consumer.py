@@ -34,6 +34,7 @@ from feast.data_source import PushMode
 
 from workloads.data.events import InvalidTransaction, Transaction, parse_transaction
 from workloads.features import schema
+from workloads.health import beat
 from workloads.settings import Settings
 from workloads.streaming.windows import CustomerWindows, PartitionStateStore
 
@@ -234,6 +235,7 @@ class StreamProcessor:
         self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         try:
             while not self._stopping:
+                beat()
                 messages = self.consumer.consume(self.batch_size, self.batch_timeout)
                 self.process_batch(messages)
                 if until_caught_up and self.caught_up():

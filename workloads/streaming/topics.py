@@ -14,6 +14,7 @@ import time
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from workloads.health import beat
 from workloads.settings import Settings
 
 TRANSACTION_PARTITIONS = 3
@@ -87,6 +88,7 @@ class TopicReader:
         while not (self._at_end and all(self._at_end.values())) and len(records) < max_messages:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"reading {self.topic} did not reach its end in {timeout} s")
+            beat()
             for message in self.consumer.consume(500, 0.5):
                 error = message.error()
                 if error is not None:

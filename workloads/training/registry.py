@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import mlflow
 import numpy as np
+import torch
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
@@ -48,8 +49,6 @@ def evaluate(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 def log_and_register(scorer: RiskScorer, example: np.ndarray, model_name: str) -> str:
     """Log the scorer to the active run, register a new version, alias it `challenger`."""
     scorer.eval()
-    import torch
-
     with torch.no_grad():
         outputs = scorer(torch.from_numpy(example)).numpy()
     info = mlflow.pytorch.log_model(
@@ -61,6 +60,13 @@ def log_and_register(scorer: RiskScorer, example: np.ndarray, model_name: str) -
         signature=infer_signature(example[:8], outputs[:8]),
         registered_model_name=model_name,
         metadata={"feature_names": vectors.FEATURE_NAMES},
+        # The serving image pins these already; naming them skips MLflow's requirement
+        # inference, which reloads the model in a subprocess for every version logged.
+        pip_requirements=[
+            f"torch=={torch.__version__.split('+')[0]}",
+            f"mlflow=={mlflow.__version__}",
+            f"numpy=={np.__version__}",
+        ],
     )
     version = str(info.registered_model_version)
     MlflowClient().set_registered_model_alias(model_name, CHALLENGER, version)

@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 from workloads.features import vectors
+from workloads.health import beat
 from workloads.monitoring.records import REFERENCE_ARTIFACT, reference_frame
 from workloads.settings import Settings
 from workloads.training import checkpoint, registry
@@ -169,6 +170,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         model.train()
         totals = torch.zeros(2, device=device)
         for features, labels in loader:
+            beat()
             features, labels = features.to(device), labels.to(device)
             optimizer.zero_grad()
             loss = loss_fn(model(features), labels)
