@@ -172,6 +172,19 @@ def endpoint_regions(text: str) -> list[str]:
     return [m.group(1) for m in AWS_ENDPOINT.finditer(text)]
 
 
+# Azure locations inside hostnames and names: <x>.hcp.<location>.azmk8s.io,
+# <location>.oic.prod-aks.azure.com, <x>.<location>.cloudapp.azure.com, NetworkWatcher_<location>.
+AZURE_HOST_LOCATION = re.compile(
+    r"(?:^|[./])([a-z]+[0-9]?)\.(?:azmk8s\.io|cloudapp\.azure\.com|oic\.prod-aks\.azure\.com)"
+    r"|NetworkWatcher_([a-z0-9]+)"
+)
+
+
+def azure_locations(text: str) -> list[str]:
+    """Azure locations named inside hostnames and Network Watcher names in `text`."""
+    return [m.group(1) or m.group(2) for m in AZURE_HOST_LOCATION.finditer(text)]
+
+
 def normalize_location(location: str) -> str:
     """Azure accepts `UAE North`, `uaenorth` and `UAENorth` for the same place."""
     return location.replace(" ", "").lower()

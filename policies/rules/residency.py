@@ -20,6 +20,7 @@ from policies.core import (
     Violation,
     arn_regions,
     as_list,
+    azure_locations,
     endpoint_regions,
     get,
     normalize_location,
@@ -118,6 +119,7 @@ def _embedded_regions(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
             continue
         found = [(g, "an ARN") for g in arn_regions(text)]
         found += [(g, "an endpoint") for g in endpoint_regions(text)]
+        found += [(g, "an Azure endpoint") for g in azure_locations(text)]
         for region, where in found:
             if not cfg.region_allowed(region) and (path, region) not in seen:
                 seen.add((path, region))

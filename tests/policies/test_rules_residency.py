@@ -72,8 +72,23 @@ def test_arn_or_endpoint_in_another_region_fails() -> None:
 def test_azure_location_outside_the_uae_fails_but_global_dns_zones_pass() -> None:
     account = azure("azure-native:storage:StorageAccount", "lake", {"location": "westeurope"})
     zone = azure("azure-native:privatedns:PrivateZone", "zone", {"location": "global"})
-    result = check("UAE-RES-001", account, zone)
+    flow = azure(
+        "azure-native:network:FlowLog", "flow", {"networkWatcherName": "NetworkWatcher_uaenorth"}
+    )
+    local = azure(
+        "azure-native:privatedns:PrivateZone",
+        "aks-zone",
+        {"privateZoneName": "privatelink.uaenorth.azmk8s.io"},
+    )
+    abroad = azure(
+        "azure-native:network:FlowLog",
+        "eu-flow",
+        {"networkWatcherName": "NetworkWatcher_westeurope"},
+    )
+    result = check("UAE-RES-001", account, zone, flow, local, abroad)
     assert_fails(result, "StorageAccount 'lake'", "westeurope")
+    assert_fails(result, "FlowLog 'eu-flow'", "westeurope", "Azure endpoint")
+    assert not [f for f in result.findings if "'flow'" in f.message or "aks-zone" in f.message]
     assert not [f for f in result.findings if "zone" in f.message]
 
 
