@@ -35,7 +35,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.namespace import platform_namespace, pull_secrets
+from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from stacks.catalogue import CHARTS, IMAGES
 
 
@@ -114,6 +114,10 @@ class GpuOperator(pulumi.ComponentResource):
         ns = c.NS_GPU_OPERATOR
         namespace = platform_namespace(
             f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self), privileged=True
+        )
+        # Nothing in the operator's namespace serves other pods: deny all ingress.
+        ingress_policies(
+            name, ns, args.labels, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         )
         secrets = [s["name"] for s in pull_secrets(args.pull_secret)]
         operator = _split("gpu-operator", args.mirror)

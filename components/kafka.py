@@ -49,14 +49,13 @@ Outputs: `topics`, `credentials_secret`, `principal`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
-from components.namespace import platform_namespace, pull_secrets
+from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from components.pki import (
     PART_OF_MLPLATFORM,
     SELFSIGNED_ISSUER,
@@ -75,10 +74,6 @@ PLATFORM_TOPICS = {
 }
 _TOPIC_OPS = ["Read", "Write", "Describe", "DescribeConfigs"]
 _GROUP_OPS = ["Read", "Describe"]
-
-
-def _meta(name: str, namespace: str, labels: dict[str, str]) -> Any:
-    return {"name": name, "namespace": namespace, "labels": labels}
 
 
 def _crd(api_version: str = "kafka.strimzi.io/v1") -> dict[str, str]:
@@ -197,13 +192,7 @@ class StrimziKafka(pulumi.ComponentResource):
         )
         # Deny ingress by default; Strimzi generates the allow rules for its own pods (listener
         # peers above, replication and control-plane ports between cluster components).
-        deny: Any = {"podSelector": {}, "policyTypes": ["Ingress"]}
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-np-default-deny",
-            metadata=_meta("default-deny-ingress", ns, args.labels),
-            spec=deny,
-            opts=in_ns,
-        )
+        ingress_policies(name, ns, args.labels, in_ns)
         after_pki = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.ready])
         tls_secret = f"{cluster}-kafka-tls"
         bootstrap_service = f"{cluster}-kafka-bootstrap"

@@ -18,7 +18,7 @@ one ClusterQueue `platform-gpu`. Admission is what keeps GPUs honest:
 
 | child | purpose |
 |---|---|
-| Namespace `kueue-system` | PSS restricted |
+| Namespace `kueue-system` | PSS restricted; ingress only to the webhook/visibility ports |
 | helm Release kueue | pinned, mirror image, 2 replicas, configuration above |
 | ResourceFlavor `default-cpu` + one per GPU pool | nodeLabels + tolerations for the pool |
 | ClusterQueue `platform-gpu` | quotas, tenant namespaceSelector, fair sharing, preemption |
@@ -35,7 +35,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import conventions as c
-from components.namespace import platform_namespace, pull_secrets
+from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from stacks.catalogue import CHARTS, IMAGES
 
 CPU_FLAVOR = "default-cpu"
@@ -103,6 +103,14 @@ class GpuQueueing(pulumi.ComponentResource):
         ns = c.NS_KUEUE
         namespace = platform_namespace(
             f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
+        )
+        # Admission webhook (9443) and the visibility API server (8082), called by the API server.
+        ingress_policies(
+            name,
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            api_server_ports=(9443, 8082),
         )
         image = IMAGES["kueue"]
         chart = CHARTS["kueue"]

@@ -10,6 +10,7 @@ Audit and warn stay `restricted` everywhere: the privileged pods are still repor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -93,3 +94,57 @@ def platform_namespace(
 def pull_secrets(name: str | None) -> list[dict[str, str]]:
     """imagePullSecrets for the mirror, in the `[{name: ...}]` shape most charts take."""
     return [{"name": name}] if name else []
+
+
+def ingress_policies(
+    resource_name: str,
+    namespace: str,
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    api_server_ports: tuple[int, ...] = (),
+    tenant_ports: tuple[int, ...] = (),
+) -> list[k8s.networking.v1.NetworkPolicy]:
+    """Default-deny ingress for an operator namespace, then only what the operator must serve.
+
+    `api_server_ports`: admission webhooks / aggregated APIs the API server calls. Its source
+    address differs per cluster (control-plane nodes, a cloud-managed endpoint), so these ports
+    (only) are open to any source. `tenant_ports`: ports tenant pods may reach.
+    Operators' egress (to the API server) is left open: its address is equally site-specific.
+    """
+
+    def policy(suffix: str, spec: Any) -> k8s.networking.v1.NetworkPolicy:
+        metadata: Any = {"name": suffix, "namespace": namespace, "labels": labels}
+        return k8s.networking.v1.NetworkPolicy(
+            f"{resource_name}-np-{suffix}", metadata=metadata, spec=spec, opts=opts
+        )
+
+    def ports(numbers: tuple[int, ...]) -> list[dict[str, Any]]:
+        return [{"protocol": "TCP", "port": p} for p in numbers]
+
+    created = [policy("default-deny-ingress", {"podSelector": {}, "policyTypes": ["Ingress"]})]
+    if api_server_ports:
+        created.append(
+            policy(
+                "allow-api-server",
+                {
+                    "podSelector": {},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"ports": ports(api_server_ports)}],
+                },
+            )
+        )
+    if tenant_ports:
+        tenants = {"matchExpressions": [{"key": c.TENANT_LABEL, "operator": "Exists"}]}
+        created.append(
+            policy(
+                "allow-tenants",
+                {
+                    "podSelector": {},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [
+                        {"from": [{"namespaceSelector": tenants}], "ports": ports(tenant_ports)}
+                    ],
+                },
+            )
+        )
+    return created

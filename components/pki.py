@@ -16,7 +16,7 @@ Two ways to root the CA (Args `vault`):
 
 | child | purpose |
 |---|---|
-| Namespace `cert-manager` | PSS restricted |
+| Namespace `cert-manager` | PSS restricted; ingress denied except the two webhook ports |
 | helm Release cert-manager | pinned, CRDs on, 2 replicas + PDB, images from the mirror |
 | helm Release trust-manager | pinned, no public CA package, may write the bundle Secret only |
 | ClusterIssuer `mlplatform-selfsigned` | bootstraps self-signed roots (this CA, Kafka clients CA) |
@@ -39,7 +39,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.namespace import platform_namespace, pull_secrets
+from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from stacks.catalogue import CHARTS, IMAGES
 
 CA_BUNDLE = "mlplatform-ca-bundle"
@@ -97,6 +97,8 @@ class PlatformPki(pulumi.ComponentResource):
             f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        # The API server calls the cert-manager (10250) and trust-manager (6443) webhooks.
+        ingress_policies(name, ns, args.labels, in_ns, api_server_ports=(10250, 6443))
         secrets = pull_secrets(args.pull_secret)
         chart = CHARTS["cert-manager"]
         cert_manager = k8s.helm.v3.Release(

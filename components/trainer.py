@@ -9,7 +9,7 @@ integration) and adds the GPU pool's node labels and toleration on admission.
 
 | child | purpose |
 |---|---|
-| Namespace `kubeflow-system` | PSS restricted |
+| Namespace `kubeflow-system` | PSS restricted; ingress: webhooks, status server from tenants |
 | helm Release kubeflow-trainer | pinned; controller + JobSet images from the mirror; no chart |
 | | runtimes |
 | ClusterTrainingRuntime `torch-distributed` | torchrun across `numNodes`, hardened pod |
@@ -29,7 +29,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.namespace import platform_namespace, pull_secrets
+from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from stacks.catalogue import CHARTS, IMAGES
 
 TORCH_RUNTIME = c.TRAINING_RUNTIME  # "torch-distributed"
@@ -126,6 +126,16 @@ class TrainingOperator(pulumi.ComponentResource):
         ns = c.NS_TRAINER
         namespace = platform_namespace(
             f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
+        )
+        # Trainer and JobSet webhooks (9443) for the API server; training pods in tenant
+        # namespaces report progress to the TrainJob status server (10443).
+        ingress_policies(
+            name,
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            api_server_ports=(9443,),
+            tenant_ports=(10443,),
         )
         chart = CHARTS["kubeflow-trainer"]
         controller = IMAGES["trainer-controller"]

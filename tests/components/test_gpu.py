@@ -102,6 +102,13 @@ def test_operator_namespace_is_privileged_only_through_the_recorded_exemption(sy
     assert core_object_errors(manifests.to_object(ns), "1.34") == []
 
 
+def test_operator_namespace_accepts_no_ingress(synthesis):
+    result, _ = synthesis
+    policies = result.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    assert [p.inputs["spec"] for p in policies] == [{"podSelector": {}, "policyTypes": ["Ingress"]}]
+    assert policies[0].inputs["metadata"]["namespace"] == c.NS_GPU_OPERATOR
+
+
 def test_privileged_namespaces_need_an_exemption(run_program):
     def program() -> None:
         platform_namespace("x", "not-exempt", LABELS, pulumi.ResourceOptions(), privileged=True)

@@ -104,6 +104,16 @@ def test_kueue_is_pinned_from_the_mirror_and_manages_tenant_jobs(synthesis):
     }
 
 
+def test_namespace_admits_only_the_api_server_ports(synthesis):
+    policies = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]
+        for r in synthesis.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    ports = {p["port"] for p in policies["allow-api-server"]["ingress"][0]["ports"]}
+    assert ports == {9443, 8082}
+
+
 def test_every_object_validates(synthesis):
     require_crds()
     checked = 0
@@ -116,4 +126,4 @@ def test_every_object_validates(synthesis):
         else:
             assert core_object_errors(obj, "1.34") == []
         checked += 1
-    assert checked == 5  # namespace, 3 flavors, cluster queue
+    assert checked == 7  # namespace, 2 network policies, 3 flavors, cluster queue

@@ -107,9 +107,15 @@ def test_trust_manager_trusts_only_the_platform_ca_and_writes_only_the_bundle(pk
     assert values["secretTargets"] == {"enabled": True, "authorizedSecrets": [CA_BUNDLE]}
 
 
-def test_namespace_is_restricted(pki):
+def test_namespace_is_restricted_and_admits_only_the_webhooks(pki):
     labels = pki[("Namespace", c.NS_CERT_MANAGER)].inputs["metadata"]["labels"]
     assert labels[c.PSS_ENFORCE] == "restricted"
+    deny = pki[("NetworkPolicy", "default-deny-ingress")].inputs["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    allow = pki[("NetworkPolicy", "allow-api-server")].inputs["spec"]["ingress"]
+    assert allow == [
+        {"ports": [{"protocol": "TCP", "port": 10250}, {"protocol": "TCP", "port": 6443}]}
+    ]
 
 
 def test_self_signed_root_is_a_protected_p384_ca(pki):

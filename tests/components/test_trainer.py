@@ -86,6 +86,22 @@ def test_operator_is_pinned_and_pulls_from_the_mirror_without_public_runtimes(sy
     assert inputs["namespace"] == c.NS_TRAINER
 
 
+def test_namespace_admits_webhooks_and_tenant_status_reports_only(synthesis):
+    policies = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]
+        for r in synthesis.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    assert policies["allow-api-server"]["ingress"] == [
+        {"ports": [{"protocol": "TCP", "port": 9443}]}
+    ]
+    (rule,) = policies["allow-tenants"]["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchExpressions": [{"key": c.TENANT_LABEL, "operator": "Exists"}]}}
+    ]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 10443}]
+
+
 def test_every_object_validates(synthesis):
     require_crds()
     for resource in synthesis.resources:

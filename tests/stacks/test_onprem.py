@@ -210,6 +210,18 @@ def test_namespaces_are_restricted_except_the_recorded_gpu_exemption(onprem):
             assert labels[c.PSS_ENFORCE] == "restricted", name
 
 
+def test_every_platform_namespace_denies_ingress_by_default(onprem):
+    synthesis, _ = onprem
+    denied = {
+        r.inputs["metadata"]["namespace"]
+        for r in synthesis.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["spec"].get("podSelector") == {}
+        and "Ingress" in r.inputs["spec"]["policyTypes"]
+        and not r.inputs["spec"].get("ingress")
+    }
+    assert denied == set(_of(synthesis, "Namespace"))
+
+
 def test_stateful_resources_are_protected(onprem):
     synthesis, _ = onprem
     stateful = ["Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "RedisReplication"]
