@@ -286,7 +286,9 @@ def _activity_log(setting: ResourceView) -> bool:
 
 
 def stack_audit_trail(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
-    aws = stack.of_type("pulumi:providers:aws")
+    # providers first (they name the stack's use of the cloud); any resource of the package
+    # otherwise, in case an engine leaves providers out of the stack view
+    aws = stack.of_type("pulumi:providers:aws") or stack.where(lambda r: r.package == "aws")
     trails = stack.of_type(TRAIL)
     if aws and not trails:
         yield Violation(
@@ -296,7 +298,9 @@ def stack_audit_trail(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
     for trail in trails:
         for problem in _trail_problems(trail, stack, cfg):
             yield Violation(f"{trail.describe()} {problem}.", trail.urn)
-    azure = stack.of_type("pulumi:providers:azure-native")
+    azure = stack.of_type("pulumi:providers:azure-native") or stack.where(
+        lambda r: r.package == "azure-native"
+    )
     settings = stack.of_type(*DIAGNOSTIC, SUB_DIAGNOSTIC)
     if azure and not any(_activity_log(s) for s in settings):
         yield Violation(

@@ -218,6 +218,9 @@ def test_stack_policy_reports_the_resource_urn() -> None:
         StackValidationArgs([resource("pulumi:providers:aws", "aws", {"region": "me-central-1"})]),
     )
     assert trail_missing and "CloudTrail" in trail_missing[0][0]
+    # the stack's AWS resources alone say it uses AWS, whether or not providers are listed
+    only_bucket = run("UAE-LOG-004", StackValidationArgs([bucket]))
+    assert only_bucket and only_bucket[0][1] == bucket.urn
 
 
 @pytest.mark.parametrize("name", ["UAE-NET-004-stack", "UAE-RES-004", "UAE-LOG-005"])
