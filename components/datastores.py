@@ -50,7 +50,7 @@ from stacks.catalogue import CHARTS, IMAGES
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
-RUN_AS = 1001  # non-root UID for the Redis pods (CNPG runs postgres as 26 itself)
+RUN_AS = 1000  # the redis image's non-root user (CNPG runs postgres as UID 26 itself)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.hardening import UID as PLATFORM_UID
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from stacks.catalogue import CHARTS, IMAGES
 
@@ -43,7 +44,7 @@ class TrainingOperatorArgs:
     labels: dict[str, str]
     pull_secret: str | None = None
     runtime_name: str = TORCH_RUNTIME
-    run_as_user: int = 1000
+    run_as_user: int = PLATFORM_UID  # USER of the platform's training image
     default_cpu: str = "2"
     default_memory: str = "8Gi"
     shm_size: str = "8Gi"  # NCCL/gloo and DataLoader workers need a real /dev/shm

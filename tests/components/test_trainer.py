@@ -64,6 +64,7 @@ def test_runtime_pod_meets_pod_security_restricted(synthesis):
     (container,) = pod["containers"]
     assert pod["automountServiceAccountToken"] is False
     assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] >= 10000  # no overlap with host users
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     security = container["securityContext"]
     assert security["allowPrivilegeEscalation"] is False
