@@ -99,8 +99,9 @@ def _from_containers(r: ResourceView) -> Iterator[tuple[str, str]]:
                     f"spec.{path}.{key}", [i for i in items if isinstance(i, str)]
                 )
         name, text = value.get("name"), value.get("value")
-        is_env = isinstance(name, str) and isinstance(text, str) and DATA_ENV.search(name)
-        if is_env and "://" in text and text != SECRET_MARKER:
+        if not (isinstance(name, str) and isinstance(text, str) and DATA_ENV.search(name)):
+            continue
+        if "://" in text and text != SECRET_MARKER:
             yield f"spec.{path}.env[{name}]", text
 
 

@@ -126,15 +126,14 @@ def stack_resilience(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
             )
     subnets = stack.of_type("aws:ec2/subnet:Subnet")
     for group in stack.of_type("aws:eks/nodeGroup:NodeGroup"):
-        zones = set()
+        zones: set[str] = set()
         for ref in as_list(group.props.get("subnetIds")):
             subnet = next((s for s in subnets if refers_to(ref, s)), None)
             if ref is UNKNOWN or subnet is None:
                 zones.add(f"?{ref}")
                 continue
-            zones.add(
-                subnet.props.get("availabilityZoneId") or subnet.props.get("availabilityZone")
-            )
+            zone = subnet.props.get("availabilityZoneId") or subnet.props.get("availabilityZone")
+            zones.add(str(zone))
         if len(zones) < 2:
             yield Violation(
                 (
