@@ -67,14 +67,26 @@ class Synthesis:
 
 
 def redact(value: Any) -> Any:
-    """Replace Pulumi secrets by a marker, recursively (nothing secret reaches a file)."""
+    """Replace Pulumi secrets by a marker, recursively (nothing secret reaches a file).
+
+    A secret map keeps its keys (a Secret's `stringData` stays a map of key → marker, so the
+    rendered object is still a valid Kubernetes object); every value inside is hidden.
+    """
     if rpc.is_rpc_secret(value):
-        return SECRET
+        return _hide(unwrap(value))
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
+
+
+def _hide(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _hide(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide(v) for v in value]
+    return SECRET
 
 
 def unwrap(value: Any) -> Any:

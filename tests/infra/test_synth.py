@@ -78,3 +78,10 @@ def test_manifests_drop_nulls_and_never_contain_secret_values(run_program, tmp_p
     configmap = (tmp_path / "mlflow/configmap-settings.yaml").read_text()
     assert "annotations" not in configmap
     assert configmap.startswith("apiVersion: v1\nkind: ConfigMap\nmetadata:")
+
+
+def test_a_secret_map_keeps_its_keys_and_hides_every_value():
+    from pulumi.runtime import rpc
+
+    wrapped = {rpc._special_sig_key: rpc._special_secret_sig, "value": {"user": "a", "pw": ["b"]}}
+    assert redact({"stringData": wrapped}) == {"stringData": {"user": SECRET, "pw": [SECRET]}}
