@@ -128,6 +128,7 @@ class ObjectStore(_Model):
     artifact_bucket: DnsLabel = "mlflow-artifacts"
     offline_store_bucket: DnsLabel = "feast-offline"
     audit_bucket: DnsLabel = "platform-audit"
+    backup_bucket: DnsLabel = "platform-backups"
 
     @field_validator("endpoint")
     @classmethod
@@ -146,6 +147,30 @@ class KeyReferences(_Model):
     logs_key_uri: str
 
 
+class VaultPki(_Model):
+    """The site's in-country Vault PKI the platform CA chains to (instead of a self-signed root)."""
+
+    server: str
+    path: str = Field(min_length=1)  # e.g. pki_int/sign/mlplatform
+    role: str = Field(min_length=1)  # Vault Kubernetes-auth role for cert-manager
+    ca_bundle: str  # PEM chain of the Vault PKI (public certificates only)
+    auth_mount_path: str = "/v1/auth/kubernetes"
+
+    @field_validator("server")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (TLS in transit)")
+        return value
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _pem(cls, value: str) -> str:
+        if "-----BEGIN CERTIFICATE-----" not in value:
+            raise ValueError("must be a PEM certificate chain (-----BEGIN CERTIFICATE-----)")
+        return value
+
+
 class OnPrem(_Model):
     site: Site
     kube_context: str | None = None
@@ -154,6 +179,7 @@ class OnPrem(_Model):
     redis: Redis = Redis()
     object_store: ObjectStore
     keys: KeyReferences
+    vault_pki: VaultPki | None = None
 
 
 class Aws(_Model):

@@ -9,7 +9,7 @@ keys or HSM objects; no key material enters the program), and optionally Postgre
 cert-manager/CA this foundation therefore declares first (`core.platform_pki`; the platform
 layer reuses the same component).
 
-Postgres backups go to the site object store under `<artifact bucket>/platform-backups/`,
+Postgres backups go to the site object store under `<objectStore.backupBucket>/postgres`,
 encrypted (AES256 server-side) and never leaving the site.
 """
 
@@ -111,7 +111,7 @@ def build_foundation(config: StackConfig) -> Foundation:
                     instances=pg_cfg.instances,
                     storage_gi=pg_cfg.storage_gi,
                     backup=PostgresBackup(
-                        destination=f"{artifact_root}/platform-backups/postgres",
+                        destination=f"s3://{store.backup_bucket}/postgres",
                         endpoint=store.endpoint,
                         credentials_secret=store.credentials_secret,
                     ),

@@ -36,7 +36,7 @@ from components.kafka import (
     StrimziTenantAccessArgs,
 )
 from components.kueue import GpuFlavor, GpuQueueing, GpuQueueingArgs
-from components.pki import PkiArgs, PlatformPki
+from components.pki import PkiArgs, PlatformPki, VaultIssuer
 from components.tenant import PlatformPeer
 from components.trainer import TrainingOperator, TrainingOperatorArgs
 from stacks import governance
@@ -65,10 +65,24 @@ def platform_pki(config: StackConfig, provider: k8s.Provider) -> PlatformPki:
                 pull_secret=config.registry.pull_secret,
                 organization=config.tags.owner,
                 protect=not config.ephemeral,
+                vault=_vault_issuer(config),
             ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
     return _PKI[provider]
+
+
+def _vault_issuer(config: StackConfig) -> VaultIssuer | None:
+    vault = config.onprem.vault_pki if config.onprem else None
+    if vault is None:
+        return None
+    return VaultIssuer(
+        server=vault.server,
+        path=vault.path,
+        role=vault.role,
+        ca_bundle_pem=vault.ca_bundle,
+        auth_mount_path=vault.auth_mount_path,
+    )
 
 
 def _quantity(total: Decimal, unit: str = "") -> str:

@@ -305,3 +305,35 @@ def test_plan_gives_every_tenant_its_slice(plan, tenant):
         for r in plan.of_type("kubernetes:kafka.strimzi.io/v1:KafkaTopic")
     ]
     assert any(t.startswith(f"{tenant}.") for t in topics)
+
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+def test_site_vault_pki_roots_the_platform_ca(stack_plan):
+    plan = stack_plan(
+        "uae-onprem",
+        "onprem.vaultPki.server=https://vault.dc1.example.ae",
+        "onprem.vaultPki.path=pki_int/sign/mlplatform",
+        "onprem.vaultPki.role=cert-manager",
+        f"onprem.vaultPki.caBundle={PEM!r}".replace("'", '"'),
+    )
+    issuers = [
+        r.inputs
+        for r in plan.synthesis.resources
+        if r.type.endswith(":ClusterIssuer") and r.inputs["metadata"]["name"] == "mlplatform-ca"
+    ]
+    assert issuers and issuers[0]["spec"]["vault"]["server"] == "https://vault.dc1.example.ae"
+    assert "ca" not in issuers[0]["spec"]
+
+
+def test_postgres_backups_go_to_the_backup_bucket(stack_plan):
+    clusters = [
+        r.inputs
+        for r in stack_plan("uae-onprem").synthesis.resources
+        if r.type == "kubernetes:postgresql.cnpg.io/v1:Cluster"
+    ]
+    (cluster,) = clusters
+    assert cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"] == (
+        "s3://platform-backups/postgres"
+    )
