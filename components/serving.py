@@ -47,7 +47,22 @@ from stacks.catalogue import CHARTS, IMAGES
 PREDICTOR_PORT = 8080  # KServe's default HTTP port; V1 and V2 protocols
 WEBHOOK_PORT = 9443  # the controller's admission webhook (InferenceService, pods)
 CONTROLLER = {"control-plane": "kserve-controller-manager"}
-DEPLOYMENT_MODE = "Standard"  # KServe >= 0.15 name of RawDeployment ("RawDeployment" is an alias)
+DEPLOYMENT_MODE = "Standard"  # KServe >= 0.15 name of RawDeployment (kept as a legacy alias)
+_LEGACY_MODES = {"RawDeployment": "Standard"}
+
+
+def deployment_mode(configured: str) -> str:
+    """KServe v0.20's name for a configured mode (`RawDeployment` is now `Standard`).
+
+    Canary validation compares the InferenceService annotation with "Standard" literally, so
+    the legacy name must not reach the cluster.
+    """
+    mode = _LEGACY_MODES.get(configured, configured)
+    if mode != DEPLOYMENT_MODE:
+        raise ValueError(f"kserve.deploymentMode {configured!r}: only Standard (raw) is supported")
+    return mode
+
+
 MODEL_FORMAT = "mlflow"
 HOME = "/home/mlplatform"
 
@@ -63,6 +78,7 @@ class ModelServingArgs:
     ingress_class: str | None = None
     pull_secret: str | None = None
     runtime_name: str = c.SERVING_RUNTIME
+    deployment_mode: str = DEPLOYMENT_MODE
     requests: dict[str, str] = field(default_factory=lambda: {"cpu": "500m", "memory": "1Gi"})
     limits: dict[str, str] = field(default_factory=lambda: {"cpu": "2", "memory": "2Gi"})
 
@@ -83,7 +99,7 @@ def chart_values(args: ModelServingArgs) -> dict[str, Any]:
                 "imagePullPolicy": "IfNotPresent",
                 "imagePullSecrets": secrets,
                 "rbacProxyImage": IMAGES["kube-rbac-proxy"].ref(args.mirror),
-                "deploymentMode": DEPLOYMENT_MODE,
+                "deploymentMode": deployment_mode(args.deployment_mode),
                 "labels": args.labels,
                 "podLabels": args.labels,
                 "gateway": {
@@ -244,7 +260,7 @@ class ModelServing(pulumi.ComponentResource):
         )
         self.release = release
         self.runtime = args.runtime_name
-        self.deployment_mode = DEPLOYMENT_MODE
+        self.deployment_mode = deployment_mode(args.deployment_mode)
         self.host_pattern = (
             f"{{name}}-{{namespace}}.{args.host_domain}"
             if args.ingress_class

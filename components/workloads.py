@@ -15,8 +15,9 @@ RuntimeDefault, requests = limits) and read their endpoints from the tenant cont
 tracking URI (credentials from the tenant's `mlflow-credentials` Secret, mounted as a file),
 the Feast client `feature_store.yaml` (ConfigMap `feast-client`), the platform CA bundle.
 
-The training pod gets a projected, expiring service-account token (not the automounted one):
-Feast's Kubernetes authz identifies the tenant by it. The predictor does not need one.
+Both pods get a projected, expiring service-account token (not the automounted one) at the
+standard path: Feast's Kubernetes authz identifies the tenant by it (training reads offline
+features, the predictor online features). Nothing else in them can use the API.
 
 Args (`SampleWorkloadsArgs`): see the dataclass. Outputs: `train_job`, `inference_service`,
 `host` (in-cluster address of the predictor).
@@ -32,6 +33,7 @@ import pulumi_kubernetes as k8s
 
 from components import conventions as c
 from components import hardening as h
+from components.serving import DEPLOYMENT_MODE
 
 PLATFORM_PATCH_MANAGER = "mlplatform.io/platform"
 TRAINER_NODE = "node"  # replicated job and container name in the torch ClusterTrainingRuntime
@@ -103,16 +105,7 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
             {"name": "ca-bundle", "configMap": {"name": args.ca_bundle}},
             {"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}},
             _mlflow_credentials_volume(),
-            # Feast authz reads the caller's token from the standard path; a projected token
-            # expires and is bound to the pod, unlike an automounted long-lived one.
-            {
-                "name": "sa-token",
-                "projected": {
-                    "sources": [
-                        {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}}
-                    ]
-                },
-            },
+            _SA_TOKEN_VOLUME,
         ],
         "containers": [
             {
@@ -126,11 +119,7 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
                         "mountPath": f"{HOME}/.mlflow",
                         "readOnly": True,
                     },
-                    {
-                        "name": "sa-token",
-                        "readOnly": True,
-                        "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-                    },
+                    _SA_TOKEN_MOUNT,
                 ],
             }
         ],
@@ -173,6 +162,21 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
     }
 
 
+# Feast authz reads the caller's token from the standard path; a projected token expires and
+# is bound to the pod, unlike an automounted long-lived one.
+_SA_TOKEN_VOLUME = {
+    "name": "sa-token",
+    "projected": {
+        "sources": [{"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}}]
+    },
+}
+_SA_TOKEN_MOUNT = {
+    "name": "sa-token",
+    "readOnly": True,
+    "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+}
+
+
 def _mlflow_credentials_volume() -> dict[str, Any]:
     return {
         "name": "mlflow-credentials",
@@ -209,6 +213,7 @@ def _model(args: SampleWorkloadsArgs, alias: str) -> dict[str, Any]:
         },
         "volumeMounts": [
             {"name": "feast-client", "mountPath": FEAST_MOUNT, "readOnly": True},
+            _SA_TOKEN_MOUNT,
         ],
     }
 
@@ -224,7 +229,10 @@ def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
             "serviceAccountName": args.service_account,
             "automountServiceAccountToken": False,
             "securityContext": h.pod_security(),
-            "volumes": [{"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}}],
+            "volumes": [
+                {"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}},
+                _SA_TOKEN_VOLUME,
+            ],
             "model": _model(args, "champion"),
         }
     }
@@ -244,7 +252,7 @@ def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
             "namespace": args.namespace,
             "labels": args.labels,
             "annotations": {
-                "serving.kserve.io/deploymentMode": "Standard",
+                "serving.kserve.io/deploymentMode": DEPLOYMENT_MODE,
                 "serving.kserve.io/autoscalerClass": "hpa",
             },
         },

@@ -121,3 +121,11 @@ def assert_hardened(pod_spec: dict[str, Any]) -> None:
         for env in container.get("env") or []:
             assert "valueFrom" not in env or "secretKeyRef" not in env["valueFrom"], env
         assert not container.get("envFrom"), "no Secrets as environment (UAE-K8S-004)"
+
+
+def assert_redacted(resource: Resource, *keys: str) -> None:
+    """The Secret's values never reach a rendered file (whole map or per key redacted)."""
+    from infra.synth.recording import SECRET
+
+    rendered = manifests.to_object(resource)["stringData"]
+    assert rendered == SECRET or all(rendered[k] == SECRET for k in keys), rendered

@@ -15,6 +15,7 @@ from components.serving import (
     ModelServing,
     ModelServingArgs,
     chart_values,
+    deployment_mode,
 )
 from infra.synth import manifests
 from infra.synth.recording import synthesize
@@ -161,3 +162,9 @@ def test_kserve_namespace_is_default_deny_with_webhook_in_and_api_server_out(ser
     assert allow["podSelector"] == {"matchLabels": {"control-plane": "kserve-controller-manager"}}
     assert [p["port"] for p in allow["ingress"][0]["ports"]] == [WEBHOOK_PORT]
     assert [p["port"] for p in allow["egress"][0]["ports"]] == [443, 6443]
+
+
+def test_legacy_raw_deployment_name_maps_to_standard_and_knative_is_refused():
+    assert deployment_mode("RawDeployment") == deployment_mode("Standard") == "Standard"
+    with pytest.raises(ValueError, match="only Standard"):
+        deployment_mode("Knative")

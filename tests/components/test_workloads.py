@@ -17,8 +17,15 @@ from components.workloads import (
     train_job,
 )
 from infra.synth import manifests
-from infra.synth.recording import SECRET, synthesize, unwrap
-from tests.components.ml_fixtures import LABELS, MIRROR, assert_hardened, by_kind, core_errors
+from infra.synth.recording import synthesize, unwrap
+from tests.components.ml_fixtures import (
+    LABELS,
+    MIRROR,
+    assert_hardened,
+    assert_redacted,
+    by_kind,
+    core_errors,
+)
 from tests.support.schemas import custom_resource_errors, require_crds
 
 TRACKING = "https://mlflow.mlflow.svc.cluster.local"
@@ -122,6 +129,11 @@ def test_inference_service_pod_is_hardened_without_a_token():
     assert predictor["automountServiceAccountToken"] is False
     assert predictor["model"]["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
     assert predictor["model"]["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
+    # Feast authz needs the caller's identity: a projected, expiring token, not the automount
+    token = next(v for v in predictor["volumes"] if v["name"] == "sa-token")
+    assert token["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"] == 3600
+    mounts = {m["mountPath"] for m in predictor["model"]["volumeMounts"]}
+    assert "/var/run/secrets/kubernetes.io/serviceaccount" in mounts
     assert_hardened(
         {"securityContext": predictor["securityContext"], "containers": [predictor["model"]]}
     )
@@ -161,7 +173,7 @@ def test_component_declares_both_custom_resources(declared):
 
 def test_tenant_access_secret_is_an_mlflow_credentials_file(declared):
     secret = declared[("Secret", c.MLFLOW_CREDENTIALS_SECRET)]
-    assert manifests.to_object(secret)["stringData"] == SECRET
+    assert_redacted(secret, "password", "credentials")
     data = unwrap(secret.inputs["stringData"])
     ini = configparser.ConfigParser()
     ini.read_string(data["credentials"])
