@@ -31,12 +31,18 @@ def is_patch(resource: Resource) -> bool:
 
 
 def prune(value: Any) -> Any:
-    """Drop None values and empty containers produced by optional SDK arguments."""
+    """Drop None values (unset optional SDK arguments) and restore integers.
+
+    Empty maps are kept: `podSelector: {}` means "every pod" and `emptyDir: {}` a volume, so
+    dropping them would change what the object means. The engine hands numbers over as floats;
+    a whole float becomes an int again (`runAsUser: 10001`, not `10001.0`).
+    """
     if isinstance(value, dict):
-        pruned = {k: prune(v) for k, v in value.items() if v is not None}
-        return {k: v for k, v in pruned.items() if v != {} or k in ("spec", "data", "emptyDir")}
+        return {k: prune(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [prune(v) for v in value if v is not None]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 

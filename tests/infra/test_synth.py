@@ -85,3 +85,12 @@ def test_a_secret_map_keeps_its_keys_and_hides_every_value():
 
     wrapped = {rpc._special_sig_key: rpc._special_secret_sig, "value": {"user": "a", "pw": ["b"]}}
     assert redact({"stringData": wrapped}) == {"stringData": {"user": SECRET, "pw": [SECRET]}}
+
+
+def test_prune_keeps_empty_selectors_and_restores_integers():
+    obj = {"spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]}}
+    assert manifests.prune(obj) == obj
+    assert manifests.prune({"runAsUser": 10001.0, "weight": 0.5, "x": None}) == {
+        "runAsUser": 10001,
+        "weight": 0.5,
+    }

@@ -108,14 +108,6 @@ def test_privileged_container_fails_the_plan(checkov_bin, plan_of, tmp_path):
     assert ET.parse(plan_dir / "checkov.junit.xml").getroot().get("failures") != "0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "infra/synth/manifests.py writes integral numbers as floats (runAsUser: 10001.0); "
-        "checkov's CKV_K8S_40 needs an int, so the hardened pod fails until the writer "
-        "renders ints (reported to the lead). strict: remove this marker once it passes."
-    ),
-)
 def test_hardened_workload_passes_the_checkov_gate(checkov_bin, plan_of, tmp_path):
     plan_of(privileged=False)
     _, output, report = _plan(tmp_path)
