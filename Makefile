@@ -28,6 +28,7 @@ $(WL_VENV)/.installed: workloads/requirements.txt
 $(CK_VENV)/.installed: policies/checkov/requirements.txt
 	$(PYTHON) -m venv $(CK_VENV)
 	$(CK_VENV)/bin/pip install -q -r policies/checkov/requirements.txt
+	$(CK_VENV)/bin/pip check
 	touch $@
 
 ## run: the main job: the offline plan of every stack and variant, then the tenant golden path
