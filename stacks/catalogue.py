@@ -72,12 +72,12 @@ KAFKA_VERSION = "4.3.1"
 IMAGES: dict[str, Image] = {
     # The platform's own images, built from workloads/Dockerfile.* by the release pipeline and
     # pushed to the mirror; the release records their digests in the stack config.
-    "mlflow": Image("mlplatform/mlflow-server", "3.17.2", "built by this repository"),
-    "feast": Image("mlplatform/feature-server", "0.67.0", "built by this repository"),
-    "serving": Image("mlplatform/serving", "0.1.0", "built by this repository"),
-    "training": Image("mlplatform/training", "0.1.0", "built by this repository"),
-    "streaming": Image("mlplatform/streaming", "0.1.0", "built by this repository"),
-    "monitoring": Image("mlplatform/monitoring", "0.1.0", "built by this repository"),
+    "mlflow": Image("mlflow-server", "3.17.2", "built by this repository"),
+    "feast": Image("feature-server", "0.67.0", "built by this repository"),
+    "serving": Image("serving", "0.1.0", "built by this repository"),
+    "training": Image("training", "0.1.0", "built by this repository"),
+    "streaming": Image("streaming", "0.1.0", "built by this repository"),
+    "monitoring": Image("monitoring", "0.1.0", "built by this repository"),
     # Operator and operand images pulled by the charts and custom resources above. The
     # components point each chart's image values at `<mirror>/<path>`; tags match the pinned
     # chart's appVersion, so the mirror job copies exactly these.

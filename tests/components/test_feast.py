@@ -37,7 +37,7 @@ from tests.components.ml_fixtures import (
 )
 from tests.support.schemas import custom_resource_errors, require_crds
 
-IMAGE = f"{MIRROR}/mlplatform/feature-server:0.67.0"
+IMAGE = f"{MIRROR}/feature-server:0.67.0"
 SERVERS = {"registry": REGISTRY_PORT, "online": ONLINE_PORT, "offline": OFFLINE_PORT}
 
 

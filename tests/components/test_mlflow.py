@@ -29,7 +29,7 @@ from tests.components.ml_fixtures import (
 )
 from tests.support.schemas import custom_resource_errors, require_crds
 
-IMAGE = f"{MIRROR}/mlplatform/mlflow-server:3.17.2"
+IMAGE = f"{MIRROR}/mlflow-server:3.17.2"
 
 
 def _synth(**overrides):

@@ -23,7 +23,7 @@ from stacks.catalogue import CHARTS
 from tests.components.ml_fixtures import LABELS, MIRROR, assert_hardened, by_kind
 from tests.support.schemas import custom_resource_errors, require_crds
 
-RUNTIME_IMAGE = f"{MIRROR}/mlplatform/serving:0.1.0"
+RUNTIME_IMAGE = f"{MIRROR}/serving:0.1.0"
 TRACKING = "https://mlflow.mlflow.svc.cluster.local"
 
 

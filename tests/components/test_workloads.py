@@ -37,7 +37,7 @@ def _args(**overrides) -> SampleWorkloadsArgs:
         "namespace": "tenant-risk",
         "model_name": "fraud-risk",
         "labels": LABELS,
-        "training_image": f"{MIRROR}/mlplatform/training:0.1.0",
+        "training_image": f"{MIRROR}/training:0.1.0",
         "tracking_uri": TRACKING,
         "gpus": 2,
         "training_args": (

@@ -17,7 +17,7 @@ from infra.synth.recording import synthesize
 from stacks.governance import platform_labels
 from stacks.loader import stack_config
 
-MIRROR_IMAGE = "harbor.dc1.example.ae/mlplatform/mlplatform/serving:0.1.0"
+MIRROR_IMAGE = "harbor.dc1.example.ae/mlplatform/serving:0.1.0"
 
 
 def _workload_program(privileged: bool):
