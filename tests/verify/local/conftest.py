@@ -12,16 +12,20 @@ platform after `mlplatform local demo` covers it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import signal
 import socket
+import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import testinfra
 
+from infra.local import processes
 from infra.local.platform import LocalPlatform
 from infra.local.services import Workloads
 from infra.local.state import REPO_ROOT, Ports, StateDir
@@ -63,6 +67,63 @@ def _free_ports(count: int) -> list[int]:
 WORKLOADS = Workloads(REPO_ROOT / ".venv-workloads" / "bin" / "python", REPO_ROOT)
 
 
+def _proc(pid: int) -> tuple[int, int, list[str]] | None:
+    """(pgid, start ticks, command line) of a live process, or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    if fields[0] == "Z":
+        return None
+    return int(fields[2]), int(fields[19]), argv.split("\0")[:-1]
+
+
+def _settle(platform: LocalPlatform, record: processes.ProcessRecord) -> None:
+    """Re-record a service whose command line was read before its execve finished.
+
+    Workaround, reported to the lead: `processes.spawn` reads /proc/<pid>/cmdline as soon as
+    Popen returns, which can be before the kernel has set up the new image's arguments (empty);
+    it then records the argv it was given (`.../bin/feast …`), which never matches the kernel's
+    (`.../bin/python3 .../bin/feast …`), so the service looks dead and `down` cannot stop it.
+    Same PID and start time: same process. Remove once spawn waits for the command line.
+    """
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        live = _proc(record.pid)
+        if live is None or live[1] != record.start_ticks:
+            return  # exited: let the health wait report it with its log
+        if live[2]:
+            if live[2] != record.argv:
+                dataclasses.replace(record, argv=live[2]).save(platform.state.record(record.name))
+            return
+        time.sleep(0.05)
+
+
+def _reap(started: list[processes.ProcessRecord]) -> None:
+    """Safety net after `down`: no process of a group these tests started outlives them.
+
+    A group member is a process whose group id is the recorded leader's PID and which started
+    no earlier than it; if the leader's PID now belongs to a newer process, the group is gone.
+    """
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = []
+        for record in started:
+            leader = _proc(record.pid)
+            if leader is not None and leader[1] != record.start_ticks:
+                continue
+            for entry in Path("/proc").iterdir():
+                live = _proc(int(entry.name)) if entry.name.isdigit() else None
+                if live and live[0] == record.pid and live[1] >= record.start_ticks:
+                    left.append(int(entry.name))
+        for pid in left:
+            with suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        if left:
+            time.sleep(3.0)
+
+
 @pytest.fixture(scope="session")
 def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalView]:
     existing = _existing()
@@ -85,12 +146,18 @@ def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalVi
     state = StateDir(tmp_path_factory.mktemp("local-platform") / "state")
     ports = Ports(*_free_ports(4))
     platform = LocalPlatform(state, ports, WORKLOADS)
+    started: list[processes.ProcessRecord] = []
+
+    def start(name: str) -> None:
+        started.append(platform.start(name))
+        _settle(platform, started[-1])
+
     umask = os.umask(0o077)  # StateDir.create() sets it for good; restore it for other tests
     try:
         state.create()
         state.save_ports(ports)
         for name in ("broker", "mlflow"):
-            platform.start(name)
+            start(name)
         feast_yaml = state.path("feast") / "feature_store.yaml"
         platform.run_step(
             "feast-render",
@@ -98,14 +165,17 @@ def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalVi
                 "workloads.features", "render-local", "--data-dir", str(feast_yaml.parent)
             ),
         )
-        platform.start("feature-server")
+        start("feature-server")
         for name in STARTED_HERE:
             platform.wait_healthy(name)
         os.umask(umask)
         yield LocalView(state, platform)
     finally:
         os.umask(umask)
-        platform.down()
+        try:
+            platform.down()
+        finally:
+            _reap(started)
 
 
 @pytest.fixture(scope="session")
