@@ -23,6 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.hardening import upstream
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,9 @@ class Tenant(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:tenancy:Tenant", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # Pulumi does not hand a component's depends_on to its children: pass it on, so the
+        # namespace waits for the platform (e.g. Kueue's CRDs before the LocalQueue).
+        child = pulumi.ResourceOptions(parent=self, depends_on=upstream(opts))
         ns_name = c.tenant_namespace(args.name)
         labels = {**args.labels, c.TENANT_LABEL: args.name}
 

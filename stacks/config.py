@@ -313,7 +313,8 @@ class Mlflow(_Model):
 
 
 class Kserve(_Model):
-    deployment_mode: Literal["RawDeployment"] = "RawDeployment"
+    # KServe >= 0.15 calls RawDeployment "Standard"; both mean plain Deployments, no Knative.
+    deployment_mode: Literal["Standard", "RawDeployment"] = "Standard"
     host_domain: str = "models.mlplatform.internal"
 
 

@@ -1,4 +1,5 @@
-"""Tenants: one `Tenant` component per configured team, plus its Kafka access."""
+"""Tenants: one `Tenant` component per configured team, plus its Kafka and ML service access
+(Kafka user/topics or cloud identity; MLflow credentials and the Feast client config)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class TenantDeployment:
     config: TenantConfig
     component: Tenant
     kafka: TenantKafkaAccess
+    ml: pulumi.Resource | None = None  # MLflow user + Feast client objects in the namespace
 
 
 def build_tenants(
@@ -51,5 +53,6 @@ def build_tenants(
             opts=opts,
         )
         kafka = services.grant_kafka(tenant, component)
-        deployed[tenant.name] = TenantDeployment(tenant, component, kafka)
+        ml = services.ml.grant_tenant(tenant, component) if services.ml.grant_tenant else None
+        deployed[tenant.name] = TenantDeployment(tenant, component, kafka, ml)
     return deployed

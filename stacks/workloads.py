@@ -1,11 +1,10 @@
-"""Workloads: per-tenant ML access, then the sample tenant's training job and inference service.
+"""Workloads: the sample tenant's training job and inference service.
 
-`build_sample_workloads` runs after the tenants exist. It first gives every tenant its MLflow
-credentials and Feast client config (`MlServices.grant_tenant`; it lives here because this is
-the first step after tenancy that the ML services own), then, when `sampleWorkloads.enabled`,
-declares the golden path for `sampleWorkloads.tenant`: a TrainJob on the platform's torch
-runtime (GPUs per `sampleWorkloads.gpus`, admitted by Kueue through the tenant's LocalQueue)
-and an InferenceService serving `models:/<model>@champion`, with a `@challenger` canary when
+`build_sample_workloads` runs after the tenants exist (with their MLflow credentials and Feast
+client config, see `stacks.tenants`). When `sampleWorkloads.enabled` it declares the golden
+path for `sampleWorkloads.tenant`: a TrainJob on the platform's torch runtime (GPUs per
+`sampleWorkloads.gpus`, admitted by Kueue through the tenant's LocalQueue) and an
+InferenceService serving `models:/<model>@champion`, with a `@challenger` canary when
 `sampleWorkloads.canaryTrafficPercent` is set.
 
 Returns, per tenant with samples, the summary `stacks.contract` exports as `sampleWorkloads`.
@@ -31,11 +30,6 @@ def build_sample_workloads(
     services: PlatformServices,
     tenancy: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
-    access = {
-        name: services.ml.grant_tenant(deployment.config, deployment.component)
-        for name, deployment in tenancy.items()
-        if services.ml.grant_tenant is not None
-    }
     sample = config.sample_workloads
     if not sample.enabled or sample.tenant not in tenancy:
         return {}
@@ -70,7 +64,7 @@ def build_sample_workloads(
             provider=foundation.k8s_provider,
             depends_on=[
                 deployment.component,
-                *([access[sample.tenant]] if sample.tenant in access else []),
+                *([deployment.ml] if deployment.ml is not None else []),
                 *services.ml.resources.values(),
                 *services.core.resources.values(),
             ],
