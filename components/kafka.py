@@ -76,6 +76,15 @@ _TOPIC_OPS = ["Read", "Write", "Describe", "DescribeConfigs"]
 _GROUP_OPS = ["Read", "Describe"]
 
 
+KAFKA_CONTAINER_SECURITY = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
 def _crd(api_version: str = "kafka.strimzi.io/v1") -> dict[str, str]:
     return {"api_version": api_version}
 
@@ -406,7 +415,11 @@ class StrimziKafka(pulumi.ComponentResource):
                                 "labelSelector": {"matchLabels": selector},
                             }
                         ]
-                    }
+                    },
+                    # A template securityContext replaces the one Strimzi's restricted provider
+                    # generates, so it restates it and adds a read-only root filesystem (Strimzi
+                    # mounts /tmp and its config as volumes, so the image writes nowhere else).
+                    "kafkaContainer": {"securityContext": KAFKA_CONTAINER_SECURITY},
                 },
             },
             opts=opts,

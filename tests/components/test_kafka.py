@@ -264,3 +264,13 @@ def test_every_object_validates(synthesis):
             assert core_object_errors(obj, "1.34") == []
         checked += 1
     assert checked >= 10
+
+
+def test_broker_and_controller_containers_have_a_read_only_root_filesystem(synthesis):
+    _, result = synthesis
+    for pool in ("controllers", "brokers"):
+        spec = _one(result, "KafkaNodePool", pool).inputs["spec"]
+        security = spec["template"]["kafkaContainer"]["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True
+        assert security["runAsNonRoot"] is True and security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"] == {"drop": ["ALL"]}
