@@ -178,6 +178,9 @@ def build_foundation(config: StackConfig) -> Foundation:
             "postgres": pg_cfg.mode,
             "redis": redis_cfg.mode,
             "clusterIssuer": c.CLUSTER_ISSUER,
+            # Host names of the existing GPU nodes, per pool: post-deploy verification reaches
+            # them over SSH without needing the cluster's API.
+            "gpuNodes": {pool.name: list(pool.nodes) for pool in config.gpu_pools},
         },
     )
 

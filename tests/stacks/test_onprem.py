@@ -337,3 +337,11 @@ def test_postgres_backups_go_to_the_backup_bucket(stack_plan):
     assert cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"] == (
         "s3://platform-backups/postgres"
     )
+
+
+def test_contract_names_the_gpu_nodes_per_pool(stack_plan):
+    cluster = stack_plan("uae-onprem").synthesis.outputs["stack"]["cluster"]
+    assert cluster["gpuNodes"] == {
+        "h100": ["gpu-h100-01", "gpu-h100-02"],
+        "l40s": ["gpu-l40s-01", "gpu-l40s-02", "gpu-l40s-03"],
+    }
