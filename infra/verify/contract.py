@@ -72,6 +72,8 @@ class Expectations:
     probes: tuple[PodTarget, ...]  # pods in tenant namespaces that tenant-side checks run in
     endpoints: tuple[Endpoint, ...]
     gpu_pools: tuple[str, ...]
+    # On-prem, the existing GPU nodes the stack patched, per pool (stack.cluster.gpuNodes).
+    gpu_nodes: dict[str, tuple[str, ...]]
     disk_encryption: str  # "dm-crypt" (on-prem nodes) or "provider" (cloud CMK disks)
 
 
@@ -187,6 +189,10 @@ def expectations(outputs: Mapping[str, Any]) -> Expectations:
         probes=tuple(probes),
         endpoints=endpoints,
         gpu_pools=tuple(pools),
+        gpu_nodes={
+            pool: tuple(names)
+            for pool, names in ((stack.get("cluster") or {}).get("gpuNodes") or {}).items()
+        },
         disk_encryption="dm-crypt" if platform_name == "onprem" else "provider",
     )
 

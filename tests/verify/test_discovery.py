@@ -340,3 +340,9 @@ def test_gpu_node_cases(stack_plan):
     skipping = _discovery(stack_plan, skip_nodes=True)
     [case] = deployed.node_cases(skipping, over_ssh=True)
     assert case.skip and "--skip-nodes" in case.skip
+
+
+def test_onprem_gpu_node_names_come_from_the_contract(stack_plan):
+    onprem = _expected(stack_plan, "uae-onprem")
+    assert onprem.gpu_nodes["h100"] == ("gpu-h100-01", "gpu-h100-02")
+    assert _expected(stack_plan, "uae-cloud").gpu_nodes == {}

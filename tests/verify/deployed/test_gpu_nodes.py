@@ -20,7 +20,14 @@ pytestmark = pytest.mark.verify
 def test_gpu_pool_nodes_ready_tainted_with_gpus(gpu_pool):
     pool = gpu_pool.id.removeprefix("pool-")
     assert gpu_pool.nodes, f"GPU pool {pool}: no node labelled {c.GPU_POOL_LABEL}={pool}"
+    labelled = {n.name for n in gpu_pool.nodes}
+    declared = gpu_pool.expected.gpu_nodes.get(pool, ())
     problems = [
+        f"{name}: declared in the stack outputs but not labelled {c.GPU_POOL_LABEL}={pool}"
+        for name in declared
+        if name not in labelled
+    ]
+    problems += [
         f"{n.name}: {what}"
         for n in gpu_pool.nodes
         for what, bad in (
