@@ -134,6 +134,7 @@ class FeatureStore(pulumi.ComponentResource):
             issuer=args.cluster_issuer,
             opts=in_ns,
         )
+        h.postgres_ca_secret(f"{name}-pg-ca", ns, args.postgres, labels, in_ns)
         pg = h.SecretEnv(
             "postgres",
             h.credentials_secret(

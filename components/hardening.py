@@ -94,6 +94,21 @@ def credentials_secret(
     return secret_name
 
 
+def postgres_ca_secret(
+    name: str, namespace: str, postgres: Any, labels: dict[str, str], opts: pulumi.ResourceOptions
+) -> None:
+    """Write the database CA (public certificates) into `namespace` when the foundation hands
+    the PEM over (e.g. the RDS bundle); other foundations distribute `ca_secret` themselves."""
+    if postgres.ca_secret and postgres.ca_pem:
+        k8s.core.v1.Secret(
+            name,
+            metadata={"name": postgres.ca_secret, "namespace": namespace, "labels": labels},
+            type="Opaque",
+            string_data={"ca.crt": postgres.ca_pem},
+            opts=opts,
+        )
+
+
 def has_username(credentials: Credentials) -> bool:
     return bool(credentials.existing_secret) or credentials.username is not None
 

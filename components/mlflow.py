@@ -130,6 +130,7 @@ class ModelRegistry(pulumi.ComponentResource):
         pg_secret = h.credentials_secret(
             f"{name}-pg", ns, "mlflow-postgres", labels, args.postgres.credentials, in_ns
         )
+        h.postgres_ca_secret(f"{name}-pg-ca", ns, args.postgres, labels, in_ns)
         secrets = [
             h.SecretEnv(
                 "auth",

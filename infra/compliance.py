@@ -184,6 +184,8 @@ class Inputs:
     resources: list[Mapping[str, Any]]  # resources.json
     policy_report: Any | None  # policies.evaluate.Report, None when the pack did not run
     checkov: CheckovResult | None
+    # Deliberate deviations the stack declares (outputs.stack.exceptions)
+    declared_exceptions: list[Mapping[str, Any]] = field(default_factory=list)
     gate: Gate = field(default_factory=Gate.load)
     catalogue: Mapping[str, PolicyMeta] = field(default_factory=pack_catalogue)
 
@@ -416,6 +418,10 @@ def build(inputs: Inputs) -> dict[str, Any]:
             if other_checks[c]["failed"]
         ],
         "exemptions": exemptions,
+        "declaredExceptions": sorted(
+            (dict(e) for e in inputs.declared_exceptions),
+            key=lambda e: (e["policy"], e["what"]),
+        ),
         "checkovSkips": sorted(skips, key=lambda s: (s["test"], s["resources"])),
         "residency": residency_statement.statement(list(inputs.resources), inputs.config),
         "warnings": sorted(warnings),

@@ -263,6 +263,16 @@ def _exceptions(report: Mapping[str, Any]) -> list[str]:
                 for item in skip.get("acceptedResources", [])
             ]
     lines += _table(["test", "scope", "justification"], rows) if rows else ["None.", ""]
+    declared = report.get("declaredExceptions") or []
+    lines += ["### Exceptions the stack declares", ""]
+    lines += (
+        _table(
+            ["control", "policy", "what", "why", "remedy"],
+            ([e["control"], e["policy"], e["what"], e["why"], e["remedy"]] for e in declared),
+        )
+        if declared
+        else ["None.", ""]
+    )
     return lines
 
 

@@ -234,6 +234,9 @@ def check_and_report(
         resources=[r.to_json() for r in sorted(result.synthesis.resources, key=lambda r: r.urn)],
         policy_report=policy_report,
         checkov=ran,
+        declared_exceptions=list(
+            (result.synthesis.outputs.get("stack") or {}).get("exceptions", [])
+        ),
     )
     report = compliance.build(inputs)
     files = compliance.write(report, result.out_dir)

@@ -190,6 +190,11 @@ class Aws(_Model):
     # Cluster administrators (EKS access entries). Required: without them the identity that
     # runs `pulumi up` would silently become the only cluster admin.
     admin_role_arns: Annotated[list[RoleArn], Field(min_length=1)]
+    # The RDS certificate bundle for me-central-1 (public certificates, PEM), from
+    # https://truststore.pki.rds.amazonaws.com/me-central-1/me-central-1-bundle.pem. With it,
+    # MLflow and Feast verify the database's identity (sslmode=verify-full); without it they
+    # still encrypt (RDS forces TLS) but cannot verify, and the plan reports that exception.
+    database_ca_bundle: str | None = None
     system_instance_type: str = "m7i.xlarge"
     system_min_size: int = Field(default=3, ge=1)
     system_max_size: int = Field(default=6, ge=1)
@@ -200,6 +205,13 @@ class Aws(_Model):
         if value not in residency.AWS_REGIONS:
             allowed = ", ".join(residency.AWS_REGIONS)
             raise ValueError(f"is outside the UAE; allowed: {allowed}")
+        return value
+
+    @field_validator("database_ca_bundle")
+    @classmethod
+    def _pem(cls, value: str | None) -> str | None:
+        if value is not None and "-----BEGIN CERTIFICATE-----" not in value:
+            raise ValueError("must be a PEM certificate bundle (-----BEGIN CERTIFICATE-----)")
         return value
 
     @field_validator("zone_ids")

@@ -57,6 +57,17 @@ def export(
             "registry": config.image_registry,
             "residency": "uae",
             "cluster": foundation.facts,
+            # Deliberate deviations from a secure default, with why and how to remove them.
+            "exceptions": [
+                {
+                    "control": e.control,
+                    "policy": e.policy,
+                    "what": e.what,
+                    "why": e.why,
+                    "remedy": e.remedy,
+                }
+                for e in foundation.exceptions
+            ],
         },
     )
     pulumi.export(

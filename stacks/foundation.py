@@ -35,6 +35,9 @@ class Postgres:
     credentials: Credentials
     ssl_mode: str = "verify-full"
     ca_secret: str | None = None  # Secret with ca.crt in consumer namespaces, if not a public CA
+    # The CA certificates themselves, when consumers must create `ca_secret` in their own
+    # namespaces (e.g. the RDS bundle); None when the Secret is distributed another way.
+    ca_pem: str | None = None
     mlflow_database: str = "mlflow"
     feast_database: str = "feast_registry"
 
@@ -85,6 +88,17 @@ class GpuPoolInfo:
 
 
 @dataclass(frozen=True)
+class SecurityException:
+    """A deliberate, justified deviation from a secure default, shown in the compliance report."""
+
+    control: str  # ISO/IEC 27001:2022 Annex A control, e.g. "8.24"
+    policy: str  # the policy id it relates to, e.g. "UAE-ENC-001"
+    what: str
+    why: str
+    remedy: str
+
+
+@dataclass(frozen=True)
 class Foundation:
     platform: str  # onprem | aws | azure
     location: str  # site name, AWS region or Azure location
@@ -103,3 +117,4 @@ class Foundation:
     ready: list[pulumi.Resource] = field(default_factory=list)
     # Extra facts for the tenant contract (region, registry, cluster name...)
     facts: dict[str, Any] = field(default_factory=dict)
+    exceptions: list[SecurityException] = field(default_factory=list)

@@ -22,6 +22,8 @@ Identity, no keys), key ARNs, the GPU pools, MSK when managed, and what to wait 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from components import conventions as c
@@ -37,7 +39,14 @@ from stacks.aws.names import (
     context,
 )
 from stacks.config import StackConfig
-from stacks.foundation import Credentials, Foundation, ObjectStore, Postgres, Redis
+from stacks.foundation import (
+    Credentials,
+    Foundation,
+    ObjectStore,
+    Postgres,
+    Redis,
+    SecurityException,
+)
 
 __all__ = ["STORAGE_CLASS", "Names", "build_foundation"]
 
@@ -59,13 +68,7 @@ def build_foundation(config: StackConfig) -> Foundation:
         location=region,
         k8s_provider=cluster.k8s_provider,
         storage_class=STORAGE_CLASS,
-        postgres=Postgres(
-            host=data.database.address,
-            port=data.database.port,
-            credentials=Credentials(username=POSTGRES_USER, password=data.postgres_password),
-            ssl_mode="verify-full",
-            ca_secret=RDS_CA_SECRET,
-        ),
+        postgres=_postgres(config, data),
         redis=Redis(
             host=data.cache.address,
             port=data.cache.port,
@@ -109,4 +112,40 @@ def build_foundation(config: StackConfig) -> Foundation:
             "workload_roles": roles,
             **kafka_facts,
         },
+        exceptions=_exceptions(config, region),
     )
+
+
+def _postgres(config: StackConfig, data: Any) -> Postgres:
+    """RDS as MLflow and Feast reach it: identity verified when the RDS CA bundle is configured.
+
+    RDS certificates chain to Amazon's RDS CAs, which no OS trust store carries, so the bundle
+    must be supplied (`aws.databaseCaBundle`). Without it clients still encrypt (the parameter
+    group forces TLS) but cannot authenticate the server; `_exceptions` reports that.
+    """
+    bundle = config.aws.database_ca_bundle if config.aws else None
+    return Postgres(
+        host=data.database.address,
+        port=data.database.port,
+        credentials=Credentials(username=POSTGRES_USER, password=data.postgres_password),
+        ssl_mode="verify-full" if bundle else "require",
+        ca_secret=RDS_CA_SECRET if bundle else None,
+        ca_pem=bundle,
+    )
+
+
+def _exceptions(config: StackConfig, region: str) -> list[SecurityException]:
+    if config.aws and config.aws.database_ca_bundle:
+        return []
+    return [
+        SecurityException(
+            control="8.24",
+            policy="UAE-ENC-001",
+            what="MLflow and Feast connect to RDS with sslmode=require: encrypted, but the "
+            "server's certificate is not verified",
+            why="the RDS CA bundle is not configured (aws.databaseCaBundle), and RDS CAs are in "
+            "no OS trust store",
+            remedy="set aws.databaseCaBundle to the PEM from "
+            + RDS_CA_BUNDLE_URL.format(region=region),
+        )
+    ]

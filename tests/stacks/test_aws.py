@@ -310,7 +310,8 @@ def test_foundation_points_the_platform_at_aws_services(planned):
     assert out["offline_store_uri"].endswith("/feast")
     assert f.object_store.kind == "s3" and f.object_store.credentials is None
     assert out["postgres_host"].endswith(f".{REGION}.rds.amazonaws.com")
-    assert f.postgres.ssl_mode == "verify-full" and f.redis.tls is True
+    # without aws.databaseCaBundle the RDS identity cannot be verified (a declared exception)
+    assert f.postgres.ssl_mode == "require" and f.postgres.ca_pem is None and f.redis.tls is True
     assert set(out["key_refs"]) == {"data", "secrets", "logs"}
     assert all(f":kms:{REGION}:" in arn for arn in out["key_refs"].values())
     assert set(out["annotations"]) == {c.SA_MLFLOW, c.SA_FEAST}
@@ -403,3 +404,30 @@ def test_key_use_is_limited_to_the_services_of_each_purpose(planned):
         f"s3.{REGION}.amazonaws.com" in via["data"] and f"ec2.{REGION}.amazonaws.com" in via["data"]
     )
     assert all(service.endswith(f".{REGION}.amazonaws.com") for s in via.values() for service in s)
+
+
+RDS_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+def test_without_the_rds_bundle_the_unverified_connection_is_a_declared_exception(stack_plan):
+    outputs = stack_plan("uae-cloud").synthesis.outputs
+    (exception,) = outputs["stack"]["exceptions"]
+    assert exception["policy"] == "UAE-ENC-001" and "sslmode=require" in exception["what"]
+    assert "aws.databaseCaBundle" in exception["remedy"]
+
+
+def test_with_the_rds_bundle_clients_verify_the_database(stack_plan):
+    plan = stack_plan("uae-cloud", f"aws.databaseCaBundle={RDS_PEM!r}".replace("'", '"'))
+    assert plan.synthesis.outputs["stack"]["exceptions"] == []
+    ca_secrets = {
+        r.inputs["metadata"]["namespace"]
+        for r in plan.synthesis.resources
+        if r.type == "kubernetes:core/v1:Secret" and r.inputs["metadata"]["name"] == "rds-ca-bundle"
+    }
+    assert ca_secrets == {"mlflow", "feast"}
+    mlflow = [
+        r
+        for r in plan.synthesis.resources
+        if r.type == "kubernetes:apps/v1:Deployment" and r.inputs["metadata"]["name"] == "mlflow"
+    ]
+    assert "sslmode=verify-full" in str(mlflow[0].inputs)
