@@ -64,6 +64,7 @@ class TopicReader:
             )
         )
         self._at_end: dict[int, bool] = {}
+        self._read = 0
 
     def __enter__(self) -> TopicReader:
         return self
@@ -98,10 +99,12 @@ class TopicReader:
                     raise KafkaException(error)
                 self._at_end[message.partition()] = False
                 records.append(_decode(message.value()))
+        self._read += len(records)
         return records
 
     def commit(self) -> None:
-        if self.group_id:
+        """Commit the group's position after what was read (nothing to do if nothing was)."""
+        if self.group_id and self._read:
             self.consumer.commit(asynchronous=False)
 
 

@@ -1,0 +1,84 @@
+"""Per-customer windows: the values, their snapshots, and why a replay reproduces the same rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from workloads.data.events import Transaction
+from workloads.features import schema
+from workloads.streaming.windows import CustomerWindows, PartitionStateStore
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def txn(
+    minutes: float,
+    amount: float,
+    customer: str = "C1",
+    channel: str = "pos_chip",
+    category: str = "grocery",
+    country: str = "AE",
+) -> Transaction:
+    return Transaction(
+        f"t{minutes}", customer, amount, category, channel, country, T0 + timedelta(minutes=minutes)
+    )
+
+
+def test_windows_count_the_last_hour_and_day_inclusive_of_the_event() -> None:
+    windows = CustomerWindows()
+    windows.update(txn(-25 * 60, 999.0))  # outside every window of the later events
+    windows.update(txn(-120, 100.0, channel="ecommerce", category="electronics"))
+    windows.update(txn(-30, 50.0, country="OM"))
+    row = windows.update(txn(0, 10.0))
+    assert row["txn_count_1h"] == 2
+    assert row["txn_count_24h"] == 3
+    assert row["amount_sum_1h"] == 60.0
+    assert row["amount_sum_24h"] == 160.0
+    assert row["amount_max_24h"] == 100.0
+    assert row["distinct_categories_24h"] == 2
+    assert row["ecommerce_share_24h"] == 1 / 3
+    assert row["foreign_count_24h"] == 1
+    assert row["seconds_since_previous"] == 30 * 60
+    assert row[schema.TIMESTAMP_FIELD] == T0
+
+
+def test_first_transaction_has_no_previous_and_customers_are_separate() -> None:
+    windows = CustomerWindows()
+    windows.update(txn(0, 10.0, customer="C1"))
+    row = windows.update(txn(1, 20.0, customer="C2"))
+    assert row["txn_count_24h"] == 1
+    assert row["seconds_since_previous"] == schema.NO_PREVIOUS_SECONDS
+
+
+def test_a_late_event_is_not_the_newest_and_does_not_see_later_events() -> None:
+    windows = CustomerWindows()
+    windows.update(txn(0, 10.0))
+    late = windows.update(txn(-10, 5.0))
+    assert late["txn_count_1h"] == 1  # only itself: the later event is not in its window
+    assert not windows.is_newest("C1", T0 - timedelta(minutes=10))
+    assert windows.is_newest("C1", T0)
+
+
+def test_snapshot_restore_then_replay_gives_identical_rows(tmp_path: Path) -> None:
+    events = [txn(m, 10.0 + m, customer=f"C{int(m) % 3}") for m in range(0, 200, 7)]
+    store = PartitionStateStore(tmp_path)
+    uninterrupted = CustomerWindows()
+    expected = [uninterrupted.update(e) for e in events]
+
+    first = CustomerWindows()
+    for event in events[:10]:
+        first.update(event)
+    store.save("tx", 0, first, next_offset=10)
+    # A crash after the snapshot: the rest of the events are read again by a new process...
+    restored, offset = store.load("tx", 0)
+    assert offset == 10
+    replayed = [restored.update(e) for e in events[offset:]]
+    assert replayed == expected[10:]
+    assert (tmp_path / "tx-0.json").stat().st_mode & 0o077 == 0
+
+
+def test_missing_snapshot_means_start_empty(tmp_path: Path) -> None:
+    windows, offset = PartitionStateStore(tmp_path).load("tx", 2)
+    assert offset is None
+    assert windows.history == {}
