@@ -50,8 +50,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+## bench: benchmarks, quick mode (BENCH_ARGS="--mode full" or "--only serving,synthesis");
+## prints a table and writes $(OUT)/bench/results.json. Never fails because a machine is slow.
 bench: setup
-	$(VENV)/bin/mlplatform bench
+	$(VENV)/bin/python -m benchmarks --out $(OUT)/bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(OUT) .pytest_cache

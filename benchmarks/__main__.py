@@ -1,0 +1,59 @@
+"""`python -m benchmarks` (what `make bench` runs): measure, print a table, write results.json.
+
+    python -m benchmarks                       quick mode, every benchmark (CI-sized)
+    python -m benchmarks --mode full           longer runs, more repetitions
+    python -m benchmarks --only serving,synthesis
+
+Run it with the IaC environment's interpreter (.venv/bin/python); the workload measurements
+run in .venv-workloads. Exit status: 0 when every benchmark ran (whatever the figures are),
+1 when one could not run, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.modes import MODES
+from benchmarks.runner import BENCHMARKS, print_summary, run
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--mode", choices=sorted(MODES), default="quick")
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help=f"comma-separated: {', '.join(BENCHMARKS)}"
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "bench")
+    parser.add_argument(
+        "--workloads-python", type=Path, default=REPO / ".venv-workloads" / "bin" / "python"
+    )
+    args = parser.parse_args(argv)
+    only = tuple(name.strip() for name in args.only.split(",") if name.strip())
+    unknown = sorted(set(only) - set(BENCHMARKS))
+    if unknown or not only:
+        parser.error(f"--only: unknown {unknown}; choose from {', '.join(BENCHMARKS)}")
+    if set(only) - {"synthesis"} and not args.workloads_python.exists():
+        parser.error(f"{args.workloads_python} is missing: run `make setup` first")
+    began = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"[{time.monotonic() - began:6.1f}s] {message}", flush=True)
+
+    document, ok = run(
+        MODES[args.mode], only, args.out.resolve(), args.workloads_python.absolute(), progress
+    )
+    print_summary(document, args.out / "results.json")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Training overhead: the packaged trainer against a bare PyTorch loop on the same tensors, and
+DistributedDataParallel with 2 processes against 1 (see training_worker.py).
+
+1. `dataset` builds the training set as the trainer does (Feast retrieval) and times bare
+   epochs on it; the epoch count is chosen so the bare loop runs about `train_seconds`, which
+   makes the trainer's own run at least that long.
+2. `trainer` runs the packaged trainer in a fresh work directory (its own Feast retrieval,
+   MLflow run, per-epoch checkpoints, registration and gate), phases timed.
+3. `bare` runs the bare loop for the same epochs on the tensors of step 1; the fingerprints
+   prove the trainer trained on the same data.
+4. DDP: the trainer under `torchrun --standalone --nproc_per_node=N` for N = 1 and 2, with the
+   training set pre-seeded in the work directory (so both skip retrieval), on the same epochs.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.fixture import BenchPlatform
+from benchmarks.modes import Mode
+from benchmarks.report import Figure, figure
+
+DATASET_FILES = ("training_set.npz", "training_set.holdout.parquet")
+
+
+def _trainer_argv(labelled: Path, work_dir: Path, epochs: int) -> list[str]:
+    return [
+        "benchmarks.training_worker",
+        "trainer",
+        "--labelled",
+        str(labelled),
+        "--work-dir",
+        str(work_dir),
+        "--epochs",
+        str(epochs),
+    ]
+
+
+def run(
+    bp: BenchPlatform, mode: Mode, labelled: Path, progress: Callable[[str], None]
+) -> tuple[dict[str, Any], list[Figure]]:
+    root = bp.state.path("bench-training")
+    shutil.rmtree(root, ignore_errors=True)
+    prep_dir = root / "prepared"
+    progress("training: building the training set (Feast retrieval) and calibrating")
+    prepared = bp.step(
+        "train-dataset",
+        "benchmarks.training_worker",
+        "dataset",
+        "--labelled",
+        str(labelled),
+        "--work-dir",
+        str(prep_dir),
+    )
+    epoch = max(float(prepared["bare_epoch_seconds"]), 1e-3)
+    epochs = max(2, math.ceil(mode.train_seconds / epoch))
+    progress(f"training: packaged trainer, {epochs} epochs")
+    trainer = bp.step(
+        "train-trainer", *_trainer_argv(labelled, root / "trainer", epochs), timeout=1200
+    )
+    progress(f"training: bare PyTorch loop, {epochs} epochs")
+    bare = bp.step(
+        "train-bare",
+        "benchmarks.training_worker",
+        "bare",
+        "--work-dir",
+        str(prep_dir),
+        "--epochs",
+        str(epochs),
+        timeout=1200,
+    )
+    ddp_epochs = max(2, math.ceil(mode.ddp_seconds / epoch))
+    ddp: dict[str, Any] = {}
+    for processes in (1, 2):
+        progress(f"training: torchrun with {processes} process(es), {ddp_epochs} epochs")
+        work_dir = root / f"ddp-{processes}"
+        work_dir.mkdir(parents=True, mode=0o700)
+        for name in DATASET_FILES:
+            shutil.copy2(prep_dir / name, work_dir / name)
+        ddp[str(processes)] = bp.run(
+            f"train-ddp-{processes}",
+            [
+                bp.workloads_bin("torchrun"),
+                "--standalone",
+                f"--nproc_per_node={processes}",
+                "-m",
+                *_trainer_argv(labelled, work_dir, ddp_epochs),
+            ],
+            timeout=1200,
+        )
+    details = {
+        "prepared": prepared,
+        "epochs": epochs,
+        "trainer": trainer,
+        "bare": bare,
+        "same_tensors": trainer["fingerprint"] == bare["fingerprint"],
+        "ddp_epochs": ddp_epochs,
+        "ddp": ddp,
+    }
+    return details, _figures(trainer, bare, ddp)
+
+
+def _figures(trainer: dict[str, Any], bare: dict[str, Any], ddp: dict[str, Any]) -> list[Figure]:
+    bench = "training"
+    overhead = 100.0 * (trainer["seconds"] - bare["seconds"]) / trainer["seconds"]
+    phases = ", ".join(
+        f"{name} {p['seconds']:.2f}s"
+        for name, p in trainer["phases"].items()
+        if p["seconds"] >= 0.01
+    )
+    one, two = ddp["1"], ddp["2"]
+    return [
+        figure(
+            bench,
+            f"packaged trainer samples/s ({trainer['epochs']} epochs x "
+            f"{trainer['training_rows']} rows)",
+            trainer["samples_per_s"],
+            "samples/s",
+            {"bare PyTorch loop, same tensors": bare["samples_per_s"]},
+        ),
+        figure(
+            bench,
+            "trainer run wall time (excl. interpreter start and imports)",
+            trainer["seconds"],
+            "s",
+            {"bare PyTorch loop": bare["seconds"]},
+            (">=", 20.0),
+            note=f"the overhead target applies to a run of at least 20 s; "
+            f"imports {trainer['imports_seconds']:.1f}s not included",
+        ),
+        figure(
+            bench,
+            "instrumentation overhead, share of the trainer's wall time",
+            overhead,
+            "%",
+            target=("<=", 10.0),
+            note=f"phases: {phases}; loop {trainer['loop_seconds']:.2f}s",
+        ),
+        figure(
+            bench,
+            f"DDP 2 processes, training-loop samples/s ({two['epochs']} epochs)",
+            two["loop_samples_per_s"],
+            "samples/s",
+            {"1 process (torchrun)": one["loop_samples_per_s"]},
+        ),
+        figure(
+            bench,
+            "DDP 2 processes, end-to-end samples/s (incl. registration)",
+            two["samples_per_s"],
+            "samples/s",
+            {"1 process (torchrun)": one["samples_per_s"]},
+        ),
+    ]

@@ -1,0 +1,24 @@
+"""The synthesis benchmark's generated tenants are a config both stacks accept (not timed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.synth_worker import SAMPLE_TENANT, generated_tenants
+from stacks.loader import stack_config
+
+
+@pytest.mark.parametrize("stack", ["uae-onprem", "uae-cloud"])
+def test_one_hundred_generated_tenants_pass_validation(stack: str) -> None:
+    base, _ = stack_config(stack)
+    tenants = generated_tenants(100, base.gpu_capacity())
+    config, _ = stack_config(
+        stack,
+        (f"tenants={json.dumps(tenants)}", f"sampleWorkloads.tenant={SAMPLE_TENANT}"),
+    )
+    assert len(config.tenants) == 100
+    assert len({t.name for t in config.tenants}) == 100
+    assert sum(t.quota.gpu for t in config.tenants) <= config.gpu_capacity()
+    assert config.tenant(SAMPLE_TENANT).quota.gpu >= config.sample_workloads.gpus
