@@ -106,6 +106,10 @@ def _table(services: list[ServiceStatus]) -> Table:
 
 def _fail(error: Exception) -> typer.Exit:
     errors.print(f"[bold red]error:[/] {error}", highlight=False)
+    errors.print(
+        "services started before the failure keep running: "
+        "`mlplatform local status` shows them, `mlplatform local down` stops them"
+    )
     return typer.Exit(EXIT_FAILED)
 
 

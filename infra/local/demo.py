@@ -275,7 +275,7 @@ def run(platform: LocalPlatform, options: DemoOptions, reporter: Reporter) -> di
         features,
         train,
         serve,
-        traffic("normal", "events.jsonl", True, 1),
+        traffic("normal", "live_events.jsonl", False, 1),
         check("normal", False),
         traffic("drifted", "drift_events.jsonl", False, 10),
         check("drifted", True),

@@ -95,14 +95,17 @@ class LocalPlatform:
                 f"{name}: port {svc.port} on {HOST} is in use by another process; "
                 f"choose another with the port options of `mlplatform local up`"
             )
-        return processes.spawn(
-            name,
-            svc.argv,
-            self.env,
-            self.workloads.repo_root,
-            self.state.log(name),
-            self.state.record(name),
-        )
+        try:
+            return processes.spawn(
+                name,
+                svc.argv,
+                self.env,
+                self.workloads.repo_root,
+                self.state.log(name),
+                self.state.record(name),
+            )
+        except RuntimeError as error:
+            raise PlatformError(f"{name}: {error}\n{_tail(self.state.log(name))}") from None
 
     def wait_healthy(self, name: str, timeout: float = 120.0) -> None:
         svc, deadline = self.service(name), time.monotonic() + timeout

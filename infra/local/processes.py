@@ -110,13 +110,39 @@ def spawn(
         )
     finally:
         os.close(fd)
+    argv_seen = _wait_for_exec(process.pid, argv, log)
     stat = _stat(process.pid)
     if stat is None:
         raise RuntimeError(f"{name} exited immediately; see {log}")
-    # Read the command line as the kernel reports it, so that later comparisons are exact.
-    record = ProcessRecord(name, process.pid, stat[2], _cmdline(process.pid) or argv, str(log))
+    record = ProcessRecord(name, process.pid, stat[2], argv_seen, str(log))
     record.save(record_path)
     return record
+
+
+def _wait_for_exec(pid: int, argv: list[str], log: Path, timeout: float = 10.0) -> list[str]:
+    """The command line the kernel shows once `argv` has been exec'd.
+
+    Popen can return while the child is still between fork and exec (its cmdline is then
+    the parent's, or empty). And the kernel's view can differ from `argv`: a script's shebang
+    puts the interpreter first (`.../bin/python3 .../bin/feast ...`). So wait until the
+    cmdline ends with our arguments, and record what the kernel shows.
+    """
+    deadline = time.monotonic() + timeout
+    program = os.path.basename(argv[0])
+    while True:
+        stat = _stat(pid)
+        if stat is None or stat[0] == "Z":
+            raise RuntimeError(f"{argv[0]} exited immediately; see {log}")
+        seen = _cmdline(pid) or []
+        if (
+            len(seen) >= len(argv)
+            and seen[len(seen) - len(argv) + 1 :] == argv[1:]
+            and any(os.path.basename(part) == program for part in seen[: len(seen) - len(argv) + 1])
+        ):
+            return seen
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{argv[0]} did not start within {timeout:.0f} s; see {log}")
+        time.sleep(0.01)
 
 
 def stop(record: ProcessRecord, timeout: float = 15.0) -> list[int]:

@@ -181,6 +181,9 @@ def healthy(svc: Service, timeout: float = 2.0) -> tuple[bool, str]:
 
 def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers themselves do: connections of a stopped server lingering in
+        # TIME_WAIT must not make its port look taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:

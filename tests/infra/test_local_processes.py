@@ -99,8 +99,23 @@ def test_a_service_that_ignores_sigterm_is_killed(tmp_path: Path) -> None:
     assert gone(record.pid)
 
 
-def test_an_exited_service_has_nothing_to_stop(tmp_path: Path) -> None:
-    record = spawn(tmp_path, sys.executable, "-c", "pass")
+def test_a_service_that_has_exited_has_nothing_to_stop(tmp_path: Path) -> None:
+    record = spawn(tmp_path, sys.executable, "-c", "import time; time.sleep(0.5)")
     assert gone(record.pid)
     assert not processes.is_ours(record)
     assert processes.stop(record, timeout=1) == []
+
+
+def test_a_script_is_recorded_as_the_kernel_shows_it(tmp_path: Path) -> None:
+    # Console scripts (feast, mlflow) start through their shebang: the kernel's command line
+    # then begins with the interpreter. The record must match it, or `down` could not stop it.
+    script = tmp_path / "service"
+    script.write_text("#!/bin/sh\nexec sleep 60\n")
+    script.chmod(0o700)
+    record = spawn(tmp_path, str(script), "--flag")
+    try:
+        assert record.argv[-2:] == [str(script), "--flag"]
+        assert record.argv[0] == "/bin/sh"
+        assert processes.is_ours(record)
+    finally:
+        assert processes.stop(record) == [record.pid]

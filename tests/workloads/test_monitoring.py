@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +28,12 @@ def test_drift_is_reported_only_for_drifted_traffic(
     topics = ws.settings.topics
     model = ws.settings.model_name
 
-    normal = send(url, model, dataset.events[-300:], ("v1", "v2"), batch=5)
+    # New transactions, as a card switch sends them: not yet in the stream, so the online
+    # features are the customer's state before them, as in training.
+    live_rows = generator.generate_transactions(
+        dataset.customers, 300, seed=13, end=DATA_END + timedelta(days=1), span=timedelta(days=1)
+    )
+    normal = send(url, model, [generator.to_event(r) for r in live_rows], ("v1", "v2"), batch=5)
     assert normal["errors"] == 0
     quiet = check(ws)
     assert quiet["status"] == "stable", quiet

@@ -4,7 +4,8 @@ generate  writes, under --out-dir:
             customers.parquet               customer profiles (batch feature source)
             events.jsonl                    the transaction stream (no labels)
             labelled_transactions.parquet   the same transactions with their fraud outcome
-            drift_events.jsonl              a later period with shifted distributions
+            live_events.jsonl               the next day's transactions, to score live
+            drift_events.jsonl              the next day again, with shifted distributions
             drift_labelled.parquet          its outcomes
 produce   publishes a JSON-lines file of events (plus optional poison events) to a topic.
 
@@ -32,6 +33,11 @@ def _generate(args: argparse.Namespace) -> dict:
     end = datetime.fromisoformat(args.end) if args.end else now - timedelta(days=1)
     customers = generator.make_customers(args.customers, args.seed)
     history = generator.generate_transactions(customers, args.events, args.seed, end)
+    # The day after the history: transactions to score live, as they arrive (not yet streamed),
+    # once as usual and once with shifted distributions.
+    live = generator.generate_transactions(
+        customers, args.drift_events, args.seed + 1, end + timedelta(days=1), timedelta(days=1)
+    )
     drifted = generator.generate_transactions(
         customers,
         args.drift_events,
@@ -45,7 +51,7 @@ def _generate(args: argparse.Namespace) -> dict:
     pd.DataFrame(generator.customer_profiles(customers, as_of)).to_parquet(
         out / "customers.parquet", index=False
     )
-    for name, rows in (("events", history), ("drift_events", drifted)):
+    for name, rows in (("events", history), ("live_events", live), ("drift_events", drifted)):
         with open(out / f"{name}.jsonl", "w") as handle:
             for row in rows:
                 handle.write(json.dumps(generator.to_event(row)) + "\n")
@@ -55,6 +61,7 @@ def _generate(args: argparse.Namespace) -> dict:
         "customers": len(customers),
         "events": len(history),
         "fraud_events": sum(row["is_fraud"] for row in history),
+        "live_events": len(live),
         "drift_events": len(drifted),
         "from": generator.iso_utc(history[0]["timestamp"]),
         "to": generator.iso_utc(history[-1]["timestamp"]),
@@ -86,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--out-dir", type=Path, required=True)
     generate.add_argument("--customers", type=int, default=800)
     generate.add_argument("--events", type=int, default=6000)
-    generate.add_argument("--drift-events", type=int, default=1500)
+    generate.add_argument(
+        "--drift-events",
+        type=int,
+        default=1500,
+        help="transactions in each of the live and drifted files",
+    )
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--end", help="ISO time the history ends at (default: a day ago)")
     produce = commands.add_parser("produce", help="publish events to Kafka")

@@ -146,7 +146,7 @@ def generate_transactions(
     seed: int,
     end: datetime,
     span: timedelta = timedelta(days=3),
-    fraud_customer_share: float = 0.06,
+    fraud_rate: float = 0.03,
     drift: DriftProfile | None = None,
 ) -> list[dict]:
     """About `count` transactions in (end - span, end], sorted by time, each with `is_fraud`."""
@@ -155,7 +155,10 @@ def generate_transactions(
     rng = np.random.default_rng([seed, 2, int(drift is not None)])
     start = end - span
     prefix = "DRF" if drift else "TXN"
-    legit_count = int(count * (1 - fraud_customer_share * 0.5))
+    # Bursts average four transactions: about fraud_rate of all transactions are fraudulent,
+    # whatever the period's length or volume.
+    burst_count = min(len(customers), max(1, round(count * fraud_rate / 4)))
+    legit_count = count - 4 * burst_count
     rows: list[dict] = []
 
     def add(
@@ -215,9 +218,7 @@ def generate_transactions(
     # Card compromise: bursts of fraudulent spend minutes apart, at any hour.
     fraud_category_weights = {name: shares[2] for name, shares in MERCHANT_CATEGORIES.items()}
     fraud_channel_weights = {name: shares[1] for name, shares in CHANNELS.items()}
-    compromised = rng.choice(
-        len(customers), size=max(1, int(len(customers) * fraud_customer_share)), replace=False
-    )
+    compromised = rng.choice(len(customers), size=burst_count, replace=False)
     for index in compromised:
         customer = customers[int(index)]
         when = start + (end - start) * float(rng.uniform(0.05, 0.95))

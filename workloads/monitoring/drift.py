@@ -5,7 +5,9 @@ PSI compares binned distributions: numeric features use the reference's deciles 
 reading: < 0.1 stable, 0.1-0.25 moderate shift, >= 0.25 significant shift. KS (scipy) compares
 the empirical CDFs of numeric features; with the sample sizes of a monitoring window, its
 p-value alone flags shifts too small to matter, so a feature drifts on KS only when the
-statistic is also large.
+statistic is also large (a fifth of the distribution moved). Scores served live differ a little
+from held-out scores even without drift (live transactions are scored before the stream has
+seen them), which is why the score is held to the same, not a tighter, standard.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ EPSILON = 1e-4  # stands in for an empty bin so that the logarithm stays finite
 @dataclass(frozen=True)
 class Thresholds:
     psi: float = 0.25
-    ks_statistic: float = 0.15
+    ks_statistic: float = 0.2
     ks_pvalue: float = 0.001
 
 
