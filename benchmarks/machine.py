@@ -110,3 +110,20 @@ def describe(workloads_python: Path | None) -> dict[str, object]:
         },
         "workloads_env": workloads_versions(workloads_python) if workloads_python else None,
     }
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """(busy, elapsed) CPU-seconds of the whole machine so far, summed over every CPU.
+
+    The difference of two readings, minus what our own processes used, is what the rest of
+    the machine (other engineers' jobs) took during a measurement.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return 0.0, 0.0
+    ticks = [int(f) for f in fields[:8]]  # user nice system idle iowait irq softirq steal
+    tick = os.sysconf("SC_CLK_TCK")
+    total = sum(ticks)
+    idle = ticks[3] + ticks[4]
+    return (total - idle) / tick, total / tick

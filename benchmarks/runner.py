@@ -77,6 +77,7 @@ def run(
 
     def attempt(name: str, action: Callable[[], tuple[dict[str, Any], list[Figure]]]) -> None:
         began_at, load = time.monotonic(), machine.load_average()
+        busy_before = machine.cpu_seconds()[0]
         try:
             found, figs = action()
         except Exception as error:  # one benchmark's failure must not hide the others
@@ -84,8 +85,11 @@ def run(
             details[name] = {"traceback": traceback.format_exc()[-4000:]}
             progress(f"{name} FAILED: {errors[name][:300]}")
             return
-        found["seconds"] = round(time.monotonic() - began_at, 1)
+        seconds = time.monotonic() - began_at
+        found["seconds"] = round(seconds, 1)
         found["load_average_before"] = load
+        # Average busy cores of the whole machine (ours included) while it ran.
+        found["machine_busy_cores"] = round((machine.cpu_seconds()[0] - busy_before) / seconds, 2)
         details[name] = found
         figures.extend(figs)
 
