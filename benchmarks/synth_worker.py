@@ -5,6 +5,10 @@ stack  the offline plan of a shipped stack with its tenants replaced by N genera
        synthesize under the mocks (`infra.plan.synthesize_stack`), then write the plan
        (resources.json, manifests) and evaluate the policy pack, each phase timed. checkov is
        not part of it (a separate tool in its own environment).
+       With --replay, the same process then registers exactly the resources the program
+       registered (same types, names and inputs) as plain CustomResources and
+       ComponentResources with no Outputs between them: what those inputs cost the SDK and
+       the mocks, without the program's own work. Timed only (the process is not fresh).
 plain  the baseline: the same number of plain resources registered through the same
        `infra.synth.recording.synthesize` (RecordingMonitor + PlatformMocks): `typed` are
        Kubernetes ConfigMaps with an explicit provider (the SDK's own per-resource cost, as
@@ -90,7 +94,9 @@ def stack(args: argparse.Namespace) -> dict[str, Any]:
     report = planning.evaluate_policies(result)
     policies = time.perf_counter() - began
     shutil.rmtree(out, ignore_errors=True)
+    replay = _replay(args.stack, result) if args.replay else None
     return {
+        "replay_seconds": None if replay is None else round(replay, 3),
         "stack": args.stack,
         "tenants": args.tenants,
         "resources": len(result.synthesis.resources),
@@ -104,6 +110,27 @@ def stack(args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_after_synth_mb": round(peak_synth, 1),
         "peak_rss_mb": round(_peak_mb(), 1),
     }
+
+
+def _replay(stack_name: str, result: planning.PlanResult) -> float:
+    import pulumi
+
+    from infra.synth.recording import unwrap
+    from stacks.loader import stack_config
+
+    recorded = [(r.type, r.name, unwrap(r.inputs), r.custom) for r in result.synthesis.resources]
+    config, flat = stack_config(stack_name)
+
+    def program() -> None:
+        for typ, name, inputs, custom in recorded:
+            if custom:
+                pulumi.CustomResource(typ, name, inputs)
+            else:
+                pulumi.ComponentResource(typ, name)
+
+    began = time.perf_counter()
+    synthesize(stack_name, flat, program, planning.identity_for(config))
+    return time.perf_counter() - began
 
 
 def plain(args: argparse.Namespace) -> dict[str, Any]:
@@ -158,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--stack", required=True)
     st.add_argument("--tenants", type=int, required=True)
     st.add_argument("--write-dir", type=Path, required=True)
+    st.add_argument("--replay", action="store_true")
     pl = commands.add_parser("plain")
     pl.add_argument("--stack", required=True)
     pl.add_argument("--resources", type=int, required=True)
