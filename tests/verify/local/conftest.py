@@ -12,7 +12,6 @@ platform after `mlplatform local demo` covers it.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import socket
@@ -80,27 +79,6 @@ def _proc(pid: int) -> tuple[int, int, list[str]] | None:
     return int(fields[2]), int(fields[19]), argv.split("\0")[:-1]
 
 
-def _settle(platform: LocalPlatform, record: processes.ProcessRecord) -> None:
-    """Re-record a service whose command line was read before its execve finished.
-
-    Workaround, reported to the lead: `processes.spawn` reads /proc/<pid>/cmdline as soon as
-    Popen returns, which can be before the kernel has set up the new image's arguments (empty);
-    it then records the argv it was given (`.../bin/feast …`), which never matches the kernel's
-    (`.../bin/python3 .../bin/feast …`), so the service looks dead and `down` cannot stop it.
-    Same PID and start time: same process. Remove once spawn waits for the command line.
-    """
-    deadline = time.monotonic() + 10.0
-    while time.monotonic() < deadline:
-        live = _proc(record.pid)
-        if live is None or live[1] != record.start_ticks:
-            return  # exited: let the health wait report it with its log
-        if live[2]:
-            if live[2] != record.argv:
-                dataclasses.replace(record, argv=live[2]).save(platform.state.record(record.name))
-            return
-        time.sleep(0.05)
-
-
 def _reap(started: list[processes.ProcessRecord]) -> None:
     """Safety net after `down`: no process of a group these tests started outlives them.
 
@@ -150,7 +128,6 @@ def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalVi
 
     def start(name: str) -> None:
         started.append(platform.start(name))
-        _settle(platform, started[-1])
 
     umask = os.umask(0o077)  # StateDir.create() sets it for good; restore it for other tests
     try:
