@@ -56,6 +56,16 @@ def _memory_gib() -> float | None:
     return None
 
 
+def _os_release() -> str:
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    return platform.platform()
+
+
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -100,6 +110,7 @@ def describe(workloads_python: Path | None) -> dict[str, object]:
         "logical_cpus": os.cpu_count(),
         "cpus_available": affinity,
         "memory_gib": _memory_gib(),
+        "os": _os_release(),
         "kernel": f"{platform.system()} {platform.release()}",
         "machine": platform.machine(),
         "load_average_at_start": load_average(),

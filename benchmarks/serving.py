@@ -50,6 +50,11 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
+def _service_pids(bp: BenchPlatform, name: str) -> list[int]:
+    record = bp.platform.record(name)
+    return processes.members(record) if record is not None else []
+
+
 def run(
     bp: BenchPlatform, mode: Mode, events: Path, progress: Callable[[str], None]
 ) -> tuple[dict[str, Any], list[Figure]]:
@@ -87,7 +92,8 @@ def run(
             for clients in CLIENTS:
                 progress(f"serving: {protocol.upper()}, {clients} client(s)")
                 pids = processes.members(record)
-                cpu_before = _cpu_seconds(pids)
+                broker = _service_pids(bp, "broker")
+                cpu_before, broker_before = _cpu_seconds(pids), _cpu_seconds(broker)
                 busy_before, _ = machine.cpu_seconds()
                 result = bp.run(
                     f"loadgen-{protocol}-{clients}",
@@ -110,13 +116,15 @@ def run(
                 )
                 served = result["requests"] + WARMUP
                 server_cpu = _cpu_seconds(pids) - cpu_before
+                broker_cpu = _cpu_seconds(broker) - broker_before
                 busy = machine.cpu_seconds()[0] - busy_before
                 result["server_cpu_us_per_request"] = round(server_cpu / served * 1e6, 1)
-                # CPU the rest of the machine used meanwhile, in cores (noise indicator; it
+                # The prediction log's cost on the broker (tansu) receiving the scored records.
+                result["broker_cpu_us_per_request"] = round(broker_cpu / served * 1e6, 1)
+                # CPU the rest of the machine used meanwhile, in cores: a noise indicator (it
                 # also holds the load generator's start-up and warm-up).
-                result["other_cores_busy"] = round(
-                    max(0.0, busy - server_cpu - result["client_cpu_s"]) / result["seconds"], 2
-                )
+                ours = server_cpu + broker_cpu + result["client_cpu_s"]
+                result["other_cores_busy"] = round(max(0.0, busy - ours) / result["seconds"], 2)
                 loads.setdefault(protocol, {})[str(clients)] = result
         pids = processes.members(record)
         server = {
@@ -160,8 +168,9 @@ def _figures(
                 single["latency"]["p50_ms"] - inproc["p50_ms"],
                 "ms",
                 target=("<=", 1.0) if v1 else None,
-                note=f"server CPU {single['server_cpu_us_per_request']:.0f} us/request; "
-                f"other processes used {single['other_cores_busy']:.2f} cores meanwhile",
+                note=f"server CPU {single['server_cpu_us_per_request']:.0f} us/request "
+                f"(+ broker {single['broker_cpu_us_per_request']:.0f} us for the prediction "
+                f"log); other processes used {single['other_cores_busy']:.2f} cores meanwhile",
             )
         )
         out.append(
