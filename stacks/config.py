@@ -125,6 +125,9 @@ class ObjectStore(_Model):
     endpoint: str
     region: str = "uae-onprem"
     credentials_secret: DnsLabel = "object-store-credentials"
+    # Secret (key `ca.crt`) the site provides, like `credentialsSecret`, where the store's
+    # certificate comes from an internal CA; unset: the OS trust store verifies it.
+    ca_secret: DnsLabel | None = None
     artifact_bucket: DnsLabel = "mlflow-artifacts"
     offline_store_bucket: DnsLabel = "feast-offline"
     audit_bucket: DnsLabel = "platform-audit"
