@@ -90,12 +90,15 @@ def throughput(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     marks: dict[str, float] = {}
     original_batch = processor.process_batch
 
+    progress: list[tuple[float, int]] = []  # (time, events consumed so far) after each batch
+
     def process_batch(messages: Any) -> None:
         if any(m.error() is None for m in messages):
             marks.setdefault("first", time.perf_counter())
             timed = timers.wrap("process_batch", original_batch)
             timed(messages)
             marks["last"] = time.perf_counter()
+            progress.append((marks["last"], processor.stats["consumed"]))
         else:
             original_batch(messages)
 
@@ -128,7 +131,27 @@ def throughput(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         "batches": stats["batches"],
         "seconds": round(seconds, 3),
         "events_per_s": round(stats["consumed"] / seconds, 1),
+        **quarter_rates(marks["first"], progress),
         "breakdown": timers.to_json(),
+    }
+
+
+def quarter_rates(first: float, progress: list[tuple[float, int]]) -> dict[str, float]:
+    """events/s over the first and the last quarter of the events: whether the rate holds up
+    as history accumulates (a per-batch cost that grows with it shows as a falling rate).
+
+    `progress` holds (time, events consumed so far) after each batch; `first` is when the
+    first batch started.
+    """
+    if len(progress) < 4:
+        return {}
+    end_time, total = progress[-1]
+    # the first batch end at or past a quarter, and the last batch end before three quarters
+    t1, n1 = next(p for p in progress if p[1] >= total / 4)
+    t3, n3 = [p for p in progress if p[1] <= 3 * total / 4][-1]
+    return {
+        "first_quarter_events_per_s": round(n1 / (t1 - first), 1),
+        "last_quarter_events_per_s": round((total - n3) / (end_time - t3), 1),
     }
 
 

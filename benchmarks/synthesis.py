@@ -33,9 +33,8 @@ def _worker(*args: str) -> dict[str, Any]:
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        raise RuntimeError(
-            f"{' '.join(args)} failed (exit {done.returncode}): {done.stderr[-2000:]}"
-        )
+        last = "\n".join(done.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"{' '.join(args)} failed (exit {done.returncode}): {last}")
     return dict(json.loads(lines[-1]))
 
 
