@@ -22,7 +22,6 @@ from typing import Any
 
 import mlflow
 import numpy as np
-import pandas as pd
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -30,6 +29,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
+from workloads import storage
 from workloads.features import vectors
 from workloads.health import beat
 from workloads.monitoring.records import REFERENCE_ARTIFACT, reference_frame
@@ -51,7 +51,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--labelled", type=Path, required=True, help="parquet of settled transactions with is_fraud"
+        "--labelled",
+        required=True,
+        help="parquet of settled transactions with is_fraud: a local path, file://, s3://, "
+        "abfss:// or wasbs:// URI (workloads.storage)",
     )
     parser.add_argument(
         "--work-dir",
@@ -101,7 +104,7 @@ def training_set(
         from workloads.training import dataset
 
         store = open_store(settings.feature_store_yaml)
-        dataset.build(store, pd.read_parquet(args.labelled)).save(path)
+        dataset.build(store, storage.read_parquet(args.labelled)).save(path)
     barrier(world)
     return TrainingSet.load(path)
 
