@@ -4,17 +4,64 @@ One place reads the environment so that the same image runs locally (values set 
 `mlplatform local`) and in the cluster (values from the tenant contract, injected by the
 platform as environment variables). Nothing here has a network default that could leak a
 workload onto the wrong service: the local defaults are loopback only.
+
+Kafka clients (the prediction log, the stream processor, the drift monitor, the producer) all
+take their librdkafka settings from `Settings.kafka_config`, which maps the tenant contract's
+`kafka` block onto librdkafka:
+
+| variable | contract | librdkafka |
+|---|---|---|
+| `MLP_KAFKA_BOOTSTRAP` | `bootstrap` | `bootstrap.servers` |
+| `MLP_KAFKA_SECURITY_PROTOCOL` | `securityProtocol` (SSL, SASL_SSL) | `security.protocol` |
+| `MLP_KAFKA_SASL_MECHANISM` | `saslMechanism` | `sasl.mechanism` |
+| `MLP_KAFKA_CA_FILE` | `caBundle`, mounted (e.g. `/etc/mlplatform/ca/ca.crt`) | `ssl.ca.location` |
+| `MLP_KAFKA_CREDENTIALS_DIR` | `credentialsSecret`, mounted as files | see below |
+| `MLP_KAFKA_CLIENT_CONFIG` | (none) | a JSON file of extra settings, applied last |
+
+The credentials directory is the tenant's `kafka-credentials` Secret mounted read-only: SCRAM
+reads `username` and `password` (`sasl.username`/`sasl.password`; the Secret's own
+`security.protocol` and `sasl.mechanism` keys fill in what the environment leaves unset); mutual
+TLS reads `tls.crt`/`tls.key` (cert-manager) or `user.crt`/`user.key` (Strimzi). Files are read
+each time a client is created, so a rotated password is picked up by the next client. Secrets are
+never taken from environment variables. Without a CA file, TLS verifies the broker against the
+OS trust store (managed Kafka with public certificates). Unsupported combinations fail with a
+`KafkaConfigError` that names what is missing or unsupported instead of connecting insecurely.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 MODEL_NAME = "card-risk"
+MODEL_ALIAS = "champion"
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_SSL")
+SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
+# SASL mechanisms of the platform's managed Kafka flavours that these images cannot speak yet.
+UNSUPPORTED_MECHANISMS = {
+    "AWS_MSK_IAM": (
+        "MSK IAM authentication is not supported by the workloads: librdkafka has no AWS_MSK_IAM "
+        "mechanism (it needs OAUTHBEARER with a token from aws-msk-iam-sasl-signer-python, which "
+        "the images do not ship); use MSK with SCRAM-SHA-512 (SASL_SSL) instead"
+    ),
+    "OAUTHBEARER": (
+        "OAUTHBEARER (Event Hubs with Entra workload identity) is not supported by the "
+        "workloads: librdkafka cannot exchange the federated service-account token for an Entra "
+        "token by itself and the images ship no token provider; use a Kafka with SCRAM-SHA-512 "
+        "or mutual TLS"
+    ),
+}
+_MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
+
+
+class KafkaConfigError(ValueError):
+    """The Kafka client settings are incomplete, inconsistent or unsupported."""
 
 
 @dataclass(frozen=True)
@@ -28,14 +75,15 @@ class Topics:
     retraining: str = "model-retraining-requests"
 
     @classmethod
-    def from_env(cls) -> Topics:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Topics:
+        env = os.environ if environ is None else environ
         defaults = cls()
         return cls(
-            transactions=os.environ.get("MLP_TOPIC_TRANSACTIONS", defaults.transactions),
-            dead_letter=os.environ.get("MLP_TOPIC_DEAD_LETTER", defaults.dead_letter),
-            scored=os.environ.get("MLP_TOPIC_SCORED", defaults.scored),
-            drift=os.environ.get("MLP_TOPIC_DRIFT", defaults.drift),
-            retraining=os.environ.get("MLP_TOPIC_RETRAINING", defaults.retraining),
+            transactions=env.get("MLP_TOPIC_TRANSACTIONS", defaults.transactions),
+            dead_letter=env.get("MLP_TOPIC_DEAD_LETTER", defaults.dead_letter),
+            scored=env.get("MLP_TOPIC_SCORED", defaults.scored),
+            drift=env.get("MLP_TOPIC_DRIFT", defaults.drift),
+            retraining=env.get("MLP_TOPIC_RETRAINING", defaults.retraining),
         )
 
     def all(self) -> list[str]:
@@ -47,33 +95,146 @@ class Settings:
     """Where the workloads find their services."""
 
     kafka_bootstrap: str = "127.0.0.1:19092"
-    # Path of a JSON file with extra librdkafka settings (TLS, SASL) mounted from the tenant's
-    # credentials secret in the cluster; absent locally, where the broker is plaintext loopback.
+    # Path of a JSON file with extra librdkafka settings, applied after everything else.
     kafka_client_config: Path | None = None
+    # Empty: from the credentials directory's `security.protocol`, else PLAINTEXT (local).
+    kafka_security_protocol: str = ""
+    kafka_sasl_mechanism: str = ""
+    kafka_ca_file: Path | None = None
+    kafka_credentials_dir: Path | None = None
     mlflow_tracking_uri: str = "http://127.0.0.1:15000"
     feature_store_yaml: Path = Path(".local-platform/feast/feature_store.yaml")
     model_name: str = MODEL_NAME
+    # The registered-model alias served, scored and monitored: `champion`, or `challenger` for
+    # the InferenceService canary (MLP_MODEL_ALIAS, set by components/workloads.py).
+    model_alias: str = MODEL_ALIAS
     topics: Topics = field(default_factory=Topics)
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
         defaults = cls()
-        client_config = os.environ.get("MLP_KAFKA_CLIENT_CONFIG")
+
+        def path(name: str) -> Path | None:
+            value = env.get(name)
+            return Path(value) if value else None
+
+        model_name = env.get("MLP_MODEL_NAME", defaults.model_name)
         return cls(
-            kafka_bootstrap=os.environ.get("MLP_KAFKA_BOOTSTRAP", defaults.kafka_bootstrap),
-            kafka_client_config=Path(client_config) if client_config else None,
-            mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", defaults.mlflow_tracking_uri),
+            kafka_bootstrap=env.get("MLP_KAFKA_BOOTSTRAP", defaults.kafka_bootstrap),
+            kafka_client_config=path("MLP_KAFKA_CLIENT_CONFIG"),
+            kafka_security_protocol=env.get("MLP_KAFKA_SECURITY_PROTOCOL", ""),
+            kafka_sasl_mechanism=env.get("MLP_KAFKA_SASL_MECHANISM", ""),
+            kafka_ca_file=path("MLP_KAFKA_CA_FILE"),
+            kafka_credentials_dir=path("MLP_KAFKA_CREDENTIALS_DIR"),
+            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", defaults.mlflow_tracking_uri),
             feature_store_yaml=Path(
-                os.environ.get("MLP_FEATURE_STORE_YAML", str(defaults.feature_store_yaml))
+                env.get("MLP_FEATURE_STORE_YAML", str(defaults.feature_store_yaml))
             ),
-            model_name=os.environ.get("MLP_MODEL_NAME", defaults.model_name),
-            topics=Topics.from_env(),
+            model_name=model_name,
+            model_alias=_model_alias(env, model_name),
+            topics=Topics.from_env(env),
         )
 
     def kafka_config(self, **overrides: Any) -> dict[str, Any]:
-        """librdkafka settings: bootstrap, then the mounted client settings, then the caller's."""
-        config: dict[str, Any] = {"bootstrap.servers": self.kafka_bootstrap}
+        """librdkafka settings: bootstrap and security from the contract, then the JSON file of
+        extra settings, then the caller's."""
+        config: dict[str, Any] = {"bootstrap.servers": self.kafka_bootstrap, **self._security()}
         if self.kafka_client_config is not None:
             config.update(json.loads(self.kafka_client_config.read_text()))
         config.update(overrides)
         return config
+
+    # ------------------------------------------------------------------ Kafka security
+
+    def _secret(self, key: str) -> str | None:
+        if self.kafka_credentials_dir is None:
+            return None
+        path = self.kafka_credentials_dir / key
+        return path.read_text().rstrip("\r\n") if path.is_file() else None
+
+    def _security(self) -> dict[str, Any]:
+        protocol = (
+            self.kafka_security_protocol or self._secret("security.protocol") or "PLAINTEXT"
+        ).upper()
+        mechanism = (self.kafka_sasl_mechanism or self._secret("sasl.mechanism") or "").upper()
+        if protocol not in SECURITY_PROTOCOLS:
+            raise KafkaConfigError(
+                f"Kafka security protocol {protocol!r} is not supported: use one of "
+                f"{', '.join(SECURITY_PROTOCOLS)} (SASL_PLAINTEXT would send credentials in clear)"
+            )
+        if protocol == "PLAINTEXT":
+            if mechanism or self.kafka_credentials_dir is not None:
+                raise KafkaConfigError(
+                    "Kafka credentials or a SASL mechanism are configured but the security "
+                    "protocol is PLAINTEXT: set MLP_KAFKA_SECURITY_PROTOCOL to SSL or SASL_SSL"
+                )
+            return {}
+        config: dict[str, Any] = {
+            "security.protocol": protocol,
+            "ssl.endpoint.identification.algorithm": "https",
+        }
+        if self.kafka_ca_file is not None:
+            if not self.kafka_ca_file.is_file():
+                raise KafkaConfigError(f"MLP_KAFKA_CA_FILE {self.kafka_ca_file} does not exist")
+            config["ssl.ca.location"] = str(self.kafka_ca_file)
+        if protocol == "SSL":
+            if mechanism:
+                raise KafkaConfigError(
+                    f"SASL mechanism {mechanism} needs security protocol SASL_SSL, not SSL"
+                )
+            config.update(self._client_certificate())
+            return config
+        if not mechanism:
+            raise KafkaConfigError("security protocol SASL_SSL needs MLP_KAFKA_SASL_MECHANISM")
+        if mechanism in UNSUPPORTED_MECHANISMS:
+            raise KafkaConfigError(UNSUPPORTED_MECHANISMS[mechanism])
+        if mechanism not in SCRAM_MECHANISMS:
+            raise KafkaConfigError(
+                f"SASL mechanism {mechanism!r} is not supported: use one of "
+                f"{', '.join(SCRAM_MECHANISMS)}"
+            )
+        username, password = self._secret("username"), self._secret("password")
+        if not username or not password:
+            where = self.kafka_credentials_dir or "(MLP_KAFKA_CREDENTIALS_DIR is not set)"
+            raise KafkaConfigError(
+                f"{mechanism} needs the files `username` and `password` of the tenant's Kafka "
+                f"credentials Secret in {where}"
+            )
+        config.update(
+            {"sasl.mechanism": mechanism, "sasl.username": username, "sasl.password": password}
+        )
+        return config
+
+    def _client_certificate(self) -> dict[str, str]:
+        """Mutual TLS: the client certificate and key from the credentials directory, if any."""
+        directory = self.kafka_credentials_dir
+        if directory is None:
+            return {}
+        for cert, key in (("tls.crt", "tls.key"), ("user.crt", "user.key")):
+            if (directory / cert).is_file() and (directory / key).is_file():
+                return {
+                    "ssl.certificate.location": str(directory / cert),
+                    "ssl.key.location": str(directory / key),
+                }
+        raise KafkaConfigError(
+            f"security protocol SSL with credentials in {directory}: expected tls.crt and "
+            "tls.key (cert-manager) or user.crt and user.key (Strimzi) there"
+        )
+
+
+def _model_alias(env: Mapping[str, str], model_name: str) -> str:
+    """MLP_MODEL_ALIAS, else the alias of MLP_MODEL_URI (`models:/<name>@<alias>`), else
+    champion. A URI that names another model, or contradicts the alias, is an error."""
+    alias = env.get("MLP_MODEL_ALIAS", "").strip()
+    uri = env.get("MLP_MODEL_URI", "").strip()
+    if uri:
+        match = _MODEL_URI.match(uri)
+        if match is None:
+            raise ValueError(f"MLP_MODEL_URI {uri!r} is not models:/<name>@<alias>")
+        if match["name"] != model_name:
+            raise ValueError(f"MLP_MODEL_URI {uri!r} names another model than {model_name!r}")
+        if alias and alias != match["alias"]:
+            raise ValueError(f"MLP_MODEL_URI {uri!r} contradicts MLP_MODEL_ALIAS {alias!r}")
+        alias = match["alias"]
+    return alias or MODEL_ALIAS

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 def load_reference(settings: Settings) -> tuple[str, pd.DataFrame]:
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    champion = MlflowClient().get_model_version_by_alias(settings.model_name, "champion")
+    champion = MlflowClient().get_model_version_by_alias(settings.model_name, settings.model_alias)
     with tempfile.TemporaryDirectory() as directory:
         path = mlflow.artifacts.download_artifacts(
             run_id=champion.run_id, artifact_path=REFERENCE_ARTIFACT, dst_path=directory

@@ -47,14 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from workloads.serving import server
-    from workloads.serving.prediction_log import PredictionLog
+    from workloads.serving.prediction_log import open_prediction_log
     from workloads.serving.predictor import CardRiskModel
 
     if args.command == "local":
-        log = None if args.no_prediction_log else PredictionLog(settings)
+        log = None if args.no_prediction_log else open_prediction_log(settings)
         server.serve_local(CardRiskModel(settings, log), args.host, args.port)
     else:
-        server.serve_cluster(CardRiskModel(settings, PredictionLog(settings)))
+        server.serve_cluster(CardRiskModel(settings, open_prediction_log(settings)))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Batch scoring: a file of transactions scored by the champion with point-in-time features.
+"""Batch scoring: a file of transactions scored by the served alias with point-in-time features.
 
 Unlike the online path, a batch job scores transactions after the fact, so each one is joined
 with the customer's features as they were just before it (Feast historical retrieval, the same
@@ -53,8 +53,8 @@ def score_file(settings: Settings, source: Path, output: Path) -> dict[str, obje
         except InvalidTransaction as reason:
             rejected.append({"line": number + 1, "reason": str(reason), "record": record})
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    champion = MlflowClient().get_model_version_by_alias(settings.model_name, "champion")
-    version = str(champion.version)
+    served = MlflowClient().get_model_version_by_alias(settings.model_name, settings.model_alias)
+    version = str(served.version)
     model = mlflow.pyfunc.load_model(f"models:/{settings.model_name}/{version}")
     if (model.metadata.metadata or {}).get("feature_names") != vectors.FEATURE_NAMES:
         raise RuntimeError(f"{settings.model_name} v{version} expects another feature vector")

@@ -3,6 +3,10 @@
 Records are queued in librdkafka and sent in the background; a full queue or an unreachable
 broker drops records (counted, logged) instead of blocking the scoring path. The drift monitor
 works on samples, so a dropped record costs a little statistical power, not a wrong answer.
+
+For the same reason Kafka settings the workloads cannot use (e.g. MSK IAM, see
+`workloads.settings`) do not stop the predictor: `open_prediction_log` logs the problem as an
+error, sets `card_risk_prediction_log_disabled` to 1 and the model is served without the log.
 """
 
 from __future__ import annotations
@@ -11,13 +15,16 @@ import json
 import logging
 
 from confluent_kafka import KafkaError, Message, Producer
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
-from workloads.settings import Settings
+from workloads.settings import KafkaConfigError, Settings
 
 log = logging.getLogger(__name__)
 
 DROPPED = Counter("card_risk_prediction_log_dropped", "Scored records not published")
+DISABLED = Gauge(
+    "card_risk_prediction_log_disabled", "1 when the Kafka settings are unusable: nothing published"
+)
 
 
 class PredictionLog:
@@ -55,3 +62,16 @@ class PredictionLog:
     def close(self, timeout: float = 10.0) -> int:
         """Flush what is queued; return how many records could not be sent."""
         return self._producer.flush(timeout)
+
+
+def open_prediction_log(settings: Settings) -> PredictionLog | None:
+    """The prediction log, or None (logged, and flagged by a metric) when the Kafka settings
+    cannot be used: scoring must not depend on the drift monitor's feed."""
+    try:
+        prediction_log = PredictionLog(settings)
+    except KafkaConfigError as error:
+        log.error("prediction log disabled, scored records will not be published: %s", error)
+        DISABLED.set(1)
+        return None
+    DISABLED.set(0)
+    return prediction_log

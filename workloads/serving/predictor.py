@@ -1,8 +1,9 @@
 """The KServe custom predictor: the MLflow champion, fed with the customer's online Feast features.
 
-`load()` resolves `models:/<name>@champion` once, records which version that is, and refuses a
-model whose logged feature vector differs from the one this code builds (serving it would
-produce confident nonsense). Per request: validate (400 naming the problem, via
+`load()` resolves `models:/<name>@<alias>` once (`Settings.model_alias`: `champion`, or
+`challenger` in the InferenceService canary, which sets MLP_MODEL_ALIAS), records which version
+that is, and refuses a model whose logged feature vector differs from the one this code builds
+(serving it would produce confident nonsense). Per request: validate (400 naming the problem, via
 `requests`), read the customers' online features in one Feast call, fill defaults for unknown
 customers (logged and counted), score, publish the scored records for drift monitoring, and
 answer in the protocol the request came in.
@@ -54,8 +55,10 @@ class CardRiskModel(Model):
 
     def load(self) -> bool:
         mlflow.set_tracking_uri(self.settings.mlflow_tracking_uri)
-        champion = MlflowClient().get_model_version_by_alias(self.settings.model_name, "champion")
-        self.version = str(champion.version)
+        served = MlflowClient().get_model_version_by_alias(
+            self.settings.model_name, self.settings.model_alias
+        )
+        self.version = str(served.version)
         self._model = mlflow.pyfunc.load_model(f"models:/{self.name}/{self.version}")
         logged = (self._model.metadata.metadata or {}).get("feature_names")
         if logged != vectors.FEATURE_NAMES:
@@ -72,7 +75,7 @@ class CardRiskModel(Model):
         self._feature_service = self._store.get_feature_service(schema.FEATURE_SERVICE)
         self._customer_features(["warm-up"])  # loads the registry before the first request
         self.ready = True
-        log.info("serving %s version %s", self.name, self.version)
+        log.info("serving %s version %s (@%s)", self.name, self.version, self.settings.model_alias)
         return self.ready
 
     def _customer_features(self, customer_ids: list[str]) -> dict[str, dict[str, object]]:
