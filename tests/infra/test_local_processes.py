@@ -110,12 +110,14 @@ def test_a_script_is_recorded_as_the_kernel_shows_it(tmp_path: Path) -> None:
     # Console scripts (feast, mlflow) start through their shebang: the kernel's command line
     # then begins with the interpreter. The record must match it, or `down` could not stop it.
     script = tmp_path / "service"
-    script.write_text("#!/bin/sh\nexec sleep 60\n")
+    # The interpreter must stay the process (as Python does for a console script): a shell
+    # script ending in `exec sleep` would replace itself before the poll could see it.
+    script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(60)\n")
     script.chmod(0o700)
     record = spawn(tmp_path, str(script), "--flag")
     try:
         assert record.argv[-2:] == [str(script), "--flag"]
-        assert record.argv[0] == "/bin/sh"
+        assert os.path.basename(record.argv[0]).startswith("python")
         assert processes.is_ours(record)
     finally:
         assert processes.stop(record) == [record.pid]
