@@ -129,6 +129,8 @@ def test_a_custom_check_that_does_not_load_fails_the_scan(run_checkov, tmp_path,
     broken = tmp_path / "checks"
     shutil.copytree(checkov.CUSTOM_CHECKS, broken, ignore=shutil.ignore_patterns("__pycache__"))
     (broken / "Broken.py").write_text("import checkov.no_such_module\n")
-    monkeypatch.setattr(checkov, "CUSTOM_CHECKS", broken)
+    # the runner reads the folder it passes to checkov (and hashes for its cache) from its own
+    # module: patching the package's re-export would not reach it
+    monkeypatch.setattr(checkov.runner, "CUSTOM_CHECKS", broken)
     with pytest.raises(checkov.CheckovError, match="custom check"):
         run_checkov(K8S)

@@ -1,0 +1,261 @@
+"""Running checkov over a plan: one process per framework, both at once, offline.
+
+checkov runs as a subprocess from its own environment with the project's custom checks
+(`--external-checks-dir`) and `--skip-download`; its reports are normalised (`normalise`),
+gated (`records`) and written into the plan directory (`reports`). The Dockerfile scan does not
+depend on the stack, so its result is cached per process, keyed by the files' contents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from infra.checkov.gate import Gate
+from infra.checkov.normalise import RawScan, raw_scan, relative_path, relative_to
+from infra.checkov.paths import CHECKOV_BIN, CHECKOV_DIR, CUSTOM_CHECKS, REPO_ROOT
+from infra.checkov.records import gated_records
+from infra.checkov.reports import write_reports
+from infra.checkov.results import DOCKERFILE, FAILED, KUBERNETES, CheckovResult
+
+ALLOWED_REGISTRIES_ENV = "CKV_UAE_ALLOWED_REGISTRIES"
+CUSTOM_CHECK_IDS = ("CKV_UAE_K8S_1", "CKV2_UAE_K8S_2")
+TIMEOUT_SECONDS = 600  # per process; a plan's scan takes seconds
+
+# What checkov prints when a custom check does not load. It carries on without the check, which
+# would silently un-gate it, so the plan treats these as errors.
+_LOAD_FAILURES = (
+    "Cannot load external check",
+    "Failed to parse check id",
+    "is missing required fields",
+)
+
+Progress = Callable[[str], None]
+
+
+class CheckovUnavailable(RuntimeError):
+    """The checkov environment is missing (run `make .venv-checkov/.installed`)."""
+
+
+class CheckovError(RuntimeError):
+    """checkov ran but did not produce a usable report (crash, custom check not loaded)."""
+
+
+_DOCKERFILE_CACHE: dict[str, RawScan] = {}
+
+
+def workload_dockerfiles(root: Path = REPO_ROOT) -> list[Path]:
+    """Every Dockerfile the release builds: workloads/Dockerfile.* (and any nested Dockerfile)."""
+    found = set(root.glob("workloads/Dockerfile*")) | set(root.glob("workloads/**/Dockerfile*"))
+    return sorted(p for p in found if p.is_file())
+
+
+def checkov_binary() -> Path:
+    binary = Path(os.environ.get("MLPLATFORM_CHECKOV", CHECKOV_BIN))
+    if not binary.exists():
+        raise CheckovUnavailable(
+            f"checkov is not installed at {binary}; create its environment with "
+            "`make .venv-checkov/.installed` (or plan with --skip-checkov in an inner loop)"
+        )
+    return binary
+
+
+def _command(binary: Path, framework: str, targets: list[str], out: Path) -> list[str]:
+    command = [str(binary), "--framework", framework, *targets]
+    command += ["--external-checks-dir", str(CUSTOM_CHECKS), "--skip-download"]
+    command += ["-o", "json", "-o", "sarif", "--output-file-path", str(out)]
+    return command
+
+
+def _start(
+    binary: Path, framework: str, targets: list[str], out: Path, env: Mapping[str, str]
+) -> subprocess.Popen[bytes]:
+    out.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        _command(binary, framework, targets, out),
+        stdout=(out / "stdout.log").open("wb"),
+        stderr=(out / "stderr.log").open("wb"),
+        env={
+            **os.environ,
+            **env,
+            "LOG_LEVEL": "WARNING",
+            # offline: no PyPI version check, no Prisma Cloud guideline mapping
+            "SKIP_PACKAGE_UPDATE_CHECK": "true",
+            "BC_SKIP_MAPPING": "TRUE",
+        },
+        cwd=REPO_ROOT,
+    )
+
+
+def _collect(
+    process: subprocess.Popen[bytes], framework: str, out: Path, relative: Callable[[str], str]
+) -> RawScan:
+    try:
+        code = process.wait(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise CheckovError(f"checkov ({framework}) did not finish in {TIMEOUT_SECONDS}s") from None
+    stderr = (out / "stderr.log").read_text(errors="replace")
+    broken = [line for line in stderr.splitlines() if any(m in line for m in _LOAD_FAILURES)]
+    if broken:
+        raise CheckovError(f"checkov ({framework}) did not load a custom check: {broken[0]}")
+    json_file, sarif_file = out / "results_json.json", out / "results_sarif.sarif"
+    if code not in (0, 1) or not json_file.exists() or not sarif_file.exists():
+        tail = "\n".join(stderr.splitlines()[-15:])
+        raise CheckovError(f"checkov ({framework}) exited {code} without a report:\n{tail}")
+    return raw_scan(
+        framework,
+        json.loads(json_file.read_text()),
+        json.loads(sarif_file.read_text()),
+        relative,
+    )
+
+
+def scan(
+    manifests_dir: Path | None,
+    dockerfiles: Sequence[Path],
+    out_dir: Path,
+    *,
+    allowed_registries: Sequence[str],
+    config: Mapping[str, Any] | None = None,
+    gate: Gate | None = None,
+    progress: Progress | None = None,
+) -> CheckovResult:
+    """Run checkov over manifests_dir (Kubernetes) and dockerfiles; gate; write the reports.
+
+    `config` is the stack config as camelCase data (for the skips' `when`). Kubernetes file paths
+    in the results are relative to out_dir (`manifests/...`), Dockerfiles to the repository.
+    """
+    gate = gate or Gate.load()
+    binary = checkov_binary()
+    started = time.monotonic()
+    env = {ALLOWED_REGISTRIES_ENV: ",".join(allowed_registries)}
+    manifests = sorted(manifests_dir.rglob("*.yaml")) if manifests_dir else []
+    dockerfiles = sorted(dockerfiles)
+    key = _dockerfile_key(binary, dockerfiles)
+    raws: list[RawScan] = []
+    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
+        running = []
+        if manifests and manifests_dir is not None:
+            base = manifests_dir.resolve()
+            prefix = relative_to(base, out_dir.resolve())
+
+            def k8s_relative(path: str) -> str:
+                return relative_path(path, base, prefix)
+
+            process = _start(binary, KUBERNETES, ["-d", str(base)], Path(tmp) / KUBERNETES, env)
+            running.append(
+                (process, KUBERNETES, k8s_relative, [k8s_relative(str(m)) for m in manifests])
+            )
+        if dockerfiles and key in _DOCKERFILE_CACHE:
+            raws.append(_DOCKERFILE_CACHE[key])
+        elif dockerfiles:
+            targets = [arg for d in dockerfiles for arg in ("-f", str(d.resolve()))]
+
+            def repo_relative(path: str) -> str:
+                return relative_path(path, REPO_ROOT, "")
+
+            process = _start(binary, DOCKERFILE, targets, Path(tmp) / DOCKERFILE, env)
+            running.append(
+                (
+                    process,
+                    DOCKERFILE,
+                    repo_relative,
+                    [repo_relative(str(d.resolve())) for d in dockerfiles],
+                )
+            )
+        if progress:
+            progress(
+                f"checkov {_version_hint(binary)}: {len(manifests)} manifests, "
+                f"{len(dockerfiles)} Dockerfiles"
+            )
+        try:
+            for process, framework, relative, scanned in running:
+                raw = _collect(process, framework, Path(tmp) / framework, relative)
+                raw = RawScan(raw.framework, raw.reports, raw.sarif, scanned)
+                raws.append(raw)
+                if framework == DOCKERFILE:
+                    _DOCKERFILE_CACHE[key] = raw
+        finally:
+            for process, *_ in running:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    skips = gate.active_skips(config)
+    records, errors, version = gated_records(raws, gate, skips, out_dir)
+    result = CheckovResult(
+        version=version,
+        records=records,
+        skips=skips,
+        errors=errors,
+        scanned={raw.framework: raw.scanned for raw in raws},
+        seconds=time.monotonic() - started,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.files = write_reports(out_dir, raws, result)
+    if progress:
+        failed = sum(1 for r in records if r.status == FAILED)
+        progress(
+            f"checkov: {len(records)} results, {failed} failed, "
+            f"{len(result.gated_failures)} gated, in {result.seconds:.1f}s"
+        )
+    return result
+
+
+def _version_hint(binary: Path) -> str:
+    requirement = (CHECKOV_DIR / "requirements.txt").read_text()
+    pins = [
+        line.split("==", 1)[1].strip()
+        for line in requirement.splitlines()
+        if line.startswith("checkov==")
+    ]
+    return pins[0] if pins else str(binary)
+
+
+def _dockerfile_key(binary: Path, dockerfiles: Sequence[Path]) -> str:
+    digest = hashlib.sha256(str(binary).encode())
+    for path in [CUSTOM_CHECKS, *dockerfiles]:
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(str(file).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- plan integration
+
+
+def allowed_registries_for(config: Any) -> list[str]:
+    """The stack's in-country registry (its mirror, or its own ECR/ACR)."""
+    return [config.image_registry]
+
+
+def scan_plan(
+    plan_dir: Path,
+    config: Any,
+    *,
+    dockerfiles: Sequence[Path] | None = None,
+    progress: Progress | None = None,
+) -> CheckovResult:
+    """checkov for one written plan directory (`<out>/<name>/manifests`), gated for its stack."""
+    manifests = plan_dir / "manifests"
+    return scan(
+        manifests if manifests.is_dir() else None,
+        workload_dockerfiles() if dockerfiles is None else dockerfiles,
+        plan_dir,
+        allowed_registries=allowed_registries_for(config),
+        config=config.model_dump(by_alias=True, mode="json"),
+        progress=progress,
+    )
+
+
+def clear_cache() -> None:
+    _DOCKERFILE_CACHE.clear()
