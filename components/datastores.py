@@ -61,6 +61,7 @@ class PostgresBackup:
     endpoint: str  # https://s3.dc1.example.ae
     credentials_secret: str  # keys `username` (access key ID) and `password` (secret key)
     retention: str = "30d"
+    ca_secret: str | None = None  # key `ca.crt`: the store's internal CA, if not a public one
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,11 @@ class OnPremDataStores(pulumi.ComponentResource):
                     "data": {"compression": "gzip", "encryption": "AES256"},
                 },
             }
+            if b.ca_secret:  # barman verifies the endpoint with this CA instead of the OS store
+                spec["backup"]["barmanObjectStore"]["endpointCA"] = {
+                    "name": b.ca_secret,
+                    "key": "ca.crt",
+                }
         stateful = pulumi.ResourceOptions(
             parent=self, depends_on=[operator, app_secret, certificate], protect=a.protect
         )

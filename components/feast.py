@@ -15,14 +15,19 @@ servers over TLS and authenticate with their Kubernetes service-account token (F
 | Deployment, Service, PDB (3 each) | `feast-registry` gRPC 6570, `feast-online` HTTPS 6566, |
 | | `feast-offline` Arrow Flight 8815, all TLS |
 | NetworkPolicy (3) | default deny; from tenants; to stores, DNS, the API server |
+| Job `create-db-<registry db>` | only where the foundation does not create the registry database |
+| | (`Postgres.databases_to_create`, RDS): `components.database_bootstrap`, before the servers |
 
 Server config: SQL registry on Postgres (`sslmode` from the foundation), Redis online store
-over TLS, dask offline store reading the object store, `auth: kubernetes`.
+over TLS, dask offline store reading the object store, `auth: kubernetes`. Each store is
+verified with the CA Secret the foundation names (`ca_secret` of Postgres, Redis and the object
+store: the platform CA bundle for the in-cluster operators, a site's internal CA), else with the
+OS trust store; the object store's CA reaches botocore/s3fs as `AWS_CA_BUNDLE`.
 
 Args (`FeatureStoreArgs`): `image`, `labels`, `project`, `postgres`, `redis`, `object_store`,
-`replicas`, `clients` (service accounts granted the Feast roles), `store_egress`,
-`redis_trusts_platform_ca` (in-cluster Redis with a platform-CA certificate),
-`client_ca_file` (where tenant pods mount the platform CA),
+`replicas`, `clients` (service accounts granted the Feast roles), `store_egress` (where the
+stores are, plus what the workload identity needs), `postgres_egress` (where Postgres is, for
+the database bootstrap Job), `client_ca_file` (where tenant pods mount the platform CA),
 `service_account_annotations`, `pod_labels`, `image_pull_secret`, `cluster_issuer`.
 
 Outputs: `project`, `feature_server` (https URL), `registry`, `online_store`, `offline_store`
@@ -48,6 +53,7 @@ import yaml
 
 from components import conventions as c
 from components import hardening as h
+from components.database_bootstrap import DatabaseBootstrapArgs, create_database
 from components.feast_authz import READER, TOKEN_REASON, WRITER, FeastClient, authz_rbac
 from components.feast_config import (
     OFFLINE_PORT,
@@ -56,6 +62,7 @@ from components.feast_config import (
     client_config,
     server_config,
 )
+from components.feast_stores import PG_CA, REDIS_CA, store_env, store_secrets, trust_volumes
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
 from components.tenant import PlatformPeer
@@ -63,7 +70,6 @@ from stacks.foundation import ObjectStore, Postgres, Redis
 
 _REPO = "/etc/feast/repo"
 _TLS = "/etc/feast/tls"
-_PG_CA = "/etc/feast/postgres-ca"
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class FeatureStoreArgs:
     replicas: int = 2
     clients: tuple[FeastClient, ...] = ()
     store_egress: tuple[h.NetworkPeer, ...] = ()
-    redis_trusts_platform_ca: bool = False
+    postgres_egress: tuple[h.NetworkPeer, ...] = ()
     client_ca_file: str = "/etc/mlplatform/ca/ca.crt"
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     pod_labels: dict[str, str] = field(default_factory=dict)
@@ -134,32 +140,10 @@ class FeatureStore(pulumi.ComponentResource):
             issuer=args.cluster_issuer,
             opts=in_ns,
         )
-        h.postgres_ca_secret(f"{name}-pg-ca", ns, args.postgres, labels, in_ns)
-        pg = h.SecretEnv(
-            "postgres",
-            h.credentials_secret(
-                f"{name}-pg", ns, "feast-postgres", labels, args.postgres.credentials, in_ns
-            ),
-            "/var/run/secrets/feast/postgres",
-            {
-                **({"PGUSER": "username"} if h.has_username(args.postgres.credentials) else {}),
-                "PGPASSWORD": "password",
-            },
+        secrets = store_secrets(
+            name, ns, labels, (args.postgres, args.redis, args.object_store), in_ns
         )
-        redis = h.SecretEnv(
-            "redis",
-            h.credentials_secret(
-                f"{name}-redis", ns, "feast-redis", labels, args.redis.credentials, in_ns
-            ),
-            "/var/run/secrets/feast/redis",
-            {
-                **(
-                    {"REDIS_USERNAME": "username"} if h.has_username(args.redis.credentials) else {}
-                ),
-                "REDIS_PASSWORD": "password",
-            },
-        )
-        store_secrets = self._object_store_secret(name, args, labels, in_ns)
+        pg = secrets.postgres
         config = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=meta("feast-server-config"),
@@ -168,8 +152,8 @@ class FeatureStore(pulumi.ComponentResource):
                     args.project,
                     args.postgres,
                     args.redis,
-                    postgres_ca=f"{_PG_CA}/ca.crt" if args.postgres.ca_secret else "system",
-                    redis_ca=f"{_TLS}/ca.crt" if args.redis_trusts_platform_ca else None,
+                    postgres_ca=h.postgres_root_cert(args.postgres, f"{PG_CA}/ca.crt"),
+                    redis_ca=f"{REDIS_CA}/ca.crt" if args.redis.ca_secret else None,
                 )
             },
             opts=in_ns,
@@ -210,7 +194,7 @@ class FeatureStore(pulumi.ComponentResource):
                     *tls_args,
                 ],
                 {"httpGet": {"path": "/health", "port": ONLINE_PORT, "scheme": "HTTPS"}},
-                [pg, redis],
+                [pg, secrets.redis],
                 {"cpu": "500m", "memory": "1Gi"},
                 {"cpu": "2", "memory": "2Gi"},
             ),
@@ -227,17 +211,13 @@ class FeatureStore(pulumi.ComponentResource):
                     *tls_args,
                 ],
                 {"tcpSocket": {"port": OFFLINE_PORT}},
-                [pg, *store_secrets],
+                [pg, *secrets.object_store],
                 {"cpu": "500m", "memory": "2Gi"},
                 {"cpu": "4", "memory": "8Gi"},
             ),
         ]
-        depends = [namespace, tls, config, sa]
-        for server in servers:
-            self._deploy(name, args, labels, server, depends)
-
         ports = (REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT)
-        h.service_network_policies(
+        policies = h.service_network_policies(
             name,
             ns,
             labels,
@@ -246,6 +226,29 @@ class FeatureStore(pulumi.ComponentResource):
             [*args.store_egress, h.NetworkPeer((443, 6443), cidr="0.0.0.0/0")],  # API server
             in_ns,
         )
+        depends: list[pulumi.Resource] = [namespace, tls, config, sa]
+        if args.postgres.feast_database in args.postgres.databases_to_create:
+            if not args.postgres_egress:
+                raise ValueError(f"{name}: creating the registry database needs postgres_egress")
+            depends.append(
+                create_database(
+                    self,
+                    f"{name}-registry-db",
+                    DatabaseBootstrapArgs(
+                        database=args.postgres.feast_database,
+                        postgres=args.postgres,
+                        image=args.image,
+                        namespace=ns,
+                        labels=args.labels,
+                        credentials=pg,
+                        egress=args.postgres_egress,
+                        image_pull_secret=args.image_pull_secret,
+                    ),
+                    depends_on=[namespace, *policies],
+                )
+            )
+        for server in servers:
+            self._deploy(name, args, labels, server, depends)
 
         client = client_config(args.project, ns, args.client_ca_file)
         self.project = args.project
@@ -259,23 +262,6 @@ class FeatureStore(pulumi.ComponentResource):
         self.register_outputs({"project": args.project, "featureServer": self.feature_server})
 
     # ----------------------------------------------------------------------- pieces
-
-    @staticmethod
-    def _object_store_secret(
-        name: str, args: FeatureStoreArgs, labels: dict[str, str], opts: pulumi.ResourceOptions
-    ) -> list[h.SecretEnv]:
-        store = args.object_store
-        if store.credentials is None:
-            return []  # workload identity through the ServiceAccount annotations
-        secret = h.credentials_secret(
-            f"{name}-store", args.namespace, "feast-object-store", labels, store.credentials, opts
-        )
-        exports = (
-            {"AZURE_STORAGE_ACCOUNT_KEY": "password"}
-            if store.kind == "azure-blob"
-            else {"AWS_ACCESS_KEY_ID": "username", "AWS_SECRET_ACCESS_KEY": "password"}
-        )
-        return [h.SecretEnv("object-store", secret, "/var/run/secrets/feast/store", exports)]
 
     def _deploy(
         self,
@@ -304,18 +290,12 @@ class FeatureStore(pulumi.ComponentResource):
             {"name": "tls", "mountPath": _TLS, "readOnly": True},
             *[s.mount_spec() for s in server.secrets],
         ]
-        if args.postgres.ca_secret:
-            volumes.append(
-                {
-                    "name": "postgres-ca",
-                    "secret": {
-                        "secretName": args.postgres.ca_secret,
-                        "defaultMode": h.SECRET_FILE_MODE,
-                    },
-                }
-            )
-            mounts.append({"name": "postgres-ca", "mountPath": _PG_CA, "readOnly": True})
-        env = [{"name": "HOME", "value": "/tmp"}, *self._store_env(args.object_store, server)]
+        ca_volumes, ca_mounts = trust_volumes(
+            server.role, args.postgres, args.redis, args.object_store
+        )
+        volumes += ca_volumes
+        mounts += ca_mounts
+        env = [{"name": "HOME", "value": "/tmp"}, *store_env(server.role, args.object_store)]
         opts = pulumi.ResourceOptions(parent=self, depends_on=depends)
         k8s.apps.v1.Deployment(
             f"{name}-{server.role}",
@@ -388,18 +368,6 @@ class FeatureStore(pulumi.ComponentResource):
             opts=opts,
         )
         h.pod_disruption_budget(f"{name}-{server.role}-pdb", svc, ns, labels, selector, opts)
-
-    @staticmethod
-    def _store_env(store: ObjectStore, server: _Server) -> list[dict[str, Any]]:
-        if server.role != "offline" or store.kind == "azure-blob":
-            return []
-        env: list[dict[str, Any]] = [{"name": "AWS_DEFAULT_REGION", "value": store.region}]
-        if store.endpoint is not None:
-            env += [
-                {"name": "AWS_ENDPOINT_URL_S3", "value": store.endpoint},
-                {"name": "FEAST_S3_ENDPOINT_URL", "value": store.endpoint},
-            ]
-        return env
 
 
 __all__ = [

@@ -1,10 +1,11 @@
 """The two `feature_store.yaml` files of the platform's Feast: the servers' and the tenants'.
 
 Servers: SQL registry on Postgres (libpq verifies the server against `postgres_ca`, `system`
-meaning the OS store), Redis online store over TLS, dask offline store reading the object store,
-`auth: kubernetes`. Credentials are `${VAR}` placeholders Feast expands from the environment
-(exported by the entrypoint from mounted Secret files; libpq reads PGUSER/PGPASSWORD itself),
-so the ConfigMap holds no secret.
+meaning the OS store, None with `sslmode=require`: see `hardening.postgres_root_cert`), Redis
+online store over TLS (`redis_ca`: the CA file, None for the OS store), dask offline store
+reading the object store, `auth: kubernetes`. Credentials are `${VAR}` placeholders Feast
+expands from the environment (exported by the entrypoint from mounted Secret files; libpq reads
+PGUSER/PGPASSWORD itself), so the ConfigMap holds no secret.
 
 Tenants: the three remote servers over TLS (verified with the platform CA) and Kubernetes
 authentication; no store endpoint or credential at all.
@@ -56,7 +57,7 @@ def server_config(
     project: str,
     postgres: Postgres,
     redis: Redis,
-    postgres_ca: str,
+    postgres_ca: str | None,
     redis_ca: str | None,
 ) -> pulumi.Output[str]:
     """The servers' `feature_store.yaml` (hosts may be Outputs)."""
@@ -77,7 +78,8 @@ def server_config(
             "registry": {
                 "registry_type": "sql",
                 "path": f"postgresql+psycopg://{pg_host}:{postgres.port}/{postgres.feast_database}"
-                f"?sslmode={postgres.ssl_mode}&sslrootcert={postgres_ca}",
+                f"?sslmode={postgres.ssl_mode}"
+                + (f"&sslrootcert={postgres_ca}" if postgres_ca else ""),
                 "cache_ttl_seconds": 60,
                 "sqlalchemy_config_kwargs": {"pool_pre_ping": True},
             },

@@ -7,6 +7,7 @@ objects for a component. What they encode:
 |---|---|
 | `pod_security` / `container_security` | the PSS-restricted pod and container security contexts |
 | `credentials_secret` | the Secret (`username`/`password`) holding a store's credentials |
+| `ca_volume` | mount a CA Secret's `ca.crt` (stores signed by a private CA) |
 | `SecretEnv`, `exec_with_secret_env` | mount Secrets as files, export them in the entrypoint |
 | `NetworkPeer`, `service_network_policies` | default deny, DNS, then the listed ingress/egress |
 | `pod_disruption_budget`, `spread` | PDB (maxUnavailable 1) and zone/node topology spread |
@@ -30,7 +31,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from stacks.foundation import Credentials
+from stacks.foundation import Credentials, EgressRule
 
 UID = 10001  # the non-root user every platform image runs as (USER in its Dockerfile)
 SECRET_FILE_MODE = 0o440  # owner + fsGroup read; nothing else
@@ -62,6 +63,21 @@ def container_security(uid: int = UID) -> dict[str, Any]:
 def tmp_volume(size: str = "1Gi") -> tuple[dict[str, Any], dict[str, Any]]:
     """(volume, mount) for a writable /tmp under a read-only root filesystem."""
     return {"name": "tmp", "emptyDir": {"sizeLimit": size}}, {"name": "tmp", "mountPath": "/tmp"}
+
+
+def ca_volume(volume: str, secret: str, mount: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(volume, mount) for the `ca.crt` of a CA Secret, read-only at `mount`/ca.crt."""
+    return (
+        {
+            "name": volume,
+            "secret": {
+                "secretName": secret,
+                "defaultMode": SECRET_FILE_MODE,
+                "items": [{"key": "ca.crt", "path": "ca.crt"}],
+            },
+        },
+        {"name": volume, "mountPath": mount, "readOnly": True},
+    )
 
 
 def credentials_secret(
@@ -107,6 +123,16 @@ def postgres_ca_secret(
             string_data={"ca.crt": postgres.ca_pem},
             opts=opts,
         )
+
+
+def postgres_root_cert(postgres: Any, ca_file: str) -> str | None:
+    """libpq's `sslrootcert` for `postgres`: `ca_file` where the foundation names a CA Secret
+    (mounted there), else `system` (the OS store; libpq >= 16 refuses it with any sslmode
+    below verify-full), else None: `sslmode=require` encrypts without verifying the server,
+    which the foundation declares as a SecurityException (RDS without its CA bundle)."""
+    if postgres.ca_secret:
+        return ca_file
+    return "system" if postgres.ssl_mode == "verify-full" else None
 
 
 def has_username(credentials: Credentials) -> bool:
@@ -161,13 +187,22 @@ class NetworkPeer:
     pod_labels: dict[str, str] = field(default_factory=dict)
     cidr: str | None = None
     tenants: bool = False  # every namespace labelled as a tenant's
+    except_cidrs: tuple[str, ...] = ()  # with `cidr`: ranges that stay denied
+
+    @classmethod
+    def egress(cls, rule: EgressRule) -> NetworkPeer:
+        """The peer for a destination the foundation describes (workload identity, Kafka)."""
+        return cls(rule.ports, cidr=rule.cidr, except_cidrs=rule.except_cidrs)
 
     def peer(self) -> dict[str, Any]:
         if self.tenants:
             selector = {"matchExpressions": [{"key": c.TENANT_LABEL, "operator": "Exists"}]}
             return {"namespaceSelector": selector}
         if self.cidr:
-            return {"ipBlock": {"cidr": self.cidr}}
+            block: dict[str, Any] = {"cidr": self.cidr}
+            if self.except_cidrs:
+                block["except"] = list(self.except_cidrs)
+            return {"ipBlock": block}
         out: dict[str, Any] = {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": self.namespace}}
         }
@@ -201,24 +236,25 @@ def service_network_policies(
     ingress: list[NetworkPeer],
     egress: list[NetworkPeer],
     opts: pulumi.ResourceOptions,
-) -> None:
+) -> list[k8s.networking.v1.NetworkPolicy]:
     """Default-deny the namespace, then allow exactly the listed flows for `pod_labels` pods.
 
     Pods of the same namespace may talk to each other (servers, bootstrap jobs, probes).
+    Returns the policies, for pods that must not start before they apply (bootstrap Jobs).
     """
 
-    def policy(suffix: str, spec: dict[str, Any]) -> None:
+    def policy(suffix: str, spec: dict[str, Any]) -> k8s.networking.v1.NetworkPolicy:
         metadata: Any = {"name": suffix, "namespace": namespace, "labels": labels}
         body: Any = spec  # the SDK's TypedDicts do not accept plain dicts under mypy
-        k8s.networking.v1.NetworkPolicy(
+        return k8s.networking.v1.NetworkPolicy(
             f"{name}-np-{suffix}",
             metadata=metadata,
             spec=body,
             opts=opts,
         )
 
-    policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
-    policy(
+    deny = policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    within = policy(
         "allow-dns-and-namespace",
         {
             "podSelector": {},
@@ -227,7 +263,7 @@ def service_network_policies(
             "egress": [_DNS, {"to": [{"podSelector": {}}]}],
         },
     )
-    policy(
+    service = policy(
         "allow-service",
         {
             "podSelector": {"matchLabels": pod_labels},
@@ -236,6 +272,7 @@ def service_network_policies(
             "egress": [peer.rule("to") for peer in egress],
         },
     )
+    return [deny, within, service]
 
 
 def pod_disruption_budget(

@@ -22,6 +22,10 @@ tenants that may connect), `store_egress` (where Postgres and the object store a
 Outputs: `tracking_uri` (https), `port`, `peer` (for tenant egress policies),
 `user_passwords` (tenant → secret Output), `ca_file` (path of the CA inside the pod).
 
+Stores are verified with the foundation's CA Secrets where it names them: Postgres
+(`sslrootcert`) and an S3-compatible store with an internal CA (`AWS_CA_BUNDLE` for boto3,
+which proxies the artifacts); else with the OS trust store.
+
 TLS choice: the server itself serves HTTPS (uvicorn `--ssl-certfile/--ssl-keyfile`, the
 certificate mounted from cert-manager's Secret) rather than a TLS sidecar: one process to
 harden and probe, no plaintext hop inside the pod, and no extra proxy image to mirror and pin.
@@ -52,6 +56,7 @@ PORT = 5000
 SERVICE = "mlflow"
 _TLS = "/etc/mlflow/tls"
 _PG_CA = "/etc/mlflow/postgres-ca"
+_STORE_CA = "/etc/mlflow/object-store-ca"
 _AUTH_CONFIG = "/etc/mlflow/auth"
 
 
@@ -175,8 +180,7 @@ class ModelRegistry(pulumi.ComponentResource):
             args.postgres.mlflow_database,
             "?sslmode=",
             args.postgres.ssl_mode,
-            "&sslrootcert=",
-            pg_ca,
+            f"&sslrootcert={pg_ca}" if pg_ca else "",
         )
         auth_config = k8s.core.v1.ConfigMap(
             f"{name}-auth-config",
@@ -240,6 +244,7 @@ class ModelRegistry(pulumi.ComponentResource):
             *self._store_env(store),
         ]
         tmp, tmp_mount = h.tmp_volume()
+        store_ca_volumes, store_ca_mounts = self._store_trust(store)
         volumes = [
             tmp,
             {
@@ -249,6 +254,7 @@ class ModelRegistry(pulumi.ComponentResource):
             {"name": "auth-config", "configMap": {"name": "mlflow-auth-config"}},
             *[s.volume_spec() for s in secrets],
             *pg_volumes,
+            *store_ca_volumes,
         ]
         mounts = [
             tmp_mount,
@@ -256,6 +262,7 @@ class ModelRegistry(pulumi.ComponentResource):
             {"name": "auth-config", "mountPath": _AUTH_CONFIG, "readOnly": True},
             *[s.mount_spec() for s in secrets],
             *[{"name": v["name"], "mountPath": _PG_CA, "readOnly": True} for v in pg_volumes],
+            *store_ca_mounts,
         ]
         probe = {"httpGet": {"path": "/health", "port": PORT, "scheme": "HTTPS"}}
         deployment = k8s.apps.v1.Deployment(
@@ -365,9 +372,10 @@ class ModelRegistry(pulumi.ComponentResource):
         self.register_outputs({"trackingUri": self.tracking_uri, "namespace": ns})
 
     @staticmethod
-    def _postgres_trust(args: ModelRegistryArgs) -> tuple[str, list[dict[str, Any]]]:
+    def _postgres_trust(args: ModelRegistryArgs) -> tuple[str | None, list[dict[str, Any]]]:
         """The CA that verifies Postgres: the foundation's CA Secret (e.g. the platform CA bundle
         for the in-cluster operator), else the OS trust store (cloud-managed CAs)."""
+        root_cert = h.postgres_root_cert(args.postgres, f"{_PG_CA}/ca.crt")
         if args.postgres.ca_secret:
             volume = {
                 "name": "postgres-ca",
@@ -376,8 +384,8 @@ class ModelRegistry(pulumi.ComponentResource):
                     "defaultMode": h.SECRET_FILE_MODE,
                 },
             }
-            return f"{_PG_CA}/ca.crt", [volume]
-        return "system", []  # libpq >= 16
+            return root_cert, [volume]
+        return root_cert, []
 
     @staticmethod
     def _store_env(store: ObjectStore) -> list[dict[str, Any]]:
@@ -386,4 +394,14 @@ class ModelRegistry(pulumi.ComponentResource):
         env: list[dict[str, Any]] = [{"name": "AWS_DEFAULT_REGION", "value": store.region}]
         if store.endpoint is not None:
             env.append({"name": "MLFLOW_S3_ENDPOINT_URL", "value": store.endpoint})
+        if store.ca_secret:  # boto3 verifies the endpoint with the store's own CA
+            env.append({"name": "AWS_CA_BUNDLE", "value": f"{_STORE_CA}/ca.crt"})
         return env
+
+    @staticmethod
+    def _store_trust(store: ObjectStore) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The S3-compatible store's internal CA (on-prem), if the foundation names one."""
+        if store.kind == "azure-blob" or not store.ca_secret:
+            return [], []
+        volume, mount = h.ca_volume("object-store-ca", store.ca_secret, _STORE_CA)
+        return [volume], [mount]

@@ -7,10 +7,15 @@ Deploys, for tenant `<name>` in namespace `tenant-<name>`:
 | Namespace | Pod Security `restricted` (enforce, audit, warn), tenant + governance labels |
 | ResourceQuota | CPU, memory, `requests.nvidia.com/gpu`, pods, services, PVCs; no LoadBalancers |
 | LimitRange | default requests/limits so every container is bounded |
-| NetworkPolicies | default-deny in+out, then allow DNS, same namespace, each platform service |
+| NetworkPolicies | default-deny in+out, then allow DNS, same namespace, each platform service, |
+| | and each destination outside the cluster in `egress` (`allow-<rule name>`, an `ipBlock`) |
 | ServiceAccount | workloads' identity; token automount off (mount projected tokens explicitly) |
 | Role + RoleBinding | the tenant's IdP group may manage workloads in its namespace; no wildcards |
 | LocalQueue | Kueue queue `default` pointing at the platform's GPU ClusterQueue |
+
+`egress` comes from the foundation: managed Kafka brokers (MSK, Event Hubs private endpoint)
+and, when tenants authenticate with a cloud workload identity, where its credentials come from
+(EKS Pod Identity agent, Entra ID). Strimzi and the platform services are `peers` instead.
 
 Outputs: `namespace`, `service_account`, `queue`.
 """
@@ -23,7 +28,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.hardening import upstream
+from components.hardening import NetworkPeer, upstream
+from stacks.foundation import EgressRule
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class TenantArgs:
     gpus: int
     labels: dict[str, str]
     peers: tuple[PlatformPeer, ...] = ()
+    egress: tuple[EgressRule, ...] = ()  # destinations outside the cluster (ipBlock)
     cluster_queue: str = c.CLUSTER_QUEUE
     max_pods: int = 200
     # Cloud workload identity for the tenant's service account (IRSA / Azure WI), if any.
@@ -164,7 +171,7 @@ class Tenant(pulumi.ComponentResource):
             },
             opts=in_ns,
         )
-        self._network_policies(name, ns_name, labels, args.peers, in_ns)
+        self._network_policies(name, ns_name, labels, args, in_ns)
 
         sa = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
@@ -213,7 +220,7 @@ class Tenant(pulumi.ComponentResource):
         name: str,
         ns_name: str,
         labels: dict[str, str],
-        peers: tuple[PlatformPeer, ...],
+        args: TenantArgs,
         opts: pulumi.ResourceOptions,
     ) -> None:
         def policy(suffix: str, spec: dict) -> None:
@@ -254,7 +261,7 @@ class Tenant(pulumi.ComponentResource):
                 "egress": [{"to": [{"podSelector": {}}]}],
             },
         )
-        for peer in peers:
+        for peer in args.peers:
             to: dict = {
                 "namespaceSelector": {
                     "matchLabels": {"kubernetes.io/metadata.name": peer.namespace}
@@ -270,5 +277,14 @@ class Tenant(pulumi.ComponentResource):
                     "egress": [
                         {"to": [to], "ports": [{"protocol": "TCP", "port": p} for p in peer.ports]}
                     ],
+                },
+            )
+        for rule in args.egress:
+            policy(
+                f"allow-{rule.name}",
+                {
+                    "podSelector": {},
+                    "policyTypes": ["Egress"],
+                    "egress": [NetworkPeer.egress(rule).rule("to")],
                 },
             )

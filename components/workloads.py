@@ -15,6 +15,10 @@ RuntimeDefault, requests = limits) and read their endpoints from the tenant cont
 tracking URI (credentials from the tenant's `mlflow-credentials` Secret, mounted as a file),
 the Feast client `feature_store.yaml` (ConfigMap `feast-client`), the platform CA bundle.
 
+Both pods carry `pod_labels` (from the tenant contract's `kafka.podLabels`: Azure Workload
+Identity's webhook only injects the Entra token into pods labelled
+`azure.workload.identity/use: "true"`; Event Hubs authenticates tenants that way).
+
 Both pods get a projected, expiring service-account token (not the automounted one) at the
 standard path: Feast's Kubernetes authz identifies the tenant by it (training reads offline
 features, the predictor online features). Nothing else in them can use the API.
@@ -65,6 +69,7 @@ class SampleWorkloadsArgs:
     canary_traffic_percent: int | None = None
     serving_cpu: str = "1"
     serving_memory: str = "2Gi"
+    pod_labels: dict[str, str] = field(default_factory=dict)  # e.g. Azure Workload Identity
 
 
 def _env(args: SampleWorkloadsArgs, extra: dict[str, str]) -> list[dict[str, str]]:
@@ -126,6 +131,9 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
     }
     if args.gpus:
         pod["tolerations"] = [c.GPU_TOLERATION]
+    pod_template: dict[str, Any] = {"spec": pod}
+    if args.pod_labels:
+        pod_template["metadata"] = {"labels": dict(args.pod_labels)}
     return {
         "apiVersion": "trainer.kubeflow.org/v1alpha1",
         "kind": "TrainJob",
@@ -150,7 +158,7 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
                                 "replicatedJobs": [
                                     {
                                         "name": TRAINER_NODE,
-                                        "template": {"spec": {"template": {"spec": pod}}},
+                                        "template": {"spec": {"template": pod_template}},
                                     }
                                 ]
                             }
@@ -236,12 +244,18 @@ def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
             "model": _model(args, "champion"),
         }
     }
+    if args.pod_labels:
+        spec["predictor"]["labels"] = dict(args.pod_labels)
     if args.canary_traffic_percent:
         # KServe v0.20 Standard-mode canary: merged over the stable predictor, fixed replicas.
         spec["canary"] = [
             {
                 "trafficPercent": args.canary_traffic_percent,
-                "predictor": {"name": "challenger", "model": _model(args, "challenger")},
+                "predictor": {
+                    "name": "challenger",
+                    "model": _model(args, "challenger"),
+                    **({"labels": dict(args.pod_labels)} if args.pod_labels else {}),
+                },
             }
         ]
     return {

@@ -395,6 +395,8 @@ def build_foundation(config: StackConfig) -> Foundation:
         kafka=kafka,
         # AKS GPU node images ship the NVIDIA driver and toolkit (gpuProfile.driver: Install).
         gpu_driver_preinstalled=True,
+        workload_identity_egress=[azure_cluster.ENTRA_ID_EGRESS],
+        workload_identity_pod_labels=dict(azure_cluster.WORKLOAD_IDENTITY_POD_LABEL),
         ready=[cluster.aks.cluster, *cluster.aks.node_pools],
         facts={
             "location": azure.location,

@@ -39,7 +39,7 @@ from components.azure.network import subnet_prefixes
 from components.kafka import PLATFORM_TOPICS
 from stacks import governance
 from stacks.config import GpuPool, StackConfig, Tenant
-from stacks.foundation import Foundation, ManagedKafka
+from stacks.foundation import EgressRule, Foundation, ManagedKafka
 from stacks.platform import TenantKafkaAccess
 from stacks.services import managed_kafka
 
@@ -50,6 +50,25 @@ STORAGE_CLASS = "managed-csi-cmk"
 TENANT_SERVICE_ACCOUNT = "workloads"  # created by components.tenant.Tenant in tenant-<name>
 # Pods that use Azure Workload Identity carry this label (the webhook injects the token).
 WORKLOAD_IDENTITY_POD_LABEL = {"azure.workload.identity/use": "true"}
+# The Azure SDK exchanges the projected service-account token for an Entra ID token at
+# login.microsoftonline.com:443 (AZURE_AUTHORITY_HOST), a public, Microsoft-owned range that
+# changes without notice: a NetworkPolicy cannot name it, so the rule admits 443 to public
+# addresses only; private ranges (VNet, pods, services, link-local) stay denied. Narrowing to
+# the FQDN is the job of the VNet's egress firewall (AzureActiveDirectory service tag).
+PRIVATE_RANGES = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+)
+ENTRA_ID_EGRESS = EgressRule(
+    name="entra-id",
+    cidr="0.0.0.0/0",
+    ports=(443,),
+    except_cidrs=PRIVATE_RANGES,
+    why="Entra ID token endpoint (login.microsoftonline.com) for Azure Workload Identity",
+)
 
 
 @dataclass
@@ -217,6 +236,16 @@ def build_event_hubs(
         security_protocol="SASL_SSL",
         sasl_mechanism="OAUTHBEARER",
         resource_id=event_hubs.namespace.id,
+        # The namespace's private endpoint lives in the endpoints subnet.
+        client_egress=(
+            EgressRule(
+                name="event-hubs",
+                cidr=endpoints_cidr,
+                ports=(KAFKA_PORT,),
+                why="Event Hubs Kafka endpoint (private endpoint in the endpoints subnet)",
+            ),
+        ),
+        workload_identity=True,  # OAUTHBEARER with the tenant's Entra workload identity
     )
     access = event_hubs.tenant_access
     facts = {

@@ -111,7 +111,8 @@ def export(
                 "credentialsSecret": deployment.kafka.credentials_secret,
                 "principal": deployment.kafka.principal,
                 "caBundle": core.ca_bundle,
-                "podLabels": foundation.facts.get("kafka_tenant_pod_labels", {}),
+                # Labels the tenant's pods need for their cloud identity (Azure WI webhook).
+                "podLabels": deployment.pod_labels,
             },
             "mlflow": {"trackingUri": ml.mlflow_tracking_uri, "experimentPrefix": f"{name}/"},
             "feast": ml.feast,

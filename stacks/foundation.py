@@ -29,6 +29,23 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class EgressRule:
+    """A destination outside the cluster that pods must reach, as a NetworkPolicy `ipBlock`.
+
+    Namespaces are default-deny egress; a foundation describes here what its cloud needs
+    (the EKS Pod Identity agent, the Entra ID token endpoint, managed Kafka brokers) so the
+    platform layer admits exactly that, without knowing which cloud it runs on.
+    `name` is a DNS label: the NetworkPolicy is called `allow-<name>`.
+    """
+
+    name: str
+    cidr: str
+    ports: tuple[int, ...]
+    except_cidrs: tuple[str, ...] = ()  # ranges inside `cidr` that stay denied
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class Postgres:
     host: pulumi.Input[str]
     port: int
@@ -40,6 +57,9 @@ class Postgres:
     ca_pem: str | None = None
     mlflow_database: str = "mlflow"
     feast_database: str = "feast_registry"
+    # Databases the foundation does not provision (RDS creates only its `db_name`): the
+    # service that owns one creates it before it starts (Feast: a bootstrap Job).
+    databases_to_create: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,9 @@ class Redis:
     port: int
     credentials: Credentials
     tls: bool = True
+    # Secret with `ca.crt` in consumer namespaces when the server's certificate does not chain
+    # to a CA in the OS trust store (the platform CA in-cluster, a site's internal CA).
+    ca_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,9 @@ class ObjectStore:
     artifact_uri: pulumi.Input[str]  # e.g. s3://bucket/mlflow or wasbs://container@acct...
     offline_store_uri: pulumi.Input[str]
     credentials: Credentials | None = None  # None: workload identity, see service_accounts
+    # Secret with `ca.crt` in consumer namespaces for an S3-compatible store whose certificate
+    # comes from an internal CA (on-prem); None: the OS trust store verifies it.
+    ca_secret: str | None = None
     # Annotations that give a platform ServiceAccount cloud access (IRSA role ARN, Azure
     # workload identity client ID), keyed by service account name in components.conventions.
     service_account_annotations: dict[str, dict[str, pulumi.Input[str]]] = field(
@@ -76,6 +102,11 @@ class ManagedKafka:
     security_protocol: str  # SASL_SSL
     sasl_mechanism: str  # AWS_MSK_IAM / OAUTHBEARER / SCRAM-SHA-512
     resource_id: pulumi.Input[str]
+    # What client pods must reach: the brokers' listener (tenant NetworkPolicies admit it).
+    client_egress: tuple[EgressRule, ...] = ()
+    # Clients authenticate with their service account's cloud identity (MSK IAM, Entra
+    # OAUTHBEARER), so they also need `Foundation.workload_identity_egress` and its pod labels.
+    workload_identity: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,6 +144,11 @@ class Foundation:
     # Whether the platform must install the NVIDIA driver/toolkit (on-prem) or the nodes come
     # with them (EKS AL2023 NVIDIA AMI, AKS GPU images) and only the device plugin is needed.
     gpu_driver_preinstalled: bool = False
+    # What pods using the cloud's workload identity must reach to obtain credentials (EKS Pod
+    # Identity agent, Entra ID), and the labels such pods need (Azure Workload Identity's
+    # webhook acts only on labelled pods). Empty on-prem.
+    workload_identity_egress: list[EgressRule] = field(default_factory=list)
+    workload_identity_pod_labels: dict[str, str] = field(default_factory=dict)
     # Resources the platform layer must wait for (node groups, private endpoints...)
     ready: list[pulumi.Resource] = field(default_factory=list)
     # Extra facts for the tenant contract (region, registry, cluster name...)

@@ -2,12 +2,13 @@
 
 What the site already has is referenced, not created: the cluster (kube context), the GPU
 nodes (claimed by label + taint), the S3-compatible object store (endpoint + a credentials
-Secret the site provides in consumer namespaces), the keys (URIs of the site's Vault transit
-keys or HSM objects; no key material enters the program), and optionally Postgres/Redis
-(`onprem.<store>.mode: existing`). What it lacks is deployed in the cluster: PostgreSQL
-(CloudNativePG) and Redis (redis-operator), serving TLS from the platform CA, whose
-cert-manager/CA this foundation therefore declares first (`core.platform_pki`; the platform
-layer reuses the same component).
+Secret the site provides in consumer namespaces, with a CA Secret beside it when the store's
+certificate comes from an internal CA), the keys (URIs of the site's Vault transit keys or HSM
+objects; no key material enters the program), and optionally Postgres/Redis
+(`onprem.<store>.mode: existing`, each with its `caSecret` when needed). What it lacks is
+deployed in the cluster: PostgreSQL (CloudNativePG) and Redis (redis-operator), serving TLS
+from the platform CA, whose cert-manager/CA this foundation therefore declares first
+(`core.platform_pki`; the platform layer reuses the same component).
 
 Postgres backups go to the site object store under `<objectStore.backupBucket>/postgres`,
 encrypted (AES256 server-side) and never leaving the site.
@@ -92,6 +93,7 @@ def build_foundation(config: StackConfig) -> Foundation:
         artifact_uri=f"{artifact_root}/mlflow",
         offline_store_uri=f"s3://{store.offline_store_bucket}/feast",
         credentials=Credentials(existing_secret=store.credentials_secret),
+        ca_secret=store.ca_secret,  # None: a CA the clients' system store already trusts
     )
 
     pg_cfg, redis_cfg = onprem.postgres, onprem.redis
@@ -114,6 +116,7 @@ def build_foundation(config: StackConfig) -> Foundation:
                         destination=f"s3://{store.backup_bucket}/postgres",
                         endpoint=store.endpoint,
                         credentials_secret=store.credentials_secret,
+                        ca_secret=store.ca_secret,
                     ),
                 )
                 if deploy_pg
@@ -145,6 +148,7 @@ def build_foundation(config: StackConfig) -> Foundation:
             port=REDIS_PORT,
             credentials=Credentials(password=stores.redis_password),
             tls=True,
+            ca_secret=CA_BUNDLE,  # the platform CA signed the server certificate
         )
     else:
         redis = _existing_redis(redis_cfg.existing)
@@ -205,4 +209,5 @@ def _existing_redis(existing: ExistingService | None) -> Redis:
         port=existing.port,
         credentials=Credentials(existing_secret=existing.credentials_secret),
         tls=True,
+        ca_secret=existing.ca_secret,  # None: a CA the clients' system store already trusts
     )

@@ -1,9 +1,18 @@
 """Tenants: one `Tenant` component per configured team, plus its Kafka and ML service access
-(Kafka user/topics or cloud identity; MLflow credentials and the Feast client config)."""
+(Kafka user/topics or cloud identity; MLflow credentials and the Feast client config).
+
+Network: tenant namespaces are default-deny. Besides the platform services (`services.peers`),
+a tenant may reach what the foundation says a managed Kafka's clients need
+(`ManagedKafka.client_egress`: MSK brokers on 9098 in the VPC, the Event Hubs private endpoint
+on 9093) and, as tenants then authenticate with their service account's cloud identity, where
+that identity's credentials come from (`Foundation.workload_identity_egress`: the EKS Pod
+Identity agent, Entra ID), with the pod labels it needs (`workload_identity_pod_labels`), which
+the contract exports and the sample workloads set. With Strimzi none of that applies.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -11,7 +20,7 @@ from components.tenant import Tenant, TenantArgs
 from stacks import governance
 from stacks.config import StackConfig
 from stacks.config import Tenant as TenantConfig
-from stacks.foundation import Foundation
+from stacks.foundation import EgressRule, Foundation
 from stacks.platform import PlatformServices, TenantKafkaAccess
 
 
@@ -21,6 +30,18 @@ class TenantDeployment:
     component: Tenant
     kafka: TenantKafkaAccess
     ml: pulumi.Resource | None = None  # MLflow user + Feast client objects in the namespace
+    pod_labels: dict[str, str] = field(default_factory=dict)  # what the tenant's pods must carry
+
+
+def tenant_network(foundation: Foundation) -> tuple[tuple[EgressRule, ...], dict[str, str]]:
+    """Egress outside the cluster and pod labels every tenant needs on this foundation."""
+    kafka = foundation.kafka
+    if kafka is None:
+        return (), {}
+    if not kafka.workload_identity:
+        return tuple(kafka.client_egress), {}
+    rules = (*kafka.client_egress, *foundation.workload_identity_egress)
+    return rules, dict(foundation.workload_identity_pod_labels)
 
 
 def build_tenants(
@@ -31,6 +52,7 @@ def build_tenants(
         provider=foundation.k8s_provider,
         depends_on=list(services.core.resources.values()),
     )
+    egress, pod_labels = tenant_network(foundation)
     for tenant in config.tenants:
         component = Tenant(
             f"tenant-{tenant.name}",
@@ -42,6 +64,7 @@ def build_tenants(
                 gpus=tenant.quota.gpu,
                 labels=governance.tenant_labels(config, tenant),
                 peers=services.peers,
+                egress=egress,
                 cluster_queue=services.core.cluster_queue,
                 image_pull_secret=config.registry.pull_secret,
                 # Managed Kafka on Azure authenticates tenants by workload identity: their
@@ -54,5 +77,5 @@ def build_tenants(
         )
         kafka = services.grant_kafka(tenant, component)
         ml = services.ml.grant_tenant(tenant, component) if services.ml.grant_tenant else None
-        deployed[tenant.name] = TenantDeployment(tenant, component, kafka, ml)
+        deployed[tenant.name] = TenantDeployment(tenant, component, kafka, ml, dict(pod_labels))
     return deployed

@@ -59,6 +59,7 @@ def build_sample_workloads(
             min_replicas=sample.min_replicas,
             max_replicas=sample.max_replicas,
             canary_traffic_percent=sample.canary_traffic_percent,
+            pod_labels=deployment.pod_labels,  # the tenant's cloud identity, where it has one
         ),
         opts=pulumi.ResourceOptions(
             provider=foundation.k8s_provider,

@@ -11,7 +11,7 @@ the validated region and account (default providers are disabled for the project
 | 4 | `cluster` | `EksCluster`, `NodeGroup` (n) | private EKS; system + one group per GPU pool |
 | 5 | `cluster` | `ClusterAddons` | CoreDNS, EBS CSI + encrypted StorageClass, autoscaler |
 | 6 | `data` | `SecureBucket` (2), `AuditTrail` | artifacts, offline store; CloudTrail + lock |
-| 7 | `data` | `PostgresDatabase`, `RedisCache` | RDS (MLflow, Feast registry), ElastiCache |
+| 7 | `data` | `PostgresDatabase`, `RedisCache` | RDS (MLflow DB; Feast adds its own), ElastiCache |
 | 8 | `data` | `ImageRegistry`, `PodIdentityRole` (2) | ECR for the catalogue; MLflow/Feast access |
 | 9 | `kafka` | `MskCluster`, `MskTenantAccess` | only with `kafka.mode: managed` |
 
@@ -41,6 +41,7 @@ from stacks.aws.names import (
 from stacks.config import StackConfig
 from stacks.foundation import (
     Credentials,
+    EgressRule,
     Foundation,
     ObjectStore,
     Postgres,
@@ -54,6 +55,15 @@ __all__ = ["STORAGE_CLASS", "Names", "build_foundation"]
 # ServiceAccount for reviewers and the compliance report.
 ROLE_ANNOTATION = "mlplatform.io/aws-iam-role"
 POD_IDENTITY_AGENT = "169.254.170.23/32"  # EKS Pod Identity agent (link-local, every node)
+# Pods with a Pod Identity role fetch credentials from the node-local agent over HTTP: their
+# namespace's egress NetworkPolicy must admit it (the VPC CNI enforces policies). The cluster
+# is IPv4, so the agent's IPv6 address (fd00:ec2::23) is not used.
+POD_IDENTITY_EGRESS = EgressRule(
+    name="eks-pod-identity",
+    cidr=POD_IDENTITY_AGENT,
+    ports=(80,),
+    why="EKS Pod Identity agent on the node: AWS credentials for the pod's IAM role",
+)
 
 
 def build_foundation(config: StackConfig) -> Foundation:
@@ -88,6 +98,7 @@ def build_foundation(config: StackConfig) -> Foundation:
         gpu_pools=cluster.gpu_pools,
         kafka=kafka,
         gpu_driver_preinstalled=True,  # AL2023 NVIDIA AMI ships driver and container toolkit
+        workload_identity_egress=[POD_IDENTITY_EGRESS],
         ready=[
             *(g.node_group for g in cluster.node_groups),
             *cluster.addons.addons,
@@ -106,8 +117,7 @@ def build_foundation(config: StackConfig) -> Foundation:
             "audit_bucket": ctx.names.audit_bucket,
             "postgres_ca_bundle_url": RDS_CA_BUNDLE_URL.format(region=region),
             "workload_identity": "eks-pod-identity",
-            # Pods with a Pod Identity role fetch credentials from the node-local agent: their
-            # namespace's egress NetworkPolicy must admit it (the VPC CNI enforces policies).
+            # For readers of the contract; the platform uses Foundation.workload_identity_egress.
             "workload_identity_egress": {"cidr": POD_IDENTITY_AGENT, "port": 80},
             "workload_roles": roles,
             **kafka_facts,
@@ -131,6 +141,8 @@ def _postgres(config: StackConfig, data: Any) -> Postgres:
         ssl_mode="verify-full" if bundle else "require",
         ca_secret=RDS_CA_SECRET if bundle else None,
         ca_pem=bundle,
+        # RDS creates only its `db_name` (MLflow's); Feast creates its registry database.
+        databases_to_create=(Postgres.feast_database,),
     )
 
 

@@ -30,6 +30,7 @@ from components.aws.registry import ImageRegistry, ImageRegistryArgs
 from components.aws.storage import SecureBucket, SecureBucketArgs, prefix_access_policy
 from stacks.aws.cluster import AwsCluster
 from stacks.aws.names import POSTGRES_USER, AwsContext, repositories
+from stacks.foundation import Postgres
 
 
 @dataclass
@@ -107,7 +108,9 @@ def build_data(ctx: AwsContext, cluster: AwsCluster) -> AwsData:
             identifier=names.database,
             username=POSTGRES_USER,
             password=postgres_password.result,
-            db_name="mlflow",
+            # RDS creates this one database; the Feast registry's is created by Feast's
+            # bootstrap Job (Postgres.databases_to_create), as RDS has no database resource.
+            db_name=Postgres.mlflow_database,
             multi_az=not config.ephemeral,
             deletion_protection=not config.ephemeral,
             **store_network,

@@ -18,13 +18,19 @@ from typing import Any
 import pulumi
 
 from components import conventions as c
-from components.aws.msk import MskCluster, MskClusterArgs, MskTenantAccess, MskTenantAccessArgs
+from components.aws.msk import (
+    MSK_IAM_TLS_PORT,
+    MskCluster,
+    MskClusterArgs,
+    MskTenantAccess,
+    MskTenantAccessArgs,
+)
 from components.kafka import PLATFORM_TOPICS
 from stacks.aws.cluster import AwsCluster
 from stacks.aws.names import AwsContext
 from stacks.catalogue import MSK_KAFKA_VERSION
 from stacks.config import StackConfig, Tenant
-from stacks.foundation import Foundation, ManagedKafka
+from stacks.foundation import EgressRule, Foundation, ManagedKafka
 from stacks.platform import TenantKafkaAccess
 from stacks.services import managed_kafka
 
@@ -105,12 +111,22 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
         security_protocol="SASL_SSL",
         sasl_mechanism="AWS_MSK_IAM",
         resource_id=msk.arn,
+        # Broker ENIs get addresses in the data subnets, anywhere in the VPC's range.
+        client_egress=(
+            EgressRule(
+                name="msk-brokers",
+                cidr=ctx.aws_config.vpc_cidr,
+                ports=(MSK_IAM_TLS_PORT,),
+                why="MSK brokers' IAM listener in the stack's VPC",
+            ),
+        ),
+        workload_identity=True,  # IAM auth with the tenant's Pod Identity role
     )
     facts = {
         "kafka_tenant_roles": roles,
         "kafka_tenant_topics": topics,
         # What tenant NetworkPolicies must admit for MSK: the brokers' IAM listener in the VPC.
-        "kafka_egress": {"cidr": ctx.aws_config.vpc_cidr, "port": 9098},
+        "kafka_egress": {"cidr": ctx.aws_config.vpc_cidr, "port": MSK_IAM_TLS_PORT},
     }
     return kafka, facts
 

@@ -28,8 +28,6 @@ from stacks.config import StackConfig, Tenant
 from stacks.foundation import Foundation
 from stacks.platform import CoreServices, MlServices
 
-AZURE_WORKLOAD_IDENTITY = {"azure.workload.identity/use": "true"}
-
 
 def _network_range(config: StackConfig) -> str:
     """Where managed data stores live: the stack's VPC/VNet in the cloud, anywhere on-prem."""
@@ -56,14 +54,22 @@ def object_store_peer(foundation: Foundation) -> NetworkPeer:
     return NetworkPeer((port,), cidr="0.0.0.0/0")
 
 
-def _identity(foundation: Foundation, service_account: str) -> tuple[dict, dict[str, str]]:
+def _identity(
+    foundation: Foundation, service_account: str
+) -> tuple[dict, dict[str, str], list[NetworkPeer]]:
+    """Annotations, pod labels and egress of a service that uses the cloud workload identity.
+
+    A service account the foundation annotates has a cloud identity (EKS Pod Identity role,
+    Azure managed identity): its pods get the foundation's identity pod labels (Azure's webhook
+    only acts on labelled pods) and egress to where credentials come from (the Pod Identity
+    agent; Entra ID, which the object-store rule's 443 happens to cover as well, stated anyway
+    so narrowing that rule cannot break authentication). None of it on-prem.
+    """
     annotations = foundation.object_store.service_account_annotations.get(service_account, {})
-    pod_labels = (
-        AZURE_WORKLOAD_IDENTITY
-        if annotations and foundation.object_store.kind == "azure-blob"
-        else {}
-    )
-    return annotations, pod_labels
+    if not annotations:
+        return {}, {}, []
+    egress = [NetworkPeer.egress(rule) for rule in foundation.workload_identity_egress]
+    return annotations, dict(foundation.workload_identity_pod_labels), egress
 
 
 def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> MlServices:
@@ -74,18 +80,15 @@ def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> Ml
         provider=foundation.k8s_provider,
         depends_on=[*foundation.ready, *core.resources.values(), *core.pki_ready],
     )
-    # The on-prem Redis operator serves a certificate from the platform CA; every other Redis
-    # (ElastiCache, Azure Cache, a site's existing one) presents a CA the OS store trusts.
-    redis_platform_ca = (
-        config.platform == "onprem"
-        and config.onprem is not None
-        and config.onprem.redis.mode == "operator"
-    )
+    # Which CA verifies each store is the foundation's call (`ca_secret`): the platform CA
+    # bundle for the on-prem operators, a site's internal CA, else the OS trust store.
     pg, redis = foundation.postgres, foundation.redis
+    if pg.mlflow_database in pg.databases_to_create:
+        raise ValueError("the foundation must create MLflow's database; only Feast creates its own")
     pg_peer = store_peer(pg.host, pg.port, config)
     blob_peer = object_store_peer(foundation)
 
-    sa_annotations, pod_labels = _identity(foundation, c.SA_MLFLOW)
+    sa_annotations, pod_labels, identity_egress = _identity(foundation, c.SA_MLFLOW)
     mlflow = ModelRegistry(
         "mlflow",
         ModelRegistryArgs(
@@ -95,7 +98,7 @@ def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> Ml
             object_store=foundation.object_store,
             replicas=config.mlflow.replicas,
             users=tuple(t.name for t in config.tenants),
-            store_egress=(pg_peer, blob_peer),
+            store_egress=(pg_peer, blob_peer, *identity_egress),
             service_account_annotations=sa_annotations,
             pod_labels=pod_labels,
             image_pull_secret=pull_secret,
@@ -104,7 +107,7 @@ def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> Ml
         opts=after_core,
     )
 
-    sa_annotations, pod_labels = _identity(foundation, c.SA_FEAST)
+    sa_annotations, pod_labels, identity_egress = _identity(foundation, c.SA_FEAST)
     feast = FeatureStore(
         "feast",
         FeatureStoreArgs(
@@ -118,8 +121,13 @@ def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> Ml
             clients=tuple(
                 FeastClient(c.tenant_namespace(t.name), "workloads") for t in config.tenants
             ),
-            store_egress=(pg_peer, store_peer(redis.host, redis.port, config), blob_peer),
-            redis_trusts_platform_ca=redis_platform_ca,
+            store_egress=(
+                pg_peer,
+                store_peer(redis.host, redis.port, config),
+                blob_peer,
+                *identity_egress,
+            ),
+            postgres_egress=(pg_peer,),
             client_ca_file=f"{c.CA_BUNDLE_MOUNT}/{core.ca_bundle_key}",
             service_account_annotations=sa_annotations,
             pod_labels=pod_labels,

@@ -39,6 +39,7 @@ def onprem_redis() -> Redis:
         host="mlplatform-redis.mlplatform-data.svc",
         port=6379,
         credentials=Credentials(password=pulumi.Output.secret(REDIS_PASSWORD)),
+        ca_secret="mlplatform-ca-bundle",  # the platform CA signed the operator's certificate
     )
 
 

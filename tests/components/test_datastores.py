@@ -6,6 +6,8 @@ that carry the security and durability properties; the CRs are not schema-valida
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
@@ -33,7 +35,7 @@ BACKUP = PostgresBackup(
 )
 
 
-def _synth(run_program, postgres=True, redis=True, protect=True):
+def _synth(run_program, postgres=True, redis=True, protect=True, backup=BACKUP):
     stores: dict[str, OnPremDataStores] = {}
 
     def program() -> None:
@@ -43,7 +45,7 @@ def _synth(run_program, postgres=True, redis=True, protect=True):
                 mirror=MIRROR,
                 labels=LABELS,
                 storage_class="encrypted-ssd",
-                postgres=PostgresSpec(instances=3, storage_gi=100, backup=BACKUP)
+                postgres=PostgresSpec(instances=3, storage_gi=100, backup=backup)
                 if postgres
                 else None,
                 redis=RedisSpec(replicas=3, storage_gi=20) if redis else None,
@@ -106,6 +108,14 @@ def test_postgres_backups_stay_on_the_site_object_store_encrypted(synthesis):
     assert store["s3Credentials"]["accessKeyId"]["name"] == "object-store-credentials"
     nightly = _one(result, "ScheduledBackup", "mlplatform-pg-nightly").inputs["spec"]
     assert nightly["cluster"] == {"name": "mlplatform-pg"}
+
+
+def test_backups_verify_a_site_store_with_an_internal_ca_against_that_ca(run_program, synthesis):
+    store = _one(synthesis[0], "Cluster", "mlplatform-pg").inputs["spec"]["backup"]
+    assert "endpointCA" not in store["barmanObjectStore"]  # a public CA: the OS trust store
+    result, _ = _synth(run_program, backup=replace(BACKUP, ca_secret="object-store-ca"))
+    store = _one(result, "Cluster", "mlplatform-pg").inputs["spec"]["backup"]
+    assert store["barmanObjectStore"]["endpointCA"] == {"name": "object-store-ca", "key": "ca.crt"}
 
 
 def test_postgres_creates_both_platform_databases(synthesis):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -63,7 +64,6 @@ def feast():
                         FeastClient("tenant-marketing", "workloads", roles=(READER,)),
                     ),
                     store_egress=(NetworkPeer((5432, 6379), namespace="mlplatform-data"),),
-                    redis_trusts_platform_ca=True,
                 ),
                 pulumi.ResourceOptions(provider=provider),
             )
@@ -102,7 +102,7 @@ def test_server_config_uses_verified_tls_to_every_store_and_kubernetes_auth(feas
         "?sslmode=verify-full&sslrootcert=/etc/feast/postgres-ca/ca.crt"
     )
     redis = config["online_store"]["connection_string"].split(",")
-    assert "ssl=true" in redis and "ssl_ca_certs=/etc/feast/tls/ca.crt" in redis
+    assert "ssl=true" in redis and "ssl_ca_certs=/etc/feast/redis-ca/ca.crt" in redis
     assert "password=${REDIS_PASSWORD}" in redis  # expanded from the env, not stored
     assert config["auth"] == {"type": "kubernetes"}
     assert PG_PASSWORD not in text and REDIS_PASSWORD not in text
@@ -206,3 +206,141 @@ def test_only_the_server_pods_mount_an_api_token_and_say_why(feast):
         template = manifests.to_object(objects[("Deployment", f"feast-{role}")])["spec"]["template"]
         assert template["spec"]["automountServiceAccountToken"] is True
         assert "TokenReview" in template["metadata"]["annotations"][c.TOKEN_REASON_ANNOTATION]
+
+
+def _declare(**overrides):
+    """A FeatureStore with the fixture's args, some replaced (callables run in the program)."""
+
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        args = {
+            "image": IMAGE,
+            "labels": LABELS,
+            "project": "mlplatform",
+            "postgres": onprem_postgres(),
+            "redis": onprem_redis(),
+            "object_store": onprem_object_store(),
+            "clients": (FeastClient("tenant-risk", "workloads"),),
+            "store_egress": (NetworkPeer((5432, 6379), namespace="mlplatform-data"),),
+            **{k: v() if callable(v) else v for k, v in overrides.items()},
+        }
+        FeatureStore("feast", FeatureStoreArgs(**args), pulumi.ResourceOptions(provider=provider))
+
+    return by_kind(synthesize("test", {}, program))
+
+
+def _trust(pod: dict, volume: str) -> str | None:
+    """Where the pod mounts the CA Secret volume `volume`, checking it carries ca.crt only."""
+    spec = next((v for v in pod["volumes"] if v["name"] == volume), None)
+    if spec is None:
+        return None
+    assert spec["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == volume)
+    assert mount["readOnly"] is True
+    return f"{spec['secret']['secretName']}@{mount['mountPath']}"
+
+
+def test_redis_is_verified_with_the_ca_secret_the_foundation_names(feast):
+    objects, _ = feast
+    text = objects[("ConfigMap", "feast-server-config")].inputs["data"]["feature_store.yaml"]
+    options = yaml.safe_load(text)["online_store"]["connection_string"].split(",")
+    ca_file = next(o.split("=", 1)[1] for o in options if o.startswith("ssl_ca_certs="))
+    for role in SERVERS:
+        where = _trust(_pod(objects, role), "redis-ca")
+        assert where == f"mlplatform-ca-bundle@{ca_file.rsplit('/', 1)[0]}"
+
+
+def test_redis_with_a_public_ca_uses_the_os_trust_store():
+    objects = _declare(redis=lambda: replace(onprem_redis(), ca_secret=None))
+    text = objects[("ConfigMap", "feast-server-config")].inputs["data"]["feature_store.yaml"]
+    assert "ssl_ca_certs" not in text and "ssl=true" in text
+    assert all(_trust(_pod(objects, role), "redis-ca") is None for role in SERVERS)
+
+
+def test_an_object_store_with_an_internal_ca_is_verified_by_the_offline_server():
+    objects = _declare(
+        object_store=lambda: replace(onprem_object_store(), ca_secret="object-store-ca")
+    )
+    offline = _pod(objects, "offline")
+    where = _trust(offline, "object-store-ca")
+    assert where is not None and where.startswith("object-store-ca@")
+    env = {e["name"]: e.get("value") for e in offline["containers"][0]["env"]}
+    assert env["AWS_CA_BUNDLE"] == f"{where.split('@')[1]}/ca.crt"  # botocore / s3fs
+    for role in ("registry", "online"):  # they never touch the object store
+        assert _trust(_pod(objects, role), "object-store-ca") is None
+
+
+def test_no_database_job_where_the_foundation_creates_the_registry_database(feast):
+    objects, _ = feast
+    assert not [
+        key for key in objects if key[0] == "Job" and (key[1] or "").startswith("create-db")
+    ]
+
+
+PG_PEER = NetworkPeer((5432,), cidr="10.40.0.0/16")
+
+
+@pytest.fixture(scope="module")
+def creates_database():
+    def rds():
+        return replace(
+            onprem_postgres(),
+            host="mlp.c1.me-central-1.rds.amazonaws.com",
+            ca_secret="rds-ca",
+            databases_to_create=("feast_registry",),
+        )
+
+    return _declare(postgres=rds, postgres_egress=(PG_PEER,))
+
+
+def test_registry_database_is_created_by_a_hardened_job_before_the_servers(creates_database):
+    objects = creates_database
+    job = objects[("Job", "create-db-feast-registry")]
+    pod = manifests.to_object(job)["spec"]["template"]["spec"]
+    assert_hardened(pod)
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["serviceAccountName"] != "default"
+    account = objects[("ServiceAccount", pod["serviceAccountName"])]
+    assert account.inputs["automountServiceAccountToken"] is False
+    container = pod["containers"][0]
+    assert container["image"] == IMAGE  # the Feast image: it carries psycopg, no extra image
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["MLP_DATABASE"] == "feast_registry"
+    assert env["PGHOST"] == "mlp.c1.me-central-1.rds.amazonaws.com" and env["PGPORT"] == "5432"
+    assert env["PGSSLMODE"] == "verify-full"
+    where = _trust(pod, "postgres-ca")
+    assert where is not None and where.startswith("rds-ca@")
+    assert env["PGSSLROOTCERT"] == f"{where.split('@')[1]}/ca.crt"
+    script = container["command"]
+    assert "PGPASSWORD" in script[2] and "PGUSER" in script[2]  # exported from mounted files
+    assert {v["name"]: v for v in pod["volumes"]}["postgres"]["secret"]["secretName"] == (
+        "feast-postgres"
+    )
+    code = script[script.index("-c", 3) + 1]
+    compile(code, "create-database", "exec")
+    assert "CREATE DATABASE" in code and "pg_database" in code  # idempotent
+    for role in SERVERS:
+        assert job.urn in objects[("Deployment", f"feast-{role}")].options["dependsOn"]
+
+
+def test_database_job_may_reach_postgres_only(creates_database):
+    objects = creates_database
+    job = manifests.to_object(objects[("Job", "create-db-feast-registry")])
+    pod_labels = job["spec"]["template"]["metadata"]["labels"]
+    # not a server pod: the servers' policy (tenant ingress, store egress) does not apply
+    assert pod_labels.get("app.kubernetes.io/name") != "feast"
+    fence = objects[("NetworkPolicy", "allow-db-bootstrap")]
+    spec = fence.inputs["spec"]
+    assert spec["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert "ingress" not in spec
+    assert spec["egress"] == [PG_PEER.rule("to")]
+    assert fence.urn in objects[("Job", "create-db-feast-registry")].options["dependsOn"]
+    assert core_errors(objects) == []
+
+
+def test_creating_the_database_needs_to_know_where_postgres_is():
+    def rds():
+        return replace(onprem_postgres(), databases_to_create=("feast_registry",))
+
+    with pytest.raises(ValueError, match="postgres_egress"):
+        _declare(postgres=rds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import json
+from dataclasses import replace
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -229,3 +230,27 @@ def test_azure_uses_workload_identity_and_no_keys():
     uri = command[command.index("--backend-store-uri") + 1]
     assert uri.startswith("postgresql://mlplatform.postgres.database.azure.com:5432/mlflow")
     assert uri.endswith("sslmode=verify-full&sslrootcert=system")  # cloud CA in the OS store
+
+
+def test_an_object_store_with_an_internal_ca_is_verified_with_it():
+    def store():
+        return replace(onprem_object_store(), ca_secret="object-store-ca")
+
+    objects, _ = _synth(object_store=store)
+    pod = _pod(objects)
+    volume = next(v for v in pod["volumes"] if v["name"] == "object-store-ca")
+    assert volume["secret"]["secretName"] == "object-store-ca"
+    assert volume["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
+    container = pod["containers"][0]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "object-store-ca")
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    # boto3, which proxies the artifacts, reads the bundle from AWS_CA_BUNDLE
+    assert env["AWS_CA_BUNDLE"] == f"{mount['mountPath']}/ca.crt"
+    assert mount["readOnly"] is True
+
+
+def test_without_an_object_store_ca_the_os_trust_store_verifies_it(mlflow):
+    objects, _ = mlflow
+    pod = _pod(objects)
+    assert "object-store-ca" not in {v["name"] for v in pod["volumes"]}
+    assert "AWS_CA_BUNDLE" not in {e["name"] for e in pod["containers"][0]["env"]}

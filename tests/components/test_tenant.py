@@ -9,9 +9,14 @@ import pytest
 from components import conventions as c
 from components.tenant import PlatformPeer, Tenant, TenantArgs
 from infra.synth import manifests
+from stacks.foundation import EgressRule
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 
 LABELS = {"owner": "ml-platform-team", "data-classification": "restricted", "residency": "uae"}
+EGRESS = (
+    EgressRule("msk-brokers", "10.40.0.0/16", (9098,)),
+    EgressRule("entra-id", "0.0.0.0/0", (443,), except_cidrs=("10.0.0.0/8", "169.254.0.0/16")),
+)
 
 
 @pytest.fixture
@@ -31,6 +36,7 @@ def tenant(run_program):
                     PlatformPeer("mlflow", (443,)),
                     PlatformPeer("kafka", (9093,), {"app": "kafka"}),
                 ),
+                egress=EGRESS,
             ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
@@ -66,6 +72,28 @@ def test_network_is_default_deny_with_explicit_allows(tenant):
     to_kafka = objects[("NetworkPolicy", "allow-to-kafka")].inputs["spec"]["egress"][0]
     assert to_kafka["ports"] == [{"protocol": "TCP", "port": 9093}]
     assert to_kafka["to"][0]["podSelector"] == {"matchLabels": {"app": "kafka"}}
+
+
+def test_destinations_outside_the_cluster_are_allowed_by_address_and_port_only(tenant):
+    objects, _ = tenant
+    msk = objects[("NetworkPolicy", "allow-msk-brokers")].inputs["spec"]
+    assert msk == {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [{"ipBlock": {"cidr": "10.40.0.0/16"}}],
+                "ports": [{"protocol": "TCP", "port": 9098}],
+            }
+        ],
+    }
+    entra = objects[("NetworkPolicy", "allow-entra-id")].inputs["spec"]["egress"]
+    assert entra == [
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "169.254.0.0/16"]}}],
+            "ports": [{"protocol": "TCP", "port": 443}],
+        }
+    ]
 
 
 def test_service_account_does_not_automount_tokens(tenant):

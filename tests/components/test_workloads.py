@@ -143,6 +143,28 @@ def test_no_canary_when_not_configured():
     assert "canary" not in inference_service(_args(canary_traffic_percent=None))["spec"]
 
 
+WI = {"azure.workload.identity/use": "true"}
+
+
+def test_pods_carry_the_identity_labels_the_contract_names():
+    require_crds()
+    job, isvc = train_job(_args(pod_labels=WI)), inference_service(_args(pod_labels=WI))
+    assert custom_resource_errors(job) == [] and custom_resource_errors(isvc) == []
+    patch = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]
+    template = patch["replicatedJobs"][0]["template"]["spec"]["template"]
+    assert template["metadata"]["labels"] == WI  # merged into the trainer pods
+    assert isvc["spec"]["predictor"]["labels"] == WI
+    assert isvc["spec"]["canary"][0]["predictor"]["labels"] == WI
+
+
+def test_no_identity_labels_where_none_are_needed():
+    job, isvc = train_job(_args()), inference_service(_args())
+    patch = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]
+    assert "metadata" not in patch["replicatedJobs"][0]["template"]["spec"]["template"]
+    assert "labels" not in isvc["spec"]["predictor"]
+    assert "labels" not in isvc["spec"]["canary"][0]["predictor"]
+
+
 @pytest.fixture(scope="module")
 def declared():
     def program() -> None:

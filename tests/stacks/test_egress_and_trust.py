@@ -1,0 +1,287 @@
+"""What default-deny namespaces still need, and which CA verifies each store, per shipped stack.
+
+- Workload identity: pods with a cloud identity reach where its credentials come from (EKS Pod
+  Identity agent on AWS, Entra ID on Azure), and on Azure carry the webhook's label.
+- Managed Kafka: tenants reach the MSK brokers / the Event Hubs private endpoint.
+- The Feast registry database exists on every target (created by a Job where RDS does not).
+- On-prem stores signed by the platform CA or a site's internal CA are verified with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from components import conventions as c
+from infra.synth import manifests
+from infra.synth.recording import unwrap
+from stacks.azure_cluster import PRIVATE_RANGES
+from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
+
+AGENT = ({"ipBlock": {"cidr": "169.254.170.23/32"}}, {80})
+ENTRA = ({"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}, {443})
+WI_LABEL = {"azure.workload.identity/use": "true"}
+AZURE_EVENT_HUBS = ("uae-cloud", "cloud=azure", "kafka.mode=managed")
+SITE_STORES = (
+    "uae-onprem",
+    "onprem.redis.mode=existing",
+    "onprem.redis.existing={host: redis.dc1.example.ae, port: 6380, "
+    "credentialsSecret: site-redis, caSecret: site-redis-ca}",
+    "onprem.objectStore.caSecret=site-s3-ca",
+)
+
+
+def _objects(plan, kind: str) -> list[dict[str, Any]]:
+    return [
+        manifests.to_object(r)
+        for r in plan.synthesis.resources
+        if manifests.is_kubernetes_object(r) and r.type.split(":")[-1] == kind
+    ]
+
+
+def _named(plan, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+    return next(
+        o
+        for o in _objects(plan, kind)
+        if o["metadata"]["name"] == name and namespace in (None, o["metadata"]["namespace"])
+    )
+
+
+def _policies(plan, namespace: str) -> dict[str, dict[str, Any]]:
+    return {
+        p["metadata"]["name"]: p
+        for p in _objects(plan, "NetworkPolicy")
+        if p["metadata"]["namespace"] == namespace
+    }
+
+
+def _egress(policy: dict[str, Any]) -> list[tuple[dict[str, Any], set[int]]]:
+    return [
+        (peer, {p["port"] for p in rule.get("ports", [])})
+        for rule in policy["spec"].get("egress", [])
+        for peer in rule["to"]
+    ]
+
+
+def _tenant_egress(plan, tenant: str) -> dict[str, list[tuple[dict[str, Any], set[int]]]]:
+    """Tenant policies that admit an address block: name → (peer, ports)."""
+    found = {}
+    for name, policy in _policies(plan, c.tenant_namespace(tenant)).items():
+        blocks = [(peer, ports) for peer, ports in _egress(policy) if "ipBlock" in peer]
+        if blocks:
+            found[name] = blocks
+    return found
+
+
+def _contract(plan) -> dict[str, Any]:
+    return unwrap(plan.synthesis.outputs)
+
+
+# ----------------------------------------------------------------- workload identity egress
+
+
+@pytest.mark.parametrize("namespace", [c.NS_MLFLOW, c.NS_FEAST])
+def test_aws_services_reach_the_pod_identity_agent(stack_plan, namespace):
+    plan = stack_plan("uae-cloud")
+    allow = _policies(plan, namespace)["allow-service"]
+    assert AGENT in _egress(allow)
+    # the policy selects the pods that run as the service account with the IAM role
+    selector = allow["spec"]["podSelector"]["matchLabels"]
+    account = c.SA_MLFLOW if namespace == c.NS_MLFLOW else c.SA_FEAST
+    servers = [
+        d
+        for d in _objects(plan, "Deployment")
+        if d["metadata"]["namespace"] == namespace
+        and d["spec"]["template"]["spec"]["serviceAccountName"] == account
+    ]
+    assert servers
+    for deployment in servers:
+        assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+
+
+@pytest.mark.parametrize("namespace", [c.NS_MLFLOW, c.NS_FEAST])
+def test_azure_services_reach_entra_id_and_carry_the_webhook_label(stack_plan, namespace):
+    plan = stack_plan("uae-cloud", "cloud=azure")
+    assert ENTRA in _egress(_policies(plan, namespace)["allow-service"])
+    for deployment in _objects(plan, "Deployment"):
+        if deployment["metadata"]["namespace"] == namespace:
+            labels = deployment["spec"]["template"]["metadata"]["labels"]
+            assert WI_LABEL.items() <= labels.items()
+
+
+def test_onprem_services_get_no_cloud_identity_egress(stack_plan):
+    plan = stack_plan("uae-onprem")
+    for namespace in (c.NS_MLFLOW, c.NS_FEAST):
+        peers = [peer for peer, _ in _egress(_policies(plan, namespace)["allow-service"])]
+        assert not [p for p in peers if "169.254" in str(p) or "except" in str(p)]
+
+
+# ----------------------------------------------------------------- tenants and managed Kafka
+
+
+@pytest.mark.parametrize(
+    "overrides", [("uae-cloud",), ("uae-cloud", "cloud=azure")], ids=["aws", "azure"]
+)
+def test_with_strimzi_tenants_reach_nothing_outside_the_cluster(stack_plan, overrides):
+    plan = stack_plan(*overrides)
+    for tenant in plan.config.tenants:
+        assert _tenant_egress(plan, tenant.name) == {}
+        assert _contract(plan)["tenants"][tenant.name]["kafka"]["podLabels"] == {}
+
+
+def test_msk_tenants_reach_the_brokers_and_the_pod_identity_agent(stack_plan):
+    plan = stack_plan("uae-cloud", "kafka.mode=managed")
+    vpc = plan.config.aws.vpc_cidr
+    for tenant in plan.config.tenants:
+        assert _tenant_egress(plan, tenant.name) == {
+            "allow-msk-brokers": [({"ipBlock": {"cidr": vpc}}, {9098})],
+            "allow-eks-pod-identity": [AGENT],
+        }
+        assert _contract(plan)["tenants"][tenant.name]["kafka"]["podLabels"] == {}
+    for policy in _policies(plan, c.tenant_namespace(plan.config.tenants[0].name)).values():
+        assert core_object_errors(policy, "1.34") == []
+
+
+def test_event_hubs_tenants_reach_the_private_endpoint_and_entra_id(stack_plan):
+    plan = stack_plan(*AZURE_EVENT_HUBS)
+    contract = _contract(plan)
+    endpoint = contract["stack"]["cluster"]["kafka_egress"]  # the endpoints subnet, 9093
+    for tenant in plan.config.tenants:
+        assert _tenant_egress(plan, tenant.name) == {
+            "allow-event-hubs": [({"ipBlock": {"cidr": endpoint["cidr"]}}, {endpoint["port"]})],
+            "allow-entra-id": [ENTRA],
+        }
+        assert contract["tenants"][tenant.name]["kafka"]["podLabels"] == WI_LABEL
+    for policy in _policies(plan, c.tenant_namespace(plan.config.tenants[0].name)).values():
+        assert core_object_errors(policy, "1.34") == []
+
+
+def test_event_hubs_sample_workload_pods_carry_the_workload_identity_label(stack_plan):
+    require_crds()
+    plan = stack_plan(*AZURE_EVENT_HUBS)
+    sample = plan.config.sample_workloads
+    job = _named(plan, "TrainJob", f"{sample.model_name}-train")
+    isvc = _named(plan, "InferenceService", sample.model_name)
+    assert custom_resource_errors(job) == [] and custom_resource_errors(isvc) == []
+    patch = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]
+    pod_template = patch["replicatedJobs"][0]["template"]["spec"]["template"]
+    assert pod_template["metadata"]["labels"] == WI_LABEL
+    assert isvc["spec"]["predictor"]["labels"] == WI_LABEL
+    # their service account carries the client ID of the tenant's Event Hubs identity
+    account = _named(plan, "ServiceAccount", "workloads", f"tenant-{sample.tenant}")
+    assert "azure.workload.identity/client-id" in account["metadata"]["annotations"]
+
+
+# ----------------------------------------------------------------- Feast registry database
+
+
+def test_on_aws_feast_creates_its_registry_database_before_starting(stack_plan):
+    plan = stack_plan("uae-cloud")
+    rds = plan.synthesis.of_type("aws:rds/instance:Instance")
+    assert [r.inputs["dbName"] for r in rds] == ["mlflow"]  # RDS creates MLflow's only
+    [job] = [
+        r
+        for r in plan.synthesis.of_type("kubernetes:batch/v1:Job")
+        if r.inputs["metadata"]["name"] == "create-db-feast-registry"
+    ]
+    assert job.inputs["metadata"]["namespace"] == c.NS_FEAST
+    container = manifests.to_object(job)["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["MLP_DATABASE"] == "feast_registry"
+    assert env["PGHOST"] == unwrap(rds[0].outputs["address"])
+    text = _named(plan, "ConfigMap", "feast-server-config")["data"]["feature_store.yaml"]
+    assert f"/{env['MLP_DATABASE']}?" in text  # the database the registry connects to
+    feast = [
+        r
+        for r in plan.synthesis.of_type("kubernetes:apps/v1:Deployment")
+        if r.inputs["metadata"]["namespace"] == c.NS_FEAST
+    ]
+    assert len(feast) == 3 and all(job.urn in d.options["dependsOn"] for d in feast)
+    fence = _policies(plan, c.NS_FEAST)["allow-db-bootstrap"]
+    assert _egress(fence) == [({"ipBlock": {"cidr": plan.config.aws.vpc_cidr}}, {5432})]
+
+
+def test_without_the_rds_bundle_no_client_pairs_sslmode_require_with_the_os_store(stack_plan):
+    """libpq >= 16 refuses `sslrootcert=system` below verify-full: nothing would connect."""
+    plan = stack_plan("uae-cloud")
+    assert plan.config.aws.database_ca_bundle is None  # the declared-exception case
+    server = _named(plan, "Deployment", "mlflow")["spec"]["template"]["spec"]["containers"][0]
+    command = server["command"]
+    mlflow = command[command.index("--backend-store-uri") + 1]
+    text = _named(plan, "ConfigMap", "feast-server-config")["data"]["feature_store.yaml"]
+    feast = yaml.safe_load(text)["registry"]["path"]
+    for uri in (mlflow, feast):
+        assert uri.endswith("?sslmode=require"), uri
+    job = _named(plan, "Job", "create-db-feast-registry")["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in job["containers"][0]["env"]}
+    assert env["PGSSLMODE"] == "require" and "PGSSLROOTCERT" not in env
+
+
+@pytest.mark.parametrize("overrides", [("uae-onprem",), ("uae-cloud", "cloud=azure")])
+def test_elsewhere_the_foundation_creates_both_databases(stack_plan, overrides):
+    plan = stack_plan(*overrides)
+    jobs = [j["metadata"]["name"] for j in _objects(plan, "Job")]
+    assert not [name for name in jobs if name.startswith("create-db")]
+    if overrides == ("uae-onprem",):
+        databases = [d["spec"]["name"] for d in _objects(plan, "Database")]
+    else:
+        databases = [
+            r.inputs["databaseName"]
+            for r in plan.synthesis.resources
+            if r.type.startswith("azure-native:dbforpostgresql") and r.type.endswith(":Database")
+        ]
+    assert "feast_registry" in databases
+
+
+# ----------------------------------------------------------------- on-prem store trust
+
+
+def _ca_mounts(pod: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """volume name → (Secret, mount path) for the pod's CA volumes."""
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    return {
+        v["name"]: (v["secret"]["secretName"], mounts[v["name"]])
+        for v in pod["volumes"]
+        if v["name"].endswith("-ca") and "secret" in v
+    }
+
+
+def _redis_ca_file(plan) -> str | None:
+    text = _named(plan, "ConfigMap", "feast-server-config")["data"]["feature_store.yaml"]
+    connection = yaml.safe_load(text)["online_store"]["connection_string"].split(",")
+    options = [o for o in connection if o.startswith("ssl_ca_certs=")]
+    return options[0].split("=", 1)[1] if options else None
+
+
+def test_in_cluster_redis_is_verified_with_the_platform_ca_bundle(stack_plan):
+    plan = stack_plan("uae-onprem")
+    ca_file = _redis_ca_file(plan)
+    for role in ("registry", "online", "offline"):
+        pod = _named(plan, "Deployment", f"feast-{role}")["spec"]["template"]["spec"]
+        secret, path = _ca_mounts(pod)["redis-ca"]
+        assert secret == "mlplatform-ca-bundle" and ca_file == f"{path}/ca.crt"
+
+
+def test_site_stores_are_verified_with_the_site_ca_secrets(stack_plan):
+    plan = stack_plan(*SITE_STORES)
+    online = _named(plan, "Deployment", "feast-online")["spec"]["template"]["spec"]
+    secret, path = _ca_mounts(online)["redis-ca"]
+    assert secret == "site-redis-ca" and _redis_ca_file(plan) == f"{path}/ca.crt"
+    for name in ("mlflow", "feast-offline"):
+        pod = _named(plan, "Deployment", name)["spec"]["template"]["spec"]
+        secret, path = _ca_mounts(pod)["object-store-ca"]
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        assert secret == "site-s3-ca" and env["AWS_CA_BUNDLE"] == f"{path}/ca.crt"
+    cluster = _named(plan, "Cluster", "mlplatform-pg")  # backups go to the same store
+    endpoint_ca = cluster["spec"]["backup"]["barmanObjectStore"]["endpointCA"]
+    assert endpoint_ca == {"name": "site-s3-ca", "key": "ca.crt"}
+
+
+def test_without_a_site_ca_the_object_store_is_verified_by_the_os_trust_store(stack_plan):
+    plan = stack_plan("uae-onprem")
+    for name in ("mlflow", "feast-offline"):
+        pod = _named(plan, "Deployment", name)["spec"]["template"]["spec"]
+        assert "object-store-ca" not in _ca_mounts(pod)
+        assert "AWS_CA_BUNDLE" not in {e["name"] for e in pod["containers"][0]["env"]}
