@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from conftest import Dataset, Service, Workspace
+from conftest import PYTHON, Dataset, Service, Workspace, free_port, http_ok, wait_until
+from mlflow.tracking import MlflowClient
 
 from workloads.demo.traffic import v2_body
 
@@ -189,3 +190,34 @@ def test_batch_scoring_scores_valid_rows_and_reports_rejects(
     rejects = [json.loads(line) for line in Path(summary["rejects"]).read_text().splitlines()]
     assert [r["line"] for r in rejects] == [51, 52]
     assert "amount_aed" in rejects[0]["reason"]
+
+
+def test_the_canary_predictor_serves_the_challenger_its_alias_names(
+    model_server: Server, trained: Trained, dataset: Dataset
+) -> None:
+    """components/workloads.py gives the canary predictor MLP_MODEL_ALIAS=challenger."""
+    ws, result = trained
+    client = MlflowClient(tracking_uri=ws.settings.mlflow_tracking_uri)
+    champion = client.get_model_version(MODEL, result["version"])
+    challenger = client.copy_model_version(f"models:/{MODEL}/{champion.version}", MODEL)
+    client.set_registered_model_alias(MODEL, "challenger", challenger.version)
+    port = free_port()
+    canary = Service(
+        [PYTHON, "-m", "workloads.serving", "local", "--port", str(port), "--no-prediction-log"],
+        ws.root / "canary-server.log",
+        {**ws.env, "MLP_MODEL_ALIAS": "challenger"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(
+            lambda: http_ok(f"{url}/v2/health/ready"), 300, "canary", canary.process, canary.log
+        )
+        body = {"instances": [known_event(dataset)]}
+        answer = httpx.post(f"{url}/v1/models/{MODEL}:predict", json=body)
+        stable = httpx.post(f"{model_server[0]}/v1/models/{MODEL}:predict", json=body)
+    finally:
+        canary.stop()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["model_version"] == challenger.version != result["version"]
+    assert stable.json()["model_version"] == result["version"]
+    assert f"version {challenger.version} (@challenger)" in canary.log.read_text()

@@ -147,7 +147,7 @@ def test_a_worse_challenger_is_registered_but_not_promoted(
     result = ws.run(
         "workloads.training",
         "--labelled",
-        str(dataset.labelled_file),
+        dataset.labelled_file.as_uri(),  # a URI, as the TrainJob passes (file:// here)
         "--work-dir",
         str(ws.root / "train-worse"),
         "--epochs",

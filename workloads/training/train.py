@@ -159,6 +159,11 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             )
         else:
             mlflow.set_tag("resumed_from_epoch", str(start_epoch - 1))
+            # The checkpointed epoch's metrics may not have reached MLflow before the kill
+            # (they are logged asynchronously, see below): log them again (same step, same
+            # values, so a duplicate point changes no curve).
+            if saved is not None and saved.get("metrics"):
+                mlflow.log_metrics(saved["metrics"], step=saved["epoch"])
 
     positives = float(data.y_train.sum())
     pos_weight = torch.tensor((len(data.y_train) - positives) / max(positives, 1.0), device=device)
@@ -168,6 +173,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
     holdout_x = torch.from_numpy(data.x_holdout).to(device)
 
+    # Per-epoch metrics go to MLflow asynchronously (a synchronous call costs a round trip per
+    # epoch). Before the checkpoint of epoch N is written, epoch N-1's metrics are known to be
+    # logged, and epoch N's travel in the checkpoint: a kill at any instant loses none of them.
+    pending: Any = None
     for epoch in range(start_epoch, args.epochs):
         sampler.set_epoch(epoch)
         model.train()
@@ -187,10 +196,14 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             with torch.no_grad():
                 scores = torch.sigmoid(net(holdout_x)).cpu().numpy()
             metrics = registry.evaluate(scores, data.y_holdout)
-            mlflow.log_metrics(
-                {"train_loss": float(totals[0] / totals[1]), "holdout_roc_auc": metrics["roc_auc"]},
-                step=epoch,
-            )
+            epoch_metrics = {
+                "train_loss": float(totals[0] / totals[1]),
+                "holdout_roc_auc": metrics["roc_auc"],
+            }
+            logged = mlflow.log_metrics(epoch_metrics, step=epoch, synchronous=False)
+            if pending is not None:
+                pending.wait()  # raises if MLflow refused the previous epoch's metrics
+            pending = logged
             checkpoint.save(
                 args.work_dir,
                 {
@@ -199,6 +212,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                     "optimizer": optimizer.state_dict(),
                     "run_id": run_id,
                     "fingerprint": data.fingerprint,
+                    "metrics": epoch_metrics,
                 },
             )
             log.info(
@@ -208,6 +222,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                 metrics["roc_auc"],
             )
         barrier(world)
+    if pending is not None:
+        pending.wait()
 
     result: dict[str, Any] = {}
     if rank == 0:
