@@ -7,7 +7,7 @@ runs of one plan, on any machine, write byte-identical reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,8 +109,15 @@ def relative_to(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def relative_path(path: str, base: Path, prefix: str) -> str:
-    """checkov reports `/x.yaml` relative to -d, or absolute paths for -f: make both relative."""
+def relative_path(path: str, base: Path, prefix: str, scanned: Collection[Path] = ()) -> str:
+    """A path checkov reported, relative to `base` (with `prefix` in front).
+
+    checkov reports `/x.yaml` relative to -d, absolute paths for -f, and in SARIF a path
+    relative to its working directory with any leading `../` dropped (so a scan outside the
+    repository reads `tmp/.../x.yaml` or `pytest-of-root/.../x.yaml`). Where it is neither
+    under `base` nor a file of `base`, the scanned file whose absolute path ends with it is
+    the one meant.
+    """
     candidate = Path(path)
     for root in (base, base.resolve()):
         try:
@@ -120,4 +127,10 @@ def relative_path(path: str, base: Path, prefix: str) -> str:
             continue
     else:
         rel = path.lstrip("/")
+        while rel.startswith("../"):
+            rel = rel[3:]
+        if scanned and (base.resolve() / rel) not in scanned:
+            matches = [f for f in scanned if f.as_posix().endswith("/" + rel)]
+            if len(matches) == 1:
+                rel = relative_to(matches[0], base.resolve())
     return f"{prefix}/{rel}" if prefix else rel

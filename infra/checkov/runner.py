@@ -147,9 +147,10 @@ def scan(
         if manifests and manifests_dir is not None:
             base = manifests_dir.resolve()
             prefix = relative_to(base, out_dir.resolve())
+            scanned_manifests = frozenset(m.resolve() for m in manifests)
 
             def k8s_relative(path: str) -> str:
-                return relative_path(path, base, prefix)
+                return relative_path(path, base, prefix, scanned_manifests)
 
             process = _start(binary, KUBERNETES, ["-d", str(base)], Path(tmp) / KUBERNETES, env)
             running.append(
@@ -160,8 +161,10 @@ def scan(
         elif dockerfiles:
             targets = [arg for d in dockerfiles for arg in ("-f", str(d.resolve()))]
 
+            scanned_dockerfiles = frozenset(d.resolve() for d in dockerfiles)
+
             def repo_relative(path: str) -> str:
-                return relative_path(path, REPO_ROOT, "")
+                return relative_path(path, REPO_ROOT, "", scanned_dockerfiles)
 
             process = _start(binary, DOCKERFILE, targets, Path(tmp) / DOCKERFILE, env)
             running.append(
