@@ -193,19 +193,26 @@ def test_batch_scoring_scores_valid_rows_and_reports_rejects(
 
 
 def test_the_canary_predictor_serves_the_challenger_its_alias_names(
-    model_server: Server, trained: Trained, dataset: Dataset
+    trained: Trained, dataset: Dataset
 ) -> None:
-    """components/workloads.py gives the canary predictor MLP_MODEL_ALIAS=challenger."""
+    """components/workloads.py gives the canary predictor MLP_MODEL_ALIAS=challenger.
+
+    A registered model of its own (a copy of the trained version as its champion, another as
+    its challenger), so the aliases other tests read stay as training left them.
+    """
     ws, result = trained
     client = MlflowClient(tracking_uri=ws.settings.mlflow_tracking_uri)
-    champion = client.get_model_version(MODEL, result["version"])
-    challenger = client.copy_model_version(f"models:/{MODEL}/{champion.version}", MODEL)
-    client.set_registered_model_alias(MODEL, "challenger", challenger.version)
+    name = f"{MODEL}-canary"
+    source = f"models:/{MODEL}/{result['version']}"
+    champion = client.copy_model_version(source, name)
+    challenger = client.copy_model_version(source, name)
+    client.set_registered_model_alias(name, "champion", champion.version)
+    client.set_registered_model_alias(name, "challenger", challenger.version)
     port = free_port()
     canary = Service(
         [PYTHON, "-m", "workloads.serving", "local", "--port", str(port), "--no-prediction-log"],
         ws.root / "canary-server.log",
-        {**ws.env, "MLP_MODEL_ALIAS": "challenger"},
+        {**ws.env, "MLP_MODEL_NAME": name, "MLP_MODEL_ALIAS": "challenger"},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -213,11 +220,9 @@ def test_the_canary_predictor_serves_the_challenger_its_alias_names(
             lambda: http_ok(f"{url}/v2/health/ready"), 300, "canary", canary.process, canary.log
         )
         body = {"instances": [known_event(dataset)]}
-        answer = httpx.post(f"{url}/v1/models/{MODEL}:predict", json=body)
-        stable = httpx.post(f"{model_server[0]}/v1/models/{MODEL}:predict", json=body)
+        answer = httpx.post(f"{url}/v1/models/{name}:predict", json=body)
     finally:
         canary.stop()
     assert answer.status_code == 200, answer.text
-    assert answer.json()["model_version"] == challenger.version != result["version"]
-    assert stable.json()["model_version"] == result["version"]
+    assert answer.json()["model_version"] == challenger.version != champion.version
     assert f"version {challenger.version} (@challenger)" in canary.log.read_text()
