@@ -52,13 +52,36 @@ from components.azure.registry import ContainerRegistry, ContainerRegistryArgs
 from components.azure.storage import StorageAccount, StorageAccountArgs
 from stacks import governance
 from stacks.config import Azure, StackConfig
-from stacks.foundation import Credentials, Foundation, GpuPoolInfo, ObjectStore, Postgres, Redis
+from stacks.foundation import (
+    Credentials,
+    Foundation,
+    GpuPoolInfo,
+    ObjectStore,
+    Postgres,
+    Redis,
+    SecurityException,
+)
 
 # Azure region pairs (learn.microsoft.com "Azure cross-region replication pairings"), for the
 # UAE locations only: a pair outside this table is never used for replication.
 PAIRED_REGIONS: dict[str, str] = {"uaenorth": "uaecentral", "uaecentral": "uaenorth"}
 
 KEY_PURPOSES = ("data", "logs", "secrets", "disks")
+
+# Log Analytics takes a customer-managed key only through a dedicated cluster
+# (Microsoft.OperationalInsights/clusters, a commitment tier from 100 GB/day), which no default
+# may impose on every customer; its data stays in the workspace's UAE location either way.
+LOG_ANALYTICS_PLATFORM_KEYS = SecurityException(
+    control="8.24",
+    policy="UAE-LOG-003",
+    what="the Log Analytics workspace (AKS kube-audit, Activity Log, Traffic Analytics) is "
+    "encrypted with Microsoft-managed keys, not the platform's Key Vault key",
+    why="customer-managed keys for Log Analytics need a dedicated cluster with a commitment "
+    "tier from 100 GB/day; the workspace stays in the stack's UAE location",
+    remedy="create a Log Analytics dedicated cluster with the Key Vault `logs` key in the same "
+    "location and link the workspace to it (az monitor log-analytics cluster create; "
+    "workspace linkedServices/cluster)",
+)
 ARTIFACTS_CONTAINER = "mlflow"
 OFFLINE_CONTAINER = "feast-offline"
 AUDIT_CONTAINER = "audit"
@@ -396,6 +419,7 @@ def build_foundation(config: StackConfig) -> Foundation:
         # AKS GPU node images ship the NVIDIA driver and toolkit (gpuProfile.driver: Install).
         gpu_driver_preinstalled=True,
         workload_identity_egress=[azure_cluster.ENTRA_ID_EGRESS],
+        exceptions=[LOG_ANALYTICS_PLATFORM_KEYS],
         workload_identity_pod_labels=dict(azure_cluster.WORKLOAD_IDENTITY_POD_LABEL),
         ready=[cluster.aks.cluster, *cluster.aks.node_pools],
         facts={

@@ -548,3 +548,10 @@ def test_policy_pack_finds_nothing_mandatory_on_the_azure_foundation(stack_plan,
         or f.resource_type.startswith("pulumi:providers")
     ]
     assert azure_findings == []
+
+
+def test_log_analytics_without_a_customer_key_is_a_declared_exception(stack_plan):
+    exceptions = stack_plan("uae-cloud", "cloud=azure").synthesis.outputs["stack"]["exceptions"]
+    (exception,) = [e for e in exceptions if e["policy"] == "UAE-LOG-003"]
+    assert "Microsoft-managed keys" in exception["what"] and "dedicated cluster" in exception["why"]
+    assert exception["control"] == "8.24"
