@@ -82,7 +82,7 @@ def create_database(
     labels = {**args.labels, **POD_LABELS}
     opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
 
-    def meta(resource: str) -> dict[str, Any]:
+    def meta(resource: str) -> k8s.meta.v1.ObjectMetaArgsDict:
         return {"name": resource, "namespace": args.namespace, "labels": labels}
 
     account = k8s.core.v1.ServiceAccount(
@@ -91,14 +91,16 @@ def create_database(
         automount_service_account_token=False,
         opts=opts,
     )
+    # Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
+    policy_spec: Any = {
+        "podSelector": {"matchLabels": POD_LABELS},
+        "policyTypes": ["Ingress", "Egress"],
+        "egress": [peer.rule("to") for peer in args.egress],
+    }
     policy = k8s.networking.v1.NetworkPolicy(
         f"{name}-np",
         metadata=meta("allow-db-bootstrap"),
-        spec={
-            "podSelector": {"matchLabels": POD_LABELS},
-            "policyTypes": ["Ingress", "Egress"],
-            "egress": [peer.rule("to") for peer in args.egress],
-        },
+        spec=policy_spec,
         opts=opts,
     )
     pg = args.postgres
@@ -121,40 +123,41 @@ def create_database(
         "MLP_DATABASE": args.database,
         "HOME": "/tmp",
     }
+    job: Any = {
+        "backoffLimit": 6,
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "restartPolicy": "OnFailure",
+                "serviceAccountName": SERVICE_ACCOUNT,
+                "automountServiceAccountToken": False,
+                "securityContext": h.pod_security(),
+                "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                "containers": [
+                    {
+                        "name": "create-database",
+                        "image": args.image,
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": h.exec_with_secret_env(
+                            ["python", "-c", _CREATE_DATABASE], [args.credentials]
+                        ),
+                        "env": [{"name": k, "value": v} for k, v in env.items()],
+                        "resources": {
+                            "requests": {"cpu": "50m", "memory": "128Mi"},
+                            "limits": {"cpu": "500m", "memory": "256Mi"},
+                        },
+                        "securityContext": h.container_security(),
+                        "volumeMounts": mounts,
+                    }
+                ],
+                "volumes": volumes,
+            },
+        },
+    }
     return k8s.batch.v1.Job(
         name,
         metadata=meta(job_name(args.database)),
-        spec={
-            "backoffLimit": 6,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "serviceAccountName": SERVICE_ACCOUNT,
-                    "automountServiceAccountToken": False,
-                    "securityContext": h.pod_security(),
-                    "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                    "containers": [
-                        {
-                            "name": "create-database",
-                            "image": args.image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": h.exec_with_secret_env(
-                                ["python", "-c", _CREATE_DATABASE], [args.credentials]
-                            ),
-                            "env": [{"name": k, "value": v} for k, v in env.items()],
-                            "resources": {
-                                "requests": {"cpu": "50m", "memory": "128Mi"},
-                                "limits": {"cpu": "500m", "memory": "256Mi"},
-                            },
-                            "securityContext": h.container_security(),
-                            "volumeMounts": mounts,
-                        }
-                    ],
-                    "volumes": volumes,
-                },
-            },
-        },
+        spec=job,
         # The policies first: under default-deny the Job could not reach Postgres without them.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, account, policy]),
     )

@@ -127,8 +127,17 @@ class FeatureStore(pulumi.ComponentResource):
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
-        def meta(resource: str, **extra: Any) -> dict[str, Any]:
-            return {"name": resource, "namespace": ns, "labels": labels, **extra}
+        def meta(
+            resource: str, annotations: dict[str, pulumi.Input[str]] | None = None
+        ) -> k8s.meta.v1.ObjectMetaArgsDict:
+            metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+                "name": resource,
+                "namespace": ns,
+                "labels": labels,
+            }
+            if annotations is not None:
+                metadata["annotations"] = annotations
+            return metadata
 
         services = [f"feast-{role}" for role in ("registry", "online", "offline")]
         tls = server_certificate(
@@ -297,74 +306,77 @@ class FeatureStore(pulumi.ComponentResource):
         mounts += ca_mounts
         env = [{"name": "HOME", "value": "/tmp"}, *store_env(server.role, args.object_store)]
         opts = pulumi.ResourceOptions(parent=self, depends_on=depends)
+        # Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
+        deployment_spec: Any = {
+            "replicas": args.replicas,
+            "selector": {"matchLabels": selector},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": {
+                "metadata": {
+                    "labels": {**labels, **selector, **args.pod_labels},
+                    "annotations": {c.TOKEN_REASON_ANNOTATION: TOKEN_REASON},
+                },
+                "spec": {
+                    "serviceAccountName": c.SA_FEAST,
+                    "automountServiceAccountToken": True,  # see TOKEN_REASON
+                    "securityContext": h.pod_security(),
+                    "topologySpreadConstraints": h.spread(selector),
+                    "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                    "containers": [
+                        {
+                            "name": server.role,
+                            "image": args.image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": h.exec_with_secret_env(server.command, server.secrets),
+                            "ports": [
+                                {"name": "tls", "containerPort": server.port, "protocol": "TCP"}
+                            ],
+                            "env": env,
+                            "resources": {"requests": server.requests, "limits": server.limits},
+                            "securityContext": h.container_security(),
+                            "readinessProbe": {
+                                **server.probe,
+                                "periodSeconds": 10,
+                                "timeoutSeconds": 5,
+                            },
+                            "livenessProbe": {
+                                **server.probe,
+                                "initialDelaySeconds": 30,
+                                "periodSeconds": 20,
+                                "timeoutSeconds": 5,
+                            },
+                            "volumeMounts": mounts,
+                        }
+                    ],
+                    "volumes": volumes,
+                },
+            },
+        }
         k8s.apps.v1.Deployment(
             f"{name}-{server.role}",
             metadata={"name": svc, "namespace": ns, "labels": labels},
-            spec={
-                "replicas": args.replicas,
-                "selector": {"matchLabels": selector},
-                "strategy": {
-                    "type": "RollingUpdate",
-                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-                },
-                "template": {
-                    "metadata": {
-                        "labels": {**labels, **selector, **args.pod_labels},
-                        "annotations": {c.TOKEN_REASON_ANNOTATION: TOKEN_REASON},
-                    },
-                    "spec": {
-                        "serviceAccountName": c.SA_FEAST,
-                        "automountServiceAccountToken": True,  # see TOKEN_REASON
-                        "securityContext": h.pod_security(),
-                        "topologySpreadConstraints": h.spread(selector),
-                        "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                        "containers": [
-                            {
-                                "name": server.role,
-                                "image": args.image,
-                                "imagePullPolicy": "IfNotPresent",
-                                "command": h.exec_with_secret_env(server.command, server.secrets),
-                                "ports": [
-                                    {"name": "tls", "containerPort": server.port, "protocol": "TCP"}
-                                ],
-                                "env": env,
-                                "resources": {"requests": server.requests, "limits": server.limits},
-                                "securityContext": h.container_security(),
-                                "readinessProbe": {
-                                    **server.probe,
-                                    "periodSeconds": 10,
-                                    "timeoutSeconds": 5,
-                                },
-                                "livenessProbe": {
-                                    **server.probe,
-                                    "initialDelaySeconds": 30,
-                                    "periodSeconds": 20,
-                                    "timeoutSeconds": 5,
-                                },
-                                "volumeMounts": mounts,
-                            }
-                        ],
-                        "volumes": volumes,
-                    },
-                },
-            },
+            spec=deployment_spec,
             opts=opts,
         )
+        service_spec: Any = {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [
+                {
+                    "name": "tls",
+                    "port": server.port,
+                    "targetPort": server.port,
+                    "protocol": "TCP",
+                }
+            ],
+        }
         k8s.core.v1.Service(
             f"{name}-{server.role}-svc",
             metadata={"name": svc, "namespace": ns, "labels": labels},
-            spec={
-                "type": "ClusterIP",
-                "selector": selector,
-                "ports": [
-                    {
-                        "name": "tls",
-                        "port": server.port,
-                        "targetPort": server.port,
-                        "protocol": "TCP",
-                    }
-                ],
-            },
+            spec=service_spec,
             opts=opts,
         )
         h.pod_disruption_budget(f"{name}-{server.role}-pdb", svc, ns, labels, selector, opts)

@@ -105,8 +105,17 @@ class ModelRegistry(pulumi.ComponentResource):
         rng = random.Provider(f"{name}-random", opts=child)
         secret_opts = pulumi.ResourceOptions(parent=self, provider=rng)
 
-        def meta(resource: str, **extra: Any) -> dict[str, Any]:
-            return {"name": resource, "namespace": ns, "labels": labels, **extra}
+        def meta(
+            resource: str, annotations: dict[str, pulumi.Input[str]] | None = None
+        ) -> k8s.meta.v1.ObjectMetaArgsDict:
+            metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+                "name": resource,
+                "namespace": ns,
+                "labels": labels,
+            }
+            if annotations is not None:
+                metadata["annotations"] = annotations
+            return metadata
 
         tls = server_certificate(
             f"{name}-cert",
@@ -121,14 +130,17 @@ class ModelRegistry(pulumi.ComponentResource):
         flask_key = random.RandomPassword(
             f"{name}-csrf", length=48, special=False, opts=secret_opts
         )
+        # Typed locals: inferred inside the dict below, Output.secret's type parameter is Never.
+        admin_password: pulumi.Output[str] = pulumi.Output.secret(admin.result)
+        flask_secret_key: pulumi.Output[str] = pulumi.Output.secret(flask_key.result)
         auth_secret = k8s.core.v1.Secret(
             f"{name}-auth",
             metadata=meta("mlflow-auth"),
             type="Opaque",
             string_data={
                 "admin-username": "admin",
-                "admin-password": pulumi.Output.secret(admin.result),
-                "flask-secret-key": pulumi.Output.secret(flask_key.result),
+                "admin-password": admin_password,
+                "flask-secret-key": flask_secret_key,
             },
             opts=in_ns,
         )
@@ -265,81 +277,82 @@ class ModelRegistry(pulumi.ComponentResource):
             *store_ca_mounts,
         ]
         probe = {"httpGet": {"path": "/health", "port": PORT, "scheme": "HTTPS"}}
+        # Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
+        deployment_spec: Any = {
+            "replicas": args.replicas,
+            "selector": {"matchLabels": selector},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": {
+                "metadata": {"labels": {**labels, **selector, **args.pod_labels}},
+                "spec": {
+                    "serviceAccountName": c.SA_MLFLOW,
+                    # IRSA / Azure WI webhooks project their own audience-bound token.
+                    "automountServiceAccountToken": False,
+                    "securityContext": h.pod_security(),
+                    "topologySpreadConstraints": h.spread(selector),
+                    "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                    "containers": [
+                        {
+                            "name": "mlflow",
+                            "image": args.image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": h.exec_with_secret_env(server, secrets),
+                            "ports": [{"name": "https", "containerPort": PORT, "protocol": "TCP"}],
+                            "env": env,
+                            "resources": {"requests": args.requests, "limits": args.limits},
+                            "securityContext": h.container_security(),
+                            # Schema migrations run at start-up: give them time.
+                            "startupProbe": {
+                                **probe,
+                                "periodSeconds": 10,
+                                "failureThreshold": 30,
+                            },
+                            "readinessProbe": {
+                                **probe,
+                                "periodSeconds": 10,
+                                "timeoutSeconds": 5,
+                            },
+                            "livenessProbe": {
+                                **probe,
+                                "periodSeconds": 20,
+                                "timeoutSeconds": 5,
+                                "failureThreshold": 3,
+                            },
+                            "volumeMounts": mounts,
+                        }
+                    ],
+                    "volumes": volumes,
+                },
+            },
+        }
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta(SERVICE),
-            spec={
-                "replicas": args.replicas,
-                "selector": {"matchLabels": selector},
-                "strategy": {
-                    "type": "RollingUpdate",
-                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-                },
-                "template": {
-                    "metadata": {"labels": {**labels, **selector, **args.pod_labels}},
-                    "spec": {
-                        "serviceAccountName": c.SA_MLFLOW,
-                        # IRSA / Azure WI webhooks project their own audience-bound token.
-                        "automountServiceAccountToken": False,
-                        "securityContext": h.pod_security(),
-                        "topologySpreadConstraints": h.spread(selector),
-                        "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                        "containers": [
-                            {
-                                "name": "mlflow",
-                                "image": args.image,
-                                "imagePullPolicy": "IfNotPresent",
-                                "command": h.exec_with_secret_env(server, secrets),
-                                "ports": [
-                                    {"name": "https", "containerPort": PORT, "protocol": "TCP"}
-                                ],
-                                "env": env,
-                                "resources": {"requests": args.requests, "limits": args.limits},
-                                "securityContext": h.container_security(),
-                                # Schema migrations run at start-up: give them time.
-                                "startupProbe": {
-                                    **probe,
-                                    "periodSeconds": 10,
-                                    "failureThreshold": 30,
-                                },
-                                "readinessProbe": {
-                                    **probe,
-                                    "periodSeconds": 10,
-                                    "timeoutSeconds": 5,
-                                },
-                                "livenessProbe": {
-                                    **probe,
-                                    "periodSeconds": 20,
-                                    "timeoutSeconds": 5,
-                                    "failureThreshold": 3,
-                                },
-                                "volumeMounts": mounts,
-                            }
-                        ],
-                        "volumes": volumes,
-                    },
-                },
-            },
+            spec=deployment_spec,
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[namespace, tls, auth_secret, auth_config, sa]
             ),
         )
+        service_spec: Any = {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [
+                {
+                    "name": "https",
+                    "port": 443,
+                    "targetPort": PORT,
+                    "protocol": "TCP",
+                    "appProtocol": "https",
+                }
+            ],
+        }
         k8s.core.v1.Service(
             f"{name}-svc",
             metadata=meta(SERVICE),
-            spec={
-                "type": "ClusterIP",
-                "selector": selector,
-                "ports": [
-                    {
-                        "name": "https",
-                        "port": 443,
-                        "targetPort": PORT,
-                        "protocol": "TCP",
-                        "appProtocol": "https",
-                    }
-                ],
-            },
+            spec=service_spec,
             opts=in_ns,
         )
         h.pod_disruption_budget(f"{name}-pdb", SERVICE, ns, labels, selector, in_ns)

@@ -75,12 +75,12 @@ def provision_users(
     secret_opts = pulumi.ResourceOptions(parent=parent, provider=rng)
     in_ns = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
 
-    def meta(resource: str) -> dict[str, Any]:
+    def meta(resource: str) -> k8s.meta.v1.ObjectMetaArgsDict:
         return {"name": resource, "namespace": args.namespace, "labels": args.labels}
 
     if not args.users:
         return {}
-    passwords = {
+    passwords: dict[str, pulumi.Output[str]] = {
         user: pulumi.Output.secret(
             random.RandomPassword(
                 f"{name}-user-{user}", length=32, special=False, opts=secret_opts
@@ -112,92 +112,95 @@ def provision_users(
     )
     tmp, tmp_mount = h.tmp_volume("64Mi")
     digest = hashlib.sha256(",".join(sorted(args.users)).encode()).hexdigest()[:8]
+    # Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
+    job: Any = {
+        "backoffLimit": 6,
+        "template": {
+            "metadata": {"labels": {**args.labels, **_BOOTSTRAP}},
+            "spec": {
+                "restartPolicy": "OnFailure",
+                "serviceAccountName": "mlflow-bootstrap",
+                "automountServiceAccountToken": False,
+                "securityContext": h.pod_security(),
+                "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                "containers": [
+                    {
+                        "name": "provision",
+                        "image": args.image,
+                        "command": h.exec_with_secret_env(
+                            ["python", "-c", _PROVISION_USERS], [admin]
+                        ),
+                        "env": [
+                            {
+                                "name": "MLFLOW_TRACKING_URI",
+                                "value": args.tracking_uri,
+                            },
+                            {
+                                "name": "MLFLOW_TRACKING_SERVER_CERT_PATH",
+                                "value": "/etc/mlflow/ca/ca.crt",
+                            },
+                            {"name": "HOME", "value": "/tmp"},
+                        ],
+                        "resources": {
+                            "requests": {"cpu": "100m", "memory": "256Mi"},
+                            "limits": {"cpu": "500m", "memory": "512Mi"},
+                        },
+                        "securityContext": h.container_security(),
+                        "volumeMounts": [
+                            tmp_mount,
+                            admin.mount_spec(),
+                            {
+                                "name": "users",
+                                "mountPath": "/var/run/secrets/mlflow/users",
+                                "readOnly": True,
+                            },
+                            {"name": "ca", "mountPath": "/etc/mlflow/ca", "readOnly": True},
+                        ],
+                    }
+                ],
+                "volumes": [
+                    tmp,
+                    admin.volume_spec(),
+                    {
+                        "name": "users",
+                        "secret": {
+                            "secretName": "mlflow-users",
+                            "defaultMode": h.SECRET_FILE_MODE,
+                        },
+                    },
+                    # Only the CA certificate, not the server's private key.
+                    {
+                        "name": "ca",
+                        "secret": {
+                            "secretName": "mlflow-tls",
+                            "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                        },
+                    },
+                ],
+            },
+        },
+    }
     k8s.batch.v1.Job(
         f"{name}-users-job",
         metadata=meta(f"mlflow-users-{digest}"),
-        spec={
-            "backoffLimit": 6,
-            "template": {
-                "metadata": {"labels": {**args.labels, **_BOOTSTRAP}},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "serviceAccountName": "mlflow-bootstrap",
-                    "automountServiceAccountToken": False,
-                    "securityContext": h.pod_security(),
-                    "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                    "containers": [
-                        {
-                            "name": "provision",
-                            "image": args.image,
-                            "command": h.exec_with_secret_env(
-                                ["python", "-c", _PROVISION_USERS], [admin]
-                            ),
-                            "env": [
-                                {
-                                    "name": "MLFLOW_TRACKING_URI",
-                                    "value": args.tracking_uri,
-                                },
-                                {
-                                    "name": "MLFLOW_TRACKING_SERVER_CERT_PATH",
-                                    "value": "/etc/mlflow/ca/ca.crt",
-                                },
-                                {"name": "HOME", "value": "/tmp"},
-                            ],
-                            "resources": {
-                                "requests": {"cpu": "100m", "memory": "256Mi"},
-                                "limits": {"cpu": "500m", "memory": "512Mi"},
-                            },
-                            "securityContext": h.container_security(),
-                            "volumeMounts": [
-                                tmp_mount,
-                                admin.mount_spec(),
-                                {
-                                    "name": "users",
-                                    "mountPath": "/var/run/secrets/mlflow/users",
-                                    "readOnly": True,
-                                },
-                                {"name": "ca", "mountPath": "/etc/mlflow/ca", "readOnly": True},
-                            ],
-                        }
-                    ],
-                    "volumes": [
-                        tmp,
-                        admin.volume_spec(),
-                        {
-                            "name": "users",
-                            "secret": {
-                                "secretName": "mlflow-users",
-                                "defaultMode": h.SECRET_FILE_MODE,
-                            },
-                        },
-                        # Only the CA certificate, not the server's private key.
-                        {
-                            "name": "ca",
-                            "secret": {
-                                "secretName": "mlflow-tls",
-                                "items": [{"key": "ca.crt", "path": "ca.crt"}],
-                            },
-                        },
-                    ],
-                },
-            },
-        },
+        spec=job,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, users_secret]),
     )
     # The Job talks to the server and nothing else (besides DNS, allowed namespace-wide).
+    policy_spec: Any = {
+        "podSelector": {"matchLabels": _BOOTSTRAP},
+        "policyTypes": ["Ingress", "Egress"],
+        "egress": [
+            {
+                "to": [{"podSelector": {"matchLabels": args.server_labels}}],
+                "ports": [{"protocol": "TCP", "port": args.port}],
+            }
+        ],
+    }
     k8s.networking.v1.NetworkPolicy(
         f"{name}-np-bootstrap",
         metadata=meta("allow-bootstrap"),
-        spec={
-            "podSelector": {"matchLabels": _BOOTSTRAP},
-            "policyTypes": ["Ingress", "Egress"],
-            "egress": [
-                {
-                    "to": [{"podSelector": {"matchLabels": args.server_labels}}],
-                    "ports": [{"protocol": "TCP", "port": args.port}],
-                }
-            ],
-        },
+        spec=policy_spec,
         opts=in_ns,
     )
     return passwords

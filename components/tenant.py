@@ -23,6 +23,7 @@ Outputs: `namespace`, `service_account`, `queue`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -60,7 +61,9 @@ class TenantArgs:
 
 # What the tenant's IdP group may do in its own namespace. Explicit verbs and resources only
 # (UAE-IAM-001): no `*`, no access to Secrets beyond reading those the platform put there.
-_TENANT_RULES = [
+# Kubernetes bodies here are camelCase manifests passed through verbatim; the SDK's *ArgsDict
+# TypedDicts spell fields in snake_case, so such bodies are typed Any where they are passed.
+_TENANT_RULES: Any = [
     {
         "apiGroups": [""],
         "resources": [
@@ -135,7 +138,7 @@ class Tenant(pulumi.ComponentResource):
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
-        def meta(resource_name: str) -> dict:
+        def meta(resource_name: str) -> k8s.meta.v1.ObjectMetaArgsDict:
             return {"name": resource_name, "namespace": ns_name, "labels": labels}
 
         k8s.core.v1.ResourceQuota(
@@ -156,20 +159,18 @@ class Tenant(pulumi.ComponentResource):
             },
             opts=in_ns,
         )
+        limits: Any = {
+            "limits": [
+                {
+                    "type": "Container",
+                    "default": {"cpu": "1", "memory": "2Gi"},
+                    "defaultRequest": {"cpu": "250m", "memory": "512Mi"},
+                    "max": {"cpu": args.cpu, "memory": args.memory},
+                }
+            ]
+        }
         k8s.core.v1.LimitRange(
-            f"{name}-limits",
-            metadata=meta("tenant-defaults"),
-            spec={
-                "limits": [
-                    {
-                        "type": "Container",
-                        "default": {"cpu": "1", "memory": "2Gi"},
-                        "defaultRequest": {"cpu": "250m", "memory": "512Mi"},
-                        "max": {"cpu": args.cpu, "memory": args.memory},
-                    }
-                ]
-            },
-            opts=in_ns,
+            f"{name}-limits", metadata=meta("tenant-defaults"), spec=limits, opts=in_ns
         )
         self._network_policies(name, ns_name, labels, args, in_ns)
 
@@ -185,17 +186,19 @@ class Tenant(pulumi.ComponentResource):
         role = k8s.rbac.v1.Role(
             f"{name}-role", metadata=meta("tenant-developer"), rules=_TENANT_RULES, opts=in_ns
         )
+        role_ref: Any = {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": "tenant-developer",
+        }
+        subjects: Any = [
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": args.idp_group}
+        ]
         k8s.rbac.v1.RoleBinding(
             f"{name}-binding",
             metadata=meta("tenant-developer"),
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "tenant-developer",
-            },
-            subjects=[
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": args.idp_group}
-            ],
+            role_ref=role_ref,
+            subjects=subjects,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, role]),
         )
         k8s.apiextensions.CustomResource(
@@ -223,11 +226,12 @@ class Tenant(pulumi.ComponentResource):
         args: TenantArgs,
         opts: pulumi.ResourceOptions,
     ) -> None:
-        def policy(suffix: str, spec: dict) -> None:
+        def policy(suffix: str, spec: dict[str, Any]) -> None:
+            body: Any = spec
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-np-{suffix}",
                 metadata={"name": suffix, "namespace": ns_name, "labels": labels},
-                spec=spec,
+                spec=body,
                 opts=opts,
             )
 

@@ -109,6 +109,8 @@ class PostgresFlexible(pulumi.ComponentResource):
         password = random.RandomPassword(
             f"{name}-admin-password", length=32, special=False, opts=child
         )
+        # Typed local: as an argument of the unfollowed SDK call, Output.secret's type is Never.
+        login_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
         identities = [args.identity_id] + ([args.geo_backup_identity_id] if geo else [])
         encryption: dict = {
             "type": "AzureKeyVault",
@@ -156,7 +158,7 @@ class PostgresFlexible(pulumi.ComponentResource):
                 "tenant_id": args.tenant_id,
             },
             administrator_login=args.admin_login,
-            administrator_login_password=pulumi.Output.secret(password.result),
+            administrator_login_password=login_password,
             tags=args.tags,
             opts=stateful,
         )
