@@ -61,8 +61,11 @@ class SampleWorkloadsArgs:
     num_nodes: int = 1
     cpu: str = "4"
     memory: str = "16Gi"
-    training_args: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)  # extra endpoints (Kafka, topics)
+    # Outputs flow here (a bucket URI, a Kafka bootstrap address); they resolve at deploy time.
+    training_args: tuple[pulumi.Input[str], ...] = ()
+    env: dict[str, pulumi.Input[str]] = field(
+        default_factory=dict
+    )  # extra endpoints (Kafka, topics)
     serving_runtime: str = c.SERVING_RUNTIME
     min_replicas: int = 2
     max_replicas: int = 4
@@ -72,8 +75,8 @@ class SampleWorkloadsArgs:
     pod_labels: dict[str, str] = field(default_factory=dict)  # e.g. Azure Workload Identity
 
 
-def _env(args: SampleWorkloadsArgs, extra: dict[str, str]) -> list[dict[str, str]]:
-    values = {
+def _env(args: SampleWorkloadsArgs, extra: dict[str, str]) -> list[dict[str, pulumi.Input[str]]]:
+    values: dict[str, pulumi.Input[str]] = {
         "MLFLOW_TRACKING_URI": args.tracking_uri,
         "MLFLOW_TRACKING_SERVER_CERT_PATH": f"{c.CA_BUNDLE_MOUNT}/ca.crt",
         "MLFLOW_DISABLE_TELEMETRY": "true",

@@ -116,9 +116,7 @@ def plan(
                     "out": str(r.out_dir),
                     "resources": len(r.synthesis.resources),
                     "byType": dict(r.type_counts()),
-                    "checkov": (
-                        checked[r.name].checkov.to_json() if checked[r.name].checkov else None
-                    ),
+                    "checkov": _checkov_json(checked[r.name]),
                     "compliance": checked[r.name].report["summary"],
                     "policies": _policy_json(policy_reports[r.name]),
                 }
@@ -251,6 +249,12 @@ def check(
         _print_policy_report(name, report)
     if report.mandatory or (strict and report.advisory):
         raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _checkov_json(step: planning.ComplianceStep) -> Any:
+    """checkov's result as JSON, or None where it did not run (--skip-checkov)."""
+    checkov = step.checkov
+    return checkov.to_json() if checkov else None
 
 
 def _policy_json(report: Any) -> dict[str, Any]:

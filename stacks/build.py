@@ -12,17 +12,18 @@ from stacks.foundation import Foundation
 
 
 def foundation_for(config: StackConfig) -> Foundation:
+    # Imported by full module path: the targets' SDKs load only for the platform in use.
     if config.platform == "onprem":
-        from stacks import onprem
+        from stacks.onprem import build_foundation as build_onprem
 
-        return onprem.build_foundation(config)
+        return build_onprem(config)
     if config.platform == "aws":
-        from stacks import aws
+        from stacks.aws import build_foundation as build_aws
 
-        return aws.build_foundation(config)
-    from stacks import azure
+        return build_aws(config)
+    from stacks.azure import build_foundation as build_azure
 
-    return azure.build_foundation(config)
+    return build_azure(config)
 
 
 def build(config: StackConfig) -> None:
