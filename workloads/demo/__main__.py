@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     traffic.add_argument("--serving-url", required=True, help="e.g. http://127.0.0.1:18080")
     traffic.add_argument("--events", type=Path, required=True, help="JSON-lines events")
     traffic.add_argument("--count", type=int, default=200)
-    traffic.add_argument("--last", action="store_true", help="take the last events of the file")
+    traffic.add_argument(
+        "--last", action="store_true", help="the last events of the file (default: evenly spaced)"
+    )
     traffic.add_argument("--protocols", default="v1,v2")
     traffic.add_argument("--batch", type=int, default=1, help="transactions per request")
     args = parser.parse_args(argv)
