@@ -8,6 +8,7 @@ capacities, references) are checked by `stacks.validation` once the structure is
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,6 +28,9 @@ from stacks.config_types import (
     Uuid,
 )
 from stacks.gpu_types import APPROVED
+
+# The EKS managed add-ons the AWS foundation installs (components.aws.eks / .addons).
+EKS_ADDONS = ("coredns", "kube-proxy", "vpc-cni", "eks-pod-identity-agent", "aws-ebs-csi-driver")
 
 
 class _Model(BaseModel):
@@ -198,6 +202,10 @@ class Aws(_Model):
     # MLflow and Feast verify the database's identity (sslmode=verify-full); without it they
     # still encrypt (RDS forces TLS) but cannot verify, and the plan reports that exception.
     database_ca_bundle: str | None = None
+    # EKS managed add-on builds to pin, by add-on (`aws eks describe-addon-versions
+    # --kubernetes-version <v> --addon-name <name>` lists them). Unset: EKS's default build for
+    # the cluster's version when the add-on is created, kept in state afterwards.
+    addon_versions: dict[str, str] = Field(default_factory=dict)
     system_instance_type: str = "m7i.xlarge"
     system_min_size: int = Field(default=3, ge=1)
     system_max_size: int = Field(default=6, ge=1)
@@ -215,6 +223,25 @@ class Aws(_Model):
     def _pem(cls, value: str | None) -> str | None:
         if value is not None and "-----BEGIN CERTIFICATE-----" not in value:
             raise ValueError("must be a PEM certificate bundle (-----BEGIN CERTIFICATE-----)")
+        return value
+
+    @field_validator("addon_versions")
+    @classmethod
+    def _addon_versions(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(EKS_ADDONS))
+        if unknown:
+            raise ValueError(
+                f"names add-ons the stack does not install ({unknown}); "
+                f"allowed: {', '.join(EKS_ADDONS)}"
+            )
+        malformed = {
+            k: v for k, v in value.items() if not re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", v)
+        }
+        if malformed:
+            raise ValueError(
+                "has versions not in the EKS form v<major>.<minor>.<patch>-eksbuild.<n>: "
+                f"{malformed}"
+            )
         return value
 
     @field_validator("zone_ids")

@@ -26,6 +26,7 @@ Outputs: `storage_class`, `autoscaler` (the Helm release), `addons` (CoreDNS, EB
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -53,6 +54,8 @@ class ClusterAddonsArgs:
     labels: dict[str, str] = field(default_factory=dict)
     storage_class: str = "encrypted-gp3"
     system_node_selector: dict[str, str] = field(default_factory=dict)
+    # add-on name → pinned EKS build; absent: EKS's default build (see `eks_addon`)
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
 
 
 def autoscaler_policy(site: AwsSite, cluster_name: str) -> pulumi.Output[str]:
@@ -166,7 +169,14 @@ class ClusterAddons(pulumi.ComponentResource):
         site, cluster_name = args.site, args.cluster_name
         cluster_arn = site.arn("eks", f"cluster/{cluster_name}")
 
-        coredns = eks_addon(f"{name}-coredns", site, args.cluster, "coredns", parent=self)
+        coredns = eks_addon(
+            f"{name}-coredns",
+            site,
+            args.cluster,
+            "coredns",
+            parent=self,
+            version=args.addon_versions.get("coredns"),
+        )
         ebs_role = PodIdentityRole(
             f"{name}-ebs-csi-identity",
             PodIdentityRoleArgs(
@@ -190,6 +200,7 @@ class ClusterAddons(pulumi.ComponentResource):
             args.cluster,
             "aws-ebs-csi-driver",
             parent=self,
+            version=args.addon_versions.get("aws-ebs-csi-driver"),
             pod_identity=[
                 aws.eks.AddonPodIdentityAssociationArgs(
                     role_arn=ebs_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT

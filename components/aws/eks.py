@@ -28,8 +28,8 @@ declares. Workload IAM uses the EKS Pod Identity agent (no OIDC provider, no sta
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -61,6 +61,8 @@ class EksClusterArgs:
     bootstrap_creator_admin: bool = False
     deletion_protection: bool = True
     log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
+    # add-on name → pinned EKS build (e.g. v1.19.0-eksbuild.1); absent: EKS's default build
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
 
 
 def kubeconfig(
@@ -195,6 +197,7 @@ class EksCluster(pulumi.ComponentResource):
             self.cluster,
             "eks-pod-identity-agent",
             parent=self,
+            version=args.addon_versions.get("eks-pod-identity-agent"),
         )
         cni_role = PodIdentityRole(
             f"{name}-vpc-cni-identity",
@@ -216,6 +219,7 @@ class EksCluster(pulumi.ComponentResource):
             self.cluster,
             "vpc-cni",
             parent=self,
+            version=args.addon_versions.get("vpc-cni"),
             configuration={"enableNetworkPolicy": "true"},
             pod_identity=[
                 aws.eks.AddonPodIdentityAssociationArgs(
@@ -224,7 +228,14 @@ class EksCluster(pulumi.ComponentResource):
             ],
             depends_on=[pod_identity],
         )
-        kube_proxy = eks_addon(f"{name}-kube-proxy", site, self.cluster, "kube-proxy", parent=self)
+        kube_proxy = eks_addon(
+            f"{name}-kube-proxy",
+            site,
+            self.cluster,
+            "kube-proxy",
+            parent=self,
+            version=args.addon_versions.get("kube-proxy"),
+        )
         self.base_addons = [pod_identity, vpc_cni, kube_proxy]
 
         self.kubeconfig = kubeconfig(
@@ -246,17 +257,20 @@ def eks_addon(
     configuration: dict | None = None,
     pod_identity: list[aws.eks.AddonPodIdentityAssociationArgs] | None = None,
     depends_on: list[pulumi.Resource] | None = None,
+    version: str | None = None,
 ) -> aws.eks.Addon:
-    """An EKS managed add-on at the default version for the cluster's Kubernetes minor.
+    """An EKS managed add-on, at `version` when the stack pins one (`aws.addonVersions`).
 
-    The version is left to EKS (the default build for the cluster version, recorded in state)
-    rather than pinned in the catalogue: add-on builds are per Kubernetes minor and region.
+    Unpinned, EKS installs its default build for the cluster's Kubernetes minor and the state
+    keeps it: builds are per minor and region, so the catalogue cannot hold one for every
+    stack; a site that wants identical clusters pins them in its stack config.
     The stack's declared configuration wins over manual edits (`OVERWRITE`).
     """
     return aws.eks.Addon(
         resource_name,
         cluster_name=cluster.name,
         addon_name=addon,
+        addon_version=version,
         configuration_values=json.dumps(configuration) if configuration else None,
         pod_identity_associations=pod_identity,
         resolve_conflicts_on_create="OVERWRITE",

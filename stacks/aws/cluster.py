@@ -110,6 +110,7 @@ def build_cluster(ctx: AwsContext) -> AwsCluster:
             # Without named admins the deploying identity keeps access (else nobody could).
             bootstrap_creator_admin=not aws_config.admin_role_arns,
             deletion_protection=not config.ephemeral,
+            addon_versions=aws_config.addon_versions,
         ),
         ctx.opts,
     )
@@ -197,6 +198,7 @@ def build_cluster(ctx: AwsContext) -> AwsCluster:
             labels=governance.platform_labels(config),
             storage_class=STORAGE_CLASS,
             system_node_selector=system_labels,
+            addon_versions=aws_config.addon_versions,
         ),
         pulumi.ResourceOptions(
             providers=[ctx.provider, k8s_provider], depends_on=[g.node_group for g in groups]

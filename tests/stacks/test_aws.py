@@ -431,3 +431,19 @@ def test_with_the_rds_bundle_clients_verify_the_database(stack_plan):
         if r.type == "kubernetes:apps/v1:Deployment" and r.inputs["metadata"]["name"] == "mlflow"
     ]
     assert "sslmode=verify-full" in str(mlflow[0].inputs)
+
+
+def test_add_ons_take_the_builds_the_stack_pins_and_eks_defaults_otherwise(stack_plan):
+    pinned = stack_plan(
+        "uae-cloud", "aws.addonVersions={coredns: v1.11.4-eksbuild.14, vpc-cni: v1.19.5-eksbuild.3}"
+    ).synthesis.of_type("aws:eks/addon:Addon")
+    versions = {r.inputs["addonName"]: r.inputs.get("addonVersion") for r in pinned}
+    assert versions == {
+        "coredns": "v1.11.4-eksbuild.14",
+        "vpc-cni": "v1.19.5-eksbuild.3",
+        "kube-proxy": None,
+        "eks-pod-identity-agent": None,
+        "aws-ebs-csi-driver": None,
+    }
+    default = stack_plan("uae-cloud").synthesis.of_type("aws:eks/addon:Addon")
+    assert all("addonVersion" not in r.inputs for r in default)

@@ -28,6 +28,18 @@ def problems(stack: str, *overrides: str) -> dict[str, str]:
         ("uae-cloud", ["aws.zoneIds=[use1-az1, mec1-az2]"], "aws.zoneIds", "mec1-az1"),
         (
             "uae-cloud",
+            ["aws.addonVersions={karpenter: v1.0.0-eksbuild.1}"],
+            "aws.addonVersions",
+            "allowed: coredns, kube-proxy, vpc-cni",
+        ),
+        (
+            "uae-cloud",
+            ["aws.addonVersions={coredns: latest}"],
+            "aws.addonVersions",
+            "v<major>.<minor>.<patch>-eksbuild.<n>",
+        ),
+        (
+            "uae-cloud",
             ["cloud=azure", "azure.location=westeurope"],
             "azure.location",
             "uaenorth, uaecentral",
