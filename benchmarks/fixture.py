@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,18 +109,3 @@ class BenchPlatform:
 
     def stop(self) -> dict[str, list[int]]:
         return self.platform.down()
-
-    def log_tail(self, name: str, lines: int = 20) -> str:
-        try:
-            text = self.state.log(name).read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
-        time.sleep(interval)

@@ -34,6 +34,8 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from benchmarks.stats import latency_summary
+from workloads.data.generator import iso_utc
+from workloads.features.schema import FEATURE_SERVICE
 from workloads.settings import Settings
 
 PROBE_PREFIX = "PROBE"
@@ -62,11 +64,6 @@ class Timers:
         }
 
 
-def _iso(moment: float) -> str:
-    when = datetime.fromtimestamp(moment, UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
 # -- throughput ------------------------------------------------------------------------------
 def throughput(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     if args.mode == "raw":
@@ -77,7 +74,7 @@ def throughput(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     from workloads.streaming.consumer import StreamProcessor
 
     store = open_store(settings.feature_store_yaml)
-    store.get_feature_service("card_risk_v1")  # load the registry before timing
+    store.get_feature_service(FEATURE_SERVICE)  # load the registry before timing
     processor = StreamProcessor(
         settings,
         store,
@@ -258,7 +255,7 @@ def _produce(producer: Producer, topic: str, customer: str, txn: str, amount: fl
         "merchant_category": "grocery",
         "channel": "contactless",
         "merchant_country": "AE",
-        "timestamp": _iso(now),
+        "timestamp": iso_utc(datetime.fromtimestamp(now, UTC)),
         "produced_at": now,
     }
     while True:

@@ -130,14 +130,7 @@ class FeatureStore(pulumi.ComponentResource):
         def meta(
             resource: str, annotations: dict[str, pulumi.Input[str]] | None = None
         ) -> k8s.meta.v1.ObjectMetaArgsDict:
-            metadata: k8s.meta.v1.ObjectMetaArgsDict = {
-                "name": resource,
-                "namespace": ns,
-                "labels": labels,
-            }
-            if annotations is not None:
-                metadata["annotations"] = annotations
-            return metadata
+            return h.object_meta(resource, ns, labels, annotations)
 
         services = [f"feast-{role}" for role in ("registry", "online", "offline")]
         tls = server_certificate(

@@ -43,16 +43,12 @@ def store_secrets(
     """Declare the credentials Secrets (and the Postgres CA the foundation hands over)."""
     postgres, redis, store = stores
     h.postgres_ca_secret(f"{name}-pg-ca", namespace, postgres, labels, opts)
-    pg = h.SecretEnv(
-        "postgres",
+    pg = h.libpq_secret_env(
         h.credentials_secret(
             f"{name}-pg", namespace, "feast-postgres", labels, postgres.credentials, opts
         ),
         "/var/run/secrets/feast/postgres",
-        {
-            **({"PGUSER": "username"} if h.has_username(postgres.credentials) else {}),
-            "PGPASSWORD": "password",
-        },
+        postgres.credentials,
     )
     cache = h.SecretEnv(
         "redis",

@@ -158,6 +158,29 @@ class SecretEnv:
         return {"name": self.volume, "mountPath": self.mount, "readOnly": True}
 
 
+def libpq_secret_env(secret: str, mount: str, credentials: Credentials) -> SecretEnv:
+    """PGUSER (when the credentials name one) and PGPASSWORD from a credentials Secret."""
+    user = {"PGUSER": "username"} if has_username(credentials) else {}
+    return SecretEnv("postgres", secret, mount, {**user, "PGPASSWORD": "password"})
+
+
+def object_meta(
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    annotations: dict[str, pulumi.Input[str]] | None = None,
+) -> k8s.meta.v1.ObjectMetaArgsDict:
+    """Metadata of a namespaced platform object; `annotations` only when given (even empty)."""
+    metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+        "name": name,
+        "namespace": namespace,
+        "labels": labels,
+    }
+    if annotations is not None:
+        metadata["annotations"] = annotations
+    return metadata
+
+
 def exec_with_secret_env(command: list[Any], secrets: list[SecretEnv]) -> list[Any]:
     """Wrap `command` so the listed Secret files are exported as environment variables.
 

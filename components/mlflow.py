@@ -108,14 +108,7 @@ class ModelRegistry(pulumi.ComponentResource):
         def meta(
             resource: str, annotations: dict[str, pulumi.Input[str]] | None = None
         ) -> k8s.meta.v1.ObjectMetaArgsDict:
-            metadata: k8s.meta.v1.ObjectMetaArgsDict = {
-                "name": resource,
-                "namespace": ns,
-                "labels": labels,
-            }
-            if annotations is not None:
-                metadata["annotations"] = annotations
-            return metadata
+            return h.object_meta(resource, ns, labels, annotations)
 
         tls = server_certificate(
             f"{name}-cert",
@@ -158,14 +151,8 @@ class ModelRegistry(pulumi.ComponentResource):
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": "flask-secret-key",
                 },
             ),
-            h.SecretEnv(
-                "postgres",
-                pg_secret,
-                "/var/run/secrets/mlflow/postgres",
-                {
-                    **({"PGUSER": "username"} if h.has_username(args.postgres.credentials) else {}),
-                    "PGPASSWORD": "password",
-                },
+            h.libpq_secret_env(
+                pg_secret, "/var/run/secrets/mlflow/postgres", args.postgres.credentials
             ),
         ]
         store = args.object_store

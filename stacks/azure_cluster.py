@@ -230,22 +230,20 @@ def build_event_hubs(
         ),
         opts=site.opts(sec.cmk),
     )
+    # The namespace's private endpoint lives in the endpoints subnet.
+    endpoint = EgressRule(
+        name="event-hubs",
+        cidr=endpoints_cidr,
+        ports=(KAFKA_PORT,),
+        why="Event Hubs Kafka endpoint (private endpoint in the endpoints subnet)",
+    )
     kafka = ManagedKafka(
         kind="event-hubs",
         bootstrap=event_hubs.bootstrap,
         security_protocol="SASL_SSL",
         sasl_mechanism="OAUTHBEARER",
         resource_id=event_hubs.namespace.id,
-        # The namespace's private endpoint lives in the endpoints subnet.
-        client_egress=(
-            EgressRule(
-                name="event-hubs",
-                cidr=endpoints_cidr,
-                ports=(KAFKA_PORT,),
-                why="Event Hubs Kafka endpoint (private endpoint in the endpoints subnet)",
-            ),
-        ),
-        workload_identity=True,  # OAUTHBEARER with the tenant's Entra workload identity
+        client_egress=(endpoint,),  # OAUTHBEARER with the tenant's Entra workload identity
     )
     access = event_hubs.tenant_access
     facts = {
@@ -259,7 +257,7 @@ def build_event_hubs(
         },
         "kafka_tenant_pod_labels": WORKLOAD_IDENTITY_POD_LABEL,
         # What tenant NetworkPolicies must admit: the namespace's private endpoint, Kafka port.
-        "kafka_egress": {"cidr": endpoints_cidr, "port": KAFKA_PORT},
+        "kafka_egress": {"cidr": endpoint.cidr, "port": endpoint.ports[0]},
     }
     return kafka, facts
 

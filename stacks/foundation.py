@@ -103,10 +103,9 @@ class ManagedKafka:
     sasl_mechanism: str  # AWS_MSK_IAM / OAUTHBEARER / SCRAM-SHA-512
     resource_id: pulumi.Input[str]
     # What client pods must reach: the brokers' listener (tenant NetworkPolicies admit it).
-    client_egress: tuple[EgressRule, ...] = ()
     # Clients authenticate with their service account's cloud identity (MSK IAM, Entra
     # OAUTHBEARER), so they also need `Foundation.workload_identity_egress` and its pod labels.
-    workload_identity: bool = True
+    client_egress: tuple[EgressRule, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,6 @@ def tenant_network(foundation: Foundation) -> tuple[tuple[EgressRule, ...], dict
     kafka = foundation.kafka
     if kafka is None:
         return (), {}
-    if not kafka.workload_identity:
-        return tuple(kafka.client_egress), {}
     rules = (*kafka.client_egress, *foundation.workload_identity_egress)
     return rules, dict(foundation.workload_identity_pod_labels)
 

@@ -110,17 +110,16 @@ def spawn(
         )
     finally:
         os.close(fd)
-    argv_seen = _wait_for_exec(process.pid, argv, log)
-    stat = _stat(process.pid)
-    if stat is None:
-        raise RuntimeError(f"{name} exited immediately; see {log}")
-    record = ProcessRecord(name, process.pid, stat[2], argv_seen, str(log))
+    argv_seen, start = _wait_for_exec(process.pid, argv, log)
+    record = ProcessRecord(name, process.pid, start, argv_seen, str(log))
     record.save(record_path)
     return record
 
 
-def _wait_for_exec(pid: int, argv: list[str], log: Path, timeout: float = 10.0) -> list[str]:
-    """The command line the kernel shows once `argv` has been exec'd.
+def _wait_for_exec(
+    pid: int, argv: list[str], log: Path, timeout: float = 10.0
+) -> tuple[list[str], int]:
+    """The command line the kernel shows once `argv` has been exec'd, and the start ticks.
 
     Popen can return while the child is still between fork and exec (its cmdline is then
     the parent's, or empty). And the kernel's view can differ from `argv`: a script's shebang
@@ -139,7 +138,7 @@ def _wait_for_exec(pid: int, argv: list[str], log: Path, timeout: float = 10.0) 
             and seen[len(seen) - len(argv) + 1 :] == argv[1:]
             and any(os.path.basename(part) == program for part in seen[: len(seen) - len(argv) + 1])
         ):
-            return seen
+            return seen, stat[2]  # exec keeps the process's start time
         if time.monotonic() > deadline:
             raise RuntimeError(f"{argv[0]} did not start within {timeout:.0f} s; see {log}")
         time.sleep(0.01)

@@ -118,7 +118,10 @@ def build_foundation(config: StackConfig) -> Foundation:
             "postgres_ca_bundle_url": RDS_CA_BUNDLE_URL.format(region=region),
             "workload_identity": "eks-pod-identity",
             # For readers of the contract; the platform uses Foundation.workload_identity_egress.
-            "workload_identity_egress": {"cidr": POD_IDENTITY_AGENT, "port": 80},
+            "workload_identity_egress": {
+                "cidr": POD_IDENTITY_EGRESS.cidr,
+                "port": POD_IDENTITY_EGRESS.ports[0],
+            },
             "workload_roles": roles,
             **kafka_facts,
         },

@@ -105,28 +105,26 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
         )
         roles[tenant.name] = access.role.arn
         topics[tenant.name] = access.topics
+    # Broker ENIs get addresses in the data subnets, anywhere in the VPC's range.
+    brokers = EgressRule(
+        name="msk-brokers",
+        cidr=ctx.aws_config.vpc_cidr,
+        ports=(MSK_IAM_TLS_PORT,),
+        why="MSK brokers' IAM listener in the stack's VPC",
+    )
     kafka = ManagedKafka(
         kind="msk",
         bootstrap=msk.bootstrap,
         security_protocol="SASL_SSL",
         sasl_mechanism="AWS_MSK_IAM",
         resource_id=msk.arn,
-        # Broker ENIs get addresses in the data subnets, anywhere in the VPC's range.
-        client_egress=(
-            EgressRule(
-                name="msk-brokers",
-                cidr=ctx.aws_config.vpc_cidr,
-                ports=(MSK_IAM_TLS_PORT,),
-                why="MSK brokers' IAM listener in the stack's VPC",
-            ),
-        ),
-        workload_identity=True,  # IAM auth with the tenant's Pod Identity role
+        client_egress=(brokers,),  # IAM auth with the tenant's Pod Identity role
     )
     facts = {
         "kafka_tenant_roles": roles,
         "kafka_tenant_topics": topics,
         # What tenant NetworkPolicies must admit for MSK: the brokers' IAM listener in the VPC.
-        "kafka_egress": {"cidr": ctx.aws_config.vpc_cidr, "port": MSK_IAM_TLS_PORT},
+        "kafka_egress": {"cidr": brokers.cidr, "port": brokers.ports[0]},
     }
     return kafka, facts
 

@@ -21,7 +21,7 @@ from components.feast import FeastClient, FeatureStore, FeatureStoreArgs
 from components.hardening import NetworkPeer
 from components.ml_access import TenantMlAccess, TenantMlAccessArgs
 from components.mlflow import ModelRegistry, ModelRegistryArgs
-from components.serving import ModelServing, ModelServingArgs, deployment_mode
+from components.serving import ModelServing, ModelServingArgs
 from stacks import governance
 from stacks.catalogue import IMAGES
 from stacks.config import StackConfig, Tenant
@@ -145,7 +145,7 @@ def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> Ml
             runtime_image=IMAGES["serving"].ref(mirror),
             tracking_uri=mlflow.tracking_uri,
             host_domain=config.kserve.host_domain,
-            deployment_mode=deployment_mode(config.kserve.deployment_mode),
+            deployment_mode=config.kserve.deployment_mode,
             ca_bundle=core.ca_bundle,
             pull_secret=pull_secret,
         ),

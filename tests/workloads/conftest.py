@@ -88,11 +88,11 @@ class Service:
         for pid in tree:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
         # children (uvicorn workers...) that outlived the leader
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -329,7 +329,12 @@ def trained(
     ws.run(
         "workloads.streaming", "run", "--state-dir", str(ws.root / "stream"), "--until-caught-up"
     )
-    result = ws.run(
+    return ws, train_champion(ws, dataset)
+
+
+def train_champion(ws: Workspace, dataset: Dataset) -> dict[str, Any]:
+    """The session's training run (a rerun with the same work dir must register nothing new)."""
+    return ws.run(
         "workloads.training",
         "--labelled",
         str(dataset.labelled_file),
@@ -338,7 +343,6 @@ def trained(
         "--epochs",
         "6",
     )
-    return ws, result
 
 
 @pytest.fixture(scope="session")

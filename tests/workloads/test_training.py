@@ -11,7 +11,16 @@ import mlflow as mlflow_module
 import pandas as pd
 import pytest
 import torch
-from conftest import PYTHON, Dataset, Service, Workspace, descendants, run_json, wait_until
+from conftest import (
+    PYTHON,
+    Dataset,
+    Service,
+    Workspace,
+    descendants,
+    run_json,
+    train_champion,
+    wait_until,
+)
 from mlflow.tracking import MlflowClient
 
 from workloads.data.events import parse_transaction
@@ -170,14 +179,6 @@ def test_a_worse_challenger_is_registered_but_not_promoted(
 def test_a_finished_job_rerun_registers_nothing_new(trained: Trained, dataset: Dataset) -> None:
     ws, first = trained
     versions = len(client(ws).search_model_versions(f"name='{ws.settings.model_name}'"))
-    again = ws.run(
-        "workloads.training",
-        "--labelled",
-        str(dataset.labelled_file),
-        "--work-dir",
-        str(ws.root / "train-champion"),
-        "--epochs",
-        "6",
-    )
+    again = train_champion(ws, dataset)
     assert again == first
     assert len(client(ws).search_model_versions(f"name='{ws.settings.model_name}'")) == versions

@@ -13,11 +13,9 @@ platform after `mlplatform local demo` covers it.
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,42 +62,6 @@ def _free_ports(count: int) -> list[int]:
 
 
 WORKLOADS = Workloads(REPO_ROOT / ".venv-workloads" / "bin" / "python", REPO_ROOT)
-
-
-def _proc(pid: int) -> tuple[int, int, list[str]] | None:
-    """(pgid, start ticks, command line) of a live process, or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    if fields[0] == "Z":
-        return None
-    return int(fields[2]), int(fields[19]), argv.split("\0")[:-1]
-
-
-def _reap(started: list[processes.ProcessRecord]) -> None:
-    """Safety net after `down`: no process of a group these tests started outlives them.
-
-    A group member is a process whose group id is the recorded leader's PID and which started
-    no earlier than it; if the leader's PID now belongs to a newer process, the group is gone.
-    """
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        left = []
-        for record in started:
-            leader = _proc(record.pid)
-            if leader is not None and leader[1] != record.start_ticks:
-                continue
-            for entry in Path("/proc").iterdir():
-                live = _proc(int(entry.name)) if entry.name.isdigit() else None
-                if live and live[0] == record.pid and live[1] >= record.start_ticks:
-                    left.append(int(entry.name))
-        for pid in left:
-            with suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        if left:
-            time.sleep(3.0)
 
 
 @pytest.fixture(scope="session")
@@ -152,7 +114,9 @@ def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalVi
         try:
             platform.down()
         finally:
-            _reap(started)
+            # safety net: nothing these tests started outlives them
+            for record in started:
+                processes.stop(record, timeout=3.0)
 
 
 @pytest.fixture(scope="session")
