@@ -106,7 +106,7 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
         roles[tenant.name] = access.role.arn
         topics[tenant.name] = access.topics
     # Broker ENIs get addresses in the data subnets, anywhere in the VPC's range.
-    brokers = EgressRule(
+    listener = EgressRule(
         name="msk-brokers",
         cidr=ctx.aws_config.vpc_cidr,
         ports=(MSK_IAM_TLS_PORT,),
@@ -118,13 +118,13 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
         security_protocol="SASL_SSL",
         sasl_mechanism="AWS_MSK_IAM",
         resource_id=msk.arn,
-        client_egress=(brokers,),  # IAM auth with the tenant's Pod Identity role
+        client_egress=(listener,),  # IAM auth with the tenant's Pod Identity role
     )
     facts = {
         "kafka_tenant_roles": roles,
         "kafka_tenant_topics": topics,
         # What tenant NetworkPolicies must admit for MSK: the brokers' IAM listener in the VPC.
-        "kafka_egress": {"cidr": brokers.cidr, "port": brokers.ports[0]},
+        "kafka_egress": {"cidr": listener.cidr, "port": listener.ports[0]},
     }
     return kafka, facts
 
