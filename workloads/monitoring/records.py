@@ -1,7 +1,8 @@
 """The scored record: what the model server publishes per prediction and the drift monitor reads.
 
-The training run logs its held-out set in the same shape (`reference.parquet`), so the monitor
-compares like with like: served traffic against the data the champion was judged on.
+The training run logs its held-out set in the same shape (`reference.parquet`, plus the labels),
+so the monitors compare like with like: served traffic against the data the champion was judged
+on (drift), live AUC and precision against its held-out ones (performance).
 """
 
 from __future__ import annotations
@@ -44,8 +45,13 @@ def scored_record(
 
 
 def reference_frame(holdout: pd.DataFrame, scores: list[float], model_version: str) -> pd.DataFrame:
+    """The held-out set as scored records, with its labels (`is_fraud`) when it has them: the
+    performance monitor's baseline."""
     rows = [
         scored_record(row, row, score, model_version)
         for row, score in zip(holdout.to_dict("records"), scores, strict=True)
     ]
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if "is_fraud" in holdout:
+        frame["is_fraud"] = holdout["is_fraud"].to_numpy(dtype=int)
+    return frame
