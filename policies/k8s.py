@@ -25,6 +25,7 @@ POD_SPEC_PATHS: dict[str, str] = {
     "Job": "spec.template.spec",
     "CronJob": "spec.jobTemplate.spec.template.spec",
 }
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 LONG_RUNNING = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 ISVC_COMPONENTS = ("predictor", "transformer", "explainer")
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
@@ -217,3 +218,16 @@ def tag_of(reference: str) -> str | None:
     ref = reference.split("@", 1)[0]
     last = ref.rsplit("/", 1)[-1]
     return last.split(":", 1)[1] if ":" in last else None
+
+
+def chart_source(r: ResourceView) -> str | None:
+    """Where a Helm release's chart comes from (URL or repo/chart); None for a vendored chart."""
+    chart = r.props.get("chart")
+    if not isinstance(chart, str) or not chart:
+        return None
+    if "://" in chart:
+        return chart
+    repo = get(r.props, "repositoryOpts.repo")
+    if isinstance(repo, str) and repo:
+        return f"{repo.rstrip('/')}/{chart}"
+    return None  # a chart vendored in the repository (local path)

@@ -1,5 +1,8 @@
 """Every policy of the pack, in catalogue order (../shared/POLICY-CATALOGUE.md numbering).
 
+A policy id names its module: `UAE-<PREFIX>-NNN` lives in `policies/rules/<RULE_MODULES[PREFIX]>.py`
+(RES → residency, K8S → kubernetes, ...), and loading the pack refuses a policy filed elsewhere.
+
 35 of the catalogue's 36 policies are CrossGuard rules here. UAE-DKR-001 (Dockerfile hygiene)
 has no Pulumi resource to inspect: checkov checks it over `workloads/Dockerfile.*`
 (`policies/checkov`), and `CHECKOV_ONLY` says so for the compliance report.
@@ -7,11 +10,14 @@ has no Pulumi resource to inspect: checkov checks it over `workloads/Dockerfile.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import ModuleType
+
 from policies.core import Policy
 from policies.rules import (
     change,
     compute,
-    data_paths,
+    continuity,
     encryption,
     governance,
     identity,
@@ -20,7 +26,6 @@ from policies.rules import (
     logging,
     network,
     residency,
-    resilience,
     supply_chain,
 )
 
@@ -70,25 +75,39 @@ CHECKOV_ONLY: dict[str, str] = {
     ),
 }
 
-_MODULES = (
-    residency,
-    data_paths,
-    supply_chain,
-    keys,
-    encryption,
-    network,
-    logging,
-    identity,
-    kubernetes,
-    governance,
-    resilience,
-    compute,
-    change,
-)
+# id prefix → the module under policies/rules/ that holds every policy with that prefix
+RULE_MODULES: dict[str, ModuleType] = {
+    "RES": residency,
+    "LOG": logging,
+    "KEY": keys,
+    "ENC": encryption,
+    "NET": network,
+    "IAM": identity,
+    "K8S": kubernetes,
+    "GOV": governance,
+    "BCP": continuity,
+    "CMP": compute,
+    "CHG": change,
+    "SUP": supply_chain,
+}
 
 
-def _collect() -> tuple[Policy, ...]:
-    found = [p for module in _MODULES for p in module.POLICIES]
+def prefix(policy_id: str) -> str:
+    """UAE-RES-004 → RES."""
+    return policy_id.split("-")[1]
+
+
+def collect(modules: Mapping[str, ModuleType]) -> tuple[Policy, ...]:
+    """Every module's `POLICIES`, in catalogue order; raises on a misfiled or unknown policy."""
+    found: list[Policy] = []
+    for key, module in modules.items():
+        misfiled = [p.id for p in module.POLICIES if prefix(p.id) != key]
+        if misfiled:
+            raise RuntimeError(
+                f"{module.__name__} holds {misfiled}: UAE-{key}-* policies only; "
+                "move each to the module its prefix names in RULE_MODULES"
+            )
+        found += module.POLICIES
     ids = [p.id for p in found]
     if len(set(ids)) != len(ids):
         raise RuntimeError(f"duplicate policy ids: {sorted(i for i in ids if ids.count(i) > 1)}")
@@ -98,5 +117,5 @@ def _collect() -> tuple[Policy, ...]:
     return tuple(sorted(found, key=lambda p: CATALOGUE_ORDER.index(p.id)))
 
 
-ALL_POLICIES: tuple[Policy, ...] = _collect()
+ALL_POLICIES: tuple[Policy, ...] = collect(RULE_MODULES)
 BY_ID: dict[str, Policy] = {p.id: p for p in ALL_POLICIES}

@@ -2,8 +2,8 @@
 
 UAE-K8S-001 (PSS restricted namespaces and hardened pods; the GPU operator namespace is an
 explicit exemption), UAE-K8S-002 (read-only root, requests/limits, GPU limits, probes),
+UAE-K8S-003 (immutable image and chart references; ECR tag immutability and scan-on-push),
 UAE-K8S-004 (no literal secrets in env, ConfigMaps, Helm values or cloud inputs).
-UAE-K8S-003 (immutable image references) lives in `supply_chain`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from policies.core import (
     truthy,
     walk,
 )
-from policies.k8s import Container, PodSpec, pod_specs
+from policies.k8s import (
+    HELM_RELEASE,
+    Container,
+    PodSpec,
+    has_digest,
+    image_refs,
+    pod_specs,
+    tag_of,
+)
 from policies.pack_config import PackConfig
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -157,6 +165,70 @@ K8S_002 = Policy(
 )
 
 
+# --------------------------------------------------------------------------- UAE-K8S-003
+
+FLOATING_VERSION = re.compile(r"[\^~*x><|]|latest", re.IGNORECASE)
+
+
+def check_immutable(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
+    if r.type == "aws:ecr/repository:Repository":
+        mutability = r.props.get("imageTagMutability") or "MUTABLE"
+        if not str(mutability).startswith("IMMUTABLE"):
+            yield f"{r.describe()} allows tags to be overwritten (imageTagMutability={mutability})."
+        if truthy(get(r.props, "imageScanningConfiguration.scanOnPush")) is False:
+            yield f"{r.describe()} does not scan images on push."
+        return
+    for image in image_refs(r):
+        ref, path = image.ref, image.path
+        if image.kind == "registry" or has_digest(ref):
+            continue
+        if image.kind == "chart-default":
+            if not cfg.immutable_tags:
+                yield (
+                    f"{r.describe()} uses image '{ref}' ({path}) "
+                    "at the chart's default tag, and the "
+                    "registry is not declared to enforce immutable tags: pin it by digest."
+                )
+            continue
+        tag = tag_of(ref)
+        if tag is None or tag == "latest":
+            yield f"{r.describe()} uses image '{ref}' ({path}) without a tag or with 'latest'."
+        elif not cfg.immutable_tags:
+            yield (
+                f"{r.describe()} uses image '{ref}' ({path}) by tag only, and the registry is not "
+                "declared to enforce immutable tags: pin it by digest."
+            )
+    if r.type == HELM_RELEASE:
+        version = r.props.get("version")
+        if not isinstance(version, str) or not version or FLOATING_VERSION.search(version):
+            yield f"{r.describe()} does not pin its chart version (version={version!r})."
+
+
+K8S_003 = Policy(
+    id="UAE-K8S-003",
+    name="Immutable image and chart references",
+    description=(
+        "Images are pinned by digest (or by tag on a registry that enforces immutable tags), never "
+        "'latest'; chart versions are exact; ECR repositories are IMMUTABLE and scan on push."
+    ),
+    severity=Severity.HIGH,
+    iso_controls=("8.8", "8.32"),
+    uae_refs=(),
+    remediation=(
+        "Record the digest in stacks/catalogue.py (Image.ref appends @sha256:...), or enable "
+        "immutable tags on the mirror (registry.immutableTags) and never use 'latest'; pin "
+        "Release.version to an exact chart version; set imageTagMutability='IMMUTABLE' and "
+        "imageScanningConfiguration.scanOnPush=true on ECR repositories."
+    ),
+    domain="supply-chain",
+    applies=lambda r: (
+        (r.is_kubernetes and not r.is_provider) or r.type == "aws:ecr/repository:Repository"
+    ),
+    check=check_immutable,
+    config_keys=("immutable_tags",),
+)
+
+
 # --------------------------------------------------------------------------- UAE-K8S-004
 
 SECRET_WORD = re.compile(
@@ -280,4 +352,4 @@ K8S_004 = Policy(
     check=check_secrets,
 )
 
-POLICIES = (K8S_001, K8S_002, K8S_004)
+POLICIES = (K8S_001, K8S_002, K8S_003, K8S_004)

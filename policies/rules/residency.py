@@ -1,9 +1,9 @@
-"""Data residency: where resources live, where copies go, and no global edge on the data path.
+"""Data residency (UAE-RES-*): where resources, copies, ML data and images come from and go.
 
 UAE-RES-001 regions (providers, resources, ARNs and endpoints inside any input),
 UAE-RES-002 no cross-border replication or copies, UAE-RES-003 no global/edge services for
-restricted or personal data. (UAE-RES-004 data paths: `data_paths`; UAE-RES-005 registries:
-`supply_chain`.)
+restricted or personal data, UAE-RES-004 ML data paths stay in-country (the readers are
+`policies.data_locations`), UAE-RES-005 images and charts only from in-country registries.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from policies.core import (
     truthy,
     types,
 )
+from policies.data_locations import DATA_PATH_TYPES, DataStores, data_paths
+from policies.k8s import HELM_RELEASE, chart_source, image_refs, registry_host
 from policies.pack_config import AZURE_PAIRS, PackConfig
 
 PDPL = "PDPL Art. 22/23 (cross-border transfer)"
@@ -419,4 +421,98 @@ RES_003 = Policy(
     config_keys=("restricted_data_classes",),
 )
 
-POLICIES = (RES_001, RES_002, RES_003)
+# --------------------------------------------------------------------------- UAE-RES-004
+
+
+def stack_data_paths(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
+    stores = DataStores(stack, cfg)
+    for r in stack.where(DATA_PATH_TYPES):
+        for path in data_paths(r):
+            if path.uri is UNKNOWN:
+                continue
+            problem = stores.problem(path.uri)
+            if problem:
+                yield Violation(
+                    f"{r.describe()} sends ML data to '{path.uri}' ({path.where}): {problem}.",
+                    r.urn,
+                )
+
+
+RES_004 = Policy(
+    id="UAE-RES-004",
+    name="ML data paths stay in-country",
+    description=(
+        "MLflow artifact and backend stores, Feast registry/offline/online stores and KServe "
+        "storageUris reference only stores declared in this stack in an allowed region, "
+        "in-cluster services, or the site's declared in-country stores."
+    ),
+    severity=Severity.HIGH,
+    iso_controls=("5.34", "8.12"),
+    uae_refs=(
+        "PDPL Art. 22 (cross-border transfer)",
+        "CBUAE Outsourcing Regulation C 14/2021 Art. 6.1",
+    ),
+    remediation=(
+        "Point the URI at a bucket/storage account/database this stack declares in "
+        "me-central-1/uaenorth/uaecentral, an in-cluster service, or add the site's in-country "
+        "store to the pack's data_stores (on-prem object store endpoint and buckets)."
+    ),
+    domain="residency",
+    applies=DATA_PATH_TYPES,
+    stack_check=stack_data_paths,
+    config_keys=("allowed_regions", "data_stores"),
+)
+
+
+# --------------------------------------------------------------------------- UAE-RES-005
+
+
+def check_registries(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
+    allowed = ", ".join(cfg.allowed_registries)
+    for image in image_refs(r):
+        ref = image.ref
+        if image.kind == "registry":
+            if not cfg.registry_allowed(ref.rstrip("/") + "/"):
+                yield (
+                    f"{r.describe()} pulls its images from registry '{ref}' ({image.path}), "
+                    f"not an in-country registry (allowed: {allowed})."
+                )
+        elif registry_host(ref) == "docker.io" or not cfg.registry_allowed(ref):
+            yield (
+                f"{r.describe()} pulls image '{ref}' ({image.path}) from {registry_host(ref)}, "
+                f"not an in-country registry (allowed: {allowed})."
+            )
+    if r.type == HELM_RELEASE:
+        source = chart_source(r)
+        if source is not None:
+            ref = re.sub(r"^[a-z]+://", "", source)
+            if not cfg.registry_allowed(ref):
+                yield (
+                    f"{r.describe()} installs its chart from '{source}', not an in-country "
+                    f"registry (allowed: {allowed})."
+                )
+
+
+RES_005 = Policy(
+    id="UAE-RES-005",
+    name="Images and charts only from in-country registries",
+    description=(
+        "Every container image and Helm chart is pulled from the stack's in-country registry "
+        "(ECR in me-central-1, ACR in a UAE location, or the site's Harbor mirror)."
+    ),
+    severity=Severity.HIGH,
+    iso_controls=("5.21", "8.9"),
+    uae_refs=("UAE IAR (supply chain)", "UAE Cloud Security Policy"),
+    remediation=(
+        "Mirror the image/chart into the stack's registry (the catalogue lists what to mirror: "
+        "`mlplatform catalogue`) and reference it as Image.ref(config.image_registry) / "
+        "Chart.oci(config.image_registry); set every chart image value to the mirror."
+    ),
+    domain="supply-chain",
+    applies=lambda r: r.is_kubernetes and not r.is_provider,
+    check=check_registries,
+    config_keys=("allowed_registries",),
+)
+
+
+POLICIES = (RES_001, RES_002, RES_003, RES_004, RES_005)

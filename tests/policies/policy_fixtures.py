@@ -157,6 +157,16 @@ def deployment(
     )
 
 
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def release(name: str, chart: str, values: dict, version: str = "1.2.0") -> dict[str, Any]:
+    """A Helm release installing `chart` at `version` into namespace `name`."""
+    return resource(
+        RELEASE, name, {"chart": chart, "version": version, "namespace": name, "values": values}
+    )
+
+
 def check(
     policy_id: str,
     *resources: dict[str, Any],

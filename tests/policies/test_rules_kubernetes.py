@@ -1,16 +1,19 @@
-"""UAE-K8S-001 Pod Security restricted, UAE-K8S-002 container hygiene, UAE-K8S-004 secrets."""
+"""UAE-K8S-001 Pod Security, 002 container hygiene, 003 immutable references, 004 secrets."""
 
 from __future__ import annotations
 
 from policy_fixtures import (
     LABELS,
+    REGISTRY,
     assert_fails,
     assert_passes,
+    aws,
     check,
     container,
     deployment,
     k8s,
     pod_spec,
+    release,
     resource,
 )
 
@@ -119,6 +122,39 @@ def test_writable_unbounded_unprobed_containers_fail() -> None:
         "livenessProbe",
     )
     assert all(f.enforcement == "advisory" for f in result.findings)
+
+
+# --------------------------------------------------------------------------- UAE-K8S-003
+
+
+def test_digest_pinned_images_exact_charts_and_immutable_ecr_pass() -> None:
+    repo = aws(
+        "aws:ecr/repository:Repository",
+        "serving",
+        {"imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": {"scanOnPush": True}},
+    )
+    tagged = deployment(
+        "api", "tenant-risk", pod_spec(container(image=f"{REGISTRY}/serving:0.1.0"))
+    )
+    assert_passes(check("UAE-K8S-003", deployment(), repo))
+    # a tag alone is enough only where the mirror enforces immutable tags
+    assert_passes(check("UAE-K8S-003", tagged, config=PackConfig(immutable_tags=True)))
+
+
+def test_latest_untagged_mutable_and_floating_fail() -> None:
+    latest = deployment(
+        "api", "tenant-risk", pod_spec(container(image=f"{REGISTRY}/serving:latest"))
+    )
+    tagged = deployment(
+        "job", "tenant-risk", pod_spec(container(image=f"{REGISTRY}/serving:0.1.0"))
+    )
+    repo = aws("aws:ecr/repository:Repository", "serving", {"imageTagMutability": "MUTABLE"})
+    chart = release("kserve", f"oci://{REGISTRY}/charts/kserve", {}, version="^0.20")
+    result = check("UAE-K8S-003", latest, tagged, repo, chart)
+    assert_fails(result, "Deployment tenant-risk/api", "'latest'")
+    assert_fails(result, "Deployment tenant-risk/job", "pin it by digest")
+    assert_fails(result, "Repository 'serving'", "imageTagMutability=MUTABLE")
+    assert_fails(result, "Release 'kserve'", "does not pin its chart version")
 
 
 # --------------------------------------------------------------------------- UAE-K8S-004

@@ -1,8 +1,9 @@
-"""UAE-RES-001/002/003: regions, cross-border copies, global edge services."""
+"""UAE-RES-001..005: regions, cross-border copies, global edge, ML data paths, registries."""
 
 from __future__ import annotations
 
 from policy_fixtures import (
+    REGISTRY,
     assert_fails,
     assert_passes,
     aws,
@@ -10,10 +11,14 @@ from policy_fixtures import (
     check,
     container,
     deployment,
+    k8s,
     pod_spec,
     provider,
+    release,
     resource,
 )
+
+from policies.pack_config import PackConfig
 
 DR_VAULT = "arn:aws:backup:eu-west-1:111122223333:backup-vault:dr"
 KEY_ARN = "arn:aws:kms:me-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -172,3 +177,136 @@ def test_edge_service_for_restricted_or_unclassified_data_fails() -> None:
     assert_fails(result, "Distribution 'scores'", "restricted")
     assert_fails(result, "Accelerator 'api'", "not classified")
     assert_fails(result, "Profile 'fd'", "pii=true")
+
+
+# --------------------------------------------------------------------------- UAE-RES-004
+
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+
+
+def isvc(name: str, storage_uri: str) -> dict:
+    return k8s(
+        ISVC,
+        name,
+        "tenant-risk",
+        {
+            "spec": {
+                "predictor": {
+                    "model": {"modelFormat": {"name": "mlflow"}, "storageUri": storage_uri}
+                }
+            }
+        },
+    )
+
+
+def mlflow(artifact_root: str, backend: str) -> dict:
+    args = [
+        "mlflow",
+        "server",
+        "--default-artifact-root",
+        artifact_root,
+        f"--backend-store-uri={backend}",
+    ]
+    return deployment("mlflow", "mlflow", pod_spec(container(args=args)))
+
+
+def test_paths_to_declared_buckets_in_cluster_services_and_site_stores_pass() -> None:
+    bucket = aws("aws:s3/bucket:Bucket", "artifacts", {"bucket": "mlplatform-artifacts"})
+    model = isvc("fraud", "s3://mlplatform-artifacts/models/fraud/3")
+    server = mlflow(
+        "s3://mlplatform-artifacts/mlflow",
+        "postgresql://mlflow@mlflow-pg-rw.mlflow.svc:5432/mlflow",
+    )
+    assert_passes(check("UAE-RES-004", bucket, model, server))
+    onprem = mlflow("s3://mlflow-artifacts", "postgresql://pg.dc1.example.ae:5432/mlflow")
+    config = PackConfig(data_stores=("s3://mlflow-artifacts", "pg.dc1.example.ae"))
+    assert_passes(check("UAE-RES-004", onprem, config=config))
+
+
+def test_storage_uri_to_an_undeclared_bucket_or_foreign_service_fails() -> None:
+    result = check(
+        "UAE-RES-004",
+        isvc("fraud", "s3://someone-elses-bucket/model"),
+        isvc("llm", "hf://meta-llama/Llama-3"),
+        isvc("web", "https://models.example.com/fraud.tar.gz"),
+    )
+    assert_fails(
+        result, "InferenceService tenant-risk/fraud", "someone-elses-bucket", "neither declared"
+    )
+    assert_fails(result, "InferenceService tenant-risk/llm", "Hugging Face Hub")
+    assert_fails(result, "InferenceService tenant-risk/web", "models.example.com")
+
+
+def test_mlflow_artifact_root_in_a_foreign_bucket_region_fails() -> None:
+    bucket = aws("aws:s3/bucket:Bucket", "dr", {"bucket": "dr-artifacts", "region": "eu-west-1"})
+    server = mlflow("s3://dr-artifacts/mlflow", "postgresql://mlflow-pg-rw.mlflow.svc/mlflow")
+    assert_fails(
+        check("UAE-RES-004", bucket, server),
+        "Deployment mlflow/mlflow",
+        "eu-west-1",
+        "--default-artifact-root",
+    )
+
+
+def test_feature_store_yaml_in_a_configmap_is_checked() -> None:
+    yaml_text = "project: risk\nregistry: gs://feast-registry/registry.db\nprovider: local\n"
+    config_map = k8s(
+        "kubernetes:core/v1:ConfigMap",
+        "feast-client",
+        "tenant-risk",
+        {"data": {"feature_store.yaml": yaml_text}},
+    )
+    assert_fails(
+        check("UAE-RES-004", config_map),
+        "ConfigMap tenant-risk/feast-client",
+        "Google Cloud Storage",
+    )
+
+
+# --------------------------------------------------------------------------- UAE-RES-005
+
+
+def test_images_and_charts_from_the_mirror_pass() -> None:
+    app = deployment()
+    chart = release(
+        "kueue",
+        f"oci://{REGISTRY}/charts/kueue",
+        {
+            "controllerManager": {
+                "manager": {"image": {"repository": f"{REGISTRY}/kueue/kueue", "tag": "v0.19.2"}}
+            }
+        },
+    )
+    harbor = PackConfig(allowed_registries=("harbor.dc1.example.ae/mlplatform",))
+    onprem = deployment(
+        "mlflow",
+        "mlflow",
+        pod_spec(container(image="harbor.dc1.example.ae/mlplatform/mlflow:3.17.2")),
+    )
+    assert_passes(check("UAE-RES-005", app, chart))
+    assert_passes(check("UAE-RES-005", onprem, config=harbor))
+
+
+def test_public_registry_images_and_charts_fail() -> None:
+    app = deployment(
+        "api", "tenant-risk", pod_spec(container(image="docker.io/library/python:3.11"))
+    )
+    bare = deployment("job", "tenant-risk", pod_spec(container(image="busybox:1.36")))
+    chart = release(
+        "gpu-operator",
+        "gpu-operator",
+        {
+            "operator": {
+                "repository": "nvcr.io/nvidia",
+                "image": "gpu-operator",
+                "version": "v25.10.1",
+            }
+        },
+    )
+    chart["inputs"]["repositoryOpts"] = {"repo": "https://helm.ngc.nvidia.com/nvidia"}
+    result = check("UAE-RES-005", app, bare, chart)
+    assert_fails(result, "Deployment tenant-risk/api", "docker.io/library/python")
+    assert_fails(result, "Deployment tenant-risk/job", "busybox:1.36", "docker.io")
+    assert_fails(
+        result, "Release 'gpu-operator'", "nvcr.io/nvidia/gpu-operator", "helm.ngc.nvidia.com"
+    )

@@ -1,10 +1,11 @@
-"""UAE-RES-004: ML data paths (artifacts, registries, feature stores, models) stay in-country.
+"""Where a resource sends ML data: storage URIs in its inputs, and whether a stack declares them.
 
-A stack rule: every storage URI the platform's workloads are configured with (KServe
-`storageUri`, MLflow `--default-artifact-root`/`--backend-store-uri`/`--artifacts-destination`,
-Feast persistence paths, feature_store.yaml in ConfigMaps, Helm values, data-store env vars)
-must name a store this stack declares in an allowed region, an in-cluster service, or a store
-the site declared in the pack's `data_stores` (the on-prem object store, existing databases).
+Data paths are the URIs a workload is configured with (KServe `storageUri`, MLflow
+`--default-artifact-root`/`--backend-store-uri`/`--artifacts-destination`, Feast persistence
+paths, feature_store.yaml in ConfigMaps, Helm values, data-store env vars). `DataStores` holds
+what a stack declares (buckets, storage accounts, databases, namespaces, the pack's
+`data_stores`) and says why a URI is not shown to be in-country. UAE-RES-004
+(`rules/residency.py`) is the rule built on these readers.
 """
 
 from __future__ import annotations
@@ -15,12 +16,8 @@ from dataclasses import dataclass
 
 from policies.core import (
     SECRET_MARKER,
-    UNKNOWN,
-    Policy,
     ResourceView,
-    Severity,
     StackView,
-    Violation,
     endpoint_regions,
     normalize_location,
     strings,
@@ -123,7 +120,7 @@ def data_paths(r: ResourceView) -> list[DataPath]:
     return [DataPath(r.urn, where, uri) for where, uri in sorted(found)]
 
 
-class _Stores:
+class DataStores:
     """What the stack declares: buckets, storage accounts, databases, caches, namespaces."""
 
     def __init__(self, stack: StackView, cfg: PackConfig) -> None:
@@ -223,45 +220,3 @@ def _short(region: str) -> str:
     """me-central-1 → mec1, the form ElastiCache endpoints use."""
     parts = region.split("-")
     return parts[0] + parts[1][0] + parts[-1] if len(parts) == 3 else region
-
-
-def stack_data_paths(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
-    stores = _Stores(stack, cfg)
-    for r in stack.where(DATA_PATH_TYPES):
-        for path in data_paths(r):
-            if path.uri is UNKNOWN:
-                continue
-            problem = stores.problem(path.uri)
-            if problem:
-                yield Violation(
-                    f"{r.describe()} sends ML data to '{path.uri}' ({path.where}): {problem}.",
-                    r.urn,
-                )
-
-
-RES_004 = Policy(
-    id="UAE-RES-004",
-    name="ML data paths stay in-country",
-    description=(
-        "MLflow artifact and backend stores, Feast registry/offline/online stores and KServe "
-        "storageUris reference only stores declared in this stack in an allowed region, "
-        "in-cluster services, or the site's declared in-country stores."
-    ),
-    severity=Severity.HIGH,
-    iso_controls=("5.34", "8.12"),
-    uae_refs=(
-        "PDPL Art. 22 (cross-border transfer)",
-        "CBUAE Outsourcing Regulation C 14/2021 Art. 6.1",
-    ),
-    remediation=(
-        "Point the URI at a bucket/storage account/database this stack declares in "
-        "me-central-1/uaenorth/uaecentral, an in-cluster service, or add the site's in-country "
-        "store to the pack's data_stores (on-prem object store endpoint and buckets)."
-    ),
-    domain="residency",
-    applies=DATA_PATH_TYPES,
-    stack_check=stack_data_paths,
-    config_keys=("allowed_regions", "data_stores"),
-)
-
-POLICIES = (RES_004,)

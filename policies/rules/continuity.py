@@ -1,4 +1,4 @@
-"""UAE-BCP-001: resilience that stays in-country.
+"""Business continuity (UAE-BCP-*): UAE-BCP-001, resilience that stays in-country.
 
 Multi-zone databases, caches, brokers and node pools (by zone ID), backups of at least a week,
 deletion protection, versioned buckets and zone-redundant storage. The DR target being in the
