@@ -44,9 +44,10 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
+from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
-from stacks.catalogue import CHARTS, IMAGES
+from version_catalogue.artifacts import Chart, Image
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -64,8 +65,11 @@ class PostgresBackup:
     ca_secret: str | None = None  # key `ca.crt`: the store's internal CA, if not a public one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PostgresSpec:
+    operator_chart: Chart  # cloudnative-pg
+    operator_image: Image
+    image: Image  # the PostgreSQL operand
     instances: int = 3
     storage_gi: int = 50
     cluster_name: str = "mlplatform-pg"
@@ -75,8 +79,12 @@ class PostgresSpec:
     backup: PostgresBackup | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RedisSpec:
+    operator_chart: Chart  # redis-operator
+    operator_image: Image
+    image: Image
+    sentinel_image: Image
     replicas: int = 3
     storage_gi: int = 10
     name: str = "mlplatform-redis"
@@ -100,10 +108,6 @@ class DataStoresArgs:
     # CNPG instance manager) and the object store (backups) on 443/6443. On-prem these
     # addresses are site-specific; narrow this to their CIDRs where the site publishes them.
     egress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
-
-
-def _image(key: str, mirror: str) -> str:
-    return IMAGES[key].ref(mirror)
 
 
 class OnPremDataStores(pulumi.ComponentResource):
@@ -229,15 +233,13 @@ class OnPremDataStores(pulumi.ComponentResource):
     def _postgres(self, name: str, pg: PostgresSpec) -> None:
         a, ns = self.args, c.NS_DATA
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        chart, operator_image = CHARTS["cloudnative-pg"], IMAGES["cloudnative-pg"]
-        operator = k8s.helm.v3.Release(
+        operator_image = pg.operator_image
+        operator = helm_release(
             f"{name}-cnpg",
-            name="cloudnative-pg",
-            chart=chart.oci(a.mirror),
-            version=chart.version,
+            release="cloudnative-pg",
+            chart=pg.operator_chart,
+            mirror=a.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             values={
                 "replicaCount": 2,
                 "image": {
@@ -275,7 +277,7 @@ class OnPremDataStores(pulumi.ComponentResource):
         )
         spec: dict = {
             "instances": pg.instances,
-            "imageName": _image("postgresql", a.mirror),
+            "imageName": pg.image.ref(a.mirror),
             "primaryUpdateStrategy": "unsupervised",
             "enableSuperuserAccess": False,
             "enablePDB": True,
@@ -397,15 +399,13 @@ class OnPremDataStores(pulumi.ComponentResource):
     def _redis(self, name: str, rd: RedisSpec) -> None:
         a, ns = self.args, c.NS_DATA
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        chart, operator_image = CHARTS["redis-operator"], IMAGES["redis-operator"]
-        operator = k8s.helm.v3.Release(
+        operator_image = rd.operator_image
+        operator = helm_release(
             f"{name}-redis-operator",
-            name="redis-operator",
-            chart=chart.oci(a.mirror),
-            version=chart.version,
+            release="redis-operator",
+            chart=rd.operator_chart,
+            mirror=a.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             values={
                 "redisOperator": {
                     "imageName": f"{a.mirror}/{operator_image.path}",
@@ -467,7 +467,7 @@ class OnPremDataStores(pulumi.ComponentResource):
         spec = {
             "clusterSize": rd.replicas,
             "kubernetesConfig": {
-                "image": _image("redis", a.mirror),
+                "image": rd.image.ref(a.mirror),
                 "imagePullPolicy": "IfNotPresent",
                 "imagePullSecrets": secrets,
                 "redisSecret": {"name": auth_secret, "key": "password"},
@@ -503,7 +503,7 @@ class OnPremDataStores(pulumi.ComponentResource):
                 }
             ],
             "sentinel": {
-                "image": _image("redis-sentinel", a.mirror),
+                "image": rd.sentinel_image.ref(a.mirror),
                 "imagePullPolicy": "IfNotPresent",
                 "imagePullSecrets": secrets,
                 "size": rd.sentinels,

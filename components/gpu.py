@@ -35,8 +35,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.helm import helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
-from stacks.catalogue import CHARTS, IMAGES
+from version_catalogue.artifacts import Chart, Image
 
 
 @dataclass(frozen=True)
@@ -79,27 +80,42 @@ class GpuNodePool(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
+class GpuOperatorImages:
+    """The operator's own image and the operands it deploys on GPU nodes (from the catalogue)."""
+
+    operator: Image
+    driver: Image
+    container_toolkit: Image
+    device_plugin: Image  # also GPU feature discovery (gfd), which ships in the same image
+    dcgm_exporter: Image
+    mig_manager: Image
+    cuda_base: Image  # the operator's init container
+    node_feature_discovery: Image
+
+    def operands(self) -> dict[str, Image]:
+        """Chart values key → image, for the operands the chart deploys on GPU nodes."""
+        return {
+            "driver": self.driver,
+            "toolkit": self.container_toolkit,
+            "devicePlugin": self.device_plugin,
+            "dcgmExporter": self.dcgm_exporter,
+            "gfd": self.device_plugin,
+            "migManager": self.mig_manager,
+        }
+
+
+@dataclass(frozen=True)
 class GpuOperatorArgs:
     mirror: str
     labels: dict[str, str]
+    chart: Chart
+    images: GpuOperatorImages
     install_driver: bool = True
     pull_secret: str | None = None
 
 
-# values key → catalogue image, for the operands the chart deploys on GPU nodes.
-_OPERANDS = {
-    "driver": "gpu-driver",
-    "toolkit": "gpu-container-toolkit",
-    "devicePlugin": "gpu-device-plugin",
-    "dcgmExporter": "gpu-dcgm-exporter",
-    "gfd": "gpu-device-plugin",
-    "migManager": "gpu-mig-manager",
-}
-
-
-def _split(key: str, mirror: str) -> dict[str, str]:
+def _split(image: Image, mirror: str) -> dict[str, str]:
     """The operator's (repository, image, version) triple for a catalogue image."""
-    image = IMAGES[key]
     repository, _, leaf = image.path.rpartition("/")
     return {"repository": f"{mirror}/{repository}", "image": leaf, "version": image.tag}
 
@@ -120,7 +136,8 @@ class GpuOperator(pulumi.ComponentResource):
             name, ns, args.labels, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         )
         secrets = [s["name"] for s in pull_secrets(args.pull_secret)]
-        operator = _split("gpu-operator", args.mirror)
+        images = args.images
+        operator = _split(images.operator, args.mirror)
         values: dict = {
             # We label the namespace ourselves (with the recorded exemption).
             "psa": {"enabled": False},
@@ -133,21 +150,21 @@ class GpuOperator(pulumi.ComponentResource):
             "operator": {
                 **operator,
                 "imagePullSecrets": secrets,
-                "initContainer": _split("gpu-cuda-base", args.mirror),
+                "initContainer": _split(images.cuda_base, args.mirror),
                 # Keep CRDs on uninstall: deleting them would delete every ClusterPolicy.
                 "cleanupCRD": False,
             },
             "validator": {**operator, "imagePullSecrets": secrets},
             "node-feature-discovery": {
                 "image": {
-                    "repository": f"{args.mirror}/{IMAGES['node-feature-discovery'].path}",
-                    "tag": IMAGES["node-feature-discovery"].tag,
+                    "repository": f"{args.mirror}/{images.node_feature_discovery.path}",
+                    "tag": images.node_feature_discovery.tag,
                 },
                 "imagePullSecrets": [{"name": s} for s in secrets],
                 "worker": {"tolerations": [dict(c.GPU_TOLERATION)]},
             },
         }
-        for key, image in _OPERANDS.items():
+        for key, image in images.operands().items():
             values[key] = {**_split(image, args.mirror), "imagePullSecrets": secrets}
         values["driver"]["enabled"] = args.install_driver
         values["toolkit"]["enabled"] = args.install_driver
@@ -157,15 +174,12 @@ class GpuOperator(pulumi.ComponentResource):
         values["gds"] = {"enabled": False}
         values["gdrcopy"] = {"enabled": False}
 
-        chart = CHARTS["gpu-operator"]
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-release",
-            name="gpu-operator",
-            chart=chart.oci(args.mirror),
-            version=chart.version,
+            release="gpu-operator",
+            chart=args.chart,
+            mirror=args.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             timeout=900,  # the driver daemonset compiles/loads modules on first install
             values=values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),

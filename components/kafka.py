@@ -55,6 +55,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
+from components.helm import helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from components.pki import (
     PART_OF_MLPLATFORM,
@@ -62,7 +63,7 @@ from components.pki import (
     server_certificate,
     service_dns_names,
 )
-from stacks.catalogue import CHARTS, IMAGES, KAFKA_VERSION
+from version_catalogue.artifacts import Chart, Image
 
 TLS_PORT = 9093
 CREDENTIALS_SECRET = "kafka-credentials"
@@ -94,6 +95,9 @@ class StrimziKafkaArgs:
     mirror: str
     labels: dict[str, str]
     storage_class: str
+    chart: Chart  # strimzi-kafka-operator
+    operator_image: Image  # <mirror>/strimzi/operator; operands share its repository and tag
+    kafka_version: str  # a version the pinned Strimzi runs
     authentication: str = "tls"  # "tls" (mTLS) or "scram-sha-512"
     cluster_name: str = "mlplatform"
     brokers: int = 3
@@ -167,17 +171,14 @@ class StrimziKafka(pulumi.ComponentResource):
             f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        operator_image = IMAGES["strimzi-operator"]
-        chart = CHARTS["strimzi"]
+        operator_image = args.operator_image
         secrets = pull_secrets(args.pull_secret)
-        operator = k8s.helm.v3.Release(
+        operator = helm_release(
             f"{name}-operator",
-            name="strimzi-kafka-operator",
-            chart=chart.oci(args.mirror),
-            version=chart.version,
+            release="strimzi-kafka-operator",
+            chart=args.chart,
+            mirror=args.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             values={
                 "replicas": 2,  # leader-elected; a standby takes over within seconds
                 "watchNamespaces": [],
@@ -279,7 +280,7 @@ class StrimziKafka(pulumi.ComponentResource):
         ]
         rf, isr = args.replication_factor, args.min_insync_replicas
         kafka_spec: dict = {
-            "version": KAFKA_VERSION,
+            "version": args.kafka_version,
             "listeners": [
                 {
                     "name": "tls",

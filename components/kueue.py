@@ -35,8 +35,9 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import conventions as c
+from components.helm import helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
-from stacks.catalogue import CHARTS, IMAGES
+from version_catalogue.artifacts import Chart, Image
 
 CPU_FLAVOR = "default-cpu"
 FRAMEWORKS = ("batch/job", "jobset.x-k8s.io/jobset", "trainer.kubeflow.org/trainjob")
@@ -53,6 +54,8 @@ class GpuFlavor:
 class GpuQueueingArgs:
     mirror: str
     labels: dict[str, str]
+    chart: Chart
+    image: Image
     flavors: tuple[GpuFlavor, ...]
     cpu: str  # committed CPU for queued work (sum of tenant quotas)
     memory: str
@@ -112,16 +115,13 @@ class GpuQueueing(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
             api_server_ports=(9443, 8082),
         )
-        image = IMAGES["kueue"]
-        chart = CHARTS["kueue"]
-        self.release = k8s.helm.v3.Release(
+        image = args.image
+        self.release = helm_release(
             f"{name}-release",
-            name="kueue",
-            chart=chart.oci(args.mirror),
-            version=chart.version,
+            release="kueue",
+            chart=args.chart,
+            mirror=args.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             values={
                 "controllerManager": {
                     "replicas": args.replicas,

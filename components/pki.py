@@ -39,8 +39,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.helm import helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
-from stacks.catalogue import CHARTS, IMAGES
+from version_catalogue.artifacts import Chart, Image
 
 CA_BUNDLE = "mlplatform-ca-bundle"
 CA_BUNDLE_KEY = "ca.crt"
@@ -62,9 +63,24 @@ class VaultIssuer:
 
 
 @dataclass(frozen=True)
+class PkiImages:
+    """The images the cert-manager and trust-manager charts run (pinned in the catalogue)."""
+
+    controller: Image
+    webhook: Image
+    cainjector: Image
+    acmesolver: Image
+    startupapicheck: Image
+    trust_manager: Image
+
+
+@dataclass(frozen=True)
 class PkiArgs:
     mirror: str
     labels: dict[str, str]
+    cert_manager_chart: Chart
+    trust_manager_chart: Chart
+    images: PkiImages
     pull_secret: str | None = None
     replicas: int = 2
     organization: str = "mlplatform"
@@ -78,8 +94,7 @@ class PkiArgs:
     protect: bool = True
 
 
-def _image(key: str, mirror: str) -> dict[str, str]:
-    image = IMAGES[key]
+def _image(image: Image, mirror: str) -> dict[str, str]:
     return {"repository": f"{mirror}/{image.path}", "tag": image.tag}
 
 
@@ -100,15 +115,13 @@ class PlatformPki(pulumi.ComponentResource):
         # The API server calls the cert-manager (10250) and trust-manager (6443) webhooks.
         ingress_policies(name, ns, args.labels, in_ns, api_server_ports=(10250, 6443))
         secrets = pull_secrets(args.pull_secret)
-        chart = CHARTS["cert-manager"]
-        cert_manager = k8s.helm.v3.Release(
+        images = args.images
+        cert_manager = helm_release(
             f"{name}-cert-manager",
-            name="cert-manager",
-            chart=chart.oci(args.mirror),
-            version=chart.version,
+            release="cert-manager",
+            chart=args.cert_manager_chart,
+            mirror=args.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             values={
                 "crds": {"enabled": True, "keep": True},
                 "global": {
@@ -119,38 +132,35 @@ class PlatformPki(pulumi.ComponentResource):
                 },
                 "replicaCount": args.replicas,
                 "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
-                "image": _image("cert-manager-controller", args.mirror),
+                "image": _image(images.controller, args.mirror),
                 "webhook": {
                     "replicaCount": args.replicas,
                     "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
-                    "image": _image("cert-manager-webhook", args.mirror),
+                    "image": _image(images.webhook, args.mirror),
                 },
                 "cainjector": {
                     "replicaCount": args.replicas,
                     "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
-                    "image": _image("cert-manager-cainjector", args.mirror),
+                    "image": _image(images.cainjector, args.mirror),
                 },
-                "acmesolver": {"image": _image("cert-manager-acmesolver", args.mirror)},
-                "startupapicheck": {"image": _image("cert-manager-startupapicheck", args.mirror)},
+                "acmesolver": {"image": _image(images.acmesolver, args.mirror)},
+                "startupapicheck": {"image": _image(images.startupapicheck, args.mirror)},
                 "enableCertificateOwnerRef": False,  # deleting a Certificate keeps its key
             },
             opts=in_ns,
         )
-        trust_chart = CHARTS["trust-manager"]
-        trust_manager = k8s.helm.v3.Release(
+        trust_manager = helm_release(
             f"{name}-trust-manager",
-            name="trust-manager",
-            chart=trust_chart.oci(args.mirror),
-            version=trust_chart.version,
+            release="trust-manager",
+            chart=args.trust_manager_chart,
+            mirror=args.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             values={
                 "crds": {"enabled": True, "keep": True},
                 "replicaCount": args.replicas,
                 "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
                 "imagePullSecrets": secrets,
-                "image": _image("trust-manager", args.mirror),
+                "image": _image(images.trust_manager, args.mirror),
                 # Only our CA is trusted in-cluster: no public CA package, no useDefaultCAs.
                 "defaultPackage": {"enabled": False},
                 "app": {"trust": {"namespace": ns}},

@@ -41,8 +41,9 @@ import pulumi_kubernetes as k8s
 
 from components import conventions as c
 from components import hardening as h
+from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
-from stacks.catalogue import CHARTS, IMAGES
+from version_catalogue.artifacts import Chart, Image
 
 PREDICTOR_PORT = 8080  # KServe's default HTTP port; V1 and V2 protocols
 WEBHOOK_PORT = 9443  # the controller's admission webhook (InferenceService, pods)
@@ -68,9 +69,23 @@ HOME = "/home/mlplatform"
 
 
 @dataclass(frozen=True)
+class KserveImages:
+    """What the `kserve-resources` chart deploys or the controller injects (from the catalogue)."""
+
+    controller: Image
+    rbac_proxy: Image
+    storage_initializer: Image
+    agent: Image
+    router: Image
+
+
+@dataclass(frozen=True)
 class ModelServingArgs:
     mirror: str
     labels: dict[str, str]
+    crd_chart: Chart  # kserve-crd
+    chart: Chart  # kserve-resources
+    images: KserveImages
     runtime_image: str
     tracking_uri: str
     host_domain: str = "models.mlplatform.internal"
@@ -83,22 +98,22 @@ class ModelServingArgs:
     limits: dict[str, str] = field(default_factory=lambda: {"cpu": "2", "memory": "2Gi"})
 
 
-def _image(key: str, mirror: str) -> dict[str, str]:
-    image = IMAGES[key]
+def _image(image: Image, mirror: str) -> dict[str, str]:
     return {"image": f"{mirror}/{image.path}", "tag": image.tag}
 
 
 def chart_values(args: ModelServingArgs) -> dict[str, Any]:
     """Values for `kserve-resources`: every image from the mirror, Standard mode, no ingress."""
     secrets = pull_secrets(args.pull_secret)
+    images = args.images
     return {
         "kserve": {
-            "version": CHARTS["kserve"].version,
+            "version": args.chart.version,
             "controller": {
-                **_image("kserve-controller", args.mirror),
+                **_image(images.controller, args.mirror),
                 "imagePullPolicy": "IfNotPresent",
                 "imagePullSecrets": secrets,
-                "rbacProxyImage": IMAGES["kube-rbac-proxy"].ref(args.mirror),
+                "rbacProxyImage": images.rbac_proxy.ref(args.mirror),
                 "deploymentMode": deployment_mode(args.deployment_mode),
                 "labels": args.labels,
                 "podLabels": args.labels,
@@ -113,9 +128,9 @@ def chart_values(args: ModelServingArgs) -> dict[str, Any]:
                     },
                 },
             },
-            "storage": _image("kserve-storage-initializer", args.mirror),
-            "agent": _image("kserve-agent", args.mirror),
-            "router": _image("kserve-router", args.mirror),
+            "storage": _image(images.storage_initializer, args.mirror),
+            "agent": _image(images.agent, args.mirror),
+            "router": _image(images.router, args.mirror),
             "localmodel": {"enabled": False},
             # InferenceService pods get no API token unless a tenant asks for one explicitly.
             "security": {"autoMountServiceAccountToken": False},
@@ -216,26 +231,20 @@ class ModelServing(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts)),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        crds = CHARTS["kserve-crd"]
-        crd_release = k8s.helm.v3.Release(
+        crd_release = helm_release(
             f"{name}-crd",
-            name="kserve-crd",
-            chart=crds.oci(args.mirror),
-            version=crds.version,
+            release="kserve-crd",
+            chart=args.crd_chart,
+            mirror=args.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             opts=in_ns,
         )
-        chart = CHARTS["kserve"]
-        release = k8s.helm.v3.Release(
+        release = helm_release(
             f"{name}-release",
-            name="kserve",
-            chart=chart.oci(args.mirror),
-            version=chart.version,
+            release="kserve",
+            chart=args.chart,
+            mirror=args.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             values=chart_values(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, crd_release]),
         )

@@ -30,8 +30,9 @@ import pulumi_kubernetes as k8s
 
 from components import conventions as c
 from components.hardening import UID as PLATFORM_UID
+from components.helm import helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
-from stacks.catalogue import CHARTS, IMAGES
+from version_catalogue.artifacts import Chart, Image
 
 TORCH_RUNTIME = c.TRAINING_RUNTIME  # "torch-distributed"
 TRAINER_CONTAINER = "node"  # the container name Trainer injects torchrun settings into
@@ -42,6 +43,10 @@ ANCESTOR_LABEL = "trainer.kubeflow.org/trainjob-ancestor-step"
 class TrainingOperatorArgs:
     mirror: str
     labels: dict[str, str]
+    chart: Chart  # kubeflow-trainer
+    controller_image: Image
+    jobset_image: Image
+    training_image: Image  # the platform's training image the runtime runs
     pull_secret: str | None = None
     runtime_name: str = TORCH_RUNTIME
     run_as_user: int = PLATFORM_UID  # USER of the platform's training image
@@ -52,7 +57,7 @@ class TrainingOperatorArgs:
 
 def torch_runtime_spec(args: TrainingOperatorArgs) -> dict:
     """ClusterTrainingRuntime spec: one replicated job `node`, torchrun, restricted pod."""
-    image = IMAGES["training"].ref(args.mirror)
+    image = args.training_image.ref(args.mirror)
     pod_spec: dict = {
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
@@ -138,18 +143,14 @@ class TrainingOperator(pulumi.ComponentResource):
             api_server_ports=(9443,),
             tenant_ports=(10443,),
         )
-        chart = CHARTS["kubeflow-trainer"]
-        controller = IMAGES["trainer-controller"]
-        jobset = IMAGES["jobset"]
+        controller, jobset = args.controller_image, args.jobset_image
         secrets = pull_secrets(args.pull_secret)
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-release",
-            name="kubeflow-trainer",
-            chart=chart.oci(args.mirror),
-            version=chart.version,
+            release="kubeflow-trainer",
+            chart=args.chart,
+            mirror=args.mirror,
             namespace=ns,
-            atomic=True,
-            cleanup_on_fail=True,
             values={
                 "commonLabels": args.labels,
                 "image": {

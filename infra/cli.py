@@ -361,7 +361,7 @@ def outputs(
 @app.command()
 def catalogue(as_json: JsonOpt = False) -> None:
     """List every pinned chart and image (what an air-gapped site must mirror)."""
-    from stacks.catalogue import CHARTS, IMAGES
+    from version_catalogue import CHARTS, IMAGES
 
     if as_json:
         data = {

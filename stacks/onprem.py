@@ -26,12 +26,10 @@ from components.datastores import (
     DataStoresArgs,
     OnPremDataStores,
     PostgresBackup,
-    PostgresSpec,
-    RedisSpec,
 )
 from components.gpu import GpuNodePool, GpuNodePoolArgs
 from components.pki import CA_BUNDLE
-from stacks import governance
+from stacks import artifacts, governance
 from stacks.config import ExistingService, StackConfig
 from stacks.foundation import (
     Credentials,
@@ -109,7 +107,7 @@ def build_foundation(config: StackConfig) -> Foundation:
                 mirror=config.image_registry,
                 labels=labels,
                 storage_class=onprem.storage_class,
-                postgres=PostgresSpec(
+                postgres=artifacts.postgres_spec(
                     instances=pg_cfg.instances,
                     storage_gi=pg_cfg.storage_gi,
                     backup=PostgresBackup(
@@ -121,7 +119,9 @@ def build_foundation(config: StackConfig) -> Foundation:
                 )
                 if deploy_pg
                 else None,
-                redis=RedisSpec(replicas=redis_cfg.replicas, storage_gi=redis_cfg.storage_gi)
+                redis=artifacts.redis_spec(
+                    replicas=redis_cfg.replicas, storage_gi=redis_cfg.storage_gi
+                )
                 if deploy_redis
                 else None,
                 pull_secret=config.registry.pull_secret,

@@ -18,10 +18,10 @@ import pulumi
 
 from components.workloads import SampleWorkloads, SampleWorkloadsArgs
 from stacks import governance
-from stacks.catalogue import IMAGES
 from stacks.config import StackConfig
 from stacks.foundation import Foundation
 from stacks.platform import PlatformServices
+from version_catalogue import IMAGES
 
 
 def build_sample_workloads(

@@ -8,8 +8,8 @@
 | `volume_key_arn` | CMK for persistent volumes (EBS CSI StorageClass) |
 | `storage_class` | name of the default, encrypted StorageClass |
 | `labels` | governance labels for the Kubernetes objects |
-| `autoscaler_chart`, `…_chart_version` | pinned chart from the in-country mirror (OCI) |
-| `autoscaler_image_repository`, `…_tag` | its image in the mirror (minor = cluster's) |
+| `mirror`, `autoscaler_chart` | the pinned chart, pulled from the in-country mirror (OCI) |
+| `autoscaler_image` | its image in the mirror (minor = cluster's) |
 | `system_node_selector` | where the autoscaler runs (the system node group) |
 
 Outputs: `storage_class`, `autoscaler` (the Helm release), `addons` (CoreDNS, EBS CSI).
@@ -36,6 +36,8 @@ import pulumi_kubernetes as k8s
 from components.aws.common import AwsSite, document, statement
 from components.aws.eks import eks_addon
 from components.aws.iam import PodIdentityRole, PodIdentityRoleArgs
+from components.helm import helm_release
+from version_catalogue.artifacts import Chart, Image
 
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
@@ -47,10 +49,9 @@ class ClusterAddonsArgs:
     cluster: aws.eks.Cluster
     cluster_name: str
     volume_key_arn: pulumi.Input[str]
-    autoscaler_chart: str  # oci://<mirror>/charts/cluster-autoscaler
-    autoscaler_chart_version: str
-    autoscaler_image_repository: str  # <mirror>/autoscaling/cluster-autoscaler
-    autoscaler_image_tag: str
+    mirror: str  # the in-country registry charts and images come from
+    autoscaler_chart: Chart  # cluster-autoscaler
+    autoscaler_image: Image  # autoscaling/cluster-autoscaler of the cluster's minor
     labels: dict[str, str] = field(default_factory=dict)
     storage_class: str = "encrypted-gp3"
     system_node_selector: dict[str, str] = field(default_factory=dict)
@@ -122,8 +123,8 @@ def autoscaler_values(args: ClusterAddonsArgs) -> dict:
         "awsRegion": args.site.region,
         "autoDiscovery": {"clusterName": args.cluster_name},
         "image": {
-            "repository": args.autoscaler_image_repository,
-            "tag": args.autoscaler_image_tag,
+            "repository": f"{args.mirror}/{args.autoscaler_image.path}",
+            "tag": args.autoscaler_image.tag,
         },
         "rbac": {"serviceAccount": {"create": True, "name": AUTOSCALER_SERVICE_ACCOUNT}},
         "extraArgs": {
@@ -237,15 +238,13 @@ class ClusterAddons(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.autoscaler = k8s.helm.v3.Release(
+        self.autoscaler = helm_release(
             f"{name}-cluster-autoscaler",
-            name="cluster-autoscaler",
-            namespace="kube-system",
+            release="cluster-autoscaler",
             chart=args.autoscaler_chart,
-            version=args.autoscaler_chart_version,
+            mirror=args.mirror,
+            namespace="kube-system",
             values=autoscaler_values(args),
-            atomic=True,
-            cleanup_on_fail=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[coredns, autoscaler_role]),
         )
         self.register_outputs({"storage_class": args.storage_class})

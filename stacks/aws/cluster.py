@@ -23,8 +23,8 @@ from stacks.aws.names import (
     SYSTEM_NODE_LABEL,
     AwsContext,
 )
-from stacks.catalogue import CHARTS, IMAGES
 from stacks.foundation import GpuPoolInfo
+from version_catalogue import CHARTS, IMAGES
 
 
 @dataclass
@@ -181,9 +181,6 @@ def build_cluster(ctx: AwsContext) -> AwsCluster:
         kubeconfig=eks.kubeconfig,
         opts=pulumi.ResourceOptions(depends_on=[eks.cluster, *eks.access]),
     )
-    registry = config.image_registry
-    chart = CHARTS["cluster-autoscaler"]
-    image = IMAGES[f"cluster-autoscaler-{config.kubernetes.version}"]
     addons = ClusterAddons(
         "cluster-addons",
         ClusterAddonsArgs(
@@ -191,10 +188,9 @@ def build_cluster(ctx: AwsContext) -> AwsCluster:
             cluster=eks.cluster,
             cluster_name=names.cluster,
             volume_key_arn=data_key,
-            autoscaler_chart=chart.oci(registry),
-            autoscaler_chart_version=chart.version,
-            autoscaler_image_repository=f"{registry}/{image.path}",
-            autoscaler_image_tag=image.tag,
+            mirror=config.image_registry,
+            autoscaler_chart=CHARTS["cluster-autoscaler"],
+            autoscaler_image=IMAGES[f"cluster-autoscaler-{config.kubernetes.version}"],
             labels=governance.platform_labels(config),
             storage_class=STORAGE_CLASS,
             system_node_selector=system_labels,

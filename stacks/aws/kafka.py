@@ -28,11 +28,11 @@ from components.aws.msk import (
 from components.kafka import PLATFORM_TOPICS
 from stacks.aws.cluster import AwsCluster
 from stacks.aws.names import AwsContext
-from stacks.catalogue import MSK_KAFKA_VERSION
 from stacks.config import StackConfig, Tenant
 from stacks.foundation import EgressRule, Foundation, ManagedKafka
 from stacks.platform import TenantKafkaAccess
 from stacks.services import managed_kafka
+from version_catalogue import MSK_KAFKA_VERSION
 
 TENANT_SERVICE_ACCOUNT = "workloads"  # components.tenant.Tenant's service account
 

@@ -9,8 +9,8 @@ import pulumi_aws as aws
 
 from components.aws.common import AwsSite
 from stacks import governance, residency
-from stacks.catalogue import CHARTS, IMAGES
 from stacks.config import Aws, StackConfig
+from version_catalogue import CHARTS, IMAGES
 
 STORAGE_CLASS = "encrypted-gp3"
 SYSTEM_NODE_LABEL = "mlplatform.io/node-role"

@@ -39,12 +39,13 @@ from components.kueue import GpuFlavor, GpuQueueing, GpuQueueingArgs
 from components.pki import PkiArgs, PlatformPki, VaultIssuer
 from components.tenant import PlatformPeer
 from components.trainer import TrainingOperator, TrainingOperatorArgs
-from stacks import governance
+from stacks import artifacts, governance
 from stacks.config import StackConfig, Tenant
 from stacks.foundation import Foundation
 from stacks.platform import CoreServices, KafkaEndpoint, TenantKafkaAccess
 from stacks.quantity import parse_quantity
 from stacks.services import managed_kafka
+from version_catalogue import CHARTS, IMAGES, KAFKA_VERSION
 
 KAFKA_CLUSTER = "mlplatform"
 
@@ -62,6 +63,9 @@ def platform_pki(config: StackConfig, provider: k8s.Provider) -> PlatformPki:
             PkiArgs(
                 mirror=config.image_registry,
                 labels=governance.platform_labels(config),
+                cert_manager_chart=CHARTS["cert-manager"],
+                trust_manager_chart=CHARTS["trust-manager"],
+                images=artifacts.pki_images(),
                 pull_secret=config.registry.pull_secret,
                 organization=config.tags.owner,
                 protect=not config.ephemeral,
@@ -112,6 +116,8 @@ def build(config: StackConfig, foundation: Foundation) -> CoreServices:
         GpuOperatorArgs(
             mirror=mirror,
             labels=labels,
+            chart=CHARTS["gpu-operator"],
+            images=artifacts.gpu_operator_images(),
             install_driver=not foundation.gpu_driver_preinstalled,
             pull_secret=pull_secret,
         ),
@@ -123,6 +129,8 @@ def build(config: StackConfig, foundation: Foundation) -> CoreServices:
         GpuQueueingArgs(
             mirror=mirror,
             labels=labels,
+            chart=CHARTS["kueue"],
+            image=IMAGES["kueue"],
             flavors=tuple(
                 GpuFlavor(name=p.name, node_labels=dict(p.labels), gpus=p.capacity)
                 for p in foundation.gpu_pools
@@ -135,7 +143,15 @@ def build(config: StackConfig, foundation: Foundation) -> CoreServices:
     )
     trainer = TrainingOperator(
         "trainer",
-        TrainingOperatorArgs(mirror=mirror, labels=labels, pull_secret=pull_secret),
+        TrainingOperatorArgs(
+            mirror=mirror,
+            labels=labels,
+            chart=CHARTS["kubeflow-trainer"],
+            controller_image=IMAGES["trainer-controller"],
+            jobset_image=IMAGES["jobset"],
+            training_image=IMAGES["training"],
+            pull_secret=pull_secret,
+        ),
         # Kueue's webhook must see TrainJobs from the start: install Trainer after it.
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[queueing])),
     )
@@ -154,6 +170,9 @@ def build(config: StackConfig, foundation: Foundation) -> CoreServices:
                 mirror=mirror,
                 labels=labels,
                 storage_class=foundation.storage_class,
+                chart=CHARTS["strimzi"],
+                operator_image=IMAGES["strimzi-operator"],
+                kafka_version=KAFKA_VERSION,
                 authentication=config.kafka.authentication,
                 cluster_name=KAFKA_CLUSTER,
                 brokers=config.kafka.brokers,

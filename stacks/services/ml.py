@@ -22,11 +22,11 @@ from components.hardening import NetworkPeer
 from components.ml_access import TenantMlAccess, TenantMlAccessArgs
 from components.mlflow import ModelRegistry, ModelRegistryArgs
 from components.serving import ModelServing, ModelServingArgs
-from stacks import governance
-from stacks.catalogue import IMAGES
+from stacks import artifacts, governance
 from stacks.config import StackConfig, Tenant
 from stacks.foundation import Foundation
 from stacks.platform import CoreServices, MlServices
+from version_catalogue import CHARTS, IMAGES
 
 
 def _network_range(config: StackConfig) -> str:
@@ -142,6 +142,9 @@ def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> Ml
         ModelServingArgs(
             mirror=mirror,
             labels=labels,
+            crd_chart=CHARTS["kserve-crd"],
+            chart=CHARTS["kserve"],
+            images=artifacts.kserve_images(),
             runtime_image=IMAGES["serving"].ref(mirror),
             tracking_uri=mlflow.tracking_uri,
             host_domain=config.kserve.host_domain,

@@ -18,13 +18,12 @@ from components.datastores import (
     DataStoresArgs,
     OnPremDataStores,
     PostgresBackup,
-    PostgresSpec,
-    RedisSpec,
 )
 from infra.synth import manifests
 from infra.synth.recording import unwrap
-from stacks.catalogue import CHARTS, IMAGES
+from stacks import artifacts
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
+from version_catalogue import CHARTS, IMAGES
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae"}
@@ -45,10 +44,10 @@ def _synth(run_program, postgres=True, redis=True, protect=True, backup=BACKUP):
                 mirror=MIRROR,
                 labels=LABELS,
                 storage_class="encrypted-ssd",
-                postgres=PostgresSpec(instances=3, storage_gi=100, backup=backup)
+                postgres=artifacts.postgres_spec(instances=3, storage_gi=100, backup=backup)
                 if postgres
                 else None,
-                redis=RedisSpec(replicas=3, storage_gi=20) if redis else None,
+                redis=artifacts.redis_spec(replicas=3, storage_gi=20) if redis else None,
                 pull_secret="harbor-pull",
                 protect=protect,
             ),

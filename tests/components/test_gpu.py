@@ -10,8 +10,9 @@ from components import conventions as c
 from components.gpu import GpuNodePool, GpuNodePoolArgs, GpuOperator, GpuOperatorArgs
 from components.namespace import EXEMPTION_ANNOTATION, PSS_EXEMPTIONS, platform_namespace
 from infra.synth import manifests
-from stacks.catalogue import CHARTS
+from stacks import artifacts
 from tests.support.schemas import core_object_errors
+from version_catalogue import CHARTS
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae"}
@@ -31,7 +32,12 @@ def _synth(run_program, install_driver: bool = True):
         GpuOperator(
             "gpu-operator",
             GpuOperatorArgs(
-                MIRROR, LABELS, install_driver=install_driver, pull_secret="harbor-pull"
+                MIRROR,
+                LABELS,
+                chart=CHARTS["gpu-operator"],
+                images=artifacts.gpu_operator_images(),
+                install_driver=install_driver,
+                pull_secret="harbor-pull",
             ),
             opts=opts,
         )

@@ -18,8 +18,8 @@ from components.kafka import (
 )
 from infra.synth import manifests
 from infra.synth.recording import unwrap
-from stacks.catalogue import CHARTS, IMAGES, KAFKA_VERSION
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
+from version_catalogue import CHARTS, IMAGES, KAFKA_VERSION
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {
@@ -38,6 +38,9 @@ def _synth(run_program, authentication: str, protect: bool = True):
                 mirror=MIRROR,
                 labels=LABELS,
                 storage_class="encrypted-ssd",
+                chart=CHARTS["strimzi"],
+                operator_image=IMAGES["strimzi-operator"],
+                kafka_version=KAFKA_VERSION,
                 authentication=authentication,
                 brokers=3,
                 controllers=3,
@@ -236,7 +239,16 @@ def test_inconsistent_replication_is_refused(run_program):
     def program() -> None:
         StrimziKafka(
             "kafka",
-            StrimziKafkaArgs(MIRROR, LABELS, "ssd", replication_factor=2, min_insync_replicas=3),
+            StrimziKafkaArgs(
+                MIRROR,
+                LABELS,
+                "ssd",
+                chart=CHARTS["strimzi"],
+                operator_image=IMAGES["strimzi-operator"],
+                kafka_version=KAFKA_VERSION,
+                replication_factor=2,
+                min_insync_replicas=3,
+            ),
         )
 
     with pytest.raises(Exception, match=r"min\.insync\.replicas"):

@@ -10,8 +10,8 @@ import yaml
 from components import conventions as c
 from components.kueue import CPU_FLAVOR, GpuFlavor, GpuQueueing, GpuQueueingArgs
 from infra.synth import manifests
-from stacks.catalogue import CHARTS, IMAGES
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
+from version_catalogue import CHARTS, IMAGES
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae"}
@@ -27,6 +27,8 @@ def synthesis(run_program):
             GpuQueueingArgs(
                 mirror=MIRROR,
                 labels=LABELS,
+                chart=CHARTS["kueue"],
+                image=IMAGES["kueue"],
                 flavors=(GpuFlavor("h100", H100, 16), GpuFlavor("l40s", L40S, 12)),
                 cpu="96",
                 memory="384Gi",

@@ -18,8 +18,9 @@ from components.pki import (
     service_dns_names,
 )
 from infra.synth import manifests
-from stacks.catalogue import CHARTS
+from stacks import artifacts
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
+from version_catalogue import CHARTS
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {
@@ -35,7 +36,15 @@ def _synth(run_program, **overrides):
         provider = k8s.Provider("k8s", kubeconfig="{}")
         PlatformPki(
             "pki",
-            PkiArgs(mirror=MIRROR, labels=LABELS, pull_secret="harbor-pull", **overrides),
+            PkiArgs(
+                mirror=MIRROR,
+                labels=LABELS,
+                cert_manager_chart=CHARTS["cert-manager"],
+                trust_manager_chart=CHARTS["trust-manager"],
+                images=artifacts.pki_images(),
+                pull_secret="harbor-pull",
+                **overrides,
+            ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
         server_certificate(

@@ -19,9 +19,10 @@ from components.serving import (
 )
 from infra.synth import manifests
 from infra.synth.recording import synthesize
-from stacks.catalogue import CHARTS
+from stacks import artifacts
 from tests.components.ml_fixtures import LABELS, MIRROR, assert_hardened, by_kind
 from tests.support.schemas import custom_resource_errors, require_crds
+from version_catalogue import CHARTS
 
 RUNTIME_IMAGE = f"{MIRROR}/serving:0.1.0"
 TRACKING = "https://mlflow.mlflow.svc.cluster.local"
@@ -31,6 +32,9 @@ def _args(**overrides) -> ModelServingArgs:
     return ModelServingArgs(
         mirror=MIRROR,
         labels=LABELS,
+        crd_chart=CHARTS["kserve-crd"],
+        chart=CHARTS["kserve"],
+        images=artifacts.kserve_images(),
         runtime_image=RUNTIME_IMAGE,
         tracking_uri=TRACKING,
         pull_secret="harbor-pull",

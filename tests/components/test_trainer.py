@@ -9,8 +9,8 @@ import pytest
 from components import conventions as c
 from components.trainer import TRAINER_CONTAINER, TrainingOperator, TrainingOperatorArgs
 from infra.synth import manifests
-from stacks.catalogue import CHARTS, IMAGES
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
+from version_catalogue import CHARTS, IMAGES
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae"}
@@ -21,7 +21,15 @@ def synthesis(run_program):
     def program() -> None:
         TrainingOperator(
             "trainer",
-            TrainingOperatorArgs(mirror=MIRROR, labels=LABELS, pull_secret="harbor-pull"),
+            TrainingOperatorArgs(
+                mirror=MIRROR,
+                labels=LABELS,
+                chart=CHARTS["kubeflow-trainer"],
+                controller_image=IMAGES["trainer-controller"],
+                jobset_image=IMAGES["jobset"],
+                training_image=IMAGES["training"],
+                pull_secret="harbor-pull",
+            ),
             opts=pulumi.ResourceOptions(provider=k8s.Provider("k8s", kubeconfig="{}")),
         )
 

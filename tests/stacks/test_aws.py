@@ -18,7 +18,6 @@ from components.kafka import PLATFORM_TOPICS
 from infra.plan import identity_for
 from infra.synth.recording import SECRET, Synthesis, redact, synthesize, unwrap
 from stacks import aws as aws_stack
-from stacks.catalogue import CHARTS, IMAGES
 from stacks.config import StackConfig
 from stacks.foundation import Foundation, ManagedKafka
 from stacks.loader import stack_config
@@ -31,6 +30,7 @@ from tests.components.aws.aws_fixtures import (
     principals,
     taggable,
 )
+from version_catalogue import CHARTS, IMAGES
 
 REGION = "me-central-1"
 STATEFUL = (

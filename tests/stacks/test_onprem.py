@@ -15,7 +15,6 @@ from components.namespace import EXEMPTION_ANNOTATION
 from components.pki import CA_BUNDLE
 from infra.synth import manifests
 from infra.synth.recording import Synthesis, synthesize, unwrap
-from stacks.catalogue import CHARTS
 from stacks.loader import from_runtime, stack_config
 from tests.support.schemas import (
     core_object_errors,
@@ -23,6 +22,7 @@ from tests.support.schemas import (
     known_custom_resource,
     require_crds,
 )
+from version_catalogue import CHARTS
 
 STACK = "uae-onprem"
 MIRROR = "harbor.dc1.example.ae/mlplatform"

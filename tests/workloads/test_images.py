@@ -33,9 +33,9 @@ PIN = re.compile(r"^([A-Za-z0-9_.-]+)(\[[^\]]*\])?==([^\s;#]+)")
 
 
 def built_here() -> set[str]:
-    """Image paths stacks/catalogue.py says this repository builds (read, not imported: the
-    workloads environment has no IaC packages)."""
-    catalogue = (ROOT / "stacks" / "catalogue.py").read_text()
+    """Image paths version_catalogue/__init__.py says this repository builds (read, not
+    imported: the workloads environment has no IaC packages)."""
+    catalogue = (ROOT / "version_catalogue" / "__init__.py").read_text()
     return set(re.findall(r'Image\("([^"]+)", "[^"]+", "built by this repository"\)', catalogue))
 
 

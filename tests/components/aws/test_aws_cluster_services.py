@@ -23,6 +23,7 @@ from tests.components.aws.aws_fixtures import (
     policy,
     run_aws,
 )
+from version_catalogue.artifacts import Chart, Image
 
 MIRROR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/mlplatform"
 
@@ -61,10 +62,9 @@ def addons():
                 cluster=cluster,
                 cluster_name="mlplatform-test",
                 volume_key_arn=KEY_ARN,
-                autoscaler_chart=f"oci://{MIRROR}/charts/cluster-autoscaler",
-                autoscaler_chart_version="9.59.0",
-                autoscaler_image_repository=f"{MIRROR}/autoscaling/cluster-autoscaler",
-                autoscaler_image_tag="v1.34.5",
+                mirror=MIRROR,
+                autoscaler_chart=Chart("cluster-autoscaler", "9.59.0", "upstream"),
+                autoscaler_image=Image("autoscaling/cluster-autoscaler", "v1.34.5", "upstream"),
                 labels={"owner": "ml-platform-team", "residency": "uae"},
                 system_node_selector={"mlplatform.io/node-role": "system"},
             ),

@@ -1,5 +1,9 @@
 """The version catalogue: every Helm chart and container image the platform deploys, pinned.
 
+A neutral package: it imports nothing of the program. The stacks hand these values to the
+components through their Args (`chart`, `images`); components import only the `Chart` and
+`Image` types (`version_catalogue.artifacts`), never the pins.
+
 This is the single place versions live. An air-gapped site mirrors exactly what is listed here
 (`mlplatform catalogue` prints it) into its in-country registry; stacks then pull charts from
 `oci://<mirror>/charts/<name>` and images from `<mirror>/<path>`. Images carry a digest where
@@ -8,30 +12,9 @@ one is recorded; otherwise the mirror must enforce immutable tags (`registry.imm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from version_catalogue.artifacts import Chart, Image
 
-
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    version: str
-    upstream: str  # the repository the mirror copies from (reference for the mirror job)
-
-    def oci(self, mirror: str) -> str:
-        return f"oci://{mirror}/charts/{self.name}"
-
-
-@dataclass(frozen=True)
-class Image:
-    path: str  # repository path under the registry, e.g. "strimzi/kafka"
-    tag: str
-    upstream: str  # upstream registry host the mirror copies from
-    digest: str | None = None
-
-    def ref(self, mirror: str) -> str:
-        reference = f"{mirror}/{self.path}:{self.tag}"
-        return f"{reference}@{self.digest}" if self.digest else reference
-
+__all__ = ["CHARTS", "IMAGES", "KAFKA_VERSION", "MSK_KAFKA_VERSION", "Chart", "Image"]
 
 # Operators and their CRDs. The CRD versions these render against are in
 # ../shared/reference/crds (validated in tests).
