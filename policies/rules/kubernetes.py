@@ -215,9 +215,10 @@ K8S_003 = Policy(
     iso_controls=("8.8", "8.32"),
     uae_refs=(),
     remediation=(
-        "Record the digest in stacks/catalogue.py (Image.ref appends @sha256:...), or enable "
-        "immutable tags on the mirror (registry.immutableTags) and never use 'latest'; pin "
-        "Release.version to an exact chart version; set imageTagMutability='IMMUTABLE' and "
+        "Record the digest in the version catalogue (version_catalogue/__init__.py; Image.ref "
+        "appends @sha256:...), or enable immutable tags on the mirror (registry.immutableTags) "
+        "and never use 'latest'; pin Release.version to an exact chart version; set "
+        "imageTagMutability='IMMUTABLE' and "
         "imageScanningConfiguration.scanOnPush=true on ECR repositories."
     ),
     domain="supply-chain",
