@@ -11,7 +11,8 @@ every severity is None.
 |---|---|
 | `paths` | where checkov's environment, the custom checks and the gate live |
 | `gate` | `Gate`: gated / advisory / informational checks and the accepted `Skip`s |
-| `results` | `Record` (one check on one resource, after the gate), `CheckovResult` |
+| `findings` | `Record` (one check on one resource, after the gate) and the status/gate words |
+| `results` | `CheckovResult` (a scan's records, skips, errors, files) and `CheckSummary` |
 | `runner` | `scan` / `scan_plan`: start checkov, collect its output, gate, write |
 | `normalise` | checkov's reports made stable (relative paths, sorted) |
 | `records` | from checkov's reports to gated `Record`s (skips applied) |
@@ -23,18 +24,20 @@ CKV_UAE_ALLOWED_REGISTRIES, which `scan_plan` sets to the stack's mirror.
 
 from __future__ import annotations
 
-from infra.checkov.gate import ADVISORY, GATED, INFORMATIONAL, Gate, GateEntry, RowMeta, Skip
-from infra.checkov.paths import CHECKOV_BIN, CHECKOV_DIR, CUSTOM_CHECKS, GATE_FILE, REPO_ROOT
-from infra.checkov.results import (
+from infra.checkov.findings import (
+    ADVISORY,
     DOCKERFILE,
     FAILED,
+    GATED,
+    INFORMATIONAL,
     KUBERNETES,
     PASSED,
     SKIPPED,
-    CheckovResult,
-    CheckSummary,
     Record,
 )
+from infra.checkov.gate import Gate, GateEntry, RowMeta, Skip
+from infra.checkov.paths import CHECKOV_BIN, CHECKOV_DIR, CUSTOM_CHECKS, GATE_FILE, REPO_ROOT
+from infra.checkov.results import CheckovResult, CheckSummary
 from infra.checkov.runner import (
     ALLOWED_REGISTRIES_ENV,
     CUSTOM_CHECK_IDS,

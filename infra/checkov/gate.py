@@ -12,16 +12,12 @@ import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
+from infra.checkov.findings import ADVISORY, GATED, INFORMATIONAL, Record
 from infra.checkov.paths import GATE_FILE
-
-if TYPE_CHECKING:
-    from infra.checkov.results import Record
-
-GATED, ADVISORY, INFORMATIONAL = "gated", "advisory", "informational"
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from infra.checkov.gate import ADVISORY, GATED, INFORMATIONAL
+from infra.checkov.findings import (
+    ADVISORY,
+    FAILED,
+    GATED,
+    INFORMATIONAL,
+    KUBERNETES,
+    SKIPPED,
+    Record,
+)
 from infra.checkov.normalise import RawScan
-from infra.checkov.results import FAILED, KUBERNETES, SKIPPED, CheckovResult, Record
+from infra.checkov.results import CheckovResult
 
 
 def write_reports(out_dir: Path, raws: list[RawScan], result: CheckovResult) -> dict[str, Path]:
