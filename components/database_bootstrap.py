@@ -1,5 +1,5 @@
 """`create_database`: a Job that creates a service's own Postgres database where the foundation
-does not (RDS creates only its `db_name`; see `stacks.foundation.Postgres.databases_to_create`).
+does not (RDS creates only its `db_name`; see `components.endpoints.Postgres.databases_to_create`).
 
 | child | purpose |
 |---|---|
@@ -30,8 +30,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import hardening as h
+from components.endpoints import Postgres
 from components.namespace import pull_secrets
-from stacks.foundation import Postgres
 
 SERVICE_ACCOUNT = "db-bootstrap"
 POD_LABELS = {"app.kubernetes.io/name": "db-bootstrap"}

@@ -54,6 +54,7 @@ import yaml
 from components import conventions as c
 from components import hardening as h
 from components.database_bootstrap import DatabaseBootstrapArgs, create_database
+from components.endpoints import ObjectStore, Postgres, Redis
 from components.feast_authz import READER, TOKEN_REASON, WRITER, FeastClient, authz_rbac
 from components.feast_config import (
     OFFLINE_PORT,
@@ -66,7 +67,6 @@ from components.feast_stores import PG_CA, REDIS_CA, store_env, store_secrets, t
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
 from components.tenant import PlatformPeer
-from stacks.foundation import ObjectStore, Postgres, Redis
 
 _REPO = "/etc/feast/repo"
 _TLS = "/etc/feast/tls"

@@ -19,7 +19,7 @@ import pulumi
 import yaml
 
 from components import hardening as h
-from stacks.foundation import Postgres, Redis
+from components.endpoints import Postgres, Redis
 
 REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT = 6570, 6566, 8815
 _CLUSTER = "svc.cluster.local"

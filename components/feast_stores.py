@@ -19,7 +19,7 @@ from typing import Any
 import pulumi
 
 from components import hardening as h
-from stacks.foundation import ObjectStore, Postgres, Redis
+from components.endpoints import ObjectStore, Postgres, Redis
 
 PG_CA = "/etc/feast/postgres-ca"
 REDIS_CA = "/etc/feast/redis-ca"

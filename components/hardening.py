@@ -31,7 +31,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from stacks.foundation import Credentials, EgressRule
+from components.endpoints import Credentials, EgressRule, Postgres
 
 UID = 10001  # the non-root user every platform image runs as (USER in its Dockerfile)
 SECRET_FILE_MODE = 0o440  # owner + fsGroup read; nothing else
@@ -111,7 +111,11 @@ def credentials_secret(
 
 
 def postgres_ca_secret(
-    name: str, namespace: str, postgres: Any, labels: dict[str, str], opts: pulumi.ResourceOptions
+    name: str,
+    namespace: str,
+    postgres: Postgres,
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions,
 ) -> None:
     """Write the database CA (public certificates) into `namespace` when the foundation hands
     the PEM over (e.g. the RDS bundle); other foundations distribute `ca_secret` themselves."""
@@ -125,7 +129,7 @@ def postgres_ca_secret(
         )
 
 
-def postgres_root_cert(postgres: Any, ca_file: str) -> str | None:
+def postgres_root_cert(postgres: Postgres, ca_file: str) -> str | None:
     """libpq's `sslrootcert` for `postgres`: `ca_file` where the foundation names a CA Secret
     (mounted there), else `system` (the OS store; libpq >= 16 refuses it with any sslmode
     below verify-full), else None: `sslmode=require` encrypts without verifying the server,

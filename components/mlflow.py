@@ -46,11 +46,11 @@ import pulumi_random as random
 
 from components import conventions as c
 from components import hardening as h
+from components.endpoints import ObjectStore, Postgres
 from components.mlflow_users import UsersArgs, provision_users
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
 from components.tenant import PlatformPeer
-from stacks.foundation import ObjectStore, Postgres
 
 PORT = 5000
 SERVICE = "mlflow"

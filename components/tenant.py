@@ -29,8 +29,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.endpoints import EgressRule
 from components.hardening import NetworkPeer, upstream
-from stacks.foundation import EgressRule
 
 
 @dataclass(frozen=True)

@@ -50,17 +50,10 @@ from components.azure.monitoring import LogAnalytics, LogAnalyticsArgs, VnetFlow
 from components.azure.network import Network, NetworkArgs
 from components.azure.registry import ContainerRegistry, ContainerRegistryArgs
 from components.azure.storage import StorageAccount, StorageAccountArgs
+from components.endpoints import Credentials, ObjectStore, Postgres, Redis
 from stacks import governance
 from stacks.config import Azure, StackConfig
-from stacks.foundation import (
-    Credentials,
-    Foundation,
-    GpuPoolInfo,
-    ObjectStore,
-    Postgres,
-    Redis,
-    SecurityException,
-)
+from stacks.foundation import Foundation, GpuPoolInfo, SecurityException
 
 # Azure region pairs (learn.microsoft.com "Azure cross-region replication pairings"), for the
 # UAE locations only: a pair outside this table is never used for replication.

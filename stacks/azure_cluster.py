@@ -36,10 +36,11 @@ from components.azure.aks import (
 from components.azure.eventhubs import KAFKA_PORT, EventHubsKafka, EventHubsKafkaArgs, TenantTopics
 from components.azure.identity import CLIENT_ID_ANNOTATION, FederatedSubject, Grant, ManagedIdentity
 from components.azure.network import subnet_prefixes
+from components.endpoints import EgressRule
 from components.kafka import PLATFORM_TOPICS
 from stacks import governance
 from stacks.config import GpuPool, StackConfig, Tenant
-from stacks.foundation import EgressRule, Foundation, ManagedKafka
+from stacks.foundation import Foundation, ManagedKafka
 from stacks.platform import TenantKafkaAccess
 from stacks.services import managed_kafka
 

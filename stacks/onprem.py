@@ -27,18 +27,12 @@ from components.datastores import (
     OnPremDataStores,
     PostgresBackup,
 )
+from components.endpoints import Credentials, ObjectStore, Postgres, Redis
 from components.gpu import GpuNodePool, GpuNodePoolArgs
 from components.pki import CA_BUNDLE
 from stacks import artifacts, governance
 from stacks.config import ExistingService, StackConfig
-from stacks.foundation import (
-    Credentials,
-    Foundation,
-    GpuPoolInfo,
-    ObjectStore,
-    Postgres,
-    Redis,
-)
+from stacks.foundation import Foundation, GpuPoolInfo
 from stacks.services.core import platform_pki
 
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.endpoints import EgressRule
 from components.tenant import Tenant, TenantArgs
 from stacks import governance
 from stacks.config import StackConfig
 from stacks.config import Tenant as TenantConfig
-from stacks.foundation import EgressRule, Foundation
+from stacks.foundation import Foundation
 from stacks.platform import PlatformServices, TenantKafkaAccess
 
 

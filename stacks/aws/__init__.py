@@ -27,6 +27,7 @@ from typing import Any
 import pulumi
 
 from components import conventions as c
+from components.endpoints import Credentials, EgressRule, ObjectStore, Postgres, Redis
 from stacks.aws.cluster import build_cluster
 from stacks.aws.data import build_data
 from stacks.aws.kafka import build_kafka
@@ -39,15 +40,7 @@ from stacks.aws.names import (
     context,
 )
 from stacks.config import StackConfig
-from stacks.foundation import (
-    Credentials,
-    EgressRule,
-    Foundation,
-    ObjectStore,
-    Postgres,
-    Redis,
-    SecurityException,
-)
+from stacks.foundation import Foundation, SecurityException
 
 __all__ = ["STORAGE_CLASS", "Names", "build_foundation"]
 

@@ -28,9 +28,9 @@ from components.aws.databases import (
 from components.aws.iam import PodIdentityRole, PodIdentityRoleArgs
 from components.aws.registry import ImageRegistry, ImageRegistryArgs
 from components.aws.storage import SecureBucket, SecureBucketArgs, prefix_access_policy
+from components.endpoints import Postgres
 from stacks.aws.cluster import AwsCluster
 from stacks.aws.names import POSTGRES_USER, AwsContext, repositories
-from stacks.foundation import Postgres
 
 
 @dataclass

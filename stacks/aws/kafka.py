@@ -25,11 +25,12 @@ from components.aws.msk import (
     MskTenantAccess,
     MskTenantAccessArgs,
 )
+from components.endpoints import EgressRule
 from components.kafka import PLATFORM_TOPICS
 from stacks.aws.cluster import AwsCluster
 from stacks.aws.names import AwsContext
 from stacks.config import StackConfig, Tenant
-from stacks.foundation import EgressRule, Foundation, ManagedKafka
+from stacks.foundation import Foundation, ManagedKafka
 from stacks.platform import TenantKafkaAccess
 from stacks.services import managed_kafka
 from version_catalogue import MSK_KAFKA_VERSION

@@ -7,9 +7,9 @@ from typing import Any
 
 import pulumi
 
+from components.endpoints import Credentials, ObjectStore, Postgres, Redis
 from infra.synth import manifests
 from infra.synth.recording import Resource, Synthesis, unwrap
-from stacks.foundation import Credentials, ObjectStore, Postgres, Redis
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae", "data-classification": "confidential"}

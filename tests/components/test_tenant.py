@@ -7,9 +7,9 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import conventions as c
+from components.endpoints import EgressRule
 from components.tenant import PlatformPeer, Tenant, TenantArgs
 from infra.synth import manifests
-from stacks.foundation import EgressRule
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 
 LABELS = {"owner": "ml-platform-team", "data-classification": "restricted", "residency": "uae"}
