@@ -1,6 +1,6 @@
 """Post-deploy verification: what to check, and where, derived from the stack outputs.
 
-`mlplatform verify` runs the pytest-testinfra suite in `tests/verify/`:
+`mlplatform verify` runs the pytest-testinfra suites shipped in `infra/verify/suites/`:
 
     mlplatform verify --stack NAME [--outputs FILE] [--kube-context CTX] [--kubeconfig FILE]
                       [--ssh-config FILE] [--ssh-identity FILE] [--skip-nodes]
@@ -31,6 +31,9 @@ it also runs as plain pytest; unset, the deployed tests skip and say why. Exit c
 check passed, 1 a check failed or nothing was verified, 2 usage error.
 
 Modules: `contract` (outputs → `Expectations`: the pods, endpoints and GPU pools a deployment
-must have), `discovery` (kubectl look-ups, testinfra host URLs, the suite's settings) and
-`command` (`mlplatform verify`: runs the suite, maps its result to an exit code).
+must have), `discovery` (kubectl look-ups, testinfra host URLs, the suite's settings), `checks`
+(what the suites read from a host and the rules they hold it to), `suite` (runs a packaged
+suite, maps its result to an exit code), `suites/deployed` and `suites/local` (the pytest-testinfra
+suites themselves) and `command` (`mlplatform verify`'s options and usage errors). The tests
+under tests/verify test all of these, the suites included, against real and broken targets.
 """

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Annotated
 
@@ -15,40 +11,10 @@ import typer
 
 from infra.verify.contract import ContractError, expectations, load_outputs
 from infra.verify.discovery import Kubectl, KubectlError, VerifySettings
+from infra.verify.suite import SUITES, run_suite
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SUITE = REPO_ROOT / "tests" / "verify"
-
-
-def run_suite(suite: str, settings: VerifySettings, junit_xml: Path | None = None) -> int:
-    """Run tests/verify/<suite> under pytest (output streams through); return the exit code.
-
-    pytest's own exit codes map to ours: 0 → 0, 1 (failures) → 1, anything else (interrupted,
-    internal or usage error, nothing collected) → 2. A run in which every check was skipped
-    verified nothing: that is 1, never a silent 0.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLP_VERIFY_")}
-    env.update(settings.env())
-    with tempfile.TemporaryDirectory() as scratch:
-        junit = junit_xml or Path(scratch) / "junit.xml"
-        argv = [sys.executable, "-m", "pytest", str(SUITE / suite), "-m", "verify", "-v"]
-        argv += ["-rfEs", "--tb=line", "-p", "no:cacheprovider", f"--junit-xml={junit}"]
-        code = subprocess.run(argv, cwd=REPO_ROOT, env=env, check=False).returncode
-        if code not in (0, 1) or not junit.exists():
-            return EXIT_USAGE
-        totals = ElementTree.parse(junit).getroot().find("testsuite")
-    counts = {
-        k: int(totals.get(k, 0)) if totals is not None else 0
-        for k in ("tests", "failures", "errors", "skipped")
-    }
-    passed = counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"]
-    if code == 0 and passed == 0:
-        sys.stderr.write(
-            "error: nothing was verified (every check was skipped; the reasons are above)\n"
-        )
-        return EXIT_FAILED
-    return EXIT_OK if code == 0 else EXIT_FAILED
+EXIT_USAGE = 2
+DEFAULT_OUTPUTS = Path("build")  # `mlplatform plan`'s default --out, relative to the cwd
 
 
 def _usage(message: str) -> typer.Exit:
@@ -101,8 +67,8 @@ def command(
 ) -> None:
     """Verify a deployed stack (kubectl + SSH) or the local platform, with pytest-testinfra."""
     junit_xml = junit_xml.resolve() if junit_xml else None
-    if not SUITE.is_dir():
-        raise _usage(f"the verification suite is missing ({SUITE}); run from a source checkout")
+    if not SUITES.is_dir():
+        raise _usage(f"the verification suites are missing ({SUITES}): reinstall mlplatform")
     if local:
         if stack or outputs or kube_context or kubeconfig or ssh_config or ssh_identity:
             raise _usage("--local takes only --state-dir; drop the deployed-stack options")
@@ -116,7 +82,7 @@ def command(
         raise _usage("--state-dir goes with --local")
     if not stack:
         raise _usage("give --stack NAME (a deployed stack) or --local")
-    path = outputs or REPO_ROOT / "build" / stack / "outputs.json"
+    path = outputs or DEFAULT_OUTPUTS / stack / "outputs.json"
     try:
         expected = expectations(load_outputs(path))
     except ContractError as error:

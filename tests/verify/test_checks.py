@@ -8,7 +8,7 @@ import socket
 import pytest
 import testinfra
 
-from tests.verify import checks
+from infra.verify import checks
 
 pytestmark = pytest.mark.verify
 

@@ -23,7 +23,7 @@ from infra.verify.discovery import (
     kubectl_url,
     ssh_url,
 )
-from tests.verify.deployed import conftest as deployed
+from infra.verify.suites.deployed import conftest as deployed
 
 pytestmark = pytest.mark.verify
 

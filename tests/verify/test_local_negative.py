@@ -4,7 +4,8 @@ A scratch state directory holds three recorded "services", started with infra.lo
 `processes.spawn`: `rogue` listens on 0.0.0.0 (all interfaces), `loopback-helper` on 127.0.0.1
 (the control: it must pass), `ghost` is a record whose process has exited. `state.json` is made
 world-readable. `mlplatform verify --local --state-dir` must exit 1 naming each problem, and
-the processes are always stopped.
+the processes are always stopped. The same holds from an installed package: the suites ship in
+`infra/verify/suites` and `verify` runs them from a package tree outside the checkout.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 
 from infra.local import processes
 from infra.local.state import Ports, StateDir
+from infra.verify.suite import suite_path
 
 pytestmark = pytest.mark.verify
 
@@ -32,6 +34,9 @@ server.listen()
 time.sleep(300)
 """
 MLPLATFORM = Path(sys.executable).parent / "mlplatform"
+REPO = Path(__file__).resolve().parents[2]
+SETUP = "from setuptools import setup; setup()"  # reads pyproject.toml
+CLI = "from infra.cli import app; app()"
 
 
 def _free_port() -> int:
@@ -89,7 +94,7 @@ def test_broken_local_platform_fails_each_relevant_check(broken):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLP_VERIFY_")}
     env["MLP_VERIFY_LOCAL_STATE_DIR"] = str(state.root)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/verify/local", "-v", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", str(suite_path("local")), "-v", "-p", "no:cacheprovider"],
         capture_output=True,
         text=True,
         env=env,
@@ -110,7 +115,7 @@ def test_broken_local_platform_fails_each_relevant_check(broken):
     outcomes = {
         line.split(" ")[0].split("::")[-1]: line.split(" ")[1]
         for line in out.splitlines()
-        if line.startswith("tests/verify/local/") and " " in line
+        if line.startswith("infra/verify/suites/local/") and " " in line
     }
     assert outcomes["test_service_listens_on_loopback_only[rogue]"] == "FAILED"
     assert outcomes["test_service_listens_on_loopback_only[loopback-helper]"] == "PASSED"
@@ -130,3 +135,35 @@ def test_mlplatform_verify_local_exits_1_on_the_broken_platform(broken):
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"listens on 0.0.0.0:{listeners['rogue'][1]}" in done.stdout
+
+
+def test_verify_local_runs_from_an_installed_package_tree(broken, tmp_path):
+    """`mlplatform verify` from a built package tree (setuptools build_py, as a wheel holds it),
+    run outside the checkout: the packaged suite is found, runs and fails the broken platform."""
+    state, _, listeners = broken
+    tree = tmp_path / "site"
+    built = subprocess.run(
+        [sys.executable, "-c", SETUP, "-q", "build_py", "--build-lib", str(tree)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert built.returncode == 0, built.stderr
+    assert (tree / "infra/verify/suites/local/test_local_services_hardened.py").is_file()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLP_VERIFY_")}
+    env["PYTHONPATH"] = str(tree)
+    done = subprocess.run(
+        [sys.executable, "-c", CLI, "verify", "--local", "--state-dir", str(state.root)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert f"rootdir: {tree}" in out or str(tree / "infra/verify/suites/local") in out, out
+    assert f"listens on 0.0.0.0:{listeners['rogue'][1]}" in out

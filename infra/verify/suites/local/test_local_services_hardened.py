@@ -14,8 +14,8 @@ import pytest
 
 from infra.local import processes
 from infra.local.services import SERVICES, healthy
-from tests.verify import checks
-from tests.verify.local.conftest import NOTHING_RECORDED
+from infra.verify import checks
+from infra.verify.suites.local.conftest import NOTHING_RECORDED
 
 pytestmark = [pytest.mark.verify, pytest.mark.integration]
 

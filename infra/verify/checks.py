@@ -83,16 +83,16 @@ class Proc:
 
 def parse_status(text: str) -> list[Proc]:
     """Processes from concatenated /proc/<pid>/status files."""
-    procs, current = [], {}
+    procs: list[Proc] = []
+    current: dict[str, str] = {}
+    uids: tuple[int, ...] = ()
     for line in [*text.splitlines(), "Name:"]:
         key, _, value = line.partition(":")
         if key == "Name" and "Pid" in current:
-            procs.append(
-                Proc(int(current["Pid"]), current.get("Name", "?"), current.get("Uid", ()))
-            )
-            current = {}
+            procs.append(Proc(int(current["Pid"]), current.get("Name", "?"), uids))
+            current, uids = {}, ()
         if key == "Uid":
-            current[key] = tuple(int(u) for u in value.split())
+            uids = tuple(int(u) for u in value.split())
         elif key in ("Name", "Pid"):
             current[key] = value.strip()
     return procs

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import testinfra
 
-from tests.verify import checks
+from infra.verify import checks
 
 pytestmark = pytest.mark.verify
 

@@ -14,7 +14,7 @@ import pytest
 import testinfra
 
 from components import conventions as c
-from tests.verify import checks
+from infra.verify import checks
 
 pytestmark = pytest.mark.verify
 CA = f"{c.CA_BUNDLE_MOUNT}/ca.crt"

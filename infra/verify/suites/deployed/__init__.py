@@ -1,0 +1,1 @@
+"""The deployed-stack suite: cases discovered from the stack outputs and kubectl (conftest)."""

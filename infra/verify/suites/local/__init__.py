@@ -1,0 +1,1 @@
+"""The local-platform suite: every service recorded under the state directory (conftest)."""
