@@ -7,11 +7,10 @@ inprocess  the two same-run baselines of the serving benchmark, in one warmed pr
                             on one encoded row;
              pyfunc_predict the MLflow pyfunc wrapper the predictor calls (schema check + forward);
              feast_lookup   one customer's online features through the Feast SDK;
-             inprocess_v1   the predictor's own path without HTTP: decode the JSON body,
-                            `CardRiskModel.predict` (validation, Feast online lookup, encoding,
-                            forward), encode the JSON answer;
-             inprocess_v2   the same for an Open Inference Protocol body (KServe's decoder and
-                            encoder, as its data plane calls them).
+             inprocess_v1   the server's own per-request function without HTTP
+                            (`protocols.handle_v1`): decode the JSON body, validate, Feast online
+                            lookup, encode the input vector, forward, encode the JSON answer;
+             inprocess_v2   the same for an Open Inference Protocol body (`handle_v2`).
            The prediction log (Kafka) is off here: the in-process path is decode + lookup +
            forward + encode, and whatever the server adds on top is its overhead.
 """
@@ -72,31 +71,29 @@ def measure(call: Callable[[int], Any], iterations: int, warmup: int) -> dict[st
 
 def inprocess(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     import mlflow
-    import orjson
     import torch
-    from kserve.protocol.infer_type import InferRequest
-    from kserve.protocol.rest.v2_datamodels import InferenceRequest
 
+    from workloads.serving import protocols
     from workloads.serving.predictor import CardRiskModel
 
     model = CardRiskModel(settings, prediction_log=None)
     loaded_at = time.perf_counter()
     model.load()
     load_seconds = time.perf_counter() - loaded_at
-    v1 = [orjson.dumps(b) for b in json.loads(args.bodies_v1.read_text())]
-    v2 = [orjson.dumps(b) for b in json.loads(args.bodies_v2.read_text())]
-
+    v1 = [json.dumps(b).encode() for b in json.loads(args.bodies_v1.read_text())]
+    v2 = [json.dumps(b).encode() for b in json.loads(args.bodies_v2.read_text())]
+    served = model._served
+    assert served is not None
     captured: list[Any] = []
-    pyfunc = model._model
-    original_predict = pyfunc.predict
+    original_predict = served.model.predict
 
     def capture(inputs: Any, *a: Any, **k: Any) -> Any:
         captured.append(inputs)
         return original_predict(inputs, *a, **k)
 
-    pyfunc.predict = capture
-    model.predict(orjson.loads(v1[0]))
-    pyfunc.predict = original_predict
+    served.model.predict = capture
+    protocols.handle_v1(model, v1[0])
+    served.model.predict = original_predict
     row = captured[0]
     net = mlflow.pytorch.load_model(f"models:/{settings.model_name}/{model.version}")
     tensor = torch.from_numpy(row)
@@ -106,16 +103,6 @@ def inprocess(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         with torch.inference_mode():
             net(tensor)
 
-    def one_v1(i: int) -> bytes:
-        return orjson.dumps(model.predict(orjson.loads(v1[i % len(v1)])))
-
-    def one_v2(i: int) -> bytes:
-        request = InferRequest.from_inference_request(
-            InferenceRequest.model_validate_json(v2[i % len(v2)]), model.name
-        )
-        body, _ = model.predict(request).to_rest()  # type: ignore[union-attr]
-        return orjson.dumps(body)
-
     n, w = args.iterations, args.warmup
     results = {
         "bare_forward": measure(bare, n, w),
@@ -123,8 +110,9 @@ def inprocess(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         "feast_lookup": measure(
             lambda i: model._customer_features([customers[i % len(customers)]]), n, w
         ),
-        "inprocess_v1": measure(one_v1, n, w),
-        "inprocess_v2": measure(one_v2, n, w),
+        # The server's own per-request function, body in and body out, without HTTP.
+        "inprocess_v1": measure(lambda i: protocols.handle_v1(model, v1[i % len(v1)]), n, w),
+        "inprocess_v2": measure(lambda i: protocols.handle_v2(model, v2[i % len(v2)]), n, w),
     }
     return {
         "model_version": model.version,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 
 from workloads.features import schema, vectors
 
@@ -45,3 +46,30 @@ def test_encode_many_is_float32_rows() -> None:
     assert matrix.shape == (2, len(vectors.FEATURE_NAMES))
     assert matrix.dtype == np.float32
     assert np.isfinite(matrix).all()
+
+
+def test_the_gulf_hour_is_right_at_any_offset_and_never_overflows() -> None:
+    customer, _ = schema.fill_defaults({})
+    index = vectors.FEATURE_NAMES.index("is_night")
+    plus_one = timezone(timedelta(hours=1))
+    for when, night in [
+        (datetime(2026, 11, 20, 22, 0, tzinfo=UTC), 1.0),  # 02:00 in the UAE
+        (datetime(2026, 11, 20, 23, 0, tzinfo=plus_one), 1.0),  # the same moment
+        (datetime(2026, 11, 20, 6, 0, tzinfo=UTC), 0.0),  # 10:00 in the UAE
+        (datetime(9999, 12, 31, 23, 59, tzinfo=UTC), 1.0),  # 03:59; + 4 h would overflow
+        (datetime(1, 1, 1, 0, 0, tzinfo=plus_one), 1.0),  # 22:59 UTC the day before
+    ]:
+        row = vectors.encode({**TXN, "timestamp": when}, customer)
+        assert row[index] == night, when
+    for hour in range(24):
+        when = datetime(2026, 11, 20, hour, 30, tzinfo=UTC)
+        local = when + timedelta(hours=4)
+        expected = math.sin(2 * math.pi * (local.hour + local.minute / 60) / 24)
+        row = vectors.encode({**TXN, "timestamp": when}, customer)
+        assert row[vectors.FEATURE_NAMES.index("hour_sin")] == pytest.approx(expected)
+
+
+def test_a_naive_timestamp_is_refused() -> None:
+    customer, _ = schema.fill_defaults({})
+    with pytest.raises(TypeError, match="timezone-aware"):
+        vectors.encode({**TXN, "timestamp": datetime(2026, 11, 20, 8, 0)}, customer)

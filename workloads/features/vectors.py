@@ -17,7 +17,7 @@ import numpy as np
 from workloads.data.events import CHANNELS, MERCHANT_CATEGORIES
 from workloads.features import schema
 
-GST = timedelta(hours=4)
+GST_MINUTES = 4 * 60  # Gulf Standard Time is UTC+4 all year
 HIGH_RISK_CATEGORIES = frozenset(
     {"electronics", "jewellery_gold", "money_transfer", "online_gaming", "travel_airlines"}
 )
@@ -45,13 +45,20 @@ FEATURE_NAMES: list[str] = [
 ]
 
 
+def _gulf_hour(when: object) -> float:
+    """Hour of the day in the UAE (UTC+4, no daylight saving), as a fraction. Computed from the
+    clock fields, not by adding four hours: a datetime near year 1 or 9999 would overflow."""
+    if not isinstance(when, datetime) or when.utcoffset() is None:
+        raise TypeError("transaction timestamp must be a timezone-aware datetime")
+    offset = when.utcoffset() or timedelta(0)
+    minutes = when.hour * 60 + when.minute - offset // timedelta(minutes=1) + GST_MINUTES
+    return (minutes % (24 * 60)) / 60.0
+
+
 def encode(transaction: Mapping[str, object], customer: Mapping[str, object]) -> list[float]:
     """One transaction (validated fields) and its customer's features (defaults filled)."""
     amount = float(transaction["amount_aed"])  # type: ignore[arg-type]
-    when = transaction["timestamp"]
-    if not isinstance(when, datetime):
-        raise TypeError("transaction timestamp must be a datetime")
-    local_hour = ((when + GST).hour * 60 + (when + GST).minute) / 60.0
+    local_hour = _gulf_hour(transaction["timestamp"])
     typical = max(float(customer["typical_amount_aed"]), 1.0)  # type: ignore[arg-type]
     limit = max(float(customer["credit_limit_aed"]), 1.0)  # type: ignore[arg-type]
     max_24h = float(customer["amount_max_24h"])  # type: ignore[arg-type]

@@ -1,35 +1,62 @@
-"""Publishing scored transactions for the drift monitor, never slowing or failing a request.
+"""Publishing scored transactions for the drift monitor, off the request path.
 
-Records are queued in librdkafka and sent in the background; a full queue or an unreachable
-broker drops records (counted, logged) instead of blocking the scoring path. The drift monitor
-works on samples, so a dropped record costs a little statistical power, not a wrong answer.
+A request appends its scored transactions to a bounded in-memory queue (a deque: one append, no
+lock, no system call, so it never waits) and returns; a background thread wakes every
+`interval` seconds, turns what queued up into records (`scored_record`) and hands them to
+librdkafka, which sends them in batches. It yields the interpreter between requests' worth of
+records, so a request arriving meanwhile is not held up. Nothing blocks a request: when
+`capacity` requests are waiting (the broker unreachable for long), a request's records are
+dropped and counted; so are records librdkafka's own buffer refuses or cannot deliver. In normal
+operation nothing is lost: `close()` (server shutdown) sends what is queued, flushes librdkafka
+and returns how many records could not be sent.
 
-For the same reason Kafka settings the workloads cannot use (e.g. MSK IAM, see
-`workloads.settings`) do not stop the predictor: `open_prediction_log` logs the problem as an
-error, sets `card_risk_prediction_log_disabled` to 1 and the model is served without the log.
+Metrics: `card_risk_prediction_log_records_total{outcome}` (`delivered`, `dropped_queue_full`,
+`dropped_producer_full`, `failed_delivery`, `undelivered_at_close`) and
+`card_risk_prediction_log_queue_depth` (requests waiting).
+
+Kafka settings come from `Settings.kafka_config` (TLS, credentials, like every client), the
+topic from `MLP_TOPIC_SCORED`. Settings the workloads cannot use do not stop the predictor:
+`open_prediction_log` logs the problem as an error, sets `card_risk_prediction_log_disabled` to
+1 and the model is served without the log (the monitor works on samples; scoring must not
+depend on its feed).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
 
+import orjson
 from confluent_kafka import KafkaError, Message, Producer
 from prometheus_client import Counter, Gauge
 
+from workloads.data.events import Transaction
+from workloads.monitoring.records import scored_record
+from workloads.serving.requests import Scored
 from workloads.settings import KafkaConfigError, Settings
 
 log = logging.getLogger(__name__)
 
-DROPPED = Counter("card_risk_prediction_log_dropped", "Scored records not published")
+RECORDS = Counter(
+    "card_risk_prediction_log_records", "Scored records by what became of them", ["outcome"]
+)
+QUEUE_DEPTH = Gauge(
+    "card_risk_prediction_log_queue_depth", "Scored requests waiting to be handed to Kafka"
+)
 DISABLED = Gauge(
     "card_risk_prediction_log_disabled", "1 when the Kafka settings are unusable: nothing published"
 )
+Batch = tuple[Sequence[Transaction], Sequence[dict[str, object]], Scored]
 
 
 class PredictionLog:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, capacity: int = 10_000, interval: float = 0.02) -> None:
         self.topic = settings.topics.scored
+        self.capacity = capacity
+        self.interval = interval
         self._producer = Producer(
             settings.kafka_config(
                 **{
@@ -40,35 +67,94 @@ class PredictionLog:
                 }
             )
         )
+        self._pending: deque[Batch] = deque()
+        QUEUE_DEPTH.set_function(lambda: len(self._pending))
+        self._outcomes = {
+            name: RECORDS.labels(name)
+            for name in (
+                "delivered",
+                "dropped_queue_full",
+                "dropped_producer_full",
+                "failed_delivery",
+                "undelivered_at_close",
+            )
+        }
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+        self._thread.start()
+
+    def publish(
+        self,
+        transactions: Sequence[Transaction],
+        customers: Sequence[dict[str, object]],
+        scored: Scored,
+    ) -> None:
+        """Queue one request's scored transactions; never blocks."""
+        if len(self._pending) >= self.capacity:
+            self._outcomes["dropped_queue_full"].inc(len(scored.scores))
+            return
+        self._pending.append((transactions, customers, scored))
 
     def _delivered(self, error: KafkaError | None, _: Message) -> None:
-        if error is not None:
-            DROPPED.inc()
+        if error is None:
+            self._outcomes["delivered"].inc()
+        else:
+            self._outcomes["failed_delivery"].inc()
             log.warning("scored record not delivered: %s", error)
 
-    def publish(self, records: list[dict]) -> None:
-        for record in records:
+    def _send(self, batch: Batch) -> None:
+        transactions, customers, scored = batch
+        for txn, customer, score in zip(transactions, customers, scored.scores, strict=True):
+            record = scored_record(
+                {
+                    **txn.as_features(),
+                    "transaction_id": txn.transaction_id,
+                    "customer_id": txn.customer_id,
+                },
+                customer,
+                score,
+                scored.version,
+            )
             try:
                 self._producer.produce(
                     self.topic,
-                    key=str(record["customer_id"]).encode(),
-                    value=json.dumps(record).encode(),
+                    key=txn.customer_id.encode(),
+                    value=orjson.dumps(record),
                     on_delivery=self._delivered,
                 )
             except BufferError:
-                DROPPED.inc()
-        self._producer.poll(0)
+                self._outcomes["dropped_producer_full"].inc()
+
+    def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending.popleft()
+            try:
+                self._send(batch)
+            except Exception:  # a bad record must not end the thread
+                log.exception("scored records could not be queued for Kafka")
+            time.sleep(0)  # let a waiting request have the interpreter
+        self._producer.poll(0)  # delivery callbacks
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            self._drain()
 
     def close(self, timeout: float = 10.0) -> int:
-        """Flush what is queued; return how many records could not be sent."""
-        return self._producer.flush(timeout)
+        """Send what is queued, flush; return how many records could not be sent."""
+        self._stopping.set()
+        self._thread.join(timeout)
+        self._drain()
+        left = self._producer.flush(timeout)
+        if left:
+            self._outcomes["undelivered_at_close"].inc(left)
+        return int(left)
 
 
-def open_prediction_log(settings: Settings) -> PredictionLog | None:
+def open_prediction_log(settings: Settings, capacity: int = 10_000) -> PredictionLog | None:
     """The prediction log, or None (logged, and flagged by a metric) when the Kafka settings
     cannot be used: scoring must not depend on the drift monitor's feed."""
     try:
-        prediction_log = PredictionLog(settings)
+        prediction_log = PredictionLog(settings, capacity)
     except KafkaConfigError as error:
         log.error("prediction log disabled, scored records will not be published: %s", error)
         DISABLED.set(1)

@@ -1,4 +1,4 @@
-"""Scoring requests and responses in both KServe protocols; invalid ones get a 400 naming why.
+"""The card-risk scoring request and response in both protocols; a bad request names its problem.
 
 V1 (`POST /v1/models/<name>:predict`):
     {"instances": [{"customer_id": "CUST-000042", "amount_aed": 250.0,
@@ -8,22 +8,27 @@ V1 (`POST /v1/models/<name>:predict`):
     → {"predictions": [{"transaction_id", "customer_id", "risk_score", "known_customer"}],
        "model_version": "3"}
 
-Open Inference Protocol V2 (`POST /v2/models/<name>/infer`): one BYTES or FP32/FP64 input per
-field above, all of the same length, e.g.
+Open Inference Protocol V2 (`POST /v2/models/<name>/infer`): one 1-D tensor of shape [N] per
+field above (`INPUTS`: BYTES, `amount_aed` any numeric type, FP64 declared), JSON or binary
+(see `tensors`), e.g.
     {"inputs": [{"name": "customer_id", "shape": [1], "datatype": "BYTES", "data": ["CUST-000042"]},
                 {"name": "amount_aed", "shape": [1], "datatype": "FP64", "data": [250.0]}, ...]}
-    → outputs `risk_score` (FP32) and `known_customer` (BOOL); parameters.model_version.
+    → outputs `risk_score` (FP32 [N]) and `known_customer` (BOOL [N]); model_version.
+
+`GET /v2/models/<name>` (`metadata`) declares exactly these inputs and outputs, so a generic
+client (tritonclient) can discover them. Every transaction then goes through the validator the
+stream uses (`workloads.data.events.parse_transaction`): a row the stream would dead-letter is a
+400 here, with the same reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from kserve.errors import InvalidInput
-from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
-
-from workloads.data.events import InvalidTransaction, Transaction, parse_transaction
+from workloads.data.events import Transaction, parse_transaction
+from workloads.serving import tensors
 
 MAX_INSTANCES = 1000
 REQUIRED_INPUTS = (
@@ -35,99 +40,113 @@ REQUIRED_INPUTS = (
     "timestamp",
 )
 OPTIONAL_INPUTS = ("transaction_id", "currency")
-NUMERIC_DATATYPES = {
-    "FP16",
-    "FP32",
-    "FP64",
-    "INT8",
-    "INT16",
-    "INT32",
-    "INT64",
-    "UINT8",
-    "UINT16",
-    "UINT32",
-    "UINT64",
+# What the model metadata declares: name -> datatype (shape [-1]: one element per transaction).
+INPUTS = {
+    **{name: "BYTES" for name in REQUIRED_INPUTS + OPTIONAL_INPUTS},
+    "amount_aed": "FP64",
 }
+OUTPUTS = {"risk_score": "FP32", "known_customer": "BOOL"}
 
 
-def _transactions(records: list[Any], where: str) -> list[Transaction]:
+class InvalidRequest(ValueError):
+    """The request is not a valid scoring request; `str()` says where and why (a 400)."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the model answered for one request's transactions."""
+
+    version: str
+    scores: list[float]
+    known: list[bool]
+
+
+def metadata(model_name: str, version: str) -> dict[str, Any]:
+    """OIP model metadata: the inputs and outputs a client must send and will get."""
+    return {
+        "name": model_name,
+        "versions": [version],
+        "platform": "pytorch_mlflow",
+        "inputs": [{"name": n, "datatype": t, "shape": [-1]} for n, t in INPUTS.items()],
+        "outputs": [{"name": n, "datatype": t, "shape": [-1]} for n, t in OUTPUTS.items()],
+    }
+
+
+def _transactions(records: Sequence[object], where: str) -> list[Transaction]:
     if not records:
-        raise InvalidInput(f"'{where}' is empty: send at least one transaction")
+        raise InvalidRequest(f"'{where}' is empty: send at least one transaction")
     if len(records) > MAX_INSTANCES:
-        raise InvalidInput(f"'{where}' has {len(records)} entries; at most {MAX_INSTANCES}")
+        raise InvalidRequest(f"'{where}' has {len(records)} entries; at most {MAX_INSTANCES}")
     parsed = []
     for index, record in enumerate(records):
         try:
             parsed.append(parse_transaction(record, require_id=False))
-        except InvalidTransaction as reason:
-            raise InvalidInput(f"{where}[{index}]: {reason}") from None
+        except (ValueError, ArithmeticError) as reason:  # InvalidTransaction is a ValueError
+            raise InvalidRequest(f"{where}[{index}]: {_reason(reason)}") from None
     return parsed
+
+
+def _reason(error: Exception) -> str:
+    try:
+        text = str(error)
+    except ValueError:
+        text = type(error).__name__
+    return text if len(text) <= 300 else text[:300] + "…"
 
 
 def parse_v1(payload: object) -> list[Transaction]:
     if not isinstance(payload, Mapping):
-        raise InvalidInput(
+        raise InvalidRequest(
             f"the V1 body must be a JSON object with 'instances', got {type(payload).__name__}"
         )
     if "instances" not in payload:
-        raise InvalidInput("the V1 body has no 'instances' list")
+        raise InvalidRequest("the V1 body has no 'instances' list")
     instances = payload["instances"]
     if not isinstance(instances, list):
-        raise InvalidInput(f"'instances' must be a list, got {type(instances).__name__}")
+        raise InvalidRequest(f"'instances' must be a list, got {type(instances).__name__}")
     return _transactions(instances, "instances")
 
 
-def _decode(value: object) -> object:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("a BYTES input element is not UTF-8") from None
-    return value
-
-
-def parse_v2(request: InferRequest) -> list[Transaction]:
-    columns: dict[str, list[object]] = {}
-    for tensor in request.inputs:
-        name = tensor.name
-        if name not in REQUIRED_INPUTS + OPTIONAL_INPUTS:
-            allowed = ", ".join(REQUIRED_INPUTS + OPTIONAL_INPUTS)
-            raise InvalidInput(f"unknown input '{name}'; allowed: {allowed}")
-        if name in columns:
-            raise InvalidInput(f"input '{name}' appears twice")
-        data = tensor.data
-        if not isinstance(data, list):
-            raise InvalidInput(f"input '{name}' must carry its values in 'data' as a JSON list")
-        expected = "numeric" if name == "amount_aed" else "BYTES"
-        if (expected == "BYTES") != (tensor.datatype == "BYTES") or (
-            expected == "numeric" and tensor.datatype not in NUMERIC_DATATYPES
-        ):
-            raise InvalidInput(
-                f"input '{name}' must have a {expected} datatype, got {tensor.datatype}"
+def _column(tensor: tensors.Tensor) -> list[Any]:
+    name = tensor.name
+    if name not in INPUTS:
+        raise InvalidRequest(f"unknown input '{name:.60}'; allowed: {', '.join(INPUTS)}")
+    if name == "amount_aed":
+        if tensor.datatype not in tensors.NUMERIC:
+            raise InvalidRequest(
+                f"input 'amount_aed' must have a numeric datatype (FP64 declared), "
+                f"got {tensor.datatype}"
             )
-        columns[name] = [_decode(value) for value in data]
+    elif tensor.datatype != "BYTES":
+        raise InvalidRequest(f"input '{name}' must have datatype BYTES, got {tensor.datatype}")
+    if len(tensor.shape) != 1:
+        raise InvalidRequest(
+            f"input '{name}' must have shape [N] (one element per transaction), "
+            f"got {list(tensor.shape)}"
+        )
+    return tensor.values
+
+
+def parse_v2(request: tensors.InferenceRequest) -> list[Transaction]:
+    columns: dict[str, list[Any]] = {}
+    for tensor in request.inputs:
+        if tensor.name in columns:
+            raise InvalidRequest(f"input '{tensor.name:.60}' appears twice")
+        columns[tensor.name] = _column(tensor)
     missing = [name for name in REQUIRED_INPUTS if name not in columns]
     if missing:
-        raise InvalidInput(f"missing input(s): {', '.join(missing)}")
+        raise InvalidRequest(f"missing input(s): {', '.join(missing)}")
     lengths = {name: len(values) for name, values in columns.items()}
     if len(set(lengths.values())) != 1:
-        raise InvalidInput(f"inputs must all have the same length, got {lengths}")
+        raise InvalidRequest(f"inputs must all have the same shape [N], got {lengths}")
     count = next(iter(lengths.values()))
+    if count > MAX_INSTANCES:
+        raise InvalidRequest(f"inputs have {count} elements; at most {MAX_INSTANCES}")
     records = [{name: values[i] for name, values in columns.items()} for i in range(count)]
     return _transactions(records, "inputs")
 
 
-def parse(payload: object) -> list[Transaction]:
-    if isinstance(payload, InferRequest):
-        return parse_v2(payload)
-    if isinstance(payload, bytes | str):
-        raise InvalidInput("the body must be JSON (Content-Type: application/json)")
-    return parse_v1(payload)
-
-
-def v1_response(
-    transactions: list[Transaction], scores: list[float], known: list[bool], version: str
-) -> dict[str, Any]:
+def v1_response(transactions: list[Transaction], scored: Scored) -> dict[str, Any]:
     return {
         "predictions": [
             {
@@ -136,22 +155,14 @@ def v1_response(
                 "risk_score": score,
                 "known_customer": is_known,
             }
-            for txn, score, is_known in zip(transactions, scores, known, strict=True)
+            for txn, score, is_known in zip(transactions, scored.scores, scored.known, strict=True)
         ],
-        "model_version": version,
+        "model_version": scored.version,
     }
 
 
-def v2_response(
-    request: InferRequest, model_name: str, scores: list[float], known: list[bool], version: str
-) -> InferResponse:
-    return InferResponse(
-        response_id=request.id or "",
-        model_name=model_name,
-        model_version=version,
-        infer_outputs=[
-            InferOutput(name="risk_score", shape=[len(scores)], datatype="FP32", data=scores),
-            InferOutput(name="known_customer", shape=[len(known)], datatype="BOOL", data=known),
-        ],
-        parameters={"model_version": version},
-    )
+def v2_outputs(scored: Scored) -> list[tensors.Output]:
+    return [
+        tensors.Output("risk_score", OUTPUTS["risk_score"], scored.scores),
+        tensors.Output("known_customer", OUTPUTS["known_customer"], scored.known),
+    ]

@@ -1,16 +1,18 @@
-"""Running the predictor: standard KServe in the cluster, the same KServe app on loopback locally.
+"""Running the predictor: KServe's app behind the scoring front, on loopback locally or in the pod.
 
-In the cluster (`serve_cluster`) the predictor runs under `kserve.ModelServer`, exactly as an
-InferenceService expects: HTTP on 0.0.0.0:8080 inside the pod, gRPC, signal handling.
+Both modes run the same thing: KServe's FastAPI app with its routes, exception handlers and
+`/metrics` (ModelRepository, DataPlane, ModelRepositoryExtension, `RESTServer.create_application`)
+behind `app.ScoringApp`, which answers scoring and model metadata itself and gives every body a
+size limit. uvicorn serves it on one worker (httptools, uvloop), handles SIGTERM/SIGINT with a
+graceful shutdown (`grace_period` seconds for requests in flight), after which the model stops:
+its alias follower ends and its prediction log is drained and flushed.
 
-Locally every service must listen on 127.0.0.1 only, and KServe 0.21's ModelServer has no host
-option (its RESTServer hard-codes `host="0.0.0.0"` in the uvicorn config). `serve_local`
-therefore builds the same pieces ModelServer builds (ModelRepository, DataPlane,
-ModelRepositoryExtension, RESTServer with KServe's FastAPI app, endpoints, exception handlers
-and metrics) and hands RESTServer a socket already bound to 127.0.0.1: `RESTServer.run` accepts
-pre-bound sockets (KServe's multi-process server uses the same path), and uvicorn then serves on
-that socket instead of binding its configured host. Same routes, same error mapping, same
-/metrics; only the listening address differs. gRPC is not started locally.
+- `serve_local`: a socket bound to 127.0.0.1 before uvicorn gets it. KServe 0.21's ModelServer
+  has no host option (its RESTServer hard-codes 0.0.0.0), so `mlplatform local` would otherwise
+  listen on every interface.
+- `serve_cluster`: 0.0.0.0:8080 inside the pod, the port the InferenceService's probes and
+  traffic use. HTTP only: KServe's gRPC port (8081) is not started (nothing in the platform
+  speaks gRPC to the predictor).
 """
 
 from __future__ import annotations
@@ -18,54 +20,83 @@ from __future__ import annotations
 import logging
 import socket
 
+import uvicorn
 from kserve.constants.constants import FASTAPI_APP_IMPORT_STRING
 from kserve.model_repository import ModelRepository
 from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 from kserve.protocol.rest.server import RESTServer
 
+from workloads.serving.app import ScoringApp
+from workloads.serving.config import ServingConfig
 from workloads.serving.predictor import CardRiskModel
 
 log = logging.getLogger(__name__)
+CLUSTER_PORT = 8080
+GRACE_SECONDS = 10
 
 
 def loopback_socket(host: str, port: int) -> socket.socket:
     if host not in ("127.0.0.1", "::1", "localhost"):
         raise ValueError(f"the local model server listens on loopback only, not {host!r}")
+    return _bound("127.0.0.1" if host == "localhost" else host, port)
+
+
+def _bound(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1" if host == "localhost" else host, port))
+    sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
 
 
-def serve_local(model: CardRiskModel, host: str = "127.0.0.1", port: int = 18080) -> None:
-    from kserve import logging as kserve_logging
-
-    kserve_logging.configure_logging()
-    model.load()
+def build_app(model: CardRiskModel, config: ServingConfig) -> ScoringApp:
+    """KServe's app for `model` (health, readiness, metrics...) behind the scoring front."""
     repository = ModelRepository()
     repository.update(model)
     rest = RESTServer(
         FASTAPI_APP_IMPORT_STRING,
         DataPlane(model_registry=repository),
         ModelRepositoryExtension(model_registry=repository),
-        http_port=port,
-        workers=1,
-        grace_period=10,
+        http_port=0,  # unused: uvicorn below serves the app
     )
-    sock = loopback_socket(host, port)
-    log.info("KServe REST app for %s on http://%s:%d", model.name, host, port)
+    rest.create_application()  # KServe's routes and handlers on kserve.model_server.app
+    from kserve.model_server import app as kserve_app
+
+    return ScoringApp(model, kserve_app, config.max_body_bytes)
+
+
+def serve(model: CardRiskModel, config: ServingConfig, sock: socket.socket) -> None:
+    from kserve import logging as kserve_logging
+
+    kserve_logging.configure_logging()
     try:
-        rest.run(sockets=[sock])  # uvicorn handles SIGTERM/SIGINT: graceful shutdown
+        model.load()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                build_app(model, config),
+                http="httptools",
+                loop="uvloop",
+                lifespan="off",
+                log_config=None,  # kserve's logging configuration stays in place
+                access_log=config.access_log,
+                timeout_graceful_shutdown=GRACE_SECONDS,
+            )
+        )
+        host, port = sock.getsockname()[:2]
+        log.info("model server for %s on http://%s:%d", model.name, host, port)
+        server.run(sockets=[sock])  # uvicorn handles SIGTERM/SIGINT: graceful shutdown
     finally:
         model.stop()
         sock.close()
 
 
-def serve_cluster(model: CardRiskModel) -> None:
-    from kserve import ModelServer
+def serve_local(
+    model: CardRiskModel, config: ServingConfig, host: str = "127.0.0.1", port: int = 18080
+) -> None:
+    serve(model, config, loopback_socket(host, port))
 
-    model.load()
-    ModelServer().start([model])
+
+def serve_cluster(model: CardRiskModel, config: ServingConfig, port: int = CLUSTER_PORT) -> None:
+    serve(model, config, _bound("0.0.0.0", port))
