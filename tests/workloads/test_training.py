@@ -88,6 +88,13 @@ def test_first_model_is_registered_as_champion_with_its_evidence(trained: Traine
     assert run.data.tags["gate.decision"] == "promoted"
     # A model that learned nothing would sit at 0.5.
     assert run.data.metrics["holdout_roc_auc"] > 0.85
+    # Epoch metrics are batched: the run's 6 epochs fit in one checkpoint interval, so the
+    # final checkpoint carried them all, and all reached MLflow.
+    history = mlflow.get_metric_history(result["run_id"], "holdout_roc_auc")
+    assert {m.step for m in history} == set(range(6))  # (+ the final value, at step 0)
+    final = checkpoint.load(ws.root / "train-champion")
+    assert final is not None and final["epoch"] == 5
+    assert [epoch for epoch, _ in final["metrics"]] == list(range(6))
     artifacts = {a.path for a in mlflow.list_artifacts(result["run_id"], "reference")}
     assert "reference/reference.parquet" in artifacts
     mlflow_module.set_tracking_uri(ws.settings.mlflow_tracking_uri)
@@ -116,6 +123,8 @@ def test_a_killed_ddp_training_resumes_from_its_checkpoint(
         "60",
         "--batch-size",
         "32",
+        "--checkpoint-seconds",
+        "0",  # a checkpoint after every epoch: the kill lands between two of them
     ]
 
     def saved_epoch() -> int:
@@ -153,17 +162,20 @@ def test_a_worse_challenger_is_registered_but_not_promoted(
     ws, _ = trained
     mlflow, name = client(ws), ws.settings.model_name
     champion_before = mlflow.get_model_version_by_alias(name, "champion").version
-    result = ws.run(
-        "workloads.training",
-        "--labelled",
-        dataset.labelled_file.as_uri(),  # a URI, as the TrainJob passes (file:// here)
-        "--work-dir",
-        str(ws.root / "train-worse"),
-        "--epochs",
-        "1",
-        "--learning-rate",
-        "1e-5",
-    )
+    # Started by the retraining controller: the run names the requests it answers.
+    env = {
+        **ws.env,
+        "MLP_RETRAINING_RUN": "0a1b2c3d4e",
+        "MLP_RETRAINING_REASON": "drift",
+        "MLP_RETRAINING_REQUEST_IDS": "req-1,req-2",
+    }
+    argv = [
+        PYTHON, "-m", "workloads.training",
+        "--labelled", dataset.labelled_file.as_uri(),  # a URI, as the TrainJob passes
+        "--work-dir", str(ws.root / "train-worse"),
+        "--epochs", "1", "--learning-rate", "1e-5",
+    ]  # fmt: skip
+    result = run_json(argv, env, ws.root, timeout=300)
     gate = result["gate"]
     assert not gate["promoted"]
     assert gate["champion_version"] == champion_before
@@ -172,8 +184,11 @@ def test_a_worse_challenger_is_registered_but_not_promoted(
     assert mlflow.get_model_version_by_alias(name, "challenger").version == result["version"]
     tags = mlflow.get_model_version(name, result["version"]).tags
     assert tags["gate.decision"] == "rejected" and "champion" in tags["gate.reason"]
-    metrics = mlflow.get_run(result["run_id"]).data.metrics
-    assert metrics["gate_champion_auc"] == pytest.approx(gate["champion_auc"])
+    run = mlflow.get_run(result["run_id"])
+    assert run.data.metrics["gate_champion_auc"] == pytest.approx(gate["champion_auc"])
+    assert run.data.tags["retraining.reason"] == "drift"
+    assert run.data.tags["retraining.requests"] == "req-1,req-2"
+    assert run.data.tags["retraining.run"] == "0a1b2c3d4e"
 
 
 def test_a_finished_job_rerun_registers_nothing_new(trained: Trained, dataset: Dataset) -> None:

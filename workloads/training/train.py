@@ -4,8 +4,10 @@ Run under torchrun (`torchrun --standalone --nproc_per_node=N -m workloads.train
 a plain process (one worker). DistributedDataParallel uses NCCL when CUDA is present, gloo on CPU.
 
 Fault tolerance: rank 0 builds the training set once into the work directory and checkpoints
-atomically after every epoch (weights, optimiser, epoch, MLflow run id). A restarted job (a
-killed pod, a preempted node) resumes from the last checkpoint in the same MLflow run. A job
+atomically at most every `--checkpoint-seconds` and after the last epoch (weights, optimiser,
+epoch, MLflow run id, the epoch metrics not yet confirmed in MLflow; see progress.py). A
+restarted job (a killed pod, a preempted node) resumes from the last checkpoint in the same
+MLflow run. A job
 whose work directory already holds `result.json` has finished and only reprints it, so a Job
 controller's retry after success does not register a second version.
 """
@@ -16,7 +18,7 @@ import argparse
 import json
 import logging
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import mlflow
 import numpy as np
 import torch
 import torch.distributed as dist
+from mlflow.tracking import MlflowClient
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
@@ -34,7 +37,7 @@ from workloads.features import vectors
 from workloads.health import beat
 from workloads.monitoring.records import REFERENCE_ARTIFACT, reference_frame
 from workloads.settings import Settings
-from workloads.training import checkpoint, registry
+from workloads.training import checkpoint, progress, registry
 from workloads.training.dataset import TrainingSet
 from workloads.training.model import RiskNet, RiskScorer
 
@@ -42,6 +45,12 @@ log = logging.getLogger("workloads.training")
 
 DATASET = "training_set.npz"
 RESULT = "result.json"
+# Set by the retraining controller: the MLflow run says which requests it answers.
+RETRAINING_TAGS = {
+    "MLP_RETRAINING_RUN": "retraining.run",
+    "MLP_RETRAINING_REASON": "retraining.reason",
+    "MLP_RETRAINING_REQUEST_IDS": "retraining.requests",
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -72,6 +81,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="AUC margin the challenger must beat the champion by",
+    )
+    parser.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=30.0,
+        help="at most this long between checkpoints (0: after every epoch); the last epoch is "
+        "always checkpointed",
     )
     parser.add_argument("--experiment", default=os.environ.get("MLP_EXPERIMENT", "card-risk"))
     return parser.parse_args(argv)
@@ -109,6 +125,112 @@ def training_set(
     return TrainingSet.load(path)
 
 
+def start_tracking(
+    args: argparse.Namespace,
+    settings: Settings,
+    data: TrainingSet,
+    world: int,
+    run_id: str | None,
+    saved: dict[str, Any] | None,
+) -> str:
+    """Rank 0: open (or reopen) the MLflow run; a new run gets its parameters, a resumed one
+    the metrics its checkpoint carried (they may not have reached MLflow before the kill)."""
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_experiment(args.experiment)
+    run = mlflow.start_run(run_id=run_id)
+    if saved is None:
+        mlflow.log_params(
+            {
+                "epochs": args.epochs,
+                "batch_size": args.batch_size,
+                "learning_rate": args.learning_rate,
+                "hidden": args.hidden,
+                "seed": args.seed,
+                "world_size": world,
+                "backend": dist.get_backend() if world > 1 else "none",
+                "training_rows": len(data.y_train),
+                "holdout_rows": len(data.y_holdout),
+                "training_set": data.fingerprint,
+                "rows_without_history": data.defaulted_rows,
+                "feature_count": len(vectors.FEATURE_NAMES),
+            }
+        )
+        tags = {tag: os.environ[var] for var, tag in RETRAINING_TAGS.items() if var in os.environ}
+        if tags:
+            mlflow.set_tags(tags)
+    else:
+        mlflow.set_tag("resumed_from_epoch", str(saved["epoch"]))
+        progress.log_now(MlflowClient(), run.info.run_id, progress.carried_metrics(saved))
+    return str(run.info.run_id)
+
+
+@dataclass(frozen=True)
+class Trainee:
+    """What the loop trains: the network, the module the optimiser steps through (the network
+    or its DistributedDataParallel wrapper), where, and this process's place in the group."""
+
+    net: RiskNet
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    rank: int
+    world: int
+
+
+def run_epochs(
+    args: argparse.Namespace,
+    t: Trainee,
+    data: TrainingSet,
+    start_epoch: int,
+    tracker: progress.Progress | None,
+) -> None:
+    """The training loop. Per step: the optimisation and the heartbeat (a clock read). Per
+    epoch, on rank 0: the held-out AUC by ranks, and `progress` (a checkpoint when due)."""
+    device = t.device
+    positives = float(data.y_train.sum())
+    pos_weight = torch.tensor((len(data.y_train) - positives) / max(positives, 1.0), device=device)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
+    sampler = DistributedSampler(train_set, num_replicas=t.world, rank=t.rank, seed=args.seed)
+    loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
+    holdout_x = torch.from_numpy(data.x_holdout).to(device)
+    for epoch in range(start_epoch, args.epochs):
+        sampler.set_epoch(epoch)
+        t.model.train()
+        loss_sum, seen = torch.zeros((), device=device), 0
+        for features, labels in loader:
+            beat()
+            features, labels = features.to(device), labels.to(device)
+            t.optimizer.zero_grad()
+            loss = loss_fn(t.model(features), labels)
+            loss.backward()
+            t.optimizer.step()
+            loss_sum += loss.detach() * len(labels)
+            seen += len(labels)
+        totals = torch.stack([loss_sum, torch.tensor(float(seen), device=device)])
+        if t.world > 1:
+            dist.all_reduce(totals)
+        if tracker is not None:
+            t.net.eval()
+            with torch.no_grad():
+                scores = t.net(holdout_x).cpu().numpy()  # logits: AUC depends on order only
+            metrics = {
+                "train_loss": float(totals[0] / totals[1]),
+                "holdout_roc_auc": progress.roc_auc(scores, data.y_holdout),
+            }
+
+            def state() -> dict[str, Any]:
+                return {"model": t.net.state_dict(), "optimizer": t.optimizer.state_dict()}
+
+            if tracker.epoch_done(epoch, metrics, state, last=epoch == args.epochs - 1):
+                log.info(
+                    "epoch %d: loss %.4f, held-out AUC %.4f, checkpointed", epoch, *metrics.values()
+                )
+        barrier(t.world)
+    if tracker is not None:
+        tracker.close()
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings.from_env()
     result_path = args.work_dir / RESULT
@@ -132,98 +254,19 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         start_epoch, run_id = saved["epoch"] + 1, saved["run_id"]
         if rank == 0:
             log.info("resuming from the checkpoint of epoch %d (run %s)", saved["epoch"], run_id)
+    else:
+        saved = None
     net.to(device)
     model = DistributedDataParallel(net) if world > 1 else net
 
+    tracker = None
     if rank == 0:
-        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-        mlflow.set_experiment(args.experiment)
-        run = mlflow.start_run(run_id=run_id)
-        run_id = run.info.run_id
-        if start_epoch == 0:
-            mlflow.log_params(
-                {
-                    "epochs": args.epochs,
-                    "batch_size": args.batch_size,
-                    "learning_rate": args.learning_rate,
-                    "hidden": args.hidden,
-                    "seed": args.seed,
-                    "world_size": world,
-                    "backend": dist.get_backend() if world > 1 else "none",
-                    "training_rows": len(data.y_train),
-                    "holdout_rows": len(data.y_holdout),
-                    "training_set": data.fingerprint,
-                    "rows_without_history": data.defaulted_rows,
-                    "feature_count": len(vectors.FEATURE_NAMES),
-                }
-            )
-        else:
-            mlflow.set_tag("resumed_from_epoch", str(start_epoch - 1))
-            # The checkpointed epoch's metrics may not have reached MLflow before the kill
-            # (they are logged asynchronously, see below): log them again (same step, same
-            # values, so a duplicate point changes no curve).
-            if saved is not None and saved.get("metrics"):
-                mlflow.log_metrics(saved["metrics"], step=saved["epoch"])
-
-    positives = float(data.y_train.sum())
-    pos_weight = torch.tensor((len(data.y_train) - positives) / max(positives, 1.0), device=device)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
-    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=args.seed)
-    loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
-    holdout_x = torch.from_numpy(data.x_holdout).to(device)
-
-    # Per-epoch metrics go to MLflow asynchronously (a synchronous call costs a round trip per
-    # epoch). Before the checkpoint of epoch N is written, epoch N-1's metrics are known to be
-    # logged, and epoch N's travel in the checkpoint: a kill at any instant loses none of them.
-    pending: Any = None
-    for epoch in range(start_epoch, args.epochs):
-        sampler.set_epoch(epoch)
-        model.train()
-        totals = torch.zeros(2, device=device)
-        for features, labels in loader:
-            beat()
-            features, labels = features.to(device), labels.to(device)
-            optimizer.zero_grad()
-            loss = loss_fn(model(features), labels)
-            loss.backward()
-            optimizer.step()
-            totals += torch.stack([loss.detach() * len(labels), torch.tensor(float(len(labels)))])
-        if world > 1:
-            dist.all_reduce(totals)
-        if rank == 0:
-            net.eval()
-            with torch.no_grad():
-                scores = torch.sigmoid(net(holdout_x)).cpu().numpy()
-            metrics = registry.evaluate(scores, data.y_holdout)
-            epoch_metrics = {
-                "train_loss": float(totals[0] / totals[1]),
-                "holdout_roc_auc": metrics["roc_auc"],
-            }
-            logged = mlflow.log_metrics(epoch_metrics, step=epoch, synchronous=False)
-            if pending is not None:
-                pending.wait()  # raises if MLflow refused the previous epoch's metrics
-            pending = logged
-            checkpoint.save(
-                args.work_dir,
-                {
-                    "epoch": epoch,
-                    "model": net.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "run_id": run_id,
-                    "fingerprint": data.fingerprint,
-                    "metrics": epoch_metrics,
-                },
-            )
-            log.info(
-                "epoch %d: loss %.4f, held-out AUC %.4f",
-                epoch,
-                float(totals[0] / totals[1]),
-                metrics["roc_auc"],
-            )
-        barrier(world)
-    if pending is not None:
-        pending.wait()
+        run_id = start_tracking(args, settings, data, world, run_id, saved)
+        tracker = progress.Progress(
+            args.work_dir, run_id, data.fingerprint, args.checkpoint_seconds, MlflowClient()
+        )
+    trainee = Trainee(net, model, optimizer, device, rank, world)
+    run_epochs(args, trainee, data, start_epoch, tracker)
 
     result: dict[str, Any] = {}
     if rank == 0:
