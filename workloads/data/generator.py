@@ -259,34 +259,71 @@ def customer_profiles(customers: list[Customer], as_of: datetime) -> list[dict]:
     return [{**asdict(c), "event_timestamp": as_of} for c in customers]
 
 
+_POISON_BASE = {
+    "transaction_id": "TXN-poison",
+    "customer_id": "CUST-000001",
+    "amount_aed": 100.0,
+    "currency": "AED",
+    "merchant_category": "grocery",
+    "channel": "contactless",
+    "merchant_country": "AE",
+    "timestamp": "2026-01-01T10:00:00.000Z",
+}
+
+
+def _poison(**change: object) -> bytes:
+    record = {k: v for k, v in {**_POISON_BASE, **change}.items() if v is not _DROP}
+    return json.dumps(record).encode()
+
+
+_DROP = object()
+
+# (a fragment of the reason the validator gives, the raw event): one per branch of
+# `workloads.data.events`, the first ones the kinds a real feed produces.
+POISON: tuple[tuple[str, bytes], ...] = (
+    ("not JSON", b"{not json"),
+    ("not UTF-8", b"\xff\xfe\x00garbage"),
+    ("JSON object", b"[1, 2, 3]"),
+    ("not JSON", b""),
+    ("amount_aed", _poison(amount_aed=-50)),
+    ("amount_aed", _poison(amount_aed="NaN")),
+    ("currency", _poison(currency="USD")),
+    ("merchant_category", _poison(merchant_category="unknown_mcc")),
+    ("timestamp", _poison(timestamp="yesterday")),
+    ("missing field 'customer_id'", _poison(customer_id=_DROP)),
+    ("missing field 'channel'", _poison(channel=None)),
+    ("amount_aed", _poison(amount_aed=True)),
+    # issue 14's crash-loopers: outside pandas' time range, astimezone overflow, huge integers
+    ("field 'timestamp' must lie between", _poison(timestamp="2300-01-01T00:00:00Z")),
+    ("field 'timestamp' must lie between", _poison(timestamp="0001-01-01T00:00:00+14:00")),
+    ("JSON integer of 400 digits", _poison().replace(b"100.0", b"9" * 400)),
+    ("JSON integer of 5000 digits", _poison().replace(b"100.0", b"7" * 5000)),
+    # the rest of the domain
+    ("JSON NaN", _poison().replace(b"100.0", b"NaN")),
+    ("JSON Infinity", _poison().replace(b"100.0", b"Infinity")),
+    ("nested too deeply", b"[" * 50_000),
+    (f"exceeds {64 * 1024}", _poison(note="x" * (64 * 1024))),
+    ("missing field 'transaction_id'", _poison(transaction_id=_DROP)),
+    ("field 'transaction_id' must match", _poison(transaction_id="TXN-poison\n")),
+    ("field 'customer_id' must match", _poison(customer_id="x" * 65)),
+    ("missing field 'amount_aed'", _poison(amount_aed=_DROP)),
+    ("field 'amount_aed' must be > 0", _poison(amount_aed=10**20)),
+    ("field 'amount_aed' must be a number", _poison(amount_aed=[1])),
+    ("field 'channel' must be one of", _poison(channel="fax")),
+    ("field 'merchant_country' must match", _poison(merchant_country="UAE")),
+    ("missing field 'timestamp'", _poison(timestamp=_DROP)),
+    ("must be an ISO 8601 string", _poison(timestamp=1732000000)),
+    ("has no time zone", _poison(timestamp="2026-01-01T10:00:00")),
+    ("longer than 40 characters", _poison(timestamp="2026-01-01T10:00:00" + "0" * 30 + "Z")),
+    ("field 'timestamp' must lie between", _poison(timestamp="1999-12-31T23:59:59Z")),
+    ("field 'timestamp' must lie between", _poison(timestamp="2999-01-01T00:00:00+04:00")),
+)
+
+
 def poison_events(seed: int, count: int) -> list[bytes]:
-    """Malformed events of the kinds a real feed produces: the dead-letter path's input."""
-    good = {
-        "transaction_id": "TXN-poison",
-        "customer_id": "CUST-000001",
-        "amount_aed": 100.0,
-        "currency": "AED",
-        "merchant_category": "grocery",
-        "channel": "contactless",
-        "merchant_country": "AE",
-        "timestamp": "2026-01-01T10:00:00.000Z",
-    }
-    variants: list[bytes] = [
-        b"{not json",
-        b"\xff\xfe\x00garbage",
-        b"[1, 2, 3]",
-        b"",
-        json.dumps({**good, "amount_aed": -50}).encode(),
-        json.dumps({**good, "amount_aed": "NaN"}).encode(),
-        json.dumps({**good, "currency": "USD"}).encode(),
-        json.dumps({**good, "merchant_category": "unknown_mcc"}).encode(),
-        json.dumps({**good, "timestamp": "yesterday"}).encode(),
-        json.dumps({k: v for k, v in good.items() if k != "customer_id"}).encode(),
-        json.dumps({**good, "channel": None}).encode(),
-        json.dumps({**good, "amount_aed": True}).encode(),
-    ]
-    # Cycle through the kinds so that any count >= len(variants) exercises every one of them.
+    """Malformed events (`POISON`, cycled): the dead-letter path's input. Any count >= len(POISON)
+    exercises every branch of the validator."""
     return [
-        variants[n % len(variants)].replace(b"TXN-poison", f"TXN-poison-{seed}-{n}".encode())
+        POISON[n % len(POISON)][1].replace(b"TXN-poison", f"TXN-poison-{seed}-{n}".encode())
         for n in range(count)
     ]
