@@ -73,7 +73,7 @@ def _peak_mb() -> float:
 
 
 def stack(args: argparse.Namespace) -> dict[str, Any]:
-    from stacks.loader import stack_config
+    from stacks.config.loader import stack_config
 
     base, _ = stack_config(args.stack)
     overrides = (
@@ -116,7 +116,7 @@ def _replay(stack_name: str, result: planning.PlanResult) -> float:
     import pulumi
 
     from infra.synth.recording import unwrap
-    from stacks.loader import stack_config
+    from stacks.config.loader import stack_config
 
     recorded = [(r.type, r.name, unwrap(r.inputs), r.custom) for r in result.synthesis.resources]
     config, flat = stack_config(stack_name)
@@ -136,7 +136,7 @@ def _replay(stack_name: str, result: planning.PlanResult) -> float:
 def plain(args: argparse.Namespace) -> dict[str, Any]:
     import pulumi
 
-    from stacks.loader import stack_config
+    from stacks.config.loader import stack_config
 
     config, flat = stack_config(args.stack)
     identity = planning.identity_for(config)

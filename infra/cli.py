@@ -18,7 +18,7 @@ from rich.table import Table
 from infra import plan as planning
 from infra.local.cli import app as local_app
 from infra.verify.command import command as verify_command
-from stacks.validation import ConfigError
+from stacks.config.errors import ConfigError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 

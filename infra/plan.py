@@ -19,7 +19,7 @@ from infra.synth.computed import CloudIdentity
 from infra.synth.recording import Synthesis, redact, synthesize
 from policies.pack_config import PackConfig
 from stacks.config import StackConfig
-from stacks.loader import from_runtime, stack_config
+from stacks.config.loader import from_runtime, stack_config
 
 if TYPE_CHECKING:
     from policies.evaluate import Report

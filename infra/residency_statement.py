@@ -16,8 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from stacks import residency
-from stacks.config import StackConfig
+from stacks.config import StackConfig, residency
 
 AWS_REGION_NAMES = {"me-central-1": "AWS Middle East (UAE) region, me-central-1"}
 AZURE_LOCATION_NAMES = {

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-# Kept equal to stacks/residency.py by a test; the pack must not import the program.
+# Kept equal to stacks/config/residency.py by a test; the pack must not import the program.
 AWS_REGIONS: tuple[str, ...] = ("me-central-1",)
 AZURE_LOCATIONS: tuple[str, ...] = ("uaenorth", "uaecentral")
 DEFAULT_REGIONS: tuple[str, ...] = AWS_REGIONS + AZURE_LOCATIONS
@@ -91,7 +91,7 @@ DEFAULT_PROVIDERS: tuple[str, ...] = (
     "mlplatform",  # this repository's component resources
 )
 
-# Mirrors stacks/gpu_types.py (GPU pools) plus the system pools' families.
+# Mirrors stacks/config/machine_types.py (GPU pools) plus the system pools' families.
 DEFAULT_INSTANCE_TYPES: tuple[str, ...] = (
     "p5.48xlarge",
     "p5e.48xlarge",

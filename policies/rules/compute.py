@@ -125,7 +125,8 @@ CMP_001 = Policy(
     remediation=(
         "Give node groups a launch template with metadataOptions {httpTokens: required, "
         "httpPutResponseHopLimit: 1 or 2} and encrypted CMK root volumes; no public IPs; taint GPU "
-        "pools nvidia.com/gpu=present:NoSchedule; pick machine types from stacks/gpu_types.py."
+        "pools nvidia.com/gpu=present:NoSchedule; pick machine types from "
+        "stacks/config/machine_types.py."
     ),
     domain="compute",
     applies=types(

@@ -8,8 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.common import AwsSite
-from stacks import governance, residency
-from stacks.config import Aws, StackConfig
+from stacks import governance
+from stacks.config import Aws, StackConfig, residency
 from version_catalogue import CHARTS, IMAGES
 
 STORAGE_CLASS = "encrypted-gp3"

@@ -41,9 +41,9 @@ from components.tenant import PlatformPeer
 from components.trainer import TrainingOperator, TrainingOperatorArgs
 from stacks import artifacts, governance
 from stacks.config import StackConfig, Tenant
+from stacks.config.quantity import parse_quantity
 from stacks.foundation import Foundation
 from stacks.platform import CoreServices, KafkaEndpoint, TenantKafkaAccess
-from stacks.quantity import parse_quantity
 from stacks.services import managed_kafka
 from version_catalogue import CHARTS, IMAGES, KAFKA_VERSION
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from benchmarks.synth_worker import SAMPLE_TENANT, generated_tenants
-from stacks.loader import stack_config
+from stacks.config.loader import stack_config
 
 
 @pytest.mark.parametrize("stack", ["uae-onprem", "uae-cloud"])

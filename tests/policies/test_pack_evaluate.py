@@ -18,7 +18,7 @@ from policies.pack_config import (
     PackConfig,
 )
 from policies.registry import ALL_POLICIES, CATALOGUE_ORDER
-from stacks import residency
+from stacks.config import residency
 
 
 def stack() -> list[dict]:

@@ -63,7 +63,7 @@ def test_imdsv1_public_ips_and_untainted_gpu_pools_fail() -> None:
 def test_approved_types_mirror_the_stack_gpu_catalogue() -> None:
     import fnmatch
 
-    from stacks.gpu_types import APPROVED
+    from stacks.config.machine_types import APPROVED
 
     for platform in APPROVED.values():
         for machine in platform:

@@ -19,8 +19,8 @@ from infra.plan import identity_for
 from infra.synth.recording import SECRET, Synthesis, redact, synthesize, unwrap
 from stacks import aws as aws_stack
 from stacks.config import StackConfig
+from stacks.config.loader import stack_config
 from stacks.foundation import Foundation, ManagedKafka
-from stacks.loader import stack_config
 from tests.components.aws.aws_fixtures import (
     MANDATORY_TAGS,
     arn_regions,

@@ -19,7 +19,7 @@ from components.kafka import PLATFORM_TOPICS
 from infra.plan import identity_for
 from infra.synth.recording import Resource, Synthesis, synthesize, unwrap
 from stacks import azure as azure_stack
-from stacks.loader import stack_config
+from stacks.config.loader import stack_config
 
 ALLOWED = {"uaenorth", "uaecentral"}
 GLOBAL_TYPES = {"azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}

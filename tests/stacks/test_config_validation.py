@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.loader import apply_override, merged_config, stack_config
-from stacks.validation import ConfigError, validate
+from stacks.config.errors import ConfigError
+from stacks.config.loader import apply_override, merged_config, stack_config
+from stacks.config.validation import validate
 
 
 def problems(stack: str, *overrides: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from components.namespace import EXEMPTION_ANNOTATION
 from components.pki import CA_BUNDLE
 from infra.synth import manifests
 from infra.synth.recording import Synthesis, synthesize, unwrap
-from stacks.loader import from_runtime, stack_config
+from stacks.config.loader import from_runtime, stack_config
 from tests.support.schemas import (
     core_object_errors,
     custom_resource_errors,

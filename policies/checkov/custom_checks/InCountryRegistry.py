@@ -32,7 +32,7 @@ from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
 ENV_VAR = "CKV_UAE_ALLOWED_REGISTRIES"
 DEFAULT_ALLOWED: tuple[str, ...] = ("*.dkr.ecr.me-central-1.amazonaws.com",)
 
-# Registries outside the UAE (kept in step with stacks/residency.py by a test).
+# Registries outside the UAE (kept in step with stacks/config/residency.py by a test).
 PUBLIC_REGISTRIES: tuple[str, ...] = (
     "docker.io",
     "registry-1.docker.io",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from infra import checkov
-from stacks import residency
+from stacks.config import residency
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIRROR = "harbor.dc1.example.ae/mlplatform"

@@ -11,7 +11,7 @@ from infra import compliance, residency_statement
 from infra import plan as planning
 from infra.checkov import Gate
 from policies.evaluate import evaluate
-from stacks.loader import stack_config
+from stacks.config.loader import stack_config
 
 
 def _fresh(cached: planning.PlanResult) -> planning.PlanResult:

@@ -14,8 +14,8 @@ from components.hardening import container_security, pod_security
 from infra import cli
 from infra import plan as planning
 from infra.synth.recording import synthesize
+from stacks.config.loader import stack_config
 from stacks.governance import platform_labels
-from stacks.loader import stack_config
 
 MIRROR_IMAGE = "harbor.dc1.example.ae/mlplatform/serving:0.1.0"
 

@@ -3,7 +3,7 @@
 Keys are camelCase, exactly as they appear under `mlplatform:` in `Pulumi.<stack>.yaml`.
 Unknown keys are errors. Residency (country, region, location, zones, registry) is validated
 per field so it is reported together with type errors; relations between fields (sizes,
-capacities, references) are checked by `stacks.validation` once the structure is sound.
+capacities, references) are checked by `stacks.config.validation` once the structure is sound.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from stacks import residency
-from stacks.config_types import (
+from stacks.config import residency
+from stacks.config.fields import (
     Cidr,
     Cloud,
     DataClass,
@@ -27,7 +27,7 @@ from stacks.config_types import (
     Target,
     Uuid,
 )
-from stacks.gpu_types import APPROVED
+from stacks.config.machine_types import APPROVED
 
 # The EKS managed add-ons the AWS foundation installs (components.aws.eks / .addons).
 EKS_ADDONS = ("coredns", "kube-proxy", "vpc-cni", "eks-pod-identity-agent", "aws-ebs-csi-driver")

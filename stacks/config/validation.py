@@ -11,49 +11,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from stacks import residency
-from stacks.config import StackConfig
-from stacks.gpu_types import APPROVED
-from stacks.quantity import parse_quantity
-
-PROJECT = "mlplatform"
-
-
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        shown = "<missing>" if self.value is _MISSING else repr(self.value)
-        # Our messages continue the sentence ("is outside the UAE; allowed: …"); pydantic's
-        # own ("Input should be …") stand alone.
-        joiner = ": " if self.message[:1].isupper() else " "
-        return f"{PROJECT}:{self.key} = {shown}{joiner}{self.message}"
-
-
-_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
-
-
-class ConfigError(Exception):
-    """Raised before any resource is registered; lists every problem found."""
-
-    def __init__(self, problems: list[Problem], stack: str | None = None):
-        self.problems = sorted(problems, key=lambda p: p.key)
-        self.stack = stack
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f" for stack {self.stack!r}" if self.stack else ""
-        lines = [f"{len(self.problems)} configuration problem(s){where}:"]
-        lines += [f"  - {problem}" for problem in self.problems]
-        return "\n".join(lines)
+from stacks.config import residency
+from stacks.config.errors import MISSING, ConfigError, Problem
+from stacks.config.machine_types import APPROVED
+from stacks.config.model import StackConfig
+from stacks.config.quantity import parse_quantity
 
 
 def validate(raw: dict[str, Any], stack: str | None = None) -> StackConfig:
@@ -79,7 +45,7 @@ def _from_pydantic(error: ValidationError, raw: dict[str, Any]) -> Iterator[Prob
             allowed = ", ".join(sorted(_aliases(model))) if model else ""
             yield Problem(key, item["input"], f"is an unknown key; allowed keys here: {allowed}")
         elif kind == "missing":
-            yield Problem(key, _MISSING, "is required")
+            yield Problem(key, MISSING, "is required")
         else:
             message = item["msg"].removeprefix("Value error, ")
             yield Problem(key, item.get("input", _lookup(raw, item["loc"])), message)
@@ -137,7 +103,7 @@ def _lookup(raw: Any, loc: tuple[Any, ...]) -> Any:
         try:
             raw = raw[element]
         except (KeyError, IndexError, TypeError):
-            return _MISSING
+            return MISSING
     return raw
 
 
@@ -159,7 +125,7 @@ def semantic_problems(c: StackConfig) -> Iterator[Problem]:
 def _target_sections(c: StackConfig) -> Iterator[Problem]:
     needed = {"onprem": "onprem", "aws": "aws", "azure": "azure"}[c.platform]
     if getattr(c, needed) is None:
-        yield Problem(needed, _MISSING, f"is required when the stack targets {c.platform!r}")
+        yield Problem(needed, MISSING, f"is required when the stack targets {c.platform!r}")
     if c.target == "onprem":
         for section in ("aws", "azure"):
             if getattr(c, section) is not None:
@@ -171,7 +137,7 @@ def _target_sections(c: StackConfig) -> Iterator[Problem]:
             if store.mode == "existing" and store.existing is None:
                 yield Problem(
                     f"onprem.{name}.existing",
-                    _MISSING,
+                    MISSING,
                     f"is required when onprem.{name}.mode is 'existing'",
                 )
             if store.mode == "operator" and store.existing is not None:
@@ -238,7 +204,7 @@ def _registry(c: StackConfig) -> Iterator[Problem]:
     mirror = c.registry.mirror
     if mirror is None:
         if c.target == "onprem":
-            yield Problem("registry.mirror", _MISSING, "is required on-prem (the site's mirror)")
+            yield Problem("registry.mirror", MISSING, "is required on-prem (the site's mirror)")
         return
     host = residency.registry_host(mirror)
     if ".dkr.ecr." in host:
@@ -292,7 +258,7 @@ def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
                 seen_nodes.add(node)
             if pool.gpu_product is None:
                 yield Problem(
-                    f"{at}.gpuProduct", _MISSING, "is required on-prem (e.g. nvidia-h100-80gb)"
+                    f"{at}.gpuProduct", MISSING, "is required on-prem (e.g. nvidia-h100-80gb)"
                 )
             continue
         if pool.nodes:
@@ -301,7 +267,7 @@ def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
         if machine not in approved:
             yield Problem(
                 f"{at}.{machine_key}",
-                _MISSING if machine is None else machine,
+                MISSING if machine is None else machine,
                 f"is not an approved GPU type on {c.platform}; allowed: {', '.join(approved)}",
             )
         elif approved[machine].gpus != pool.gpus_per_node:

@@ -20,11 +20,12 @@ from typing import Any
 
 import yaml
 
-from stacks import residency
-from stacks.config import StackConfig
-from stacks.validation import _MISSING, PROJECT, ConfigError, Problem, validate
+from stacks.config import residency
+from stacks.config.errors import MISSING, PROJECT, ConfigError, Problem
+from stacks.config.model import StackConfig
+from stacks.config.validation import validate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: Pulumi.yaml and the stack files
 
 # Config namespaces a stack file may use besides the project's own.
 _FOREIGN_NAMESPACES = ("pulumi", "aws", "azure-native", "kubernetes", "random")
@@ -207,6 +208,6 @@ def from_runtime(stack: str | None = None) -> StackConfig:
         raw[name] = value
     if not raw:
         raise ConfigError(
-            [Problem("target", _MISSING, "is missing: no mlplatform config was supplied")], stack
+            [Problem("target", MISSING, "is missing: no mlplatform config was supplied")], stack
         )
     return validate(raw, stack)

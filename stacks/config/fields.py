@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator
 
-from stacks.quantity import parse_quantity
+from stacks.config.quantity import parse_quantity
 
 DataClass = Literal["public", "internal", "confidential", "restricted"]
 Target = Literal["onprem", "cloud"]
