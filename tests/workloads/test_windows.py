@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from workloads.data.events import Transaction
 from workloads.features import schema
-from workloads.streaming.windows import CustomerWindows, PartitionStateStore
+from workloads.streaming.windows import JOURNAL_COMPACTION, CustomerWindows, PartitionStateStore
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -82,3 +84,67 @@ def test_missing_snapshot_means_start_empty(tmp_path: Path) -> None:
     windows, offset = PartitionStateStore(tmp_path).load("tx", 2)
     assert offset is None
     assert windows.history == {}
+
+
+def events(count: int) -> list[Transaction]:
+    return [txn(m * 3.0, 10.0 + m, customer=f"C{m % 5}") for m in range(count)]
+
+
+def test_journalled_snapshots_restore_exactly_and_compact(tmp_path: Path) -> None:
+    store = PartitionStateStore(tmp_path)
+    windows = CustomerWindows()
+    stream = events(3 * JOURNAL_COMPACTION)
+    for offset, event in enumerate(stream[:JOURNAL_COMPACTION], start=1):
+        windows.update(event)
+        store.save("tx", 0, windows, offset)
+    journal = tmp_path / "tx-0.journal"
+    # one base (the first save) and a journal line per later batch, not a rewrite per batch
+    assert len(journal.read_bytes().splitlines()) == JOURNAL_COMPACTION - 1
+    restored, offset = PartitionStateStore(tmp_path).load("tx", 0)
+    assert offset == JOURNAL_COMPACTION
+    assert restored.history == windows.history
+    for offset in (JOURNAL_COMPACTION + 1, JOURNAL_COMPACTION + 2):
+        windows.update(stream[offset])
+        store.save("tx", 0, windows, offset)
+    assert not journal.exists()  # a full journal: the next save rewrote the base instead
+    restored, offset = PartitionStateStore(tmp_path).load("tx", 0)
+    assert (restored.history, offset) == (windows.history, JOURNAL_COMPACTION + 2)
+
+
+def test_a_journal_line_cut_short_by_a_crash_is_dropped(tmp_path: Path) -> None:
+    store = PartitionStateStore(tmp_path)
+    windows = CustomerWindows()
+    for offset, event in enumerate(events(5), start=1):
+        windows.update(event)
+        store.save("tx", 0, windows, offset)
+    journal = tmp_path / "tx-0.journal"
+    before_crash = journal.read_bytes()
+    journal.write_bytes(before_crash + b'{"next_offset": 6, "added": [["C1", 17')  # kill -9
+    reopened = PartitionStateStore(tmp_path)
+    restored, offset = reopened.load("tx", 0)
+    assert (restored.history, offset) == (windows.history, 5)  # batch 6 is read again
+    assert journal.read_bytes() == before_crash
+    # the next save appends a whole line after the good ones
+    restored.update(txn(100.0, 1.0))
+    reopened.save("tx", 0, restored, 6)
+    again, offset = PartitionStateStore(tmp_path).load("tx", 0)
+    assert (again.history, offset) == (restored.history, 6)
+
+
+def test_an_unreadable_snapshot_means_rebuild_not_crash(tmp_path: Path) -> None:
+    (tmp_path / "tx-0.json").write_text('{"next_offset": 12, "history": {"C1": [[1, 2]]}}')
+    (tmp_path / "tx-1.json").write_text("{garbage")
+    for partition in (0, 1):
+        windows, offset = PartitionStateStore(tmp_path).load("tx", partition)
+        assert (windows.history, offset) == ({}, None)
+
+
+def test_an_event_that_fails_in_the_windows_leaves_them_unchanged() -> None:
+    windows = CustomerWindows()
+    windows.update(txn(0, 10.0))
+    before = {customer: list(entries) for customer, entries in windows.history.items()}
+    broken = Transaction("t9", "C1", "ten", "grocery", "pos_chip", "AE", T0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        windows.update(broken)
+    assert windows.history == before
+    assert [entry for _, entry in windows.added] == [before["C1"][0]]

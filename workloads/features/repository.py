@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from feast import FeatureStore
 
 from workloads.features import definitions, schema
-from workloads.features.atomic_file_store import write_table_atomically
+from workloads.features.atomic_file_store import PartitionedTable, write_table_atomically
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,19 @@ def offline_table_path(store: FeatureStore, view: str) -> Path:
 
 
 def apply(store: FeatureStore) -> list[str]:
-    """Create the empty offline tables if missing, then register every definition."""
-    for view, features in (
-        (schema.PROFILE_VIEW, schema.PROFILE_FEATURES),
-        (schema.ACTIVITY_VIEW, schema.ACTIVITY_FEATURES),
-    ):
-        path = offline_table_path(store, view)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_table_atomically(offline_schema(features).empty_table(), str(path))
+    """Create the empty offline tables if missing, then register every definition.
+
+    The profile table is one file (a daily snapshot, rewritten by `load_profiles`); the
+    activity history, appended to by every stream push, is a directory of parts
+    (`atomic_file_store.PartitionedTable`), so an append costs the same at any size.
+    """
+    profiles = offline_table_path(store, schema.PROFILE_VIEW)
+    if not profiles.exists():
+        profiles.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_table_atomically(offline_schema(schema.PROFILE_FEATURES).empty_table(), profiles)
+    activity = offline_table_path(store, schema.ACTIVITY_VIEW)
+    if not activity.exists():
+        PartitionedTable.create(activity, offline_schema(schema.ACTIVITY_FEATURES))
     objects = definitions.build(OFFLINE_ROOT)
     store.apply(objects)
     return [obj.name for obj in objects]

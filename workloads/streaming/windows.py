@@ -9,12 +9,21 @@ State is kept per Kafka partition (a customer's events share a partition, the pr
 customer) and saved after every pushed batch together with the next offset to read. On restart
 the consumer restores the snapshot and resumes from its offset, so the windows still contain
 the events read before the crash.
+
+A snapshot is a base file (`<topic>-<partition>.json`: every window and the next offset) and a
+journal beside it (`.journal`: one JSON line per saved batch, the entries it added and its next
+offset), so a save costs as much as the batch, not as much as the state. Every
+`JOURNAL_COMPACTION` saves the base is rewritten (atomically) and the journal emptied. Loading
+applies the journal's lines after the base's offset in order; a line cut short by a crash (the
+last one) is ignored, and its batch, never committed, is read again.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +34,9 @@ from workloads.features import schema
 
 HOUR = 3600.0
 DAY = 24 * HOUR
+JOURNAL_COMPACTION = 64
+
+log = logging.getLogger(__name__)
 
 # (epoch seconds, amount AED, merchant category, channel, foreign)
 Entry = tuple[float, float, str, str, bool]
@@ -32,14 +44,18 @@ Entry = tuple[float, float, str, str, bool]
 
 @dataclass
 class CustomerWindows:
-    """The last 24 hours of each customer's transactions in one partition."""
+    """The last 24 hours of each customer's transactions in one partition.
+
+    `added` lists the (customer, entry) pairs added since the last snapshot: the journal line
+    the next save writes.
+    """
 
     history: dict[str, list[Entry]] = field(default_factory=dict)
+    added: list[tuple[str, Entry]] = field(default_factory=list)
 
     def update(self, txn: Transaction) -> dict[str, object]:
         """Add a transaction; return its feature row (customer id, features, event timestamp)."""
         moment = txn.timestamp.timestamp()
-        entries = self.history.setdefault(txn.customer_id, [])
         entry: Entry = (
             moment,
             txn.amount_aed,
@@ -47,12 +63,17 @@ class CustomerWindows:
             txn.channel,
             txn.merchant_country != "AE",
         )
-        bisect.insort(entries, entry)
-        # Forget what no future window can reach (relative to the newest event seen).
-        horizon = entries[-1][0] - DAY
-        while entries and entries[0][0] <= horizon:
-            entries.pop(0)
-        return self._row(txn.customer_id, entries, moment)
+        # Built aside and swapped in only when the row is computed: an event that fails here
+        # leaves the windows as they were.
+        entries = _inserted(self.history.get(txn.customer_id, []), entry)
+        row = self._row(txn.customer_id, entries, moment)
+        self.history[txn.customer_id] = entries
+        self.added.append((txn.customer_id, entry))
+        return row
+
+    def restore(self, customer: str, entry: Entry) -> None:
+        """Re-add an entry from a snapshot's journal (what `update` did, without the row)."""
+        self.history[customer] = _inserted(self.history.get(customer, []), entry)
 
     def is_newest(self, customer_id: str, moment: datetime) -> bool:
         entries = self.history.get(customer_id)
@@ -83,29 +104,96 @@ class CustomerWindows:
         }
 
 
+def _inserted(entries: list[Entry], entry: Entry) -> list[Entry]:
+    """A new list: `entries` with `entry` in time order, without what no future window of the
+    customer can reach (older than a day before the newest entry)."""
+    updated = list(entries)
+    bisect.insort(updated, entry)
+    horizon = updated[-1][0] - DAY
+    return updated[bisect.bisect_right(updated, horizon, key=lambda e: e[0]) :]
+
+
+def _entry(values: list) -> Entry:
+    time_, amount, category, channel, foreign = values
+    return (float(time_), float(amount), str(category), str(channel), bool(foreign))
+
+
 class PartitionStateStore:
     """Snapshots of `CustomerWindows` with the next offset to read, one file per partition."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._journal_lines: dict[Path, int] = {}
 
     def _path(self, topic: str, partition: int) -> Path:
         return self.directory / f"{topic}-{partition}.json"
 
     def load(self, topic: str, partition: int) -> tuple[CustomerWindows, int | None]:
+        """The partition's windows and next offset; (empty, None) when there is no usable
+        snapshot (none yet, or unreadable: the processor then rebuilds from Kafka)."""
         path = self._path(topic, partition)
         if not path.exists():
             return CustomerWindows(), None
-        data = json.loads(path.read_text())
-        history = {
-            customer: [tuple(entry) for entry in entries]  # type: ignore[misc]
-            for customer, entries in data["history"].items()
-        }
-        return CustomerWindows(history=history), int(data["next_offset"])  # type: ignore[arg-type]
+        try:
+            data = json.loads(path.read_text())
+            windows = CustomerWindows(
+                history={
+                    str(customer): [_entry(e) for e in entries]
+                    for customer, entries in data["history"].items()
+                }
+            )
+            next_offset, lines = self._replay(path, windows, int(data["next_offset"]))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+            log.error(
+                "snapshot %s is unusable (%s); rebuilding the partition from Kafka", path, error
+            )
+            return CustomerWindows(), None
+        self._journal_lines[path] = lines
+        return windows, next_offset
+
+    def _replay(self, path: Path, windows: CustomerWindows, next_offset: int) -> tuple[int, int]:
+        journal = path.with_suffix(".journal")
+        if not journal.exists():
+            return next_offset, 0
+        lines = journal.read_bytes().split(b"\n")
+        complete, last = lines[:-1], lines[-1]  # `last` is empty unless a write was cut short
+        if last:  # cut it off, or the next line appended would be glued to it
+            log.warning("%s: dropping a journal line cut short by a crash", journal)
+            with open(journal, "r+b") as handle:
+                handle.truncate(sum(len(line) + 1 for line in complete))
+        for line in complete:
+            record = json.loads(line)
+            if int(record["next_offset"]) <= next_offset:
+                continue  # already in the base (killed between rewriting it and the journal)
+            for customer, *entry in record["added"]:
+                windows.restore(str(customer), _entry(entry))
+            next_offset = int(record["next_offset"])
+        return next_offset, len(complete)
 
     def save(self, topic: str, partition: int, windows: CustomerWindows, next_offset: int) -> None:
+        """Durably record the windows with the next offset: a journal line, or a new base."""
         path = self._path(topic, partition)
+        lines = self._journal_lines.get(path, 0)
+        if not path.exists() or lines >= JOURNAL_COMPACTION:
+            self._write_base(path, windows, next_offset)
+            self._journal_lines[path] = 0
+        else:
+            record = {
+                "next_offset": next_offset,
+                "added": [[customer, *entry] for customer, entry in windows.added],
+            }
+            fd = os.open(
+                path.with_suffix(".journal"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+            )
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            self._journal_lines[path] = lines + 1
+        windows.added.clear()
+
+    def _write_base(self, path: Path, windows: CustomerWindows, next_offset: int) -> None:
         temporary = path.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -113,3 +201,6 @@ class PartitionStateStore:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+        # The base holds everything now: a journal left by a crash here is skipped on load.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path.with_suffix(".journal"))
