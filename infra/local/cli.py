@@ -7,7 +7,8 @@
     mlplatform local demo    the golden path end to end, with a summary
 
 Exit codes: 0 ok; 1 a service or step failed, or (status) a started service is unhealthy or
-nothing runs; 2 usage error (bad option, workloads environment missing).
+dead (its process gone, whatever its workers still do) or nothing runs; 2 usage error (bad
+option, workloads environment missing).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def _platform(
 
 def _table(services: list[ServiceStatus]) -> Table:
     table = Table("service", "state", "pid", "endpoint", "detail")
-    colours = {"healthy": "green", "unhealthy": "red", "stopped": "dim"}
+    colours = {"healthy": "green", "unhealthy": "red", "dead": "red", "stopped": "dim"}
     for s in services:
         table.add_row(
             s.name, f"[{colours[s.state]}]{s.state}[/]", str(s.pid or "-"), s.url, s.detail
@@ -151,7 +152,7 @@ def up(
 
 @app.command()
 def status(state_dir: StateOpt = DEFAULT_STATE_DIR, as_json: JsonOpt = False) -> None:
-    """Health of each service. Exit 1 if a started service is unhealthy or none runs."""
+    """Health of each service. Exit 1 if a started service is unhealthy or dead, or none runs."""
     platform = _platform(state_dir, None, require_workloads=False)
     services = platform.status()
     if as_json:
@@ -162,8 +163,9 @@ def status(state_dir: StateOpt = DEFAULT_STATE_DIR, as_json: JsonOpt = False) ->
         )
     else:
         console.print(_table(services))
-    running = [s for s in services if s.state != "stopped"]
-    if not running or any(s.state == "unhealthy" for s in running):
+    if not any(s.state == "healthy" for s in services) or any(
+        s.state in ("unhealthy", "dead") for s in services
+    ):
         raise typer.Exit(EXIT_FAILED)
 
 

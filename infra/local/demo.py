@@ -82,131 +82,124 @@ def online_features(platform: LocalPlatform, customer_id: str) -> dict[str, Any]
     return {n: r["values"][0] for n, r in zip(names, answer["results"], strict=True)}
 
 
-def run(platform: LocalPlatform, options: DemoOptions, reporter: Reporter) -> dict[str, Any]:
-    began = time.monotonic()
-    wl, state = platform.workloads, platform.state
-    data = state.path("demo") / "data"
-    summary: dict[str, Any] = {}
-    step_number = 0
+class _GoldenPath:
+    """The demo's steps, each a method returning its one-line detail; results go to `summary`."""
 
-    def step(action: Callable[[], str]) -> None:
-        nonlocal step_number
-        step_number += 1
-        title = STEPS[step_number - 1]
-        reporter.begin(step_number, len(STEPS), title)
-        started = time.monotonic()
-        detail = action()
-        reporter.end(step_number, len(STEPS), title, time.monotonic() - started, detail)
+    def __init__(self, platform: LocalPlatform, options: DemoOptions) -> None:
+        self.platform, self.options = platform, options
+        self.wl = platform.workloads
+        self.data = platform.state.path("demo") / "data"
+        self.summary: dict[str, Any] = {}
 
-    def start() -> str:
-        reset(platform)
-        platform.up()
-        return ", ".join(s.name for s in platform.status() if s.state == "healthy")
+    def steps(self) -> tuple[Callable[[], str], ...]:
+        """The actions, in the order (and number) of `STEPS`."""
+        return (
+            self.start,
+            self.generate,
+            self.profiles,
+            self.publish,
+            self.stream,
+            self.features,
+            self.train,
+            self.serve,
+            self.traffic("normal", "live_events.jsonl", batch=1),
+            self.check("normal", expect_drift=False),
+            self.traffic("drifted", "drift_events.jsonl", batch=10),
+            self.check("drifted", expect_drift=True),
+        )
 
-    def generate() -> str:
-        result = platform.run_step(
+    def start(self) -> str:
+        reset(self.platform)
+        self.platform.up()
+        return ", ".join(s.name for s in self.platform.status() if s.state == "healthy")
+
+    def generate(self) -> str:
+        o = self.options
+        result = self.platform.run_step(
             "generate",
-            wl.module(
+            self.wl.module(
                 "workloads.data",
                 "generate",
-                "--out-dir",
-                str(data),
-                "--customers",
-                str(options.customers),
-                "--events",
-                str(options.events),
-                "--drift-events",
-                str(options.drift_events),
-                "--seed",
-                str(options.seed),
+                *("--out-dir", str(self.data), "--customers", str(o.customers)),
+                *("--events", str(o.events), "--drift-events", str(o.drift_events)),
+                *("--seed", str(o.seed)),
             ),
         )
-        summary["data"] = result
+        self.summary["data"] = result
         return (
             f"{result['events']} transactions ({result['fraud_events']} fraudulent) of "
             f"{result['customers']} customers, {result['from'][:10]} to {result['to'][:10]}"
         )
 
-    def profiles() -> str:
-        result = platform.run_step(
+    def profiles(self) -> str:
+        result = self.platform.run_step(
             "load-profiles",
-            wl.module(
+            self.wl.module(
                 "workloads.features",
                 "load-profiles",
-                "--feature-store-yaml",
-                platform.env["MLP_FEATURE_STORE_YAML"],
-                "--profiles",
-                str(data / "customers.parquet"),
+                *("--feature-store-yaml", self.platform.env["MLP_FEATURE_STORE_YAML"]),
+                *("--profiles", str(self.data / "customers.parquet")),
             ),
         )
         return f"{result['profiles']} profiles materialised online"
 
-    def publish() -> str:
-        result = platform.run_step(
+    def publish(self) -> str:
+        o = self.options
+        result = self.platform.run_step(
             "produce",
-            wl.module(
+            self.wl.module(
                 "workloads.data",
                 "produce",
-                "--events",
-                str(data / "events.jsonl"),
-                "--poison",
-                str(options.poison_events),
-                "--seed",
-                str(options.seed),
+                *("--events", str(self.data / "events.jsonl")),
+                *("--poison", str(o.poison_events), "--seed", str(o.seed)),
             ),
         )
-        summary["produced"] = result
+        self.summary["produced"] = result
         return (
             f"{result['events']} events + {result['poison_events']} malformed to {result['topic']}"
         )
 
-    def stream() -> str:
-        result = platform.run_step(
+    def stream(self) -> str:
+        result = self.platform.run_step(
             "stream",
-            wl.module(
+            self.wl.module(
                 "workloads.streaming",
                 "run",
-                "--state-dir",
-                str(state.path("stream")),
-                "--until-caught-up",
+                *("--state-dir", str(self.platform.state.path("stream")), "--until-caught-up"),
             ),
         )
-        summary["stream"] = result
+        self.summary["stream"] = result
         return (
             f"{result.get('pushed_rows', 0)} feature rows pushed in "
             f"{result.get('batches', 0)} batches, {result.get('dead_lettered', 0)} "
             "events dead-lettered"
         )
 
-    def features() -> str:
-        customer = json.loads((data / "events.jsonl").read_text().splitlines()[-1])["customer_id"]
-        values = online_features(platform, customer)
-        summary["online_features"] = {"customer_id": customer, **values}
+    def features(self) -> str:
+        last = (self.data / "events.jsonl").read_text().splitlines()[-1]
+        customer = json.loads(last)["customer_id"]
+        values = online_features(self.platform, customer)
+        self.summary["online_features"] = {"customer_id": customer, **values}
         return (
             f"{customer}: {values.get('txn_count_24h')} transactions / "
             f"AED {values.get('amount_sum_24h')} in 24 h, segment {values.get('segment')}"
         )
 
-    def train() -> str:
-        result = platform.run_step(
+    def train(self) -> str:
+        o = self.options
+        work_dir = self.platform.state.path("demo") / "training" / "run-1"
+        result = self.platform.run_step(
             "train",
             [
-                str(wl.bin("torchrun")),
-                "--standalone",
-                f"--nproc_per_node={options.training_processes}",
-                "-m",
-                "workloads.training",
-                "--labelled",
-                str(data / "labelled_transactions.parquet"),
-                "--work-dir",
-                str(state.path("demo") / "training" / "run-1"),
-                "--epochs",
-                str(options.epochs),
-                "--seed",
-                str(options.seed),
+                str(self.wl.bin("torchrun")),
+                *("--standalone", f"--nproc_per_node={o.training_processes}"),
+                *("-m", "workloads.training"),
+                *("--labelled", str(self.data / "labelled_transactions.parquet")),
+                *("--work-dir", str(work_dir)),
+                *("--epochs", str(o.epochs), "--seed", str(o.seed)),
             ],
         )
-        summary["training"] = result
+        self.summary["training"] = result
         if not result["gate"]["promoted"]:
             raise PlatformError(
                 f"version {result['version']} was not promoted: {result['gate']['reason']}"
@@ -217,26 +210,22 @@ def run(platform: LocalPlatform, options: DemoOptions, reporter: Reporter) -> di
             f"gate: promoted to champion ({result['gate']['reason']})"
         )
 
-    def serve() -> str:
-        platform.start_model_server()
-        return f"{platform.service('model-server').url} (v{platform.champion_version()})"
+    def serve(self) -> str:
+        self.platform.start_model_server()
+        url = self.platform.service("model-server").url
+        return f"{url} (v{self.platform.champion_version()})"
 
-    def traffic(name: str, events: str, last: bool, batch: int) -> Callable[[], str]:
+    def traffic(self, name: str, events: str, batch: int) -> Callable[[], str]:
         def send() -> str:
-            argv = wl.module(
+            argv = self.wl.module(
                 "workloads.demo",
                 "traffic",
-                "--serving-url",
-                platform.service("model-server").url,
-                "--events",
-                str(data / events),
-                "--count",
-                str(options.traffic),
-                "--batch",
-                str(batch),
+                *("--serving-url", self.platform.service("model-server").url),
+                *("--events", str(self.data / events), "--count", str(self.options.traffic)),
+                *("--batch", str(batch)),
             )
-            result = platform.run_step(f"traffic-{name}", argv + (["--last"] if last else []))
-            summary.setdefault("serving", {})[name] = result
+            result = self.platform.run_step(f"traffic-{name}", argv)
+            self.summary.setdefault("serving", {})[name] = result
             latency = ", ".join(
                 f"{p} p50 {v['p50']} ms / p95 {v['p95']} ms"
                 for p, v in result["latency_ms"].items()
@@ -248,39 +237,38 @@ def run(platform: LocalPlatform, options: DemoOptions, reporter: Reporter) -> di
 
         return send
 
-    def check(name: str, expect_drift: bool) -> Callable[[], str]:
+    def check(self, name: str, expect_drift: bool) -> Callable[[], str]:
         def run_check() -> str:
-            result = platform.run_step(f"drift-{name}", wl.module("workloads.monitoring", "check"))
-            summary.setdefault("drift", {})[name] = result
+            result = self.platform.run_step(
+                f"drift-{name}", self.wl.module("workloads.monitoring", "check")
+            )
+            self.summary.setdefault("drift", {})[name] = result
             psi = {k: v["psi"] for k, v in result.get("features", {}).items()}
             detected = result.get("status") == "drift"
             if expect_drift and not detected:
                 raise PlatformError(f"drifted traffic raised no drift event: {result}")
             if detected:
-                events = platform.run_step(
-                    "drift-events", wl.module("workloads.monitoring", "tail", "--topic", "drift")
+                self.summary["drift"]["event"] = self.platform.run_step(
+                    "drift-events",
+                    self.wl.module("workloads.monitoring", "tail", "--topic", "drift"),
                 )
-                summary["drift"]["event"] = events
             flagged = ", ".join(result.get("drifted_features", [])) or "none"
             return f"{result['status']}; drifted: {flagged}; PSI {psi}"
 
         return run_check
 
-    for action in (
-        start,
-        generate,
-        profiles,
-        publish,
-        stream,
-        features,
-        train,
-        serve,
-        traffic("normal", "live_events.jsonl", False, 1),
-        check("normal", False),
-        traffic("drifted", "drift_events.jsonl", False, 10),
-        check("drifted", True),
-    ):
-        step(action)
+
+def run(platform: LocalPlatform, options: DemoOptions, reporter: Reporter) -> dict[str, Any]:
+    """Every step of `STEPS` in order, each reported as it begins and ends; the summary."""
+    began = time.monotonic()
+    path = _GoldenPath(platform, options)
+    actions = path.steps()
+    for number, (title, action) in enumerate(zip(STEPS, actions, strict=True), start=1):
+        reporter.begin(number, len(STEPS), title)
+        started = time.monotonic()
+        detail = action()
+        reporter.end(number, len(STEPS), title, time.monotonic() - started, detail)
+    summary = path.summary
     summary["wall_seconds"] = round(time.monotonic() - began, 1)
     summary["endpoints"] = {s.name: s.url for s in platform.status()}
     summary["host"] = HOST

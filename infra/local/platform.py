@@ -1,10 +1,15 @@
 """The local platform's lifecycle: bring services up in order, report their health, stop them.
 
 `up` is idempotent: a service whose recorded process still runs is left alone; a stale record
-(the process died) is replaced. Order matters: the broker and MLflow start first (in parallel),
-the Feast repository is applied while they boot, the feature server starts on the applied
-registry, the topics are created once the broker accepts connections, and the model server
-starts only when MLflow has a `champion` to serve (otherwise after training, by the demo).
+(the process died) is replaced, after its orphaned workers (recorded by PID and start time,
+see processes.py) are ended: a leader killed with kill -9 leaves MLflow's or Feast's worker
+holding the port, and `up` recovers that half-dead service without touching any process it did
+not start. A port held by anything else is reported, never freed.
+
+Order matters: the broker and MLflow start first (in parallel), the Feast repository is
+applied while they boot, the feature server starts on the applied registry, the topics are
+created once the broker accepts connections, and the model server starts only when MLflow has
+a `champion` to serve (otherwise after training, by the demo).
 
 The broker keeps its data in memory, so a broker start is a fresh Kafka: the stream
 processor's snapshots (which record Kafka offsets) are cleared at the same moment.
@@ -48,7 +53,7 @@ class PlatformError(RuntimeError):
 @dataclass(frozen=True)
 class ServiceStatus:
     name: str
-    state: str  # healthy | unhealthy | stopped
+    state: str  # healthy | unhealthy | dead (started, its leader gone) | stopped (never / down)
     pid: int | None
     url: str
     detail: str
@@ -83,7 +88,9 @@ class LocalPlatform:
     def start(self, name: str) -> processes.ProcessRecord:
         existing = self.record(name)
         if existing is not None and processes.is_ours(existing):
-            return existing
+            return self._record_workers(existing)
+        if existing is not None:
+            self._end_orphans(existing)
         svc = self.service(name)
         if not os.access(svc.argv[0], os.X_OK):
             raise PlatformError(
@@ -92,8 +99,9 @@ class LocalPlatform:
             )
         if not port_free(svc.port):
             raise PlatformError(
-                f"{name}: port {svc.port} on {HOST} is in use by another process; "
-                f"choose another with the port options of `mlplatform local up`"
+                f"{name}: port {svc.port} on {HOST} is in use by another process (not one the "
+                "local platform started); stop it, or choose another port with the port "
+                "options of `mlplatform local up`"
             )
         try:
             return processes.spawn(
@@ -107,11 +115,33 @@ class LocalPlatform:
         except RuntimeError as error:
             raise PlatformError(f"{name}: {error}\n{_tail(self.state.log(name))}") from None
 
+    def _end_orphans(self, record: processes.ProcessRecord) -> None:
+        """A dead service's recorded workers that still run (and hold its port) are ended."""
+        ended = processes.stop(record, timeout=10.0)
+        if processes.orphans(record):
+            raise PlatformError(
+                f"{record.name}: its orphaned workers {processes.orphans(record)} did not stop; "
+                "end them and run `mlplatform local up` again"
+            )
+        with open(self.state.log(record.name), "a") as log:
+            log.write(f"[mlplatform local] leader {record.pid} was gone; ended workers {ended}\n")
+        self.state.record(record.name).unlink(missing_ok=True)
+
+    def _record_workers(self, record: processes.ProcessRecord) -> processes.ProcessRecord:
+        """Record the service's current workers (PID, start time) beside its leader."""
+        updated = processes.with_workers(record)
+        if updated != record:
+            updated.save(self.state.record(record.name))
+        return updated
+
     def wait_healthy(self, name: str, timeout: float = 120.0) -> None:
         svc, deadline = self.service(name), time.monotonic() + timeout
         while True:
             ok, detail = healthy(svc)
             if ok:
+                record = self.record(name)
+                if record is not None:
+                    self._record_workers(record)
                 return
             if not self.running(name):
                 raise PlatformError(
@@ -203,17 +233,27 @@ class LocalPlatform:
 
     # -- status and stopping ---------------------------------------------------------------
     def status(self) -> list[ServiceStatus]:
-        result = []
-        for name in SERVICES:
-            svc, record = self.service(name), self.record(name)
-            if record is None or not processes.is_ours(record):
-                result.append(ServiceStatus(name, "stopped", None, svc.url, "not running"))
-                continue
-            ok, detail = healthy(svc)
-            result.append(
-                ServiceStatus(name, "healthy" if ok else "unhealthy", record.pid, svc.url, detail)
-            )
-        return result
+        return [self.service_status(name) for name in SERVICES]
+
+    def service_status(self, name: str) -> ServiceStatus:
+        """healthy/unhealthy (its leader runs), dead (recorded, leader gone) or stopped."""
+        svc, record = self.service(name), self.record(name)
+        if record is None:
+            return ServiceStatus(name, "stopped", None, svc.url, "not running")
+        if not processes.is_ours(record):
+            orphans = processes.orphans(record)
+            detail = f"exited (pid {record.pid})"
+            if orphans:
+                held = "" if port_free(svc.port) else f", holding port {svc.port}"
+                detail += (
+                    f"; its orphaned workers {', '.join(map(str, orphans))} still run{held}: "
+                    "`mlplatform local up` ends them and restarts it"
+                )
+            else:
+                detail += "; `mlplatform local up` restarts it"
+            return ServiceStatus(name, "dead", None, svc.url, detail)
+        ok, detail = healthy(svc)
+        return ServiceStatus(name, "healthy" if ok else "unhealthy", record.pid, svc.url, detail)
 
     def down(self) -> dict[str, list[int]]:
         """Stop every recorded service, model server first; return the PIDs signalled."""

@@ -2,11 +2,14 @@
 
 Each service starts in its own session (so it is a process-group leader and survives the CLI
 that started it). Its record (pid, kernel start time, command line) is saved under the state
-directory. A PID alone is not an identity: after a reboot or a long time, the same number can
-belong to someone else's process. So before signalling, `members()` lists the processes of the
-service's group (pgid = the leader's pid) that started no earlier than the leader, and the
-leader itself only if its start time and command line still match the record. Only those are
-signalled, one by one: a recycled PID is never killed.
+directory; once the service is healthy its workers (the other processes of its group: MLflow's
+and Feast's HTTP workers, which hold the port) are recorded too, each by PID and start time.
+A PID alone is not an identity: after a reboot or a long time, the same number can belong to
+someone else's process. So before signalling, `members()` lists, while the leader lives and its
+start time and command line still match the record, the processes of the service's group
+(pgid = the leader's pid) that started no earlier than the leader; once the leader is gone
+(kill -9), only the recorded workers whose PID, start time and group still match (`orphans()`).
+Only those are signalled, one by one: a recycled PID is never killed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -29,6 +32,8 @@ class ProcessRecord:
     start_ticks: int  # field 22 of /proc/PID/stat: start time in clock ticks since boot
     argv: list[str]
     log: str
+    # (pid, start ticks) of the group's other processes, recorded once the service is healthy
+    workers: tuple[tuple[int, int], ...] = ()
 
     def save(self, path: Path) -> None:
         temporary = path.with_suffix(".tmp")
@@ -40,8 +45,11 @@ class ProcessRecord:
     @classmethod
     def load(cls, path: Path) -> ProcessRecord | None:
         try:
-            return cls(**json.loads(path.read_text()))
-        except (OSError, ValueError, TypeError):
+            data = json.loads(path.read_text())
+            workers = data.get("workers", ())
+            data["workers"] = tuple((int(pid), int(start)) for pid, start in workers)
+            return cls(**data)
+        except (OSError, ValueError, TypeError, AttributeError):
             return None
 
 
@@ -72,24 +80,66 @@ def is_ours(record: ProcessRecord) -> bool:
     return stat[2] == record.start_ticks and _cmdline(record.pid) == record.argv
 
 
-def members(record: ProcessRecord) -> list[int]:
-    """PIDs of the service's process group that belong to this start of the service."""
-    leader = _stat(record.pid)
-    if leader is not None and leader[0] != "Z" and not is_ours(record):
-        # The PID was reused. Linux does not reuse a PID while a process group of that id
-        # lives, so none of the recorded service's processes can still exist.
-        return []
+def _alive(pid: int) -> tuple[str, int, int] | None:
+    """The process's stat while it runs (not a zombie), else None."""
+    stat = _stat(pid)
+    return None if stat is None or stat[0] == "Z" else stat
+
+
+def _start_of(pid: int) -> int | None:
+    """Start ticks of a running process, else None."""
+    stat = _alive(pid)
+    return None if stat is None else stat[2]
+
+
+def _group(pgid: int, since_ticks: int) -> list[int]:
+    """Live processes of process group `pgid` that started at or after `since_ticks`."""
     found = []
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
-        stat = _stat(int(entry.name))
-        if stat is None or stat[0] == "Z":
-            continue
-        _, pgid, start = stat
-        if pgid == record.pid and start >= record.start_ticks:
+        stat = _alive(int(entry.name))
+        if stat is not None and stat[1] == pgid and stat[2] >= since_ticks:
             found.append(int(entry.name))
     return found
+
+
+def orphans(record: ProcessRecord) -> list[int]:
+    """Recorded workers still running after their leader died: same PID, start time and group.
+
+    Empty while the leader lives (its workers are not orphans then).
+    """
+    if _alive(record.pid) is not None:
+        return []
+    found = []
+    for pid, start in record.workers:
+        stat = _alive(pid)
+        if stat is not None and stat[1:] == (record.pid, start):
+            found.append(pid)
+    return found
+
+
+def members(record: ProcessRecord) -> list[int]:
+    """PIDs of the service's processes that belong to this start of the service."""
+    if _alive(record.pid) is None:
+        return orphans(record)
+    if not is_ours(record):
+        # The PID was reused. Linux does not reuse a PID while a process group of that id
+        # lives, so none of the recorded service's processes can still exist.
+        return []
+    return _group(record.pid, record.start_ticks)
+
+
+def with_workers(record: ProcessRecord) -> ProcessRecord:
+    """The record with the group's current other processes as its workers (leader ours)."""
+    if not is_ours(record):
+        return record
+    workers = []
+    for pid in _group(record.pid, record.start_ticks):
+        start = _start_of(pid)
+        if pid != record.pid and start is not None:
+            workers.append((pid, start))
+    return replace(record, workers=tuple(sorted(workers)))
 
 
 def spawn(
@@ -145,10 +195,23 @@ def _wait_for_exec(
 
 
 def stop(record: ProcessRecord, timeout: float = 15.0) -> list[int]:
-    """SIGTERM the service's processes, SIGKILL what remains after `timeout`; return the PIDs."""
+    """SIGTERM the service's processes, SIGKILL what remains after `timeout`; return the PIDs.
+
+    Each process is pinned by its start time when first seen, so one that outlives its leader
+    is still killed, and a PID reused meanwhile is not.
+    """
+    known: dict[int, int] = {}
+
+    def remaining() -> list[int]:
+        for pid in members(record):
+            start = _start_of(pid)
+            if start is not None:
+                known.setdefault(pid, start)
+        return [pid for pid, start in known.items() if _start_of(pid) == start]
+
     signalled: list[int] = []
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-        pids = members(record)
+        pids = remaining()
         if not pids:
             break
         for pid in pids:
@@ -158,6 +221,6 @@ def stop(record: ProcessRecord, timeout: float = 15.0) -> list[int]:
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + wait
-        while members(record) and time.monotonic() < deadline:
+        while remaining() and time.monotonic() < deadline:
             time.sleep(0.1)
     return sorted(set(signalled))
