@@ -5,7 +5,8 @@ on the InferenceService canary, which sets MLP_MODEL_ALIAS), loads that version 
 whose logged feature vector differs from the one this code builds (it would produce confident
 nonsense). With `poll_seconds` > 0 an `AliasFollower` thread re-resolves the alias at that
 interval; when it names another version (a promotion, a rollback), the version is loaded and
-tried on a row in the background and then swapped in with one assignment: a request reads the
+tried on a row in the background (the last `KEEP_LOADED` served versions stay loaded, so a
+rollback to one of them is immediate) and then swapped in with one assignment: a request reads the
 served (version, model) pair once, so it is scored wholly by the old or wholly by the new one,
 never fails for the swap, and answers with the version that scored it (`model_version`). A
 version that cannot be loaded or scored is not swapped in: the current one keeps serving, and
@@ -55,6 +56,7 @@ LOAD_FAILURES = Counter(
     "card_risk_model_load_failures", "Versions the alias named that could not be loaded or scored"
 )
 POLL_ERRORS = Counter("card_risk_model_poll_errors", "Alias look-ups in MLflow that failed")
+KEEP_LOADED = 3  # the served version and the two before it
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class CardRiskModel(Model):
         self.prediction_log = prediction_log
         self.poll_seconds = poll_seconds
         self._served: Served | None = None
+        self._recent: dict[str, Served] = {}  # version -> loaded model, oldest first
         self._store: Any = None
         self._feature_service: Any = None
         self._client: MlflowClient | None = None
@@ -124,6 +127,11 @@ class CardRiskModel(Model):
 
     def _swap(self, served: Served) -> None:
         previous, self._served = self._served, served  # one assignment: atomic for readers
+        # The versions served last stay loaded: rolling back to one is a swap, not a load.
+        self._recent.pop(served.version, None)
+        self._recent[served.version] = served
+        while len(self._recent) > KEEP_LOADED:
+            del self._recent[next(iter(self._recent))]
         alias = self.settings.model_alias
         if previous is not None:
             SERVED_VERSION.labels(previous.version, alias).set(0)
@@ -147,14 +155,14 @@ class CardRiskModel(Model):
             return False
         if version == self.version:
             return False
-        try:
-            served = self._load_version(version)
-        except Exception:
-            LOAD_FAILURES.inc()
-            log.exception(
-                "not swapping in %s v%s; still serving v%s", self.name, version, self.version
-            )
-            return False
+        served = self._recent.get(version)
+        if served is None:
+            try:
+                served = self._load_version(version)
+            except Exception:
+                LOAD_FAILURES.inc()
+                log.exception("not swapping in v%s; still serving v%s", version, self.version)
+                return False
         self._swap(served)
         return True
 
