@@ -2,10 +2,11 @@
 
 The performance check works on sliding windows (labels of the last day, the predictions made
 up to a few days before them), so it needs no consumer group and re-running it is harmless.
-Each partition is positioned with `offsets_for_times` and read up to the high watermark taken
-at the start (messages produced meanwhile belong to the next window). A broker that answers
-offsets-for-times with the start of the log (the local tansu broker) costs a longer read, not
-a wrong answer: every message is still filtered by its own timestamp.
+Each partition is positioned with `offsets_for_times` and read until the broker reports its end
+(partition EOF, from the fetch responses: the local tansu broker answers ListOffsets for the
+latest offset wrongly, so the watermarks are not used). A broker that answers offsets-for-times
+with the start of the log (tansu again) costs a longer read, not a wrong answer: every message
+is still filtered by its own timestamp.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_END, Consumer, KafkaError, KafkaException, TopicPartition
 
 from workloads.health import beat
 from workloads.settings import Settings
@@ -37,6 +38,7 @@ def read_window(
                 "group.id": f"{group_prefix}window-{time.monotonic_ns()}",  # never committed
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
+                "enable.partition.eof": True,
             }
         )
     )
@@ -48,25 +50,18 @@ def read_window(
             return []  # the topic does not exist yet: nothing was ever published to it
         wanted = [TopicPartition(topic, p, since_ms) for p in sorted(metadata.partitions)]
         starts = consumer.offsets_for_times(wanted, timeout=timeout)
-        ends = {
-            tp.partition: consumer.get_watermark_offsets(tp, timeout=timeout)[1] for tp in wanted
-        }
-        assignment = []
-        for tp in starts:
-            start = tp.offset if tp.offset >= 0 else ends[tp.partition]
-            if start < ends[tp.partition]:
-                assignment.append(TopicPartition(topic, tp.partition, start))
-        return _read(consumer, assignment, ends, since_ms, timeout)
+        # -1: no message at or after since_ms in that partition; start at its end.
+        assignment = [
+            TopicPartition(topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END)
+            for tp in starts
+        ]
+        return _read(consumer, assignment, since_ms, timeout)
     finally:
         consumer.close()
 
 
 def _read(
-    consumer: Consumer,
-    assignment: list[TopicPartition],
-    ends: dict[int, int],
-    since_ms: int,
-    timeout: float,
+    consumer: Consumer, assignment: list[TopicPartition], since_ms: int, timeout: float
 ) -> list[Timestamped]:
     found: list[Timestamped] = []
     if not assignment:
@@ -79,20 +74,18 @@ def _read(
             raise TimeoutError(f"reading {assignment[0].topic} did not finish in {timeout} s")
         beat()
         for message in consumer.consume(500, 0.5):
-            if message.error() is not None:
-                raise KafkaException(message.error())
-            partition, offset = message.partition(), message.offset()
-            if offset >= ends[partition] - 1:
-                pending.discard(partition)
-            if offset >= ends[partition]:
-                continue
-            stamp = message.timestamp()[1]
-            if stamp < since_ms:
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(message.partition())
+                    continue
+                raise KafkaException(error)
+            if message.timestamp()[1] < since_ms:
                 continue
             try:
                 value = json.loads(message.value() or b"")
             except (json.JSONDecodeError, UnicodeDecodeError):
                 continue
             if isinstance(value, dict):
-                found.append(Timestamped(stamp, value))
+                found.append(Timestamped(message.timestamp()[1], value))
     return found
