@@ -30,7 +30,7 @@ QUICK = Mode(
     probe_rate=500.0,
     synth_sizes=(1, 10, 50, 100),
     synth_repeats=2,
-    train_seconds=20.0,
+    train_seconds=120.0,  # issue 17: the instrumentation share of a run of >= 120 s
     ddp_seconds=6.0,
 )
 
@@ -44,7 +44,7 @@ FULL = Mode(
     probe_rate=1000.0,
     synth_sizes=(1, 10, 25, 50, 75, 100),
     synth_repeats=3,
-    train_seconds=60.0,
+    train_seconds=180.0,
     ddp_seconds=20.0,
 )
 

@@ -2,10 +2,13 @@
 DistributedDataParallel with 2 processes against 1 (see training_worker.py).
 
 1. `dataset` builds the training set as the trainer does (Feast retrieval) and times bare
-   epochs on it; the epoch count is chosen so the bare loop runs about `train_seconds`, which
-   makes the trainer's own run at least that long.
+   epochs on it; the epoch count is chosen so the bare loop runs about `train_seconds` (and a
+   little more), which makes the trainer's own run at least that long (issue 17's target is a
+   share of a run of at least 120 s: quick mode's length).
 2. `trainer` runs the packaged trainer in a fresh work directory (its own Feast retrieval,
-   MLflow run, per-epoch checkpoints, registration and gate), phases timed.
+   MLflow run, per-epoch metrics, checkpoints, registration and gate), phases timed: the
+   figures give the share of the run that is not the bare loop, and its parts (fixed costs,
+   per-epoch costs, the loop's own excess).
 3. `bare` runs the bare loop for the same epochs on the tensors of step 1; the fingerprints
    prove the trainer trained on the same data.
 4. DDP: the trainer under `torchrun --standalone --nproc_per_node=N` for N = 1 and 2, with the
@@ -57,7 +60,8 @@ def run(
         str(prep_dir),
     )
     epoch = max(float(prepared["bare_epoch_seconds"]), 1e-3)
-    epochs = max(2, math.ceil(mode.train_seconds / epoch))
+    # A margin over the calibration: the trainer's run must reach the length the target is for.
+    epochs = max(2, math.ceil(1.05 * mode.train_seconds / epoch))
     progress(f"training: packaged trainer, {epochs} epochs")
     trainer = bp.step(
         "train-trainer", *_trainer_argv(labelled, root / "trainer", epochs), timeout=1200
@@ -104,9 +108,26 @@ def run(
     return details, _figures(trainer, bare, ddp)
 
 
+PER_EPOCH = ("epoch_holdout_auc", "epoch_bookkeeping", "barrier")
+RUN_TARGET_SECONDS = 120.0  # issue 17 goal 5: the share applies to a run of at least this
+SHARE_TARGET = 10.0  # % of the run
+
+
+def _parts(trainer: dict[str, Any], bare: dict[str, Any]) -> dict[str, float]:
+    """The instrumentation's parts, in seconds: fixed (once a run), per epoch, and the loop's
+    own excess over the bare loop (sampler, heartbeat, held-out forward pass, noise)."""
+    phases = trainer["phases"]
+    return {
+        "fixed": trainer["fixed_seconds"],
+        "per_epoch": sum(phases[n]["seconds"] for n in PER_EPOCH if n in phases),
+        "loop_excess": trainer["loop_seconds"] - bare["seconds"],
+    }
+
+
 def _figures(trainer: dict[str, Any], bare: dict[str, Any], ddp: dict[str, Any]) -> list[Figure]:
     bench = "training"
     overhead = 100.0 * (trainer["seconds"] - bare["seconds"]) / trainer["seconds"]
+    parts = _parts(trainer, bare)
     phases = ", ".join(
         f"{name} {p['seconds']:.2f}s"
         for name, p in trainer["phases"].items()
@@ -128,17 +149,35 @@ def _figures(trainer: dict[str, Any], bare: dict[str, Any], ddp: dict[str, Any])
             trainer["seconds"],
             "s",
             {"bare PyTorch loop": bare["seconds"]},
-            (">=", 20.0),
-            note=f"the overhead target applies to a run of at least 20 s; "
-            f"imports {trainer['imports_seconds']:.1f}s not included",
+            (">=", RUN_TARGET_SECONDS),
+            note=f"the share target applies to a run of at least {RUN_TARGET_SECONDS:.0f} s; "
+            f"imports {trainer['imports_seconds']:.1f}s not included (nor in the bare loop)",
         ),
         figure(
             bench,
             "instrumentation overhead, share of the trainer's wall time",
             overhead,
             "%",
-            target=("<=", 10.0),
-            note=f"phases: {phases}; loop {trainer['loop_seconds']:.2f}s",
+            target=("<=", SHARE_TARGET),
+            note=(
+                f"fixed {parts['fixed']:.2f}s ({100 * parts['fixed'] / trainer['seconds']:.1f}%), "
+                f"per epoch {parts['per_epoch']:.2f}s over {trainer['epochs']} epochs, loop "
+                f"excess over the bare loop {parts['loop_excess']:.2f}s; phases: {phases}"
+            ),
+        ),
+        figure(
+            bench,
+            "instrumentation, fixed costs (Feast retrieval, MLflow run, registration, gate)",
+            parts["fixed"],
+            "s",
+            {"trainer run": trainer["seconds"]},
+        ),
+        figure(
+            bench,
+            "instrumentation, per-epoch costs (held-out AUC, metrics, checkpoints)",
+            parts["per_epoch"],
+            "s",
+            {"trainer run": trainer["seconds"]},
         ),
         figure(
             bench,
