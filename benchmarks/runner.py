@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import freshness, machine, serving, synthesis, training
+from benchmarks import freshness, machine, retraining, serving, synthesis, training
 from benchmarks.fixture import BenchPlatform
 from benchmarks.modes import Mode
 from benchmarks.report import Figure, results_document, table, write_results
 
-BENCHMARKS = ("synthesis", "freshness", "training", "serving")
+BENCHMARKS = ("synthesis", "freshness", "training", "serving", "retraining")
 Progress = Callable[[str], None]
 
 
@@ -100,7 +100,7 @@ def run(
                 mode.synth_sizes, mode.synth_repeats, out / "synth-scratch", progress
             ),
         )
-    if {"freshness", "training", "serving"} & set(only):
+    if {"freshness", "training", "serving", "retraining"} & set(only):
         bp = BenchPlatform(out / "platform", workloads_python)
         try:
             progress("platform: broker, MLflow and Feast on 127.0.0.1")
@@ -140,6 +140,8 @@ def run(
                 attempt(
                     "serving", lambda: serving.run(bp, mode, bp.data / "events.jsonl", progress)
                 )
+            if "retraining" in only:
+                attempt("retraining", lambda: retraining.run(bp, mode, progress))
         except Exception as error:
             errors["platform"] = f"{type(error).__name__}: {error}"
             details["platform"] = {"traceback": traceback.format_exc()[-4000:]}
