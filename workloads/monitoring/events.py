@@ -38,7 +38,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from workloads.data.producer import produce
 from workloads.settings import Settings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 NAMESPACE = uuid.UUID("6f1d8c1e-3a57-4c55-9d0e-5b2f4ac1e7a0")  # this platform's uuid5 namespace
 DEFAULT_MODEL_EVENTS_TOPIC = "platform.model-events"
 DEFAULT_LABELS_TOPIC = "card-transactions.labels"

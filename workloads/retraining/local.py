@@ -94,7 +94,7 @@ class LocalLauncher:
         if child is not None:
             return child.poll() is None
         pid, ticks = run.handle.get("pid"), run.handle.get("start_ticks")
-        return bool(pid) and ticks is not None and process_start_ticks(pid) == ticks
+        return isinstance(pid, int) and ticks is not None and process_start_ticks(pid) == ticks
 
     def poll(self, run: Run) -> tuple[RunStatus, float | None, dict[str, Any] | None]:
         """(status, finished at, the trainer's result) of a started run."""
