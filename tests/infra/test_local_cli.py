@@ -8,20 +8,20 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from infra.local.cli import app
+from infra.cli import app
 
 runner = CliRunner()
 
 
 @pytest.mark.parametrize("command", ["up", "status", "down", "demo"])
 def test_every_command_has_help(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
+    result = runner.invoke(app, ["local", command, "--help"])
     assert result.exit_code == 0
     assert "--state-dir" in result.output
 
 
 def test_status_of_a_platform_never_started_is_all_stopped_and_exit_1(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["status", "--state-dir", str(tmp_path), "--json"])
+    result = runner.invoke(app, ["local", "status", "--state-dir", str(tmp_path), "--json"])
     assert result.exit_code == 1
     services = json.loads(result.stdout)["services"]
     assert [s["name"] for s in services] == ["broker", "mlflow", "feature-server", "model-server"]
@@ -30,7 +30,7 @@ def test_status_of_a_platform_never_started_is_all_stopped_and_exit_1(tmp_path: 
 
 
 def test_down_with_nothing_running_is_fine(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["down", "--state-dir", str(tmp_path), "--json"])
+    result = runner.invoke(app, ["local", "down", "--state-dir", str(tmp_path), "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"stopped": {}}
 
@@ -47,5 +47,5 @@ def test_down_with_nothing_running_is_fine(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
-    result = runner.invoke(app, [*args, "--state-dir", str(tmp_path)])
+    result = runner.invoke(app, ["local", *args, "--state-dir", str(tmp_path)])
     assert result.exit_code == 2, result.output

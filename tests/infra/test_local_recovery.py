@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from infra.cli import app
 from infra.local import processes
-from infra.local.cli import app
 from infra.local.platform import LocalPlatform, PlatformError
 from infra.local.services import Workloads
 from infra.local.state import Ports, StateDir
@@ -123,7 +123,8 @@ def _half_dead(platform: LocalPlatform, name: str) -> tuple[processes.ProcessRec
 
 
 def _status(platform: LocalPlatform) -> tuple[int, dict[str, dict]]:
-    result = CliRunner().invoke(app, ["status", "--state-dir", str(platform.state.root), "--json"])
+    state_dir = str(platform.state.root)
+    result = CliRunner().invoke(app, ["local", "status", "--state-dir", state_dir, "--json"])
     return result.exit_code, {s["name"]: s for s in json.loads(result.stdout)["services"]}
 
 

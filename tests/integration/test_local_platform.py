@@ -45,7 +45,7 @@ class Platform:
 
 def cli(state: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "infra.local.cli", *args, "--state-dir", str(state)],
+        [sys.executable, "-m", "infra.cli", "local", *args, "--state-dir", str(state)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

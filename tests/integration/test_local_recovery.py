@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from infra.cli import app
 from infra.local import processes
-from infra.local.cli import app
 from infra.local.platform import LocalPlatform
 from infra.local.services import Workloads
 from infra.local.state import REPO_ROOT, Ports, StateDir
@@ -82,7 +82,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform
 
 
 def _status(platform: LocalPlatform) -> tuple[int, dict[str, dict]]:
-    result = CliRunner().invoke(app, ["status", "--state-dir", str(platform.state.root), "--json"])
+    state_dir = str(platform.state.root)
+    result = CliRunner().invoke(app, ["local", "status", "--state-dir", state_dir, "--json"])
     return result.exit_code, {s["name"]: s for s in json.loads(result.stdout)["services"]}
 
 

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli import app
-from infra.verify import command
+from infra.cli import verify as command
 
 pytestmark = pytest.mark.verify
 MLPLATFORM = Path(sys.executable).parent / "mlplatform"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import checkov
+from infra.evidence import checkov
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIRROR = "harbor.dc1.example.ae/mlplatform"

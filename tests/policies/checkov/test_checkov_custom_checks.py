@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import checkov
+from infra.evidence import checkov
 from stacks.config import residency
 
 FIXTURES = Path(__file__).parent / "fixtures"

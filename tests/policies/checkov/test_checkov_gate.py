@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import checkov
+from infra.evidence import checkov
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GATE = FIXTURES / "gate"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.checkov.normalise import relative_path
+from infra.evidence.checkov.normalise import relative_path
 
 BASE = Path("/srv/ci/build/uae-onprem/manifests")
 SCANNED = frozenset(

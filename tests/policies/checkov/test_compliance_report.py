@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from infra import compliance, residency_statement
 from infra import plan as planning
-from infra.checkov import Gate
+from infra.evidence import compliance
+from infra.evidence import residency as residency_statement
+from infra.evidence.checkov import Gate
 from policies.evaluate import evaluate
 from stacks.config.loader import stack_config
 

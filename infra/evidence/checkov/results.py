@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.checkov.findings import FAILED, PASSED, SKIPPED, Record
-from infra.checkov.gate import Skip
+from infra.evidence.checkov.findings import FAILED, PASSED, SKIPPED, Record
+from infra.evidence.checkov.gate import Skip
 
 
 @dataclass(frozen=True)

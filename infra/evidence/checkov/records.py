@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from infra.checkov.findings import FAILED, KUBERNETES, PASSED, SKIPPED, Record
-from infra.checkov.gate import Gate, Skip
-from infra.checkov.normalise import RawScan
+from infra.evidence.checkov.findings import FAILED, KUBERNETES, PASSED, SKIPPED, Record
+from infra.evidence.checkov.gate import Gate, Skip
+from infra.evidence.checkov.normalise import RawScan
 
 # Kinds whose pod template checkov turns into a `Pod.<ns>.<owner>.<labels>` graph vertex.
 _TEMPLATE_OWNERS = (

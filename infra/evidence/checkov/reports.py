@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from infra.checkov.findings import (
+from infra.evidence.checkov.findings import (
     ADVISORY,
     FAILED,
     GATED,
@@ -24,8 +24,8 @@ from infra.checkov.findings import (
     SKIPPED,
     Record,
 )
-from infra.checkov.normalise import RawScan
-from infra.checkov.results import CheckovResult
+from infra.evidence.checkov.normalise import RawScan
+from infra.evidence.checkov.results import CheckovResult
 
 
 def write_reports(out_dir: Path, raws: list[RawScan], result: CheckovResult) -> dict[str, Path]:

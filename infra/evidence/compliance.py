@@ -5,7 +5,7 @@ the report lists the tests of it — CrossGuard policies (`UAE-…`, evaluated o
 resources.json) and checkov checks (`CKV…`, over the rendered manifests and the Dockerfiles) —
 with their result, the resources involved, the findings, and the exemptions and skips with their
 justification; then a summary of counts and the stack's residency statement
-(`infra.residency_statement`).
+(`infra.evidence.residency`).
 
 The body is deterministic (sorted keys and lists, no timestamps, no absolute paths), so the
 reports of two releases diff cleanly and two runs of one release are byte-identical.
@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra import residency_statement
-from infra.checkov import ADVISORY, GATED, CheckovResult, CheckSummary, Gate
+from infra.evidence import residency
+from infra.evidence.checkov import ADVISORY, GATED, CheckovResult, CheckSummary, Gate
+from infra.evidence.markdown import render
+from policies.registry import ALL_POLICIES
 from stacks.config import StackConfig
 
 SCHEMA = "mlplatform/compliance-report/v1"
@@ -139,8 +141,6 @@ class PolicyOutcome:
 
 def pack_catalogue() -> dict[str, PolicyMeta]:
     """Metadata of every policy in the pack (catalogue order), from `policies.registry`."""
-    from policies.registry import ALL_POLICIES
-
     return {
         p.id: PolicyMeta(
             p.id, p.name, p.severity.value, tuple(p.iso_controls), tuple(p.uae_refs), p.expectation
@@ -423,7 +423,7 @@ def build(inputs: Inputs) -> dict[str, Any]:
             key=lambda e: (e["policy"], e["what"]),
         ),
         "checkovSkips": sorted(skips, key=lambda s: (s["test"], s["resources"])),
-        "residency": residency_statement.statement(list(inputs.resources), inputs.config),
+        "residency": residency.statement(list(inputs.resources), inputs.config),
         "warnings": sorted(warnings),
     }
 
@@ -534,7 +534,5 @@ def _summary(
 def write(report: Mapping[str, Any], directory: Path) -> list[Path]:
     json_path, md_path = directory / "compliance.json", directory / "compliance.md"
     json_path.write_text(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    from infra.compliance_markdown import render
-
     md_path.write_text(render(report))
     return [json_path, md_path]

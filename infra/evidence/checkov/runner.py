@@ -18,13 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from infra.checkov.findings import DOCKERFILE, FAILED, KUBERNETES
-from infra.checkov.gate import Gate
-from infra.checkov.normalise import RawScan, raw_scan, relative_path, relative_to
-from infra.checkov.paths import CHECKOV_BIN, CHECKOV_DIR, CUSTOM_CHECKS, REPO_ROOT
-from infra.checkov.records import gated_records
-from infra.checkov.reports import write_reports
-from infra.checkov.results import CheckovResult
+from infra.evidence.checkov.findings import DOCKERFILE, FAILED, KUBERNETES
+from infra.evidence.checkov.gate import Gate
+from infra.evidence.checkov.normalise import RawScan, raw_scan, relative_path, relative_to
+from infra.evidence.checkov.paths import CHECKOV_BIN, CHECKOV_DIR, CUSTOM_CHECKS, REPO_ROOT
+from infra.evidence.checkov.records import gated_records
+from infra.evidence.checkov.reports import write_reports
+from infra.evidence.checkov.results import CheckovResult
 
 ALLOWED_REGISTRIES_ENV = "CKV_UAE_ALLOWED_REGISTRIES"
 CUSTOM_CHECK_IDS = ("CKV_UAE_K8S_1", "CKV2_UAE_K8S_2")

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from infra.checkov.findings import ADVISORY, GATED, INFORMATIONAL, Record
-from infra.checkov.paths import GATE_FILE
+from infra.evidence.checkov.findings import ADVISORY, GATED, INFORMATIONAL, Record
+from infra.evidence.checkov.paths import GATE_FILE
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.checkov.findings import DOCKERFILE
+from infra.evidence.checkov.findings import DOCKERFILE
 
 _BUCKETS = ("passed_checks", "failed_checks", "skipped_checks")
 

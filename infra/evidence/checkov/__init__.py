@@ -24,7 +24,7 @@ CKV_UAE_ALLOWED_REGISTRIES, which `scan_plan` sets to the stack's mirror.
 
 from __future__ import annotations
 
-from infra.checkov.findings import (
+from infra.evidence.checkov.findings import (
     ADVISORY,
     DOCKERFILE,
     FAILED,
@@ -35,10 +35,16 @@ from infra.checkov.findings import (
     SKIPPED,
     Record,
 )
-from infra.checkov.gate import Gate, GateEntry, RowMeta, Skip
-from infra.checkov.paths import CHECKOV_BIN, CHECKOV_DIR, CUSTOM_CHECKS, GATE_FILE, REPO_ROOT
-from infra.checkov.results import CheckovResult, CheckSummary
-from infra.checkov.runner import (
+from infra.evidence.checkov.gate import Gate, GateEntry, RowMeta, Skip
+from infra.evidence.checkov.paths import (
+    CHECKOV_BIN,
+    CHECKOV_DIR,
+    CUSTOM_CHECKS,
+    GATE_FILE,
+    REPO_ROOT,
+)
+from infra.evidence.checkov.results import CheckovResult, CheckSummary
+from infra.evidence.checkov.runner import (
     ALLOWED_REGISTRIES_ENV,
     CUSTOM_CHECK_IDS,
     TIMEOUT_SECONDS,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 CHECKOV_DIR = REPO_ROOT / "policies" / "checkov"
 CUSTOM_CHECKS = CHECKOV_DIR / "custom_checks"
 GATE_FILE = CHECKOV_DIR / "gate.yaml"

@@ -24,12 +24,12 @@ from rich.console import Console
 from rich.status import Status
 from rich.table import Table
 
+from infra.cli.errors import EXIT_VIOLATIONS as EXIT_FAILED
+from infra.cli.errors import console, errors, escape, fail, usage
 from infra.local import demo as golden_path
 from infra.local.platform import LocalPlatform, PlatformError, ServiceStatus
 from infra.local.services import Workloads
 from infra.local.state import DEFAULT_STATE_DIR, REPO_ROOT, Ports, StateDir
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 app = typer.Typer(
     name="local",
@@ -38,11 +38,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
 
 StateOpt = Annotated[
-    Path, typer.Option("--state-dir", help="PID records, logs and data (owner-only).")
+    Path,
+    typer.Option("--state-dir", file_okay=False, help="PID records, logs and data (owner-only)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 BrokerPort = Annotated[
@@ -83,15 +82,13 @@ def _platform(
     state = StateDir(state_dir)
     chosen = (state.saved_ports() or Ports()).merged(**ports)
     if len(set(asdict(chosen).values())) != 4:
-        errors.print(f"error: the four ports must differ, got {asdict(chosen)}")
-        raise typer.Exit(EXIT_USAGE)
+        raise usage(f"the four ports must differ, got {asdict(chosen)}")
     interpreter = python or REPO_ROOT / ".venv-workloads" / "bin" / "python"
     if require_workloads and not os.access(interpreter, os.X_OK):
-        errors.print(
-            f"error: no workloads environment at {interpreter}; "
+        raise usage(
+            f"--workloads-python: no workloads environment at {interpreter}; "
             "create it with `make .venv-workloads/.installed`"
         )
-        raise typer.Exit(EXIT_USAGE)
     return LocalPlatform(state, chosen, Workloads(interpreter, REPO_ROOT))
 
 
@@ -100,18 +97,25 @@ def _table(services: list[ServiceStatus]) -> Table:
     colours = {"healthy": "green", "unhealthy": "red", "dead": "red", "stopped": "dim"}
     for s in services:
         table.add_row(
-            s.name, f"[{colours[s.state]}]{s.state}[/]", str(s.pid or "-"), s.url, s.detail
+            s.name,
+            f"[{colours[s.state]}]{s.state}[/]",
+            str(s.pid or "-"),
+            s.url,
+            escape(s.detail),
         )
     return table
 
 
 def _fail(error: Exception) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {error}", highlight=False)
+    """A service or step failed: its message (with the log lines it quotes), then what runs."""
+    exit_ = fail(error, EXIT_FAILED)
     errors.print(
         "services started before the failure keep running: "
-        "`mlplatform local status` shows them, `mlplatform local down` stops them"
+        "`mlplatform local status` shows them, `mlplatform local down` stops them",
+        markup=False,
+        highlight=False,
     )
-    return typer.Exit(EXIT_FAILED)
+    return exit_
 
 
 @app.command()
@@ -136,7 +140,7 @@ def up(
     out = errors if as_json else console
     try:
         with out.status("starting…") as status:
-            services = platform.up(progress=lambda text: status.update(f"{text}…"))
+            services = platform.up(progress=lambda text: status.update(f"{escape(text)}…"))
     except PlatformError as error:
         raise _fail(error) from None
     if as_json:
@@ -147,7 +151,11 @@ def up(
         )
         return
     console.print(_table(services))
-    console.print(f"state and logs: {platform.state.root}; stop with `mlplatform local down`")
+    console.print(
+        f"state and logs: {platform.state.root}; stop with `mlplatform local down`",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()
@@ -194,15 +202,15 @@ class _Progress:
         self.status: Status | None = None
 
     def begin(self, number: int, total: int, title: str) -> None:
-        self.status = self.out.status(f"[{number:2d}/{total}] {title}…")
+        self.status = self.out.status(f"\\[{number:2d}/{total}] {escape(title)}…")
         self.status.start()
 
     def end(self, number: int, total: int, title: str, seconds: float, detail: str) -> None:
         if self.status:
             self.status.stop()
         self.out.print(
-            f"[green]✓[/] [{number:2d}/{total}] [bold]{title}[/] ({seconds:.1f} s)\n"
-            f"        {detail}",
+            f"[green]✓[/] \\[{number:2d}/{total}] [bold]{escape(title)}[/] ({seconds:.1f} s)\n"
+            f"        {escape(detail)}",
             highlight=False,
         )
 
@@ -282,9 +290,7 @@ def demo(
         return
     console.print(_summary(result))
     console.print(
-        f"the platform stays up ({platform.state.root}); stop it with `mlplatform local down`"
+        f"the platform stays up ({platform.state.root}); stop it with `mlplatform local down`",
+        markup=False,
+        highlight=False,
     )
-
-
-if __name__ == "__main__":
-    app()

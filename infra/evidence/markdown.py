@@ -1,4 +1,4 @@
-"""`compliance.md`: the compliance report (`infra.compliance.build`) rendered for people.
+"""`compliance.md`: the compliance report (`infra.evidence.compliance.build`) rendered for people.
 
 Everything shown comes from the report data, in its order, so the Markdown is as stable as the
 JSON. Long resource lists are counted here and listed in full in compliance.json.

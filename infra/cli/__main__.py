@@ -1,0 +1,5 @@
+"""`python -m infra.cli …` is `mlplatform …`."""
+
+from infra.cli import main
+
+main()

@@ -1,0 +1,192 @@
+"""`mlplatform plan` and `mlplatform check`: offline plans and the policy pack over them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from infra import plan as planning
+from infra.cli import reports
+from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
+from infra.evidence.checkov import CheckovError, CheckovUnavailable
+from policies.evaluate import Report, evaluate, load_config, load_resources
+from policies.pack_config import PackConfig
+
+StackOpt = Annotated[str | None, typer.Option("--stack", "-s", help="Stack name, e.g. uae-onprem.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config key for this run: KEY=VALUE (repeatable)."),
+]
+OutOpt = Annotated[
+    Path,
+    typer.Option("--out", file_okay=False, help="Output directory; the plan goes to OUT/NAME/."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Plan every shipped stack and variant.")]
+SkipCheckovOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-checkov",
+        help="Inner loops only, never CI: skip checkov (the compliance report says so).",
+    ),
+]
+ResourcesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--resources", dir_okay=False, help="Evaluate a recorded plan: PATH/resources.json."
+    ),
+]
+PolicyConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy-config",
+        dir_okay=False,
+        help="Pack config: a policy-config.json (default: the stack's, or the one beside "
+        "--resources) or a flat PackConfig JSON.",
+    ),
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Advisory (medium) violations fail too.")]
+
+
+def targets(stack: str | None, overrides: list[str] | None, all_: bool) -> list[planning.Variant]:
+    """The variants a command covers: every shipped one (--all) or one stack with overrides."""
+    if all_ and (stack or overrides):
+        raise usage("--all plans every shipped stack and variant; drop --stack/--set")
+    if all_:
+        return list(planning.VARIANTS)
+    if not stack:
+        raise usage("give --stack NAME (or --all)")
+    name = stack
+    cloud = [o.split("=", 1)[1] for o in overrides or [] if o.startswith("cloud=")]
+    if cloud and cloud[-1] != "aws":
+        name = f"{stack}-{cloud[-1]}"
+    return [planning.Variant(name, stack, tuple(overrides or ()))]
+
+
+def synthesize(variant: planning.Variant, quiet: bool = False) -> planning.PlanResult:
+    """The variant synthesized under mocks, with a spinner (config errors reach the handler)."""
+    out = errors if quiet else console
+    with out.status(f"synthesizing {escape(variant.name)}…", spinner="dots"):
+        return planning.synthesize_stack(variant.stack, variant.overrides, variant.name)
+
+
+def plan(
+    stack: StackOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = Path("build"),
+    all_: AllOpt = False,
+    as_json: JsonOpt = False,
+    skip_checkov: SkipCheckovOpt = False,
+) -> None:
+    """Synthesize a stack offline (no Pulumi CLI, credentials or network) and write the plan."""
+    planned: list[dict[str, Any]] = []
+    failed = False
+    for variant in targets(stack, set_, all_):
+        result = synthesize(variant, quiet=as_json)
+        _write(result, out)
+        if not as_json:
+            reports.plan_summary(result)
+        # -- the policy pack over resources.json; policy-config.json for `pulumi preview` --------
+        report = planning.evaluate_policies(result)
+        planning.write_policy_files(result, report)
+        if not as_json:
+            reports.policy_report(result.name, report)
+        # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
+        step = _check_and_report(result, report, skip_checkov, quiet=as_json)
+        failed = failed or not report.passed or not step.ok
+        planned.append(reports.plan_json(result, step, report))
+    if as_json:
+        sys.stdout.write(json.dumps(planned, indent=2) + "\n")
+    if failed:
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _write(result: planning.PlanResult, out: Path) -> None:
+    try:
+        planning.write_plan(result, out)
+    except OSError as error:
+        reason = error.strerror or error
+        raise usage(f"--out {out}: cannot write the plan there: {reason}") from None
+
+
+def _check_and_report(
+    result: planning.PlanResult, report: Report, skip_checkov: bool, quiet: bool
+) -> planning.ComplianceStep:
+    """checkov (gated by policies/checkov/gate.yaml) and the compliance report, with progress."""
+    out: Console = errors if quiet else console
+    try:
+        with out.status(f"checkov {escape(result.name)}…", spinner="dots") as status:
+            step = planning.check_and_report(
+                result,
+                report,
+                skip_checkov=skip_checkov,
+                progress=lambda text: status.update(escape(f"{result.name}: {text}")),
+            )
+    except CheckovUnavailable as error:
+        raise usage(error) from None
+    except CheckovError as error:
+        raise fail(error, EXIT_VIOLATIONS, label="checkov failed") from None
+    reports.checkov_result(out, result.name, step.checkov)
+    reports.compliance_line(out, result, step.report)
+    return step
+
+
+def check(
+    stack: StackOpt = None,
+    set_: SetOpt = None,
+    resources: ResourcesOpt = None,
+    policy_config: PolicyConfigOpt = None,
+    strict: StrictOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate the CrossGuard policy pack offline, writing nothing.
+
+    Over a stack (`--stack NAME [--set K=V]`, synthesized in memory) or over a recorded plan
+    (`--resources build/NAME/resources.json`). Exit 1 on a mandatory violation (any with --strict).
+    """
+    if (stack is None) == (resources is None) or (set_ and resources is not None):
+        raise usage("give either --stack NAME [--set K=V] or --resources PATH")
+    config_file = policy_config
+    if config_file is None and resources is not None:
+        beside = resources.parent / planning.POLICY_CONFIG_FILE
+        config_file = beside if beside.exists() else None
+    config, levels = _pack_config(config_file)
+    if resources is not None:
+        name, items = resources.parent.name, _recorded(resources)
+    else:
+        result = synthesize(targets(stack, set_, False)[0], quiet=as_json)
+        name = result.name
+        items = [r.to_json() for r in sorted(result.synthesis.resources, key=lambda r: r.urn)]
+        config = config or planning.policy_config(result.config)
+    report = evaluate(items, config, levels)
+    if as_json:
+        sys.stdout.write(json.dumps({"name": name, **report.to_dict()}, indent=2) + "\n")
+    else:
+        reports.policy_report(name, report)
+    if report.mandatory or (strict and report.advisory):
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _pack_config(path: Path | None) -> tuple[PackConfig | None, dict[str, str]]:
+    if path is None:
+        return None, {}
+    try:
+        return load_config(path)
+    except OSError as error:
+        raise usage(f"--policy-config {path}: {error.strerror or error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise usage(f"--policy-config {path}: not a pack config: {error}") from None
+
+
+def _recorded(path: Path) -> list[dict[str, Any]]:
+    try:
+        return load_resources(path)
+    except OSError as error:
+        raise usage(f"--resources {path}: {error.strerror or error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise usage(f"--resources {path}: not a plan's resources.json: {error}") from None

@@ -1,0 +1,38 @@
+"""`mlplatform plan`: synthesize a stack offline and write everything a reviewer needs.
+
+For one stack (and optional `--set` overrides): validate the config, run the real program under
+mocks (`infra.synth`) and write `<out>/<name>/` (`synthesis`); evaluate the policy pack over the
+written resources and write policy-config.json / policy-report.json (`policy_step`); run checkov
+and write the compliance evidence (`compliance_step`, built on `infra.evidence`). `variants`
+lists every shipped stack and variant (`--all`, CI). Nothing is written when the config is
+refused. The names below are the package's interface (the CLI, CI and the tests use them).
+"""
+
+from __future__ import annotations
+
+from infra.plan.compliance_step import ComplianceStep, check_and_report
+from infra.plan.policy_step import (
+    POLICY_CONFIG_FILE,
+    POLICY_REPORT_FILE,
+    evaluate_policies,
+    policy_config,
+    write_policy_files,
+)
+from infra.plan.synthesis import PlanResult, identity_for, synthesize_stack, write_plan
+from infra.plan.variants import VARIANTS, Variant
+
+__all__ = [
+    "POLICY_CONFIG_FILE",
+    "POLICY_REPORT_FILE",
+    "VARIANTS",
+    "ComplianceStep",
+    "PlanResult",
+    "Variant",
+    "check_and_report",
+    "evaluate_policies",
+    "identity_for",
+    "policy_config",
+    "synthesize_stack",
+    "write_plan",
+    "write_policy_files",
+]
