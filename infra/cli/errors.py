@@ -31,8 +31,9 @@ __all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "console", "errors", "esc
 
 
 def message(label: str, text: object, style: str = "bold red") -> Text:
-    """`label: text`, the label styled, the text shown verbatim (never markup)."""
-    return Text.assemble((f"{label}:", style), " ", " ".join(str(text).split("\n")))
+    """`label: text` on one line, the label styled, the text shown verbatim (never markup)."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return Text.assemble((f"{label}:", style), " ", " ".join(lines) or "(no message)")
 
 
 def fail(text: object, code: int = EXIT_USAGE, label: str = "error") -> typer.Exit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,8 +12,14 @@ import typer
 from rich.console import Console
 
 from infra import plan as planning
-from infra.cli import reports
 from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
+from infra.cli.reports import (
+    checkov_result,
+    compliance_line,
+    plan_json,
+    plan_summary,
+    policy_report,
+)
 from infra.evidence.checkov import CheckovError, CheckovUnavailable
 from policies.evaluate import Report, evaluate, load_config, load_resources
 from policies.pack_config import PackConfig
@@ -86,24 +93,37 @@ def plan(
     """Synthesize a stack offline (no Pulumi CLI, credentials or network) and write the plan."""
     planned: list[dict[str, Any]] = []
     failed = False
-    for variant in targets(stack, set_, all_):
+    variants = targets(stack, set_, all_)
+    _check_out(out)
+    for variant in variants:
         result = synthesize(variant, quiet=as_json)
         _write(result, out)
         if not as_json:
-            reports.plan_summary(result)
+            plan_summary(result)
         # -- the policy pack over resources.json; policy-config.json for `pulumi preview` --------
         report = planning.evaluate_policies(result)
         planning.write_policy_files(result, report)
         if not as_json:
-            reports.policy_report(result.name, report)
+            policy_report(result.name, report)
         # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
         step = _check_and_report(result, report, skip_checkov, quiet=as_json)
         failed = failed or not report.passed or not step.ok
-        planned.append(reports.plan_json(result, step, report))
+        planned.append(plan_json(result, step, report))
     if as_json:
         sys.stdout.write(json.dumps(planned, indent=2) + "\n")
     if failed:
         raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _check_out(out: Path) -> None:
+    """--out must be a directory, or creatable: its nearest existing ancestor a writable one."""
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise usage(f"--out {out}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise usage(f"--out {out}: {existing} is not writable")
 
 
 def _write(result: planning.PlanResult, out: Path) -> None:
@@ -131,8 +151,8 @@ def _check_and_report(
         raise usage(error) from None
     except CheckovError as error:
         raise fail(error, EXIT_VIOLATIONS, label="checkov failed") from None
-    reports.checkov_result(out, result.name, step.checkov)
-    reports.compliance_line(out, result, step.report)
+    checkov_result(out, result.name, step.checkov)
+    compliance_line(out, result, step.report)
     return step
 
 
@@ -167,7 +187,7 @@ def check(
     if as_json:
         sys.stdout.write(json.dumps({"name": name, **report.to_dict()}, indent=2) + "\n")
     else:
-        reports.policy_report(name, report)
+        policy_report(name, report)
     if report.mandatory or (strict and report.advisory):
         raise typer.Exit(EXIT_VIOLATIONS)
 
@@ -180,7 +200,7 @@ def _pack_config(path: Path | None) -> tuple[PackConfig | None, dict[str, str]]:
     except OSError as error:
         raise usage(f"--policy-config {path}: {error.strerror or error}") from None
     except (ValueError, KeyError, TypeError) as error:
-        raise usage(f"--policy-config {path}: not a pack config: {error}") from None
+        raise usage(f"--policy-config {path}: not a pack config: {_reason(error, path)}") from None
 
 
 def _recorded(path: Path) -> list[dict[str, Any]]:
@@ -189,4 +209,10 @@ def _recorded(path: Path) -> list[dict[str, Any]]:
     except OSError as error:
         raise usage(f"--resources {path}: {error.strerror or error}") from None
     except (ValueError, KeyError, TypeError) as error:
-        raise usage(f"--resources {path}: not a plan's resources.json: {error}") from None
+        reason = _reason(error, path)
+        raise usage(f"--resources {path}: not a plan's resources.json: {reason}") from None
+
+
+def _reason(error: Exception, path: Path) -> str:
+    """The error's text without the file name the message already gives."""
+    return str(error).removeprefix(f"{path}: ")
