@@ -86,15 +86,19 @@ def test_drift_is_reported_only_for_drifted_traffic(
     live_rows = generator.generate_transactions(
         dataset.customers, 300, seed=13, end=DATA_END + timedelta(days=1), span=timedelta(days=1)
     )
+    alarms_before = read_to_end(ws.settings, ws.settings.topics.drift)  # other tests' alarms
+    requests_before = read_to_end(ws.settings, ws.settings.topics.retraining)
     score(url, ws, live_rows, 5)
     quiet = monitor(env, "check", "--min-records", "150")
     assert quiet["status"] == "stable", quiet
     assert quiet["model_version"] == result["version"]
     assert quiet["records_compared"] >= 300
-    (stable,) = read_to_end(ws.settings, ws.settings.topics.drift)
+    # The verdict goes to the platform's topic; the tenant's drift topic gets alarms only.
+    (stable,) = read_to_end(ws.settings, topics.model_events)
     assert stable["type"] == "model-drift" and stable["status"] == "stable"
     assert stable["event_id"] == quiet["drift_event_id"]
-    assert read_to_end(ws.settings, ws.settings.topics.retraining) == []
+    assert read_to_end(ws.settings, ws.settings.topics.drift) == alarms_before
+    assert read_to_end(ws.settings, ws.settings.topics.retraining) == requests_before
 
     nothing_new = monitor(env, "check", "--min-records", "150")
     assert nothing_new["status"] == "insufficient data"
@@ -113,14 +117,14 @@ def test_drift_is_reported_only_for_drifted_traffic(
     assert alarm["features"]["amount_aed"]["psi"] >= 0.25
     assert alarm["features"]["amount_aed"]["ks_pvalue"] < 0.001
 
-    events = read_to_end(ws.settings, ws.settings.topics.drift)
-    assert [e["status"] for e in events] == ["stable", "drift"]
-    event = events[-1]
-    assert event["event_id"] == alarm["drift_event_id"]
+    (event,) = read_to_end(ws.settings, ws.settings.topics.drift)[len(alarms_before) :]
+    assert event["event_id"] == alarm["drift_event_id"] and event["status"] == "drift"
     assert event["schema_version"] == 1 and event["tenant"] == "tenant-a"
     assert event["model_version"] == result["version"]
-    assert read_to_end(ws.settings, topics.model_events) == events  # the platform's copy
-    (request,) = read_to_end(ws.settings, ws.settings.topics.retraining)
+    assert "amount_aed" in event["drifted_features"]
+    assert event["features"]["amount_aed"] == alarm["features"]["amount_aed"]
+    assert read_to_end(ws.settings, topics.model_events) == [stable, event]
+    (request,) = read_to_end(ws.settings, ws.settings.topics.retraining)[len(requests_before) :]
     assert request["type"] == "retraining-request" and request["reason"] == "drift"
     assert request["source_event_id"] == event["event_id"]
     assert request["request_id"] == alarm["retraining_request_id"]
@@ -164,7 +168,8 @@ def test_performance_is_judged_when_the_labels_arrive(
     assert ok["reference"]["roc_auc"] == pytest.approx(result["holdout_roc_auc"], abs=1e-3)
     (event,) = read_to_end(ws.settings, topics.model_events)
     assert event["type"] == "model-performance" and event["status"] == "ok"
-    assert event["details"]["metrics"] == ok["metrics"]
+    assert event["metrics"] == ok["metrics"] and event["labelled"] == len(rows)
+    alarms_before = read_to_end(ws.settings, ws.settings.topics.drift)
 
     # The outcomes corrected (here: inverted): the latest label of a transaction counts.
     flipped = [{"transaction_id": r["transaction_id"], "is_fraud": 1 - r["is_fraud"]} for r in rows]
@@ -179,6 +184,8 @@ def test_performance_is_judged_when_the_labels_arrive(
         if r["reason"] == "performance"
     ]
     assert [r["source_event_id"] for r in requests] == [degraded["performance_event_id"]]
+    alarms = read_to_end(ws.settings, ws.settings.topics.drift)[len(alarms_before) :]
+    assert [(a["type"], a["status"]) for a in alarms] == [("model-performance", "degraded")]
 
 
 def test_invalid_labels_are_counted_and_skipped(trained: Trained) -> None:

@@ -18,12 +18,20 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 from conftest import PYTHON, REPO_ROOT, Service, free_port, wait_until
-from test_retraining import decisions, make_settings, publish, request, wait_decided
+from test_retraining import (
+    Running,
+    decisions,
+    make_settings,
+    publish,
+    request,
+    wait_decided,
+)
 
 from tests.support.schemas import custom_resource_errors, require_crds
 from workloads.monitoring.events import RetrainingRequest
 from workloads.retraining import trainjob
-from workloads.retraining.state import Run
+from workloads.retraining.controller import Controller, ControllerArgs
+from workloads.retraining.state import Policy, Run
 
 NAMESPACE = "tenant-a"
 TOKEN = "test-service-account-token"
@@ -174,6 +182,9 @@ class FakeApiServer:
             name = body["metadata"]["name"]
             if name in self.objects:
                 return 409, status(409, "AlreadyExists")
+            invalid = custom_resource_errors(body)  # as the real one checks the CRD's schema
+            if invalid:
+                return 422, status(422, "Invalid", "; ".join(invalid))
             stored = copy.deepcopy(body)
             stored["metadata"]["creationTimestamp"] = datetime.now(UTC).isoformat()
             self.objects[name] = stored
@@ -214,9 +225,9 @@ class FakeApiServer:
         self.httpd.shutdown()
 
 
-def status(code: int, reason: str) -> dict[str, Any]:
+def status(code: int, reason: str, message: str = "") -> dict[str, Any]:
     return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
-            "code": code, "message": reason}  # fmt: skip
+            "code": code, "message": message or reason}  # fmt: skip
 
 
 @pytest.fixture
@@ -409,3 +420,34 @@ def test_the_controller_creates_one_trainjob_and_keeps_its_cool_down_across_a_re
         "mlplatform.io/retraining-model=card-risk"
     ]
     assert absorbed["request_id"] not in decisions(second_state)  # not re-decided: committed
+
+
+def test_a_refused_trainjob_fails_its_run_and_the_controller_goes_on(
+    broker: str, tmp_path: Path, api_server: FakeApiServer, kubeconfig: Path
+) -> None:
+    """A template the API server rejects (a misspelt field: 422) fails each run; the
+    controller keeps consuming."""
+    require_crds()
+    settings = make_settings(broker)
+    misspelt = copy.deepcopy(TEMPLATE)
+    misspelt["spec"]["trainer"]["numNode"] = misspelt["spec"]["trainer"].pop("numNodes")
+    launcher = trainjob.TrainJobLauncher(trainjob.api_client(kubeconfig), NAMESPACE, misspelt)
+    state_file = tmp_path / "state.json"
+    group = f"ctl-{uuid.uuid4().hex[:6]}"
+    running = Running(
+        Controller(
+            settings, launcher, ControllerArgs("card-risk", group, Policy(0, 0), state_file, 0.2)
+        )
+    )
+    try:
+        first, second = request("drift"), request("performance")
+        publish(settings, first)
+        wait_decided(state_file, first["request_id"])
+        publish(settings, second)
+        assert wait_decided(state_file, second["request_id"])[second["request_id"]] == "start"
+    finally:
+        running.close()  # raises if the controller stopped on an error
+    runs = json.loads(state_file.read_text())["runs"]
+    assert [r["status"] for r in runs] == ["failed", "failed"]
+    assert "422" in runs[0]["result"]["error"] and "numNode" in runs[0]["result"]["error"]
+    assert api_server.objects == {} and len(api_server.posts()) == 2

@@ -7,14 +7,15 @@ pydantic, so a malformed message is rejected with the field and what is allowed.
 | type | topic | key | written by |
 |---|---|---|---|
 | `model-drift` v1 | model events (`MLP_TOPIC_MODEL_EVENTS`, | model | drift monitor |
-| | default `platform.model-events`) and the tenant's drift topic (`MLP_TOPIC_DRIFT`) | | |
+| | default `platform.model-events`); alarms also the drift topic (`MLP_TOPIC_DRIFT`) | | |
 | `model-performance` v1 | the same two topics | model | performance monitor |
 | `retraining-request` v1 | the tenant's retraining topic (`MLP_TOPIC_RETRAINING`) | model | the |
 | | | | monitors, an operator |
 | `ground-truth` v1 | labels (`MLP_TOPIC_LABELS`, `card-transactions.labels`) | txn id | bank |
 
-Tenants may write to the platform topic but not read it (the tenant's Kafka ACLs), so each
-model event also goes to the tenant's drift topic, where the tenant (and `tail`) can read it.
+Every verdict (`stable`, `drift`, `ok`, `degraded`) goes to the platform's topic. Tenants may
+write to it but not read it (the tenant's Kafka ACLs), so the alarms (`drift`, `degraded`) also
+go to the tenant's drift topic, where the tenant (and `tail --topic drift`) reads them.
 `MLP_TENANT` names the tenant in every event (the platform topic is shared) and prefixes the
 consumer groups (`<tenant>.`, what the tenant's ACLs allow).
 
@@ -114,19 +115,43 @@ class GroundTruth(_Message):
     labelled_at: AwareDatetime
 
 
-class ModelEvent(_Message):
-    """A drift or performance verdict on one model version over one window."""
+class _ModelEvent(_Message):
+    """A verdict on one model version over one window."""
 
-    type: Literal["model-drift", "model-performance"]
     event_id: str
     tenant: str | None = None
     model: str
     model_version: str
     alias: str
-    status: Literal["stable", "drift", "ok", "degraded"]
     occurred_at: AwareDatetime
+    status: str
     window: dict[str, Any]
-    details: dict[str, Any]
+    thresholds: dict[str, Any]
+
+    @property
+    def alarm(self) -> bool:
+        return self.status in ALARMS
+
+
+class DriftEvent(_ModelEvent):
+    type: Literal["model-drift"] = "model-drift"
+    status: Literal["stable", "drift"]
+    features: dict[str, dict[str, Any]]  # per feature: psi (ks_statistic, ks_pvalue), drifted
+    drifted_features: list[str]
+
+
+class PerformanceEvent(_ModelEvent):
+    type: Literal["model-performance"] = "model-performance"
+    status: Literal["ok", "degraded"]
+    labelled: int
+    positives: int
+    metrics: dict[str, float]  # roc_auc, average_precision, precision, recall
+    reference: dict[str, float | None]  # the same on the version's held-out set
+    breaches: list[str]
+
+
+ModelEvent = DriftEvent | PerformanceEvent
+ALARMS = ("drift", "degraded")
 
 
 def parse(value: bytes | str | Mapping[str, Any], model: type[_Message]) -> Any:
@@ -156,9 +181,12 @@ def parse(value: bytes | str | Mapping[str, Any], model: type[_Message]) -> Any:
 
 
 def publish_event(settings: Settings, topics: LoopTopics, event: ModelEvent) -> None:
-    """The event on the platform topic and on the tenant's drift topic (acknowledged)."""
+    """Every verdict on the platform's topic; alarms also on the tenant's drift topic."""
     value = event.to_json()
-    for topic in dict.fromkeys((topics.model_events, settings.topics.drift)):
+    targets = [topics.model_events]
+    if event.alarm and settings.topics.drift != topics.model_events:
+        targets.append(settings.topics.drift)
+    for topic in targets:
         produce(settings, topic, [(event.model, value)])
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
@@ -29,6 +30,7 @@ from mlflow.tracking import MlflowClient
 
 from workloads.monitoring import drift
 from workloads.monitoring.events import (
+    DriftEvent,
     LoopTopics,
     ModelEvent,
     RetrainingRequest,
@@ -114,6 +116,7 @@ def evaluate_and_publish(
     topics: LoopTopics,
 ) -> dict[str, object]:
     current = pd.DataFrame([r for r in records if r.get("model_version") == version])
+    checked_at = datetime.now(UTC)
     report: dict[str, object] = {
         "check": "drift",
         "model": settings.model_name,
@@ -121,7 +124,7 @@ def evaluate_and_publish(
         "records_read": len(records),
         "records_compared": len(current),
         "reference_records": len(reference),
-        "checked_at": now_iso(),
+        "checked_at": checked_at.isoformat(),
     }
     if len(current) < min_records:
         report["status"] = "insufficient data"
@@ -145,21 +148,18 @@ def evaluate_and_publish(
         thresholds=asdict(thresholds),
         window=window,
     )
-    event = ModelEvent(
-        type="model-drift",
+    event = DriftEvent(
         event_id=derived_id(settings.model_name, version, "drift", *window.values()),
         tenant=topics.tenant,
         model=settings.model_name,
         model_version=version,
         alias=settings.model_alias,
         status="drift" if drifted else "stable",
-        occurred_at=report["checked_at"],  # type: ignore[arg-type]
+        occurred_at=checked_at,
         window=window,
-        details={
-            "features": features,
-            "drifted_features": drifted,
-            "thresholds": asdict(thresholds),
-        },
+        thresholds=asdict(thresholds),
+        features=features,
+        drifted_features=drifted,
     )
     publish_event(settings, topics, event)
     report["drift_event_id"] = event.event_id

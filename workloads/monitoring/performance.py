@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 from mlflow.tracking import MlflowClient
@@ -33,7 +34,7 @@ from workloads.monitoring.events import (
     GroundTruth,
     LoopTopics,
     MessageError,
-    ModelEvent,
+    PerformanceEvent,
     derived_id,
     group_id,
     now_iso,
@@ -169,14 +170,35 @@ def check_performance(
     live = metrics(y, scores, thresholds.decision_threshold)
     reference = reference_metrics(settings, champion, thresholds.decision_threshold)
     breaches = _breaches(live, reference, thresholds)
-    report.update(
+    event = PerformanceEvent(
+        event_id=derived_id(settings.model_name, champion.version, "performance", since, now_ms),
+        tenant=topics.tenant,
+        model=settings.model_name,
+        model_version=champion.version,
+        alias=settings.model_alias,
         status="degraded" if breaches else "ok",
+        occurred_at=datetime.now(UTC),
+        window={"from_ms": since, "to_ms": now_ms},
+        thresholds=asdict(thresholds),
+        labelled=len(y),
+        positives=int(y.sum()),
         metrics=live,
         reference=reference,
         breaches=breaches,
-        thresholds=asdict(thresholds),
     )
-    _publish(settings, topics, champion, report, since, now_ms)
+    publish_event(settings, topics, event)
+    report.update(
+        status=event.status,
+        metrics=live,
+        reference=reference,
+        breaches=breaches,
+        thresholds=event.thresholds,
+        performance_event_id=event.event_id,
+    )
+    if breaches:
+        request = retraining_request(settings, topics, event, "performance", "; ".join(breaches))
+        report["retraining_request_id"] = request.request_id
+        log.warning("performance degraded: %s; retraining requested", breaches)
     return report
 
 
@@ -198,40 +220,3 @@ def _breaches(
     if live["roc_auc"] < t.min_auc:
         found.append(f"roc_auc {live['roc_auc']:.4f} is below the floor {t.min_auc}")
     return found
-
-
-def _publish(
-    settings: Settings,
-    topics: LoopTopics,
-    champion: Champion,
-    report: dict[str, object],
-    since_ms: int,
-    now_ms: int,
-) -> None:
-    window = {"from_ms": since_ms, "to_ms": now_ms, "labelled": report["labelled"]}
-    event = ModelEvent(
-        type="model-performance",
-        event_id=derived_id(settings.model_name, champion.version, "performance", since_ms, now_ms),
-        tenant=topics.tenant,
-        model=settings.model_name,
-        model_version=champion.version,
-        alias=settings.model_alias,
-        status=report["status"],  # type: ignore[arg-type]
-        occurred_at=report["checked_at"],  # type: ignore[arg-type]
-        window=window,
-        details={
-            k: report[k] for k in ("metrics", "reference", "breaches", "thresholds", "positives")
-        },
-    )
-    publish_event(settings, topics, event)
-    report["performance_event_id"] = event.event_id
-    if report["breaches"]:
-        request = retraining_request(
-            settings,
-            topics,
-            event,
-            "performance",
-            "; ".join(report["breaches"]),  # type: ignore[arg-type]
-        )
-        report["retraining_request_id"] = request.request_id
-        log.warning("performance degraded: %s; retraining requested", report["breaches"])

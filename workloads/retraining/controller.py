@@ -32,7 +32,16 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from workloads.health import beat
 from workloads.monitoring.events import MessageError, RetrainingRequest, parse
-from workloads.retraining.state import Decision, Policy, Run, RunStatus, State, decide, iso
+from workloads.retraining.state import (
+    Decision,
+    LaunchRefused,
+    Policy,
+    Run,
+    RunStatus,
+    State,
+    decide,
+    iso,
+)
 from workloads.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -138,7 +147,13 @@ class Controller:
             reason=run.reason,  # type: ignore[arg-type]
             requested_at=iso(run.started_at),  # type: ignore[arg-type]
         )
-        run.handle = self.launcher.start(run, request)
+        try:
+            run.handle = self.launcher.start(run, request)
+        except LaunchRefused as error:
+            log.error("run %s could not start: %s", run.run_id, error)
+            run.status, run.finished_at, run.result = "failed", time.time(), {"error": str(error)}
+            FINISHED.labels("failed").inc()
+            return
         run.status = "running"
         IN_PROGRESS.set(1)
 

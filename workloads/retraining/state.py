@@ -34,6 +34,11 @@ DecisionKind = Literal["start", "absorbed", "duplicate", "cooling-down", "expire
 FINISHED = ("succeeded", "failed")
 
 
+class LaunchRefused(RuntimeError):
+    """A launcher's refusal for good (e.g. the API server's 403 or 422): the run fails and the
+    controller goes on; retrying the same request cannot help."""
+
+
 @dataclass(frozen=True)
 class Policy:
     dedup_window_s: float = 3600.0
@@ -96,6 +101,9 @@ class State:
         return max(finished, key=lambda r: r.finished_at or 0.0, default=None)
 
     def record(self, request_id: str, decision: Decision, now: float) -> None:
+        """Remember the first decision on a request (a redelivery does not overwrite it)."""
+        if request_id in self.seen:
+            return
         self.seen[request_id] = {"decision": decision.kind, "run_id": decision.run_id, "at": now}
         if decision.run_id and decision.kind in ("absorbed", "duplicate"):
             run = self.runs.get(decision.run_id)

@@ -11,6 +11,10 @@ adopted, never duplicated) in the controller's namespace, with:
   trainer's environment (the trainer tags its MLflow run with them);
 - no status and no server-set metadata (uid, resourceVersion...), whatever the template had.
 
+A 4xx answer other than 409 (forbidden, invalid) fails the run (`LaunchRefused`: the same body
+cannot succeed later) and the controller goes on; an outage (5xx, no connection) stops the
+controller, whose restart retries the run saved as `starting`.
+
 A run is finished when the TrainJob's `Complete` or `Failed` condition is True (its
 lastTransitionTime is the finish time), or when the TrainJob is gone. After a restart without
 a state file, `recover` lists the TrainJobs labelled with the model and rebuilds the runs.
@@ -34,7 +38,7 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from workloads.monitoring.events import RetrainingRequest
-from workloads.retraining.state import Run, RunStatus
+from workloads.retraining.state import LaunchRefused, Run, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +178,11 @@ class TrainJobLauncher:
             )
             log.info("run %s: created TrainJob %s/%s", run.run_id, self.namespace, name)
         except ApiException as error:
+            if error.status is not None and 400 <= error.status < 500 and error.status != 409:
+                raise LaunchRefused(
+                    f"TrainJob {self.namespace}/{name} refused: {error.status} {error.reason}: "
+                    f"{(error.body or '')[:500]}"
+                ) from None
             if error.status != 409:
                 raise
             log.info("run %s: TrainJob %s exists already: adopted", run.run_id, name)
