@@ -54,6 +54,7 @@ def send(
     errors: list[str] = []
     scores: list[float] = []
     examples: dict[str, Any] = {}
+    versions: dict[str, int] = {}  # model version -> requests it answered
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         for number, start in enumerate(range(0, len(events), batch)):
             chunk = events[start : start + batch]
@@ -69,6 +70,8 @@ def send(
                 continue
             body = response.json()
             examples.setdefault(protocol, body)
+            version = str(body.get("model_version", ""))
+            versions[version] = versions.get(version, 0) + 1
             if protocol == "v1":
                 scores += [p["risk_score"] for p in body["predictions"]]
             else:
@@ -85,6 +88,7 @@ def send(
         },
         "mean_risk_score": round(statistics.fmean(scores), 4) if scores else None,
         "high_risk": sum(score >= 0.5 for score in scores),
+        "model_versions": versions,
         "examples": examples,
     }
 
