@@ -64,15 +64,37 @@ class KafkaConfigError(ValueError):
     """The Kafka client settings are incomplete, inconsistent or unsupported."""
 
 
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+def dead_letter_topic(topic: str) -> str:
+    """The naming rule of dead-letter topics: input topic `T` → `T.dlq`."""
+    return f"{topic}{DEAD_LETTER_SUFFIX}"
+
+
 @dataclass(frozen=True)
 class Topics:
-    """Kafka topics of the card-risk use case (per tenant in the cluster, from the contract)."""
+    """Kafka topics of the card-risk use case (per tenant in the cluster, from the contract).
+
+    `dead_letter` is derived from `transactions` (`dead_letter_topic`); giving another name is
+    an error, so the processor, the platform and the readers can never disagree about it.
+    """
 
     transactions: str = "card-transactions"
-    dead_letter: str = "card-transactions.dlq"
+    dead_letter: str = ""
     scored: str = "card-transactions.scored"
     drift: str = "model-drift-events"
     retraining: str = "model-retraining-requests"
+
+    def __post_init__(self) -> None:
+        derived = dead_letter_topic(self.transactions)
+        if not self.dead_letter:
+            object.__setattr__(self, "dead_letter", derived)
+        elif self.dead_letter != derived:
+            raise ValueError(
+                f"dead-letter topic {self.dead_letter!r} (MLP_TOPIC_DEAD_LETTER) breaks the naming "
+                f"rule: the dead-letter topic of {self.transactions!r} is {derived!r}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Topics:
@@ -80,7 +102,7 @@ class Topics:
         defaults = cls()
         return cls(
             transactions=env.get("MLP_TOPIC_TRANSACTIONS", defaults.transactions),
-            dead_letter=env.get("MLP_TOPIC_DEAD_LETTER", defaults.dead_letter),
+            dead_letter=env.get("MLP_TOPIC_DEAD_LETTER", ""),
             scored=env.get("MLP_TOPIC_SCORED", defaults.scored),
             drift=env.get("MLP_TOPIC_DRIFT", defaults.drift),
             retraining=env.get("MLP_TOPIC_RETRAINING", defaults.retraining),

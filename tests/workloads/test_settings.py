@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from workloads.settings import KafkaConfigError, Settings
+from workloads.settings import KafkaConfigError, Settings, Topics, dead_letter_topic
 
 BOOTSTRAP = "my-cluster-kafka-bootstrap.kafka.svc:9093"
 SCRAM = {"MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "MLP_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}
@@ -283,3 +283,22 @@ def test_the_predictor_serves_without_a_prediction_log_it_cannot_configure(
     assert REGISTRY.get_sample_value("card_risk_prediction_log_disabled") == 1
     assert open_prediction_log(Settings.from_env({})) is not None
     assert REGISTRY.get_sample_value("card_risk_prediction_log_disabled") == 0
+
+
+# ---------------------------------------------------------------------------- topics
+
+
+def test_every_input_topic_has_its_dead_letter_topic_by_the_naming_rule() -> None:
+    assert Settings.from_env({}).topics.dead_letter == "card-transactions.dlq"
+    tenant = Topics.from_env({"MLP_TOPIC_TRANSACTIONS": "risk.card-transactions"})
+    assert tenant.dead_letter == dead_letter_topic("risk.card-transactions")
+    assert tenant.dead_letter == "risk.card-transactions.dlq"
+    assert tenant.dead_letter in tenant.all()
+    same = {"MLP_TOPIC_TRANSACTIONS": "tx", "MLP_TOPIC_DEAD_LETTER": "tx.dlq"}
+    assert Topics.from_env(same).dead_letter == "tx.dlq"
+
+
+def test_a_dead_letter_topic_that_breaks_the_rule_is_refused() -> None:
+    env = {"MLP_TOPIC_TRANSACTIONS": "tx", "MLP_TOPIC_DEAD_LETTER": "errors"}
+    with pytest.raises(ValueError, match=r"MLP_TOPIC_DEAD_LETTER.*'tx\.dlq'"):
+        Topics.from_env(env)

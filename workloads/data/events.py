@@ -212,7 +212,8 @@ def _amount(value: object, limits: EventLimits) -> float:
         if isinstance(value, numbers.Integral):
             valid = 0 < int(value) <= limits.max_amount_aed
         else:
-            valid = math.isfinite(value) and 0 < value <= limits.max_amount_aed
+            number = float(value)
+            valid = math.isfinite(number) and 0 < number <= limits.max_amount_aed
     except (OverflowError, ValueError, TypeError):  # e.g. a Fraction too large for a float
         valid = False
     if not valid:
@@ -244,15 +245,15 @@ def parse_timestamp(
         raise InvalidTransaction(f"field 'timestamp' has no time zone: {_show(value)}")
     latest = (now or datetime.now(UTC)) + limits.max_future_skew
     try:
-        moment = moment.astimezone(UTC)  # years 1 and 9999 with an offset overflow here
+        utc: datetime | None = moment.astimezone(UTC)  # years 1 and 9999 with an offset overflow
     except OverflowError:
-        moment = None
-    if moment is None or not limits.earliest <= moment <= latest:
+        utc = None
+    if utc is None or not limits.earliest <= utc <= latest:
         raise InvalidTransaction(
             f"field 'timestamp' must lie between {limits.earliest.isoformat()} and now + "
             f"{limits.max_future_skew.total_seconds():.0f} s, got {_show(value)}"
         )
-    return moment
+    return utc
 
 
 def parse_transaction(

@@ -66,7 +66,7 @@ class ActivityWriter:
                 entity_values=[ValueProto(string_val=str(row[schema.JOIN_KEY]))],
             )
             values = {
-                name: ValueProto(**{_PROTO_FIELD[kind]: kind(row[name])})  # type: ignore[operator]
+                name: ValueProto(**{_PROTO_FIELD[kind]: kind(row[name])})
                 for name, kind in features.items()
             }
             moment = row[schema.TIMESTAMP_FIELD]

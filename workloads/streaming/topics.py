@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import time
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from workloads.health import beat
 from workloads.settings import Settings
+from workloads.streaming.dead_letters import DeadLetter, dead_letter_topic
 
 TRANSACTION_PARTITIONS = 3
 
@@ -46,7 +47,8 @@ class TopicReader:
     """Reads what a topic holds now; with a group, from its committed offsets, committed on demand.
 
     Use as a context manager; call `commit()` once what was read has been acted upon.
-    Messages that are not JSON objects come back as {"undecodable": text}.
+    Messages that are not JSON objects come back as {"undecodable": text}; dead letters as
+    their reason, source and payload (`DeadLetter.to_json`).
     """
 
     def __init__(self, settings: Settings, topic: str, group_id: str | None = None) -> None:
@@ -77,6 +79,9 @@ class TopicReader:
             self._at_end[tp.partition] = False
 
     def read_to_end(self, max_messages: int = 100_000, timeout: float = 60.0) -> list[dict]:
+        return [_decode(message) for message in self.read_messages(max_messages, timeout)]
+
+    def read_messages(self, max_messages: int = 100_000, timeout: float = 60.0) -> list[Message]:
         if self.group_id:
             self.consumer.subscribe([self.topic], on_assign=self._assigned)
         else:
@@ -84,7 +89,7 @@ class TopicReader:
             partitions = [TopicPartition(self.topic, p, 0) for p in metadata.partitions]
             self._assigned(self.consumer, partitions)
             self.consumer.assign(partitions)
-        records: list[dict] = []
+        records: list[Message] = []
         deadline = time.monotonic() + timeout
         while not (self._at_end and all(self._at_end.values())) and len(records) < max_messages:
             if time.monotonic() > deadline:
@@ -98,7 +103,7 @@ class TopicReader:
                         continue
                     raise KafkaException(error)
                 self._at_end[message.partition()] = False
-                records.append(_decode(message.value()))
+                records.append(message)
         self._read += len(records)
         return records
 
@@ -114,8 +119,18 @@ def read_to_end(settings: Settings, topic: str, timeout: float = 60.0) -> list[d
         return reader.read_to_end(timeout=timeout)
 
 
-def _decode(value: bytes | None) -> dict:
-    text = (value or b"").decode("utf-8", errors="replace")
+def read_dead_letters(settings: Settings, topic: str, timeout: float = 60.0) -> list[DeadLetter]:
+    """Every dead letter now in the dead-letter topic of `topic` (an input topic)."""
+    with TopicReader(settings, dead_letter_topic(topic)) as reader:
+        letters = [DeadLetter.from_message(m) for m in reader.read_messages(timeout=timeout)]
+    return [letter for letter in letters if letter is not None]
+
+
+def _decode(message: Message) -> dict:
+    letter = DeadLetter.from_message(message)
+    if letter is not None:
+        return letter.to_json()
+    text = (message.value() or b"").decode("utf-8", errors="replace")
     try:
         decoded = json.loads(text)
     except json.JSONDecodeError:

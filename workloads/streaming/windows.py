@@ -77,7 +77,7 @@ class CustomerWindows:
 
     def is_newest(self, customer_id: str, moment: datetime) -> bool:
         entries = self.history.get(customer_id)
-        return bool(entries) and entries[-1][0] <= moment.timestamp()
+        return entries is not None and bool(entries) and entries[-1][0] <= moment.timestamp()
 
     @staticmethod
     def _row(customer_id: str, entries: list[Entry], moment: float) -> dict[str, object]:
