@@ -1,34 +1,35 @@
-"""The program: config → foundation → platform services → tenants → workloads → outputs.
+"""The program: config → target cluster → PKI → foundation → services → tenants → contract.
 
 `build` is what `infra/__main__.py` runs under the engine and what `mlplatform plan` runs under
 mocks. It registers nothing before the config has been validated (that happened in the loader).
+Each step is a function of the config and the typed results of the steps before it.
 """
 
 from __future__ import annotations
 
-from stacks import contract, platform, tenants, workloads
+from components.pki import PlatformPki
+from stacks import contract
+from stacks.composition import build_services
+from stacks.composition.pki import build_pki
+from stacks.composition.sample_workloads import build_sample_workloads
+from stacks.composition.tenants import build_tenants
 from stacks.config import StackConfig
 from stacks.foundation import Foundation
+from stacks.targets import target_for
 
 
-def foundation_for(config: StackConfig) -> Foundation:
-    # Imported by full module path: the targets' SDKs load only for the platform in use.
-    if config.platform == "onprem":
-        from stacks.onprem import build_foundation as build_onprem
-
-        return build_onprem(config)
-    if config.platform == "aws":
-        from stacks.aws import build_foundation as build_aws
-
-        return build_aws(config)
-    from stacks.azure import build_foundation as build_azure
-
-    return build_azure(config)
+def build_foundation(config: StackConfig) -> tuple[Foundation, PlatformPki]:
+    """The target's cluster, the platform PKI on it, then the target's foundation."""
+    target = target_for(config)
+    cluster = target.build_cluster(config)
+    # Declared between the target's two steps: the on-prem data stores serve TLS from it.
+    pki = build_pki(config, cluster.k8s_provider)
+    return target.build_foundation(config, cluster, pki), pki
 
 
 def build(config: StackConfig) -> None:
-    foundation = foundation_for(config)
-    services = platform.build_platform(config, foundation)
-    tenancy = tenants.build_tenants(config, foundation, services)
-    samples = workloads.build_sample_workloads(config, foundation, services, tenancy)
+    foundation, pki = build_foundation(config)
+    services = build_services(config, foundation, pki)
+    tenancy = build_tenants(config, foundation, services)
+    samples = build_sample_workloads(config, foundation, services, tenancy)
     contract.export(config, foundation, services, tenancy, samples)

@@ -9,7 +9,6 @@ egress types themselves are the components' (`components.endpoints`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -18,18 +17,43 @@ from components.endpoints import EgressRule, ObjectStore, Postgres, Redis
 
 
 @dataclass(frozen=True)
+class ManagedTenantKafka:
+    """A tenant's access to the managed Kafka, declared by the foundation with the service.
+
+    The tenant's topics (`<tenant>.<topic>`, created by the platform: auto-creation is off) and
+    the cloud identity the service authorizes (MSK: the tenant's Pod Identity role ARN; Event
+    Hubs: its managed identity's principal ID). `service_account_annotations` go on the
+    tenant's `workloads` ServiceAccount where the identity needs them (Azure Workload Identity's
+    client ID); EKS Pod Identity needs none.
+    """
+
+    topics: list[str]
+    principal: pulumi.Input[str]
+    service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ManagedKafka:
-    """A managed Kafka-protocol service (MSK, Event Hubs) used instead of Strimzi."""
+    """A managed Kafka-protocol service (MSK, Event Hubs) used instead of Strimzi.
+
+    Tenants authenticate with their service account's cloud identity (MSK IAM, Entra
+    OAUTHBEARER): no credential is written into their namespaces. What each tenant may use is
+    in `tenants`, declared by the foundation; the platform only reports it (no per-kind code).
+    """
 
     kind: str  # "msk" or "event-hubs"
+    name: pulumi.Input[str]  # the MSK cluster / Event Hubs namespace
     bootstrap: pulumi.Input[str]
     security_protocol: str  # SASL_SSL
-    sasl_mechanism: str  # AWS_MSK_IAM / OAUTHBEARER / SCRAM-SHA-512
+    sasl_mechanism: str  # AWS_MSK_IAM / OAUTHBEARER
+    authentication: str  # the contract's word for it: iam (MSK) | entra (Event Hubs)
     resource_id: pulumi.Input[str]
     # What client pods must reach: the brokers' listener (tenant NetworkPolicies admit it).
-    # Clients authenticate with their service account's cloud identity (MSK IAM, Entra
-    # OAUTHBEARER), so they also need `Foundation.workload_identity_egress` and its pod labels.
-    client_egress: tuple[EgressRule, ...] = ()
+    # Clients also need `Foundation.workload_identity_egress` and its pod labels.
+    client_egress: tuple[EgressRule, ...]
+    tenants: dict[str, ManagedTenantKafka]  # tenant name → its topics and identity
+    # Labels tenant pods need for their identity (Azure Workload Identity's webhook)
+    tenant_pod_labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,9 +77,65 @@ class SecurityException:
 
 
 @dataclass(frozen=True)
+class OnPremFacts:
+    """What the contract's `stack.cluster` says about an on-prem site (schema `onpremCluster`)."""
+
+    site: str
+    country: str
+    emirate: str
+    facility: str
+    kube_context: str
+    key_provider: str  # vault | hsm
+    object_store_endpoint: str
+    postgres: str  # operator | existing
+    redis: str  # operator | existing
+    cluster_issuer: str
+    # Host names of the existing GPU nodes, per pool: post-deploy verification reaches them
+    # over SSH without needing the cluster's API.
+    gpu_nodes: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class AwsFacts:
+    """What `stack.cluster` says about an AWS foundation (schema `awsCluster`)."""
+
+    region: str
+    account_id: str
+    zone_ids: list[str]
+    cluster_name: str
+    cluster_endpoint: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    registry: str
+    audit_trail: pulumi.Input[str]
+    audit_bucket: str
+    postgres_ca_bundle_url: str
+    workload_roles: dict[str, pulumi.Input[str]]  # service account → Pod Identity role ARN
+
+
+@dataclass(frozen=True)
+class AzureFacts:
+    """What `stack.cluster` says about an Azure foundation (schema `azureCluster`)."""
+
+    location: str
+    dr_location: str
+    resource_group: pulumi.Input[str]
+    cluster_name: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    registry: pulumi.Input[str]
+    key_vault: pulumi.Input[str]
+    log_analytics_workspace: pulumi.Input[str]
+    storage_redundancy: str
+    postgres_geo_backup: bool
+
+
+ClusterFacts = OnPremFacts | AwsFacts | AzureFacts
+
+
+@dataclass(frozen=True)
 class Foundation:
     platform: str  # onprem | aws | azure
     location: str  # site name, AWS region or Azure location
+    facts: ClusterFacts  # what the contract publishes about the cluster (`stack.cluster`)
     k8s_provider: k8s.Provider
     storage_class: str
     postgres: Postgres
@@ -74,6 +154,4 @@ class Foundation:
     workload_identity_pod_labels: dict[str, str] = field(default_factory=dict)
     # Resources the platform layer must wait for (node groups, private endpoints...)
     ready: list[pulumi.Resource] = field(default_factory=list)
-    # Extra facts for the tenant contract (region, registry, cluster name...)
-    facts: dict[str, Any] = field(default_factory=dict)
     exceptions: list[SecurityException] = field(default_factory=list)

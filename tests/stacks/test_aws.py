@@ -17,10 +17,12 @@ from components import conventions as c
 from components.kafka import PLATFORM_TOPICS
 from infra.plan import identity_for
 from infra.synth.recording import SECRET, Synthesis, redact, synthesize, unwrap
-from stacks import aws as aws_stack
+from stacks.build import build_foundation
 from stacks.config import StackConfig
 from stacks.config.loader import stack_config
+from stacks.contract import cluster_facts
 from stacks.foundation import Foundation, ManagedKafka
+from stacks.targets import aws as aws_target
 from tests.components.aws.aws_fixtures import (
     MANDATORY_TAGS,
     arn_regions,
@@ -62,7 +64,7 @@ def _plan(*overrides: str) -> Planned:
     holder: dict[str, Foundation] = {}
 
     def program() -> None:
-        foundation = aws_stack.build_foundation(config)
+        foundation, _ = build_foundation(config)
         holder["foundation"] = foundation
         store = foundation.object_store
         pulumi.export("artifact_uri", store.artifact_uri)
@@ -72,7 +74,7 @@ def _plan(*overrides: str) -> Planned:
         pulumi.export("redis_host", foundation.redis.host)
         pulumi.export("key_refs", foundation.key_refs)
         pulumi.export("annotations", store.service_account_annotations)
-        pulumi.export("facts", foundation.facts)
+        pulumi.export("facts", cluster_facts(foundation))
         if foundation.kafka is not None:
             pulumi.export("kafka_bootstrap", foundation.kafka.bootstrap)
 
@@ -284,7 +286,12 @@ def test_one_tainted_nvidia_group_per_gpu_pool_and_a_system_group(planned):
 
 
 def test_autoscaler_image_matches_the_cluster_minor(planned):
-    values = inputs(one(planned.synthesis, "kubernetes:helm.sh/v3:Release"))["values"]
+    (autoscaler,) = [
+        r
+        for r in planned.synthesis.of_type("kubernetes:helm.sh/v3:Release")
+        if inputs(r)["name"] == "cluster-autoscaler"
+    ]
+    values = inputs(autoscaler)["values"]
     minor = planned.config.kubernetes.version
     assert values["image"]["tag"].startswith(f"v{minor}.")
     assert values["image"]["repository"].startswith(planned.config.image_registry)
@@ -302,7 +309,7 @@ def test_registry_holds_every_catalogued_image_and_chart(planned):
 def test_foundation_points_the_platform_at_aws_services(planned):
     f, out = planned.foundation, planned.outputs
     assert f.platform == "aws" and f.location == REGION
-    assert f.storage_class == aws_stack.STORAGE_CLASS
+    assert f.storage_class == aws_target.STORAGE_CLASS
     assert f.gpu_driver_preinstalled is True
     assert f.kafka is None  # Strimzi on EKS
     assert out["artifact_uri"].startswith("s3://mlplatform-prod-mlflow-artifacts-")
@@ -358,7 +365,7 @@ def test_managed_kafka_is_msk_with_iam_and_tenant_roles(managed):
 def test_names_too_long_for_aws_are_refused_before_anything_is_declared():
     config, _ = stack_config("uae-cloud", ("environment=" + "x" * 40,))
     with pytest.raises(ValueError, match="too long"):
-        aws_stack.Names(config, config.aws)
+        aws_target.Names(config, config.aws)
 
 
 # --------------------------------------------------------------------------- whole stack

@@ -18,8 +18,10 @@ from components import conventions as c
 from components.kafka import PLATFORM_TOPICS
 from infra.plan import identity_for
 from infra.synth.recording import Resource, Synthesis, synthesize, unwrap
-from stacks import azure as azure_stack
+from stacks.build import build_foundation
 from stacks.config.loader import stack_config
+from stacks.contract import cluster_facts
+from stacks.targets.azure import site as azure_site
 
 ALLOWED = {"uaenorth", "uaecentral"}
 GLOBAL_TYPES = {"azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}
@@ -34,7 +36,7 @@ def _synthesize(*overrides: str) -> tuple[Synthesis, object]:
     holder: dict = {}
 
     def program() -> None:
-        foundation = azure_stack.build_foundation(config)
+        foundation, _ = build_foundation(config)
         holder["foundation"] = foundation
         store = foundation.object_store
         pulumi.export("artifactUri", store.artifact_uri)
@@ -43,7 +45,7 @@ def _synthesize(*overrides: str) -> tuple[Synthesis, object]:
         pulumi.export("postgresHost", foundation.postgres.host)
         pulumi.export("redisHost", foundation.redis.host)
         pulumi.export("keyRefs", foundation.key_refs)
-        pulumi.export("facts", foundation.facts)
+        pulumi.export("facts", cluster_facts(foundation))
         if foundation.kafka is not None:
             pulumi.export("kafkaBootstrap", foundation.kafka.bootstrap)
 
@@ -118,14 +120,14 @@ def test_replication_stays_in_the_uae_pair(strimzi):
     server = one(syn, "azure-native:dbforpostgresql:Server")
     assert server.inputs["backup"]["geoRedundantBackup"] == "Enabled"
     assert server.inputs["dataEncryption"]["geoBackupKeyURI"].startswith("https://kvdr-mlp-")
-    assert azure_stack.PAIRED_REGIONS["uaenorth"] == "uaecentral"
+    assert azure_site.PAIRED_REGIONS["uaenorth"] == "uaecentral"
 
 
 def test_geo_replication_needs_the_dr_location_to_be_the_azure_pair():
     config, _ = stack_config("uae-cloud", ("cloud=azure",))
-    assert azure_stack.in_country_pair(config.azure)
+    assert azure_site.in_country_pair(config.azure)
     # The config refuses other combinations; the stack would still not replicate to them.
-    assert not azure_stack.in_country_pair(config.azure.model_copy(update={"dr_location": "x"}))
+    assert not azure_site.in_country_pair(config.azure.model_copy(update={"dr_location": "x"}))
 
 
 def test_every_taggable_resource_carries_the_governance_tags(managed):
@@ -428,12 +430,12 @@ def test_each_tenant_may_use_only_its_own_event_hubs(managed):
 
 
 def test_core_services_get_an_event_hubs_grant_reporting_the_tenant_access(managed):
-    from stacks.services import managed_kafka
+    from stacks.composition.kafka import ManagedKafkaGrant
 
     _, foundation = managed
     config, _ = stack_config("uae-cloud", ("cloud=azure", "kafka.mode=managed"))
-    grant = managed_kafka.grant_for(config, foundation)
-    access = grant(config.tenant("marketing"), None)
+    assert foundation.kafka is not None
+    access = ManagedKafkaGrant(foundation.kafka).grant(config.tenant("marketing"), None)
     assert access.topics == ["marketing.campaign-events"]
     assert access.credentials_secret is None  # workload identity, nothing in the namespace
 

@@ -17,7 +17,7 @@ import yaml
 from components import conventions as c
 from infra.synth import manifests
 from infra.synth.recording import unwrap
-from stacks.azure_cluster import PRIVATE_RANGES
+from stacks.targets.azure.cluster import PRIVATE_RANGES
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 
 AGENT = ({"ipBlock": {"cidr": "169.254.170.23/32"}}, {80})

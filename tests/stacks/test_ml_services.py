@@ -6,7 +6,7 @@ import pytest
 
 from components import conventions as c
 from infra.synth import manifests
-from stacks.services.ml import store_peer
+from stacks.composition.ml import store_peer
 from tests.support.schemas import custom_resource_errors, require_crds
 
 STACKS = [("uae-onprem",), ("uae-cloud",), ("uae-cloud", "cloud=azure")]

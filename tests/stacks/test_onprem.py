@@ -39,15 +39,15 @@ def _slice(*overrides: str) -> tuple[Synthesis, dict[str, Any]]:
     built: dict[str, Any] = {}
 
     def program() -> None:
-        from stacks import onprem
-        from stacks.services import core
+        from stacks.build import build_foundation
+        from stacks.composition.core import build_core
 
         config = from_runtime(STACK)
-        foundation = onprem.build_foundation(config)
-        services = core.build(config, foundation)
+        foundation, pki = build_foundation(config)
+        services = build_core(config, foundation, pki)
         built.update(config=config, foundation=foundation, core=services)
         built["access"] = {
-            t.name: services.grant_kafka(t, foundation.k8s_provider) for t in config.tenants
+            t.name: services.kafka_grant.grant(t, foundation.k8s_provider) for t in config.tenants
         }
 
     return synthesize(STACK, flat, program), built

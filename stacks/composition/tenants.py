@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.endpoints import EgressRule
+from components.ml_access import TenantMlAccess
 from components.tenant import Tenant, TenantArgs
 from stacks import governance
+from stacks.composition.results import PlatformServices, TenantKafkaAccess
 from stacks.config import StackConfig
 from stacks.config import Tenant as TenantConfig
 from stacks.foundation import Foundation
-from stacks.platform import PlatformServices, TenantKafkaAccess
 
 
 @dataclass
@@ -30,7 +31,7 @@ class TenantDeployment:
     config: TenantConfig
     component: Tenant
     kafka: TenantKafkaAccess
-    ml: pulumi.Resource | None = None  # MLflow user + Feast client objects in the namespace
+    ml: TenantMlAccess  # MLflow user + Feast client objects in the namespace
     pod_labels: dict[str, str] = field(default_factory=dict)  # what the tenant's pods must carry
 
 
@@ -41,6 +42,15 @@ def tenant_network(foundation: Foundation) -> tuple[tuple[EgressRule, ...], dict
         return (), {}
     rules = (*kafka.client_egress, *foundation.workload_identity_egress)
     return rules, dict(foundation.workload_identity_pod_labels)
+
+
+def _service_account_annotations(
+    foundation: Foundation, tenant: TenantConfig
+) -> dict[str, pulumi.Input[str]]:
+    """The tenant's cloud identity on a managed Kafka (Azure Workload Identity's client ID)."""
+    if foundation.kafka is None or tenant.name not in foundation.kafka.tenants:
+        return {}
+    return dict(foundation.kafka.tenants[tenant.name].service_account_annotations)
 
 
 def build_tenants(
@@ -68,13 +78,11 @@ def build_tenants(
                 image_pull_secret=config.registry.pull_secret,
                 # Managed Kafka on Azure authenticates tenants by workload identity: their
                 # service account carries the identity's client ID.
-                service_account_annotations=foundation.facts.get(
-                    "kafka_tenant_service_account_annotations", {}
-                ).get(tenant.name, {}),
+                service_account_annotations=_service_account_annotations(foundation, tenant),
             ),
             opts=opts,
         )
-        kafka = services.grant_kafka(tenant, component)
-        ml = services.ml.grant_tenant(tenant, component) if services.ml.grant_tenant else None
+        kafka = services.core.kafka_grant.grant(tenant, component)
+        ml = services.ml.access.grant(tenant, component)
         deployed[tenant.name] = TenantDeployment(tenant, component, kafka, ml, dict(pod_labels))
     return deployed

@@ -1,4 +1,4 @@
-"""Keys, network, EKS, node groups and cluster add-ons of the AWS foundation."""
+"""Step 1 of the AWS target: keys, network, EKS, node groups and cluster add-ons."""
 
 from __future__ import annotations
 
@@ -16,19 +16,22 @@ from components.aws.kms import KeySpec, PlatformKeys, PlatformKeysArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.nodegroups import NodeGroup, NodeGroupArgs
 from stacks import governance
-from stacks.aws.names import (
+from stacks.foundation import GpuPoolInfo
+from stacks.targets.aws.context import (
     NVIDIA_AMI,
     STANDARD_AMI,
     STORAGE_CLASS,
     SYSTEM_NODE_LABEL,
     AwsContext,
 )
-from stacks.foundation import GpuPoolInfo
 from version_catalogue import CHARTS, IMAGES
 
 
 @dataclass
 class AwsCluster:
+    """Step 1 of the AWS target: what the platform runs on, and the shared context."""
+
+    context: AwsContext
     keys: PlatformKeys
     network: PrivateNetwork
     eks: EksCluster
@@ -73,7 +76,8 @@ def platform_keys(ctx: AwsContext, roles: ClusterRoles) -> PlatformKeys:
     )
 
 
-def build_cluster(ctx: AwsContext) -> AwsCluster:
+def build_eks(ctx: AwsContext) -> AwsCluster:
+    """Keys, the private network, EKS, its node groups, the Kubernetes provider, add-ons."""
     config, aws_config, site, names = ctx.config, ctx.aws_config, ctx.site, ctx.names
     retention = config.logging.retention_days
 
@@ -200,4 +204,4 @@ def build_cluster(ctx: AwsContext) -> AwsCluster:
             providers=[ctx.provider, k8s_provider], depends_on=[g.node_group for g in groups]
         ),
     )
-    return AwsCluster(keys, network, eks, groups, gpu_pools, k8s_provider, addons)
+    return AwsCluster(ctx, keys, network, eks, groups, gpu_pools, k8s_provider, addons)

@@ -1,8 +1,8 @@
-"""Workloads: the sample tenant's training job and inference service.
+"""The sample tenant workloads: the golden path's training job and inference service.
 
 `build_sample_workloads` runs after the tenants exist (with their MLflow credentials and Feast
-client config, see `stacks.tenants`). When `sampleWorkloads.enabled` it declares the golden
-path for `sampleWorkloads.tenant`: a TrainJob on the platform's torch runtime (GPUs per
+client config, see `stacks.composition.tenants`). When `sampleWorkloads.enabled` it declares the
+golden path for `sampleWorkloads.tenant`: a TrainJob on the platform's torch runtime (GPUs per
 `sampleWorkloads.gpus`, admitted by Kueue through the tenant's LocalQueue) and an
 InferenceService serving `models:/<model>@champion`, with a `@challenger` canary when
 `sampleWorkloads.canaryTrafficPercent` is set.
@@ -18,9 +18,10 @@ import pulumi
 
 from components.workloads import SampleWorkloads, SampleWorkloadsArgs
 from stacks import governance
+from stacks.composition.results import PlatformServices
+from stacks.composition.tenants import TenantDeployment
 from stacks.config import StackConfig
 from stacks.foundation import Foundation
-from stacks.platform import PlatformServices
 from version_catalogue import IMAGES
 
 
@@ -28,7 +29,7 @@ def build_sample_workloads(
     config: StackConfig,
     foundation: Foundation,
     services: PlatformServices,
-    tenancy: dict[str, Any],
+    tenancy: dict[str, TenantDeployment],
 ) -> dict[str, dict[str, Any]]:
     sample = config.sample_workloads
     if not sample.enabled or sample.tenant not in tenancy:
@@ -65,7 +66,7 @@ def build_sample_workloads(
             provider=foundation.k8s_provider,
             depends_on=[
                 deployment.component,
-                *([deployment.ml] if deployment.ml is not None else []),
+                deployment.ml,
                 *services.ml.resources.values(),
                 *services.core.resources.values(),
             ],

@@ -4,18 +4,14 @@ Topics are declared here by the platform (auto-creation is off, tenants cannot c
 the platform topics (`components.kafka.PLATFORM_TOPICS`, the same names as on Strimzi) and each
 tenant's `<tenant>.<topic>`. The tenant's `workloads` service account in `tenant-<name>` gets a
 role limited to `<tenant>.*` topics and consumer groups, plus produce-only on the platform
-topics (the Strimzi ACLs' equivalent). `msk_grant` is the tenant grant the core services use
-for `ManagedKafka(kind="msk")` (registered in `stacks.services.managed_kafka` on import); it
-declares nothing more, it reports what exists. With `kafka.mode: strimzi` nothing is declared
-here and the core services run Strimzi on EKS.
+topics (the Strimzi ACLs' equivalent). The returned `ManagedKafka` carries each tenant's topics
+and role (`ManagedKafka.tenants`), which the platform reports to the tenant. With
+`kafka.mode: strimzi` nothing is declared here and the platform runs Strimzi on EKS.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import pulumi
 
 from components import conventions as c
 from components.aws.msk import (
@@ -27,12 +23,9 @@ from components.aws.msk import (
 )
 from components.endpoints import EgressRule
 from components.kafka import PLATFORM_TOPICS
-from stacks.aws.cluster import AwsCluster
-from stacks.aws.names import AwsContext
-from stacks.config import StackConfig, Tenant
-from stacks.foundation import Foundation, ManagedKafka
-from stacks.platform import TenantKafkaAccess
-from stacks.services import managed_kafka
+from stacks.foundation import ManagedKafka, ManagedTenantKafka
+from stacks.targets.aws.cluster import AwsCluster
+from stacks.targets.aws.context import AwsContext
 from version_catalogue import MSK_KAFKA_VERSION
 
 TENANT_SERVICE_ACCOUNT = "workloads"  # components.tenant.Tenant's service account
@@ -42,10 +35,10 @@ def tenant_topic(tenant: str, topic: str) -> str:
     return f"{tenant}.{topic}"
 
 
-def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | None, dict[str, Any]]:
+def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> ManagedKafka | None:
     config = ctx.config
     if config.kafka.mode != "managed":
-        return None, {}
+        return None
     k, network, keys = config.kafka, cluster.network, cluster.keys
     topic_configs = {
         "cleanup.policy": "delete",
@@ -83,7 +76,7 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
         ),
         ctx.opts,
     )
-    roles, topics = {}, {}
+    tenants: dict[str, ManagedTenantKafka] = {}
     for tenant in config.tenants:
         access = MskTenantAccess(
             f"kafka-tenant-{tenant.name}",
@@ -104,8 +97,8 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
             ),
             ctx.opts,
         )
-        roles[tenant.name] = access.role.arn
-        topics[tenant.name] = access.topics
+        # EKS Pod Identity: no ServiceAccount annotation, no credential in the namespace.
+        tenants[tenant.name] = ManagedTenantKafka(topics=access.topics, principal=access.role.arn)
     # Broker ENIs get addresses in the data subnets, anywhere in the VPC's range.
     listener = EgressRule(
         name="msk-brokers",
@@ -113,38 +106,14 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> tuple[ManagedKafka | No
         ports=(MSK_IAM_TLS_PORT,),
         why="MSK brokers' IAM listener in the stack's VPC",
     )
-    kafka = ManagedKafka(
+    return ManagedKafka(
         kind="msk",
+        name=ctx.names.kafka,
         bootstrap=msk.bootstrap,
         security_protocol="SASL_SSL",
         sasl_mechanism="AWS_MSK_IAM",
+        authentication="iam",
         resource_id=msk.arn,
         client_egress=(listener,),  # IAM auth with the tenant's Pod Identity role
+        tenants=tenants,
     )
-    facts = {
-        "kafka_tenant_roles": roles,
-        "kafka_tenant_topics": topics,
-        # What tenant NetworkPolicies must admit for MSK: the brokers' IAM listener in the VPC.
-        "kafka_egress": {"cidr": listener.cidr, "port": listener.ports[0]},
-    }
-    return kafka, facts
-
-
-def msk_grant(config: StackConfig, foundation: Foundation):
-    """The core services' per-tenant grant on MSK: report the topics and role built above."""
-    roles = foundation.facts.get("kafka_tenant_roles", {})
-    topics = foundation.facts.get("kafka_tenant_topics", {})
-
-    def grant(tenant: Tenant, depends_on: pulumi.Resource) -> TenantKafkaAccess:
-        if tenant.name not in roles:
-            raise ValueError(f"tenant {tenant.name!r} has no MSK access in the foundation")
-        return TenantKafkaAccess(
-            topics=list(topics[tenant.name]),
-            credentials_secret=None,  # EKS Pod Identity: no credential in the namespace
-            principal=roles[tenant.name],
-        )
-
-    return grant
-
-
-managed_kafka.GRANT_FACTORIES.setdefault("msk", msk_grant)

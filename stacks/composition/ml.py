@@ -5,13 +5,14 @@ and the object store are (in-cluster operators on-prem, RDS/ElastiCache/S3 or Az
 the cloud), how the services authenticate to them (Pulumi-managed credentials, a Secret the site
 provides, or workload identity via service-account annotations) and which CA verifies them.
 
-Per tenant (`MlServices.grant_tenant`): an MLflow user with its own password and the Feast
-client config, written into the tenant namespace (`components.ml_access.TenantMlAccess`).
+Per tenant (`MlServices.access`, a `TenantMlGrant`): an MLflow user with its own password and
+the Feast client config, written into the tenant namespace
+(`components.ml_access.TenantMlAccess`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import pulumi
@@ -23,9 +24,9 @@ from components.ml_access import TenantMlAccess, TenantMlAccessArgs
 from components.mlflow import ModelRegistry, ModelRegistryArgs
 from components.serving import ModelServing, ModelServingArgs
 from stacks import artifacts, governance
+from stacks.composition.results import CoreServices, FeastEndpoints, MlServices
 from stacks.config import StackConfig, Tenant
 from stacks.foundation import Foundation
-from stacks.platform import CoreServices, MlServices
 from version_catalogue import CHARTS, IMAGES
 
 
@@ -72,47 +73,84 @@ def _identity(
     return annotations, dict(foundation.workload_identity_pod_labels), egress
 
 
-def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> MlServices:
-    mirror = config.image_registry
-    labels = governance.platform_labels(config)
-    pull_secret = config.registry.pull_secret
+def build_ml(config: StackConfig, foundation: Foundation, core: CoreServices) -> MlServices:
     after_core = pulumi.ResourceOptions(
         provider=foundation.k8s_provider,
         depends_on=[*foundation.ready, *core.resources.values(), *core.pki_ready],
     )
-    # Which CA verifies each store is the foundation's call (`ca_secret`): the platform CA
-    # bundle for the on-prem operators, a site's internal CA, else the OS trust store.
-    pg, redis = foundation.postgres, foundation.redis
+    pg = foundation.postgres
     if pg.mlflow_database in pg.databases_to_create:
         raise ValueError("the foundation must create MLflow's database; only Feast creates its own")
-    pg_peer = store_peer(pg.host, pg.port, config)
-    blob_peer = object_store_peer(foundation)
+    mlflow = _mlflow(config, foundation, core, after_core)
+    feast = _feast(config, foundation, core, after_core)
+    serving = _serving(config, core, mlflow.tracking_uri, after_core)
+    return MlServices(
+        mlflow_tracking_uri=mlflow.tracking_uri,
+        feast=FeastEndpoints(
+            project=feast.project,
+            feature_server=feast.feature_server,
+            registry=feast.registry,
+            online_store=feast.online_store,
+            offline_store=feast.offline_store,
+            feature_store_yaml=feast.feature_store_yaml,
+            auth_roles=list(feast.roles),
+            offline_data_uri=foundation.object_store.offline_store_uri,
+        ),
+        kserve_host_pattern=serving.host_pattern,
+        serving_runtime=serving.runtime,
+        peers=[mlflow.peer, feast.peer],
+        resources={"mlflow": mlflow, "feast": feast, "kserve": serving},
+        access=TenantMlGrant(config, foundation, mlflow, feast.feature_store_yaml),
+    )
 
+
+def _mlflow(
+    config: StackConfig,
+    foundation: Foundation,
+    core: CoreServices,
+    opts: pulumi.ResourceOptions,
+) -> ModelRegistry:
+    # Which CA verifies each store is the foundation's call (`ca_secret`): the platform CA
+    # bundle for the on-prem operators, a site's internal CA, else the OS trust store.
+    pg = foundation.postgres
     sa_annotations, pod_labels, identity_egress = _identity(foundation, c.SA_MLFLOW)
-    mlflow = ModelRegistry(
+    return ModelRegistry(
         "mlflow",
         ModelRegistryArgs(
-            image=IMAGES["mlflow"].ref(mirror),
-            labels=labels,
+            image=IMAGES["mlflow"].ref(config.image_registry),
+            labels=governance.platform_labels(config),
             postgres=pg,
             object_store=foundation.object_store,
             replicas=config.mlflow.replicas,
             users=tuple(t.name for t in config.tenants),
-            store_egress=(pg_peer, blob_peer, *identity_egress),
+            store_egress=(
+                store_peer(pg.host, pg.port, config),
+                object_store_peer(foundation),
+                *identity_egress,
+            ),
             service_account_annotations=sa_annotations,
             pod_labels=pod_labels,
-            image_pull_secret=pull_secret,
+            image_pull_secret=config.registry.pull_secret,
             cluster_issuer=core.cluster_issuer,
         ),
-        opts=after_core,
+        opts=opts,
     )
 
+
+def _feast(
+    config: StackConfig,
+    foundation: Foundation,
+    core: CoreServices,
+    opts: pulumi.ResourceOptions,
+) -> FeatureStore:
+    pg, redis = foundation.postgres, foundation.redis
+    pg_peer = store_peer(pg.host, pg.port, config)
     sa_annotations, pod_labels, identity_egress = _identity(foundation, c.SA_FEAST)
-    feast = FeatureStore(
+    return FeatureStore(
         "feast",
         FeatureStoreArgs(
-            image=IMAGES["feast"].ref(mirror),
-            labels=labels,
+            image=IMAGES["feast"].ref(config.image_registry),
+            labels=governance.platform_labels(config),
             project=config.feast.project,
             postgres=pg,
             redis=redis,
@@ -124,69 +162,63 @@ def build(config: StackConfig, foundation: Foundation, core: CoreServices) -> Ml
             store_egress=(
                 pg_peer,
                 store_peer(redis.host, redis.port, config),
-                blob_peer,
+                object_store_peer(foundation),
                 *identity_egress,
             ),
             postgres_egress=(pg_peer,),
             client_ca_file=f"{c.CA_BUNDLE_MOUNT}/{core.ca_bundle_key}",
             service_account_annotations=sa_annotations,
             pod_labels=pod_labels,
-            image_pull_secret=pull_secret,
+            image_pull_secret=config.registry.pull_secret,
             cluster_issuer=core.cluster_issuer,
         ),
-        opts=after_core,
+        opts=opts,
     )
 
-    serving = ModelServing(
+
+def _serving(
+    config: StackConfig, core: CoreServices, tracking_uri: str, opts: pulumi.ResourceOptions
+) -> ModelServing:
+    mirror = config.image_registry
+    return ModelServing(
         "kserve",
         ModelServingArgs(
             mirror=mirror,
-            labels=labels,
+            labels=governance.platform_labels(config),
             crd_chart=CHARTS["kserve-crd"],
             chart=CHARTS["kserve"],
             images=artifacts.kserve_images(),
             runtime_image=IMAGES["serving"].ref(mirror),
-            tracking_uri=mlflow.tracking_uri,
+            tracking_uri=tracking_uri,
             host_domain=config.kserve.host_domain,
             deployment_mode=config.kserve.deployment_mode,
             ca_bundle=core.ca_bundle,
-            pull_secret=pull_secret,
+            pull_secret=config.registry.pull_secret,
         ),
-        opts=after_core,
+        opts=opts,
     )
 
-    feast_contract: dict[str, Any] = {
-        "project": feast.project,
-        "featureServer": feast.feature_server,
-        "registry": feast.registry,
-        "onlineStore": feast.online_store,
-        "offlineStore": feast.offline_store,
-        "featureStoreYaml": feast.feature_store_yaml,
-        "authRoles": list(feast.roles),
-        "offlineDataUri": foundation.object_store.offline_store_uri,
-    }
 
-    def grant_tenant(tenant: Tenant, depends_on: pulumi.Resource) -> TenantMlAccess:
+@dataclass(frozen=True)
+class TenantMlGrant:
+    """Per tenant: its MLflow user's credentials and the Feast client config, in its namespace."""
+
+    config: StackConfig
+    foundation: Foundation
+    mlflow: ModelRegistry
+    feature_store_yaml: str
+
+    def grant(self, tenant: Tenant, depends_on: pulumi.Resource) -> TenantMlAccess:
         return TenantMlAccess(
             f"ml-access-{tenant.name}",
             TenantMlAccessArgs(
                 namespace=c.tenant_namespace(tenant.name),
-                labels=governance.tenant_labels(config, tenant),
+                labels=governance.tenant_labels(self.config, tenant),
                 mlflow_username=tenant.name,
-                mlflow_password=mlflow.user_passwords[tenant.name],
-                feature_store_yaml=feast.feature_store_yaml,
+                mlflow_password=self.mlflow.user_passwords[tenant.name],
+                feature_store_yaml=self.feature_store_yaml,
             ),
             opts=pulumi.ResourceOptions(
-                provider=foundation.k8s_provider, depends_on=[depends_on, mlflow]
+                provider=self.foundation.k8s_provider, depends_on=[depends_on, self.mlflow]
             ),
         )
-
-    return MlServices(
-        mlflow_tracking_uri=mlflow.tracking_uri,
-        feast=feast_contract,
-        kserve_host_pattern=serving.host_pattern,
-        serving_runtime=serving.runtime,
-        peers=[mlflow.peer, feast.peer],
-        resources={"mlflow": mlflow, "feast": feast, "kserve": serving},
-        grant_tenant=grant_tenant,
-    )

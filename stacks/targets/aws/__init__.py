@@ -1,11 +1,12 @@
-"""The AWS foundation (me-central-1): keys, network, EKS and GPU node groups, data stores.
+"""The AWS target (me-central-1): keys, network, EKS and GPU node groups, data stores.
 
-`build_foundation(config)` declares everything through one explicit `aws.Provider` pinned to
-the validated region and account (default providers are disabled for the project), in steps:
+Everything is declared through one explicit `aws.Provider` pinned to the validated region and
+account (default providers are disabled for the project). `build_cluster(config)` is the
+target's first step (1-5), `build_foundation(config, cluster, pki)` its second (6-9):
 
 | step | module | components | what |
 |---|---|---|---|
-| 1 | `names` | (provider) | names checked against AWS limits, the pinned provider |
+| 1 | `context` | (provider) | names checked against AWS limits, the pinned provider |
 | 2 | `cluster` | `ClusterRoles`, `PlatformKeys` | EKS roles; CMKs `data`, `secrets`, `logs` |
 | 3 | `cluster` | `PrivateNetwork` | VPC over the zone IDs, no internet path, endpoints |
 | 4 | `cluster` | `EksCluster`, `NodeGroup` (n) | private EKS; system + one group per GPU pool |
@@ -15,6 +16,9 @@ the validated region and account (default providers are disabled for the project
 | 8 | `data` | `ImageRegistry`, `PodIdentityRole` (2) | ECR for the catalogue; MLflow/Feast access |
 | 9 | `kafka` | `MskCluster`, `MskTenantAccess` | only with `kafka.mode: managed` |
 
+The platform's PKI (declared between the two steps) is not used here: RDS, ElastiCache and S3
+serve certificates from AWS's CAs.
+
 The `Foundation` it returns points the platform services at these: the EKS Kubernetes
 provider, RDS/ElastiCache endpoints with generated credentials, S3 URIs (access through EKS Pod
 Identity, no keys), key ARNs, the GPU pools, MSK when managed, and what to wait for.
@@ -22,16 +26,15 @@ Identity, no keys), key ARNs, the GPU pools, MSK when managed, and what to wait 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 
 from components import conventions as c
 from components.endpoints import Credentials, EgressRule, ObjectStore, Postgres, Redis
-from stacks.aws.cluster import build_cluster
-from stacks.aws.data import build_data
-from stacks.aws.kafka import build_kafka
-from stacks.aws.names import (
+from components.pki import PlatformPki
+from stacks.config import StackConfig
+from stacks.foundation import AwsFacts, Foundation, SecurityException
+from stacks.targets.aws.cluster import AwsCluster, build_eks
+from stacks.targets.aws.context import (
     POSTGRES_USER,
     RDS_CA_BUNDLE_URL,
     RDS_CA_SECRET,
@@ -39,10 +42,10 @@ from stacks.aws.names import (
     Names,
     context,
 )
-from stacks.config import StackConfig
-from stacks.foundation import Foundation, SecurityException
+from stacks.targets.aws.data import AwsData, build_data
+from stacks.targets.aws.kafka import build_kafka
 
-__all__ = ["STORAGE_CLASS", "Names", "build_foundation"]
+__all__ = ["STORAGE_CLASS", "Names", "build_cluster", "build_foundation"]
 
 # EKS Pod Identity needs no ServiceAccount annotation; this one records the binding on the
 # ServiceAccount for reviewers and the compliance report.
@@ -59,16 +62,19 @@ POD_IDENTITY_EGRESS = EgressRule(
 )
 
 
-def build_foundation(config: StackConfig) -> Foundation:
-    ctx = context(config)
-    cluster = build_cluster(ctx)
+def build_cluster(config: StackConfig) -> AwsCluster:
+    return build_eks(context(config))
+
+
+def build_foundation(config: StackConfig, cluster: AwsCluster, pki: PlatformPki) -> Foundation:
+    ctx = cluster.context
     data = build_data(ctx, cluster)
-    kafka, kafka_facts = build_kafka(ctx, cluster)
     region = ctx.site.region
     roles = {c.SA_MLFLOW: data.mlflow_role.arn, c.SA_FEAST: data.feast_role.arn}
     return Foundation(
         platform="aws",
         location=region,
+        facts=_facts(config, cluster, data, roles),
         k8s_provider=cluster.k8s_provider,
         storage_class=STORAGE_CLASS,
         postgres=_postgres(config, data),
@@ -89,7 +95,7 @@ def build_foundation(config: StackConfig) -> Foundation:
         ),
         key_refs=dict(cluster.keys.arns),
         gpu_pools=cluster.gpu_pools,
-        kafka=kafka,
+        kafka=build_kafka(ctx, cluster),
         gpu_driver_preinstalled=True,  # AL2023 NVIDIA AMI ships driver and container toolkit
         workload_identity_egress=[POD_IDENTITY_EGRESS],
         ready=[
@@ -97,32 +103,30 @@ def build_foundation(config: StackConfig) -> Foundation:
             *cluster.addons.addons,
             cluster.addons.storage_class,
         ],
-        facts={
-            "cloud": "aws",
-            "region": region,
-            "account_id": ctx.site.account_id,
-            "zone_ids": list(ctx.aws_config.zone_ids),
-            "cluster_name": ctx.names.cluster,
-            "cluster_endpoint": cluster.eks.endpoint,
-            "vpc_id": cluster.network.vpc_id,
-            "registry": config.image_registry,
-            "audit_trail": data.trail.arn,
-            "audit_bucket": ctx.names.audit_bucket,
-            "postgres_ca_bundle_url": RDS_CA_BUNDLE_URL.format(region=region),
-            "workload_identity": "eks-pod-identity",
-            # For readers of the contract; the platform uses Foundation.workload_identity_egress.
-            "workload_identity_egress": {
-                "cidr": POD_IDENTITY_EGRESS.cidr,
-                "port": POD_IDENTITY_EGRESS.ports[0],
-            },
-            "workload_roles": roles,
-            **kafka_facts,
-        },
         exceptions=_exceptions(config, region),
     )
 
 
-def _postgres(config: StackConfig, data: Any) -> Postgres:
+def _facts(
+    config: StackConfig, cluster: AwsCluster, data: AwsData, roles: dict[str, pulumi.Output[str]]
+) -> AwsFacts:
+    ctx = cluster.context
+    return AwsFacts(
+        region=ctx.site.region,
+        account_id=ctx.site.account_id,
+        zone_ids=list(ctx.aws_config.zone_ids),
+        cluster_name=ctx.names.cluster,
+        cluster_endpoint=cluster.eks.endpoint,
+        vpc_id=cluster.network.vpc_id,
+        registry=config.image_registry,
+        audit_trail=data.trail.arn,
+        audit_bucket=ctx.names.audit_bucket,
+        postgres_ca_bundle_url=RDS_CA_BUNDLE_URL.format(region=ctx.site.region),
+        workload_roles=dict(roles),
+    )
+
+
+def _postgres(config: StackConfig, data: AwsData) -> Postgres:
     """RDS as MLflow and Feast reach it: identity verified when the RDS CA bundle is configured.
 
     RDS certificates chain to Amazon's RDS CAs, which no OS trust store carries, so the bundle

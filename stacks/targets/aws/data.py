@@ -29,8 +29,8 @@ from components.aws.iam import PodIdentityRole, PodIdentityRoleArgs
 from components.aws.registry import ImageRegistry, ImageRegistryArgs
 from components.aws.storage import SecureBucket, SecureBucketArgs, prefix_access_policy
 from components.endpoints import Postgres
-from stacks.aws.cluster import AwsCluster
-from stacks.aws.names import POSTGRES_USER, AwsContext, repositories
+from stacks.targets.aws.cluster import AwsCluster
+from stacks.targets.aws.context import POSTGRES_USER, AwsContext, repositories
 
 
 @dataclass

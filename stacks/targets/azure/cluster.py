@@ -1,0 +1,195 @@
+"""Step 1 of the Azure target: the registry, the AKS cluster and how the program reaches it.
+
+- identities, all granted before the cluster is created: disks (Crypto Service Encryption
+  User on the `disks` key), kubelet (AcrPull on the registry), control plane (Network
+  Contributor on its two subnets, Managed Identity Operator on the kubelet identity, Crypto
+  User on the `secrets` key, Key Vault Contributor on the vault for the private KMS link,
+  Reader on the disk encryption set);
+- `ContainerRegistry` (ACR Premium, CMK, private endpoint): the in-country mirror;
+- `DiskEncryptionSet`, `AksCluster` (system pool + one agent pool per `gpuPools` entry);
+- the Kubernetes provider (kubeconfig from `listManagedClusterUserCredentials`, kubelogin) and
+  the `managed-csi-cmk` StorageClass (zone-redundant Premium disks encrypted with the DES).
+
+Workload identity: pods labelled `WORKLOAD_IDENTITY_POD_LABEL` get an Entra token from the
+webhook and exchange it at Entra ID (`ENTRA_ID_EGRESS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+from components.azure.aks import (
+    AksCluster,
+    AksClusterArgs,
+    DiskEncryptionSet,
+    DiskEncryptionSetArgs,
+    KubeletIdentity,
+    NodePool,
+)
+from components.azure.identity import Grant
+from components.azure.registry import ContainerRegistry, ContainerRegistryArgs
+from components.endpoints import EgressRule
+from stacks import governance
+from stacks.config import GpuPool
+from stacks.targets.azure.security import Security
+from stacks.targets.azure.site import ENCRYPTION_USER, AzureSite
+
+STORAGE_CLASS = "managed-csi-cmk"
+# Pods that use Azure Workload Identity carry this label (the webhook injects the token).
+WORKLOAD_IDENTITY_POD_LABEL = {"azure.workload.identity/use": "true"}
+# The Azure SDK exchanges the projected service-account token for an Entra ID token at
+# login.microsoftonline.com:443 (AZURE_AUTHORITY_HOST), a public, Microsoft-owned range that
+# changes without notice: a NetworkPolicy cannot name it, so the rule admits 443 to public
+# addresses only; private ranges (VNet, pods, services, link-local) stay denied. Narrowing to
+# the FQDN is the job of the VNet's egress firewall (AzureActiveDirectory service tag).
+PRIVATE_RANGES = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+)
+ENTRA_ID_EGRESS = EgressRule(
+    name="entra-id",
+    cidr="0.0.0.0/0",
+    ports=(443,),
+    except_cidrs=PRIVATE_RANGES,
+    why="Entra ID token endpoint (login.microsoftonline.com) for Azure Workload Identity",
+)
+
+
+@dataclass
+class AzureCluster:
+    """Step 1 of the Azure target: the cluster and what the next step builds on."""
+
+    site: AzureSite
+    security: Security
+    registry: ContainerRegistry
+    aks: AksCluster
+    k8s_provider: k8s.Provider
+    storage_class: str
+
+
+def aks_pool_name(pool: GpuPool) -> str:
+    """AKS pool names are at most 12 lowercase letters/digits; config names may have dashes."""
+    return ("gpu" + "".join(ch for ch in pool.name if ch.isalnum()))[:12]
+
+
+def gpu_node_pool(pool: GpuPool) -> NodePool:
+    product = pool.product("azure")
+    taint = c.GPU_TAINT
+    return NodePool(
+        name=aks_pool_name(pool),
+        vm_size=pool.vm_size or "",
+        min_count=pool.min_size,
+        max_count=pool.max_size,
+        count=pool.desired_size if pool.desired_size is not None else pool.min_size,
+        labels={c.GPU_POOL_LABEL: pool.name, c.GPU_PRODUCT_LABEL: product},
+        taints=(f"{taint['key']}={taint['value']}:{taint['effect']}",),
+        os_sku="Ubuntu",
+        os_disk_gb=256,
+        gpu=True,
+    )
+
+
+def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
+    """The registry nodes pull from, the AKS cluster with its identities, the provider."""
+    azure, names, vault, network = site.azure, site.names, sec.vault, sec.network
+    registry = _registry(site, sec)
+    disk_user = site.identity("disks", Grant(ENCRYPTION_USER, vault.key_ids["disks"]))
+    des = DiskEncryptionSet(
+        "des",
+        DiskEncryptionSetArgs(
+            des_name=names["des"],
+            key_url=vault.keys["disks"].key_uri_with_version,
+            vault_id=vault.vault_id,
+            identity_id=disk_user.id,
+            **site.common(),
+        ),
+        opts=site.opts(disk_user),
+    )
+    kubelet = site.identity("kubelet", Grant("AcrPull", registry.id))
+    control_plane = site.identity(
+        "aks",
+        Grant("Network Contributor", network.subnets["nodes"].id),
+        Grant("Network Contributor", network.subnets["apiserver"].id),
+        Grant("Managed Identity Operator", kubelet.id),
+        Grant("Key Vault Crypto User", vault.key_ids["secrets"]),
+        # KMS with a private vault: AKS creates the private link, which needs vault management.
+        Grant("Key Vault Contributor", vault.vault_id),
+        Grant("Reader", des.id),
+    )
+    aks = AksCluster(
+        "aks",
+        AksClusterArgs(
+            cluster_name=names["cluster"],
+            kubernetes_version=site.config.kubernetes.version,
+            tenant_id=azure.tenant_id,
+            admin_group_object_ids=tuple(azure.admin_group_object_ids),
+            cluster_identity_id=control_plane.id,
+            kubelet_identity=KubeletIdentity(kubelet.id, kubelet.client_id, kubelet.principal_id),
+            node_subnet_id=network.subnets["nodes"].id,
+            apiserver_subnet_id=network.subnets["apiserver"].id,
+            kms_key_id=vault.keys["secrets"].key_uri_with_version,
+            kms_vault_id=vault.vault_id,
+            disk_encryption_set_id=des.id,
+            system_pool=NodePool(
+                name="system",
+                vm_size=azure.system_vm_size,
+                min_count=azure.system_min_count,
+                max_count=azure.system_max_count,
+                taints=("CriticalAddonsOnly=true:NoSchedule",),
+            ),
+            gpu_pools=tuple(gpu_node_pool(p) for p in site.config.gpu_pools),
+            workspace_id=sec.logs.id,
+            **site.common(),
+        ),
+        opts=site.opts(control_plane, kubelet, des, network),
+    )
+
+    k8s_provider = k8s.Provider(
+        "aks",
+        kubeconfig=aks.kubeconfig,
+        delete_unreachable=False,
+        opts=pulumi.ResourceOptions(depends_on=[aks.cluster, *aks.node_pools]),
+    )
+    k8s.storage.v1.StorageClass(
+        "storage-class-cmk",
+        metadata={"name": STORAGE_CLASS, "labels": governance.platform_labels(site.config)},
+        provisioner="disk.csi.azure.com",
+        parameters={
+            "skuName": "Premium_ZRS",
+            "diskEncryptionSetID": des.id,
+            "diskEncryptionType": "EncryptionAtRestWithCustomerKey",
+            "networkAccessPolicy": "DenyAll",
+            "publicNetworkAccess": "Disabled",
+            "tags": ",".join(f"{k}={v}" for k, v in site.tags.items()),
+        },
+        reclaim_policy="Retain",
+        volume_binding_mode="WaitForFirstConsumer",
+        allow_volume_expansion=True,
+        opts=pulumi.ResourceOptions(provider=k8s_provider),
+    )
+    return AzureCluster(site, sec, registry, aks, k8s_provider, STORAGE_CLASS)
+
+
+def _registry(site: AzureSite, sec: Security) -> ContainerRegistry:
+    return ContainerRegistry(
+        "acr",
+        ContainerRegistryArgs(
+            registry_name=site.azure.acr_name,
+            key_uri=sec.vault.key_uris["data"],
+            identity_id=sec.cmk.id,
+            identity_client_id=sec.cmk.client_id,
+            endpoint_subnet_id=sec.network.subnets["endpoints"].id,
+            dns_zone_id=sec.network.dns_zone_ids["privatelink.azurecr.io"],
+            workspace_id=sec.logs.id,
+            protect=site.protect,
+            **site.common(),
+        ),
+        opts=site.opts(sec.cmk),
+    )

@@ -1,0 +1,230 @@
+"""The on-prem target: an existing Kubernetes cluster in a UAE data centre.
+
+What the site already has is referenced, not created: the cluster (kube context), the GPU
+nodes (claimed by label + taint), the S3-compatible object store (endpoint + a credentials
+Secret the site provides in consumer namespaces, with a CA Secret beside it when the store's
+certificate comes from an internal CA), the keys (URIs of the site's Vault transit keys or HSM
+objects; no key material enters the program), and optionally Postgres/Redis
+(`onprem.<store>.mode: existing`, each with its `caSecret` when needed). What it lacks is
+deployed in the cluster: PostgreSQL (CloudNativePG) and Redis (redis-operator), serving TLS
+from the platform CA, which is why the program declares the PKI between this target's two
+steps:
+
+| step | function | what |
+|---|---|---|
+| 1 | `build_cluster` | the Kubernetes provider (kube context); `GpuNodePool` per pool |
+| 2 | `build_foundation` | the object store (referenced); `OnPremDataStores` (certificates |
+| | | from the PKI of the previous step); key URIs; the `Foundation` |
+
+Postgres backups go to the site object store under `<objectStore.backupBucket>/postgres`,
+encrypted (AES256 server-side) and never leaving the site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import conventions as c
+from components.datastores import (
+    POSTGRES_PORT,
+    REDIS_PORT,
+    DataStoresArgs,
+    OnPremDataStores,
+    PostgresBackup,
+)
+from components.endpoints import Credentials, ObjectStore, Postgres, Redis
+from components.gpu import GpuNodePool, GpuNodePoolArgs
+from components.pki import CA_BUNDLE, PlatformPki
+from stacks import artifacts, governance
+from stacks.config import ExistingService, StackConfig
+from stacks.config.model import OnPrem
+from stacks.foundation import Foundation, GpuPoolInfo, OnPremFacts
+
+
+@dataclass(frozen=True)
+class OnPremCluster:
+    """Step 1: the site's cluster as the platform reaches it, and its claimed GPU nodes."""
+
+    site: OnPrem
+    k8s_provider: k8s.Provider
+    gpu_pools: list[GpuPoolInfo]
+    node_patches: list[pulumi.Resource]
+
+
+def build_cluster(config: StackConfig) -> OnPremCluster:
+    onprem = config.onprem
+    if onprem is None:  # the loader's validation already refused this
+        raise ValueError("mlplatform:onprem is required when target is 'onprem'")
+    provider = k8s.Provider(
+        "onprem-k8s",
+        context=onprem.kube_context,
+        enable_server_side_apply=True,
+    )
+    labels = governance.platform_labels(config)
+    pools: list[GpuPoolInfo] = []
+    patches: list[pulumi.Resource] = []
+    for pool in config.gpu_pools:
+        product = pool.product("onprem")
+        node_pool = GpuNodePool(
+            f"gpu-pool-{pool.name}",
+            GpuNodePoolArgs(
+                pool=pool.name,
+                product=product,
+                nodes=tuple(pool.nodes),
+                gpus_per_node=pool.gpus_per_node,
+                labels=labels,
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+        patches.append(node_pool)
+        pools.append(
+            GpuPoolInfo(
+                name=pool.name,
+                product=product,
+                gpus_per_node=pool.gpus_per_node,
+                capacity=node_pool.capacity,
+                labels=node_pool.node_labels,
+            )
+        )
+    return OnPremCluster(onprem, provider, pools, patches)
+
+
+def build_foundation(config: StackConfig, cluster: OnPremCluster, pki: PlatformPki) -> Foundation:
+    onprem = cluster.site
+    stores = _data_stores(config, cluster, pki)
+    ready: list[pulumi.Resource] = [*cluster.node_patches]
+    if stores is not None:
+        ready.append(stores)
+    keys = onprem.keys
+    return Foundation(
+        platform="onprem",
+        location=onprem.site.name,
+        facts=_facts(config, onprem),
+        k8s_provider=cluster.k8s_provider,
+        storage_class=onprem.storage_class,
+        postgres=_postgres(onprem, stores),
+        redis=_redis(onprem, stores),
+        object_store=_object_store(onprem),
+        key_refs={
+            "data": keys.data_key_uri,
+            "secrets": keys.secrets_key_uri,
+            "logs": keys.logs_key_uri,
+        },
+        gpu_pools=cluster.gpu_pools,
+        kafka=None,  # Strimzi in-cluster
+        gpu_driver_preinstalled=False,
+        ready=ready,
+    )
+
+
+def _object_store(onprem: OnPrem) -> ObjectStore:
+    store = onprem.object_store
+    return ObjectStore(
+        kind="s3",
+        endpoint=store.endpoint,
+        region=store.region,
+        artifact_uri=f"s3://{store.artifact_bucket}/mlflow",
+        offline_store_uri=f"s3://{store.offline_store_bucket}/feast",
+        credentials=Credentials(existing_secret=store.credentials_secret),
+        ca_secret=store.ca_secret,  # None: a CA the clients' system store already trusts
+    )
+
+
+def _data_stores(
+    config: StackConfig, cluster: OnPremCluster, pki: PlatformPki
+) -> OnPremDataStores | None:
+    """PostgreSQL and/or Redis in the cluster, unless the site runs both (`mode: existing`)."""
+    onprem = cluster.site
+    pg_cfg, redis_cfg, store = onprem.postgres, onprem.redis, onprem.object_store
+    deploy_pg, deploy_redis = pg_cfg.mode == "operator", redis_cfg.mode == "operator"
+    if not (deploy_pg or deploy_redis):
+        return None
+    backup = PostgresBackup(
+        destination=f"s3://{store.backup_bucket}/postgres",
+        endpoint=store.endpoint,
+        credentials_secret=store.credentials_secret,
+        ca_secret=store.ca_secret,
+    )
+    return OnPremDataStores(
+        "data",
+        DataStoresArgs(
+            mirror=config.image_registry,
+            labels=governance.platform_labels(config),
+            storage_class=onprem.storage_class,
+            postgres=artifacts.postgres_spec(
+                instances=pg_cfg.instances, storage_gi=pg_cfg.storage_gi, backup=backup
+            )
+            if deploy_pg
+            else None,
+            redis=artifacts.redis_spec(replicas=redis_cfg.replicas, storage_gi=redis_cfg.storage_gi)
+            if deploy_redis
+            else None,
+            pull_secret=config.registry.pull_secret,
+            protect=not config.ephemeral,
+            ready=tuple(pki.ready),
+        ),
+        opts=pulumi.ResourceOptions(provider=cluster.k8s_provider),
+    )
+
+
+def _postgres(onprem: OnPrem, stores: OnPremDataStores | None) -> Postgres:
+    if stores is not None and stores.postgres_host is not None:
+        return Postgres(
+            host=stores.postgres_host,
+            port=POSTGRES_PORT,
+            credentials=Credentials(username="mlplatform", password=stores.postgres_password),
+            ssl_mode="verify-full",
+            ca_secret=CA_BUNDLE,  # the platform CA signed the server certificate
+        )
+    existing = _existing(onprem.postgres.existing, "postgres")
+    return Postgres(
+        host=existing.host,
+        port=existing.port,
+        credentials=Credentials(existing_secret=existing.credentials_secret),
+        ssl_mode="verify-full",
+        ca_secret=existing.ca_secret,  # None: a CA the clients' system store already trusts
+    )
+
+
+def _redis(onprem: OnPrem, stores: OnPremDataStores | None) -> Redis:
+    if stores is not None and stores.redis_host is not None:
+        return Redis(
+            host=stores.redis_host,
+            port=REDIS_PORT,
+            credentials=Credentials(password=stores.redis_password),
+            tls=True,
+            ca_secret=CA_BUNDLE,  # the platform CA signed the server certificate
+        )
+    existing = _existing(onprem.redis.existing, "redis")
+    return Redis(
+        host=existing.host,
+        port=existing.port,
+        credentials=Credentials(existing_secret=existing.credentials_secret),
+        tls=True,
+        ca_secret=existing.ca_secret,  # None: a CA the clients' system store already trusts
+    )
+
+
+def _existing(existing: ExistingService | None, store: str) -> ExistingService:
+    if existing is None:  # validation requires it with mode: existing
+        raise ValueError(f"onprem.{store}.existing is required when mode is 'existing'")
+    return existing
+
+
+def _facts(config: StackConfig, onprem: OnPrem) -> OnPremFacts:
+    return OnPremFacts(
+        site=onprem.site.name,
+        country=onprem.site.country,
+        emirate=onprem.site.emirate,
+        facility=onprem.site.facility,
+        kube_context=onprem.kube_context or "",
+        key_provider=onprem.keys.provider,
+        object_store_endpoint=onprem.object_store.endpoint,
+        postgres=onprem.postgres.mode,
+        redis=onprem.redis.mode,
+        cluster_issuer=c.CLUSTER_ISSUER,
+        gpu_nodes={pool.name: list(pool.nodes) for pool in config.gpu_pools},
+    )
