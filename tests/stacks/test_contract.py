@@ -83,3 +83,26 @@ def test_schema_rejects_a_plain_http_tracking_uri(stack_plan):
     tenant["mlflow"]["trackingUri"] = "http://mlflow.mlflow.svc.cluster.local"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(contract, schema(), cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize(
+    ("variant", "break_cluster", "error"),
+    [
+        ("uae-onprem", lambda c: c.update(sshKey="x"), "sshKey"),
+        ("uae-onprem", lambda c: c.update(keyProvider="kms"), "kms"),
+        ("uae-cloud", lambda c: c.pop("workload_roles"), "workload_roles"),
+        ("uae-cloud-msk", lambda c: c["kafka_egress"].update(port=0), "0"),
+        ("uae-cloud-azure", lambda c: c.update(storageRedundancy="Standard_GRS"), "GRS"),
+        ("uae-cloud-azure-eventhubs", lambda c: c.update(kafkaTenantTopics={}), "kafkaTenant"),
+    ],
+)
+def test_schema_types_stack_cluster_per_platform(stack_plan, variant, break_cluster, error):
+    """`stack.cluster` is typed by `stack.platform`: a key too many, one missing or a value
+    outside its type breaks the contract (it was a bare `object`)."""
+    (chosen,) = [v for v in VARIANTS if v.name == variant]
+    contract = copy.deepcopy(_contract(stack_plan, chosen))
+    validator = jsonschema.Draft202012Validator(schema())
+    assert not list(validator.iter_errors(contract))
+    break_cluster(contract["stack"]["cluster"])
+    messages = [e.message for e in validator.iter_errors(contract)]
+    assert messages and any(error in m for m in messages), messages
