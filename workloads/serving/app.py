@@ -36,7 +36,7 @@ import orjson
 from prometheus_client import Counter, Histogram
 
 from workloads.serving import protocols
-from workloads.serving.protocols import Rejected, Reply
+from workloads.serving.protocols import Rejected, Reply, ServedModel
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def error_reply(status: int, message: str) -> Reply:
 
 
 class ScoringApp:
-    def __init__(self, model: Any, fallback: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, model: ServedModel, fallback: ASGIApp, max_body_bytes: int) -> None:
         self.model = model
         self.fallback = fallback
         self.max_body_bytes = max_body_bytes

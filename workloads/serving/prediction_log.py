@@ -53,7 +53,7 @@ Batch = tuple[Sequence[Transaction], Sequence[dict[str, object]], Scored]
 
 
 class PredictionLog:
-    def __init__(self, settings: Settings, capacity: int = 10_000, interval: float = 0.02) -> None:
+    def __init__(self, settings: Settings, capacity: int = 10_000, interval: float = 0.05) -> None:
         self.topic = settings.topics.scored
         self.capacity = capacity
         self.interval = interval
@@ -61,7 +61,9 @@ class PredictionLog:
             settings.kafka_config(
                 **{
                     "acks": "all",
-                    "linger.ms": 20,
+                    # Fewer, larger batches: less CPU in librdkafka and the broker per
+                    # record; the drift monitor reads minutes of records at a time.
+                    "linger.ms": 100,
                     "message.timeout.ms": 30000,
                     "queue.buffering.max.messages": 100000,
                 }

@@ -32,6 +32,12 @@ class Scorer(Protocol):
     def score(self, transactions: list[Transaction]) -> requests.Scored: ...
 
 
+class ServedModel(Scorer, Protocol):
+    """What the HTTP layer needs of the predictor (`CardRiskModel`)."""
+
+    ready: bool
+
+
 class Rejected(Exception):
     """A request the server refuses: `status` (4xx) and a message for the client."""
 
