@@ -291,11 +291,62 @@ def build(inputs: Inputs) -> dict[str, Any]:
     evaluated = inputs.policy_outcomes()
     policies = {o.meta.id: _policy_entry(o) for o in evaluated}
     checks: dict[str, dict[str, Any]] = {}
-    warnings: list[str] = []
     if inputs.checkov is not None:
         for check_id, check in inputs.checkov.by_check().items():
             checks[check_id] = _check_entry(check, inputs.checkov)
-    # catalogue rows: every policy the pack evaluated, and every row a gated/advisory check names
+    warnings: list[str] = []
+    rows = _catalogue_rows(inputs, evaluated, warnings)
+    checks_of: dict[str, list[str]] = {}
+    for check_id, entry in checks.items():
+        if entry["policy"]:
+            checks_of.setdefault(entry["policy"], []).append(check_id)
+    controls = _controls(rows, policies, checks, checks_of)
+    references = _uae_references(rows, policies, checks, checks_of)
+    exemptions = sorted(
+        (
+            {"test": p["id"], "resource": e["resource"], "reason": e["reason"]}
+            for p in policies.values()
+            for e in p["exemptions"]
+        ),
+        key=lambda e: (e["test"], e["resource"]),
+    )
+    skips = _skips(inputs.checkov) if inputs.checkov is not None else []
+    mapped = {c for ids in checks_of.values() for c in ids}
+    other_checks = {c: e for c, e in checks.items() if c not in mapped}
+    summary = _summary(
+        controls, references, policies, checks, other_checks, exemptions, skips, inputs
+    )
+    return {
+        "schema": SCHEMA,
+        "stack": inputs.stack,
+        "variant": inputs.name,
+        "platform": inputs.config.platform,
+        "result": summary["result"],
+        "summary": summary,
+        "tools": {
+            "checkov": inputs.checkov.version if inputs.checkov else None,
+            "checkovGate": "policies/checkov/gate.yaml",
+        },
+        "controls": controls,
+        "uaeReferences": references,
+        "policies": [policies[p] for p in sorted(policies)],
+        "checks": [checks[c] for c in sorted(checks, key=check_key) if c in mapped],
+        "otherChecks": _failing_other_checks(other_checks),
+        "exemptions": exemptions,
+        "declaredExceptions": sorted(
+            (dict(e) for e in inputs.declared_exceptions),
+            key=lambda e: (e["policy"], e["what"]),
+        ),
+        "checkovSkips": sorted(skips, key=lambda s: (s["test"], s["resources"])),
+        "residency": residency.statement(list(inputs.resources), inputs.config),
+        "warnings": sorted(warnings),
+    }
+
+
+def _catalogue_rows(
+    inputs: Inputs, evaluated: Sequence[PolicyOutcome], warnings: list[str]
+) -> dict[str, PolicyMeta]:
+    """Every policy the pack evaluated, and every row a gated/advisory check names."""
     rows: dict[str, PolicyMeta] = {o.meta.id: o.meta for o in evaluated}
     for policy in sorted(inputs.gate.policies()):
         if policy not in rows:
@@ -304,11 +355,16 @@ def build(inputs: Inputs) -> dict[str, Any]:
                 warnings.append(f"{policy} (named in gate.yaml) has no catalogue metadata")
                 continue
             rows[policy] = meta
-    checks_of: dict[str, list[str]] = {}
-    for check_id, entry in checks.items():
-        if entry["policy"]:
-            checks_of.setdefault(entry["policy"], []).append(check_id)
+    return rows
 
+
+def _controls(
+    rows: Mapping[str, PolicyMeta],
+    policies: Mapping[str, dict[str, Any]],
+    checks: Mapping[str, dict[str, Any]],
+    checks_of: Mapping[str, list[str]],
+) -> list[dict[str, Any]]:
+    """One entry per ISO/IEC 27001 control a catalogue row maps, with its combined status."""
     controls = []
     for control in sorted({c for m in rows.values() for c in m.iso_controls}, key=_control_key):
         tested_by = sorted(p for p, m in rows.items() if control in m.iso_controls)
@@ -331,101 +387,68 @@ def build(inputs: Inputs) -> dict[str, Any]:
                 "resourcesInvolved": len(involved),
             }
         )
+    return controls
 
-    references = _uae_references(rows, policies, checks, checks_of)
-    exemptions = sorted(
-        (
-            {"test": p["id"], "resource": e["resource"], "reason": e["reason"]}
-            for p in policies.values()
-            for e in p["exemptions"]
-        ),
-        key=lambda e: (e["test"], e["resource"]),
-    )
-    skips = []
-    if inputs.checkov is not None:
-        skipped = [r for r in inputs.checkov.records if r.status == "skipped"]
 
-        def by(skip: Any) -> list[dict[str, str]]:
-            return sorted(
-                (
-                    {"resource": r.resource, "reason": r.skip_reason or ""}
-                    for r in skipped
-                    if r.check_id == skip.check_id and (r.skip_reason or "").startswith(skip.reason)
-                ),
-                key=lambda item: (item["resource"], item["reason"]),
-            )
+def _skips(checkov: CheckovResult) -> list[dict[str, Any]]:
+    """The gate's skips active for this stack (with what each accepted), then the skips written
+    into a manifest (checkov.io/skipN annotations), reported as found."""
+    skipped = [r for r in checkov.records if r.status == "skipped"]
 
-        for skip, used in inputs.checkov.skip_usage():
-            skips.append(
-                {
-                    "test": skip.check_id,
-                    "reason": skip.reason,
-                    "resources": list(skip.resources) or ["*"],
-                    "when": skip.when,
-                    "annotation": skip.annotation,
-                    "accepted": used,
-                    "acceptedResources": by(skip),
-                }
-            )
-        # skips written into a manifest (checkov.io/skipN annotations), reported as found
-        annotated = sorted(
-            {
-                (r.check_id, r.resource, r.skip_reason or "")
+    def accepted_by(skip: Any) -> list[dict[str, str]]:
+        return sorted(
+            (
+                {"resource": r.resource, "reason": r.skip_reason or ""}
                 for r in skipped
-                if not any(
-                    s.check_id == r.check_id and (r.skip_reason or "").startswith(s.reason)
-                    for s in inputs.checkov.skips
-                )
-            }
+                if r.check_id == skip.check_id and (r.skip_reason or "").startswith(skip.reason)
+            ),
+            key=lambda item: (item["resource"], item["reason"]),
         )
-        skips += [
-            {
-                "test": c,
-                "reason": why or "(no reason given)",
-                "resources": [res],
-                "when": None,
-                "annotation": "checkov.io/skip",
-                "accepted": 1,
-                "acceptedResources": [{"resource": res, "reason": why}],
-            }
-            for c, res, why in annotated
-        ]
-    mapped = {c for ids in checks_of.values() for c in ids}
-    other_checks = {c: e for c, e in checks.items() if c not in mapped}
 
-    summary = _summary(
-        controls, references, policies, checks, other_checks, exemptions, skips, inputs
+    skips = [
+        {
+            "test": skip.check_id,
+            "reason": skip.reason,
+            "resources": list(skip.resources) or ["*"],
+            "when": skip.when,
+            "annotation": skip.annotation,
+            "accepted": used,
+            "acceptedResources": accepted_by(skip),
+        }
+        for skip, used in checkov.skip_usage()
+    ]
+    annotated = sorted(
+        {
+            (r.check_id, r.resource, r.skip_reason or "")
+            for r in skipped
+            if not any(
+                s.check_id == r.check_id and (r.skip_reason or "").startswith(s.reason)
+                for s in checkov.skips
+            )
+        }
     )
-    return {
-        "schema": SCHEMA,
-        "stack": inputs.stack,
-        "variant": inputs.name,
-        "platform": inputs.config.platform,
-        "result": summary["result"],
-        "summary": summary,
-        "tools": {
-            "checkov": inputs.checkov.version if inputs.checkov else None,
-            "checkovGate": "policies/checkov/gate.yaml",
-        },
-        "controls": controls,
-        "uaeReferences": references,
-        "policies": [policies[p] for p in sorted(policies)],
-        "checks": [checks[c] for c in sorted(checks, key=check_key) if c in mapped],
-        "otherChecks": [
-            {k: v for k, v in other_checks[c].items() if k != "passed"}
-            | {"passedCount": len(other_checks[c]["passed"])}
-            for c in sorted(other_checks, key=check_key)
-            if other_checks[c]["failed"]
-        ],
-        "exemptions": exemptions,
-        "declaredExceptions": sorted(
-            (dict(e) for e in inputs.declared_exceptions),
-            key=lambda e: (e["policy"], e["what"]),
-        ),
-        "checkovSkips": sorted(skips, key=lambda s: (s["test"], s["resources"])),
-        "residency": residency.statement(list(inputs.resources), inputs.config),
-        "warnings": sorted(warnings),
-    }
+    return skips + [
+        {
+            "test": c,
+            "reason": why or "(no reason given)",
+            "resources": [res],
+            "when": None,
+            "annotation": "checkov.io/skip",
+            "accepted": 1,
+            "acceptedResources": [{"resource": res, "reason": why}],
+        }
+        for c, res, why in annotated
+    ]
+
+
+def _failing_other_checks(other_checks: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Checks no catalogue row names, listed only where they failed (passes counted)."""
+    return [
+        {k: v for k, v in other_checks[c].items() if k != "passed"}
+        | {"passedCount": len(other_checks[c]["passed"])}
+        for c in sorted(other_checks, key=check_key)
+        if other_checks[c]["failed"]
+    ]
 
 
 def _instrument(reference: str) -> tuple[int, str, str]:

@@ -62,129 +62,196 @@ _AWS_PREFIXED_IDS = {
 }
 
 
+@dataclass(frozen=True)
+class _AwsResource:
+    """One AWS resource being mocked: its type, name, inputs, and the account and region."""
+
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    region: str
+    acct: str
+
+    @property
+    def seed(self) -> str:
+        return f"{self.typ}/{self.name}"
+
+    def physical(self, *keys: str) -> str:
+        return _physical(self.name, self.inputs, *keys)
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.acct}:{resource}"
+
+
 def _aws(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> dict[str, Any]:
     region = inputs.get("region") or ident.aws_region
-    acct = ident.aws_account_id
+    r = _AwsResource(typ, name, inputs, region, ident.aws_account_id)
     module = typ.split(":")[1].split("/")[0]
-    seed = f"{typ}/{name}"
-    out: dict[str, Any] = {}
     if typ in _AWS_PREFIXED_IDS:
-        rid = f"{_AWS_PREFIXED_IDS[typ]}-{_hex(seed)}"
-        out.update(id=rid, arn=f"arn:aws:ec2:{region}:{acct}:{rid.split('-')[0]}/{rid}")
-        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
-            out["latestVersion"] = 1
-        if typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
-            out["prefixListId"] = f"pl-{_hex(seed, 8)}"
-        return out
-    if typ == "aws:kms/key:Key":
-        key_id = _uuid(seed)
-        return {"id": key_id, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{acct}:key/{key_id}"}
-    if typ == "aws:kms/alias:Alias":
-        alias = _physical(name, inputs, "name")
-        return {"id": alias, "arn": f"arn:aws:kms:{region}:{acct}:{alias}"}
-    if (module == "s3" and typ.endswith(":Bucket")) or typ == "aws:s3/bucketV2:BucketV2":
-        bucket = _physical(name, inputs, "bucket")
-        return {
-            "id": bucket,
-            "bucket": bucket,
-            "arn": f"arn:aws:s3:::{bucket}",
-            "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
-            "region": region,
-        }
+        return _aws_ec2(r)
+    if typ in _AWS_BUILDERS:
+        return _AWS_BUILDERS[typ](r)
+    if module == "s3" and typ.endswith(":Bucket"):
+        return _aws_bucket(r)
     if module == "iam":
-        kind = typ.rsplit(":", 1)[1]
-        resource = _physical(name, inputs, "name")
-        arn_kind = {"Role": "role", "Policy": "policy", "OpenIdConnectProvider": "oidc-provider"}
-        out = {"id": resource, "name": resource}
-        if kind in arn_kind:
-            out["arn"] = f"arn:aws:iam::{acct}:{arn_kind[kind]}/{resource}"
-        return out
-    if typ == "aws:eks/cluster:Cluster":
-        cluster = _physical(name, inputs, "name")
-        oidc = _hex(seed, 32).upper()
-        return {
-            "id": cluster,
-            "name": cluster,
-            "arn": f"arn:aws:eks:{region}:{acct}:cluster/{cluster}",
-            "endpoint": f"https://{oidc}.gr7.{region}.eks.amazonaws.com",
-            "certificateAuthority": {"data": base64.b64encode(b"mock-ca").decode()},
-            "identities": [
-                {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc}"}]}
-            ],
-            "version": inputs.get("version"),
-            "status": "ACTIVE",
-            "platformVersion": "eks.1",
-            # EKS creates the cluster security group (attached to control plane and nodes).
-            "vpcConfig": {
-                **(inputs.get("vpcConfig") or {}),
-                "clusterSecurityGroupId": f"sg-{_hex(seed + '/cluster-sg')}",
-            },
-        }
-    if typ == "aws:msk/configuration:Configuration":
-        config_name = _physical(name, inputs, "name")
-        return {
-            "id": f"arn:aws:kafka:{region}:{acct}:configuration/{config_name}/{_uuid(seed)}",
-            "arn": f"arn:aws:kafka:{region}:{acct}:configuration/{config_name}/{_uuid(seed)}",
-            "latestRevision": 1,
-        }
-    if typ == "aws:msk/topic:Topic":
-        cluster_arn = str(inputs.get("clusterArn") or f"arn:aws:kafka:{region}:{acct}:cluster/x/y")
-        topic_arn = cluster_arn.replace(":cluster/", ":topic/", 1) + f"/{inputs.get('name')}"
-        return {"id": topic_arn, "arn": topic_arn}
-    if typ == "aws:rds/instance:Instance" or typ == "aws:rds/cluster:Cluster":
-        ident_name = _physical(name, inputs, "identifier", "clusterIdentifier")
-        host = f"{ident_name}.c{_hex(seed, 10)}.{region}.rds.amazonaws.com"
-        port = int(inputs.get("port") or 5432)
-        return {
-            "id": ident_name,
-            "address": host,
-            "endpoint": f"{host}:{port}",
-            "port": port,
-            "arn": f"arn:aws:rds:{region}:{acct}:db:{ident_name}",
-        }
-    if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
-        group = _physical(name, inputs, "replicationGroupId")
-        return {
-            "id": group,
-            "arn": f"arn:aws:elasticache:{region}:{acct}:replicationgroup:{group}",
-            "primaryEndpointAddress": f"master.{group}.{_hex(seed, 6)}.mec1.cache.amazonaws.com",
-            "port": int(inputs.get("port") or 6379),
-        }
-    if typ == "aws:msk/cluster:Cluster":
-        cluster = _physical(name, inputs, "clusterName")
-        suffix = f"{cluster}.{_hex(seed, 6)}.c3.kafka.{region}.amazonaws.com"
-        brokers = int(inputs.get("numberOfBrokerNodes") or 3)
-        return {
-            "id": f"arn:aws:kafka:{region}:{acct}:cluster/{cluster}/{_uuid(seed)}",
-            "arn": f"arn:aws:kafka:{region}:{acct}:cluster/{cluster}/{_uuid(seed)}",
-            "bootstrapBrokersTls": ",".join(f"b-{i}.{suffix}:9094" for i in range(1, brokers + 1)),
-            "bootstrapBrokersSaslIam": ",".join(
-                f"b-{i}.{suffix}:9098" for i in range(1, brokers + 1)
-            ),
-            "bootstrapBrokersSaslScram": ",".join(
-                f"b-{i}.{suffix}:9096" for i in range(1, brokers + 1)
-            ),
-        }
-    if typ == "aws:cloudwatch/logGroup:LogGroup":
-        group = _physical(name, inputs, "name")
-        return {"id": group, "arn": f"arn:aws:logs:{region}:{acct}:log-group:{group}"}
-    if typ == "aws:cloudtrail/trail:Trail":
-        trail = _physical(name, inputs, "name")
-        return {"id": trail, "arn": f"arn:aws:cloudtrail:{region}:{acct}:trail/{trail}"}
-    if typ == "aws:ecr/repository:Repository":
-        repo = _physical(name, inputs, "name")
-        return {
-            "id": repo,
-            "arn": f"arn:aws:ecr:{region}:{acct}:repository/{repo}",
-            "repositoryUrl": f"{acct}.dkr.ecr.{region}.amazonaws.com/{repo}",
-            "registryId": acct,
-        }
-    if typ == "aws:eks/nodeGroup:NodeGroup":
-        group = _physical(name, inputs, "nodeGroupName")
-        return {"id": group, "arn": f"arn:aws:eks:{region}:{acct}:nodegroup/{group}/{_uuid(seed)}"}
-    service = module
-    resource = _physical(name, inputs, "name")
-    return {"id": resource, "arn": f"arn:aws:{service}:{region}:{acct}:{resource}"}
+        return _aws_iam(r)
+    resource = r.physical("name")
+    return {"id": resource, "arn": r.arn(module, resource)}
+
+
+def _aws_ec2(r: _AwsResource) -> dict[str, Any]:
+    rid = f"{_AWS_PREFIXED_IDS[r.typ]}-{_hex(r.seed)}"
+    out: dict[str, Any] = {"id": rid, "arn": r.arn("ec2", f"{rid.split('-')[0]}/{rid}")}
+    if r.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+        out["latestVersion"] = 1
+    if r.typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and r.inputs.get("vpcEndpointType") == "Gateway":
+        out["prefixListId"] = f"pl-{_hex(r.seed, 8)}"
+    return out
+
+
+def _aws_kms_key(r: _AwsResource) -> dict[str, Any]:
+    key_id = _uuid(r.seed)
+    return {"id": key_id, "keyId": key_id, "arn": r.arn("kms", f"key/{key_id}")}
+
+
+def _aws_kms_alias(r: _AwsResource) -> dict[str, Any]:
+    alias = r.physical("name")
+    return {"id": alias, "arn": r.arn("kms", alias)}
+
+
+def _aws_bucket(r: _AwsResource) -> dict[str, Any]:
+    bucket = r.physical("bucket")
+    return {
+        "id": bucket,
+        "bucket": bucket,
+        "arn": f"arn:aws:s3:::{bucket}",
+        "bucketRegionalDomainName": f"{bucket}.s3.{r.region}.amazonaws.com",
+        "region": r.region,
+    }
+
+
+def _aws_iam(r: _AwsResource) -> dict[str, Any]:
+    kind = r.typ.rsplit(":", 1)[1]
+    resource = r.physical("name")
+    arn_kind = {"Role": "role", "Policy": "policy", "OpenIdConnectProvider": "oidc-provider"}
+    out = {"id": resource, "name": resource}
+    if kind in arn_kind:
+        out["arn"] = f"arn:aws:iam::{r.acct}:{arn_kind[kind]}/{resource}"
+    return out
+
+
+def _aws_eks_cluster(r: _AwsResource) -> dict[str, Any]:
+    cluster = r.physical("name")
+    oidc = _hex(r.seed, 32).upper()
+    return {
+        "id": cluster,
+        "name": cluster,
+        "arn": r.arn("eks", f"cluster/{cluster}"),
+        "endpoint": f"https://{oidc}.gr7.{r.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": base64.b64encode(b"mock-ca").decode()},
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{r.region}.amazonaws.com/id/{oidc}"}]}
+        ],
+        "version": r.inputs.get("version"),
+        "status": "ACTIVE",
+        "platformVersion": "eks.1",
+        # EKS creates the cluster security group (attached to control plane and nodes).
+        "vpcConfig": {
+            **(r.inputs.get("vpcConfig") or {}),
+            "clusterSecurityGroupId": f"sg-{_hex(r.seed + '/cluster-sg')}",
+        },
+    }
+
+
+def _aws_msk_configuration(r: _AwsResource) -> dict[str, Any]:
+    arn = r.arn("kafka", f"configuration/{r.physical('name')}/{_uuid(r.seed)}")
+    return {"id": arn, "arn": arn, "latestRevision": 1}
+
+
+def _aws_msk_topic(r: _AwsResource) -> dict[str, Any]:
+    cluster_arn = str(r.inputs.get("clusterArn") or r.arn("kafka", "cluster/x/y"))
+    topic_arn = cluster_arn.replace(":cluster/", ":topic/", 1) + f"/{r.inputs.get('name')}"
+    return {"id": topic_arn, "arn": topic_arn}
+
+
+def _aws_rds(r: _AwsResource) -> dict[str, Any]:
+    ident_name = r.physical("identifier", "clusterIdentifier")
+    host = f"{ident_name}.c{_hex(r.seed, 10)}.{r.region}.rds.amazonaws.com"
+    port = int(r.inputs.get("port") or 5432)
+    return {
+        "id": ident_name,
+        "address": host,
+        "endpoint": f"{host}:{port}",
+        "port": port,
+        "arn": r.arn("rds", f"db:{ident_name}"),
+    }
+
+
+def _aws_replication_group(r: _AwsResource) -> dict[str, Any]:
+    group = r.physical("replicationGroupId")
+    return {
+        "id": group,
+        "arn": r.arn("elasticache", f"replicationgroup:{group}"),
+        "primaryEndpointAddress": f"master.{group}.{_hex(r.seed, 6)}.mec1.cache.amazonaws.com",
+        "port": int(r.inputs.get("port") or 6379),
+    }
+
+
+def _aws_msk_cluster(r: _AwsResource) -> dict[str, Any]:
+    cluster = r.physical("clusterName")
+    suffix = f"{cluster}.{_hex(r.seed, 6)}.c3.kafka.{r.region}.amazonaws.com"
+    brokers = range(1, int(r.inputs.get("numberOfBrokerNodes") or 3) + 1)
+    arn = r.arn("kafka", f"cluster/{cluster}/{_uuid(r.seed)}")
+    return {
+        "id": arn,
+        "arn": arn,
+        "bootstrapBrokersTls": ",".join(f"b-{i}.{suffix}:9094" for i in brokers),
+        "bootstrapBrokersSaslIam": ",".join(f"b-{i}.{suffix}:9098" for i in brokers),
+        "bootstrapBrokersSaslScram": ",".join(f"b-{i}.{suffix}:9096" for i in brokers),
+    }
+
+
+def _aws_log_group(r: _AwsResource) -> dict[str, Any]:
+    group = r.physical("name")
+    return {"id": group, "arn": r.arn("logs", f"log-group:{group}")}
+
+
+def _aws_trail(r: _AwsResource) -> dict[str, Any]:
+    trail = r.physical("name")
+    return {"id": trail, "arn": r.arn("cloudtrail", f"trail/{trail}")}
+
+
+def _aws_ecr_repository(r: _AwsResource) -> dict[str, Any]:
+    repo = r.physical("name")
+    return {
+        "id": repo,
+        "arn": r.arn("ecr", f"repository/{repo}"),
+        "repositoryUrl": f"{r.acct}.dkr.ecr.{r.region}.amazonaws.com/{repo}",
+        "registryId": r.acct,
+    }
+
+
+def _aws_node_group(r: _AwsResource) -> dict[str, Any]:
+    group = r.physical("nodeGroupName")
+    return {"id": group, "arn": r.arn("eks", f"nodegroup/{group}/{_uuid(r.seed)}")}
+
+
+_AWS_BUILDERS: dict[str, Callable[[_AwsResource], dict[str, Any]]] = {
+    "aws:kms/key:Key": _aws_kms_key,
+    "aws:kms/alias:Alias": _aws_kms_alias,
+    "aws:s3/bucketV2:BucketV2": _aws_bucket,
+    "aws:eks/cluster:Cluster": _aws_eks_cluster,
+    "aws:msk/configuration:Configuration": _aws_msk_configuration,
+    "aws:msk/topic:Topic": _aws_msk_topic,
+    "aws:rds/instance:Instance": _aws_rds,
+    "aws:rds/cluster:Cluster": _aws_rds,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _aws_replication_group,
+    "aws:msk/cluster:Cluster": _aws_msk_cluster,
+    "aws:cloudwatch/logGroup:LogGroup": _aws_log_group,
+    "aws:cloudtrail/trail:Trail": _aws_trail,
+    "aws:ecr/repository:Repository": _aws_ecr_repository,
+    "aws:eks/nodeGroup:NodeGroup": _aws_node_group,
+}
 
 
 # --------------------------------------------------------------------------- Azure
@@ -261,42 +328,27 @@ _AZURE_PLURALS: dict[tuple[str, str], str] = {
 }
 
 
+_AZURE_NAME_INPUTS = (
+    "resourceName",
+    "vaultName",
+    "accountName",
+    "serverName",
+    "name",
+    "keyName",
+    "virtualNetworkName",
+    "subnetName",
+    "namespaceName",
+    "workspaceName",
+    "registryName",
+    "diskEncryptionSetName",
+    "privateEndpointName",
+)
+
+
 def _azure(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) -> dict[str, Any]:
     module, kind = typ.split(":")[1], typ.split(":")[2]
-    sub = ident.azure_subscription_id
     seed = f"{typ}/{name}"
-    rg = inputs.get("resourceGroupName") or "rg"
-    physical = _physical(
-        name,
-        inputs,
-        "resourceName",
-        "vaultName",
-        "accountName",
-        "serverName",
-        "name",
-        "keyName",
-        "virtualNetworkName",
-        "subnetName",
-        "namespaceName",
-        "workspaceName",
-        "registryName",
-        "diskEncryptionSetName",
-        "privateEndpointName",
-        "resourceGroupName" if kind == "ResourceGroup" else "",
-    )
-    namespace = _AZURE_NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
-    plural = kind[0].lower() + kind[1:] + "s"
-    plural = _AZURE_PLURALS.get((module, kind), plural)
-    if kind in _AZURE_CHILD_NAMES:
-        physical = _physical(name, inputs, _AZURE_CHILD_NAMES[kind])
-    if kind == "ResourceGroup":
-        rid = f"/subscriptions/{sub}/resourceGroups/{physical}"
-    else:
-        rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/{plural}/{physical}"
-    if kind in _AZURE_CHILD_PATHS and inputs.get(_AZURE_CHILD_PATHS[kind][0]):
-        parent_key, parents, children = _AZURE_CHILD_PATHS[kind]
-        parent = f"{namespace}/{parents}/{inputs[parent_key]}"
-        rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{parent}/{children}/{physical}"
+    physical, rid = _azure_id(module, kind, name, inputs, ident)
     if kind == "RoleAssignment" and inputs.get("scope"):
         rid = f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{_uuid(seed)}"
     out: dict[str, Any] = {"id": rid, "name": physical}
@@ -313,50 +365,91 @@ def _azure(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) ->
     location = inputs.get("location")
     if location:
         out["location"] = location
-    if kind == "Vault":
-        out["properties"] = {
-            **(inputs.get("properties") or {}),
-            "vaultUri": f"https://{physical}.vault.azure.net/",
-        }
-    elif kind == "Key":
-        vault = inputs.get("vaultName", "vault")
-        uri = f"https://{vault}.vault.azure.net/keys/{physical}"
-        out.update(keyUri=uri, keyUriWithVersion=f"{uri}/{_hex(seed, 32)}")
-    elif kind == "UserAssignedIdentity":
-        out.update(clientId=_uuid(seed + "client"), principalId=_uuid(seed + "principal"))
-        out["tenantId"] = _uuid("tenant")
-    elif kind == "ManagedCluster":
-        loc = location or ident.azure_location
-        out.update(
-            fqdn=f"{physical}-{_hex(seed, 8)}.hcp.{loc}.azmk8s.io",
-            privateFQDN=f"{physical}-{_hex(seed, 8)}.privatelink.{loc}.azmk8s.io",
-            oidcIssuerProfile={
-                **(inputs.get("oidcIssuerProfile") or {}),
-                "issuerURL": f"https://{loc}.oic.prod-aks.azure.com/{_uuid('tenant')}/{_uuid(seed)}/",
-            },
-            identityProfile={
-                "kubeletidentity": {
-                    "clientId": _uuid(seed + "kubelet"),
-                    "objectId": _uuid(seed + "kubelet-obj"),
-                }
-            },
-        )
-    elif kind == "StorageAccount":
-        out["primaryEndpoints"] = {
-            "blob": f"https://{physical}.blob.core.windows.net/",
-            "dfs": f"https://{physical}.dfs.core.windows.net/",
-        }
-    elif kind == "Server" and module == "dbforpostgresql":
-        out["fullyQualifiedDomainName"] = f"{physical}.postgres.database.azure.com"
-    elif kind == "Redis":
-        out.update(hostName=f"{physical}.redis.cache.windows.net", sslPort=6380, port=6379)
-    elif kind == "Namespace" and module == "eventhub":
-        out["serviceBusEndpoint"] = f"https://{physical}.servicebus.windows.net:443/"
-    elif kind == "Registry":
-        out["loginServer"] = f"{physical}.azurecr.io"
-    elif kind == "Workspace":
-        out["customerId"] = _uuid(seed)
+    loc = location or ident.azure_location
+    out.update(_azure_computed(module, kind, physical, seed, inputs, loc))
     return out
+
+
+def _azure_id(
+    module: str, kind: str, name: str, inputs: dict[str, Any], ident: CloudIdentity
+) -> tuple[str, str]:
+    """(physical name, ARM resource ID), children nested under their parent's ID."""
+    sub = ident.azure_subscription_id
+    rg = inputs.get("resourceGroupName") or "rg"
+    keys = (*_AZURE_NAME_INPUTS, "resourceGroupName" if kind == "ResourceGroup" else "")
+    physical = _physical(name, inputs, *keys)
+    namespace = _AZURE_NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
+    plural = _AZURE_PLURALS.get((module, kind), kind[0].lower() + kind[1:] + "s")
+    if kind in _AZURE_CHILD_NAMES:
+        physical = _physical(name, inputs, _AZURE_CHILD_NAMES[kind])
+    if kind == "ResourceGroup":
+        rid = f"/subscriptions/{sub}/resourceGroups/{physical}"
+    else:
+        rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/{plural}/{physical}"
+    if kind in _AZURE_CHILD_PATHS and inputs.get(_AZURE_CHILD_PATHS[kind][0]):
+        parent_key, parents, children = _AZURE_CHILD_PATHS[kind]
+        parent = f"{namespace}/{parents}/{inputs[parent_key]}"
+        rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{parent}/{children}/{physical}"
+    return physical, rid
+
+
+def _azure_computed(
+    module: str, kind: str, physical: str, seed: str, inputs: dict[str, Any], loc: str
+) -> dict[str, Any]:
+    """What ARM computes for a kind: URIs, host names, identities' IDs."""
+    if kind == "Vault":
+        return {
+            "properties": {
+                **(inputs.get("properties") or {}),
+                "vaultUri": f"https://{physical}.vault.azure.net/",
+            }
+        }
+    if kind == "Key":
+        uri = f"https://{inputs.get('vaultName', 'vault')}.vault.azure.net/keys/{physical}"
+        return {"keyUri": uri, "keyUriWithVersion": f"{uri}/{_hex(seed, 32)}"}
+    if kind == "UserAssignedIdentity":
+        return {
+            "clientId": _uuid(seed + "client"),
+            "principalId": _uuid(seed + "principal"),
+            "tenantId": _uuid("tenant"),
+        }
+    if kind == "ManagedCluster":
+        return _azure_managed_cluster(physical, seed, inputs, loc)
+    if kind == "StorageAccount":
+        return {
+            "primaryEndpoints": {
+                "blob": f"https://{physical}.blob.core.windows.net/",
+                "dfs": f"https://{physical}.dfs.core.windows.net/",
+            }
+        }
+    if kind == "Server" and module == "dbforpostgresql":
+        return {"fullyQualifiedDomainName": f"{physical}.postgres.database.azure.com"}
+    if kind == "Redis":
+        return {"hostName": f"{physical}.redis.cache.windows.net", "sslPort": 6380, "port": 6379}
+    if kind == "Namespace" and module == "eventhub":
+        return {"serviceBusEndpoint": f"https://{physical}.servicebus.windows.net:443/"}
+    if kind == "Registry":
+        return {"loginServer": f"{physical}.azurecr.io"}
+    if kind == "Workspace":
+        return {"customerId": _uuid(seed)}
+    return {}
+
+
+def _azure_managed_cluster(
+    physical: str, seed: str, inputs: dict[str, Any], loc: str
+) -> dict[str, Any]:
+    issuer = f"https://{loc}.oic.prod-aks.azure.com/{_uuid('tenant')}/{_uuid(seed)}/"
+    return {
+        "fqdn": f"{physical}-{_hex(seed, 8)}.hcp.{loc}.azmk8s.io",
+        "privateFQDN": f"{physical}-{_hex(seed, 8)}.privatelink.{loc}.azmk8s.io",
+        "oidcIssuerProfile": {**(inputs.get("oidcIssuerProfile") or {}), "issuerURL": issuer},
+        "identityProfile": {
+            "kubeletidentity": {
+                "clientId": _uuid(seed + "kubelet"),
+                "objectId": _uuid(seed + "kubelet-obj"),
+            }
+        },
+    }
 
 
 # --------------------------------------------------------------------------- Kubernetes & others

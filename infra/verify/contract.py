@@ -111,67 +111,14 @@ def expectations(outputs: Mapping[str, Any]) -> Expectations:
         raise ContractError("the outputs have no contract_version 1.x (is this a tenant contract?)")
     stack, platform = _get(outputs, "stack"), _get(outputs, "platform")
     tenants: Mapping[str, Any] = outputs.get("tenants") or {}
-
     mlflow_url = _get(platform, "mlflow.trackingUri")
-    mlflow_host, _ = _host_port(mlflow_url)
-    services = [
-        PodTarget(
-            "mlflow",
-            _namespace_of(mlflow_host, "platform.mlflow.trackingUri"),
-            {"app.kubernetes.io/name": "mlflow", "app.kubernetes.io/component": "server"},
-            "mlflow",
-            (MLFLOW_PORT,),
-            health=Health(MLFLOW_PORT, "/health", tls=True),
-        )
-    ]
+    services = [_mlflow(mlflow_url)]  # checked in this order: the first problem is reported
     feast = _get(platform, "feast")
-    online_host, online_port = _host_port(_get(feast, "featureServer"))
-    registry_host, registry_port = _host_port(_get(feast, "registry.path"), REGISTRY_PORT)
-    offline_host = _get(feast, "offlineStore.host")
-    offline_port = int(feast["offlineStore"].get("port") or OFFLINE_PORT)
-    for role, host, port, health in (
-        ("registry", registry_host, registry_port, None),
-        ("online", online_host, online_port, Health(online_port, "/health", tls=True)),
-        ("offline", offline_host, offline_port, None),
-    ):
-        services.append(
-            PodTarget(
-                f"feast-{role}",
-                _namespace_of(host, f"platform.feast ({role})"),
-                {"app.kubernetes.io/name": "feast", "app.kubernetes.io/component": role},
-                role,
-                (port,),
-                health=health,
-            )
-        )
+    services += _feast(feast)
     bootstrap = str(_get(platform, "kafka.bootstrap"))
-    strimzi = _STRIMZI.match(bootstrap)
-    if strimzi:  # in-cluster Kafka; MSK / Event Hubs brokers are not pods we can enter
-        services.append(
-            PodTarget(
-                "kafka-broker",
-                strimzi["ns"],
-                {"strimzi.io/cluster": strimzi["cluster"], "strimzi.io/broker-role": "true"},
-                "kafka",
-                (_host_port(bootstrap)[1],),
-                allowed_ports=STRIMZI_INTERNAL_PORTS,
-            )
-        )
-    probes = []
-    for tenant in sorted(tenants):
-        sample = tenants[tenant].get("sampleWorkloads") or {}
-        if sample.get("inferenceService"):
-            target = PodTarget(
-                f"model-server/{tenant}",
-                tenants[tenant]["namespace"],
-                {"serving.kserve.io/inferenceservice": sample["inferenceService"]},
-                "kserve-container",
-                (PREDICTOR_PORT,),
-                allowed_ports=(KSERVE_GRPC_PORT,),
-                health=Health(PREDICTOR_PORT, "/v2/health/ready", tls=False),
-            )
-            services.append(target)
-            probes.append(target)
+    services += _strimzi(bootstrap)
+    probes = _model_servers(tenants)
+    services += probes
     first_host = bootstrap.split(",")[0].strip()
     endpoints = (
         Endpoint("kafka", f"tls://{first_host}"),
@@ -180,21 +127,90 @@ def expectations(outputs: Mapping[str, Any]) -> Expectations:
     )
     pools = sorted({p for t in tenants.values() for p in (t.get("gpu") or {}).get("pools", [])})
     platform_name = _get(stack, "platform")
-    context = (stack.get("cluster") or {}).get("kubeContext") or None
+    cluster = stack.get("cluster") or {}
     return Expectations(
         stack=str(_get(stack, "name")),
         platform=platform_name,
-        kube_context=context,
+        kube_context=cluster.get("kubeContext") or None,
         services=tuple(services),
         probes=tuple(probes),
         endpoints=endpoints,
         gpu_pools=tuple(pools),
-        gpu_nodes={
-            pool: tuple(names)
-            for pool, names in ((stack.get("cluster") or {}).get("gpuNodes") or {}).items()
-        },
+        gpu_nodes={pool: tuple(names) for pool, names in (cluster.get("gpuNodes") or {}).items()},
         disk_encryption="dm-crypt" if platform_name == "onprem" else "provider",
     )
+
+
+def _mlflow(tracking_uri: str) -> PodTarget:
+    host, _ = _host_port(tracking_uri)
+    return PodTarget(
+        "mlflow",
+        _namespace_of(host, "platform.mlflow.trackingUri"),
+        {"app.kubernetes.io/name": "mlflow", "app.kubernetes.io/component": "server"},
+        "mlflow",
+        (MLFLOW_PORT,),
+        health=Health(MLFLOW_PORT, "/health", tls=True),
+    )
+
+
+def _feast(feast: Mapping[str, Any]) -> list[PodTarget]:
+    """Registry, online (feature server) and offline servers, from `platform.feast`."""
+    online_host, online_port = _host_port(_get(feast, "featureServer"))
+    registry_host, registry_port = _host_port(_get(feast, "registry.path"), REGISTRY_PORT)
+    offline_host = _get(feast, "offlineStore.host")
+    offline_port = int(feast["offlineStore"].get("port") or OFFLINE_PORT)
+    return [
+        PodTarget(
+            f"feast-{role}",
+            _namespace_of(host, f"platform.feast ({role})"),
+            {"app.kubernetes.io/name": "feast", "app.kubernetes.io/component": role},
+            role,
+            (port,),
+            health=health,
+        )
+        for role, host, port, health in (
+            ("registry", registry_host, registry_port, None),
+            ("online", online_host, online_port, Health(online_port, "/health", tls=True)),
+            ("offline", offline_host, offline_port, None),
+        )
+    ]
+
+
+def _strimzi(bootstrap: str) -> list[PodTarget]:
+    """The in-cluster brokers; MSK / Event Hubs brokers are not pods we can enter (none)."""
+    strimzi = _STRIMZI.match(bootstrap)
+    if not strimzi:
+        return []
+    return [
+        PodTarget(
+            "kafka-broker",
+            strimzi["ns"],
+            {"strimzi.io/cluster": strimzi["cluster"], "strimzi.io/broker-role": "true"},
+            "kafka",
+            (_host_port(bootstrap)[1],),
+            allowed_ports=STRIMZI_INTERNAL_PORTS,
+        )
+    ]
+
+
+def _model_servers(tenants: Mapping[str, Any]) -> list[PodTarget]:
+    """Each tenant's sample model server (also where tenant reachability is probed from)."""
+    targets = []
+    for tenant in sorted(tenants):
+        sample = tenants[tenant].get("sampleWorkloads") or {}
+        if sample.get("inferenceService"):
+            targets.append(
+                PodTarget(
+                    f"model-server/{tenant}",
+                    tenants[tenant]["namespace"],
+                    {"serving.kserve.io/inferenceservice": sample["inferenceService"]},
+                    "kserve-container",
+                    (PREDICTOR_PORT,),
+                    allowed_ports=(KSERVE_GRPC_PORT,),
+                    health=Health(PREDICTOR_PORT, "/v2/health/ready", tls=False),
+                )
+            )
+    return targets
 
 
 def load_outputs(path: Path) -> dict[str, Any]:

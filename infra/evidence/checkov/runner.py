@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,16 @@ def _collect(
     )
 
 
+@dataclass(frozen=True)
+class _Running:
+    """One checkov process under way: its framework, how to relativise its paths, its files."""
+
+    process: subprocess.Popen[bytes]
+    framework: str
+    relative: Callable[[str], str]
+    scanned: list[str]
+
+
 def scan(
     manifests_dir: Path | None,
     dockerfiles: Sequence[Path],
@@ -146,53 +157,17 @@ def scan(
     with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
         running = []
         if manifests and manifests_dir is not None:
-            base = manifests_dir.resolve()
-            prefix = relative_to(base, out_dir.resolve())
-            scanned_manifests = frozenset(m.resolve() for m in manifests)
-
-            def k8s_relative(path: str) -> str:
-                return relative_path(path, base, prefix, scanned_manifests)
-
-            process = _start(binary, KUBERNETES, ["-d", str(base)], Path(tmp) / KUBERNETES, env)
-            running.append(
-                (process, KUBERNETES, k8s_relative, [k8s_relative(str(m)) for m in manifests])
-            )
+            running.append(_start_kubernetes(binary, manifests_dir, manifests, out_dir, tmp, env))
         if dockerfiles and key in _DOCKERFILE_CACHE:
             raws.append(_DOCKERFILE_CACHE[key])
         elif dockerfiles:
-            targets = [arg for d in dockerfiles for arg in ("-f", str(d.resolve()))]
-
-            scanned_dockerfiles = frozenset(d.resolve() for d in dockerfiles)
-
-            def repo_relative(path: str) -> str:
-                return relative_path(path, REPO_ROOT, "", scanned_dockerfiles)
-
-            process = _start(binary, DOCKERFILE, targets, Path(tmp) / DOCKERFILE, env)
-            running.append(
-                (
-                    process,
-                    DOCKERFILE,
-                    repo_relative,
-                    [repo_relative(str(d.resolve())) for d in dockerfiles],
-                )
-            )
+            running.append(_start_dockerfiles(binary, dockerfiles, tmp, env))
         if progress:
             progress(
                 f"checkov {_version_hint(binary)}: {len(manifests)} manifests, "
                 f"{len(dockerfiles)} Dockerfiles"
             )
-        try:
-            for process, framework, relative, scanned in running:
-                raw = _collect(process, framework, Path(tmp) / framework, relative)
-                raw = RawScan(raw.framework, raw.reports, raw.sarif, scanned)
-                raws.append(raw)
-                if framework == DOCKERFILE:
-                    _DOCKERFILE_CACHE[key] = raw
-        finally:
-            for process, *_ in running:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+        raws += _collect_all(running, Path(tmp), key)
     skips = gate.active_skips(config)
     records, errors, version = gated_records(raws, gate, skips, out_dir)
     result = CheckovResult(
@@ -212,6 +187,58 @@ def scan(
             f"{len(result.gated_failures)} gated, in {result.seconds:.1f}s"
         )
     return result
+
+
+def _start_kubernetes(
+    binary: Path,
+    manifests_dir: Path,
+    manifests: list[Path],
+    out_dir: Path,
+    tmp: str,
+    env: Mapping[str, str],
+) -> _Running:
+    base = manifests_dir.resolve()
+    prefix = relative_to(base, out_dir.resolve())
+    scanned = frozenset(m.resolve() for m in manifests)
+
+    def k8s_relative(path: str) -> str:
+        return relative_path(path, base, prefix, scanned)
+
+    process = _start(binary, KUBERNETES, ["-d", str(base)], Path(tmp) / KUBERNETES, env)
+    return _Running(process, KUBERNETES, k8s_relative, [k8s_relative(str(m)) for m in manifests])
+
+
+def _start_dockerfiles(
+    binary: Path, dockerfiles: list[Path], tmp: str, env: Mapping[str, str]
+) -> _Running:
+    targets = [arg for d in dockerfiles for arg in ("-f", str(d.resolve()))]
+    scanned = frozenset(d.resolve() for d in dockerfiles)
+
+    def repo_relative(path: str) -> str:
+        return relative_path(path, REPO_ROOT, "", scanned)
+
+    process = _start(binary, DOCKERFILE, targets, Path(tmp) / DOCKERFILE, env)
+    return _Running(
+        process, DOCKERFILE, repo_relative, [repo_relative(str(d.resolve())) for d in dockerfiles]
+    )
+
+
+def _collect_all(running: list[_Running], tmp: Path, dockerfile_key: str) -> list[RawScan]:
+    """Each process's reports (Dockerfile scans cached by key); none left running, whatever."""
+    raws = []
+    try:
+        for run in running:
+            raw = _collect(run.process, run.framework, tmp / run.framework, run.relative)
+            raw = RawScan(raw.framework, raw.reports, raw.sarif, run.scanned)
+            raws.append(raw)
+            if run.framework == DOCKERFILE:
+                _DOCKERFILE_CACHE[dockerfile_key] = raw
+    finally:
+        for run in running:
+            if run.process.poll() is None:
+                run.process.kill()
+                run.process.wait()
+    return raws
 
 
 def _version_hint(binary: Path) -> str:
