@@ -77,6 +77,13 @@ def _flag_and_key(r: ResourceView, flag: str, key: str, what: str) -> Iterator[s
 
 
 def check_cmk(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
+    if r.type.startswith("azure-native:"):
+        yield from _azure_cmk(r)
+    else:
+        yield from _aws_cmk(r)
+
+
+def _aws_cmk(r: ResourceView) -> Iterator[str]:
     t, p = r.type, r.props
     if t in S3_SSE:
         yield from _sse_rule_problems(r, as_list(p.get("rules")))
@@ -86,23 +93,7 @@ def check_cmk(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
     elif t in ("aws:ebs/volume:Volume", "aws:efs/fileSystem:FileSystem"):
         yield from _flag_and_key(r, "encrypted", "kmsKeyId", "its data")
     elif t == "aws:ec2/launchTemplate:LaunchTemplate":
-        mappings = as_list(p.get("blockDeviceMappings"))
-        if not mappings:
-            yield (
-                f"{r.describe()} declares no block device mappings: the root volume falls back to "
-                "the account default, not a customer-managed key."
-            )
-        for i, mapping in enumerate(mappings):
-            ebs = get(mapping, "ebs")
-            if ebs is None or ebs is UNKNOWN:
-                continue
-            if truthy(get(ebs, "encrypted")) is False:
-                yield f"{r.describe()} block device {i} is not encrypted."
-            elif _missing(get(ebs, "kmsKeyId")):
-                yield (
-                    f"{r.describe()} block device {i} is encrypted "
-                    "with the AWS-managed EBS key, not a CMK."
-                )
+        yield from _launch_template_cmk(r)
     elif t in ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster"):
         if p.get("replicateSourceDb"):
             return  # replicas inherit the source's encryption
@@ -128,10 +119,34 @@ def check_cmk(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
             get(p, "serverSideEncryption.kmsKeyArn")
         ):
             yield f"{r.describe()} does not use a customer-managed KMS key."
-    elif t in ("aws:sns/topic:Topic", "aws:sqs/queue:Queue"):
-        if _missing(p.get("kmsMasterKeyId")):
-            yield f"{r.describe()} does not set kmsMasterKeyId (customer-managed key)."
-    elif t == "azure-native:storage:StorageAccount":
+    elif t in ("aws:sns/topic:Topic", "aws:sqs/queue:Queue") and _missing(p.get("kmsMasterKeyId")):
+        yield f"{r.describe()} does not set kmsMasterKeyId (customer-managed key)."
+
+
+def _launch_template_cmk(r: ResourceView) -> Iterator[str]:
+    p = r.props
+    mappings = as_list(p.get("blockDeviceMappings"))
+    if not mappings:
+        yield (
+            f"{r.describe()} declares no block device mappings: the root volume falls back to "
+            "the account default, not a customer-managed key."
+        )
+    for i, mapping in enumerate(mappings):
+        ebs = get(mapping, "ebs")
+        if ebs is None or ebs is UNKNOWN:
+            continue
+        if truthy(get(ebs, "encrypted")) is False:
+            yield f"{r.describe()} block device {i} is not encrypted."
+        elif _missing(get(ebs, "kmsKeyId")):
+            yield (
+                f"{r.describe()} block device {i} is encrypted "
+                "with the AWS-managed EBS key, not a CMK."
+            )
+
+
+def _azure_cmk(r: ResourceView) -> Iterator[str]:
+    t, p = r.type, r.props
+    if t == "azure-native:storage:StorageAccount":
         source = get(p, "encryption.keySource")
         if source is not UNKNOWN and str(source or "").lower() != "microsoft.keyvault":
             yield (
