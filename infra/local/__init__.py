@@ -11,6 +11,8 @@ with the standard library, and records what it started under the state directory
 - `state`: the state directory, its layout and the ports in use;
 - `processes`: starting detached processes and stopping exactly those (PID reuse-safe);
 - `services`: what each service is, how to start it and how to tell it is healthy;
-- `demo`: the golden path, step by step;
-- `cli`: the typer sub-app.
+- `platform`: bringing services up in order, their status, recovering a half-dead one;
+- `demo`: the golden path, step by step.
+
+Its commands (`mlplatform local ...`) are in `infra.cli.local`.
 """

@@ -9,7 +9,7 @@ import pytest
 
 from infra import plan as planning
 from infra.evidence import compliance
-from infra.evidence import residency as residency_statement
+from infra.evidence import residency
 from infra.evidence.checkov import Gate
 from policies.evaluate import evaluate
 from stacks.config.loader import stack_config
@@ -100,13 +100,13 @@ def test_skips_and_expectations_are_stated(report):
 
 
 def test_residency_statement_of_the_onprem_stack(report):
-    residency = report["residency"]
-    assert residency["stateBackend"]["url"] == "file:///srv/pulumi-state"
-    assert residency["secretsProvider"]["url"].startswith("hashivault://vault.dc1.example.ae/")
-    assert residency["cluster"]["location"] == "site auh-dc1"
-    assert residency["cluster"]["inCountry"] is True
-    assert residency["allInCountry"] is True
-    references = {r["service"]: r for r in residency["byReference"]}
+    statement = report["residency"]
+    assert statement["stateBackend"]["url"] == "file:///srv/pulumi-state"
+    assert statement["secretsProvider"]["url"].startswith("hashivault://vault.dc1.example.ae/")
+    assert statement["cluster"]["location"] == "site auh-dc1"
+    assert statement["cluster"]["inCountry"] is True
+    assert statement["allInCountry"] is True
+    references = {r["service"]: r for r in statement["byReference"]}
     assert references["container and chart registry"]["reference"] == (
         "harbor.dc1.example.ae/mlplatform"
     )
@@ -129,7 +129,7 @@ def test_markdown_shows_every_control_and_the_residency_statement(onprem_runs, r
 def test_residency_statement_of_the_cloud_stacks(stack_plan, overrides, location, state_region):
     result = stack_plan("uae-cloud", *overrides)
     resources = [r.to_json() for r in result.synthesis.resources]
-    statement = residency_statement.statement(resources, result.config)
+    statement = residency.statement(resources, result.config)
     places = {loc["location"]: loc for loc in statement["locations"]}
     assert places[location]["resources"] > 0 and places[location]["inCountry"]
     assert statement["cluster"]["location"] == location
@@ -157,7 +157,7 @@ def test_residency_statement_flags_a_foreign_region():
             "inputs": {"bucket": "logs"},
         },
     ]
-    statement = residency_statement.statement(resources, config)
+    statement = residency.statement(resources, config)
     assert statement["allInCountry"] is False
     eu = next(loc for loc in statement["locations"] if loc["location"] == "eu-west-1")
     assert eu["inCountry"] is False and eu["resources"] == 2
