@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra import plan as planning
-from infra.evidence import compliance
-from infra.evidence import residency
+from infra.evidence import compliance, residency
 from infra.evidence.checkov import Gate
 from policies.evaluate import evaluate
 from stacks.config.loader import stack_config
