@@ -8,6 +8,7 @@ foreign outputs, no kubectl, cluster unreachable) exit 2 before anything runs.
 from __future__ import annotations
 
 import shutil
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated
 
@@ -74,6 +75,9 @@ def verify(
 ) -> None:
     """Verify a deployed stack (kubectl + SSH) or the local platform, with pytest-testinfra."""
     junit_xml = junit_xml.resolve() if junit_xml else None
+    missing = [module for module in ("pytest", "testinfra") if find_spec(module) is None]
+    if missing:
+        raise usage(f"verify needs {', '.join(missing)}: pip install 'mlplatform[verify]'")
     if not SUITES.is_dir():
         raise usage(f"the verification suites are missing ({SUITES}): reinstall mlplatform")
     if local:

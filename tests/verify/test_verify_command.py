@@ -84,6 +84,13 @@ def test_usage_errors_exit_2(args, message):
     assert message in result.output
 
 
+def test_without_the_verify_extra_it_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(command, "find_spec", lambda module: None)
+    result = _invoke("--local")
+    assert result.exit_code == 2
+    assert "verify needs pytest, testinfra: pip install 'mlplatform[verify]'" in result.output
+
+
 def test_outputs_of_another_stack_exit_2(outputs):
     result = _invoke("--stack", "uae-cloud", "--outputs", str(outputs))
     assert result.exit_code == 2
