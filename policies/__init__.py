@@ -6,9 +6,11 @@ Layout:
 |---|---|
 | `policies.core` | the framework: `Policy`, `ResourceView`, `Violation`, shared helpers |
 | `policies.pack_config` | the configurable values (`PackConfig`) and their JSON schema |
-| `policies.rules.<domain>` | the rules, one module per policy-id prefix (RES → `residency`, K8S → `kubernetes`...) |
-| `policies.k8s`, `policies.documents`, `policies.data_locations` | readers: pod specs, images and charts; IAM/KMS documents; ML data paths and declared stores |
-| `policies.registry` | prefix → module (`RULE_MODULES`) and every policy in catalogue order (`ALL_POLICIES`) |
+| `policies.rules.<module>` | the rules, one module per id prefix (RES → `residency`...) |
+| `policies.k8s` | reader: pod specs, containers, images and charts of a resource |
+| `policies.documents` | reader: IAM and KMS policy documents |
+| `policies.data_locations` | reader: ML data paths and the stores a stack declares |
+| `policies.registry` | prefix → module (`RULE_MODULES`); every policy in order (`ALL_POLICIES`) |
 | `policies.crossguard` | adapts the rules to `pulumi_policy` (`ResourceValidationPolicy`...) |
 | `policies.evaluate` | offline evaluation over resources.json → `Report` |
 | `policies/__main__.py` | builds the `PolicyPack` for `pulumi preview --policy-pack policies` |
