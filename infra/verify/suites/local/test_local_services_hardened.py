@@ -51,7 +51,7 @@ def test_service_process_is_the_recorded_one_and_ours(local_platform, local_serv
 
 def test_service_listens_on_loopback_only(local_platform, local_service, local_host):
     record = _record(local_platform, local_service)
-    inodes: set[int] = set()
+    inodes = set()
     for pid in processes.members(record):
         inodes |= checks.socket_inodes(local_host.run("ls -l /proc/%s/fd", str(pid)).stdout)
     owned = [s for s in checks.listeners(local_host) if s.inode in inodes]
