@@ -5,7 +5,7 @@ the service again, and a process the platform did not start is never touched.
 The services are stand-ins with MLflow's and Feast's process shape, started through the real
 `LocalPlatform` with their real command lines: a leader (`python -m mlflow server ...`, the
 `feast` console script) that starts one HTTP worker in its process group, which binds the port
-and answers /health. tests/integration/test_local_recovery.py does the same with the real
+and answers /health. tests/integration/test_half_dead_services.py does the same with the real
 MLflow and Feast servers.
 """
 
