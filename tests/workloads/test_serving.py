@@ -204,9 +204,13 @@ def tritonclient_inputs(meta: dict[str, Any], event: dict[str, Any], binary: boo
     return inputs
 
 
-@pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
+@pytest.mark.parametrize(
+    ("binary", "compression"),
+    [(False, None), (True, None), (False, "gzip"), (True, "deflate")],
+    ids=["json", "binary", "json-gzip", "binary-deflate"],
+)
 def test_tritonclient_discovers_the_model_and_scores_in_json_and_binary_mode(
-    model_server: Server, dataset: Dataset, binary: bool
+    model_server: Server, dataset: Dataset, binary: bool, compression: str | None
 ) -> None:
     url, _ = model_server
     event = known_event(dataset)
@@ -220,7 +224,13 @@ def test_tritonclient_discovers_the_model_and_scores_in_json_and_binary_mode(
         outputs = [
             triton.InferRequestedOutput(o["name"], binary_data=binary) for o in meta["outputs"]
         ]
-        result = client.infer(MODEL, inputs, outputs=outputs, request_id="t-1")
+        result = client.infer(
+            MODEL,
+            inputs,
+            outputs=outputs,
+            request_id="t-1",
+            request_compression_algorithm=compression,
+        )
         # no outputs named: tritonclient asks for every output in binary
         default = client.infer(MODEL, inputs)
     finally:

@@ -12,12 +12,14 @@ served by the same process.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import random
 import socket
 import struct
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -356,6 +358,26 @@ def test_a_10_mb_body_gets_413_before_it_is_read(model_server: Server) -> None:
     bad_length = f"POST {V1} HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".encode()
     status, _, _ = raw_request(url, bad_length, b"{}")
     assert status == 400
+
+
+def test_compressed_bodies_are_bounded_after_inflating(
+    model_server: Server, dataset: Dataset
+) -> None:
+    url, _ = model_server
+    body = dumps({"instances": [dataset.events[-1]]})
+    bomb = gzip.compress(b" " * (20 * LIMIT))  # about 20 KB that inflate to 20 MB
+    with httpx.Client(base_url=url, timeout=30) as client:
+        ok = client.post(V1, content=gzip.compress(body), headers={"content-encoding": "gzip"})
+        deflated = client.post(
+            V1, content=zlib.compress(body), headers={"content-encoding": "deflate"}
+        )
+        too_big = client.post(V1, content=bomb, headers={"content-encoding": "gzip"})
+        broken = client.post(V1, content=b"not gzip", headers={"content-encoding": "gzip"})
+        unknown = client.post(V1, content=body, headers={"content-encoding": "br"})
+    assert ok.status_code == 200 and deflated.status_code == 200
+    assert too_big.status_code == 413 and "inflates to more than" in too_big.json()["error"]
+    assert broken.status_code == 400 and "not valid gzip" in broken.json()["error"]
+    assert unknown.status_code == 415 and "gzip, deflate" in unknown.json()["error"]
 
 
 def test_1200_generated_malformed_requests_get_no_5xx_and_the_server_keeps_serving(

@@ -18,7 +18,8 @@ insists on a Content-Type the OIP does not require, echoes whole bodies in 422s 
 0.4 ms a request; here a request is one orjson decode, the checks, the model and one encode.
 
 Every request body is limited to `max_body_bytes`: a larger Content-Length gets 413 before
-anything is read, a chunked body is cut off at the limit. Client mistakes are 4xx with
+anything is read, a chunked body is cut off at the limit, a gzip/deflate body (Content-Encoding)
+may not inflate past it. Client mistakes are 4xx with
 `{"error": "..."}`; only a fault of the server (the model raising) is a 500, logged with its
 traceback. Metrics: `card_risk_requests_total{protocol,code}`, `card_risk_request_seconds{protocol}`
 (what the canary guard reads), `card_risk_invalid_requests_total`.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -97,6 +99,24 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
+def decompress(scope: Scope, body: bytes, limit: int) -> bytes:
+    """The body as sent under `Content-Encoding` gzip or deflate (tritonclient's request
+    compression), inflated to at most `limit` bytes: a small bomb gets 413, not the memory."""
+    encoding = (header(scope, b"content-encoding") or "identity").strip().lower()
+    if encoding == "identity":
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise Rejected(415, f"Content-Encoding {encoding!r:.40} is not supported: gzip, deflate")
+    inflater = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+    try:
+        inflated = inflater.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise Rejected(400, f"the body is not valid {encoding}: {error}") from None
+    if len(inflated) > limit or inflater.unconsumed_tail:
+        raise Rejected(413, f"the body inflates to more than the {limit} bytes accepted")
+    return inflated
+
+
 async def respond(send: Send, reply: Reply) -> None:
     await send(
         {
@@ -143,6 +163,7 @@ class ScoringApp:
         began = time.perf_counter()
         try:
             body = await read_body(scope, receive, self.max_body_bytes)
+            body = decompress(scope, body, self.max_body_bytes)
             if not self.model.ready:
                 reply = error_reply(503, f"model {self.model.name} is not ready")
             elif protocol == "v1":
