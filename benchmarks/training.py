@@ -9,8 +9,9 @@ DistributedDataParallel with 2 processes against 1 (see training_worker.py).
    MLflow run, per-epoch metrics, checkpoints, registration and gate), phases timed: the
    figures give the share of the run that is not the bare loop, and its parts (fixed costs,
    per-epoch costs, the loop's own excess).
-3. `bare` runs the bare loop for the same epochs on the tensors of step 1; the fingerprints
-   prove the trainer trained on the same data.
+3. `bare` runs the bare loop for the same epochs on the tensors of step 1, half before and
+   half after the trainer (so a change in the machine's load weighs on both alike); the
+   fingerprints prove the trainer trained on the same data.
 4. DDP: the trainer under `torchrun --standalone --nproc_per_node=N` for N = 1 and 2, with the
    training set pre-seeded in the work directory (so both skip retrieval), on the same epochs.
 """
@@ -62,21 +63,18 @@ def run(
     epoch = max(float(prepared["bare_epoch_seconds"]), 1e-3)
     # A margin over the calibration: the trainer's run must reach the length the target is for.
     epochs = max(2, math.ceil(1.05 * mode.train_seconds / epoch))
+    # The bare loop brackets the trainer (half its epochs before, half after): a machine whose
+    # load changes during the ~4 minutes weighs on both sides alike.
+    first = epochs // 2
+    progress(f"training: bare PyTorch loop, {first} epochs (before the trainer)")
+    before = _bare(bp, prep_dir, first, "train-bare-before")
     progress(f"training: packaged trainer, {epochs} epochs")
     trainer = bp.step(
         "train-trainer", *_trainer_argv(labelled, root / "trainer", epochs), timeout=1200
     )
-    progress(f"training: bare PyTorch loop, {epochs} epochs")
-    bare = bp.step(
-        "train-bare",
-        "benchmarks.training_worker",
-        "bare",
-        "--work-dir",
-        str(prep_dir),
-        "--epochs",
-        str(epochs),
-        timeout=1200,
-    )
+    progress(f"training: bare PyTorch loop, {epochs - first} epochs (after the trainer)")
+    halves = [before, _bare(bp, prep_dir, epochs - first, "train-bare-after")]
+    bare = _combined(halves)
     ddp_epochs = max(2, math.ceil(mode.ddp_seconds / epoch))
     ddp: dict[str, Any] = {}
     for processes in (1, 2):
@@ -101,11 +99,35 @@ def run(
         "epochs": epochs,
         "trainer": trainer,
         "bare": bare,
+        "bare_halves": halves,
         "same_tensors": trainer["fingerprint"] == bare["fingerprint"],
         "ddp_epochs": ddp_epochs,
         "ddp": ddp,
     }
     return details, _figures(trainer, bare, ddp)
+
+
+def _bare(bp: BenchPlatform, prep_dir: Path, epochs: int, name: str) -> dict[str, Any]:
+    argv = ("bare", "--work-dir", str(prep_dir), "--epochs", str(epochs))
+    return bp.step(name, "benchmarks.training_worker", *argv, timeout=1200)
+
+
+def _combined(halves: list[dict[str, Any]]) -> dict[str, Any]:
+    """The two bare runs as one of all the epochs."""
+    fingerprints = {h["fingerprint"] for h in halves}
+    if len(fingerprints) != 1:
+        raise RuntimeError(f"the bare runs trained on different tensors: {fingerprints}")
+    epochs = sum(h["epochs"] for h in halves)
+    seconds = sum(h["seconds"] for h in halves)
+    rows = halves[0]["training_rows"]
+    return {
+        "epochs": epochs,
+        "training_rows": rows,
+        "fingerprint": fingerprints.pop(),
+        "seconds": round(seconds, 3),
+        "samples_per_s": round(rows * epochs / seconds, 1),
+        "halves_epoch_seconds": [round(h["seconds"] / h["epochs"], 4) for h in halves],
+    }
 
 
 PER_EPOCH = ("epoch_holdout_auc", "epoch_bookkeeping", "barrier")
@@ -162,7 +184,8 @@ def _figures(trainer: dict[str, Any], bare: dict[str, Any], ddp: dict[str, Any])
             note=(
                 f"fixed {parts['fixed']:.2f}s ({100 * parts['fixed'] / trainer['seconds']:.1f}%), "
                 f"per epoch {parts['per_epoch']:.2f}s over {trainer['epochs']} epochs, loop "
-                f"excess over the bare loop {parts['loop_excess']:.2f}s; phases: {phases}"
+                f"excess over the bare loop {parts['loop_excess']:.2f}s (bare epoch before/after "
+                f"the trainer {bare['halves_epoch_seconds']} s); phases: {phases}"
             ),
         ),
         figure(
