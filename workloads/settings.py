@@ -18,14 +18,29 @@ take their librdkafka settings from `Settings.kafka_config`, which maps the tena
 | `MLP_KAFKA_CREDENTIALS_DIR` | `credentialsSecret`, mounted as files | see below |
 | `MLP_KAFKA_CLIENT_CONFIG` | (none) | a JSON file of extra settings, applied last |
 
-The credentials directory is the tenant's `kafka-credentials` Secret mounted read-only: SCRAM
-reads `username` and `password` (`sasl.username`/`sasl.password`; the Secret's own
-`security.protocol` and `sasl.mechanism` keys fill in what the environment leaves unset); mutual
-TLS reads `tls.crt`/`tls.key` (cert-manager) or `user.crt`/`user.key` (Strimzi). Files are read
-each time a client is created, so a rotated password is picked up by the next client. Secrets are
-never taken from environment variables. Without a CA file, TLS verifies the broker against the
-OS trust store (managed Kafka with public certificates). Unsupported combinations fail with a
-`KafkaConfigError` that names what is missing or unsupported instead of connecting insecurely.
+Per Kafka variant of the contract:
+
+- Strimzi, SCRAM: `SASL_SSL` / `SCRAM-SHA-512`, the `username` and `password` files of the
+  mounted Secret;
+- Strimzi, mutual TLS: `SSL`, `tls.crt`/`tls.key` (cert-manager) or `user.crt`/`user.key`
+  (Strimzi);
+- MSK, IAM: `SASL_SSL` / `AWS_MSK_IAM`: the pod's AWS identity (EKS Pod Identity, IRSA: the
+  default credential chain) signed by aws-msk-iam-sasl-signer-python into an OAUTHBEARER token
+  (`MskIamToken`), for the region of `AWS_REGION` / `AWS_DEFAULT_REGION` or of the brokers'
+  host names, which must be a UAE region;
+- Event Hubs: `SASL_SSL` / `OAUTHBEARER`: an Entra ID token for
+  `https://<namespace>.servicebus.windows.net/.default` from azure-identity (`EntraToken`:
+  `WorkloadIdentityCredential` when the pod has a federated token, else
+  `DefaultAzureCredential`), the namespace from the bootstrap host.
+
+The credentials directory is the tenant's `kafka-credentials` Secret mounted read-only (the
+Secret's own `security.protocol` and `sasl.mechanism` keys fill in what the environment leaves
+unset). Files are read each time a client is created, so a rotated password is picked up by the
+next client; OAUTHBEARER tokens are fetched by librdkafka through the client's `oauth_cb`
+before they expire. Secrets are never taken from environment variables. Without a CA file, TLS
+verifies the broker against the OS trust store (managed Kafka with public certificates).
+Unsupported combinations fail with a `KafkaConfigError` that names what is missing or
+unsupported instead of connecting insecurely.
 """
 
 from __future__ import annotations
@@ -43,25 +58,86 @@ MODEL_ALIAS = "champion"
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_SSL")
 SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
-# SASL mechanisms of the platform's managed Kafka flavours that these images cannot speak yet.
-UNSUPPORTED_MECHANISMS = {
-    "AWS_MSK_IAM": (
-        "MSK IAM authentication is not supported by the workloads: librdkafka has no AWS_MSK_IAM "
-        "mechanism (it needs OAUTHBEARER with a token from aws-msk-iam-sasl-signer-python, which "
-        "the images do not ship); use MSK with SCRAM-SHA-512 (SASL_SSL) instead"
-    ),
-    "OAUTHBEARER": (
-        "OAUTHBEARER (Event Hubs with Entra workload identity) is not supported by the "
-        "workloads: librdkafka cannot exchange the federated service-account token for an Entra "
-        "token by itself and the images ship no token provider; use a Kafka with SCRAM-SHA-512 "
-        "or mutual TLS"
-    ),
-}
+TOKEN_MECHANISMS = ("AWS_MSK_IAM", "OAUTHBEARER")
+# AWS regions in the UAE: an MSK token is signed for the cluster's region, which must be one.
+UAE_AWS_REGIONS = ("me-central-1",)
+_MSK_HOST = re.compile(
+    r"\.kafka(?:-serverless)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com$"
+)
+_EVENT_HUBS_HOST = re.compile(
+    r"^(?P<namespace>[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9])\.servicebus\.windows\.net$"
+)
 _MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
 
 
 class KafkaConfigError(ValueError):
     """The Kafka client settings are incomplete, inconsistent or unsupported."""
+
+
+class MskIamToken:
+    """confluent-kafka's `oauth_cb` for MSK IAM: an OAUTHBEARER token that is a SigV4-signed
+    request for the cluster's region, made by the AWS MSK IAM SASL signer from the default
+    credential chain (EKS Pod Identity, IRSA, environment), or from `credentials_provider` (a
+    botocore credential provider)."""
+
+    def __init__(self, region: str, credentials_provider: Any = None) -> None:
+        self.region = region
+        self.credentials_provider = credentials_provider
+
+    def __call__(self, _oauthbearer_config: str = "") -> tuple[str, float]:
+        from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
+        provider = self.credentials_provider or _default_chain()
+        token, expiry_ms = MSKAuthTokenProvider.generate_auth_token_from_credentials_provider(
+            self.region, provider
+        )
+        return token, expiry_ms / 1000.0
+
+
+def _default_chain() -> Any:
+    """botocore's default credential chain (EKS Pod Identity, IRSA, environment, profile) as
+    the CredentialProvider the signer takes, refusing clearly when it finds nothing."""
+    import botocore.session
+    from botocore.credentials import CredentialProvider
+
+    class DefaultChain(CredentialProvider):
+        METHOD = "default-chain"
+
+        def load(self) -> Any:
+            credentials = botocore.session.Session().get_credentials()
+            if credentials is None:
+                raise KafkaConfigError(
+                    "AWS_MSK_IAM: no AWS credentials found (the pod needs EKS Pod Identity or "
+                    "an IRSA service account; locally, AWS_ACCESS_KEY_ID or a profile)"
+                )
+            return credentials
+
+    return DefaultChain()
+
+
+class EntraToken:
+    """confluent-kafka's `oauth_cb` for Event Hubs: an Entra ID access token for the namespace
+    from an azure-identity credential (`credential`, else `WorkloadIdentityCredential` when
+    the pod has a federated token, else `DefaultAzureCredential`), created once and reused, so
+    its token cache serves the refreshes librdkafka asks for."""
+
+    def __init__(self, namespace: str, credential: Any = None) -> None:
+        self.scope = f"https://{namespace}.servicebus.windows.net/.default"
+        self.credential = credential
+
+    def __call__(self, _oauthbearer_config: str = "") -> tuple[str, float]:
+        if self.credential is None:
+            self.credential = _azure_credential()
+        token = self.credential.get_token(self.scope)
+        return token.token, float(token.expires_on)
+
+
+def _azure_credential() -> Any:
+    from azure.identity import DefaultAzureCredential, WorkloadIdentityCredential
+
+    if os.environ.get("AZURE_FEDERATED_TOKEN_FILE"):
+        return WorkloadIdentityCredential()  # tenant, client and token file from the webhook
+    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
 
 DEAD_LETTER_SUFFIX = ".dlq"
@@ -124,6 +200,8 @@ class Settings:
     kafka_sasl_mechanism: str = ""
     kafka_ca_file: Path | None = None
     kafka_credentials_dir: Path | None = None
+    # AWS_REGION / AWS_DEFAULT_REGION: the region an MSK IAM token is signed for
+    aws_region: str = ""
     mlflow_tracking_uri: str = "http://127.0.0.1:15000"
     feature_store_yaml: Path = Path(".local-platform/feast/feature_store.yaml")
     model_name: str = MODEL_NAME
@@ -149,6 +227,7 @@ class Settings:
             kafka_sasl_mechanism=env.get("MLP_KAFKA_SASL_MECHANISM", ""),
             kafka_ca_file=path("MLP_KAFKA_CA_FILE"),
             kafka_credentials_dir=path("MLP_KAFKA_CREDENTIALS_DIR"),
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", defaults.mlflow_tracking_uri),
             feature_store_yaml=Path(
                 env.get("MLP_FEATURE_STORE_YAML", str(defaults.feature_store_yaml))
@@ -209,12 +288,16 @@ class Settings:
             return config
         if not mechanism:
             raise KafkaConfigError("security protocol SASL_SSL needs MLP_KAFKA_SASL_MECHANISM")
-        if mechanism in UNSUPPORTED_MECHANISMS:
-            raise KafkaConfigError(UNSUPPORTED_MECHANISMS[mechanism])
+        if mechanism == "AWS_MSK_IAM":
+            config.update({"sasl.mechanism": "OAUTHBEARER", "oauth_cb": self._msk_iam()})
+            return config
+        if mechanism == "OAUTHBEARER":
+            config.update({"sasl.mechanism": "OAUTHBEARER", "oauth_cb": self._entra()})
+            return config
         if mechanism not in SCRAM_MECHANISMS:
             raise KafkaConfigError(
                 f"SASL mechanism {mechanism!r} is not supported: use one of "
-                f"{', '.join(SCRAM_MECHANISMS)}"
+                f"{', '.join(SCRAM_MECHANISMS + TOKEN_MECHANISMS)}"
             )
         username, password = self._secret("username"), self._secret("password")
         if not username or not password:
@@ -227,6 +310,41 @@ class Settings:
             {"sasl.mechanism": mechanism, "sasl.username": username, "sasl.password": password}
         )
         return config
+
+    def _hosts(self) -> list[str]:
+        return [server.strip().rsplit(":", 1)[0] for server in self.kafka_bootstrap.split(",")]
+
+    def _msk_iam(self) -> MskIamToken:
+        """The MSK IAM token provider, for the cluster's region (which must be in the UAE)."""
+        regions = {m["region"] for m in map(_MSK_HOST.search, self._hosts()) if m is not None}
+        if len(regions) > 1:
+            raise KafkaConfigError(f"AWS_MSK_IAM: the brokers lie in several regions {regions}")
+        region = self.aws_region or next(iter(regions), "")
+        if regions and region not in regions:
+            raise KafkaConfigError(
+                f"AWS_MSK_IAM: AWS_REGION {region} is not the brokers' region {regions.pop()}"
+            )
+        if not region:
+            raise KafkaConfigError(
+                "AWS_MSK_IAM needs the cluster's region: set AWS_REGION (the brokers' host "
+                f"names {self.kafka_bootstrap!r} do not name one)"
+            )
+        if region not in UAE_AWS_REGIONS:
+            raise KafkaConfigError(
+                f"AWS_MSK_IAM: region {region} is outside the UAE; allowed: "
+                f"{', '.join(UAE_AWS_REGIONS)}"
+            )
+        return MskIamToken(region)
+
+    def _entra(self) -> EntraToken:
+        """The Event Hubs token provider, for the namespace of the bootstrap host."""
+        found = {m["namespace"] for m in map(_EVENT_HUBS_HOST.match, self._hosts()) if m}
+        if len(found) != 1 or len(self._hosts()) != 1:
+            raise KafkaConfigError(
+                "OAUTHBEARER is Event Hubs with Entra ID: MLP_KAFKA_BOOTSTRAP must be "
+                f"<namespace>.servicebus.windows.net:9093, got {self.kafka_bootstrap!r}"
+            )
+        return EntraToken(found.pop())
 
     def _client_certificate(self) -> dict[str, str]:
         """Mutual TLS: the client certificate and key from the credentials directory, if any."""

@@ -6,13 +6,29 @@ confluent_kafka classes are replaced by recorders), so nothing connects anywhere
 
 from __future__ import annotations
 
+import base64
+import datetime
 import json
+import os
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from azure.core.credentials import AccessToken
 
-from workloads.settings import KafkaConfigError, Settings, Topics, dead_letter_topic
+from workloads.settings import (
+    EntraToken,
+    KafkaConfigError,
+    MskIamToken,
+    Settings,
+    Topics,
+    dead_letter_topic,
+)
 
 BOOTSTRAP = "my-cluster-kafka-bootstrap.kafka.svc:9093"
 SCRAM = {"MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "MLP_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}
@@ -117,11 +133,11 @@ def test_tls_without_a_ca_file_verifies_against_the_os_store() -> None:
     [
         (
             {"MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "MLP_KAFKA_SASL_MECHANISM": "AWS_MSK_IAM"},
-            "AWS_MSK_IAM",
+            "AWS_MSK_IAM needs the cluster's region: set AWS_REGION",
         ),
         (
             {"MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "MLP_KAFKA_SASL_MECHANISM": "OAUTHBEARER"},
-            "OAUTHBEARER",
+            "OAUTHBEARER is Event Hubs with Entra ID: MLP_KAFKA_BOOTSTRAP must be",
         ),
         (
             {"MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "MLP_KAFKA_SASL_MECHANISM": "GSSAPI"},
@@ -226,11 +242,11 @@ def test_an_unsupported_mechanism_stops_every_client_before_it_connects(
     from workloads.serving.prediction_log import PredictionLog
     from workloads.streaming.topics import TopicReader
 
-    env = {"MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "MLP_KAFKA_SASL_MECHANISM": "AWS_MSK_IAM"}
+    env = {"MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "MLP_KAFKA_SASL_MECHANISM": "GSSAPI"}
     settings = Settings.from_env(env)
-    with pytest.raises(KafkaConfigError, match="AWS_MSK_IAM"):
+    with pytest.raises(KafkaConfigError, match="GSSAPI"):
         PredictionLog(settings)
-    with pytest.raises(KafkaConfigError, match="AWS_MSK_IAM"):
+    with pytest.raises(KafkaConfigError, match="GSSAPI"):
         TopicReader(settings, "t")
     assert recorder.configs == []
 
@@ -302,3 +318,336 @@ def test_a_dead_letter_topic_that_breaks_the_rule_is_refused() -> None:
     env = {"MLP_TOPIC_TRANSACTIONS": "tx", "MLP_TOPIC_DEAD_LETTER": "errors"}
     with pytest.raises(ValueError, match=r"MLP_TOPIC_DEAD_LETTER.*'tx\.dlq'"):
         Topics.from_env(env)
+
+
+# ---------------------------------------------------------------------------- MSK IAM
+
+MSK = (
+    "b-1.risk.a1b2c3.c2.kafka.me-central-1.amazonaws.com:9098,"
+    "b-2.risk.a1b2c3.c2.kafka.me-central-1.amazonaws.com:9098"
+)
+IAM = {
+    "MLP_KAFKA_BOOTSTRAP": MSK,
+    "MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "MLP_KAFKA_SASL_MECHANISM": "AWS_MSK_IAM",
+}
+
+
+@pytest.fixture
+def aws_chain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """botocore's default chain with nothing in it: no profile, no IMDS, no keys."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "BOTO_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return monkeypatch
+
+
+def signed_request(token: str) -> tuple[str, dict[str, list[str]]]:
+    """The token is the base64url of a SigV4-presigned URL (the MSK IAM SASL format)."""
+    url = urlsplit(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+    return url.netloc, parse_qs(url.query)
+
+
+def test_msk_iam_signs_a_token_for_the_clusters_region_with_the_pods_credentials(
+    aws_chain: pytest.MonkeyPatch,
+) -> None:
+    aws_chain.setenv("AWS_ACCESS_KEY_ID", "AKIAUAETESTKEY000001")
+    aws_chain.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
+    config = Settings.from_env(IAM).kafka_config()
+    assert config["security.protocol"] == "SASL_SSL"
+    assert config["sasl.mechanism"] == "OAUTHBEARER"
+    assert config["ssl.endpoint.identification.algorithm"] == "https"
+    assert not {"sasl.username", "sasl.password"} & set(config)
+    token, expiry = config["oauth_cb"]("")
+    host, query = signed_request(token)
+    assert host == "kafka.me-central-1.amazonaws.com"
+    assert query["Action"] == ["kafka-cluster:Connect"]
+    credential = query["X-Amz-Credential"][0]
+    assert credential.startswith("AKIAUAETESTKEY000001/")
+    assert credential.endswith("/me-central-1/kafka-cluster/aws4_request")
+    assert time.time() + 800 < expiry <= time.time() + 901  # 15 minutes, refreshed before
+
+
+def test_msk_iam_uses_eks_pod_identity_through_the_default_chain(
+    aws_chain: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The EKS Pod Identity agent as botocore reaches it: a credentials URL and a token file."""
+    seen: list[str] = []
+
+    class Agent(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization", ""))
+            body = json.dumps(
+                {
+                    "AccessKeyId": "ASIAPODIDENTITY00001",
+                    "SecretAccessKey": "pod-secret",
+                    "Token": "pod-session-token",
+                    "Expiration": "2099-01-01T00:00:00Z",
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Agent)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    token_file = tmp_path / "eks-pod-identity-token"
+    token_file.write_text("projected-service-account-token")
+    aws_chain.setenv(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{server.server_port}/v1/creds"
+    )
+    aws_chain.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", str(token_file))
+    try:
+        token, _ = Settings.from_env({**IAM, "AWS_REGION": "me-central-1"}).kafka_config()[
+            "oauth_cb"
+        ]("")
+    finally:
+        server.shutdown()
+    _, query = signed_request(token)
+    assert seen == ["projected-service-account-token"]
+    assert query["X-Amz-Credential"][0].startswith("ASIAPODIDENTITY00001/")
+    assert query["X-Amz-Security-Token"] == ["pod-session-token"]
+
+
+def test_msk_iam_takes_a_botocore_credential_provider() -> None:
+    from botocore.credentials import CredentialProvider, Credentials
+
+    class Rotating(CredentialProvider):
+        METHOD = "test"
+
+        def load(self) -> Credentials:
+            return Credentials("AKIAROTATED000000001", "secret", "session")
+
+    token, _ = MskIamToken("me-central-1", credentials_provider=Rotating())("")
+    _, query = signed_request(token)
+    assert query["X-Amz-Credential"][0].startswith("AKIAROTATED000000001/")
+
+
+def test_msk_iam_without_credentials_says_what_the_pod_needs(aws_chain: pytest.MonkeyPatch) -> None:
+    callback = Settings.from_env(IAM).kafka_config()["oauth_cb"]
+    with pytest.raises(KafkaConfigError, match=r"no AWS credentials found.*EKS Pod Identity"):
+        callback("")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AWS_REGION": "eu-central-1"}, "AWS_REGION eu-central-1 is not the brokers' region"),
+        (
+            {"MLP_KAFKA_BOOTSTRAP": MSK.replace("me-central-1", "eu-central-1")},
+            "region eu-central-1 is outside the UAE; allowed: me-central-1",
+        ),
+        (
+            {"MLP_KAFKA_BOOTSTRAP": "10.20.0.15:9098,10.20.1.15:9098"},
+            "AWS_MSK_IAM needs the cluster's region",
+        ),
+        (
+            {"MLP_KAFKA_BOOTSTRAP": "10.20.0.15:9098", "AWS_REGION": "us-east-1"},
+            "region us-east-1 is outside the UAE",
+        ),
+        (
+            {"MLP_KAFKA_BOOTSTRAP": f"{MSK},b-3.x.c2.kafka.me-south-1.amazonaws.com:9098"},
+            "brokers lie in several regions",
+        ),
+    ],
+)
+def test_msk_iam_signs_only_for_one_uae_region(env: dict[str, str], message: str) -> None:
+    with pytest.raises(KafkaConfigError, match=message):
+        Settings.from_env({**IAM, **env}).kafka_config()
+
+
+def test_a_private_endpoint_takes_its_region_from_the_environment() -> None:
+    env = {**IAM, "MLP_KAFKA_BOOTSTRAP": "10.20.0.15:9098", "AWS_DEFAULT_REGION": "me-central-1"}
+    assert Settings.from_env(env).kafka_config()["oauth_cb"].region == "me-central-1"
+
+
+# ---------------------------------------------------------------------------- Event Hubs
+
+EVENT_HUBS = {
+    "MLP_KAFKA_BOOTSTRAP": "uae-risk-events.servicebus.windows.net:9093",
+    "MLP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "MLP_KAFKA_SASL_MECHANISM": "OAUTHBEARER",
+}
+
+
+class EntraCredential:
+    """An azure.core TokenCredential: what azure-identity's credentials are to their callers."""
+
+    def __init__(self) -> None:
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **_: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return AccessToken("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.entra", int(time.time()) + 3600)
+
+
+def test_event_hubs_gets_an_entra_token_for_its_namespace() -> None:
+    config = Settings.from_env(EVENT_HUBS).kafka_config()
+    assert config["security.protocol"] == "SASL_SSL"
+    assert config["sasl.mechanism"] == "OAUTHBEARER"
+    callback = config["oauth_cb"]
+    assert callback.scope == "https://uae-risk-events.servicebus.windows.net/.default"
+    credential = EntraCredential()
+    token, expiry = EntraToken("uae-risk-events", credential)("")
+    assert token.startswith("eyJ") and time.time() + 3500 < expiry <= time.time() + 3600
+    assert credential.scopes == [("https://uae-risk-events.servicebus.windows.net/.default",)]
+
+
+def tls_files(directory: Path, name: str = "localhost") -> tuple[Path, Path, Path]:
+    """A private CA and a server certificate for `name`: (ca.crt, tls.crt, tls.key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test-ca")])
+
+    def signed(subject: x509.Name, public_key: Any, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca_name)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False
+            )
+        return builder.sign(ca_key, hashes.SHA256())
+
+    paths = directory / "ca.crt", directory / "tls.crt", directory / "tls.key"
+    server = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    for path, cert in ((paths[0], signed(ca_name, ca_key.public_key(), True)),
+                       (paths[1], signed(server, key.public_key(), False))):  # fmt: skip
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+def test_the_pods_workload_identity_is_exchanged_for_the_namespace_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The whole Entra workload identity path: the federated token file (what the webhook
+    mounts) goes to the Entra token endpoint (here a local HTTPS stand-in, reached through
+    AZURE_AUTHORITY_HOST) as the client assertion, for the Event Hubs namespace's scope."""
+    from azure.identity import DefaultAzureCredential
+
+    from workloads.settings import _azure_credential
+
+    ca, cert, key = tls_files(tmp_path)
+    requests: list[dict[str, list[str]]] = []
+
+    class Entra(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            requests.append(parse_qs(self.rfile.read(length).decode()))
+            body = json.dumps(
+                {"token_type": "Bearer", "expires_in": 3599, "access_token": "eyJ.entra"}
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Entra)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    token_file = tmp_path / "azure-identity-token"
+    token_file.write_text("federated-service-account-token")
+    for name, value in {
+        "AZURE_AUTHORITY_HOST": f"https://localhost:{server.server_port}",
+        "AZURE_FEDERATED_TOKEN_FILE": str(token_file),
+        "AZURE_CLIENT_ID": "00000000-0000-0000-0000-0000000000c1",
+        "AZURE_TENANT_ID": "00000000-0000-0000-0000-0000000000a1",
+        "REQUESTS_CA_BUNDLE": str(ca),
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        token, expiry = Settings.from_env(EVENT_HUBS).kafka_config()["oauth_cb"]("")
+    finally:
+        server.shutdown()
+    assert token == "eyJ.entra" and time.time() + 3000 < expiry
+    [request] = requests
+    assert request["client_assertion"] == ["federated-service-account-token"]
+    assert request["client_id"] == ["00000000-0000-0000-0000-0000000000c1"]
+    assert request["scope"] == ["https://uae-risk-events.servicebus.windows.net/.default"]
+    monkeypatch.delenv("AZURE_FEDERATED_TOKEN_FILE")  # no workload identity: the default chain
+    assert isinstance(_azure_credential(), DefaultAzureCredential)
+
+
+@pytest.mark.parametrize(
+    "bootstrap",
+    [
+        "my-cluster-kafka-bootstrap.kafka.svc:9093",
+        "uae-risk-events.servicebus.windows.net:9093,other-ns.servicebus.windows.net:9093",
+        "uae-risk-events.servicebus.windows.net.attacker.example:9093",
+    ],
+)
+def test_oauthbearer_is_only_for_an_event_hubs_namespace(bootstrap: str) -> None:
+    with pytest.raises(KafkaConfigError, match=r"<namespace>\.servicebus\.windows\.net:9093"):
+        Settings.from_env({**EVENT_HUBS, "MLP_KAFKA_BOOTSTRAP": bootstrap}).kafka_config()
+
+
+# ---------------------------------------------------------------------------- real clients
+
+
+def test_librdkafka_asks_the_token_providers_for_their_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Real confluent-kafka clients with the settings: they accept them and call `oauth_cb`
+    for a token before any connection (no broker needed: the hosts are unreachable here)."""
+    from botocore.credentials import CredentialProvider, Credentials
+    from confluent_kafka import Consumer, Producer
+
+    from workloads import settings as settings_module
+
+    loads: list[str] = []
+
+    class Chain(CredentialProvider):
+        METHOD = "test"
+
+        def load(self) -> Credentials:
+            loads.append("aws")
+            return Credentials("AKIAUAETESTKEY000001", "secret")
+
+    entra = EntraCredential()
+    monkeypatch.setattr(settings_module, "_default_chain", Chain)
+    monkeypatch.setattr(settings_module, "_azure_credential", lambda: entra)
+    unreachable = {"MLP_KAFKA_BOOTSTRAP": "127.0.0.1:9", "AWS_REGION": "me-central-1"}
+    clients = [
+        Producer(Settings.from_env({**IAM, **unreachable}).kafka_config()),
+        Consumer(Settings.from_env({**IAM, **unreachable}).kafka_config(**{"group.id": "g"})),
+    ]
+    event_hubs = Settings.from_env(EVENT_HUBS)
+    clients.append(Producer(event_hubs.kafka_config(**{"bootstrap.servers": "127.0.0.1:9"})))
+    deadline = time.monotonic() + 20
+    while (len(loads) < 2 or not entra.scopes) and time.monotonic() < deadline:
+        for client in clients:
+            client.poll(0.1)
+    assert len(loads) >= 2 and entra.scopes
+    clients[1].close()
