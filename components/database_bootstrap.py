@@ -29,9 +29,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import hardening as h
+from components.credentials import SecretEnv, exec_with_secret_env
 from components.endpoints import Postgres
 from components.namespace import pull_secrets
+from components.network_policies import NetworkPeer
+from components.security_context import container_security, pod_security, tmp_volume
+from components.trust import ca_volume, postgres_root_cert
 
 SERVICE_ACCOUNT = "db-bootstrap"
 POD_LABELS = {"app.kubernetes.io/name": "db-bootstrap"}
@@ -63,8 +66,8 @@ class DatabaseBootstrapArgs:
     image: str  # the service's image (it must contain psycopg 3)
     namespace: str
     labels: dict[str, str]
-    credentials: h.SecretEnv  # the service's Postgres Secret, exporting PGUSER/PGPASSWORD
-    egress: tuple[h.NetworkPeer, ...]  # where Postgres is
+    credentials: SecretEnv  # the service's Postgres Secret, exporting PGUSER/PGPASSWORD
+    egress: tuple[NetworkPeer, ...]  # where Postgres is
     image_pull_secret: str | None = None
 
 
@@ -104,14 +107,14 @@ def create_database(
         opts=opts,
     )
     pg = args.postgres
-    tmp, tmp_mount = h.tmp_volume("64Mi")
+    tmp, tmp_mount = tmp_volume("64Mi")
     volumes = [tmp, args.credentials.volume_spec()]
     mounts = [tmp_mount, args.credentials.mount_spec()]
     if pg.ca_secret:
-        volume, mount = h.ca_volume("postgres-ca", pg.ca_secret, _CA_MOUNT)
+        volume, mount = ca_volume("postgres-ca", pg.ca_secret, _CA_MOUNT)
         volumes.append(volume)
         mounts.append(mount)
-    root_cert = h.postgres_root_cert(pg, f"{_CA_MOUNT}/ca.crt")
+    root_cert = postgres_root_cert(pg, f"{_CA_MOUNT}/ca.crt")
     env: dict[str, pulumi.Input[str]] = {
         "PGHOST": pg.host,
         "PGPORT": str(pg.port),
@@ -131,14 +134,14 @@ def create_database(
                 "restartPolicy": "OnFailure",
                 "serviceAccountName": SERVICE_ACCOUNT,
                 "automountServiceAccountToken": False,
-                "securityContext": h.pod_security(),
+                "securityContext": pod_security(),
                 "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
                 "containers": [
                     {
                         "name": "create-database",
                         "image": args.image,
                         "imagePullPolicy": "IfNotPresent",
-                        "command": h.exec_with_secret_env(
+                        "command": exec_with_secret_env(
                             ["python", "-c", _CREATE_DATABASE], [args.credentials]
                         ),
                         "env": [{"name": k, "value": v} for k, v in env.items()],
@@ -146,7 +149,7 @@ def create_database(
                             "requests": {"cpu": "50m", "memory": "128Mi"},
                             "limits": {"cpu": "500m", "memory": "256Mi"},
                         },
-                        "securityContext": h.container_security(),
+                        "securityContext": container_security(),
                         "volumeMounts": mounts,
                     }
                 ],

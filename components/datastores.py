@@ -44,6 +44,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
+from components.endpoints import Postgres
 from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
@@ -70,13 +71,14 @@ class PostgresSpec:
     operator_chart: Chart  # cloudnative-pg
     operator_image: Image
     image: Image  # the PostgreSQL operand
-    instances: int = 3
-    storage_gi: int = 50
+    # From the stack's `onprem.postgres` config (no defaults here: the config model holds them)
+    instances: int
+    storage_gi: int
+    backup: PostgresBackup | None
     cluster_name: str = "mlplatform-pg"
     owner: str = "mlplatform"
-    database: str = "mlflow"  # created at bootstrap
-    extra_databases: tuple[str, ...] = ("feast_registry",)
-    backup: PostgresBackup | None = None
+    database: str = Postgres.mlflow_database  # created at bootstrap
+    extra_databases: tuple[str, ...] = (Postgres.feast_database,)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,20 +87,21 @@ class RedisSpec:
     operator_image: Image
     image: Image
     sentinel_image: Image
-    replicas: int = 3
-    storage_gi: int = 10
+    # From the stack's `onprem.redis` config (no defaults here: the config model holds them)
+    replicas: int
+    storage_gi: int
     name: str = "mlplatform-redis"
     sentinels: int = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataStoresArgs:
     mirror: str
     labels: dict[str, str]
     storage_class: str
-    postgres: PostgresSpec | None = None
-    redis: RedisSpec | None = None
-    pull_secret: str | None = None
+    postgres: PostgresSpec | None  # None: the site runs its own (`mode: existing`)
+    redis: RedisSpec | None
+    pull_secret: str | None
     protect: bool = True
     ready: tuple[pulumi.Resource, ...] = ()  # the platform PKI (Certificates need cert-manager)
     # Namespaces whose pods may connect (MLflow and Feast hold the store credentials).

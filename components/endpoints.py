@@ -2,8 +2,8 @@
 
 A foundation (on-prem operators, RDS/ElastiCache/S3, Azure services) describes its stores and
 its outbound destinations with these types; the components (MLflow, Feast, the tenant
-namespace, the hardening helpers) read them from their Args. They live here, below both, so
-components never import the stacks that build them. Values may be Pulumi Outputs.
+namespace, the credential and trust helpers) read them from their Args. They live here, below
+both, so components never import the stacks that build them. Values may be Pulumi Outputs.
 
 | type | what |
 |---|---|

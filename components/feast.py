@@ -52,7 +52,8 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import conventions as c
-from components import hardening as h
+from components.availability import pod_disruption_budget, spread
+from components.credentials import SECRET_FILE_MODE, SecretEnv, exec_with_secret_env
 from components.database_bootstrap import DatabaseBootstrapArgs, create_database
 from components.endpoints import ObjectStore, Postgres, Redis
 from components.feast_authz import READER, TOKEN_REASON, WRITER, FeastClient, authz_rbac
@@ -65,30 +66,35 @@ from components.feast_config import (
 )
 from components.feast_stores import PG_CA, REDIS_CA, store_env, store_secrets, trust_volumes
 from components.namespace import platform_namespace, pull_secrets
+from components.network_policies import NetworkPeer, service_network_policies
+from components.objects import object_meta, upstream
 from components.pki import server_certificate, service_dns_names
+from components.security_context import container_security, pod_security, tmp_volume
 from components.tenant import PlatformPeer
+from components.trust import postgres_root_cert
 
 _REPO = "/etc/feast/repo"
 _TLS = "/etc/feast/tls"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureStoreArgs:
     image: str
     labels: dict[str, str]
-    project: str
     postgres: Postgres
     redis: Redis
     object_store: ObjectStore
+    # From the stack config (no defaults here: the config model holds them)
+    project: str
+    replicas: int
+    clients: tuple[FeastClient, ...]  # the tenants' service accounts
+    image_pull_secret: str | None
     namespace: str = c.NS_FEAST
-    replicas: int = 2
-    clients: tuple[FeastClient, ...] = ()
-    store_egress: tuple[h.NetworkPeer, ...] = ()
-    postgres_egress: tuple[h.NetworkPeer, ...] = ()
+    store_egress: tuple[NetworkPeer, ...] = ()
+    postgres_egress: tuple[NetworkPeer, ...] = ()
     client_ca_file: str = "/etc/mlplatform/ca/ca.crt"
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     pod_labels: dict[str, str] = field(default_factory=dict)
-    image_pull_secret: str | None = None
     cluster_issuer: str = c.CLUSTER_ISSUER
 
 
@@ -98,7 +104,7 @@ class _Server:
     port: int
     command: list[str]
     probe: dict[str, Any]
-    secrets: list[h.SecretEnv]
+    secrets: list[SecretEnv]
     requests: dict[str, str]
     limits: dict[str, str]
 
@@ -123,14 +129,14 @@ class FeatureStore(pulumi.ComponentResource):
             f"{name}-ns",
             ns,
             args.labels,
-            pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts)),
+            pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
         def meta(
             resource: str, annotations: dict[str, pulumi.Input[str]] | None = None
         ) -> k8s.meta.v1.ObjectMetaArgsDict:
-            return h.object_meta(resource, ns, labels, annotations)
+            return object_meta(resource, ns, labels, annotations)
 
         services = [f"feast-{role}" for role in ("registry", "online", "offline")]
         tls = server_certificate(
@@ -154,7 +160,7 @@ class FeatureStore(pulumi.ComponentResource):
                     args.project,
                     args.postgres,
                     args.redis,
-                    postgres_ca=h.postgres_root_cert(args.postgres, f"{PG_CA}/ca.crt"),
+                    postgres_ca=postgres_root_cert(args.postgres, f"{PG_CA}/ca.crt"),
                     redis_ca=f"{REDIS_CA}/ca.crt" if args.redis.ca_secret else None,
                 )
             },
@@ -219,13 +225,13 @@ class FeatureStore(pulumi.ComponentResource):
             ),
         ]
         ports = (REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT)
-        policies = h.service_network_policies(
+        policies = service_network_policies(
             name,
             ns,
             labels,
             {"app.kubernetes.io/name": "feast"},
-            [h.NetworkPeer(ports, tenants=True)],
-            [*args.store_egress, h.NetworkPeer((443, 6443), cidr="0.0.0.0/0")],  # API server
+            [NetworkPeer(ports, tenants=True)],
+            [*args.store_egress, NetworkPeer((443, 6443), cidr="0.0.0.0/0")],  # API server
             in_ns,
         )
         depends: list[pulumi.Resource] = [namespace, tls, config, sa]
@@ -276,13 +282,13 @@ class FeatureStore(pulumi.ComponentResource):
         ns, svc = args.namespace, f"feast-{server.role}"
         selector = {"app.kubernetes.io/name": "feast", "app.kubernetes.io/component": server.role}
         # dask spills to /tmp when joining large offline datasets
-        tmp, tmp_mount = h.tmp_volume("20Gi" if server.role == "offline" else "1Gi")
+        tmp, tmp_mount = tmp_volume("20Gi" if server.role == "offline" else "1Gi")
         volumes = [
             tmp,
             {"name": "config", "configMap": {"name": "feast-server-config"}},
             {
                 "name": "tls",
-                "secret": {"secretName": "feast-tls", "defaultMode": h.SECRET_FILE_MODE},
+                "secret": {"secretName": "feast-tls", "defaultMode": SECRET_FILE_MODE},
             },
             *[s.volume_spec() for s in server.secrets],
         ]
@@ -315,21 +321,21 @@ class FeatureStore(pulumi.ComponentResource):
                 "spec": {
                     "serviceAccountName": c.SA_FEAST,
                     "automountServiceAccountToken": True,  # see TOKEN_REASON
-                    "securityContext": h.pod_security(),
-                    "topologySpreadConstraints": h.spread(selector),
+                    "securityContext": pod_security(),
+                    "topologySpreadConstraints": spread(selector),
                     "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
                     "containers": [
                         {
                             "name": server.role,
                             "image": args.image,
                             "imagePullPolicy": "IfNotPresent",
-                            "command": h.exec_with_secret_env(server.command, server.secrets),
+                            "command": exec_with_secret_env(server.command, server.secrets),
                             "ports": [
                                 {"name": "tls", "containerPort": server.port, "protocol": "TCP"}
                             ],
                             "env": env,
                             "resources": {"requests": server.requests, "limits": server.limits},
-                            "securityContext": h.container_security(),
+                            "securityContext": container_security(),
                             "readinessProbe": {
                                 **server.probe,
                                 "periodSeconds": 10,
@@ -372,7 +378,7 @@ class FeatureStore(pulumi.ComponentResource):
             spec=service_spec,
             opts=opts,
         )
-        h.pod_disruption_budget(f"{name}-{server.role}-pdb", svc, ns, labels, selector, opts)
+        pod_disruption_budget(f"{name}-{server.role}-pdb", svc, ns, labels, selector, opts)
 
 
 __all__ = [

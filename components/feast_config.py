@@ -1,7 +1,7 @@
 """The two `feature_store.yaml` files of the platform's Feast: the servers' and the tenants'.
 
 Servers: SQL registry on Postgres (libpq verifies the server against `postgres_ca`, `system`
-meaning the OS store, None with `sslmode=require`: see `hardening.postgres_root_cert`), Redis
+meaning the OS store, None with `sslmode=require`: see `trust.postgres_root_cert`), Redis
 online store over TLS (`redis_ca`: the CA file, None for the OS store), dask offline store
 reading the object store, `auth: kubernetes`. Credentials are `${VAR}` placeholders Feast
 expands from the environment (exported by the entrypoint from mounted Secret files; libpq reads
@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components import hardening as h
+from components.credentials import has_username
 from components.endpoints import Postgres, Redis
 
 REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT = 6570, 6566, 8815
@@ -69,7 +69,7 @@ def server_config(
             connection.append("ssl=true")
             if redis_ca:
                 connection.append(f"ssl_ca_certs={redis_ca}")
-        if h.has_username(redis.credentials):
+        if has_username(redis.credentials):
             connection.append("username=${REDIS_USERNAME}")
         connection.append("password=${REDIS_PASSWORD}")
         doc = {

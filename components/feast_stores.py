@@ -1,7 +1,7 @@
 """How the Feast servers reach their stores: credentials, the CAs that verify them, S3 settings.
 
 - Credentials: one Secret per store in the `feast` namespace (or the site's existing Secret),
-  mounted as files and exported by the entrypoint (`hardening.exec_with_secret_env`):
+  mounted as files and exported by the entrypoint (`credentials.exec_with_secret_env`):
   `PGUSER`/`PGPASSWORD` (libpq reads them), `REDIS_USERNAME`/`REDIS_PASSWORD` (expanded in the
   server `feature_store.yaml`), the object store's keys unless workload identity is used.
 - Trust: each store's `ca_secret` from the foundation (the platform CA bundle for the on-prem
@@ -18,8 +18,9 @@ from typing import Any
 
 import pulumi
 
-from components import hardening as h
+from components.credentials import SecretEnv, credentials_secret, has_username, libpq_secret_env
 from components.endpoints import ObjectStore, Postgres, Redis
+from components.trust import ca_volume, postgres_ca_secret
 
 PG_CA = "/etc/feast/postgres-ca"
 REDIS_CA = "/etc/feast/redis-ca"
@@ -28,9 +29,9 @@ STORE_CA = "/etc/feast/object-store-ca"
 
 @dataclass(frozen=True)
 class StoreSecrets:
-    postgres: h.SecretEnv
-    redis: h.SecretEnv
-    object_store: tuple[h.SecretEnv, ...]  # empty with workload identity
+    postgres: SecretEnv
+    redis: SecretEnv
+    object_store: tuple[SecretEnv, ...]  # empty with workload identity
 
 
 def store_secrets(
@@ -42,28 +43,28 @@ def store_secrets(
 ) -> StoreSecrets:
     """Declare the credentials Secrets (and the Postgres CA the foundation hands over)."""
     postgres, redis, store = stores
-    h.postgres_ca_secret(f"{name}-pg-ca", namespace, postgres, labels, opts)
-    pg = h.libpq_secret_env(
-        h.credentials_secret(
+    postgres_ca_secret(f"{name}-pg-ca", namespace, postgres, labels, opts)
+    pg = libpq_secret_env(
+        credentials_secret(
             f"{name}-pg", namespace, "feast-postgres", labels, postgres.credentials, opts
         ),
         "/var/run/secrets/feast/postgres",
         postgres.credentials,
     )
-    cache = h.SecretEnv(
+    cache = SecretEnv(
         "redis",
-        h.credentials_secret(
+        credentials_secret(
             f"{name}-redis", namespace, "feast-redis", labels, redis.credentials, opts
         ),
         "/var/run/secrets/feast/redis",
         {
-            **({"REDIS_USERNAME": "username"} if h.has_username(redis.credentials) else {}),
+            **({"REDIS_USERNAME": "username"} if has_username(redis.credentials) else {}),
             "REDIS_PASSWORD": "password",
         },
     )
     if store.credentials is None:
         return StoreSecrets(pg, cache, ())  # workload identity through the ServiceAccount
-    secret = h.credentials_secret(
+    secret = credentials_secret(
         f"{name}-store", namespace, "feast-object-store", labels, store.credentials, opts
     )
     exports = (
@@ -71,7 +72,7 @@ def store_secrets(
         if store.kind == "azure-blob"
         else {"AWS_ACCESS_KEY_ID": "username", "AWS_SECRET_ACCESS_KEY": "password"}
     )
-    objects = h.SecretEnv("object-store", secret, "/var/run/secrets/feast/store", exports)
+    objects = SecretEnv("object-store", secret, "/var/run/secrets/feast/store", exports)
     return StoreSecrets(pg, cache, (objects,))
 
 
@@ -85,7 +86,7 @@ def trust_volumes(
     volumes, mounts = [], []
     for volume_name, secret, path in trust:
         if secret:
-            volume, mount = h.ca_volume(volume_name, secret, path)
+            volume, mount = ca_volume(volume_name, secret, path)
             volumes.append(volume)
             mounts.append(mount)
     return volumes, mounts

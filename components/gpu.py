@@ -104,14 +104,14 @@ class GpuOperatorImages:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GpuOperatorArgs:
     mirror: str
     labels: dict[str, str]
     chart: Chart
     images: GpuOperatorImages
-    install_driver: bool = True
-    pull_secret: str | None = None
+    install_driver: bool  # False where node images ship driver and toolkit (EKS, AKS)
+    pull_secret: str | None
 
 
 def _split(image: Image, mirror: str) -> dict[str, str]:

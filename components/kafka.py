@@ -90,7 +90,7 @@ def _crd(api_version: str = "kafka.strimzi.io/v1") -> dict[str, str]:
     return {"api_version": api_version}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StrimziKafkaArgs:
     mirror: str
     labels: dict[str, str]
@@ -98,16 +98,18 @@ class StrimziKafkaArgs:
     chart: Chart  # strimzi-kafka-operator
     operator_image: Image  # <mirror>/strimzi/operator; operands share its repository and tag
     kafka_version: str  # a version the pinned Strimzi runs
-    authentication: str = "tls"  # "tls" (mTLS) or "scram-sha-512"
-    cluster_name: str = "mlplatform"
-    brokers: int = 3
-    controllers: int = 3
-    broker_storage_gi: int = 100
-    controller_storage_gi: int = 20
-    replication_factor: int = 3
-    min_insync_replicas: int = 2
-    retention_hours: int = 168
-    partitions: int = 6
+    cluster_name: str
+    # From the stack's `kafka` config (no defaults here: the config model holds them)
+    authentication: str  # "tls" (mTLS) or "scram-sha-512"
+    brokers: int
+    controllers: int
+    broker_storage_gi: int
+    controller_storage_gi: int
+    replication_factor: int
+    min_insync_replicas: int
+    retention_hours: int
+    partitions: int
+    pull_secret: str | None
     broker_resources: dict = field(
         default_factory=lambda: {
             "requests": {"cpu": "2", "memory": "8Gi"},
@@ -125,7 +127,6 @@ class StrimziKafkaArgs:
     client_namespace_labels: dict[str, str] = field(
         default_factory=lambda: dict(PART_OF_MLPLATFORM)
     )
-    pull_secret: str | None = None
     protect: bool = True
     pki_namespace: str = c.NS_CERT_MANAGER
     ready: tuple[pulumi.Resource, ...] = ()  # cert-manager/trust-manager must exist first

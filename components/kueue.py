@@ -59,7 +59,7 @@ class GpuQueueingArgs:
     flavors: tuple[GpuFlavor, ...]
     cpu: str  # committed CPU for queued work (sum of tenant quotas)
     memory: str
-    pull_secret: str | None = None
+    pull_secret: str | None
     replicas: int = 2
     cluster_queue: str = c.CLUSTER_QUEUE
     tenant_label: str = c.TENANT_LABEL

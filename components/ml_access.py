@@ -21,7 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components import hardening as h
+from components.objects import upstream
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class TenantMlAccess(pulumi.ComponentResource):
         self, name: str, args: TenantMlAccessArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("mlplatform:ml:TenantMlAccess", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts))
+        child = pulumi.ResourceOptions(parent=self, depends_on=upstream(opts))
         password = pulumi.Output.secret(args.mlflow_password)
         k8s.core.v1.Secret(
             f"{name}-mlflow",

@@ -45,12 +45,23 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
-from components import hardening as h
+from components.availability import pod_disruption_budget, spread
+from components.credentials import (
+    SECRET_FILE_MODE,
+    SecretEnv,
+    credentials_secret,
+    exec_with_secret_env,
+    libpq_secret_env,
+)
 from components.endpoints import ObjectStore, Postgres
 from components.mlflow_users import UsersArgs, provision_users
 from components.namespace import platform_namespace, pull_secrets
+from components.network_policies import NetworkPeer, service_network_policies
+from components.objects import object_meta, upstream
 from components.pki import server_certificate, service_dns_names
+from components.security_context import container_security, pod_security, tmp_volume
 from components.tenant import PlatformPeer
+from components.trust import ca_volume, postgres_ca_secret, postgres_root_cert
 
 PORT = 5000
 SERVICE = "mlflow"
@@ -60,21 +71,22 @@ _STORE_CA = "/etc/mlflow/object-store-ca"
 _AUTH_CONFIG = "/etc/mlflow/auth"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelRegistryArgs:
     image: str
     labels: dict[str, str]
     postgres: Postgres
     object_store: ObjectStore
+    # From the stack config (no defaults here: the config model holds them)
+    replicas: int
+    users: tuple[str, ...]  # one MLflow user per tenant
+    image_pull_secret: str | None
     namespace: str = c.NS_MLFLOW
-    replicas: int = 2
     workers: int = 2
-    users: tuple[str, ...] = ()
     client_namespaces: tuple[str, ...] = ()
-    store_egress: tuple[h.NetworkPeer, ...] = ()
+    store_egress: tuple[NetworkPeer, ...] = ()
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     pod_labels: dict[str, str] = field(default_factory=dict)
-    image_pull_secret: str | None = None
     cluster_issuer: str = c.CLUSTER_ISSUER
     requests: dict[str, str] = field(default_factory=lambda: {"cpu": "500m", "memory": "1Gi"})
     limits: dict[str, str] = field(default_factory=lambda: {"cpu": "2", "memory": "4Gi"})
@@ -99,7 +111,7 @@ class ModelRegistry(pulumi.ComponentResource):
             f"{name}-ns",
             ns,
             args.labels,
-            pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts)),
+            pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         rng = random.Provider(f"{name}-random", opts=child)
@@ -108,7 +120,7 @@ class ModelRegistry(pulumi.ComponentResource):
         def meta(
             resource: str, annotations: dict[str, pulumi.Input[str]] | None = None
         ) -> k8s.meta.v1.ObjectMetaArgsDict:
-            return h.object_meta(resource, ns, labels, annotations)
+            return object_meta(resource, ns, labels, annotations)
 
         tls = server_certificate(
             f"{name}-cert",
@@ -137,12 +149,12 @@ class ModelRegistry(pulumi.ComponentResource):
             },
             opts=in_ns,
         )
-        pg_secret = h.credentials_secret(
+        pg_secret = credentials_secret(
             f"{name}-pg", ns, "mlflow-postgres", labels, args.postgres.credentials, in_ns
         )
-        h.postgres_ca_secret(f"{name}-pg-ca", ns, args.postgres, labels, in_ns)
+        postgres_ca_secret(f"{name}-pg-ca", ns, args.postgres, labels, in_ns)
         secrets = [
-            h.SecretEnv(
+            SecretEnv(
                 "auth",
                 "mlflow-auth",
                 "/var/run/secrets/mlflow/auth",
@@ -151,13 +163,13 @@ class ModelRegistry(pulumi.ComponentResource):
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": "flask-secret-key",
                 },
             ),
-            h.libpq_secret_env(
+            libpq_secret_env(
                 pg_secret, "/var/run/secrets/mlflow/postgres", args.postgres.credentials
             ),
         ]
         store = args.object_store
         if store.credentials is not None:
-            store_secret = h.credentials_secret(
+            store_secret = credentials_secret(
                 f"{name}-store", ns, "mlflow-object-store", labels, store.credentials, in_ns
             )
             exports = (
@@ -166,7 +178,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 else {"AWS_ACCESS_KEY_ID": "username", "AWS_SECRET_ACCESS_KEY": "password"}
             )
             secrets.append(
-                h.SecretEnv("object-store", store_secret, "/var/run/secrets/mlflow/store", exports)
+                SecretEnv("object-store", store_secret, "/var/run/secrets/mlflow/store", exports)
             )
 
         pg_ca, pg_volumes = self._postgres_trust(args)
@@ -242,13 +254,13 @@ class ModelRegistry(pulumi.ComponentResource):
             {"name": "DO_NOT_TRACK", "value": "true"},
             *self._store_env(store),
         ]
-        tmp, tmp_mount = h.tmp_volume()
+        tmp, tmp_mount = tmp_volume()
         store_ca_volumes, store_ca_mounts = self._store_trust(store)
         volumes = [
             tmp,
             {
                 "name": "tls",
-                "secret": {"secretName": "mlflow-tls", "defaultMode": h.SECRET_FILE_MODE},
+                "secret": {"secretName": "mlflow-tls", "defaultMode": SECRET_FILE_MODE},
             },
             {"name": "auth-config", "configMap": {"name": "mlflow-auth-config"}},
             *[s.volume_spec() for s in secrets],
@@ -278,19 +290,19 @@ class ModelRegistry(pulumi.ComponentResource):
                     "serviceAccountName": c.SA_MLFLOW,
                     # IRSA / Azure WI webhooks project their own audience-bound token.
                     "automountServiceAccountToken": False,
-                    "securityContext": h.pod_security(),
-                    "topologySpreadConstraints": h.spread(selector),
+                    "securityContext": pod_security(),
+                    "topologySpreadConstraints": spread(selector),
                     "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
                     "containers": [
                         {
                             "name": "mlflow",
                             "image": args.image,
                             "imagePullPolicy": "IfNotPresent",
-                            "command": h.exec_with_secret_env(server, secrets),
+                            "command": exec_with_secret_env(server, secrets),
                             "ports": [{"name": "https", "containerPort": PORT, "protocol": "TCP"}],
                             "env": env,
                             "resources": {"requests": args.requests, "limits": args.limits},
-                            "securityContext": h.container_security(),
+                            "securityContext": container_security(),
                             # Schema migrations run at start-up: give them time.
                             "startupProbe": {
                                 **probe,
@@ -342,10 +354,10 @@ class ModelRegistry(pulumi.ComponentResource):
             spec=service_spec,
             opts=in_ns,
         )
-        h.pod_disruption_budget(f"{name}-pdb", SERVICE, ns, labels, selector, in_ns)
-        ingress = [h.NetworkPeer((PORT,), tenants=True)]
-        ingress += [h.NetworkPeer((PORT,), namespace=n) for n in args.client_namespaces]
-        h.service_network_policies(
+        pod_disruption_budget(f"{name}-pdb", SERVICE, ns, labels, selector, in_ns)
+        ingress = [NetworkPeer((PORT,), tenants=True)]
+        ingress += [NetworkPeer((PORT,), namespace=n) for n in args.client_namespaces]
+        service_network_policies(
             name, ns, labels, selector, ingress, list(args.store_egress), in_ns
         )
 
@@ -375,13 +387,13 @@ class ModelRegistry(pulumi.ComponentResource):
     def _postgres_trust(args: ModelRegistryArgs) -> tuple[str | None, list[dict[str, Any]]]:
         """The CA that verifies Postgres: the foundation's CA Secret (e.g. the platform CA bundle
         for the in-cluster operator), else the OS trust store (cloud-managed CAs)."""
-        root_cert = h.postgres_root_cert(args.postgres, f"{_PG_CA}/ca.crt")
+        root_cert = postgres_root_cert(args.postgres, f"{_PG_CA}/ca.crt")
         if args.postgres.ca_secret:
             volume = {
                 "name": "postgres-ca",
                 "secret": {
                     "secretName": args.postgres.ca_secret,
-                    "defaultMode": h.SECRET_FILE_MODE,
+                    "defaultMode": SECRET_FILE_MODE,
                 },
             }
             return root_cert, [volume]
@@ -403,5 +415,5 @@ class ModelRegistry(pulumi.ComponentResource):
         """The S3-compatible store's internal CA (on-prem), if the foundation names one."""
         if store.kind == "azure-blob" or not store.ca_secret:
             return [], []
-        volume, mount = h.ca_volume("object-store-ca", store.ca_secret, _STORE_CA)
+        volume, mount = ca_volume("object-store-ca", store.ca_secret, _STORE_CA)
         return [volume], [mount]

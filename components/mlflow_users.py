@@ -23,8 +23,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components import hardening as h
+from components.credentials import SECRET_FILE_MODE, SecretEnv, exec_with_secret_env
 from components.namespace import pull_secrets
+from components.security_context import container_security, pod_security, tmp_volume
 
 _BOOTSTRAP = {"app.kubernetes.io/name": "mlflow-bootstrap"}
 
@@ -101,7 +102,7 @@ def provision_users(
         automount_service_account_token=False,
         opts=in_ns,
     )
-    admin = h.SecretEnv(
+    admin = SecretEnv(
         "auth",
         "mlflow-auth",
         "/var/run/secrets/mlflow/auth",
@@ -110,7 +111,7 @@ def provision_users(
             "MLFLOW_TRACKING_PASSWORD": "admin-password",
         },
     )
-    tmp, tmp_mount = h.tmp_volume("64Mi")
+    tmp, tmp_mount = tmp_volume("64Mi")
     digest = hashlib.sha256(",".join(sorted(args.users)).encode()).hexdigest()[:8]
     # Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
     job: Any = {
@@ -121,13 +122,13 @@ def provision_users(
                 "restartPolicy": "OnFailure",
                 "serviceAccountName": "mlflow-bootstrap",
                 "automountServiceAccountToken": False,
-                "securityContext": h.pod_security(),
+                "securityContext": pod_security(),
                 "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
                 "containers": [
                     {
                         "name": "provision",
                         "image": args.image,
-                        "command": h.exec_with_secret_env(
+                        "command": exec_with_secret_env(
                             ["python", "-c", _PROVISION_USERS], [admin]
                         ),
                         "env": [
@@ -145,7 +146,7 @@ def provision_users(
                             "requests": {"cpu": "100m", "memory": "256Mi"},
                             "limits": {"cpu": "500m", "memory": "512Mi"},
                         },
-                        "securityContext": h.container_security(),
+                        "securityContext": container_security(),
                         "volumeMounts": [
                             tmp_mount,
                             admin.mount_spec(),
@@ -165,7 +166,7 @@ def provision_users(
                         "name": "users",
                         "secret": {
                             "secretName": "mlflow-users",
-                            "defaultMode": h.SECRET_FILE_MODE,
+                            "defaultMode": SECRET_FILE_MODE,
                         },
                     },
                     # Only the CA certificate, not the server's private key.

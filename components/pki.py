@@ -74,20 +74,21 @@ class PkiImages:
     trust_manager: Image
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PkiArgs:
     mirror: str
     labels: dict[str, str]
     cert_manager_chart: Chart
     trust_manager_chart: Chart
     images: PkiImages
-    pull_secret: str | None = None
+    # From the stack config (no defaults here: the config model holds them)
+    pull_secret: str | None
+    organization: str  # the root's subject organisation (the stack owner)
+    vault: VaultIssuer | None  # None: a self-signed in-cluster root
     replicas: int = 2
-    organization: str = "mlplatform"
     ca_common_name: str = "mlplatform internal CA"
     ca_duration: str = "87600h"  # 10 years; the root only signs, leaf certs last 90 days
     ca_renew_before: str = "8760h"
-    vault: VaultIssuer | None = None
     bundle_namespace_labels: dict[str, str] = field(
         default_factory=lambda: dict(PART_OF_MLPLATFORM)
     )

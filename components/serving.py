@@ -40,9 +40,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components import hardening as h
+from components.credentials import SECRET_FILE_MODE
 from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
+from components.network_policies import NetworkPeer, service_network_policies
+from components.objects import upstream
+from components.security_context import container_security, tmp_volume
 from version_catalogue.artifacts import Chart, Image
 
 PREDICTOR_PORT = 8080  # KServe's default HTTP port; V1 and V2 protocols
@@ -79,7 +82,7 @@ class KserveImages:
     router: Image
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelServingArgs:
     mirror: str
     labels: dict[str, str]
@@ -88,12 +91,13 @@ class ModelServingArgs:
     images: KserveImages
     runtime_image: str
     tracking_uri: str
-    host_domain: str = "models.mlplatform.internal"
-    ca_bundle: str = "mlplatform-ca-bundle"
+    ca_bundle: str  # ConfigMap with the platform CA in tenant namespaces
+    # From the stack config (no defaults here: the config model holds them)
+    host_domain: str
+    deployment_mode: str  # Standard (RawDeployment accepted as its legacy name)
+    pull_secret: str | None
     ingress_class: str | None = None
-    pull_secret: str | None = None
     runtime_name: str = c.SERVING_RUNTIME
-    deployment_mode: str = DEPLOYMENT_MODE
     requests: dict[str, str] = field(default_factory=lambda: {"cpu": "500m", "memory": "1Gi"})
     limits: dict[str, str] = field(default_factory=lambda: {"cpu": "2", "memory": "2Gi"})
 
@@ -151,7 +155,7 @@ def runtime_spec(args: ModelServingArgs) -> dict[str, Any]:
     certificate with the platform CA bundle.
     """
     probe = {"httpGet": {"path": "/v2/health/ready", "port": PREDICTOR_PORT}}
-    tmp, tmp_mount = h.tmp_volume()
+    tmp, tmp_mount = tmp_volume()
     spec: dict[str, Any] = {
         "supportedModelFormats": [
             {"name": MODEL_FORMAT, "version": "3", "autoSelect": True, "priority": 1}
@@ -177,7 +181,7 @@ def runtime_spec(args: ModelServingArgs) -> dict[str, Any]:
                     {"name": "XDG_CACHE_HOME", "value": "/tmp/.cache"},
                 ],
                 "resources": {"requests": args.requests, "limits": args.limits},
-                "securityContext": h.container_security(),
+                "securityContext": container_security(),
                 "readinessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 5},
                 "livenessProbe": {
                     "httpGet": {"path": "/v2/health/live", "port": PREDICTOR_PORT},
@@ -203,7 +207,7 @@ def runtime_spec(args: ModelServingArgs) -> dict[str, Any]:
                 "name": "mlflow-credentials",
                 "secret": {
                     "secretName": c.MLFLOW_CREDENTIALS_SECRET,
-                    "defaultMode": h.SECRET_FILE_MODE,
+                    "defaultMode": SECRET_FILE_MODE,
                     "items": [{"key": "credentials", "path": "credentials"}],
                 },
             },
@@ -228,7 +232,7 @@ class ModelServing(pulumi.ComponentResource):
             f"{name}-ns",
             ns,
             args.labels,
-            pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts)),
+            pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         crd_release = helm_release(
@@ -258,13 +262,13 @@ class ModelServing(pulumi.ComponentResource):
         )
         # Only the controller runs here: the API server calls its webhook (source addresses are
         # the control plane's, not a namespace), and it talks to the API server. Nothing else.
-        h.service_network_policies(
+        service_network_policies(
             name,
             ns,
             args.labels,
             CONTROLLER,
-            [h.NetworkPeer((WEBHOOK_PORT,), cidr="0.0.0.0/0")],
-            [h.NetworkPeer((443, 6443), cidr="0.0.0.0/0")],
+            [NetworkPeer((WEBHOOK_PORT,), cidr="0.0.0.0/0")],
+            [NetworkPeer((443, 6443), cidr="0.0.0.0/0")],
             in_ns,
         )
         self.release = release

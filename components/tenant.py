@@ -30,7 +30,8 @@ import pulumi_kubernetes as k8s
 
 from components import conventions as c
 from components.endpoints import EgressRule
-from components.hardening import NetworkPeer, upstream
+from components.network_policies import NetworkPeer
+from components.objects import upstream
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class PlatformPeer:
     pod_labels: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TenantArgs:
     name: str
     idp_group: str
@@ -50,13 +51,13 @@ class TenantArgs:
     memory: str
     gpus: int
     labels: dict[str, str]
+    image_pull_secret: str | None  # the mirror's pull secret, from `registry.pullSecret`
     peers: tuple[PlatformPeer, ...] = ()
     egress: tuple[EgressRule, ...] = ()  # destinations outside the cluster (ipBlock)
     cluster_queue: str = c.CLUSTER_QUEUE
     max_pods: int = 200
     # Cloud workload identity for the tenant's service account (IRSA / Azure WI), if any.
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
-    image_pull_secret: str | None = None
 
 
 # What the tenant's IdP group may do in its own namespace. Explicit verbs and resources only

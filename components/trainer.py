@@ -29,9 +29,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.hardening import UID as PLATFORM_UID
 from components.helm import helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.security_context import UID as PLATFORM_UID
 from version_catalogue.artifacts import Chart, Image
 
 TORCH_RUNTIME = c.TRAINING_RUNTIME  # "torch-distributed"
@@ -47,7 +47,7 @@ class TrainingOperatorArgs:
     controller_image: Image
     jobset_image: Image
     training_image: Image  # the platform's training image the runtime runs
-    pull_secret: str | None = None
+    pull_secret: str | None
     runtime_name: str = TORCH_RUNTIME
     run_as_user: int = PLATFORM_UID  # USER of the platform's training image
     default_cpu: str = "2"

@@ -67,14 +67,15 @@ class MskClusterArgs:
     kms_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
-    brokers: int = 3
+    # From the stack's `kafka` config (no defaults here: the config model holds them)
+    brokers: int
+    broker_storage_gi: int
+    server_properties: dict[str, str]
+    platform_topics: tuple[str, ...]
+    partitions: int
+    replication_factor: int
+    topic_configs: dict[str, str]
     instance_type: str = "kafka.m5.large"
-    broker_storage_gi: int = 100
-    server_properties: dict[str, str] = field(default_factory=dict)
-    platform_topics: tuple[str, ...] = ()
-    partitions: int = 6
-    replication_factor: int = 3
-    topic_configs: dict[str, str] = field(default_factory=dict)
 
 
 class MskCluster(pulumi.ComponentResource):

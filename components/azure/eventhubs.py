@@ -74,10 +74,11 @@ class EventHubsKafkaArgs:
     subscription_id: str
     oidc_issuer: pulumi.Input[str]
     tags: dict[str, str]
-    tenants: tuple[TenantTopics, ...] = ()
-    platform_topics: tuple[str, ...] = ()
-    partitions: int = 6
-    retention_hours: int = 168
+    # From the stack's `kafka` config and tenants (no defaults here: the config model holds them)
+    tenants: tuple[TenantTopics, ...]
+    platform_topics: tuple[str, ...]
+    partitions: int
+    retention_hours: int
     capacity: int = 1
     workspace_id: pulumi.Input[str] | None = None
     protect: bool = True

@@ -19,9 +19,9 @@ import pulumi
 
 from components import conventions as c
 from components.feast import FeastClient, FeatureStore, FeatureStoreArgs
-from components.hardening import NetworkPeer
 from components.ml_access import TenantMlAccess, TenantMlAccessArgs
 from components.mlflow import ModelRegistry, ModelRegistryArgs
+from components.network_policies import NetworkPeer
 from components.serving import ModelServing, ModelServingArgs
 from stacks import artifacts, governance
 from stacks.composition.results import CoreServices, FeastEndpoints, MlServices
@@ -97,6 +97,7 @@ def build_ml(config: StackConfig, foundation: Foundation, core: CoreServices) ->
             offline_data_uri=foundation.object_store.offline_store_uri,
         ),
         kserve_host_pattern=serving.host_pattern,
+        kserve_deployment_mode=serving.deployment_mode,
         serving_runtime=serving.runtime,
         peers=[mlflow.peer, feast.peer],
         resources={"mlflow": mlflow, "feast": feast, "kserve": serving},

@@ -91,6 +91,7 @@ class MlServices:
     mlflow_tracking_uri: str
     feast: FeastEndpoints
     kserve_host_pattern: str
+    kserve_deployment_mode: str  # KServe's name for the configured mode (`Standard`)
     serving_runtime: str
     peers: list[PlatformPeer]
     resources: dict[str, pulumi.Resource]

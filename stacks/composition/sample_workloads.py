@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from components.workloads import SampleWorkloads, SampleWorkloadsArgs
+from components.sample_workloads import SampleWorkloads, SampleWorkloadsArgs
 from stacks import governance
 from stacks.composition.results import PlatformServices
 from stacks.composition.tenants import TenantDeployment
@@ -57,6 +57,7 @@ def build_sample_workloads(
             training_args=("--labelled", labelled, "--work-dir", "/tmp/work"),
             env={"MLP_KAFKA_BOOTSTRAP": services.core.kafka.bootstrap},
             serving_runtime=services.ml.serving_runtime,
+            deployment_mode=services.ml.kserve_deployment_mode,
             min_replicas=sample.min_replicas,
             max_replicas=sample.max_replicas,
             canary_traffic_percent=sample.canary_traffic_percent,

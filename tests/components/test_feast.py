@@ -21,7 +21,7 @@ from components.feast import (
     FeatureStore,
     FeatureStoreArgs,
 )
-from components.hardening import NetworkPeer
+from components.network_policies import NetworkPeer
 from infra.synth import manifests
 from infra.synth.recording import synthesize
 from tests.components.ml_fixtures import (
@@ -58,7 +58,8 @@ def feast():
                     postgres=onprem_postgres(),
                     redis=onprem_redis(),
                     object_store=onprem_object_store(),
-                    replicas=2,
+                    replicas=3,  # not the config default: must reach the Deployments
+                    image_pull_secret="harbor-pull",
                     clients=(
                         FeastClient("tenant-risk", "workloads"),
                         FeastClient("tenant-marketing", "workloads", roles=(READER,)),
@@ -122,7 +123,7 @@ def test_pods_are_hardened_replicated_and_pinned(feast):
     objects, _ = feast
     for role in SERVERS:
         deployment = manifests.to_object(objects[("Deployment", f"feast-{role}")])
-        assert deployment["spec"]["replicas"] == 2
+        assert deployment["spec"]["replicas"] == 3
         pod = deployment["spec"]["template"]["spec"]
         assert_hardened(pod)
         container = pod["containers"][0]
@@ -220,6 +221,8 @@ def _declare(**overrides):
             "postgres": onprem_postgres(),
             "redis": onprem_redis(),
             "object_store": onprem_object_store(),
+            "replicas": 1,
+            "image_pull_secret": None,
             "clients": (FeastClient("tenant-risk", "workloads"),),
             "store_egress": (NetworkPeer((5432, 6379), namespace="mlplatform-data"),),
             **{k: v() if callable(v) else v for k, v in overrides.items()},

@@ -32,8 +32,8 @@ def _synth(run_program, install_driver: bool = True):
         GpuOperator(
             "gpu-operator",
             GpuOperatorArgs(
-                MIRROR,
-                LABELS,
+                mirror=MIRROR,
+                labels=LABELS,
                 chart=CHARTS["gpu-operator"],
                 images=artifacts.gpu_operator_images(),
                 install_driver=install_driver,

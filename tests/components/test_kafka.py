@@ -41,13 +41,17 @@ def _synth(run_program, authentication: str, protect: bool = True):
                 chart=CHARTS["strimzi"],
                 operator_image=IMAGES["strimzi-operator"],
                 kafka_version=KAFKA_VERSION,
+                cluster_name="mlplatform",
+                # None of these is the config model's default: each must reach the CRs as given.
                 authentication=authentication,
-                brokers=3,
+                brokers=5,
                 controllers=3,
-                broker_storage_gi=100,
-                controller_storage_gi=20,
-                replication_factor=3,
-                min_insync_replicas=2,
+                broker_storage_gi=250,
+                controller_storage_gi=30,
+                replication_factor=4,
+                min_insync_replicas=3,
+                retention_hours=72,
+                partitions=12,
                 pull_secret="harbor-pull",
                 protect=protect,
             ),
@@ -104,9 +108,10 @@ def test_only_tls_listeners_are_declared(synthesis):
 def test_replication_settings_come_from_args(synthesis):
     _, result = synthesis
     config = _one(result, "Kafka", "mlplatform").inputs["spec"]["kafka"]["config"]
-    assert config["min.insync.replicas"] == 2 and config["default.replication.factor"] == 3
-    assert config["offsets.topic.replication.factor"] == 3
-    assert config["transaction.state.log.min.isr"] == 2
+    assert config["min.insync.replicas"] == 3 and config["default.replication.factor"] == 4
+    assert config["offsets.topic.replication.factor"] == 4
+    assert config["transaction.state.log.min.isr"] == 3
+    assert config["log.retention.hours"] == 72 and config["num.partitions"] == 12
 
 
 def test_mtls_listener_requires_client_certificates_from_the_kafka_clients_ca(mtls):
@@ -143,10 +148,11 @@ def test_scram_listener_uses_scram_sha_512(scram):
 
 def test_kraft_node_pools_are_persistent_spread_and_protected(synthesis):
     _, result = synthesis
-    for pool, role, size in (("controllers", "controller", "20Gi"), ("brokers", "broker", "100Gi")):
+    pools = (("controllers", "controller", "30Gi", 3), ("brokers", "broker", "250Gi", 5))
+    for pool, role, size, replicas in pools:
         resource = _one(result, "KafkaNodePool", pool)
         spec = resource.inputs["spec"]
-        assert spec["roles"] == [role] and spec["replicas"] == 3
+        assert spec["roles"] == [role] and spec["replicas"] == replicas
         assert spec["storage"]["type"] == "persistent-claim" and spec["storage"]["size"] == size
         assert (
             spec["storage"]["class"] == "encrypted-ssd" and spec["storage"]["deleteClaim"] is False
@@ -168,8 +174,10 @@ def test_platform_topics_exist_with_configured_durability(synthesis):
     for topic in PLATFORM_TOPICS.values():
         resource = _one(result, "KafkaTopic", topic)
         spec = resource.inputs["spec"]
-        assert spec["topicName"] == topic and spec["replicas"] == 3
-        assert spec["config"]["min.insync.replicas"] == "2"
+        assert spec["topicName"] == topic and spec["replicas"] == 4
+        assert spec["partitions"] == 12
+        assert spec["config"]["min.insync.replicas"] == "3"
+        assert spec["config"]["retention.ms"] == str(72 * 3600 * 1000)
         assert resource.options["protect"] is True
 
 
@@ -240,14 +248,23 @@ def test_inconsistent_replication_is_refused(run_program):
         StrimziKafka(
             "kafka",
             StrimziKafkaArgs(
-                MIRROR,
-                LABELS,
-                "ssd",
+                mirror=MIRROR,
+                labels=LABELS,
+                storage_class="ssd",
                 chart=CHARTS["strimzi"],
                 operator_image=IMAGES["strimzi-operator"],
                 kafka_version=KAFKA_VERSION,
+                cluster_name="mlplatform",
+                authentication="tls",
+                brokers=3,
+                controllers=3,
+                broker_storage_gi=100,
+                controller_storage_gi=20,
                 replication_factor=2,
                 min_insync_replicas=3,
+                retention_hours=168,
+                partitions=6,
+                pull_secret=None,
             ),
         )
 

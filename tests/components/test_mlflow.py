@@ -11,8 +11,8 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import conventions as c
-from components.hardening import NetworkPeer
 from components.mlflow import PORT, ModelRegistry, ModelRegistryArgs
+from components.network_policies import NetworkPeer
 from infra.synth import manifests
 from infra.synth.recording import synthesize, unwrap
 from tests.components.ml_fixtures import (

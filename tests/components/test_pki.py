@@ -37,13 +37,17 @@ def _synth(run_program, **overrides):
         PlatformPki(
             "pki",
             PkiArgs(
-                mirror=MIRROR,
-                labels=LABELS,
-                cert_manager_chart=CHARTS["cert-manager"],
-                trust_manager_chart=CHARTS["trust-manager"],
-                images=artifacts.pki_images(),
-                pull_secret="harbor-pull",
-                **overrides,
+                **{
+                    "mirror": MIRROR,
+                    "labels": LABELS,
+                    "cert_manager_chart": CHARTS["cert-manager"],
+                    "trust_manager_chart": CHARTS["trust-manager"],
+                    "images": artifacts.pki_images(),
+                    "pull_secret": "harbor-pull",
+                    "organization": "acme-bank-ml",
+                    "vault": None,
+                    **overrides,
+                }
             ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
@@ -133,6 +137,7 @@ def test_self_signed_root_is_a_protected_p384_ca(pki):
     assert spec["isCA"] is True
     assert spec["privateKey"]["algorithm"] == "ECDSA" and spec["privateKey"]["size"] == 384
     assert spec["issuerRef"]["name"] == SELFSIGNED_ISSUER
+    assert spec["subject"] == {"organizations": ["acme-bank-ml"], "countries": ["AE"]}
     assert root.inputs["metadata"]["namespace"] == c.NS_CERT_MANAGER
     assert root.options["protect"] is True
 

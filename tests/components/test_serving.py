@@ -37,6 +37,9 @@ def _args(**overrides) -> ModelServingArgs:
         images=artifacts.kserve_images(),
         runtime_image=RUNTIME_IMAGE,
         tracking_uri=TRACKING,
+        ca_bundle="mlplatform-ca-bundle",
+        host_domain="models.bank.internal",  # not the config default: must reach the chart
+        deployment_mode="RawDeployment",  # the legacy name, normalised to Standard
         pull_secret="harbor-pull",
         **overrides,
     )
@@ -119,7 +122,7 @@ def test_host_pattern_is_cluster_local_unless_an_internal_ingress_class_is_given
     ]
     assert internal["disableIngressCreation"] is False
     assert internal["ingressGateway"]["className"] == "nginx-internal"
-    assert internal["domain"] == "models.mlplatform.internal"
+    assert internal["domain"] == "models.bank.internal"
 
 
 def test_serving_runtime_is_hardened_and_validates_against_the_crd(serving):

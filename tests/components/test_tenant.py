@@ -32,6 +32,7 @@ def tenant(run_program):
                 memory="256Gi",
                 gpus=8,
                 labels=LABELS,
+                image_pull_secret=None,
                 peers=(
                     PlatformPeer("mlflow", (443,)),
                     PlatformPeer("kafka", (9093,), {"app": "kafka"}),

@@ -2,7 +2,7 @@
 
 The components (components/mlflow.py, feast.py, serving.py, trainer.py, workloads.py) run every
 platform image as UID 10001 with a read-only root filesystem and an emptyDir on /tmp, and the
-servers through a `/bin/sh -c` wrapper (components/hardening.py). No Docker here: these tests
+servers through a `/bin/sh -c` wrapper (components/credentials.py). No Docker here: these tests
 read the Dockerfiles and requirement files; the HEALTHCHECK probe is run for real.
 """
 

@@ -277,7 +277,7 @@ def test_batch_scoring_scores_valid_rows_and_reports_rejects(
 def test_the_canary_predictor_serves_the_challenger_its_alias_names(
     trained: Trained, dataset: Dataset
 ) -> None:
-    """components/workloads.py gives the canary predictor MLP_MODEL_ALIAS=challenger.
+    """components/sample_workloads.py gives the canary predictor MLP_MODEL_ALIAS=challenger.
 
     A registered model of its own (a copy of the trained version as its champion, another as
     its challenger), so the aliases other tests read stay as training left them.

@@ -259,7 +259,7 @@ def test_the_champion_is_served_by_default() -> None:
 
 
 def test_the_canary_serves_the_alias_the_inference_service_sets() -> None:
-    # What components/workloads.py puts on the canary predictor's container.
+    # What components/sample_workloads.py puts on the canary predictor's container.
     env = {
         "MLP_MODEL_NAME": "fraud-risk",
         "MLP_MODEL_ALIAS": "challenger",

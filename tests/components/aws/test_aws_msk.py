@@ -44,7 +44,12 @@ def _msk(brokers: int = 3):
                 logs_key_arn=LOGS_KEY_ARN,
                 log_retention_days=400,
                 brokers=brokers,
+                broker_storage_gi=250,
                 server_properties={"auto.create.topics.enable": "false"},
+                platform_topics=(),
+                partitions=6,
+                replication_factor=3,
+                topic_configs={},
             ),
             opts,
         )
@@ -86,6 +91,7 @@ def test_brokers_are_private_tls_only_iam_authenticated_and_cmk_encrypted(msk):
     assert nodes["connectivityInfo"]["publicAccess"] == {"type": "DISABLED"}
     assert nodes["clientSubnets"] == SUBNETS
     assert i["numberOfBrokerNodes"] == 3
+    assert nodes["storageInfo"]["ebsStorageInfo"]["volumeSize"] == 250  # from the Args, no default
     assert cluster.options["protect"] is True
 
 
@@ -180,7 +186,13 @@ def test_platform_topics_exist_and_tenants_may_only_produce_to_them():
                 kms_key_arn=KEY_ARN,
                 logs_key_arn=LOGS_KEY_ARN,
                 log_retention_days=30,
+                brokers=3,
+                broker_storage_gi=100,
+                server_properties={},
                 platform_topics=("platform.model-events",),
+                partitions=1,
+                replication_factor=3,
+                topic_configs={},
             ),
             opts,
         )

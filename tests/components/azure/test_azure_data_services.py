@@ -183,6 +183,7 @@ EVENT_HUBS = EventHubsKafkaArgs(
         TenantTopics("ops", "tenant-ops", "workloads", ("alerts", "metrics")),
     ),
     platform_topics=("platform.model-events",),
+    partitions=4,
     retention_hours=72,
 )
 
@@ -220,6 +221,7 @@ def test_event_hubs_are_the_tenant_and_platform_topics(event_hubs):
             "cleanupPolicy": "Delete",
             "retentionTimeInHours": 72,
         }
+        assert hub["partitionCount"] == 4  # the Args' (the config's), not a component default
 
 
 def test_each_tenant_identity_reaches_only_its_own_hubs(event_hubs):

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from typer.testing import CliRunner
 
-from components.hardening import container_security, pod_security
+from components.security_context import container_security, pod_security
 from infra import cli
 from infra import plan as planning
 from infra.synth.recording import synthesize

@@ -36,8 +36,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components import hardening as h
-from components.serving import DEPLOYMENT_MODE
+from components.credentials import SECRET_FILE_MODE
+from components.objects import upstream
+from components.security_context import container_security, pod_security
 
 PLATFORM_PATCH_MANAGER = "mlplatform.io/platform"
 TRAINER_NODE = "node"  # replicated job and container name in the torch ClusterTrainingRuntime
@@ -45,19 +46,24 @@ HOME = "/home/mlplatform"
 FEAST_MOUNT = "/etc/mlplatform/feast"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SampleWorkloadsArgs:
     tenant: str
     namespace: str
-    model_name: str
     labels: dict[str, str]
     training_image: str
     tracking_uri: str
+    # From the stack's `sampleWorkloads` and `kserve` config (no defaults here)
+    model_name: str
+    gpus: int
+    min_replicas: int
+    max_replicas: int
+    canary_traffic_percent: int | None  # None: no challenger canary
+    deployment_mode: str  # KServe's (normalised by `components.serving.ModelServing`)
     service_account: str = "workloads"
     queue: str = c.LOCAL_QUEUE
     ca_bundle: str = "mlplatform-ca-bundle"
     training_runtime: str = c.TRAINING_RUNTIME
-    gpus: int = 0
     num_nodes: int = 1
     cpu: str = "4"
     memory: str = "16Gi"
@@ -67,9 +73,6 @@ class SampleWorkloadsArgs:
         default_factory=dict
     )  # extra endpoints (Kafka, topics)
     serving_runtime: str = c.SERVING_RUNTIME
-    min_replicas: int = 2
-    max_replicas: int = 4
-    canary_traffic_percent: int | None = None
     serving_cpu: str = "1"
     serving_memory: str = "2Gi"
     pod_labels: dict[str, str] = field(default_factory=dict)  # e.g. Azure Workload Identity
@@ -108,7 +111,7 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
         trainer["numProcPerNode"] = args.gpus  # one process per GPU
     pod: dict[str, Any] = {
         "serviceAccountName": args.service_account,
-        "securityContext": h.pod_security(),
+        "securityContext": pod_security(),
         "volumes": [
             {"name": "ca-bundle", "configMap": {"name": args.ca_bundle}},
             {"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}},
@@ -118,7 +121,7 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
         "containers": [
             {
                 "name": TRAINER_NODE,
-                "securityContext": h.container_security(),
+                "securityContext": container_security(),
                 "volumeMounts": [
                     {"name": "ca-bundle", "mountPath": c.CA_BUNDLE_MOUNT, "readOnly": True},
                     {"name": "feast-client", "mountPath": FEAST_MOUNT, "readOnly": True},
@@ -193,7 +196,7 @@ def _mlflow_credentials_volume() -> dict[str, Any]:
         "name": "mlflow-credentials",
         "secret": {
             "secretName": c.MLFLOW_CREDENTIALS_SECRET,
-            "defaultMode": h.SECRET_FILE_MODE,
+            "defaultMode": SECRET_FILE_MODE,
             "items": [{"key": "credentials", "path": "credentials"}],
         },
     }
@@ -211,7 +214,7 @@ def _model(args: SampleWorkloadsArgs, alias: str) -> dict[str, Any]:
             args, {"MLP_MODEL_ALIAS": alias, "MLP_MODEL_URI": f"models:/{args.model_name}@{alias}"}
         ),
         "resources": {"requests": resources, "limits": dict(resources)},
-        "securityContext": h.container_security(),
+        "securityContext": container_security(),
         # Same probes as the runtime, stated here so the InferenceService is reviewable alone.
         "readinessProbe": {
             "httpGet": {"path": "/v2/health/ready", "port": 8080},
@@ -239,7 +242,7 @@ def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
             "scaleTarget": 70,
             "serviceAccountName": args.service_account,
             "automountServiceAccountToken": False,
-            "securityContext": h.pod_security(),
+            "securityContext": pod_security(),
             "volumes": [
                 {"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}},
                 _SA_TOKEN_VOLUME,
@@ -269,7 +272,7 @@ def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
             "namespace": args.namespace,
             "labels": args.labels,
             "annotations": {
-                "serving.kserve.io/deploymentMode": DEPLOYMENT_MODE,
+                "serving.kserve.io/deploymentMode": args.deployment_mode,
                 "serving.kserve.io/autoscalerClass": "hpa",
             },
         },
@@ -286,7 +289,7 @@ class SampleWorkloads(pulumi.ComponentResource):
         self, name: str, args: SampleWorkloadsArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("mlplatform:workloads:SampleWorkloads", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, depends_on=h.upstream(opts))
+        child = pulumi.ResourceOptions(parent=self, depends_on=upstream(opts))
         job, isvc = train_job(args), inference_service(args)
         for suffix, obj in (("train", job), ("isvc", isvc)):
             k8s.apiextensions.CustomResource(

@@ -10,7 +10,7 @@ import pytest
 
 from components import conventions as c
 from components.ml_access import TenantMlAccess, TenantMlAccessArgs, credentials_file
-from components.workloads import (
+from components.sample_workloads import (
     SampleWorkloads,
     SampleWorkloadsArgs,
     inference_service,
@@ -49,6 +49,7 @@ def _args(**overrides) -> SampleWorkloadsArgs:
         "min_replicas": 2,
         "max_replicas": 5,
         "canary_traffic_percent": 10,
+        "deployment_mode": "Standard",
         **overrides,
     }
     return SampleWorkloadsArgs(**values)
@@ -110,6 +111,9 @@ def test_inference_service_validates_with_replicas_and_canary():
     isvc = inference_service(_args())
     assert custom_resource_errors(isvc) == []
     assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+    # The mode is the Args' (the stack passes KServe's, normalised by ModelServing), not a constant.
+    other = inference_service(_args(deployment_mode="Serverless"))["metadata"]["annotations"]
+    assert other["serving.kserve.io/deploymentMode"] == "Serverless"
     predictor = isvc["spec"]["predictor"]
     assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 5)
     assert predictor["model"]["runtime"] == c.SERVING_RUNTIME
