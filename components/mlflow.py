@@ -69,6 +69,7 @@ _TLS = "/etc/mlflow/tls"
 _PG_CA = "/etc/mlflow/postgres-ca"
 _STORE_CA = "/etc/mlflow/object-store-ca"
 _AUTH_CONFIG = "/etc/mlflow/auth"
+SELECTOR = {"app.kubernetes.io/name": SERVICE, "app.kubernetes.io/component": "server"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,9 +105,7 @@ class ModelRegistry(pulumi.ComponentResource):
     ):
         super().__init__("mlplatform:ml:ModelRegistry", name, None, opts)
         ns = args.namespace
-        labels = {**args.labels, "app.kubernetes.io/name": SERVICE}
-        selector = {"app.kubernetes.io/name": SERVICE, "app.kubernetes.io/component": "server"}
-        child = pulumi.ResourceOptions(parent=self)
+        self._labels = {**args.labels, "app.kubernetes.io/name": SERVICE}
         namespace = platform_namespace(
             f"{name}-ns",
             ns,
@@ -114,253 +113,35 @@ class ModelRegistry(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        rng = random.Provider(f"{name}-random", opts=child)
-        secret_opts = pulumi.ResourceOptions(parent=self, provider=rng)
-
-        def meta(
-            resource: str, annotations: dict[str, pulumi.Input[str]] | None = None
-        ) -> k8s.meta.v1.ObjectMetaArgsDict:
-            return object_meta(resource, ns, labels, annotations)
-
+        rng = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
         tls = server_certificate(
             f"{name}-cert",
             name="mlflow-tls",
             namespace=ns,
-            labels=labels,
+            labels=self._labels,
             dns_names=service_dns_names(SERVICE, ns),
             issuer=args.cluster_issuer,
             opts=in_ns,
         )
-        admin = random.RandomPassword(f"{name}-admin", length=32, special=False, opts=secret_opts)
-        flask_key = random.RandomPassword(
-            f"{name}-csrf", length=48, special=False, opts=secret_opts
-        )
-        # Typed locals: inferred inside the dict below, Output.secret's type parameter is Never.
-        admin_password: pulumi.Output[str] = pulumi.Output.secret(admin.result)
-        flask_secret_key: pulumi.Output[str] = pulumi.Output.secret(flask_key.result)
-        auth_secret = k8s.core.v1.Secret(
-            f"{name}-auth",
-            metadata=meta("mlflow-auth"),
-            type="Opaque",
-            string_data={
-                "admin-username": "admin",
-                "admin-password": admin_password,
-                "flask-secret-key": flask_secret_key,
-            },
-            opts=in_ns,
-        )
-        pg_secret = credentials_secret(
-            f"{name}-pg", ns, "mlflow-postgres", labels, args.postgres.credentials, in_ns
-        )
-        postgres_ca_secret(f"{name}-pg-ca", ns, args.postgres, labels, in_ns)
-        secrets = [
-            SecretEnv(
-                "auth",
-                "mlflow-auth",
-                "/var/run/secrets/mlflow/auth",
-                {
-                    "MLFLOW_AUTH_ADMIN_PASSWORD": "admin-password",
-                    "MLFLOW_FLASK_SERVER_SECRET_KEY": "flask-secret-key",
-                },
-            ),
-            libpq_secret_env(
-                pg_secret, "/var/run/secrets/mlflow/postgres", args.postgres.credentials
-            ),
-        ]
-        store = args.object_store
-        if store.credentials is not None:
-            store_secret = credentials_secret(
-                f"{name}-store", ns, "mlflow-object-store", labels, store.credentials, in_ns
-            )
-            exports = (
-                {"AZURE_STORAGE_ACCESS_KEY": "password"}
-                if store.kind == "azure-blob"
-                else {"AWS_ACCESS_KEY_ID": "username", "AWS_SECRET_ACCESS_KEY": "password"}
-            )
-            secrets.append(
-                SecretEnv("object-store", store_secret, "/var/run/secrets/mlflow/store", exports)
-            )
-
-        pg_ca, pg_volumes = self._postgres_trust(args)
-        backend_uri = pulumi.Output.concat(
-            "postgresql://",
-            args.postgres.host,
-            ":",
-            str(args.postgres.port),
-            "/",
-            args.postgres.mlflow_database,
-            "?sslmode=",
-            args.postgres.ssl_mode,
-            f"&sslrootcert={pg_ca}" if pg_ca else "",
-        )
-        auth_config = k8s.core.v1.ConfigMap(
-            f"{name}-auth-config",
-            metadata=meta("mlflow-auth-config"),
-            data={
-                "basic_auth.ini": backend_uri.apply(
-                    lambda uri: "\n".join(
-                        [
-                            "[mlflow]",
-                            "default_permission = NO_PERMISSIONS",
-                            f"database_uri = {uri}",
-                            "admin_username = admin",
-                            "authorization_function = "
-                            "mlflow.server.auth:authenticate_request_basic_auth",
-                            "grant_default_workspace_access = false",
-                            "",
-                        ]
-                    )
-                )
-            },
-            opts=in_ns,
-        )
+        auth_secret = self._auth_secret(name, args, rng, in_ns)
+        secrets = self._store_secrets(name, args, in_ns)
+        backend_uri = _backend_uri(args)
+        auth_config = self._auth_config(name, args, backend_uri, in_ns)
         sa = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
-            metadata=meta(c.SA_MLFLOW, annotations=args.service_account_annotations),
+            metadata=self._meta(args, c.SA_MLFLOW, args.service_account_annotations),
             automount_service_account_token=False,
             opts=in_ns,
         )
-
-        hosts = ",".join(
-            host for dns in service_dns_names(SERVICE, ns) for host in (dns, f"{dns}:443")
-        )
-        server = [
-            "mlflow",
-            "server",
-            "--host",
-            "0.0.0.0",
-            "--port",
-            str(PORT),
-            "--workers",
-            str(args.workers),
-            "--backend-store-uri",
-            backend_uri,
-            "--serve-artifacts",
-            "--artifacts-destination",
-            store.artifact_uri,
-            "--app-name",
-            "basic-auth",
-            "--allowed-hosts",
-            hosts,
-            "--uvicorn-opts",
-            f"--ssl-keyfile {_TLS}/tls.key --ssl-certfile {_TLS}/tls.crt",
-        ]
-        env = [
-            {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": f"{_AUTH_CONFIG}/basic_auth.ini"},
-            {"name": "MLFLOW_AUTH_ADMIN_USERNAME", "value": "admin"},
-            {"name": "HOME", "value": "/tmp"},
-            # Nothing leaves the country: MLflow's usage telemetry is off.
-            {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
-            {"name": "DO_NOT_TRACK", "value": "true"},
-            *self._store_env(store),
-        ]
-        tmp, tmp_mount = tmp_volume()
-        store_ca_volumes, store_ca_mounts = self._store_trust(store)
-        volumes = [
-            tmp,
-            {
-                "name": "tls",
-                "secret": {"secretName": "mlflow-tls", "defaultMode": SECRET_FILE_MODE},
-            },
-            {"name": "auth-config", "configMap": {"name": "mlflow-auth-config"}},
-            *[s.volume_spec() for s in secrets],
-            *pg_volumes,
-            *store_ca_volumes,
-        ]
-        mounts = [
-            tmp_mount,
-            {"name": "tls", "mountPath": _TLS, "readOnly": True},
-            {"name": "auth-config", "mountPath": _AUTH_CONFIG, "readOnly": True},
-            *[s.mount_spec() for s in secrets],
-            *[{"name": v["name"], "mountPath": _PG_CA, "readOnly": True} for v in pg_volumes],
-            *store_ca_mounts,
-        ]
-        probe = {"httpGet": {"path": "/health", "port": PORT, "scheme": "HTTPS"}}
-        # Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
-        deployment_spec: Any = {
-            "replicas": args.replicas,
-            "selector": {"matchLabels": selector},
-            "strategy": {
-                "type": "RollingUpdate",
-                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-            },
-            "template": {
-                "metadata": {"labels": {**labels, **selector, **args.pod_labels}},
-                "spec": {
-                    "serviceAccountName": c.SA_MLFLOW,
-                    # IRSA / Azure WI webhooks project their own audience-bound token.
-                    "automountServiceAccountToken": False,
-                    "securityContext": pod_security(),
-                    "topologySpreadConstraints": spread(selector),
-                    "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                    "containers": [
-                        {
-                            "name": "mlflow",
-                            "image": args.image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": exec_with_secret_env(server, secrets),
-                            "ports": [{"name": "https", "containerPort": PORT, "protocol": "TCP"}],
-                            "env": env,
-                            "resources": {"requests": args.requests, "limits": args.limits},
-                            "securityContext": container_security(),
-                            # Schema migrations run at start-up: give them time.
-                            "startupProbe": {
-                                **probe,
-                                "periodSeconds": 10,
-                                "failureThreshold": 30,
-                            },
-                            "readinessProbe": {
-                                **probe,
-                                "periodSeconds": 10,
-                                "timeoutSeconds": 5,
-                            },
-                            "livenessProbe": {
-                                **probe,
-                                "periodSeconds": 20,
-                                "timeoutSeconds": 5,
-                                "failureThreshold": 3,
-                            },
-                            "volumeMounts": mounts,
-                        }
-                    ],
-                    "volumes": volumes,
-                },
-            },
-        }
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=meta(SERVICE),
-            spec=deployment_spec,
+            metadata=self._meta(args, SERVICE),
+            spec=_deployment_spec(args, self._labels, backend_uri, secrets),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[namespace, tls, auth_secret, auth_config, sa]
             ),
         )
-        service_spec: Any = {
-            "type": "ClusterIP",
-            "selector": selector,
-            "ports": [
-                {
-                    "name": "https",
-                    "port": 443,
-                    "targetPort": PORT,
-                    "protocol": "TCP",
-                    "appProtocol": "https",
-                }
-            ],
-        }
-        k8s.core.v1.Service(
-            f"{name}-svc",
-            metadata=meta(SERVICE),
-            spec=service_spec,
-            opts=in_ns,
-        )
-        pod_disruption_budget(f"{name}-pdb", SERVICE, ns, labels, selector, in_ns)
-        ingress = [NetworkPeer((PORT,), tenants=True)]
-        ingress += [NetworkPeer((PORT,), namespace=n) for n in args.client_namespaces]
-        service_network_policies(
-            name, ns, labels, selector, ingress, list(args.store_egress), in_ns
-        )
-
+        self._expose(name, args, in_ns)
         self.user_passwords = provision_users(
             self,
             name,
@@ -380,40 +161,312 @@ class ModelRegistry(pulumi.ComponentResource):
         self.tracking_uri = f"https://{SERVICE}.{ns}.svc.cluster.local"
         self.port = PORT
         self.ca_file = f"{_TLS}/ca.crt"
-        self.peer = PlatformPeer(namespace=ns, ports=(PORT,), pod_labels=selector)
+        self.peer = PlatformPeer(namespace=ns, ports=(PORT,), pod_labels=SELECTOR)
         self.register_outputs({"trackingUri": self.tracking_uri, "namespace": ns})
 
-    @staticmethod
-    def _postgres_trust(args: ModelRegistryArgs) -> tuple[str | None, list[dict[str, Any]]]:
-        """The CA that verifies Postgres: the foundation's CA Secret (e.g. the platform CA bundle
-        for the in-cluster operator), else the OS trust store (cloud-managed CAs)."""
-        root_cert = postgres_root_cert(args.postgres, f"{_PG_CA}/ca.crt")
-        if args.postgres.ca_secret:
-            volume = {
-                "name": "postgres-ca",
-                "secret": {
-                    "secretName": args.postgres.ca_secret,
-                    "defaultMode": SECRET_FILE_MODE,
+    def _meta(
+        self,
+        args: ModelRegistryArgs,
+        resource: str,
+        annotations: dict[str, pulumi.Input[str]] | None = None,
+    ) -> k8s.meta.v1.ObjectMetaArgsDict:
+        return object_meta(resource, args.namespace, self._labels, annotations)
+
+    def _auth_secret(
+        self,
+        name: str,
+        args: ModelRegistryArgs,
+        rng: random.Provider,
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.core.v1.Secret:
+        """The admin's password and Flask's CSRF key, generated; they never leave the namespace."""
+        secret_opts = pulumi.ResourceOptions(parent=self, provider=rng)
+        admin = random.RandomPassword(f"{name}-admin", length=32, special=False, opts=secret_opts)
+        flask_key = random.RandomPassword(
+            f"{name}-csrf", length=48, special=False, opts=secret_opts
+        )
+        # Typed locals: inferred inside the dict below, Output.secret's type parameter is Never.
+        admin_password: pulumi.Output[str] = pulumi.Output.secret(admin.result)
+        flask_secret_key: pulumi.Output[str] = pulumi.Output.secret(flask_key.result)
+        return k8s.core.v1.Secret(
+            f"{name}-auth",
+            metadata=self._meta(args, "mlflow-auth"),
+            type="Opaque",
+            string_data={
+                "admin-username": "admin",
+                "admin-password": admin_password,
+                "flask-secret-key": flask_secret_key,
+            },
+            opts=opts,
+        )
+
+    def _store_secrets(
+        self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions
+    ) -> list[SecretEnv]:
+        """The Secrets the server exports at start: auth, Postgres, object-store keys (if any)."""
+        ns, labels = args.namespace, self._labels
+        pg_secret = credentials_secret(
+            f"{name}-pg", ns, "mlflow-postgres", labels, args.postgres.credentials, opts
+        )
+        postgres_ca_secret(f"{name}-pg-ca", ns, args.postgres, labels, opts)
+        secrets = [
+            SecretEnv(
+                "auth",
+                "mlflow-auth",
+                "/var/run/secrets/mlflow/auth",
+                {
+                    "MLFLOW_AUTH_ADMIN_PASSWORD": "admin-password",
+                    "MLFLOW_FLASK_SERVER_SECRET_KEY": "flask-secret-key",
                 },
-            }
-            return root_cert, [volume]
-        return root_cert, []
+            ),
+            libpq_secret_env(
+                pg_secret, "/var/run/secrets/mlflow/postgres", args.postgres.credentials
+            ),
+        ]
+        store = args.object_store
+        if store.credentials is not None:
+            store_secret = credentials_secret(
+                f"{name}-store", ns, "mlflow-object-store", labels, store.credentials, opts
+            )
+            exports = (
+                {"AZURE_STORAGE_ACCESS_KEY": "password"}
+                if store.kind == "azure-blob"
+                else {"AWS_ACCESS_KEY_ID": "username", "AWS_SECRET_ACCESS_KEY": "password"}
+            )
+            secrets.append(
+                SecretEnv("object-store", store_secret, "/var/run/secrets/mlflow/store", exports)
+            )
+        return secrets
 
-    @staticmethod
-    def _store_env(store: ObjectStore) -> list[dict[str, Any]]:
-        if store.kind == "azure-blob":
-            return []  # DefaultAzureCredential picks up the workload identity the webhook injects
-        env: list[dict[str, Any]] = [{"name": "AWS_DEFAULT_REGION", "value": store.region}]
-        if store.endpoint is not None:
-            env.append({"name": "MLFLOW_S3_ENDPOINT_URL", "value": store.endpoint})
-        if store.ca_secret:  # boto3 verifies the endpoint with the store's own CA
-            env.append({"name": "AWS_CA_BUNDLE", "value": f"{_STORE_CA}/ca.crt"})
-        return env
+    def _auth_config(
+        self,
+        name: str,
+        args: ModelRegistryArgs,
+        backend_uri: pulumi.Output[str],
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.core.v1.ConfigMap:
+        """basic-auth: users in Postgres, no default access (a tenant sees only its own)."""
+        return k8s.core.v1.ConfigMap(
+            f"{name}-auth-config",
+            metadata=self._meta(args, "mlflow-auth-config"),
+            data={
+                "basic_auth.ini": backend_uri.apply(
+                    lambda uri: "\n".join(
+                        [
+                            "[mlflow]",
+                            "default_permission = NO_PERMISSIONS",
+                            f"database_uri = {uri}",
+                            "admin_username = admin",
+                            "authorization_function = "
+                            "mlflow.server.auth:authenticate_request_basic_auth",
+                            "grant_default_workspace_access = false",
+                            "",
+                        ]
+                    )
+                )
+            },
+            opts=opts,
+        )
 
-    @staticmethod
-    def _store_trust(store: ObjectStore) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The S3-compatible store's internal CA (on-prem), if the foundation names one."""
-        if store.kind == "azure-blob" or not store.ca_secret:
-            return [], []
-        volume, mount = ca_volume("object-store-ca", store.ca_secret, _STORE_CA)
-        return [volume], [mount]
+    def _expose(self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions) -> None:
+        """The HTTPS Service, its PDB, and NetworkPolicies: tenants in, stores out."""
+        ns = args.namespace
+        service_spec: Any = {
+            "type": "ClusterIP",
+            "selector": SELECTOR,
+            "ports": [
+                {
+                    "name": "https",
+                    "port": 443,
+                    "targetPort": PORT,
+                    "protocol": "TCP",
+                    "appProtocol": "https",
+                }
+            ],
+        }
+        k8s.core.v1.Service(
+            f"{name}-svc",
+            metadata=self._meta(args, SERVICE),
+            spec=service_spec,
+            opts=opts,
+        )
+        pod_disruption_budget(f"{name}-pdb", SERVICE, ns, self._labels, SELECTOR, opts)
+        ingress = [NetworkPeer((PORT,), tenants=True)]
+        ingress += [NetworkPeer((PORT,), namespace=n) for n in args.client_namespaces]
+        service_network_policies(
+            name, ns, self._labels, SELECTOR, ingress, list(args.store_egress), opts
+        )
+
+
+def _backend_uri(args: ModelRegistryArgs) -> pulumi.Output[str]:
+    pg_ca, _ = _postgres_trust(args)
+    return pulumi.Output.concat(
+        "postgresql://",
+        args.postgres.host,
+        ":",
+        str(args.postgres.port),
+        "/",
+        args.postgres.mlflow_database,
+        "?sslmode=",
+        args.postgres.ssl_mode,
+        f"&sslrootcert={pg_ca}" if pg_ca else "",
+    )
+
+
+def _server_command(args: ModelRegistryArgs, backend_uri: pulumi.Output[str]) -> list[Any]:
+    """`mlflow server` with basic-auth, proxied artifacts and HTTPS from cert-manager's pair."""
+    hosts = ",".join(
+        host for dns in service_dns_names(SERVICE, args.namespace) for host in (dns, f"{dns}:443")
+    )
+    return [
+        "mlflow",
+        "server",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(PORT),
+        "--workers",
+        str(args.workers),
+        "--backend-store-uri",
+        backend_uri,
+        "--serve-artifacts",
+        "--artifacts-destination",
+        args.object_store.artifact_uri,
+        "--app-name",
+        "basic-auth",
+        "--allowed-hosts",
+        hosts,
+        "--uvicorn-opts",
+        f"--ssl-keyfile {_TLS}/tls.key --ssl-certfile {_TLS}/tls.crt",
+    ]
+
+
+def _volumes(
+    args: ModelRegistryArgs, secrets: list[SecretEnv]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, mounts): /tmp, the TLS pair, the auth config, the Secrets, the store CAs."""
+    tmp, tmp_mount = tmp_volume()
+    _, pg_volumes = _postgres_trust(args)
+    store_ca_volumes, store_ca_mounts = _store_trust(args.object_store)
+    volumes = [
+        tmp,
+        {
+            "name": "tls",
+            "secret": {"secretName": "mlflow-tls", "defaultMode": SECRET_FILE_MODE},
+        },
+        {"name": "auth-config", "configMap": {"name": "mlflow-auth-config"}},
+        *[s.volume_spec() for s in secrets],
+        *pg_volumes,
+        *store_ca_volumes,
+    ]
+    mounts = [
+        tmp_mount,
+        {"name": "tls", "mountPath": _TLS, "readOnly": True},
+        {"name": "auth-config", "mountPath": _AUTH_CONFIG, "readOnly": True},
+        *[s.mount_spec() for s in secrets],
+        *[{"name": v["name"], "mountPath": _PG_CA, "readOnly": True} for v in pg_volumes],
+        *store_ca_mounts,
+    ]
+    return volumes, mounts
+
+
+def _container(
+    args: ModelRegistryArgs, backend_uri: pulumi.Output[str], secrets: list[SecretEnv]
+) -> dict[str, Any]:
+    env = [
+        {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": f"{_AUTH_CONFIG}/basic_auth.ini"},
+        {"name": "MLFLOW_AUTH_ADMIN_USERNAME", "value": "admin"},
+        {"name": "HOME", "value": "/tmp"},
+        # Nothing leaves the country: MLflow's usage telemetry is off.
+        {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
+        {"name": "DO_NOT_TRACK", "value": "true"},
+        *_store_env(args.object_store),
+    ]
+    _, mounts = _volumes(args, secrets)
+    probe = {"httpGet": {"path": "/health", "port": PORT, "scheme": "HTTPS"}}
+    return {
+        "name": "mlflow",
+        "image": args.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": exec_with_secret_env(_server_command(args, backend_uri), secrets),
+        "ports": [{"name": "https", "containerPort": PORT, "protocol": "TCP"}],
+        "env": env,
+        "resources": {"requests": args.requests, "limits": args.limits},
+        "securityContext": container_security(),
+        # Schema migrations run at start-up: give them time.
+        "startupProbe": {**probe, "periodSeconds": 10, "failureThreshold": 30},
+        "readinessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 5},
+        "livenessProbe": {
+            **probe,
+            "periodSeconds": 20,
+            "timeoutSeconds": 5,
+            "failureThreshold": 3,
+        },
+        "volumeMounts": mounts,
+    }
+
+
+def _deployment_spec(
+    args: ModelRegistryArgs,
+    labels: dict[str, str],
+    backend_uri: pulumi.Output[str],
+    secrets: list[SecretEnv],
+) -> Any:
+    """Any: camelCase manifests pass through verbatim (the SDK's ArgsDicts are snake_case)."""
+    volumes, _ = _volumes(args, secrets)
+    return {
+        "replicas": args.replicas,
+        "selector": {"matchLabels": SELECTOR},
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+        },
+        "template": {
+            "metadata": {"labels": {**labels, **SELECTOR, **args.pod_labels}},
+            "spec": {
+                "serviceAccountName": c.SA_MLFLOW,
+                # IRSA / Azure WI webhooks project their own audience-bound token.
+                "automountServiceAccountToken": False,
+                "securityContext": pod_security(),
+                "topologySpreadConstraints": spread(SELECTOR),
+                "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                "containers": [_container(args, backend_uri, secrets)],
+                "volumes": volumes,
+            },
+        },
+    }
+
+
+def _postgres_trust(args: ModelRegistryArgs) -> tuple[str | None, list[dict[str, Any]]]:
+    """The CA that verifies Postgres: the foundation's CA Secret (e.g. the platform CA bundle
+    for the in-cluster operator), else the OS trust store (cloud-managed CAs)."""
+    root_cert = postgres_root_cert(args.postgres, f"{_PG_CA}/ca.crt")
+    if args.postgres.ca_secret:
+        volume = {
+            "name": "postgres-ca",
+            "secret": {
+                "secretName": args.postgres.ca_secret,
+                "defaultMode": SECRET_FILE_MODE,
+            },
+        }
+        return root_cert, [volume]
+    return root_cert, []
+
+
+def _store_env(store: ObjectStore) -> list[dict[str, Any]]:
+    if store.kind == "azure-blob":
+        return []  # DefaultAzureCredential picks up the workload identity the webhook injects
+    env: list[dict[str, Any]] = [{"name": "AWS_DEFAULT_REGION", "value": store.region}]
+    if store.endpoint is not None:
+        env.append({"name": "MLFLOW_S3_ENDPOINT_URL", "value": store.endpoint})
+    if store.ca_secret:  # boto3 verifies the endpoint with the store's own CA
+        env.append({"name": "AWS_CA_BUNDLE", "value": f"{_STORE_CA}/ca.crt"})
+    return env
+
+
+def _store_trust(store: ObjectStore) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The S3-compatible store's internal CA (on-prem), if the foundation names one."""
+    if store.kind == "azure-blob" or not store.ca_secret:
+        return [], []
+    volume, mount = ca_volume("object-store-ca", store.ca_secret, _STORE_CA)
+    return [volume], [mount]
