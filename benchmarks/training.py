@@ -61,8 +61,10 @@ def run(
         str(prep_dir),
     )
     epoch = max(float(prepared["bare_epoch_seconds"]), 1e-3)
-    # A margin over the calibration: the trainer's run must reach the length the target is for.
-    epochs = max(2, math.ceil(1.05 * mode.train_seconds / epoch))
+    # From the fastest calibration epoch (the machine at its quietest), with a margin: the
+    # trainer's run must reach the length the target is for even if the load falls later.
+    fastest = max(float(prepared["fastest_epoch_seconds"]), 1e-3)
+    epochs = max(2, math.ceil(1.05 * mode.train_seconds / fastest))
     # The bare loop brackets the trainer (half its epochs before, half after): a machine whose
     # load changes during the ~4 minutes weighs on both sides alike.
     first = epochs // 2
