@@ -144,6 +144,47 @@ def topic_spec(partitions: int, replicas: int, min_isr: int, retention_hours: in
     }
 
 
+def _kafka_spec(args: StrimziKafkaArgs, listener_auth: dict) -> dict:
+    """The Kafka CR's `spec.kafka`: one internal TLS listener (9093), simple authorization,
+    replication, retention and partitions from the Args, no topic auto-creation, TLS 1.2+."""
+    rf, isr = args.replication_factor, args.min_insync_replicas
+    return {
+        "version": args.kafka_version,
+        "listeners": [
+            {
+                "name": "tls",
+                "port": TLS_PORT,
+                "type": "internal",
+                "tls": True,
+                "authentication": listener_auth,
+                "configuration": {
+                    "brokerCertChainAndKey": {
+                        "secretName": f"{args.cluster_name}-kafka-tls",
+                        "certificate": "tls.crt",
+                        "key": "tls.key",
+                    }
+                },
+                "networkPolicyPeers": [
+                    {"namespaceSelector": {"matchLabels": dict(args.client_namespace_labels)}}
+                ],
+            }
+        ],
+        "authorization": {"type": "simple"},
+        "config": {
+            "auto.create.topics.enable": False,
+            "default.replication.factor": rf,
+            "min.insync.replicas": isr,
+            "offsets.topic.replication.factor": rf,
+            "transaction.state.log.replication.factor": rf,
+            "transaction.state.log.min.isr": isr,
+            "log.retention.hours": args.retention_hours,
+            "num.partitions": args.partitions,
+            "ssl.enabled.protocols": "TLSv1.3,TLSv1.2",
+            "ssl.protocol": "TLSv1.3",
+        },
+    }
+
+
 class StrimziKafka(pulumi.ComponentResource):
     bootstrap: str
     security_protocol: str
@@ -172,90 +213,13 @@ class StrimziKafka(pulumi.ComponentResource):
             f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        operator_image = args.operator_image
-        secrets = pull_secrets(args.pull_secret)
-        operator = helm_release(
-            f"{name}-operator",
-            release="strimzi-kafka-operator",
-            chart=args.chart,
-            mirror=args.mirror,
-            namespace=ns,
-            values={
-                "replicas": 2,  # leader-elected; a standby takes over within seconds
-                "watchNamespaces": [],
-                "watchAnyNamespace": False,
-                # <mirror>/strimzi/<name>:<tag> for the operator and every operand image.
-                "defaultImageRegistry": args.mirror,
-                "defaultImageRepository": operator_image.path.rsplit("/", 1)[0],
-                "defaultImageTag": operator_image.tag,
-                # A list also sets STRIMZI_IMAGE_PULL_SECRETS for the operands' pods.
-                "image": {
-                    "imagePullPolicy": "IfNotPresent",
-                    **({"imagePullSecrets": secrets} if secrets else {}),
-                },
-                "extraEnvs": [
-                    {"name": "STRIMZI_POD_SECURITY_PROVIDER_CLASS", "value": "restricted"},
-                ],
-                "generateNetworkPolicy": True,
-                "labels": args.labels,
-            },
-            opts=in_ns,
-        )
+        operator = self._operator(name, args, in_ns)
         # Deny ingress by default; Strimzi generates the allow rules for its own pods (listener
         # peers above, replication and control-plane ports between cluster components).
         ingress_policies(name, ns, args.labels, in_ns)
         after_pki = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.ready])
-        tls_secret = f"{cluster}-kafka-tls"
-        bootstrap_service = f"{cluster}-kafka-bootstrap"
-        certificate = server_certificate(
-            f"{name}-broker-tls",
-            name=tls_secret,
-            namespace=ns,
-            dns_names=[
-                *service_dns_names(bootstrap_service, ns),
-                f"*.{cluster}-kafka-brokers.{ns}.svc",
-                f"*.{cluster}-kafka-brokers.{ns}.svc.cluster.local",
-            ],
-            labels=args.labels,
-            opts=after_pki,
-        )
-        listener_auth: dict
-        pod_template: dict = {}
-        clients: list[pulumi.Resource] = []
-        if args.authentication == "scram-sha-512":
-            listener_auth = {"type": "scram-sha-512"}
-            self.clients_issuer = None
-        else:
-            clients = self._clients_ca(name, args, after_pki)
-            self.clients_issuer = f"{cluster}-kafka-clients"
-            listener_auth = {
-                "type": "custom",
-                "sasl": False,
-                "listenerConfig": {
-                    "ssl.client.auth": "required",
-                    "ssl.truststore.type": "PEM",
-                    "ssl.truststore.location": f"{CLIENTS_CA_MOUNT}/ca.crt",
-                },
-            }
-            pod_template = {
-                "pod": {
-                    "volumes": [
-                        {
-                            "name": "kafka-clients-ca",
-                            "configMap": {"name": self.clients_issuer + "-ca"},
-                        }
-                    ]
-                },
-                "kafkaContainer": {
-                    "volumeMounts": [
-                        {
-                            "name": "kafka-clients-ca",
-                            "mountPath": CLIENTS_CA_MOUNT,
-                            "readOnly": True,
-                        }
-                    ]
-                },
-            }
+        certificate = self._broker_certificate(name, args, after_pki)
+        listener_auth, pod_template, clients = self._client_authentication(name, args, after_pki)
         stateful = pulumi.ResourceOptions(
             parent=self, depends_on=[operator, namespace], protect=args.protect
         )
@@ -279,42 +243,7 @@ class StrimziKafka(pulumi.ComponentResource):
                 stateful,
             ),
         ]
-        rf, isr = args.replication_factor, args.min_insync_replicas
-        kafka_spec: dict = {
-            "version": args.kafka_version,
-            "listeners": [
-                {
-                    "name": "tls",
-                    "port": TLS_PORT,
-                    "type": "internal",
-                    "tls": True,
-                    "authentication": listener_auth,
-                    "configuration": {
-                        "brokerCertChainAndKey": {
-                            "secretName": tls_secret,
-                            "certificate": "tls.crt",
-                            "key": "tls.key",
-                        }
-                    },
-                    "networkPolicyPeers": [
-                        {"namespaceSelector": {"matchLabels": dict(args.client_namespace_labels)}}
-                    ],
-                }
-            ],
-            "authorization": {"type": "simple"},
-            "config": {
-                "auto.create.topics.enable": False,
-                "default.replication.factor": rf,
-                "min.insync.replicas": isr,
-                "offsets.topic.replication.factor": rf,
-                "transaction.state.log.replication.factor": rf,
-                "transaction.state.log.min.isr": isr,
-                "log.retention.hours": args.retention_hours,
-                "num.partitions": args.partitions,
-                "ssl.enabled.protocols": "TLSv1.3,TLSv1.2",
-                "ssl.protocol": "TLSv1.3",
-            },
-        }
+        kafka_spec = _kafka_spec(args, listener_auth)
         if pod_template:
             kafka_spec["template"] = pod_template
         self.kafka = k8s.apiextensions.CustomResource(
@@ -336,7 +265,7 @@ class StrimziKafka(pulumi.ComponentResource):
             purpose: self.topic(f"{name}-topic-{purpose}", topic, args.partitions)
             for purpose, topic in args.platform_topics.items()
         }
-        self.bootstrap = f"{bootstrap_service}.{ns}.svc:{TLS_PORT}"
+        self.bootstrap = f"{cluster}-kafka-bootstrap.{ns}.svc:{TLS_PORT}"
         self.security_protocol = "SSL" if args.authentication == "tls" else "SASL_SSL"
         self.sasl_mechanism = None if args.authentication == "tls" else "SCRAM-SHA-512"
         self.platform_topics = dict(args.platform_topics)
@@ -348,6 +277,90 @@ class StrimziKafka(pulumi.ComponentResource):
                 "platformTopics": self.platform_topics,
             }
         )
+
+    def _operator(
+        self, name: str, args: StrimziKafkaArgs, opts: pulumi.ResourceOptions
+    ) -> k8s.helm.v3.Release:
+        """The Strimzi operator: 2 replicas, watches only `kafka`, images from the mirror."""
+        secrets = pull_secrets(args.pull_secret)
+        return helm_release(
+            f"{name}-operator",
+            release="strimzi-kafka-operator",
+            chart=args.chart,
+            mirror=args.mirror,
+            namespace=c.NS_KAFKA,
+            values={
+                "replicas": 2,  # leader-elected; a standby takes over within seconds
+                "watchNamespaces": [],
+                "watchAnyNamespace": False,
+                # <mirror>/strimzi/<name>:<tag> for the operator and every operand image.
+                "defaultImageRegistry": args.mirror,
+                "defaultImageRepository": args.operator_image.path.rsplit("/", 1)[0],
+                "defaultImageTag": args.operator_image.tag,
+                # A list also sets STRIMZI_IMAGE_PULL_SECRETS for the operands' pods.
+                "image": {
+                    "imagePullPolicy": "IfNotPresent",
+                    **({"imagePullSecrets": secrets} if secrets else {}),
+                },
+                "extraEnvs": [
+                    {"name": "STRIMZI_POD_SECURITY_PROVIDER_CLASS", "value": "restricted"},
+                ],
+                "generateNetworkPolicy": True,
+                "labels": args.labels,
+            },
+            opts=opts,
+        )
+
+    def _broker_certificate(
+        self, name: str, args: StrimziKafkaArgs, opts: pulumi.ResourceOptions
+    ) -> k8s.apiextensions.CustomResource:
+        """Brokers' certificate from the platform CA: clients verify them with the CA bundle."""
+        ns, cluster = c.NS_KAFKA, args.cluster_name
+        return server_certificate(
+            f"{name}-broker-tls",
+            name=f"{cluster}-kafka-tls",
+            namespace=ns,
+            dns_names=[
+                *service_dns_names(f"{cluster}-kafka-bootstrap", ns),
+                f"*.{cluster}-kafka-brokers.{ns}.svc",
+                f"*.{cluster}-kafka-brokers.{ns}.svc.cluster.local",
+            ],
+            labels=args.labels,
+            opts=opts,
+        )
+
+    def _client_authentication(
+        self, name: str, args: StrimziKafkaArgs, opts: pulumi.ResourceOptions
+    ) -> tuple[dict, dict, list[pulumi.Resource]]:
+        """(listener authentication, Kafka pod template, resources): SCRAM, or mTLS with a
+        clients CA the brokers trust through a `custom` listener."""
+        if args.authentication == "scram-sha-512":
+            self.clients_issuer = None
+            return {"type": "scram-sha-512"}, {}, []
+        clients = self._clients_ca(name, args, opts)
+        self.clients_issuer = f"{args.cluster_name}-kafka-clients"
+        listener_auth = {
+            "type": "custom",
+            "sasl": False,
+            "listenerConfig": {
+                "ssl.client.auth": "required",
+                "ssl.truststore.type": "PEM",
+                "ssl.truststore.location": f"{CLIENTS_CA_MOUNT}/ca.crt",
+            },
+        }
+        pod_template = {
+            "pod": {
+                "volumes": [
+                    {"name": "kafka-clients-ca", "configMap": {"name": self.clients_issuer + "-ca"}}
+                ]
+            },
+            "kafkaContainer": {
+                "volumeMounts": [
+                    {"name": "kafka-clients-ca", "mountPath": CLIENTS_CA_MOUNT, "readOnly": True}
+                ]
+            },
+        }
+        return listener_auth, pod_template, clients
 
     def topic(
         self, resource_name: str, topic: str, partitions: int, parent: pulumi.Resource | None = None
