@@ -9,7 +9,12 @@ import pytest
 
 from workloads.data.events import Transaction
 from workloads.features import schema
-from workloads.streaming.windows import JOURNAL_COMPACTION, CustomerWindows, PartitionStateStore
+from workloads.streaming.windows import (
+    JOURNAL_COMPACTION,
+    CustomerWindows,
+    PartitionStateStore,
+    TooLate,
+)
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -148,3 +153,13 @@ def test_an_event_that_fails_in_the_windows_leaves_them_unchanged() -> None:
         windows.update(broken)
     assert windows.history == before
     assert [entry for _, entry in windows.added] == [before["C1"][0]]
+
+
+def test_an_event_older_than_the_kept_windows_is_refused_not_miscounted() -> None:
+    windows = CustomerWindows()
+    windows.update(txn(0, 10.0))
+    before = dict(windows.history)
+    with pytest.raises(TooLate, match="more than 24 h older than customer C1's newest"):
+        windows.update(txn(-24 * 60, 5.0))  # exactly a day late: its window is gone
+    assert windows.history == before
+    assert windows.update(txn(-24 * 60 + 1, 5.0))["txn_count_24h"] == 1  # within a day: counted

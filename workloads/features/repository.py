@@ -4,7 +4,9 @@ platform's bootstrap job run once, and what the demo runs to load the customer p
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,7 +58,21 @@ def apply(store: FeatureStore) -> list[str]:
         PartitionedTable.create(activity, offline_schema(schema.ACTIVITY_FEATURES))
     objects = definitions.build(OFFLINE_ROOT)
     store.apply(objects)
+    _write_ahead_log(store)
     return [obj.name for obj in objects]
+
+
+def _write_ahead_log(store: FeatureStore) -> None:
+    """A local sqlite online store in WAL mode (kept in the database file): the model server's
+    and the probes' reads no longer block the stream's writes, nor the writes the reads."""
+    online = store.config.online_store
+    if getattr(online, "type", "") != "sqlite":
+        return
+    path = Path(online.path)
+    if not path.is_absolute():
+        path = Path(store.repo_path) / path
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
 
 
 def load_profiles(store: FeatureStore, rows: pd.DataFrame) -> int:

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from workloads.settings import Settings
+from workloads.streaming import BATCH_SIZE, BATCH_TIMEOUT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,9 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--group-id", default=os.environ.get("MLP_STREAM_GROUP_ID") or "card-risk-features"
     )
-    run.add_argument("--batch-size", type=int, default=2000, help="most events per batch")
+    run.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="most events per batch")
     run.add_argument(
-        "--batch-timeout", type=float, default=0.25, help="seconds a batch waits for events"
+        "--batch-timeout",
+        type=float,
+        default=BATCH_TIMEOUT,
+        help="seconds a batch waits for events",
     )
     run.add_argument("--until-caught-up", action="store_true")
     run.add_argument(

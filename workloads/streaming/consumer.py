@@ -55,6 +55,7 @@ from workloads.data.events import (
 from workloads.features import schema
 from workloads.health import beat
 from workloads.settings import Settings
+from workloads.streaming import BATCH_SIZE, BATCH_TIMEOUT, CONSUMER_SETTINGS
 from workloads.streaming.dead_letters import dead_letter
 from workloads.streaming.feast_writer import ActivityWriter
 from workloads.streaming.metrics import StreamMetrics
@@ -64,11 +65,6 @@ __all__ = ["BATCH_SIZE", "BATCH_TIMEOUT", "MAX_EVENT_BYTES", "StreamProcessor", 
 
 log = logging.getLogger(__name__)
 
-# A batch is up to BATCH_SIZE events or what arrived within BATCH_TIMEOUT seconds: a backlog
-# drains in large batches (Feast's per-write costs amortised), a live stream is written within
-# a quarter of a second.
-BATCH_SIZE = 2000
-BATCH_TIMEOUT = 0.25
 PUSH_ATTEMPTS = 3
 # Without a recent successful push to compare with, this many failed pushes in a row while
 # looking for refused rows mean that Feast itself is failing, not the rows.
@@ -137,16 +133,7 @@ class StreamProcessor:
         self._dead_letter_errors: list[str] = []
         self._canary: Pending | None = None
         self.consumer = Consumer(
-            settings.kafka_config(
-                **{
-                    "group.id": group_id,
-                    "enable.auto.commit": False,
-                    "auto.offset.reset": "earliest",
-                    "enable.partition.eof": True,
-                    # Group joins take about half the session timeout; 6 s keeps restarts quick.
-                    "session.timeout.ms": 6000,
-                }
-            )
+            settings.kafka_config(**{**CONSUMER_SETTINGS, "group.id": group_id})
         )
         self.producer = Producer(
             settings.kafka_config(**{"enable.idempotence": True, "acks": "all", "linger.ms": 5})

@@ -35,11 +35,16 @@ from workloads.features import schema
 HOUR = 3600.0
 DAY = 24 * HOUR
 JOURNAL_COMPACTION = 64
+_AFTER = float("inf")
 
 log = logging.getLogger(__name__)
 
 # (epoch seconds, amount AED, merchant category, channel, foreign)
 Entry = tuple[float, float, str, str, bool]
+
+
+class TooLate(ValueError):
+    """An event older than the windows kept for its customer (a day before their newest)."""
 
 
 @dataclass
@@ -63,9 +68,17 @@ class CustomerWindows:
             txn.channel,
             txn.merchant_country != "AE",
         )
+        known = self.history.get(txn.customer_id, [])
+        if known and moment <= known[-1][0] - DAY:
+            newest = datetime.fromtimestamp(known[-1][0], UTC).isoformat()
+            raise TooLate(
+                f"event at {txn.timestamp.isoformat()} is more than 24 h older than customer "
+                f"{txn.customer_id}'s newest event ({newest}): the events its windows need are "
+                "no longer kept"
+            )
         # Built aside and swapped in only when the row is computed: an event that fails here
         # leaves the windows as they were.
-        entries = _inserted(self.history.get(txn.customer_id, []), entry)
+        entries = _inserted(known, entry)
         row = self._row(txn.customer_id, entries, moment)
         self.history[txn.customer_id] = entries
         self.added.append((txn.customer_id, entry))
@@ -81,9 +94,13 @@ class CustomerWindows:
 
     @staticmethod
     def _row(customer_id: str, entries: list[Entry], moment: float) -> dict[str, object]:
-        last_day = [e for e in entries if moment - DAY < e[0] <= moment]
-        last_hour = [e for e in last_day if e[0] > moment - HOUR]
-        earlier = [e[0] for e in last_day if e[0] < moment]
+        # `entries` is in time order: the windows are slices of it.
+        # (t, inf) sorts after every entry at time t, (t,) before: no key function per probe.
+        start = bisect.bisect_right(entries, (moment - DAY, _AFTER))
+        end = bisect.bisect_right(entries, (moment, _AFTER))
+        last_day = entries[start:end]
+        last_hour = entries[bisect.bisect_right(entries, (moment - HOUR, _AFTER), start, end) : end]
+        previous = bisect.bisect_left(entries, (moment,), start, end) - 1
         amounts = [e[1] for e in last_day]
         return {
             schema.JOIN_KEY: customer_id,
@@ -96,8 +113,8 @@ class CustomerWindows:
             "ecommerce_share_24h": sum(e[3] == "ecommerce" for e in last_day) / len(last_day),
             "foreign_count_24h": sum(e[4] for e in last_day),
             "seconds_since_previous": (
-                min(moment - max(earlier), schema.NO_PREVIOUS_SECONDS)
-                if earlier
+                min(moment - entries[previous][0], schema.NO_PREVIOUS_SECONDS)
+                if previous >= start
                 else schema.NO_PREVIOUS_SECONDS
             ),
             schema.TIMESTAMP_FIELD: datetime.fromtimestamp(moment, UTC),
@@ -110,7 +127,7 @@ def _inserted(entries: list[Entry], entry: Entry) -> list[Entry]:
     updated = list(entries)
     bisect.insort(updated, entry)
     horizon = updated[-1][0] - DAY
-    return updated[bisect.bisect_right(updated, horizon, key=lambda e: e[0]) :]
+    return updated[bisect.bisect_right(updated, (horizon, _AFTER)) :]
 
 
 def _entry(values: list) -> Entry:
