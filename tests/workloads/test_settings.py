@@ -7,7 +7,6 @@ confluent_kafka classes are replaced by recorders), so nothing connects anywhere
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 import os
 import ssl
@@ -503,36 +502,16 @@ def test_event_hubs_gets_an_entra_token_for_its_namespace() -> None:
 def tls_files(directory: Path, name: str = "localhost") -> tuple[Path, Path, Path]:
     """A private CA and a server certificate for `name`: (ca.crt, tls.crt, tls.key)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives import serialization
     from cryptography.x509.oid import NameOID
+    from test_images import certificate
 
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test-ca")])
-
-    def signed(subject: x509.Name, public_key: Any, ca: bool) -> x509.Certificate:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(ca_name)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if not ca:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False
-            )
-        return builder.sign(ca_key, hashes.SHA256())
-
+    ca_key, ca_cert = certificate("test-ca", None, ca_name, ca=True)  # type: ignore[arg-type]
+    key, cert = certificate(name, ca_key, ca_name, ca=False)
     paths = directory / "ca.crt", directory / "tls.crt", directory / "tls.key"
-    server = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    for path, cert in ((paths[0], signed(ca_name, ca_key.public_key(), True)),
-                       (paths[1], signed(server, key.public_key(), False))):  # fmt: skip
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     paths[2].write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
