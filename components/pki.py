@@ -99,6 +99,71 @@ def _image(image: Image, mirror: str) -> dict[str, str]:
     return {"repository": f"{mirror}/{image.path}", "tag": image.tag}
 
 
+def _cert_manager_values(args: PkiArgs) -> dict[str, Any]:
+    images, secrets = args.images, pull_secrets(args.pull_secret)
+    pdb = {"enabled": args.replicas > 1, "minAvailable": 1}
+    return {
+        "crds": {"enabled": True, "keep": True},
+        "global": {
+            "imagePullSecrets": secrets,
+            "commonLabels": args.labels,
+            # Leases in our own namespace: no write access to kube-system needed.
+            "leaderElection": {"namespace": c.NS_CERT_MANAGER},
+        },
+        "replicaCount": args.replicas,
+        "podDisruptionBudget": pdb,
+        "image": _image(images.controller, args.mirror),
+        "webhook": {
+            "replicaCount": args.replicas,
+            "podDisruptionBudget": pdb,
+            "image": _image(images.webhook, args.mirror),
+        },
+        "cainjector": {
+            "replicaCount": args.replicas,
+            "podDisruptionBudget": pdb,
+            "image": _image(images.cainjector, args.mirror),
+        },
+        "acmesolver": {"image": _image(images.acmesolver, args.mirror)},
+        "startupapicheck": {"image": _image(images.startupapicheck, args.mirror)},
+        "enableCertificateOwnerRef": False,  # deleting a Certificate keeps its key
+    }
+
+
+def _trust_manager_values(args: PkiArgs) -> dict[str, Any]:
+    return {
+        "crds": {"enabled": True, "keep": True},
+        "replicaCount": args.replicas,
+        "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
+        "imagePullSecrets": pull_secrets(args.pull_secret),
+        "image": _image(args.images.trust_manager, args.mirror),
+        # Only our CA is trusted in-cluster: no public CA package, no useDefaultCAs.
+        "defaultPackage": {"enabled": False},
+        "app": {"trust": {"namespace": c.NS_CERT_MANAGER}},
+        # trust-manager may write exactly one Secret name cluster-wide: the bundle.
+        "secretTargets": {"enabled": True, "authorizedSecrets": [CA_BUNDLE]},
+        "commonLabels": args.labels,
+    }
+
+
+def _vault_issuer(vault: VaultIssuer) -> tuple[dict, dict]:
+    """(issuer spec, bundle source): a Vault issuer on the site PKI, its public chain."""
+    spec = {
+        "vault": {
+            "server": vault.server,
+            "path": vault.path,
+            "caBundle": base64.b64encode(vault.ca_bundle_pem.encode()).decode(),
+            "auth": {
+                "kubernetes": {
+                    "role": vault.role,
+                    "mountPath": vault.auth_mount_path,
+                    "serviceAccountRef": {"name": VAULT_ISSUER_SA},
+                }
+            },
+        }
+    }
+    return spec, {"inLine": vault.ca_bundle_pem}
+
+
 class PlatformPki(pulumi.ComponentResource):
     cluster_issuer: str
     selfsigned_issuer: str
@@ -115,39 +180,13 @@ class PlatformPki(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         # The API server calls the cert-manager (10250) and trust-manager (6443) webhooks.
         ingress_policies(name, ns, args.labels, in_ns, api_server_ports=(10250, 6443))
-        secrets = pull_secrets(args.pull_secret)
-        images = args.images
         cert_manager = helm_release(
             f"{name}-cert-manager",
             release="cert-manager",
             chart=args.cert_manager_chart,
             mirror=args.mirror,
             namespace=ns,
-            values={
-                "crds": {"enabled": True, "keep": True},
-                "global": {
-                    "imagePullSecrets": secrets,
-                    "commonLabels": args.labels,
-                    # Leases in our own namespace: no write access to kube-system needed.
-                    "leaderElection": {"namespace": ns},
-                },
-                "replicaCount": args.replicas,
-                "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
-                "image": _image(images.controller, args.mirror),
-                "webhook": {
-                    "replicaCount": args.replicas,
-                    "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
-                    "image": _image(images.webhook, args.mirror),
-                },
-                "cainjector": {
-                    "replicaCount": args.replicas,
-                    "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
-                    "image": _image(images.cainjector, args.mirror),
-                },
-                "acmesolver": {"image": _image(images.acmesolver, args.mirror)},
-                "startupapicheck": {"image": _image(images.startupapicheck, args.mirror)},
-                "enableCertificateOwnerRef": False,  # deleting a Certificate keeps its key
-            },
+            values=_cert_manager_values(args),
             opts=in_ns,
         )
         trust_manager = helm_release(
@@ -156,75 +195,24 @@ class PlatformPki(pulumi.ComponentResource):
             chart=args.trust_manager_chart,
             mirror=args.mirror,
             namespace=ns,
-            values={
-                "crds": {"enabled": True, "keep": True},
-                "replicaCount": args.replicas,
-                "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
-                "imagePullSecrets": secrets,
-                "image": _image(images.trust_manager, args.mirror),
-                # Only our CA is trusted in-cluster: no public CA package, no useDefaultCAs.
-                "defaultPackage": {"enabled": False},
-                "app": {"trust": {"namespace": ns}},
-                # trust-manager may write exactly one Secret name cluster-wide: the bundle.
-                "secretTargets": {"enabled": True, "authorizedSecrets": [CA_BUNDLE]},
-                "commonLabels": args.labels,
-            },
+            values=_trust_manager_values(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, cert_manager]),
         )
-        after_cm = pulumi.ResourceOptions(parent=self, depends_on=[cert_manager])
-
         selfsigned = k8s.apiextensions.CustomResource(
             f"{name}-selfsigned",
             api_version="cert-manager.io/v1",
             kind="ClusterIssuer",
             metadata={"name": SELFSIGNED_ISSUER, "labels": args.labels},
             spec={"selfSigned": {}},
-            opts=after_cm,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cert_manager]),
         )
         if args.vault is None:
-            root = k8s.apiextensions.CustomResource(
-                f"{name}-root-ca",
-                api_version="cert-manager.io/v1",
-                kind="Certificate",
-                metadata={"name": ROOT_CA_SECRET, "namespace": ns, "labels": args.labels},
-                spec={
-                    "isCA": True,
-                    "commonName": args.ca_common_name,
-                    "subject": {"organizations": [args.organization], "countries": ["AE"]},
-                    "secretName": ROOT_CA_SECRET,
-                    "duration": args.ca_duration,
-                    "renewBefore": args.ca_renew_before,
-                    # Renewal keeps the key: leaf certificates and every distributed bundle
-                    # stay valid across a root renewal. Rotate deliberately (new Certificate).
-                    "privateKey": {"algorithm": "ECDSA", "size": 384, "rotationPolicy": "Never"},
-                    "usages": ["cert sign", "crl sign", "digital signature"],
-                    "issuerRef": cluster_issuer_ref(SELFSIGNED_ISSUER),
-                },
-                # The root key is the trust anchor of every in-cluster TLS connection.
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[cert_manager, selfsigned], protect=args.protect
-                ),
+            issuer_spec, issuer_deps, bundle_source = self._self_signed_root(
+                name, args, cert_manager, selfsigned
             )
-            issuer_spec: dict = {"ca": {"secretName": ROOT_CA_SECRET}}
-            issuer_deps: list[pulumi.Resource] = [cert_manager, root]
-            bundle_source: dict = {"secret": {"name": ROOT_CA_SECRET, "key": "ca.crt"}}
         else:
             issuer_deps = [cert_manager, *self._vault_identity(name, args, in_ns)]
-            issuer_spec = {
-                "vault": {
-                    "server": args.vault.server,
-                    "path": args.vault.path,
-                    "caBundle": base64.b64encode(args.vault.ca_bundle_pem.encode()).decode(),
-                    "auth": {
-                        "kubernetes": {
-                            "role": args.vault.role,
-                            "mountPath": args.vault.auth_mount_path,
-                            "serviceAccountRef": {"name": VAULT_ISSUER_SA},
-                        }
-                    },
-                }
-            }
-            bundle_source = {"inLine": args.vault.ca_bundle_pem}
+            issuer_spec, bundle_source = _vault_issuer(args.vault)
         issuer = k8s.apiextensions.CustomResource(
             f"{name}-issuer",
             api_version="cert-manager.io/v1",
@@ -256,6 +244,47 @@ class PlatformPki(pulumi.ComponentResource):
         self.cert_manager = cert_manager
         self.ready = [cert_manager, trust_manager, issuer, bundle]
         self.register_outputs({"clusterIssuer": self.cluster_issuer, "caBundle": self.ca_bundle})
+
+    def _self_signed_root(
+        self,
+        name: str,
+        args: PkiArgs,
+        cert_manager: pulumi.Resource,
+        selfsigned: pulumi.Resource,
+    ) -> tuple[dict, list[pulumi.Resource], dict]:
+        """(issuer spec, what the issuer waits for, bundle source) for an in-cluster root."""
+        root = k8s.apiextensions.CustomResource(
+            f"{name}-root-ca",
+            api_version="cert-manager.io/v1",
+            kind="Certificate",
+            metadata={
+                "name": ROOT_CA_SECRET,
+                "namespace": c.NS_CERT_MANAGER,
+                "labels": args.labels,
+            },
+            spec={
+                "isCA": True,
+                "commonName": args.ca_common_name,
+                "subject": {"organizations": [args.organization], "countries": ["AE"]},
+                "secretName": ROOT_CA_SECRET,
+                "duration": args.ca_duration,
+                "renewBefore": args.ca_renew_before,
+                # Renewal keeps the key: leaf certificates and every distributed bundle
+                # stay valid across a root renewal. Rotate deliberately (new Certificate).
+                "privateKey": {"algorithm": "ECDSA", "size": 384, "rotationPolicy": "Never"},
+                "usages": ["cert sign", "crl sign", "digital signature"],
+                "issuerRef": cluster_issuer_ref(SELFSIGNED_ISSUER),
+            },
+            # The root key is the trust anchor of every in-cluster TLS connection.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[cert_manager, selfsigned], protect=args.protect
+            ),
+        )
+        return (
+            {"ca": {"secretName": ROOT_CA_SECRET}},
+            [cert_manager, root],
+            {"secret": {"name": ROOT_CA_SECRET, "key": "ca.crt"}},
+        )
 
     def _vault_identity(
         self, name: str, args: PkiArgs, opts: pulumi.ResourceOptions
