@@ -35,7 +35,7 @@ PATHS = {"v1": "/v1/models/{model}:predict", "v2": "/v2/models/{model}/infer"}
 CLIENTS = (1, 8)
 WARMUP = 300
 LOG_ROUNDS = 4
-ROUNDS = 3  # in-process / server alternations per protocol
+ROUNDS = 5  # in-process / server alternations per protocol (medians resist a noisy round)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -216,7 +216,7 @@ def _protocol_runs(
 ) -> dict[str, Any]:
     """Alternating in-process and 1-client server rounds, then 8 clients and one more
     in-process round next to them."""
-    seconds = mode.serving_seconds / 2
+    seconds = mode.serving_seconds / 3
     paired = []
     for number in range(ROUNDS):
         progress(
