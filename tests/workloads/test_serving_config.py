@@ -116,3 +116,12 @@ def test_the_quantile_interpolates_inside_a_bucket() -> None:
 def test_thresholds_refuse_values_that_cannot_work(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         rollout.Thresholds(**kwargs)
+
+
+def test_the_cluster_server_takes_the_port_flag_the_serving_runtime_passes() -> None:
+    from workloads.serving.__main__ import _parser
+
+    # components/serving.py runs `python -m workloads.serving cluster --http_port=8080`
+    args, ignored = _parser().parse_known_args(["cluster", "--http_port=8099", "--grpc_port=1"])
+    assert args.port == 8099 and ignored == ["--grpc_port=1"]
+    assert _parser().parse_known_args(["cluster"])[0].port == 8080

@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
         "--no-prediction-log", action="store_true", help="do not publish scored records to Kafka"
     )
     cluster = commands.add_parser("cluster", help="serve on 0.0.0.0 in the pod")
-    cluster.add_argument("--port", type=int, default=8080)
+    # --http_port: the flag KServe's ModelServer takes, which the ClusterServingRuntime passes.
+    cluster.add_argument("--port", "--http_port", dest="port", type=int, default=8080)
     batch = commands.add_parser("batch", help="score a file")
     batch.add_argument("--input", type=Path, required=True)
     batch.add_argument("--output", type=Path, required=True)
