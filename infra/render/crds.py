@@ -1,0 +1,74 @@
+"""The CustomResourceDefinitions custom resources are checked against.
+
+The reference CRDs (`../shared/reference/crds`: the published CRDs of the operators at the
+pinned releases) come first; CRDs a chart ships (its crds/ directory or templates) and CRDs the
+program declares fill in the rest (the GPU operator's ClusterPolicy, trust-manager's Bundle,
+CloudNativePG's Cluster...). `CrdIndex` finds the `openAPIV3Schema` of the served version for an
+(apiVersion, kind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.render.cache import REPO_ROOT
+
+REFERENCE_CRDS = REPO_ROOT.parent / "shared" / "reference" / "crds"
+
+
+@cache
+def _load_reference(directory: Path) -> tuple[Mapping[str, Any], ...]:
+    if not directory.is_dir():
+        return ()
+    found: list[Mapping[str, Any]] = []
+    for path in sorted(directory.glob("*.yaml")):
+        for doc in yaml.load_all(path.read_text(), Loader=_LOADER):
+            if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
+                found.append(doc)
+    return tuple(found)
+
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def reference_crds(directory: Path = REFERENCE_CRDS) -> list[Mapping[str, Any]]:
+    """The reference CRDs (empty when the directory is absent)."""
+    return list(_load_reference(directory))
+
+
+@dataclass
+class CrdIndex:
+    """(group, version, kind) → (schema, where the CRD came from)."""
+
+    schemas: dict[tuple[str, str, str], tuple[Mapping[str, Any], str]] = field(default_factory=dict)
+
+    def add(self, crd: Mapping[str, Any], source: str) -> None:
+        spec = crd.get("spec") or {}
+        group = spec.get("group")
+        kind = (spec.get("names") or {}).get("kind")
+        for version in spec.get("versions") or []:
+            if not version.get("served", True):
+                continue
+            schema = (version.get("schema") or {}).get("openAPIV3Schema")
+            key = (str(group), str(version.get("name")), str(kind))
+            if isinstance(schema, Mapping) and key not in self.schemas:
+                self.schemas[key] = (schema, source)
+
+    def lookup(self, api_version: str, kind: str) -> tuple[Mapping[str, Any], str] | None:
+        group, _, version = api_version.rpartition("/")
+        return self.schemas.get((group, version, kind))
+
+    @classmethod
+    def build(cls, sources: Iterable[tuple[Mapping[str, Any], str]]) -> CrdIndex:
+        index = cls()
+        for crd in reference_crds():
+            index.add(crd, "reference CRDs")
+        for crd, source in sources:
+            index.add(crd, source)
+        return index
