@@ -64,7 +64,14 @@ from components.feast_config import (
     client_config,
     server_config,
 )
-from components.feast_stores import PG_CA, REDIS_CA, store_env, store_secrets, trust_volumes
+from components.feast_stores import (
+    PG_CA,
+    REDIS_CA,
+    StoreSecrets,
+    store_env,
+    store_secrets,
+    trust_volumes,
+)
 from components.namespace import platform_namespace, pull_secrets
 from components.network_policies import NetworkPeer, service_network_policies
 from components.objects import object_meta, upstream
@@ -75,6 +82,8 @@ from components.trust import postgres_root_cert
 
 _REPO = "/etc/feast/repo"
 _TLS = "/etc/feast/tls"
+_SERVICES = [f"feast-{role}" for role in ("registry", "online", "offline")]
+_PORTS = (REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,29 +141,21 @@ class FeatureStore(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-
-        def meta(
-            resource: str, annotations: dict[str, pulumi.Input[str]] | None = None
-        ) -> k8s.meta.v1.ObjectMetaArgsDict:
-            return object_meta(resource, ns, labels, annotations)
-
-        services = [f"feast-{role}" for role in ("registry", "online", "offline")]
         tls = server_certificate(
             f"{name}-cert",
             name="feast-tls",
             namespace=ns,
             labels=labels,
-            dns_names=[d for s in services for d in service_dns_names(s, ns)],
+            dns_names=[d for s in _SERVICES for d in service_dns_names(s, ns)],
             issuer=args.cluster_issuer,
             opts=in_ns,
         )
         secrets = store_secrets(
             name, ns, labels, (args.postgres, args.redis, args.object_store), in_ns
         )
-        pg = secrets.postgres
         config = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata=meta("feast-server-config"),
+            metadata=object_meta("feast-server-config", ns, labels),
             data={
                 "feature_store.yaml": server_config(
                     args.project,
@@ -168,94 +169,26 @@ class FeatureStore(pulumi.ComponentResource):
         )
         sa = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
-            metadata=meta(c.SA_FEAST, annotations=args.service_account_annotations),
+            metadata=object_meta(c.SA_FEAST, ns, labels, args.service_account_annotations),
             # Off by default; the server pods opt in with a recorded reason (TOKEN_REASON).
             automount_service_account_token=False,
             opts=in_ns,
         )
         authz_rbac(name, ns, labels, args.clients, in_ns)
-
-        tls_args = ["--key", f"{_TLS}/tls.key", "--cert", f"{_TLS}/tls.crt"]
-        feast = ["feast", "--chdir", _REPO]
-        servers = [
-            _Server(
-                "registry",
-                REGISTRY_PORT,
-                [*feast, "serve_registry", "--port", str(REGISTRY_PORT), *tls_args],
-                {"tcpSocket": {"port": REGISTRY_PORT}},
-                [pg],
-                {"cpu": "250m", "memory": "512Mi"},
-                {"cpu": "1", "memory": "1Gi"},
-            ),
-            _Server(
-                "online",
-                ONLINE_PORT,
-                [
-                    *feast,
-                    "serve",
-                    "--host",
-                    "0.0.0.0",
-                    "--port",
-                    str(ONLINE_PORT),
-                    "--workers",
-                    "2",
-                    *tls_args,
-                ],
-                {"httpGet": {"path": "/health", "port": ONLINE_PORT, "scheme": "HTTPS"}},
-                [pg, secrets.redis],
-                {"cpu": "500m", "memory": "1Gi"},
-                {"cpu": "2", "memory": "2Gi"},
-            ),
-            _Server(
-                "offline",
-                OFFLINE_PORT,
-                [
-                    *feast,
-                    "serve_offline",
-                    "--host",
-                    "0.0.0.0",
-                    "--port",
-                    str(OFFLINE_PORT),
-                    *tls_args,
-                ],
-                {"tcpSocket": {"port": OFFLINE_PORT}},
-                [pg, *secrets.object_store],
-                {"cpu": "500m", "memory": "2Gi"},
-                {"cpu": "4", "memory": "8Gi"},
-            ),
-        ]
-        ports = (REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT)
         policies = service_network_policies(
             name,
             ns,
             labels,
             {"app.kubernetes.io/name": "feast"},
-            [NetworkPeer(ports, tenants=True)],
+            [NetworkPeer(_PORTS, tenants=True)],
             [*args.store_egress, NetworkPeer((443, 6443), cidr="0.0.0.0/0")],  # API server
             in_ns,
         )
         depends: list[pulumi.Resource] = [namespace, tls, config, sa]
-        if args.postgres.feast_database in args.postgres.databases_to_create:
-            if not args.postgres_egress:
-                raise ValueError(f"{name}: creating the registry database needs postgres_egress")
-            depends.append(
-                create_database(
-                    self,
-                    f"{name}-registry-db",
-                    DatabaseBootstrapArgs(
-                        database=args.postgres.feast_database,
-                        postgres=args.postgres,
-                        image=args.image,
-                        namespace=ns,
-                        labels=args.labels,
-                        credentials=pg,
-                        egress=args.postgres_egress,
-                        image_pull_secret=args.image_pull_secret,
-                    ),
-                    depends_on=[namespace, *policies],
-                )
-            )
-        for server in servers:
+        registry_db = self._registry_database(name, args, secrets.postgres, [namespace, *policies])
+        if registry_db is not None:
+            depends.append(registry_db)
+        for server in _servers(secrets):
             self._deploy(name, args, labels, server, depends)
 
         client = client_config(args.project, ns, args.client_ca_file)
@@ -266,10 +199,36 @@ class FeatureStore(pulumi.ComponentResource):
         self.feature_server = client["online_store"]["path"]
         self.feature_store_yaml = yaml.safe_dump(client, sort_keys=False)
         self.roles = (READER, WRITER)
-        self.peer = PlatformPeer(namespace=ns, ports=ports)
+        self.peer = PlatformPeer(namespace=ns, ports=_PORTS)
         self.register_outputs({"project": args.project, "featureServer": self.feature_server})
 
-    # ----------------------------------------------------------------------- pieces
+    def _registry_database(
+        self,
+        name: str,
+        args: FeatureStoreArgs,
+        credentials: SecretEnv,
+        depends_on: list[pulumi.Resource],
+    ) -> pulumi.Resource | None:
+        """The registry database, created by a Job where the foundation does not (RDS)."""
+        if args.postgres.feast_database not in args.postgres.databases_to_create:
+            return None
+        if not args.postgres_egress:
+            raise ValueError(f"{name}: creating the registry database needs postgres_egress")
+        return create_database(
+            self,
+            f"{name}-registry-db",
+            DatabaseBootstrapArgs(
+                database=args.postgres.feast_database,
+                postgres=args.postgres,
+                image=args.image,
+                namespace=args.namespace,
+                labels=args.labels,
+                credentials=credentials,
+                egress=args.postgres_egress,
+                image_pull_secret=args.image_pull_secret,
+            ),
+            depends_on=depends_on,
+        )
 
     def _deploy(
         self,
@@ -279,85 +238,14 @@ class FeatureStore(pulumi.ComponentResource):
         server: _Server,
         depends: list[pulumi.Resource],
     ) -> None:
+        """One server: its Deployment, Service (TLS on its port) and PDB."""
         ns, svc = args.namespace, f"feast-{server.role}"
         selector = {"app.kubernetes.io/name": "feast", "app.kubernetes.io/component": server.role}
-        # dask spills to /tmp when joining large offline datasets
-        tmp, tmp_mount = tmp_volume("20Gi" if server.role == "offline" else "1Gi")
-        volumes = [
-            tmp,
-            {"name": "config", "configMap": {"name": "feast-server-config"}},
-            {
-                "name": "tls",
-                "secret": {"secretName": "feast-tls", "defaultMode": SECRET_FILE_MODE},
-            },
-            *[s.volume_spec() for s in server.secrets],
-        ]
-        mounts = [
-            tmp_mount,
-            {"name": "config", "mountPath": _REPO, "readOnly": True},
-            {"name": "tls", "mountPath": _TLS, "readOnly": True},
-            *[s.mount_spec() for s in server.secrets],
-        ]
-        ca_volumes, ca_mounts = trust_volumes(
-            server.role, args.postgres, args.redis, args.object_store
-        )
-        volumes += ca_volumes
-        mounts += ca_mounts
-        env = [{"name": "HOME", "value": "/tmp"}, *store_env(server.role, args.object_store)]
         opts = pulumi.ResourceOptions(parent=self, depends_on=depends)
-        # Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
-        deployment_spec: Any = {
-            "replicas": args.replicas,
-            "selector": {"matchLabels": selector},
-            "strategy": {
-                "type": "RollingUpdate",
-                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-            },
-            "template": {
-                "metadata": {
-                    "labels": {**labels, **selector, **args.pod_labels},
-                    "annotations": {c.TOKEN_REASON_ANNOTATION: TOKEN_REASON},
-                },
-                "spec": {
-                    "serviceAccountName": c.SA_FEAST,
-                    "automountServiceAccountToken": True,  # see TOKEN_REASON
-                    "securityContext": pod_security(),
-                    "topologySpreadConstraints": spread(selector),
-                    "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                    "containers": [
-                        {
-                            "name": server.role,
-                            "image": args.image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": exec_with_secret_env(server.command, server.secrets),
-                            "ports": [
-                                {"name": "tls", "containerPort": server.port, "protocol": "TCP"}
-                            ],
-                            "env": env,
-                            "resources": {"requests": server.requests, "limits": server.limits},
-                            "securityContext": container_security(),
-                            "readinessProbe": {
-                                **server.probe,
-                                "periodSeconds": 10,
-                                "timeoutSeconds": 5,
-                            },
-                            "livenessProbe": {
-                                **server.probe,
-                                "initialDelaySeconds": 30,
-                                "periodSeconds": 20,
-                                "timeoutSeconds": 5,
-                            },
-                            "volumeMounts": mounts,
-                        }
-                    ],
-                    "volumes": volumes,
-                },
-            },
-        }
         k8s.apps.v1.Deployment(
             f"{name}-{server.role}",
             metadata={"name": svc, "namespace": ns, "labels": labels},
-            spec=deployment_spec,
+            spec=_deployment_spec(args, labels, server, selector),
             opts=opts,
         )
         service_spec: Any = {
@@ -379,6 +267,122 @@ class FeatureStore(pulumi.ComponentResource):
             opts=opts,
         )
         pod_disruption_budget(f"{name}-{server.role}-pdb", svc, ns, labels, selector, opts)
+
+
+def _servers(secrets: StoreSecrets) -> list[_Server]:
+    """The three Feast servers, each with only the store credentials it needs."""
+    tls_args = ["--key", f"{_TLS}/tls.key", "--cert", f"{_TLS}/tls.crt"]
+    feast = ["feast", "--chdir", _REPO]
+    pg = secrets.postgres
+    return [
+        _Server(
+            "registry",
+            REGISTRY_PORT,
+            [*feast, "serve_registry", "--port", str(REGISTRY_PORT), *tls_args],
+            {"tcpSocket": {"port": REGISTRY_PORT}},
+            [pg],
+            {"cpu": "250m", "memory": "512Mi"},
+            {"cpu": "1", "memory": "1Gi"},
+        ),
+        _Server(
+            "online",
+            ONLINE_PORT,
+            [
+                *feast,
+                "serve",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                str(ONLINE_PORT),
+                "--workers",
+                "2",
+                *tls_args,
+            ],
+            {"httpGet": {"path": "/health", "port": ONLINE_PORT, "scheme": "HTTPS"}},
+            [pg, secrets.redis],
+            {"cpu": "500m", "memory": "1Gi"},
+            {"cpu": "2", "memory": "2Gi"},
+        ),
+        _Server(
+            "offline",
+            OFFLINE_PORT,
+            [*feast, "serve_offline", "--host", "0.0.0.0", "--port", str(OFFLINE_PORT), *tls_args],
+            {"tcpSocket": {"port": OFFLINE_PORT}},
+            [pg, *secrets.object_store],
+            {"cpu": "500m", "memory": "2Gi"},
+            {"cpu": "4", "memory": "8Gi"},
+        ),
+    ]
+
+
+def _volumes(
+    args: FeatureStoreArgs, server: _Server
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, mounts): /tmp, the server config, the TLS pair, its Secrets, the store CAs."""
+    # dask spills to /tmp when joining large offline datasets
+    tmp, tmp_mount = tmp_volume("20Gi" if server.role == "offline" else "1Gi")
+    volumes = [
+        tmp,
+        {"name": "config", "configMap": {"name": "feast-server-config"}},
+        {"name": "tls", "secret": {"secretName": "feast-tls", "defaultMode": SECRET_FILE_MODE}},
+        *[s.volume_spec() for s in server.secrets],
+    ]
+    mounts = [
+        tmp_mount,
+        {"name": "config", "mountPath": _REPO, "readOnly": True},
+        {"name": "tls", "mountPath": _TLS, "readOnly": True},
+        *[s.mount_spec() for s in server.secrets],
+    ]
+    ca_volumes, ca_mounts = trust_volumes(server.role, args.postgres, args.redis, args.object_store)
+    return volumes + ca_volumes, mounts + ca_mounts
+
+
+def _deployment_spec(
+    args: FeatureStoreArgs, labels: dict[str, str], server: _Server, selector: dict[str, str]
+) -> Any:
+    """Any: camelCase manifests pass through verbatim (the SDK's ArgsDicts are snake_case)."""
+    volumes, mounts = _volumes(args, server)
+    container = {
+        "name": server.role,
+        "image": args.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": exec_with_secret_env(server.command, server.secrets),
+        "ports": [{"name": "tls", "containerPort": server.port, "protocol": "TCP"}],
+        "env": [{"name": "HOME", "value": "/tmp"}, *store_env(server.role, args.object_store)],
+        "resources": {"requests": server.requests, "limits": server.limits},
+        "securityContext": container_security(),
+        "readinessProbe": {**server.probe, "periodSeconds": 10, "timeoutSeconds": 5},
+        "livenessProbe": {
+            **server.probe,
+            "initialDelaySeconds": 30,
+            "periodSeconds": 20,
+            "timeoutSeconds": 5,
+        },
+        "volumeMounts": mounts,
+    }
+    return {
+        "replicas": args.replicas,
+        "selector": {"matchLabels": selector},
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+        },
+        "template": {
+            "metadata": {
+                "labels": {**labels, **selector, **args.pod_labels},
+                "annotations": {c.TOKEN_REASON_ANNOTATION: TOKEN_REASON},
+            },
+            "spec": {
+                "serviceAccountName": c.SA_FEAST,
+                "automountServiceAccountToken": True,  # see TOKEN_REASON
+                "securityContext": pod_security(),
+                "topologySpreadConstraints": spread(selector),
+                "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                "containers": [container],
+                "volumes": volumes,
+            },
+        },
+    }
 
 
 __all__ = [
