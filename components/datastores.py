@@ -143,92 +143,11 @@ class OnPremDataStores(pulumi.ComponentResource):
         """Default deny; then DNS, in-namespace traffic, named clients, API/object-store egress."""
         a, ns = self.args, c.NS_DATA
         opts = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-
-        def policy(suffix: str, spec: dict[str, Any]) -> None:
+        for suffix, spec in _policy_specs(a):
             metadata: Any = {"name": suffix, "namespace": ns, "labels": a.labels}
             body: Any = spec
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-np-{suffix}", metadata=metadata, spec=body, opts=opts
-            )
-
-        def from_namespaces(namespaces: tuple[str, ...], port: int) -> dict[str, Any]:
-            return {
-                "from": [
-                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}
-                    for n in namespaces
-                ],
-                "ports": [{"protocol": "TCP", "port": port}],
-            }
-
-        policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
-        policy(
-            "allow-dns-and-namespace",
-            {
-                "podSelector": {},
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [{"from": [{"podSelector": {}}]}],
-                "egress": [
-                    {
-                        "to": [
-                            {
-                                "namespaceSelector": {
-                                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
-                                },
-                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                            }
-                        ],
-                        "ports": [
-                            {"protocol": "UDP", "port": 53},
-                            {"protocol": "TCP", "port": 53},
-                        ],
-                    },
-                    {"to": [{"podSelector": {}}]},
-                ],
-            },
-        )
-        policy(
-            "allow-api-and-object-store",
-            {
-                "podSelector": {},
-                "policyTypes": ["Egress"],
-                "egress": [
-                    {
-                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in a.egress_cidrs],
-                        "ports": [
-                            {"protocol": "TCP", "port": 443},
-                            {"protocol": "TCP", "port": 6443},
-                        ],
-                    }
-                ],
-            },
-        )
-        if a.postgres:
-            policy(
-                "allow-postgres-clients",
-                {
-                    "podSelector": {"matchLabels": {"cnpg.io/cluster": a.postgres.cluster_name}},
-                    "policyTypes": ["Ingress"],
-                    "ingress": [from_namespaces(a.postgres_clients, POSTGRES_PORT)],
-                },
-            )
-            # The API server calls the operator's admission webhook; its address is not
-            # known in advance, so the webhook port (only) is open to any source.
-            policy(
-                "allow-cnpg-webhook",
-                {
-                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "cloudnative-pg"}},
-                    "policyTypes": ["Ingress"],
-                    "ingress": [{"ports": [{"protocol": "TCP", "port": 9443}]}],
-                },
-            )
-        if a.redis:
-            policy(
-                "allow-redis-clients",
-                {
-                    "podSelector": {"matchLabels": {"app": a.redis.name}},
-                    "policyTypes": ["Ingress"],
-                    "ingress": [from_namespaces(a.redis_clients, REDIS_PORT)],
-                },
             )
 
     # ------------------------------------------------------------------ PostgreSQL
@@ -236,7 +155,6 @@ class OnPremDataStores(pulumi.ComponentResource):
     def _postgres(self, name: str, pg: PostgresSpec) -> None:
         a, ns = self.args, c.NS_DATA
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        operator_image = pg.operator_image
         operator = helm_release(
             f"{name}-cnpg",
             release="cloudnative-pg",
@@ -246,8 +164,8 @@ class OnPremDataStores(pulumi.ComponentResource):
             values={
                 "replicaCount": 2,
                 "image": {
-                    "repository": f"{a.mirror}/{operator_image.path}",
-                    "tag": operator_image.tag,
+                    "repository": f"{a.mirror}/{pg.operator_image.path}",
+                    "tag": pg.operator_image.tag,
                 },
                 "imagePullSecrets": pull_secrets(a.pull_secret),
                 "config": {"clusterWide": False},  # manages Clusters in this namespace only
@@ -268,93 +186,33 @@ class OnPremDataStores(pulumi.ComponentResource):
             string_data={"username": pg.owner, "password": password.result},
             opts=in_ns,
         )
-        tls_name = f"{pg.cluster_name}-server"
         services = [f"{pg.cluster_name}-{suffix}" for suffix in ("rw", "ro", "r")]
         certificate = server_certificate(
             f"{name}-pg-tls",
-            name=tls_name,
+            name=f"{pg.cluster_name}-server",
             namespace=ns,
             dns_names=[dns for svc in services for dns in service_dns_names(svc, ns)],
             labels=a.labels,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *a.ready]),
-        )
-        spec: dict = {
-            "instances": pg.instances,
-            "imageName": pg.image.ref(a.mirror),
-            "primaryUpdateStrategy": "unsupervised",
-            "enableSuperuserAccess": False,
-            "enablePDB": True,
-            "inheritedMetadata": {"labels": a.labels},
-            "bootstrap": {
-                "initdb": {
-                    "database": pg.database,
-                    "owner": pg.owner,
-                    "secret": {"name": f"{pg.cluster_name}-app"},
-                    "dataChecksums": True,
-                }
-            },
-            "storage": {"size": f"{pg.storage_gi}Gi", "storageClass": a.storage_class},
-            "certificates": {
-                # cert-manager's Secret carries ca.crt next to the key pair.
-                "serverTLSSecret": tls_name,
-                "serverCASecret": tls_name,
-            },
-            "postgresql": {
-                "parameters": {
-                    "ssl_min_protocol_version": "TLSv1.2",
-                    "password_encryption": "scram-sha-256",
-                    "log_connections": "on",
-                    "log_disconnections": "on",
-                },
-                # Applied after CNPG's own rules and before its catch-all `host` rule.
-                "pg_hba": [
-                    "hostnossl all all all reject",
-                    "hostssl all all all scram-sha-256",
-                ],
-            },
-            "affinity": {
-                "enablePodAntiAffinity": True,
-                "topologyKey": "kubernetes.io/hostname",
-                "podAntiAffinityType": "required",
-            },
-            "resources": {
-                "requests": {"cpu": "1", "memory": "4Gi"},
-                "limits": {"cpu": "2", "memory": "4Gi"},
-            },
-        }
-        if a.pull_secret:
-            spec["imagePullSecrets"] = pull_secrets(a.pull_secret)
-        if pg.backup:
-            b = pg.backup
-            spec["backup"] = {
-                "retentionPolicy": b.retention,
-                "barmanObjectStore": {
-                    "destinationPath": b.destination,
-                    "endpointURL": b.endpoint,
-                    "s3Credentials": {
-                        "accessKeyId": {"name": b.credentials_secret, "key": "username"},
-                        "secretAccessKey": {"name": b.credentials_secret, "key": "password"},
-                    },
-                    "wal": {"compression": "gzip", "encryption": "AES256"},
-                    "data": {"compression": "gzip", "encryption": "AES256"},
-                },
-            }
-            if b.ca_secret:  # barman verifies the endpoint with this CA instead of the OS store
-                spec["backup"]["barmanObjectStore"]["endpointCA"] = {
-                    "name": b.ca_secret,
-                    "key": "ca.crt",
-                }
-        stateful = pulumi.ResourceOptions(
-            parent=self, depends_on=[operator, app_secret, certificate], protect=a.protect
         )
         cluster = k8s.apiextensions.CustomResource(
             f"{name}-pg",
             api_version="postgresql.cnpg.io/v1",
             kind="Cluster",
             metadata={"name": pg.cluster_name, "namespace": ns, "labels": a.labels},
-            spec=spec,
-            opts=stateful,
+            spec=_postgres_cluster_spec(a, pg),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[operator, app_secret, certificate], protect=a.protect
+            ),
         )
+        self._postgres_databases(name, pg, cluster)
+        self.postgres_host = f"{pg.cluster_name}-rw.{ns}.svc"
+        self.postgres_password = password.result
+        self.ready += [operator, cluster]
+
+    def _postgres_databases(self, name: str, pg: PostgresSpec, cluster: pulumi.Resource) -> None:
+        """The extra databases (Feast's registry), and the nightly base backup."""
+        a, ns = self.args, c.NS_DATA
         after_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster], protect=a.protect)
         for database in pg.extra_databases:
             k8s.apiextensions.CustomResource(
@@ -393,16 +251,12 @@ class OnPremDataStores(pulumi.ComponentResource):
                 },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
             )
-        self.postgres_host = f"{pg.cluster_name}-rw.{ns}.svc"
-        self.postgres_password = password.result
-        self.ready += [operator, cluster]
 
     # ------------------------------------------------------------------ Redis
 
     def _redis(self, name: str, rd: RedisSpec) -> None:
         a, ns = self.args, c.NS_DATA
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        operator_image = rd.operator_image
         operator = helm_release(
             f"{name}-redis-operator",
             release="redis-operator",
@@ -411,8 +265,8 @@ class OnPremDataStores(pulumi.ComponentResource):
             namespace=ns,
             values={
                 "redisOperator": {
-                    "imageName": f"{a.mirror}/{operator_image.path}",
-                    "imageTag": operator_image.tag,
+                    "imageName": f"{a.mirror}/{rd.operator_image.path}",
+                    "imageTag": rd.operator_image.tag,
                     "imagePullPolicy": "IfNotPresent",
                     "imagePullSecrets": pull_secrets(a.pull_secret),
                     "watchNamespace": ns,
@@ -429,19 +283,17 @@ class OnPremDataStores(pulumi.ComponentResource):
             special=False,
             opts=pulumi.ResourceOptions(parent=self, provider=self.random_provider),
         )
-        auth_secret = f"{rd.name}-auth"
         auth = k8s.core.v1.Secret(
             f"{name}-redis-auth",
-            metadata={"name": auth_secret, "namespace": ns, "labels": a.labels},
+            metadata={"name": f"{rd.name}-auth", "namespace": ns, "labels": a.labels},
             type="Opaque",
             string_data={"password": password.result},
             opts=in_ns,
         )
-        tls_name = f"{rd.name}-tls"
         services = [rd.name, f"{rd.name}-master", f"{rd.name}-headless", f"{rd.name}-sentinel"]
         certificate = server_certificate(
             f"{name}-redis-tls",
-            name=tls_name,
+            name=f"{rd.name}-tls",
             namespace=ns,
             dns_names=[
                 *(dns for svc in services for dns in service_dns_names(svc, ns)),
@@ -451,81 +303,12 @@ class OnPremDataStores(pulumi.ComponentResource):
             labels=a.labels,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *a.ready]),
         )
-        restricted_container = {
-            "allowPrivilegeEscalation": False,
-            # The redis image's entrypoint renders redis.conf into the image at start-up.
-            "readOnlyRootFilesystem": False,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        }
-        restricted_pod = {
-            "runAsNonRoot": True,
-            "runAsUser": RUN_AS,
-            "runAsGroup": RUN_AS,
-            "fsGroup": RUN_AS,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        }
-        secrets = pull_secrets(a.pull_secret)
-        spec = {
-            "clusterSize": rd.replicas,
-            "kubernetesConfig": {
-                "image": rd.image.ref(a.mirror),
-                "imagePullPolicy": "IfNotPresent",
-                "imagePullSecrets": secrets,
-                "redisSecret": {"name": auth_secret, "key": "password"},
-                "resources": {
-                    "requests": {"cpu": "500m", "memory": "2Gi"},
-                    "limits": {"cpu": "1", "memory": "2Gi"},
-                },
-            },
-            "TLS": {
-                "ca": "ca.crt",
-                "cert": "tls.crt",
-                "key": "tls.key",
-                "secret": {"secretName": tls_name},
-            },
-            "storage": {
-                "volumeClaimTemplate": {
-                    "spec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "storageClassName": a.storage_class,
-                        "resources": {"requests": {"storage": f"{rd.storage_gi}Gi"}},
-                    }
-                }
-            },
-            "podSecurityContext": restricted_pod,
-            "securityContext": restricted_container,
-            "pdb": {"enabled": True, "maxUnavailable": 1},
-            "topologySpreadConstraints": [
-                {
-                    "maxSkew": 1,
-                    "topologyKey": "kubernetes.io/hostname",
-                    "whenUnsatisfiable": "DoNotSchedule",
-                    "labelSelector": {"matchLabels": {"app": rd.name}},
-                }
-            ],
-            "sentinel": {
-                "image": rd.sentinel_image.ref(a.mirror),
-                "imagePullPolicy": "IfNotPresent",
-                "imagePullSecrets": secrets,
-                "size": rd.sentinels,
-                "quorum": str(rd.sentinels // 2 + 1),
-                "redisSecret": {"name": auth_secret, "key": "password"},
-                "podSecurityContext": restricted_pod,
-                "securityContext": restricted_container,
-                "resources": {
-                    "requests": {"cpu": "100m", "memory": "128Mi"},
-                    "limits": {"cpu": "250m", "memory": "256Mi"},
-                },
-            },
-        }
         replication = k8s.apiextensions.CustomResource(
             f"{name}-redis",
             api_version="redis.redis.opstreelabs.in/v1beta2",
             kind="RedisReplication",
             metadata={"name": rd.name, "namespace": ns, "labels": a.labels},
-            spec=spec,
+            spec=_redis_replication_spec(a, rd),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[operator, auth, certificate], protect=a.protect
             ),
@@ -534,3 +317,242 @@ class OnPremDataStores(pulumi.ComponentResource):
         self.redis_host = f"{rd.name}-master.{ns}.svc"
         self.redis_password = password.result
         self.ready += [operator, replication]
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def _from_namespaces(namespaces: tuple[str, ...], port: int) -> dict[str, Any]:
+    return {
+        "from": [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}
+            for n in namespaces
+        ],
+        "ports": [{"protocol": "TCP", "port": port}],
+    }
+
+
+_DNS_AND_NAMESPACE = {
+    "podSelector": {},
+    "policyTypes": ["Ingress", "Egress"],
+    "ingress": [{"from": [{"podSelector": {}}]}],
+    "egress": [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                    },
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }
+            ],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        },
+        {"to": [{"podSelector": {}}]},
+    ],
+}
+
+
+def _policy_specs(a: DataStoresArgs) -> list[tuple[str, dict[str, Any]]]:
+    """(name, spec) of every NetworkPolicy in the data namespace, in declaration order."""
+    specs: list[tuple[str, dict[str, Any]]] = [
+        ("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        ("allow-dns-and-namespace", _DNS_AND_NAMESPACE),
+        (
+            "allow-api-and-object-store",
+            {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in a.egress_cidrs],
+                        "ports": [
+                            {"protocol": "TCP", "port": 443},
+                            {"protocol": "TCP", "port": 6443},
+                        ],
+                    }
+                ],
+            },
+        ),
+    ]
+    if a.postgres:
+        postgres = {"cnpg.io/cluster": a.postgres.cluster_name}
+        specs.append(
+            (
+                "allow-postgres-clients",
+                {
+                    "podSelector": {"matchLabels": postgres},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [_from_namespaces(a.postgres_clients, POSTGRES_PORT)],
+                },
+            )
+        )
+        # The API server calls the operator's admission webhook; its address is not
+        # known in advance, so the webhook port (only) is open to any source.
+        webhook = {"app.kubernetes.io/name": "cloudnative-pg"}
+        specs.append(
+            (
+                "allow-cnpg-webhook",
+                {
+                    "podSelector": {"matchLabels": webhook},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"ports": [{"protocol": "TCP", "port": 9443}]}],
+                },
+            )
+        )
+    if a.redis:
+        specs.append(
+            (
+                "allow-redis-clients",
+                {
+                    "podSelector": {"matchLabels": {"app": a.redis.name}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [_from_namespaces(a.redis_clients, REDIS_PORT)],
+                },
+            )
+        )
+    return specs
+
+
+def _postgres_backup(b: PostgresBackup) -> dict[str, Any]:
+    """WAL and base backups, compressed and AES256-encrypted, to the site's object store."""
+    backup: dict[str, Any] = {
+        "retentionPolicy": b.retention,
+        "barmanObjectStore": {
+            "destinationPath": b.destination,
+            "endpointURL": b.endpoint,
+            "s3Credentials": {
+                "accessKeyId": {"name": b.credentials_secret, "key": "username"},
+                "secretAccessKey": {"name": b.credentials_secret, "key": "password"},
+            },
+            "wal": {"compression": "gzip", "encryption": "AES256"},
+            "data": {"compression": "gzip", "encryption": "AES256"},
+        },
+    }
+    if b.ca_secret:  # barman verifies the endpoint with this CA instead of the OS store
+        backup["barmanObjectStore"]["endpointCA"] = {"name": b.ca_secret, "key": "ca.crt"}
+    return backup
+
+
+def _postgres_cluster_spec(a: DataStoresArgs, pg: PostgresSpec) -> dict[str, Any]:
+    """CNPG Cluster: TLS-only pg_hba, scram, checksums, no superuser, one instance per host."""
+    tls_name = f"{pg.cluster_name}-server"
+    spec: dict[str, Any] = {
+        "instances": pg.instances,
+        "imageName": pg.image.ref(a.mirror),
+        "primaryUpdateStrategy": "unsupervised",
+        "enableSuperuserAccess": False,
+        "enablePDB": True,
+        "inheritedMetadata": {"labels": a.labels},
+        "bootstrap": {
+            "initdb": {
+                "database": pg.database,
+                "owner": pg.owner,
+                "secret": {"name": f"{pg.cluster_name}-app"},
+                "dataChecksums": True,
+            }
+        },
+        "storage": {"size": f"{pg.storage_gi}Gi", "storageClass": a.storage_class},
+        # cert-manager's Secret carries ca.crt next to the key pair.
+        "certificates": {"serverTLSSecret": tls_name, "serverCASecret": tls_name},
+        "postgresql": {
+            "parameters": {
+                "ssl_min_protocol_version": "TLSv1.2",
+                "password_encryption": "scram-sha-256",
+                "log_connections": "on",
+                "log_disconnections": "on",
+            },
+            # Applied after CNPG's own rules and before its catch-all `host` rule.
+            "pg_hba": ["hostnossl all all all reject", "hostssl all all all scram-sha-256"],
+        },
+        "affinity": {
+            "enablePodAntiAffinity": True,
+            "topologyKey": "kubernetes.io/hostname",
+            "podAntiAffinityType": "required",
+        },
+        "resources": {
+            "requests": {"cpu": "1", "memory": "4Gi"},
+            "limits": {"cpu": "2", "memory": "4Gi"},
+        },
+    }
+    if a.pull_secret:
+        spec["imagePullSecrets"] = pull_secrets(a.pull_secret)
+    if pg.backup:
+        spec["backup"] = _postgres_backup(pg.backup)
+    return spec
+
+
+# The redis image's entrypoint renders redis.conf into the image at start-up.
+_REDIS_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": False,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+_REDIS_POD = {
+    "runAsNonRoot": True,
+    "runAsUser": RUN_AS,
+    "runAsGroup": RUN_AS,
+    "fsGroup": RUN_AS,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def _redis_replication_spec(a: DataStoresArgs, rd: RedisSpec) -> dict[str, Any]:
+    """Primary + replicas with Sentinel failover, TLS, AUTH, persistent storage, one per host."""
+    secrets = pull_secrets(a.pull_secret)
+    auth = {"name": f"{rd.name}-auth", "key": "password"}
+    return {
+        "clusterSize": rd.replicas,
+        "kubernetesConfig": {
+            "image": rd.image.ref(a.mirror),
+            "imagePullPolicy": "IfNotPresent",
+            "imagePullSecrets": secrets,
+            "redisSecret": auth,
+            "resources": {
+                "requests": {"cpu": "500m", "memory": "2Gi"},
+                "limits": {"cpu": "1", "memory": "2Gi"},
+            },
+        },
+        "TLS": {
+            "ca": "ca.crt",
+            "cert": "tls.crt",
+            "key": "tls.key",
+            "secret": {"secretName": f"{rd.name}-tls"},
+        },
+        "storage": {
+            "volumeClaimTemplate": {
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": a.storage_class,
+                    "resources": {"requests": {"storage": f"{rd.storage_gi}Gi"}},
+                }
+            }
+        },
+        "podSecurityContext": _REDIS_POD,
+        "securityContext": _REDIS_CONTAINER,
+        "pdb": {"enabled": True, "maxUnavailable": 1},
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app": rd.name}},
+            }
+        ],
+        "sentinel": {
+            "image": rd.sentinel_image.ref(a.mirror),
+            "imagePullPolicy": "IfNotPresent",
+            "imagePullSecrets": secrets,
+            "size": rd.sentinels,
+            "quorum": str(rd.sentinels // 2 + 1),
+            "redisSecret": auth,
+            "podSecurityContext": _REDIS_POD,
+            "securityContext": _REDIS_CONTAINER,
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "128Mi"},
+                "limits": {"cpu": "250m", "memory": "256Mi"},
+            },
+        },
+    }
