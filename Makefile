@@ -1,34 +1,53 @@
 # One entry point for set-up, the main job and the tests. Three environments (see
 # ../shared/ENVIRONMENT.md): .venv (IaC: program, CLI, policy pack), .venv-workloads (what the
 # workload images contain) and .venv-checkov (checkov's own pins). Each is rebuilt when its
-# requirements change.
+# requirements change. Each installs from its hashed lock (locks/, scripts/locks.py) with
+# `pip install --require-hashes`; `make lock` recompiles the locks after a source changes.
 PYTHON ?= python3
 VENV := .venv
 WL_VENV := .venv-workloads
 CK_VENV := .venv-checkov
+LOCK_VENV := .venv-lock
 OUT ?= build
 STACKS := uae-onprem uae-cloud
 
-.PHONY: setup run plan demo test test-iac test-workloads lint bench clean
+.PHONY: setup lock run plan demo test test-iac test-workloads lint bench clean
 
 setup: $(VENV)/.installed $(WL_VENV)/.installed $(CK_VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The project itself goes in editable after its locked dependencies: --no-deps (its dependencies
+# are the lock's) and --no-build-isolation (setuptools is the lock's, nothing unhashed is fetched).
+$(VENV)/.installed: locks/iac.txt pyproject.toml
+	$(PYTHON) scripts/locks.py check iac
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q --require-hashes -r locks/iac.txt
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	$(VENV)/bin/pip check
 	touch $@
 
-$(WL_VENV)/.installed: workloads/requirements.txt
+# torch is the lock's 2.13.0+cpu: the local CPU wheel pip finds on our machines (its hash).
+$(WL_VENV)/.installed: locks/workloads.txt workloads/requirements.txt
+	$(PYTHON) scripts/locks.py check workloads
 	$(PYTHON) -m venv $(WL_VENV)
-	$(WL_VENV)/bin/pip install -q -r workloads/requirements.txt
+	$(WL_VENV)/bin/pip install -q --require-hashes -r locks/workloads.txt
 	$(WL_VENV)/bin/pip check
 	touch $@
 
-$(CK_VENV)/.installed: policies/checkov/requirements.txt
+$(CK_VENV)/.installed: locks/checkov.txt policies/checkov/requirements.txt
+	$(PYTHON) scripts/locks.py check checkov
 	$(PYTHON) -m venv $(CK_VENV)
-	$(CK_VENV)/bin/pip install -q -r policies/checkov/requirements.txt
+	$(CK_VENV)/bin/pip install -q --require-hashes -r locks/checkov.txt
 	$(CK_VENV)/bin/pip check
+	touch $@
+
+## lock: recompile every lock from its source (pyproject.toml, requirements files) with pip-tools
+lock: $(LOCK_VENV)/.installed
+	$(PYTHON) scripts/locks.py compile $(LOCKS)
+
+$(LOCK_VENV)/.installed: locks/pip-tools.txt
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q --require-hashes -r locks/pip-tools.txt
+	$(LOCK_VENV)/bin/pip check
 	touch $@
 
 ## run: the main job: the offline plan of every stack and variant, then the tenant golden path
