@@ -62,6 +62,17 @@ class UsersArgs:
     image_pull_secret: str | None = None
 
 
+_ADMIN = SecretEnv(
+    "auth",
+    "mlflow-auth",
+    "/var/run/secrets/mlflow/auth",
+    {
+        "MLFLOW_TRACKING_USERNAME": "admin-username",
+        "MLFLOW_TRACKING_PASSWORD": "admin-password",
+    },
+)
+
+
 def provision_users(
     parent: pulumi.Resource,
     name: str,
@@ -102,89 +113,11 @@ def provision_users(
         automount_service_account_token=False,
         opts=in_ns,
     )
-    admin = SecretEnv(
-        "auth",
-        "mlflow-auth",
-        "/var/run/secrets/mlflow/auth",
-        {
-            "MLFLOW_TRACKING_USERNAME": "admin-username",
-            "MLFLOW_TRACKING_PASSWORD": "admin-password",
-        },
-    )
-    tmp, tmp_mount = tmp_volume("64Mi")
     digest = hashlib.sha256(",".join(sorted(args.users)).encode()).hexdigest()[:8]
-    # Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
-    job: Any = {
-        "backoffLimit": 6,
-        "template": {
-            "metadata": {"labels": {**args.labels, **_BOOTSTRAP}},
-            "spec": {
-                "restartPolicy": "OnFailure",
-                "serviceAccountName": "mlflow-bootstrap",
-                "automountServiceAccountToken": False,
-                "securityContext": pod_security(),
-                "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                "containers": [
-                    {
-                        "name": "provision",
-                        "image": args.image,
-                        "command": exec_with_secret_env(
-                            ["python", "-c", _PROVISION_USERS], [admin]
-                        ),
-                        "env": [
-                            {
-                                "name": "MLFLOW_TRACKING_URI",
-                                "value": args.tracking_uri,
-                            },
-                            {
-                                "name": "MLFLOW_TRACKING_SERVER_CERT_PATH",
-                                "value": "/etc/mlflow/ca/ca.crt",
-                            },
-                            {"name": "HOME", "value": "/tmp"},
-                        ],
-                        "resources": {
-                            "requests": {"cpu": "100m", "memory": "256Mi"},
-                            "limits": {"cpu": "500m", "memory": "512Mi"},
-                        },
-                        "securityContext": container_security(),
-                        "volumeMounts": [
-                            tmp_mount,
-                            admin.mount_spec(),
-                            {
-                                "name": "users",
-                                "mountPath": "/var/run/secrets/mlflow/users",
-                                "readOnly": True,
-                            },
-                            {"name": "ca", "mountPath": "/etc/mlflow/ca", "readOnly": True},
-                        ],
-                    }
-                ],
-                "volumes": [
-                    tmp,
-                    admin.volume_spec(),
-                    {
-                        "name": "users",
-                        "secret": {
-                            "secretName": "mlflow-users",
-                            "defaultMode": SECRET_FILE_MODE,
-                        },
-                    },
-                    # Only the CA certificate, not the server's private key.
-                    {
-                        "name": "ca",
-                        "secret": {
-                            "secretName": "mlflow-tls",
-                            "items": [{"key": "ca.crt", "path": "ca.crt"}],
-                        },
-                    },
-                ],
-            },
-        },
-    }
     k8s.batch.v1.Job(
         f"{name}-users-job",
         metadata=meta(f"mlflow-users-{digest}"),
-        spec=job,
+        spec=_job_spec(args),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, users_secret]),
     )
     # The Job talks to the server and nothing else (besides DNS, allowed namespace-wide).
@@ -205,3 +138,60 @@ def provision_users(
         opts=in_ns,
     )
     return passwords
+
+
+def _job_spec(args: UsersArgs) -> Any:
+    """The provisioning Job: as the admin, over TLS verified with the CA certificate only.
+
+    Any: camelCase manifests pass through verbatim (the SDK's *ArgsDict types are snake_case).
+    """
+    tmp, tmp_mount = tmp_volume("64Mi")
+    container = {
+        "name": "provision",
+        "image": args.image,
+        "command": exec_with_secret_env(["python", "-c", _PROVISION_USERS], [_ADMIN]),
+        "env": [
+            {"name": "MLFLOW_TRACKING_URI", "value": args.tracking_uri},
+            {"name": "MLFLOW_TRACKING_SERVER_CERT_PATH", "value": "/etc/mlflow/ca/ca.crt"},
+            {"name": "HOME", "value": "/tmp"},
+        ],
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"cpu": "500m", "memory": "512Mi"},
+        },
+        "securityContext": container_security(),
+        "volumeMounts": [
+            tmp_mount,
+            _ADMIN.mount_spec(),
+            {"name": "users", "mountPath": "/var/run/secrets/mlflow/users", "readOnly": True},
+            {"name": "ca", "mountPath": "/etc/mlflow/ca", "readOnly": True},
+        ],
+    }
+    volumes = [
+        tmp,
+        _ADMIN.volume_spec(),
+        {
+            "name": "users",
+            "secret": {"secretName": "mlflow-users", "defaultMode": SECRET_FILE_MODE},
+        },
+        # Only the CA certificate, not the server's private key.
+        {
+            "name": "ca",
+            "secret": {"secretName": "mlflow-tls", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
+        },
+    ]
+    return {
+        "backoffLimit": 6,
+        "template": {
+            "metadata": {"labels": {**args.labels, **_BOOTSTRAP}},
+            "spec": {
+                "restartPolicy": "OnFailure",
+                "serviceAccountName": "mlflow-bootstrap",
+                "automountServiceAccountToken": False,
+                "securityContext": pod_security(),
+                "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                "containers": [container],
+                "volumes": volumes,
+            },
+        },
+    }
