@@ -205,6 +205,13 @@ def _choice(record: Mapping[str, object], name: str, allowed: tuple[str, ...]) -
 def _amount(value: object, limits: EventLimits) -> float:
     if value is None:
         raise InvalidTransaction("missing field 'amount_aed'")
+    if type(value) is float:  # the usual case, without the ABC checks below
+        if not (math.isfinite(value) and 0 < value <= limits.max_amount_aed):
+            raise InvalidTransaction(
+                f"field 'amount_aed' must be > 0 and <= {limits.max_amount_aed:.0f}, "
+                f"got {_show(value)}"
+            )
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTransaction(f"field 'amount_aed' must be a number, got {_show(value)}")
     # Integers compare exactly (no float conversion that a 400-digit integer would overflow).
@@ -267,7 +274,7 @@ def parse_transaction(
 
     Raises nothing but InvalidTransaction, whatever `record` holds.
     """
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):  # dict: no ABC check
         kind = type(record).__name__
         raise InvalidTransaction(f"a transaction must be a JSON object, got {kind}")
     transaction_id = None
