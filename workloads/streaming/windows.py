@@ -16,6 +16,12 @@ offset), so a save costs as much as the batch, not as much as the state. Every
 `JOURNAL_COMPACTION` saves the base is rewritten (atomically) and the journal emptied. Loading
 applies the journal's lines after the base's offset in order; a line cut short by a crash (the
 last one) is ignored, and its batch, never committed, is read again.
+
+Snapshots are not fsynced: a killed process loses nothing (the page cache survives it), and
+what a lost machine may lose is detected, not trusted. A snapshot behind the group's committed
+offset, or an unreadable one, makes the stream processor replay the partition into the
+windows up to that offset before it goes on (`consumer.resume_plan`), so the windows are
+exact either way; an fsync per partition and batch only made every batch slower.
 """
 
 from __future__ import annotations
@@ -205,8 +211,6 @@ class PartitionStateStore:
             )
             with os.fdopen(fd, "wb") as handle:
                 handle.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
-                handle.flush()
-                os.fsync(handle.fileno())
             self._journal_lines[path] = lines + 1
         windows.added.clear()
 
@@ -215,8 +219,6 @@ class PartitionStateStore:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump({"next_offset": next_offset, "history": windows.history}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(temporary, path)
         # The base holds everything now: a journal left by a crash here is skipped on load.
         with contextlib.suppress(FileNotFoundError):
