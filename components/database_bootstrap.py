@@ -106,6 +106,19 @@ def create_database(
         spec=policy_spec,
         opts=opts,
     )
+    return k8s.batch.v1.Job(
+        name,
+        metadata=meta(job_name(args.database)),
+        spec=_job_spec(args, labels),
+        # The policies first: under default-deny the Job could not reach Postgres without them.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, account, policy]),
+    )
+
+
+def _job_spec(args: DatabaseBootstrapArgs, labels: dict[str, str]) -> Any:
+    """The Job: the service's image runs the script as the service's Postgres role, over TLS
+    verified like the service's own connection. Any: camelCase manifests pass through verbatim
+    (the SDK's *ArgsDict types are snake_case)."""
     pg = args.postgres
     tmp, tmp_mount = tmp_volume("64Mi")
     volumes = [tmp, args.credentials.volume_spec()]
@@ -126,7 +139,20 @@ def create_database(
         "MLP_DATABASE": args.database,
         "HOME": "/tmp",
     }
-    job: Any = {
+    container = {
+        "name": "create-database",
+        "image": args.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": exec_with_secret_env(["python", "-c", _CREATE_DATABASE], [args.credentials]),
+        "env": [{"name": k, "value": v} for k, v in env.items()],
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "securityContext": container_security(),
+        "volumeMounts": mounts,
+    }
+    return {
         "backoffLimit": 6,
         "template": {
             "metadata": {"labels": labels},
@@ -136,31 +162,8 @@ def create_database(
                 "automountServiceAccountToken": False,
                 "securityContext": pod_security(),
                 "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
-                "containers": [
-                    {
-                        "name": "create-database",
-                        "image": args.image,
-                        "imagePullPolicy": "IfNotPresent",
-                        "command": exec_with_secret_env(
-                            ["python", "-c", _CREATE_DATABASE], [args.credentials]
-                        ),
-                        "env": [{"name": k, "value": v} for k, v in env.items()],
-                        "resources": {
-                            "requests": {"cpu": "50m", "memory": "128Mi"},
-                            "limits": {"cpu": "500m", "memory": "256Mi"},
-                        },
-                        "securityContext": container_security(),
-                        "volumeMounts": mounts,
-                    }
-                ],
+                "containers": [container],
                 "volumes": volumes,
             },
         },
     }
-    return k8s.batch.v1.Job(
-        name,
-        metadata=meta(job_name(args.database)),
-        spec=job,
-        # The policies first: under default-deny the Job could not reach Postgres without them.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, account, policy]),
-    )

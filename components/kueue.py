@@ -95,6 +95,57 @@ def manager_config(args: GpuQueueingArgs) -> dict:
     }
 
 
+def _chart_values(args: GpuQueueingArgs) -> dict:
+    return {
+        "controllerManager": {
+            "replicas": args.replicas,
+            "imagePullSecrets": pull_secrets(args.pull_secret),
+            "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
+            "manager": {
+                "image": {
+                    "repository": f"{args.mirror}/{args.image.path}",
+                    "tag": args.image.tag,
+                    "pullPolicy": "IfNotPresent",
+                },
+            },
+        },
+        "managerConfig": {
+            "controllerManagerConfigYaml": yaml.safe_dump(manager_config(args), sort_keys=False)
+        },
+    }
+
+
+def _cluster_queue_spec(args: GpuQueueingArgs) -> dict:
+    """Quotas per flavor (GPUs = pool capacity), tenant namespaces only, fair sharing."""
+
+    def quota(flavor_name: str, gpus: int) -> dict:
+        return {
+            "name": flavor_name,
+            "resources": [
+                {"name": "cpu", "nominalQuota": args.cpu},
+                {"name": "memory", "nominalQuota": args.memory},
+                {"name": c.GPU_RESOURCE, "nominalQuota": str(gpus)},
+            ],
+        }
+
+    return {
+        "namespaceSelector": {
+            "matchExpressions": [{"key": args.tenant_label, "operator": "Exists"}]
+        },
+        "queueingStrategy": "BestEffortFIFO",
+        "resourceGroups": [
+            {
+                "coveredResources": ["cpu", "memory", c.GPU_RESOURCE],
+                "flavors": [quota(CPU_FLAVOR, 0)]
+                + [quota(pool.name, pool.gpus) for pool in args.flavors],
+            }
+        ],
+        "flavorFungibility": {"whenCanBorrow": "MayStopSearch", "whenCanPreempt": "TryNextFlavor"},
+        "preemption": {"withinClusterQueue": "LowerPriority", "reclaimWithinCohort": "Never"},
+        "admissionScope": {"admissionMode": "UsageBasedAdmissionFairSharing"},
+    }
+
+
 class GpuQueueing(pulumi.ComponentResource):
     cluster_queue: str
     flavors: list[str]
@@ -115,32 +166,13 @@ class GpuQueueing(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
             api_server_ports=(9443, 8082),
         )
-        image = args.image
         self.release = helm_release(
             f"{name}-release",
             release="kueue",
             chart=args.chart,
             mirror=args.mirror,
             namespace=ns,
-            values={
-                "controllerManager": {
-                    "replicas": args.replicas,
-                    "imagePullSecrets": pull_secrets(args.pull_secret),
-                    "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
-                    "manager": {
-                        "image": {
-                            "repository": f"{args.mirror}/{image.path}",
-                            "tag": image.tag,
-                            "pullPolicy": "IfNotPresent",
-                        },
-                    },
-                },
-                "managerConfig": {
-                    "controllerManagerConfigYaml": yaml.safe_dump(
-                        manager_config(args), sort_keys=False
-                    )
-                },
-            },
+            values=_chart_values(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
         after = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
@@ -165,43 +197,12 @@ class GpuQueueing(pulumi.ComponentResource):
                 )
             )
 
-        def quota(flavor_name: str, gpus: int) -> dict:
-            return {
-                "name": flavor_name,
-                "resources": [
-                    {"name": "cpu", "nominalQuota": args.cpu},
-                    {"name": "memory", "nominalQuota": args.memory},
-                    {"name": c.GPU_RESOURCE, "nominalQuota": str(gpus)},
-                ],
-            }
-
         self.queue = k8s.apiextensions.CustomResource(
             f"{name}-cluster-queue",
             api_version="kueue.x-k8s.io/v1beta2",
             kind="ClusterQueue",
             metadata={"name": args.cluster_queue, "labels": args.labels},
-            spec={
-                "namespaceSelector": {
-                    "matchExpressions": [{"key": args.tenant_label, "operator": "Exists"}]
-                },
-                "queueingStrategy": "BestEffortFIFO",
-                "resourceGroups": [
-                    {
-                        "coveredResources": ["cpu", "memory", c.GPU_RESOURCE],
-                        "flavors": [quota(CPU_FLAVOR, 0)]
-                        + [quota(pool.name, pool.gpus) for pool in args.flavors],
-                    }
-                ],
-                "flavorFungibility": {
-                    "whenCanBorrow": "MayStopSearch",
-                    "whenCanPreempt": "TryNextFlavor",
-                },
-                "preemption": {
-                    "withinClusterQueue": "LowerPriority",
-                    "reclaimWithinCohort": "Never",
-                },
-                "admissionScope": {"admissionMode": "UsageBasedAdmissionFairSharing"},
-            },
+            spec=_cluster_queue_spec(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, *flavors]),
         )
         self.cluster_queue = args.cluster_queue

@@ -22,6 +22,7 @@ Outputs: `namespace`, `service_account`, `queue`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,44 @@ class Tenant(pulumi.ComponentResource):
         def meta(resource_name: str) -> k8s.meta.v1.ObjectMetaArgsDict:
             return {"name": resource_name, "namespace": ns_name, "labels": labels}
 
+        self._limits(name, args, meta, in_ns)
+        self._network_policies(name, ns_name, labels, args, in_ns)
+
+        sa = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata={**meta("workloads"), "annotations": args.service_account_annotations},
+            automount_service_account_token=False,
+            image_pull_secrets=[{"name": args.image_pull_secret}]
+            if args.image_pull_secret
+            else None,
+            opts=in_ns,
+        )
+        self._developer_access(name, args, meta, namespace, in_ns)
+        k8s.apiextensions.CustomResource(
+            f"{name}-queue",
+            api_version="kueue.x-k8s.io/v1beta2",
+            kind="LocalQueue",
+            metadata=meta(c.LOCAL_QUEUE),
+            spec={"clusterQueue": args.cluster_queue},
+            opts=in_ns,
+        )
+
+        self.namespace = ns_name
+        self.service_account = "workloads"
+        self.queue = c.LOCAL_QUEUE
+        self.service_account_resource = sa
+        self.register_outputs(
+            {"namespace": ns_name, "serviceAccount": self.service_account, "queue": self.queue}
+        )
+
+    def _limits(
+        self,
+        name: str,
+        args: TenantArgs,
+        meta: Callable[[str], k8s.meta.v1.ObjectMetaArgsDict],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        """ResourceQuota (CPU, memory, GPUs, pods; no LoadBalancers) and default limits."""
         k8s.core.v1.ResourceQuota(
             f"{name}-quota",
             metadata=meta("tenant-quota"),
@@ -158,7 +197,7 @@ class Tenant(pulumi.ComponentResource):
                     "persistentvolumeclaims": "50",
                 }
             },
-            opts=in_ns,
+            opts=opts,
         )
         limits: Any = {
             "limits": [
@@ -171,21 +210,20 @@ class Tenant(pulumi.ComponentResource):
             ]
         }
         k8s.core.v1.LimitRange(
-            f"{name}-limits", metadata=meta("tenant-defaults"), spec=limits, opts=in_ns
+            f"{name}-limits", metadata=meta("tenant-defaults"), spec=limits, opts=opts
         )
-        self._network_policies(name, ns_name, labels, args, in_ns)
 
-        sa = k8s.core.v1.ServiceAccount(
-            f"{name}-sa",
-            metadata={**meta("workloads"), "annotations": args.service_account_annotations},
-            automount_service_account_token=False,
-            image_pull_secrets=[{"name": args.image_pull_secret}]
-            if args.image_pull_secret
-            else None,
-            opts=in_ns,
-        )
+    def _developer_access(
+        self,
+        name: str,
+        args: TenantArgs,
+        meta: Callable[[str], k8s.meta.v1.ObjectMetaArgsDict],
+        namespace: pulumi.Resource,
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        """The IdP group's Role (no wildcards) in the namespace, and its binding."""
         role = k8s.rbac.v1.Role(
-            f"{name}-role", metadata=meta("tenant-developer"), rules=_TENANT_RULES, opts=in_ns
+            f"{name}-role", metadata=meta("tenant-developer"), rules=_TENANT_RULES, opts=opts
         )
         role_ref: Any = {
             "apiGroup": "rbac.authorization.k8s.io",
@@ -201,22 +239,6 @@ class Tenant(pulumi.ComponentResource):
             role_ref=role_ref,
             subjects=subjects,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, role]),
-        )
-        k8s.apiextensions.CustomResource(
-            f"{name}-queue",
-            api_version="kueue.x-k8s.io/v1beta2",
-            kind="LocalQueue",
-            metadata=meta(c.LOCAL_QUEUE),
-            spec={"clusterQueue": args.cluster_queue},
-            opts=in_ns,
-        )
-
-        self.namespace = ns_name
-        self.service_account = "workloads"
-        self.queue = c.LOCAL_QUEUE
-        self.service_account_resource = sa
-        self.register_outputs(
-            {"namespace": ns_name, "serviceAccount": self.service_account, "queue": self.queue}
         )
 
     def _network_policies(
