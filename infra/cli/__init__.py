@@ -2,7 +2,8 @@
 
 | module | commands |
 |---|---|
-| `plan` | `plan` (offline plan + policy pack + checkov + compliance), `check` (the pack only) |
+| `plan` | `plan` (offline plan + policy pack + rendering + checkov + compliance), `check` |
+| `charts` | `charts pull` (the chart cache from the mirror); `--charts`, the render step's output |
 | `contract` | `outputs` (the tenant contract or its schema), `catalogue` (pinned charts, images) |
 | `verify` | `verify` (the packaged post-deploy suites, infra/verify) |
 | `local` | `local up/status/down/demo` (the embedded local platform, infra/local) |
@@ -20,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from infra.cli import contract, local, plan, verify
+from infra.cli import charts, contract, local, plan, verify
 from infra.cli.errors import DEBUG_ENV, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, Group
 
 __all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "app", "main"]
@@ -53,6 +54,7 @@ app.command("outputs")(contract.outputs)
 app.command("catalogue")(contract.catalogue)
 app.command("verify")(verify.verify)
 app.add_typer(local.app, name="local")
+app.add_typer(charts.app, name="charts")
 
 
 def main() -> None:  # pragma: no cover - console script shim

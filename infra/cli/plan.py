@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from infra import plan as planning
+from infra.cli.charts import ChartsOpt, chart_cache, render, render_report
 from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
 from infra.cli.reports import (
     checkov_result,
@@ -21,6 +22,7 @@ from infra.cli.reports import (
     policy_report,
 )
 from infra.evidence.checkov import CheckovError, CheckovUnavailable
+from infra.render import ChartMissing
 from policies.evaluate import Report, evaluate, load_config, load_resources
 from policies.pack_config import PackConfig
 
@@ -89,12 +91,14 @@ def plan(
     all_: AllOpt = False,
     as_json: JsonOpt = False,
     skip_checkov: SkipCheckovOpt = False,
+    charts: ChartsOpt = None,
 ) -> None:
     """Synthesize a stack offline (no Pulumi CLI, credentials or network) and write the plan."""
     planned: list[dict[str, Any]] = []
     failed = False
     variants = targets(stack, set_, all_)
     _check_out(out)
+    cache = chart_cache(charts)
     for variant in variants:
         result = synthesize(variant, quiet=as_json)
         _write(result, out)
@@ -105,10 +109,12 @@ def plan(
         planning.write_policy_files(result, report)
         if not as_json:
             policy_report(result.name, report)
+        # -- every Helm release rendered with its chart; releases/ and render-report.json -------
+        rendered = render(result, cache, quiet=as_json)
         # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
-        step = _check_and_report(result, report, skip_checkov, quiet=as_json)
-        failed = failed or not report.passed or not step.ok
-        planned.append(plan_json(result, step, report))
+        step = _check_and_report(result, report, skip_checkov, as_json, rendered)
+        failed = failed or not report.passed or not step.ok or not rendered.ok
+        planned.append({**plan_json(result, step, report), "rendering": rendered.report.to_dict()})
     if as_json:
         sys.stdout.write(json.dumps(planned, indent=2) + "\n")
     if failed:
@@ -135,7 +141,11 @@ def _write(result: planning.PlanResult, out: Path) -> None:
 
 
 def _check_and_report(
-    result: planning.PlanResult, report: Report, skip_checkov: bool, quiet: bool
+    result: planning.PlanResult,
+    report: Report,
+    skip_checkov: bool,
+    quiet: bool,
+    rendered: planning.RenderStep,
 ) -> planning.ComplianceStep:
     """checkov (gated by policies/checkov/gate.yaml) and the compliance report, with progress."""
     out: Console = errors if quiet else console
@@ -146,6 +156,7 @@ def _check_and_report(
                 report,
                 skip_checkov=skip_checkov,
                 progress=lambda text: status.update(escape(f"{result.name}: {text}")),
+                rendering=rendered.report.to_dict(),
             )
     except CheckovUnavailable as error:
         raise usage(error) from None
@@ -163,11 +174,13 @@ def check(
     policy_config: PolicyConfigOpt = None,
     strict: StrictOpt = False,
     as_json: JsonOpt = False,
+    charts: ChartsOpt = None,
 ) -> None:
     """Evaluate the CrossGuard policy pack offline, writing nothing.
 
     Over a stack (`--stack NAME [--set K=V]`, synthesized in memory) or over a recorded plan
-    (`--resources build/NAME/resources.json`). Exit 1 on a mandatory violation (any with --strict).
+    (`--resources build/NAME/resources.json`). Its Helm releases are rendered from the chart
+    cache (`--charts`) and checked too. Exit 1 on a mandatory violation (any with --strict).
     """
     if (stack is None) == (resources is None) or (set_ and resources is not None):
         raise usage("give either --stack NAME [--set K=V] or --resources PATH")
@@ -176,19 +189,27 @@ def check(
         beside = resources.parent / planning.POLICY_CONFIG_FILE
         config_file = beside if beside.exists() else None
     config, levels = _pack_config(config_file)
+    cache = chart_cache(charts)
+    version = planning.render_step.DEFAULT_KUBERNETES
     if resources is not None:
         name, items = resources.parent.name, _recorded(resources)
     else:
         result = synthesize(targets(stack, set_, False)[0], quiet=as_json)
-        name = result.name
+        name, version = result.name, result.config.kubernetes.version
         items = [r.to_json() for r in sorted(result.synthesis.resources, key=lambda r: r.urn)]
         config = config or planning.policy_config(result.config)
     report = evaluate(items, config, levels)
+    try:
+        rendered = planning.render_recorded(items, cache, config or PackConfig(), version)
+    except ChartMissing as error:
+        raise usage(error) from None
     if as_json:
-        sys.stdout.write(json.dumps({"name": name, **report.to_dict()}, indent=2) + "\n")
+        body = {"name": name, **report.to_dict(), "rendering": rendered.report.to_dict()}
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
     else:
         policy_report(name, report)
-    if report.mandatory or (strict and report.advisory):
+        render_report(console, name, rendered.report)
+    if report.mandatory or not rendered.ok or (strict and report.advisory):
         raise typer.Exit(EXIT_VIOLATIONS)
 
 

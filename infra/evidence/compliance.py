@@ -186,6 +186,8 @@ class Inputs:
     checkov: CheckovResult | None
     # Deliberate deviations the stack declares (outputs.stack.exceptions)
     declared_exceptions: list[Mapping[str, Any]] = field(default_factory=list)
+    # The rendered releases' checks (infra.render RenderReport.to_dict()), None when not run
+    rendering: Mapping[str, Any] | None = None
     gate: Gate = field(default_factory=Gate.load)
     catalogue: Mapping[str, PolicyMeta] = field(default_factory=pack_catalogue)
 
@@ -339,6 +341,7 @@ def build(inputs: Inputs) -> dict[str, Any]:
         ),
         "checkovSkips": sorted(skips, key=lambda s: (s["test"], s["resources"])),
         "residency": residency.statement(list(inputs.resources), inputs.config),
+        "rendering": inputs.rendering,
         "warnings": sorted(warnings),
     }
 
@@ -524,8 +527,14 @@ def _summary(
     )
     gated = len(inputs.checkov.gated_failures) if inputs.checkov else 0
     errors = len(inputs.checkov.errors) if inputs.checkov else 0
+    rendering = inputs.rendering
+    render_failures = (
+        sum(1 for f in rendering["findings"] if f["mandatory"]) if rendering is not None else 0
+    )
     return {
-        "result": "fail" if mandatory_violations or gated or errors else "pass",
+        "result": "fail" if mandatory_violations or gated or errors or render_failures else "pass",
+        "renderingRan": rendering is not None,
+        "renderingMandatoryFindings": render_failures,
         "controls": {"total": len(controls), **_count(controls)},
         "uaeReferences": {"total": len(references), **_count(references)},
         "policies": {"total": len(policies), **_count(policies.values())},

@@ -287,6 +287,44 @@ def _other(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _rendering(rendering: Mapping[str, Any] | None) -> list[str]:
+    """The Helm releases rendered with their charts, and the checks over what they create."""
+    if rendering is None:
+        return ["## Rendered Helm releases", "", "Not rendered.", ""]
+    lines = ["## Rendered Helm releases", "", f"Charts from `{rendering['charts']}`.", ""]
+    lines += _table(
+        ["release", "chart", "version", "objects", "CRDs", "values from"],
+        (
+            [r["release"], r["chart"], r["version"], r["objects"], r["crds"], r["source"]]
+            for r in rendering["releases"]
+        ),
+    )
+    lines.append("")
+    lines += _table(
+        ["check", "name", "enforcement", "status", "findings", "gaps/accepted"],
+        (
+            [c["id"], c["name"], c["enforcement"], c["status"], c["findings"], c["waivers"]]
+            for c in rendering["checks"]
+        ),
+    )
+    if rendering["findings"]:
+        lines += ["", "### Findings", ""]
+        lines += [
+            f"- **{f['check']}** ({'mandatory' if f['mandatory'] else 'advisory'}) {f['message']}"
+            for f in rendering["findings"]
+        ]
+    lines += ["", "### Declared gaps and accepted findings", ""]
+    grouped: dict[tuple[str, str, str], int] = {}
+    for w in rendering["waivers"]:
+        key = (w["check"], w["release"] or "", w["reason"])
+        grouped[key] = grouped.get(key, 0) + 1
+    lines += _table(
+        ["check", "release", "objects", "reason"],
+        ([c, r, n, reason] for (c, r, reason), n in sorted(grouped.items())),
+    )
+    return [*lines, ""]
+
+
 def render(report: Mapping[str, Any]) -> str:
     lines = [
         f"# Compliance report: {report['variant']}",
@@ -302,5 +340,6 @@ def render(report: Mapping[str, Any]) -> str:
         lines += ["**Warnings:**", "", *[f"- {w}" for w in report["warnings"]], ""]
     for part in (_summary, _controls, _references, _findings, _exceptions, _tests, _other):
         lines += part(report)
+    lines += _rendering(report.get("rendering"))
     lines += _residency(report["residency"])
     return "\n".join(lines).rstrip() + "\n"

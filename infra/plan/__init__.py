@@ -2,10 +2,12 @@
 
 For one stack (and optional `--set` overrides): validate the config, run the real program under
 mocks (`infra.synth`) and write `<out>/<name>/` (`synthesis`); evaluate the policy pack over the
-written resources and write policy-config.json / policy-report.json (`policy_step`); run checkov
-and write the compliance evidence (`compliance_step`, built on `infra.evidence`). `variants`
-lists every shipped stack and variant (`--all`, CI). Nothing is written when the config is
-refused. The names below are the package's interface (the CLI, CI and the tests use them).
+written resources and write policy-config.json / policy-report.json (`policy_step`); render
+every Helm release with its chart and check what the cluster would receive (`render_step`,
+`infra.render`); run checkov and write the compliance evidence (`compliance_step`, built on
+`infra.evidence`). `variants` lists every shipped stack and variant (`--all`, CI). Nothing is
+written when the config is refused. The names below are the package's interface (the CLI, CI
+and the tests use them).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from infra.plan.policy_step import (
     policy_config,
     write_policy_files,
 )
+from infra.plan.render_step import RenderStep, render_and_check, render_recorded
 from infra.plan.synthesis import PlanResult, identity_for, synthesize_stack, write_plan
 from infra.plan.variants import VARIANTS, Variant
 
@@ -27,11 +30,14 @@ __all__ = [
     "VARIANTS",
     "ComplianceStep",
     "PlanResult",
+    "RenderStep",
     "Variant",
     "check_and_report",
     "evaluate_policies",
     "identity_for",
     "policy_config",
+    "render_and_check",
+    "render_recorded",
     "synthesize_stack",
     "write_plan",
     "write_policy_files",

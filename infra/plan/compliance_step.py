@@ -37,10 +37,12 @@ def check_and_report(
     *,
     skip_checkov: bool = False,
     progress: Progress | None = None,
+    rendering: dict[str, Any] | None = None,
 ) -> ComplianceStep:
     """checkov + compliance.json/md for a written plan (`write_plan` first).
 
     `policy_report` is the pack's `policies.evaluate.Report` for this plan, when it ran.
+    `rendering` is the render step's report (`RenderReport.to_dict()`), when it ran.
     Raises `infra.evidence.checkov.CheckovUnavailable` when checkov's environment is missing.
     """
     if result.out_dir is None:
@@ -56,6 +58,7 @@ def check_and_report(
         declared_exceptions=list(
             (result.synthesis.outputs.get("stack") or {}).get("exceptions", [])
         ),
+        rendering=rendering,
     )
     report = compliance.build(inputs)
     files = compliance.write(report, result.out_dir)
