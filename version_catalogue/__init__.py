@@ -80,6 +80,9 @@ IMAGES: dict[str, Image] = {
     "gpu-device-plugin": Image("nvidia/k8s-device-plugin", "v0.18.1", "nvcr.io"),
     "gpu-dcgm-exporter": Image("nvidia/k8s/dcgm-exporter", "4.4.2-4.7.0-distroless", "nvcr.io"),
     "gpu-mig-manager": Image("nvidia/cloud-native/k8s-mig-manager", "v0.13.1", "nvcr.io"),
+    # The driver DaemonSet's init container (drains and reloads the driver on upgrades): the
+    # chart's default (driver.manager) would pull it from nvcr.io.
+    "gpu-driver-manager": Image("nvidia/cloud-native/k8s-driver-manager", "v0.9.1", "nvcr.io"),
     "gpu-cuda-base": Image("nvidia/cuda", "13.0.1-base-ubi9", "nvcr.io"),
     "node-feature-discovery": Image("nfd/node-feature-discovery", "v0.18.2", "registry.k8s.io"),
     "kueue": Image("kueue/kueue", "v0.19.2", "registry.k8s.io"),
@@ -96,6 +99,9 @@ IMAGES: dict[str, Image] = {
     "kserve-storage-initializer": Image("kserve/storage-initializer", "v0.20.0", "docker.io"),
     "kserve-agent": Image("kserve/agent", "v0.20.0", "docker.io"),
     "kserve-router": Image("kserve/router", "v0.20.0", "docker.io"),
+    # The ART explainer runtime the controller injects for `explainer.art` (chart default
+    # kserve/art-explainer on Docker Hub), mirrored so a tenant's explainer never pulls from it.
+    "kserve-art-explainer": Image("kserve/art-explainer", "v0.20.0", "docker.io"),
     "kube-rbac-proxy": Image("brancz/kube-rbac-proxy", "v0.18.0", "quay.io"),
     # Cluster Autoscaler on EKS, one per Kubernetes minor the config allows (1.32 to 1.35).
     "cluster-autoscaler-1.32": Image(
