@@ -15,9 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from infra.render.cache import REPO_ROOT
+from infra.render.strict_yaml import load_all
 
 REFERENCE_CRDS = REPO_ROOT.parent / "shared" / "reference" / "crds"
 
@@ -28,13 +27,13 @@ def _load_reference(directory: Path) -> tuple[Mapping[str, Any], ...]:
         return ()
     found: list[Mapping[str, Any]] = []
     for path in sorted(directory.glob("*.yaml")):
-        for doc in yaml.load_all(path.read_text(), Loader=_LOADER):
-            if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
-                found.append(doc)
+        documents, _ = load_all(path.read_text())
+        found += [
+            d
+            for d in documents
+            if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"
+        ]
     return tuple(found)
-
-
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def reference_crds(directory: Path = REFERENCE_CRDS) -> list[Mapping[str, Any]]:

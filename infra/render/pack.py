@@ -1,14 +1,15 @@
 """The policy pack's Kubernetes rules over rendered objects (RENDER-008).
 
 The same rule functions the pack runs over the program's resources (`policies.rules`:
-UAE-K8S-001 Pod Security restricted, -002 hygiene, -003 immutable images, -004 secrets, and
-UAE-RES-005 in-country registries), evaluated over every rendered object with the stack's pack
+UAE-K8S-001 Pod Security restricted, -002 hygiene, -003 immutable images, -004 secrets, and UAE-
+RES-005 in-country registries), evaluated over every rendered object with the stack's pack
 config, so the exemptions the stack declares (the GPU operator's namespace) apply here too.
 Governance labels are RENDER-005 (with its declared gaps), not UAE-GOV-001.
 
-The GPU operator's ClusterPolicy is left to `infra.render.images` (RENDER-004): its operands
-name images as `repository`/`image`/`version`, which the pack's generic image reader would take
-for bare Docker Hub names.
+CustomResourceDefinitions are left out (schemas, not workloads: walking megabytes of them finds
+nothing the rules look for). The GPU operator's ClusterPolicy is left to `infra.render.images`
+(RENDER-004): its operands name images as `repository`/`image`/`version`, which the pack's
+generic image reader would take for bare Docker Hub names.
 
 `ACCEPTED` lists findings the rules raise on upstream charts that are not what the rule means,
 each with the reason; they are reported, not failed.
@@ -27,7 +28,7 @@ from policies.rules.kubernetes import POLICIES as KUBERNETES_POLICIES
 from policies.rules.residency import RES_005
 
 POLICIES = (*KUBERNETES_POLICIES, RES_005)
-NOT_FOR_THE_PACK = frozenset({"ClusterPolicy"})
+NOT_FOR_THE_PACK = frozenset({"ClusterPolicy", "CustomResourceDefinition"})
 
 # (policy, release, object as `Kind namespace/name`) → why the finding is not a violation.
 ACCEPTED: dict[tuple[str, str, str], str] = {

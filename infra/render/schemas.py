@@ -1,11 +1,11 @@
 """Objects checked against the schemas the API server applies.
 
-Built-in kinds validate with `kubernetes-validate` (the official OpenAPI schemas of the stack's
-Kubernetes version, strict: an unknown field is an error). Custom resources validate against
-their CRD's `openAPIV3Schema` (`crds.CrdIndex`: the reference CRDs first, then the charts' and
-the program's), with unknown fields forbidden wherever the CRD lists properties and does not
-preserve unknown fields — a real API server would prune them silently. A custom resource whose
-CRD is nowhere in sight is an error: the API server would refuse it.
+Built-in kinds validate against the official OpenAPI schemas `kubernetes-validate` ships for the
+stack's Kubernetes version (its strict set: an unknown field is an error). Custom resources
+validate against their CRD's `openAPIV3Schema` (`crds.CrdIndex`: the reference CRDs first, then
+the charts' and the program's), with unknown fields forbidden wherever the CRD lists properties
+and does not preserve unknown fields — a real API server would prune them silently. A custom
+resource whose CRD is nowhere in sight is an error: the API server would refuse it.
 
 Results are memoised on the object's content: `plan --all` validates an object that five
 variants render identically once.
@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
 import jsonschema
-import kubernetes_validate
+from kubernetes_validate import utils as kv_utils
+from referencing import Registry, Resource
 
 from infra.render.checks import OBJECT_SCHEMA, Finding
 from infra.render.crds import CrdIndex
@@ -82,13 +84,45 @@ def object_errors(obj: ClusterObject, crds: CrdIndex, kubernetes_version: str) -
 
 @lru_cache(maxsize=8192)
 def _core_errors(text: str, kubernetes_version: str) -> tuple[str, ...]:
+    body = json.loads(text)
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", str(body.get("apiVersion")))
+    validator = _core_validator(str(body.get("kind")).lower(), api, kubernetes_version)
+    if validator is None:
+        return (f"no schema for it in Kubernetes {kubernetes_version}",)
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    return tuple(_message(e) for e in errors[:3])
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    where = ".".join(map(str, error.absolute_path)) or "(root)"
+    return f"{where}: {' '.join(error.message.split())}"
+
+
+@lru_cache(maxsize=512)
+def _core_validator(kind: str, api: str, kubernetes_version: str) -> Any:
+    """kubernetes-validate's strict schema for a kind, loaded once (the library re-reads its
+    JSON files on every call, most of a plan's validation time)."""
+    directory = _schema_dir(kubernetes_version)
     try:
-        kubernetes_validate.validate(json.loads(text), f"{kubernetes_version}.0", strict=True)
-    except kubernetes_validate.ValidationError as error:
-        return (" ".join(str(error.message).split()),)
-    except kubernetes_validate.SchemaNotFoundError as error:
-        return (f"no schema for it in Kubernetes {kubernetes_version}: {error}",)
-    return ()
+        schema = kv_utils.schema_contents(f"{directory}/{kind}-{api}.json", kubernetes_version)
+    except FileNotFoundError:
+        return None
+    return jsonschema.validators.Draft202012Validator(
+        schema, registry=Resource.from_contents(schema) @ _definitions(directory)
+    )
+
+
+@lru_cache(maxsize=8)
+def _definitions(directory: str) -> Registry:
+    contents = kv_utils.schema_contents(f"{directory}/_definitions.json", directory)
+    return Resource.from_contents(contents) @ Registry()
+
+
+def _schema_dir(kubernetes_version: str) -> str:
+    """The newest schema set kubernetes-validate ships that is not newer than the version."""
+    wanted = kv_utils.major_minor(kubernetes_version)
+    usable = [v for v in kv_utils.all_versions() if kv_utils.major_minor(v) <= wanted]
+    return f"kubernetes-json-schema/v{usable[-1]}-local-strict"
 
 
 def _custom_errors(text: str, schema: _Strict) -> tuple[str, ...]:

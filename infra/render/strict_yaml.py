@@ -9,13 +9,20 @@ follows on the same line), so what is parsed is what Helm would send.
 
 Parsing is memoised on the text: the same template rendered the same way (a CRD, in every
 variant of `plan --all`) is parsed once per process. The returned objects are shared: read-only.
+Large texts (CRDs: a chart's can be megabytes of YAML, seconds to construct in Python) are also
+kept as JSON under `$MLP_CACHE` (default `~/.cache/mlplatform/yaml`), keyed by the text's
+SHA-256, and only when JSON gives back exactly what YAML gave.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -71,8 +78,49 @@ def load_all(text: str) -> tuple[list[Any], list[DuplicateKey]]:
     return list(documents), list(duplicates)
 
 
+CACHE_ENV = "MLP_CACHE"
+_DISK_MIN = 64 * 1024  # texts smaller than this parse faster than a file is read
+_FORMAT = "1"
+
+
+def _cache_file(text: str) -> Path:
+    root = os.environ.get(CACHE_ENV) or str(Path.home() / ".cache" / "mlplatform" / "yaml")
+    digest = hashlib.sha256(f"{_FORMAT}\0{text}".encode()).hexdigest()
+    return Path(root) / f"{digest}.json"
+
+
 @lru_cache(maxsize=4096)
 def _load_all(text: str) -> tuple[tuple[Any, ...], tuple[DuplicateKey, ...]]:
+    if len(text) < _DISK_MIN:
+        return _parse(text)
+    path = _cache_file(text)
+    try:
+        stored = json.loads(path.read_text())
+        return tuple(stored["documents"]), tuple(DuplicateKey(*d) for d in stored["duplicates"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    parsed = _parse(text)
+    _store(path, parsed)
+    return parsed
+
+
+def _store(path: Path, parsed: tuple[tuple[Any, ...], tuple[DuplicateKey, ...]]) -> None:
+    documents, duplicates = parsed
+    try:
+        data = json.dumps(
+            {"documents": documents, "duplicates": [list(d.__dict__.values()) for d in duplicates]}
+        )
+        if json.loads(data)["documents"] != list(documents):
+            return  # YAML gave something JSON cannot hold (dates, non-string keys)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(data)
+        partial.replace(path)
+    except (OSError, TypeError, ValueError):
+        return  # a cache that cannot be written is only slower
+
+
+def _parse(text: str) -> tuple[tuple[Any, ...], tuple[DuplicateKey, ...]]:
     documents: list[Any] = []
     duplicates: list[DuplicateKey] = []
     for index, part in enumerate(_SEPARATOR.split(text)):
