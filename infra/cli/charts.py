@@ -37,7 +37,7 @@ app = typer.Typer(help="The chart cache plans render Helm releases from.", no_ar
 
 
 def chart_cache(charts: Path | None) -> ChartCache:
-    """The cache for --charts (or the default); a usage error when there is none."""
+    """The cache for --charts (or the default); a usage error when --charts is no directory."""
     try:
         return ChartCache.resolve(charts)
     except NoChartCache as error:
@@ -50,7 +50,7 @@ def render(result: planning.PlanResult, cache: ChartCache, quiet: bool) -> plann
     try:
         with out.status(f"rendering {escape(result.name)}'s Helm releases…", spinner="dots"):
             step = planning.render_and_check(result, cache)
-    except ChartMissing as error:
+    except (ChartMissing, NoChartCache) as error:
         raise usage(error) from None
     render_report(out, result.name, step.report)
     return step

@@ -21,8 +21,10 @@ from infra.cli.reports import (
     plan_summary,
     policy_report,
 )
+from infra.cli.simulation import report as simulation_report
+from infra.cli.simulation import simulate, simulate_recorded
 from infra.evidence.checkov import CheckovError, CheckovUnavailable
-from infra.render import ChartMissing
+from infra.render import ChartMissing, NoChartCache
 from policies.evaluate import Report, evaluate, load_config, load_resources
 from policies.pack_config import PackConfig
 
@@ -111,10 +113,18 @@ def plan(
             policy_report(result.name, report)
         # -- every Helm release rendered with its chart; releases/ and render-report.json -------
         rendered = render(result, cache, quiet=as_json)
+        # -- admission, scheduling, references and flows on the target cluster ------------------
+        simulated = simulate(result, rendered, quiet=as_json)
         # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
-        step = _check_and_report(result, report, skip_checkov, as_json, rendered)
-        failed = failed or not report.passed or not step.ok or not rendered.ok
-        planned.append({**plan_json(result, step, report), "rendering": rendered.report.to_dict()})
+        step = _check_and_report(result, report, skip_checkov, as_json, rendered, simulated)
+        failed = failed or not report.passed or not step.ok or not rendered.ok or not simulated.ok
+        planned.append(
+            {
+                **plan_json(result, step, report),
+                "rendering": rendered.report.to_dict(),
+                "simulation": simulated.report(),
+            }
+        )
     if as_json:
         sys.stdout.write(json.dumps(planned, indent=2) + "\n")
     if failed:
@@ -146,6 +156,7 @@ def _check_and_report(
     skip_checkov: bool,
     quiet: bool,
     rendered: planning.RenderStep,
+    simulated: planning.SimulationStep,
 ) -> planning.ComplianceStep:
     """checkov (gated by policies/checkov/gate.yaml) and the compliance report, with progress."""
     out: Console = errors if quiet else console
@@ -157,6 +168,7 @@ def _check_and_report(
                 skip_checkov=skip_checkov,
                 progress=lambda text: status.update(escape(f"{result.name}: {text}")),
                 rendering=rendered.report.to_dict(),
+                simulation=simulated.report(),
             )
     except CheckovUnavailable as error:
         raise usage(error) from None
@@ -180,7 +192,8 @@ def check(
 
     Over a stack (`--stack NAME [--set K=V]`, synthesized in memory) or over a recorded plan
     (`--resources build/NAME/resources.json`). Its Helm releases are rendered from the chart
-    cache (`--charts`) and checked too. Exit 1 on a mandatory violation (any with --strict).
+    cache (`--charts`) and checked too, and the cluster simulated (with the contract beside
+    --resources, when there is one). Exit 1 on a mandatory violation (any with --strict).
     """
     if (stack is None) == (resources is None) or (set_ and resources is not None):
         raise usage("give either --stack NAME [--set K=V] or --resources PATH")
@@ -201,15 +214,21 @@ def check(
     report = evaluate(items, config, levels)
     try:
         rendered = planning.render_recorded(items, cache, config or PackConfig(), version)
-    except ChartMissing as error:
+    except (ChartMissing, NoChartCache) as error:
         raise usage(error) from None
+    if resources is not None:
+        simulated = simulate_recorded(items, rendered, resources)
+    else:
+        simulated = planning.simulate_plan(result, rendered.objects)
     if as_json:
         body = {"name": name, **report.to_dict(), "rendering": rendered.report.to_dict()}
+        body["simulation"] = simulated.report()
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
     else:
         policy_report(name, report)
         render_report(console, name, rendered.report)
-    if report.mandatory or not rendered.ok or (strict and report.advisory):
+        simulation_report(console, name, simulated.report())
+    if report.mandatory or not rendered.ok or not simulated.ok or (strict and report.advisory):
         raise typer.Exit(EXIT_VIOLATIONS)
 
 

@@ -21,6 +21,7 @@ from infra.plan.policy_step import (
     write_policy_files,
 )
 from infra.plan.render_step import RenderStep, render_and_check, render_recorded
+from infra.plan.simulation_step import SimulationStep, simulate_plan, simulate_recorded
 from infra.plan.synthesis import PlanResult, identity_for, synthesize_stack, write_plan
 from infra.plan.variants import VARIANTS, Variant
 
@@ -31,6 +32,7 @@ __all__ = [
     "ComplianceStep",
     "PlanResult",
     "RenderStep",
+    "SimulationStep",
     "Variant",
     "check_and_report",
     "evaluate_policies",
@@ -38,6 +40,8 @@ __all__ = [
     "policy_config",
     "render_and_check",
     "render_recorded",
+    "simulate_plan",
+    "simulate_recorded",
     "synthesize_stack",
     "write_plan",
     "write_policy_files",

@@ -38,11 +38,13 @@ def check_and_report(
     skip_checkov: bool = False,
     progress: Progress | None = None,
     rendering: dict[str, Any] | None = None,
+    simulation: dict[str, Any] | None = None,
 ) -> ComplianceStep:
     """checkov + compliance.json/md for a written plan (`write_plan` first).
 
     `policy_report` is the pack's `policies.evaluate.Report` for this plan, when it ran.
     `rendering` is the render step's report (`RenderReport.to_dict()`), when it ran.
+    `simulation` is the simulation step's report (`Simulation.to_dict()`), when it ran.
     Raises `infra.evidence.checkov.CheckovUnavailable` when checkov's environment is missing.
     """
     if result.out_dir is None:
@@ -59,6 +61,7 @@ def check_and_report(
             (result.synthesis.outputs.get("stack") or {}).get("exceptions", [])
         ),
         rendering=rendering,
+        simulation=simulation,
     )
     report = compliance.build(inputs)
     files = compliance.write(report, result.out_dir)

@@ -39,7 +39,7 @@ def render_and_check(result: PlanResult, cache: ChartCache) -> RenderStep:
     """Render and check a synthesized plan; write releases/ when the plan has been written."""
     objects = render_plan(result.synthesis.resources, cache)
     report = check_plan(
-        objects, policy_config(result.config), result.config.kubernetes.version, str(cache.root)
+        objects, policy_config(result.config), result.config.kubernetes.version, cache.describe()
     )
     files: list[Path] = []
     if result.out_dir is not None:
@@ -57,5 +57,5 @@ def render_recorded(
 ) -> RenderStep:
     """Render and check a recorded plan (resources.json), writing nothing."""
     objects = render_plan(resources, cache)
-    report = check_plan(objects, config, kubernetes_version, str(cache.root))
+    report = check_plan(objects, config, kubernetes_version, cache.describe())
     return RenderStep(objects, report, [])

@@ -42,32 +42,42 @@ def default_charts_dir() -> Path | None:
 
 @dataclass
 class ChartCache:
-    """Charts by (name, version) in one directory; each location resolved once."""
+    """Charts by (name, version) in one directory; each location resolved once.
 
-    root: Path
+    `root` is None when no cache is configured: a plan without Helm releases needs none, and the
+    first chart asked for raises `NoChartCache`.
+    """
+
+    root: Path | None
     _found: dict[tuple[str, str], Path] = field(default_factory=dict, repr=False)
 
     @classmethod
     def resolve(cls, charts: Path | None) -> ChartCache:
-        """The cache for `--charts` (None: the configured default); raises NoChartCache."""
+        """The cache for `--charts` (None: the configured default); NoChartCache when the
+        directory given or configured does not exist."""
         root = charts if charts is not None else default_charts_dir()
-        if root is None:
-            raise NoChartCache(
-                f"no chart cache: pass --charts DIR or set {CHARTS_ENV} "
-                "(fill it with `mlplatform charts pull --stack NAME`)"
-            )
-        if not root.is_dir():
+        if root is not None and not root.is_dir():
             raise NoChartCache(f"chart cache {root} is not a directory")
         return cls(root)
 
+    def describe(self) -> str:
+        return str(self.root) if self.root is not None else "(none)"
+
     def path(self, name: str, version: str) -> Path:
-        """The chart tree or archive for `name` at `version`; raises ChartMissing."""
+        """The chart tree or archive for `name` at `version`; raises ChartMissing (or
+        NoChartCache when no cache is configured)."""
+        if self.root is None:
+            raise NoChartCache(
+                f"chart {name} {version} is needed and there is no chart cache: pass --charts DIR "
+                f"or set {CHARTS_ENV} (fill it with `mlplatform charts pull --stack NAME`)"
+            )
         key = (name, version)
         if key not in self._found:
             self._found[key] = self._locate(name, version)
         return self._found[key]
 
     def _locate(self, name: str, version: str) -> Path:
+        assert self.root is not None
         for candidate in (
             self.root / f"{name}-{version}.tgz",
             self.root / f"{name}-{version.removeprefix('v')}.tgz",

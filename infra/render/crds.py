@@ -43,9 +43,14 @@ def reference_crds(directory: Path = REFERENCE_CRDS) -> list[Mapping[str, Any]]:
 
 @dataclass
 class CrdIndex:
-    """(group, version, kind) → (schema, where the CRD came from)."""
+    """(group, version, kind) → (schema, where the CRD came from).
+
+    The reference CRDs (megabytes of YAML) are read on the first look-up, not before: a plan
+    with no custom resources never reads them.
+    """
 
     schemas: dict[tuple[str, str, str], tuple[Mapping[str, Any], str]] = field(default_factory=dict)
+    _reference: dict[tuple[str, str, str], tuple[Mapping[str, Any], str]] | None = None
 
     def add(self, crd: Mapping[str, Any], source: str) -> None:
         spec = crd.get("spec") or {}
@@ -61,13 +66,18 @@ class CrdIndex:
 
     def lookup(self, api_version: str, kind: str) -> tuple[Mapping[str, Any], str] | None:
         group, _, version = api_version.rpartition("/")
-        return self.schemas.get((group, version, kind))
+        key = (group, version, kind)
+        if self._reference is None:
+            reference = CrdIndex()
+            for crd in reference_crds():
+                reference.add(crd, "reference CRDs")
+            self._reference = reference.schemas
+        return self._reference.get(key) or self.schemas.get(key)
 
     @classmethod
     def build(cls, sources: Iterable[tuple[Mapping[str, Any], str]]) -> CrdIndex:
+        """An index of the CRDs in `sources` (the reference CRDs take precedence)."""
         index = cls()
-        for crd in reference_crds():
-            index.add(crd, "reference CRDs")
         for crd, source in sources:
             index.add(crd, source)
         return index

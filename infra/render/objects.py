@@ -205,7 +205,7 @@ def render_plan(
     releases = [render_release(spec, cache) for spec in release_specs(as_json)]
     program = program_objects(items)
     bodies = [o.body for o in program] + [o.body for rel in releases for o in rel.objects]
-    scoped = cluster_scoped_kinds([*bodies, *_reference_crds()])
+    scoped = cluster_scoped_kinds([*bodies, *(_reference_crds() if releases else [])])
     plan = PlanObjects(releases, list(program))
     for rendered in releases:
         plan.objects += release_objects(rendered, scoped)
