@@ -188,6 +188,8 @@ class Inputs:
     declared_exceptions: list[Mapping[str, Any]] = field(default_factory=list)
     # The rendered releases' checks (infra.render RenderReport.to_dict()), None when not run
     rendering: Mapping[str, Any] | None = None
+    # The cluster simulation (infra.simulate Simulation.to_dict()), None when not run
+    simulation: Mapping[str, Any] | None = None
     gate: Gate = field(default_factory=Gate.load)
     catalogue: Mapping[str, PolicyMeta] = field(default_factory=pack_catalogue)
 
@@ -342,6 +344,7 @@ def build(inputs: Inputs) -> dict[str, Any]:
         "checkovSkips": sorted(skips, key=lambda s: (s["test"], s["resources"])),
         "residency": residency.statement(list(inputs.resources), inputs.config),
         "rendering": inputs.rendering,
+        "simulation": inputs.simulation,
         "warnings": sorted(warnings),
     }
 
@@ -531,10 +534,14 @@ def _summary(
     render_failures = (
         sum(1 for f in rendering["findings"] if f["mandatory"]) if rendering is not None else 0
     )
+    simulated = simulation_failures(inputs.simulation)
+    failing = mandatory_violations or gated or errors or render_failures or simulated
     return {
-        "result": "fail" if mandatory_violations or gated or errors or render_failures else "pass",
+        "result": "fail" if failing else "pass",
         "renderingRan": rendering is not None,
         "renderingMandatoryFindings": render_failures,
+        "simulationRan": inputs.simulation is not None,
+        "simulationMandatoryFindings": simulated,
         "controls": {"total": len(controls), **_count(controls)},
         "uaeReferences": {"total": len(references), **_count(references)},
         "policies": {"total": len(policies), **_count(policies.values())},
@@ -558,6 +565,13 @@ def _summary(
         else 0,
         "checkovRan": inputs.checkov is not None,
     }
+
+
+def simulation_failures(simulation: Mapping[str, Any] | None) -> int:
+    """Mandatory findings of the cluster simulation (admission, scheduling, references, flows)."""
+    if simulation is None:
+        return 0
+    return sum(len(c["findings"]) for c in simulation["checks"] if c["enforcement"] == "mandatory")
 
 
 # --------------------------------------------------------------------------- writing

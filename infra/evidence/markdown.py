@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from infra.evidence import simulation
+
 MARK = {
     "pass": "pass",
     "fail": "**FAIL**",
@@ -341,5 +343,6 @@ def render(report: Mapping[str, Any]) -> str:
     for part in (_summary, _controls, _references, _findings, _exceptions, _tests, _other):
         lines += part(report)
     lines += _rendering(report.get("rendering"))
+    lines += simulation.markdown(report.get("simulation"))
     lines += _residency(report["residency"])
     return "\n".join(lines).rstrip() + "\n"

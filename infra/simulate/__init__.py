@@ -9,8 +9,19 @@ everything a plan sends to the cluster, before anything is deployed.
 | `admission` | Pod Security admission (baseline and restricted controls) per namespace |
 | `pools` | the node pools a plan declares (EKS, AKS, on-prem site pools) and their allocatable |
 | `scheduling` | whether every pod fits at least one pool (taints, selectors, affinity, requests) |
-| `netpol`, `cilium` | the NetworkPolicy evaluator: can A reach B on port P, by which rule |
+| `peers`, `netpol`, `cilium` | the NetworkPolicy evaluator: can A reach B on port P, and how |
+| `cluster` | the target's facts: pools, CNI, pod ranges, the API server's addresses |
+| `references` | what pods and custom resources reference, what provides it, site prerequisites |
+| `flows` | the flows components declare on their namespaces (`components.flows`), proved |
+| `isolation` | cross-namespace paths; no tenant reaching another tenant |
+| `run` | `simulate(...)`: every check over a plan → `Simulation` (its report) |
 
-It reads objects (the program's manifests and every rendered release, each with its origin)
-and recorded resources; it imports `stacks.config` only for the approved machine types.
+It reads objects (the program's manifests and every rendered release, each with its origin,
+as `infra.render` returns them), the recorded resources and the contract's `stack` block; it
+imports no other package of `infra`, and `stacks.config` only for the approved machine types.
+`infra.plan` runs it after rendering (simulation.json, compliance.json/md).
 """
+
+from infra.simulate.run import Simulation, simulate
+
+__all__ = ["Simulation", "simulate"]

@@ -137,7 +137,10 @@ def check(pods: Iterable[PodTemplate], pools: list[NodePool], target: str) -> Ch
         reasons = {pool.describe(): why_not(pod, pool) for pool in pools}
         if any(not r for r in reasons.values()):
             continue
-        detail = "; ".join(f"{name}: {', '.join(r)}" for name, r in reasons.items())
+        grouped: dict[str, list[str]] = {}
+        for pool_name, why in reasons.items():
+            grouped.setdefault(", ".join(why), []).append(pool_name)
+        detail = "; ".join(f"{', '.join(names)}: {why}" for why, names in grouped.items())
         run.fail(
             subject, f"fits no node pool of {target}, would stay Pending — {detail}", pod.origin
         )

@@ -1,0 +1,111 @@
+"""Cross-namespace reachability: can any pod of namespace A open a connection to any pod of
+namespace B, and by which rules? (SIM-FLW-002 asks it for every pair of tenants; the
+cross-tenant access matrix reuses `paths_between` for its network channel.)
+
+Pods in a tenant namespace carry whatever labels their owners give them, so the candidate pods
+of a namespace are: one with no labels, each pod template the plan runs there, and one for each
+label set its NetworkPolicies select (a policy that allows something to `app: x` pods allows
+it to any pod a tenant labels so). The candidate ports are every port those policies and pods
+name, plus a few common ones (a rule without ports opens them all). A path counts when it is
+even possibly allowed (an ipBlock that may cover pod addresses included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from infra.simulate.checks import TENANT_ISOLATION, CheckRun
+from infra.simulate.kube import items, labels_of, mapping, name_of, namespace_of
+from infra.simulate.netpol import NetworkPolicies, Reachability
+from infra.simulate.peers import Pod
+from infra.simulate.pods import PodTemplate
+
+TENANT_LABEL = "mlplatform.io/tenant"
+COMMON_PORTS = (22, 53, 80, 443, 5000, 6379, 8080, 8443, 9092, 9093)
+
+
+def candidate_pods(
+    model: NetworkPolicies, namespace: str, pods: Iterable[PodTemplate]
+) -> list[Pod]:
+    """Representative pods of `namespace` (see the module docstring)."""
+    label_sets: list[dict[str, str]] = [{}]
+    label_sets += [dict(p.labels) for p in pods if p.namespace == namespace]
+    for policy in _policies_in(model, namespace):
+        selector = mapping(mapping(policy.get("spec")).get("podSelector"))
+        label_sets.append({str(k): str(v) for k, v in mapping(selector.get("matchLabels")).items()})
+    unique = {tuple(sorted(s.items())) for s in label_sets}
+    named = {k: v for p in pods if p.namespace == namespace for k, v in p.named_ports().items()}
+    return [Pod(namespace, dict(s), named) for s in sorted(unique)]
+
+
+def candidate_ports(
+    model: NetworkPolicies, namespaces: Iterable[str], pods: Iterable[PodTemplate]
+) -> list[int]:
+    found = set(COMMON_PORTS)
+    namespaces = set(namespaces)
+    for policy in model.policies:
+        if namespace_of(policy) not in namespaces:
+            continue
+        spec = mapping(policy.get("spec"))
+        for rule in [*items(spec.get("ingress")), *items(spec.get("egress"))]:
+            for port in items(mapping(rule).get("ports")):
+                value = mapping(port).get("port")
+                if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+                    found.add(int(value))
+    for p in pods:
+        if p.namespace in namespaces:
+            found.update(p.named_ports().values())
+    return sorted(found)
+
+
+def _policies_in(model: NetworkPolicies, namespace: str) -> list[Mapping[str, Any]]:
+    return [p for p in model.policies if namespace_of(p) == namespace]
+
+
+def paths_between(
+    model: NetworkPolicies, source_ns: str, destination_ns: str, pods: Iterable[PodTemplate]
+) -> list[Reachability]:
+    """Every (candidate pod, candidate pod, port) path from one namespace to the other that the
+    policies may allow (TCP and UDP)."""
+    pods = list(pods)
+    sources = candidate_pods(model, source_ns, pods)
+    destinations = candidate_pods(model, destination_ns, pods)
+    ports = candidate_ports(model, (source_ns, destination_ns), pods)
+    found = []
+    for protocol in ("TCP", "UDP"):
+        for port in ports:
+            for source in sources:
+                for destination in destinations:
+                    verdict = model.can_reach(source, destination, port, protocol)
+                    if verdict.allowed:
+                        found.append(verdict)
+    return found
+
+
+def tenant_namespaces(namespaces: Iterable[Mapping[str, Any]]) -> list[str]:
+    return sorted(name_of(b) for b in namespaces if TENANT_LABEL in labels_of(b))
+
+
+def check(
+    tenants: list[str], pods: list[PodTemplate], models: Mapping[str, NetworkPolicies]
+) -> CheckRun:
+    """SIM-FLW-002: no path from one tenant namespace to another's pods, under any CNI."""
+    run = CheckRun(TENANT_ISOLATION)
+    for source in tenants:
+        for destination in tenants:
+            if source == destination:
+                continue
+            subject = f"{source} → {destination}"
+            run.examined.append(subject)
+            for cni, model in models.items():
+                paths = paths_between(model, source, destination, pods)
+                if paths:
+                    shown = "; ".join(p.explain() for p in paths[:3])
+                    more = f" (and {len(paths) - 3} more)" if len(paths) > 3 else ""
+                    run.fail(
+                        subject,
+                        f"tenant {source} can reach tenant {destination} on {cni}: {shown}{more}",
+                    )
+                    break
+    return run
