@@ -224,24 +224,8 @@ class StrimziKafka(pulumi.ComponentResource):
             parent=self, depends_on=[operator, namespace], protect=args.protect
         )
         pools = [
-            self._node_pool(
-                name,
-                "controllers",
-                "controller",
-                args.controllers,
-                args.controller_storage_gi,
-                args.controller_resources,
-                stateful,
-            ),
-            self._node_pool(
-                name,
-                "brokers",
-                "broker",
-                args.brokers,
-                args.broker_storage_gi,
-                args.broker_resources,
-                stateful,
-            ),
+            self._node_pool(name, "controllers", "controller", stateful),
+            self._node_pool(name, "brokers", "broker", stateful),
         ]
         kafka_spec = _kafka_spec(args, listener_auth)
         if pod_template:
@@ -388,16 +372,15 @@ class StrimziKafka(pulumi.ComponentResource):
         )
 
     def _node_pool(
-        self,
-        name: str,
-        pool: str,
-        role: str,
-        replicas: int,
-        size_gi: int,
-        resources: dict,
-        opts: pulumi.ResourceOptions,
+        self, name: str, pool: str, role: str, opts: pulumi.ResourceOptions
     ) -> k8s.apiextensions.CustomResource:
+        """A KRaft node pool (`controller` or `broker`): replicas, storage from the Args."""
         a = self.args
+        replicas, size_gi, resources = (
+            (a.controllers, a.controller_storage_gi, a.controller_resources)
+            if role == "controller"
+            else (a.brokers, a.broker_storage_gi, a.broker_resources)
+        )
         selector = {"strimzi.io/cluster": a.cluster_name, "strimzi.io/pool-name": pool}
         return k8s.apiextensions.CustomResource(
             f"{name}-pool-{pool}",

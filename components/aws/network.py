@@ -122,29 +122,10 @@ class PrivateNetwork(pulumi.ComponentResource):
             tags=site.tags_for(f"{prefix}-private"),
             opts=child,
         )
-
-        def subnets(tier: str, cidrs: tuple[str, ...], **extra: str) -> list[pulumi.Output[str]]:
-            ids = []
-            for zone_id, cidr in zip(args.zone_ids, cidrs, strict=True):
-                subnet = aws.ec2.Subnet(
-                    f"{name}-{tier}-{zone_id}",
-                    vpc_id=self.vpc.id,
-                    cidr_block=cidr,
-                    availability_zone_id=zone_id,
-                    map_public_ip_on_launch=False,
-                    tags=site.tags_for(f"{prefix}-{tier}-{zone_id}", tier=tier, **extra),
-                    opts=child,
-                )
-                aws.ec2.RouteTableAssociation(
-                    f"{name}-{tier}-{zone_id}",
-                    subnet_id=subnet.id,
-                    route_table_id=route_table.id,
-                    opts=child,
-                )
-                ids.append(subnet.id)
-            return ids
-
-        self.node_subnet_ids = subnets(
+        self.node_subnet_ids = self._subnets(
+            name,
+            args,
+            route_table,
             "nodes",
             plan.nodes,
             **{
@@ -152,9 +133,58 @@ class PrivateNetwork(pulumi.ComponentResource):
                 f"kubernetes.io/cluster/{args.cluster_name}": "shared",
             },
         )
-        self.data_subnet_ids = subnets("data", plan.data)
-        self.endpoint_subnet_ids = subnets("endpoints", plan.endpoints)
+        self.data_subnet_ids = self._subnets(name, args, route_table, "data", plan.data)
+        self.endpoint_subnet_ids = self._subnets(
+            name, args, route_table, "endpoints", plan.endpoints
+        )
+        self._endpoints(name, args, route_table)
+        self._node_security_group(name, args)
+        self._flow_logs(name, args)
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "node_subnet_ids": self.node_subnet_ids,
+                "data_subnet_ids": self.data_subnet_ids,
+            }
+        )
 
+    def _subnets(
+        self,
+        name: str,
+        args: PrivateNetworkArgs,
+        route_table: aws.ec2.RouteTable,
+        tier: str,
+        cidrs: tuple[str, ...],
+        **extra: str,
+    ) -> list[pulumi.Output[str]]:
+        """One private subnet of `tier` per zone ID, on the route table without internet."""
+        site, child = args.site, pulumi.ResourceOptions(parent=self)
+        ids = []
+        for zone_id, cidr in zip(args.zone_ids, cidrs, strict=True):
+            subnet = aws.ec2.Subnet(
+                f"{name}-{tier}-{zone_id}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone_id=zone_id,
+                map_public_ip_on_launch=False,
+                tags=site.tags_for(f"{args.prefix}-{tier}-{zone_id}", tier=tier, **extra),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-{tier}-{zone_id}",
+                subnet_id=subnet.id,
+                route_table_id=route_table.id,
+                opts=child,
+            )
+            ids.append(subnet.id)
+        return ids
+
+    def _endpoints(
+        self, name: str, args: PrivateNetworkArgs, route_table: aws.ec2.RouteTable
+    ) -> None:
+        """The S3 gateway endpoint (this account's buckets only) and the interface endpoints,
+        reachable on 443 from inside the VPC."""
+        site, prefix, child = args.site, args.prefix, pulumi.ResourceOptions(parent=self)
         self.s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=self.vpc.id,
@@ -165,7 +195,6 @@ class PrivateNetwork(pulumi.ComponentResource):
             tags=site.tags_for(f"{prefix}-s3"),
             opts=child,
         )
-
         self.endpoint_security_group = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
             name=f"{prefix}-endpoints",
@@ -198,7 +227,9 @@ class PrivateNetwork(pulumi.ComponentResource):
                 opts=child,
             )
 
-        # Nodes (and pods, which share the node ENIs' security groups with the VPC CNI).
+    def _node_security_group(self, name: str, args: PrivateNetworkArgs) -> None:
+        """Nodes (and pods, which share the node ENIs' security groups with the VPC CNI)."""
+        site, prefix, child = args.site, args.prefix, pulumi.ResourceOptions(parent=self)
         self.node_security_group = aws.ec2.SecurityGroup(
             f"{name}-nodes",
             name=f"{prefix}-nodes",
@@ -238,6 +269,9 @@ class PrivateNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _flow_logs(self, name: str, args: PrivateNetworkArgs) -> None:
+        """VPC flow logs to a CMK-encrypted log group with the stack's retention."""
+        site, prefix, child = args.site, args.prefix, pulumi.ResourceOptions(parent=self)
         self.flow_log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=f"/aws/vpc/{prefix}/flow-logs",
@@ -293,13 +327,6 @@ class PrivateNetwork(pulumi.ComponentResource):
             max_aggregation_interval=60,
             tags=site.tags_for(f"{prefix}-flow-log"),
             opts=child,
-        )
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc_id,
-                "node_subnet_ids": self.node_subnet_ids,
-                "data_subnet_ids": self.data_subnet_ids,
-            }
         )
 
 
