@@ -23,6 +23,8 @@ from workloads.retraining.local import LocalLauncher
 from workloads.retraining.state import Policy, State
 from workloads.settings import Settings, Topics
 
+pytestmark = pytest.mark.slow  # a real broker, real processes
+
 # A stand-in for the training entrypoint: marks its start, waits for `release` in its work
 # directory (unless FAKE_TRAINER_NO_WAIT), then writes the trainer's result.json.
 FAKE_TRAINER = """

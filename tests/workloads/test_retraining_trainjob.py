@@ -352,6 +352,7 @@ def test_creating_twice_adopts_the_existing_trainjob(
     assert status_ == "failed" and finished_at is not None
 
 
+@pytest.mark.slow
 def test_the_controller_creates_one_trainjob_and_keeps_its_cool_down_across_a_restart(
     broker: str, tmp_path: Path, api_server: FakeApiServer, kubeconfig: Path
 ) -> None:
@@ -422,6 +423,7 @@ def test_the_controller_creates_one_trainjob_and_keeps_its_cool_down_across_a_re
     assert absorbed["request_id"] not in decisions(second_state)  # not re-decided: committed
 
 
+@pytest.mark.slow
 def test_a_refused_trainjob_fails_its_run_and_the_controller_goes_on(
     broker: str, tmp_path: Path, api_server: FakeApiServer, kubeconfig: Path
 ) -> None:
