@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,8 +103,14 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(
     assert len(read_topic(workspace.settings, workspace.settings.topics.scored, 6)) == 6
 
 
-def test_an_unreachable_broker_costs_requests_nothing_and_is_counted(dataset: Dataset) -> None:
-    settings = Settings(kafka_bootstrap=f"127.0.0.1:{free_port()}")  # nothing listens there
+def test_an_unreachable_broker_costs_requests_nothing_and_is_counted(
+    dataset: Dataset, tmp_path: Path
+) -> None:
+    quiet = tmp_path / "librdkafka.json"  # its connection errors would flood the test output
+    quiet.write_text(json.dumps({"log_level": 0}))
+    settings = Settings(  # nothing listens on that port
+        kafka_bootstrap=f"127.0.0.1:{free_port()}", kafka_client_config=quiet
+    )
     log = PredictionLog(settings, capacity=100_000)
     undelivered_before = outcome("undelivered_at_close")
     began = time.perf_counter()

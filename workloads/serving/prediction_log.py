@@ -74,7 +74,8 @@ class PredictionLog:
             )
         )
         self._pending: deque[Batch] = deque()
-        QUEUE_DEPTH.set_function(lambda: len(self._pending))
+        pending = self._pending  # not `self`: the global gauge must not keep the producer alive
+        QUEUE_DEPTH.set_function(lambda: len(pending))
         self._outcomes = {
             name: RECORDS.labels(name)
             for name in (
