@@ -62,7 +62,9 @@ def render_release(spec: ReleaseSpec, cache: ChartCache) -> RenderedRelease:
     values = dict(spec.values)
     chart = helm_python.Chart.load(path)
     try:
-        rendered.defaults = chart.merge_values({})
+        # Helm's coalescing drops keys declared as null (`clusterName:  # set me`): put the
+        # chart's own declarations back over the coalesced defaults (sub-charts included).
+        rendered.defaults = _overlay(chart.merge_values({}), chart.values)
         rendered.schema = chart.schema
         try:
             chart.validate_schema(values)
@@ -99,6 +101,16 @@ def _parse(rendered: RenderedRelease, template: str, text: str, crd: bool = Fals
         else:
             items = [document] if isinstance(document, dict) else []
         rendered.objects += [RenderedObject(template, item, crd) for item in items]
+
+
+def _overlay(merged: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    out = dict(merged)
+    for key, value in declared.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _overlay(out[key], value)
+        elif key not in out:
+            out[key] = value
+    return out
 
 
 def _message(error: Exception) -> str:

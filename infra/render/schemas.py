@@ -80,7 +80,18 @@ def object_errors(obj: ClusterObject, crds: CrdIndex, kubernetes_version: str) -
     if found is None:
         return [f"no CRD serves {obj.api_version} {obj.kind}: the API server would refuse it"]
     schema, source = found
-    return [f"{e} (CRD from {source})" for e in _custom_errors(text, _strict(schema))]
+    pruned = json.dumps(_without_nulls(obj.body), sort_keys=True, default=str)
+    return [f"{e} (CRD from {source})" for e in _custom_errors(pruned, _strict(schema))]
+
+
+def _without_nulls(value: Any) -> Any:
+    """What the API server keeps of a custom resource: it prunes null values of fields that
+    are not nullable before defaulting and validating (nullable ones accept null anyway)."""
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 @lru_cache(maxsize=8192)
