@@ -5,8 +5,8 @@ Per batch (up to `batch_size` events or what arrived within `batch_timeout` seco
    whatever the exception, goes to its topic's dead-letter topic (`dead_letters.py`: the
    original bytes, the reason, the exception class, topic/partition/offset) and the batch
    goes on;
-2. push the rows to Feast: all of them to the offline store (the history training joins
-   against), the newest per customer to the online store (what serving reads). If Feast
+2. push the rows to Feast: the newest per customer to the online store (what serving reads),
+   then all of them to the offline store (the history training joins against). If Feast
    refuses the batch, it is split until the refused rows are found; they are dead-lettered
    and the rest is pushed (`_isolate`);
 3. wait until the dead letters are acknowledged, snapshot the windows with the next offsets,
@@ -279,9 +279,10 @@ class StreamProcessor:
                 latest[entry.row[schema.JOIN_KEY]] = entry
         for attempt in range(1, attempts + 1):
             try:
-                self.writer.write_offline([entry.row for entry in entries])
+                # Online first: what serving reads is visible before the history's fsync.
                 if latest:
                     self.writer.write_online([entry.row for entry in latest.values()])
+                self.writer.write_offline([entry.row for entry in entries])
                 break
             except Exception:
                 if attempt == attempts:
