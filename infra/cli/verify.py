@@ -3,6 +3,9 @@
 The options become `VerifySettings` (infra.verify.discovery); `infra.verify.suite.run_suite`
 runs the suite and maps its result to the exit code. Usage errors (bad options, unreadable or
 foreign outputs, no kubectl, cluster unreachable) exit 2 before anything runs.
+
+`--preflight` runs before `pulumi up` instead: the contract's site prerequisites looked up on
+the cluster (`infra.verify.preflight`), exit 1 naming what is missing and how to create it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import Annotated
 import typer
 
 from infra.cli.errors import usage
+from infra.cli.preflight import preflight_report
 from infra.local.state import DEFAULT_STATE_DIR
+from infra.verify import preflight
 from infra.verify.contract import ContractError, Expectations, expectations, load_outputs
 from infra.verify.discovery import Kubectl, KubectlError, VerifySettings
 from infra.verify.suite import SUITES, run_suite
@@ -53,6 +58,14 @@ LocalOpt = Annotated[
 JunitOpt = Annotated[
     Path | None, typer.Option("--junit-xml", help="Also write the results as JUnit XML.")
 ]
+PreflightOpt = Annotated[
+    bool,
+    typer.Option(
+        "--preflight",
+        help="Before `pulumi up`: check the site prerequisites the contract lists exist on the "
+        "cluster (kubectl get); exit 1 naming what is missing and how to create it.",
+    ),
+]
 StateDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -72,8 +85,11 @@ def verify(
     local: LocalOpt = False,
     junit_xml: JunitOpt = None,
     state_dir: StateDirOpt = None,
+    preflight: PreflightOpt = False,
 ) -> None:
     """Verify a deployed stack (kubectl + SSH) or the local platform, with pytest-testinfra."""
+    if preflight:
+        _preflight(stack, outputs, kube_context, kubeconfig, local or bool(state_dir))
     junit_xml = junit_xml.resolve() if junit_xml else None
     missing = [module for module in ("pytest", "testinfra") if find_spec(module) is None]
     if missing:
@@ -110,6 +126,32 @@ def verify(
         skip_nodes=skip_nodes,
     )
     raise typer.Exit(run_suite("deployed", settings, junit_xml))
+
+
+def _preflight(
+    stack: str | None,
+    outputs: Path | None,
+    kube_context: str | None,
+    kubeconfig: Path | None,
+    local: bool,
+) -> None:
+    """`--preflight`: the contract's site prerequisites, looked up on the cluster (exit 0/1/2)."""
+    if local:
+        raise usage("--preflight checks a cluster before `pulumi up`; drop --local/--state-dir")
+    if not stack:
+        raise usage("--preflight needs --stack NAME")
+    path = outputs or DEFAULT_OUTPUTS / stack / "outputs.json"
+    expected = _expected(stack, path)
+    try:
+        items = preflight.prerequisites(load_outputs(path))
+    except ContractError as error:
+        raise usage(f"{path}: {error}") from None
+    if kubeconfig and not kubeconfig.is_file():
+        raise usage(f"--kubeconfig {kubeconfig}: no such file")
+    context = kube_context or expected.kube_context
+    _reach_cluster(context, kubeconfig)
+    kubectl = Kubectl(context, str(kubeconfig.resolve()) if kubeconfig else None)
+    raise typer.Exit(preflight_report(stack, preflight.check(kubectl, items)))
 
 
 def _expected(stack: str, path: Path) -> Expectations:

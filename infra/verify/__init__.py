@@ -30,6 +30,9 @@ The suite reads its settings from `MLP_VERIFY_*` environment variables (`VerifyS
 it also runs as plain pytest; unset, the deployed tests skip and say why. Exit codes: 0 every
 check passed, 1 a check failed or nothing was verified, 2 usage error.
 
+Before `pulumi up`, `mlplatform verify --preflight --stack NAME` checks the site prerequisites
+the contract lists (`stack.prerequisites`) with `kubectl get` (`preflight`).
+
 Modules: `contract` (outputs → `Expectations`: the pods, endpoints and GPU pools a deployment
 must have), `discovery` (kubectl look-ups, testinfra host URLs, the suite's settings), `checks`
 (what the suites read from a host and the rules they hold it to), `suite` (runs a packaged
