@@ -125,3 +125,16 @@ def test_the_cluster_server_takes_the_port_flag_the_serving_runtime_passes() -> 
     args, ignored = _parser().parse_known_args(["cluster", "--http_port=8099", "--grpc_port=1"])
     assert args.port == 8099 and ignored == ["--grpc_port=1"]
     assert _parser().parse_known_args(["cluster"])[0].port == 8080
+
+
+def test_the_validator_bounds_are_resolved_when_the_predictor_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workloads.serving.predictor import CardRiskModel
+    from workloads.settings import Settings
+
+    monkeypatch.setenv("MLP_EVENTS_EARLIEST", "2026-11-21")
+    assert CardRiskModel(Settings()).limits.earliest.day == 21
+    monkeypatch.setenv("MLP_EVENTS_EARLIEST", "last tuesday")
+    with pytest.raises(ValueError, match="MLP_EVENTS_EARLIEST"):
+        CardRiskModel(Settings())

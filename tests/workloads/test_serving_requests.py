@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from workloads.data.events import DEFAULT_LIMITS, EventLimits
 from workloads.serving import protocols, requests, tensors
 from workloads.serving.requests import Scored
 
@@ -33,10 +34,6 @@ def full_v2(**changes: dict[str, Any]) -> dict[str, Any]:
     }
     inputs.update(changes)
     return {"id": "r1", "inputs": list(inputs.values())}
-
-
-def parse_v2(body: dict[str, Any]) -> list:
-    return requests.parse_v2(tensors.decode_request(body))
 
 
 def test_v1_and_v2_parse_to_the_same_transaction() -> None:
@@ -86,6 +83,19 @@ def test_v2_problems(body: dict[str, Any], reason: str) -> None:
         parse_v2(body)
 
 
+def test_the_bounds_the_server_was_started_with_apply_to_both_protocols() -> None:
+    limits = EventLimits.from_env({"MLP_EVENTS_EARLIEST": "2026-11-21"})
+    with pytest.raises(requests.InvalidRequest, match=r"instances\[0\]: field 'timestamp'"):
+        requests.parse_v1({"instances": [INSTANCE]}, limits)
+    with pytest.raises(requests.InvalidRequest, match=r"inputs\[0\]: field 'timestamp'"):
+        parse_v2(full_v2(), limits)
+    assert requests.parse_v1({"instances": [INSTANCE]})  # 2026-11-20 is inside the defaults
+
+
+def parse_v2(body: dict[str, Any], limits: EventLimits = DEFAULT_LIMITS) -> list:
+    return requests.parse_v2(tensors.decode_request(body), limits)
+
+
 def test_the_metadata_declares_every_input_and_output_with_datatype_and_shape() -> None:
     meta = requests.metadata("card-risk", "7")
     inputs = {i["name"]: (i["datatype"], i["shape"]) for i in meta["inputs"]}
@@ -102,6 +112,7 @@ class FixedScorer:
 
     name = "card-risk"
     version = "4"
+    limits = DEFAULT_LIMITS
 
     def score(self, transactions: list) -> Scored:
         return Scored(self.version, [0.25] * len(transactions), [True] * len(transactions))

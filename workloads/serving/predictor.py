@@ -30,7 +30,7 @@ from kserve import Model
 from mlflow.tracking import MlflowClient
 from prometheus_client import Counter, Gauge, Histogram
 
-from workloads.data.events import Transaction
+from workloads.data.events import EventLimits, Transaction
 from workloads.features import schema, vectors
 from workloads.features.repository import open_store
 from workloads.serving.prediction_log import PredictionLog
@@ -73,9 +73,12 @@ class CardRiskModel(Model):
         settings: Settings,
         prediction_log: PredictionLog | None = None,
         poll_seconds: float = 0.0,
+        limits: EventLimits | None = None,
     ) -> None:
         super().__init__(settings.model_name)
         self.settings = settings
+        # The validator's bounds (MLP_EVENTS_*), resolved once: a bad setting stops the server.
+        self.limits = limits if limits is not None else EventLimits.from_env()
         self.prediction_log = prediction_log
         self.poll_seconds = poll_seconds
         self._served: Served | None = None

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import orjson
 
-from workloads.data.events import Transaction
+from workloads.data.events import EventLimits, Transaction
 from workloads.serving import requests, tensors
 
 JSON = b"application/json"
@@ -25,6 +25,7 @@ JSON = b"application/json"
 
 class Scorer(Protocol):
     name: str
+    limits: EventLimits  # the validator's bounds, resolved once at start-up
 
     @property
     def version(self) -> str: ...
@@ -68,7 +69,7 @@ def _json(body: bytes, what: str) -> object:
 
 def handle_v1(model: Scorer, body: bytes) -> Reply:
     try:
-        transactions = requests.parse_v1(_json(body, "the body"))
+        transactions = requests.parse_v1(_json(body, "the body"), model.limits)
     except requests.InvalidRequest as error:
         raise Rejected(400, str(error)) from None
     scored = model.score(transactions)
@@ -80,7 +81,7 @@ def handle_v2(model: Scorer, body: bytes, header_length: str | None = None) -> R
         header, binary = tensors.split_binary(body, header_length)
         request = tensors.decode_request(_json(header, "the JSON header"), binary)
         tensors.check_requested_outputs(request, list(requests.OUTPUTS))
-        transactions = requests.parse_v2(request)
+        transactions = requests.parse_v2(request, model.limits)
     except (tensors.TensorError, requests.InvalidRequest) as error:
         raise Rejected(400, str(error)) from None
     scored = model.score(transactions)

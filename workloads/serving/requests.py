@@ -17,8 +17,9 @@ field above (`INPUTS`: BYTES, `amount_aed` any numeric type, FP64 declared), JSO
 
 `GET /v2/models/<name>` (`metadata`) declares exactly these inputs and outputs, so a generic
 client (tritonclient) can discover them. Every transaction then goes through the validator the
-stream uses (`workloads.data.events.parse_transaction`): a row the stream would dead-letter is a
-400 here, with the same reason.
+stream uses (`workloads.data.events.parse_transaction`, with the `EventLimits` the server resolved
+from `MLP_EVENTS_*` at start-up): a row the stream would dead-letter is a 400 here, with the same
+reason.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workloads.data.events import Transaction, parse_transaction
+from workloads.data.events import DEFAULT_LIMITS, EventLimits, Transaction, parse_transaction
 from workloads.serving import tensors
 
 MAX_INSTANCES = 1000
@@ -72,7 +73,7 @@ def metadata(model_name: str, version: str) -> dict[str, Any]:
     }
 
 
-def _transactions(records: Sequence[object], where: str) -> list[Transaction]:
+def _transactions(records: Sequence[object], where: str, limits: EventLimits) -> list[Transaction]:
     if not records:
         raise InvalidRequest(f"'{where}' is empty: send at least one transaction")
     if len(records) > MAX_INSTANCES:
@@ -80,7 +81,7 @@ def _transactions(records: Sequence[object], where: str) -> list[Transaction]:
     parsed = []
     for index, record in enumerate(records):
         try:
-            parsed.append(parse_transaction(record, require_id=False))
+            parsed.append(parse_transaction(record, require_id=False, limits=limits))
         except (ValueError, ArithmeticError) as reason:  # InvalidTransaction is a ValueError
             raise InvalidRequest(f"{where}[{index}]: {_reason(reason)}") from None
     return parsed
@@ -94,7 +95,7 @@ def _reason(error: Exception) -> str:
     return text if len(text) <= 300 else text[:300] + "…"
 
 
-def parse_v1(payload: object) -> list[Transaction]:
+def parse_v1(payload: object, limits: EventLimits = DEFAULT_LIMITS) -> list[Transaction]:
     if not isinstance(payload, Mapping):
         raise InvalidRequest(
             f"the V1 body must be a JSON object with 'instances', got {type(payload).__name__}"
@@ -104,7 +105,7 @@ def parse_v1(payload: object) -> list[Transaction]:
     instances = payload["instances"]
     if not isinstance(instances, list):
         raise InvalidRequest(f"'instances' must be a list, got {type(instances).__name__}")
-    return _transactions(instances, "instances")
+    return _transactions(instances, "instances", limits)
 
 
 def _column(tensor: tensors.Tensor) -> list[Any]:
@@ -127,7 +128,9 @@ def _column(tensor: tensors.Tensor) -> list[Any]:
     return tensor.values
 
 
-def parse_v2(request: tensors.InferenceRequest) -> list[Transaction]:
+def parse_v2(
+    request: tensors.InferenceRequest, limits: EventLimits = DEFAULT_LIMITS
+) -> list[Transaction]:
     columns: dict[str, list[Any]] = {}
     for tensor in request.inputs:
         if tensor.name in columns:
@@ -143,7 +146,7 @@ def parse_v2(request: tensors.InferenceRequest) -> list[Transaction]:
     if count > MAX_INSTANCES:
         raise InvalidRequest(f"inputs have {count} elements; at most {MAX_INSTANCES}")
     records = [{name: values[i] for name, values in columns.items()} for i in range(count)]
-    return _transactions(records, "inputs")
+    return _transactions(records, "inputs", limits)
 
 
 def v1_response(transactions: list[Transaction], scored: Scored) -> dict[str, Any]:
