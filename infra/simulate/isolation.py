@@ -90,7 +90,9 @@ def tenant_namespaces(namespaces: Iterable[Mapping[str, Any]]) -> list[str]:
 def check(
     tenants: list[str], pods: list[PodTemplate], models: Mapping[str, NetworkPolicies]
 ) -> CheckRun:
-    """SIM-FLW-002: no path from one tenant namespace to another's pods, under any CNI."""
+    """SIM-FLW-002 for every ordered pair of tenants, under every CNI: no path from one to the
+    other, and neither end's policies open to the other on their own (the other end's policy
+    is then all that stands in the way: one changed policy from a breach)."""
     run = CheckRun(TENANT_ISOLATION)
     for source in tenants:
         for destination in tenants:
@@ -99,13 +101,33 @@ def check(
             subject = f"{source} → {destination}"
             run.examined.append(subject)
             for cni, model in models.items():
-                paths = paths_between(model, source, destination, pods)
-                if paths:
-                    shown = "; ".join(p.explain() for p in paths[:3])
-                    more = f" (and {len(paths) - 3} more)" if len(paths) > 3 else ""
-                    run.fail(
-                        subject,
-                        f"tenant {source} can reach tenant {destination} on {cni}: {shown}{more}",
-                    )
-                    break
+                breach = _breach(model, source, destination, pods, cni)
+                if breach:
+                    run.fail(subject, breach)
+                    break  # one finding per pair: the first CNI that shows it
     return run
+
+
+def _breach(
+    model: NetworkPolicies, source: str, destination: str, pods: list[PodTemplate], cni: str
+) -> str | None:
+    views = (
+        (model, f"tenant {source} can reach tenant {destination}"),
+        (
+            model.without(source),
+            f"{destination}'s NetworkPolicies admit pods of tenant {source} (only {source}'s "
+            "own egress policy stands in the way)",
+        ),
+        (
+            model.without(destination),
+            f"{source}'s NetworkPolicies let its pods connect to tenant {destination} (only "
+            f"{destination}'s own ingress policy stands in the way)",
+        ),
+    )
+    for view, what in views:
+        paths = paths_between(view, source, destination, pods)
+        if paths:
+            shown = "; ".join(p.explain() for p in paths[:3])
+            more = f" (and {len(paths) - 3} more paths)" if len(paths) > 3 else ""
+            return f"{what} on {cni}: {shown}{more}"
+    return None

@@ -149,6 +149,13 @@ class NetworkPolicies:
         namespaces = {name_of(b): labels_of(b) for b in bodies if b.get("kind") == "Namespace"}
         return cls(bodies, namespaces, cni, pod_cidrs)
 
+    def without(self, namespace: str) -> NetworkPolicies:
+        """The same cluster with `namespace`'s policies gone: what its peers' policies allow."""
+        kept = [p for p in (*self.policies, *self.cilium) if namespace_of(p) != namespace]
+        copy = NetworkPolicies(kept, {}, self.cni)
+        copy.namespaces, copy.pod_networks = self.namespaces, self.pod_networks
+        return copy
+
     def namespace_labels(self, namespace: str) -> dict[str, str]:
         return self.namespaces.get(namespace) or {NAMESPACE_NAME_LABEL: namespace}
 

@@ -293,3 +293,13 @@ def test_labels_a_tenant_can_give_its_own_pods_are_considered() -> None:
     _, result = tenants_cluster(labelled_egress, open_b)
     assert result.status == "fail"
     assert "role" in json.dumps(result.findings[0].message)
+
+
+def test_one_end_open_to_another_tenant_is_a_finding_even_if_the_other_end_blocks() -> None:
+    from_a = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "tenant-a"}}}
+    admit_a = netpol("tenant-b", "from-a", {"podSelector": {}, "ingress": [{"from": [from_a]}]})
+    _, result = tenants_cluster(admit_a)
+    (finding,) = result.findings
+    assert finding.subject == "tenant-a → tenant-b"
+    assert "tenant-b's NetworkPolicies admit pods of tenant tenant-a" in finding.message
+    assert "NetworkPolicy tenant-b/from-a ingress[0]" in finding.message
