@@ -126,7 +126,6 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:aws:EksCluster", name, None, opts)
         site, cluster_name = args.site, args.cluster_name
-        child = pulumi.ResourceOptions(parent=self)
 
         # Pre-created so EKS does not create it without retention or CMK (UAE-LOG-003).
         self.log_group = aws.cloudwatch.LogGroup(
@@ -170,7 +169,22 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
         cluster_arn = site.arn("eks", f"cluster/{cluster_name}")
 
-        self.access = []
+        self.access = self._admins(name, args)
+        self.base_addons = self._base_addons(name, args, cluster_arn)
+
+        self.kubeconfig = kubeconfig(
+            self.cluster.name,
+            self.cluster.endpoint,
+            self.cluster.certificate_authority.apply(lambda ca: (ca.data or "") if ca else ""),
+            site.region,
+        )
+        self.register_outputs({"name": self.name, "arn": self.arn, "endpoint": self.endpoint})
+
+    def _admins(self, name: str, args: EksClusterArgs) -> list[aws.eks.AccessPolicyAssociation]:
+        """An access entry and the cluster-admin policy for each named administrator role."""
+        site, cluster_name = args.site, args.cluster_name
+        child = pulumi.ResourceOptions(parent=self)
+        access = []
         for index, principal in enumerate(args.admin_role_arns):
             entry = aws.eks.AccessEntry(
                 f"{name}-admin-{index}",
@@ -180,7 +194,7 @@ class EksCluster(pulumi.ComponentResource):
                 tags=site.tags_for(f"{cluster_name}-admin-{index}"),
                 opts=child,
             )
-            self.access.append(
+            access.append(
                 aws.eks.AccessPolicyAssociation(
                     f"{name}-admin-{index}",
                     cluster_name=self.cluster.name,
@@ -190,7 +204,15 @@ class EksCluster(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
                 )
             )
+        return access
 
+    def _base_addons(
+        self, name: str, args: EksClusterArgs, cluster_arn: str
+    ) -> list[aws.eks.Addon]:
+        """Pod Identity agent, VPC CNI (network policies on, its own Pod Identity role) and
+        kube-proxy: what nodes need to join."""
+        site, cluster_name = args.site, args.cluster_name
+        child = pulumi.ResourceOptions(parent=self)
         pod_identity = eks_addon(
             f"{name}-eks-pod-identity-agent",
             site,
@@ -236,15 +258,7 @@ class EksCluster(pulumi.ComponentResource):
             parent=self,
             version=args.addon_versions.get("kube-proxy"),
         )
-        self.base_addons = [pod_identity, vpc_cni, kube_proxy]
-
-        self.kubeconfig = kubeconfig(
-            self.cluster.name,
-            self.cluster.endpoint,
-            self.cluster.certificate_authority.apply(lambda ca: (ca.data or "") if ca else ""),
-            site.region,
-        )
-        self.register_outputs({"name": self.name, "arn": self.arn, "endpoint": self.endpoint})
+        return [pod_identity, vpc_cni, kube_proxy]
 
 
 def eks_addon(

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure
@@ -200,68 +201,8 @@ class AksCluster(pulumi.ComponentResource):
             kubernetes_version=args.kubernetes_version,
             sku={"name": "Base", "tier": "Standard"},
             support_plan="KubernetesOfficial",
-            identity={
-                "type": "UserAssigned",
-                "user_assigned_identities": [args.cluster_identity_id],
-            },
-            identity_profile={
-                "kubeletidentity": {
-                    "resource_id": args.kubelet_identity.resource_id,
-                    "client_id": args.kubelet_identity.client_id,
-                    "object_id": args.kubelet_identity.object_id,
-                }
-            },
-            enable_rbac=True,
-            disable_local_accounts=True,
-            aad_profile={
-                "managed": True,
-                "enable_azure_rbac": True,
-                "tenant_id": args.tenant_id,
-                "admin_group_object_ids": list(args.admin_group_object_ids),
-            },
-            api_server_access_profile={
-                "enable_private_cluster": True,
-                "enable_private_cluster_public_fqdn": False,
-                "private_dns_zone": "system",
-                # KMS with a private vault needs API Server VNet Integration (not Konnectivity).
-                "enable_vnet_integration": True,
-                "subnet_id": args.apiserver_subnet_id,
-                "disable_run_command": True,
-            },
-            security_profile={
-                "azure_key_vault_kms": {
-                    "enabled": True,
-                    "key_id": args.kms_key_id,
-                    "key_vault_network_access": "Private",
-                    "key_vault_resource_id": args.kms_vault_id,
-                },
-                "workload_identity": {"enabled": True},
-                "image_cleaner": {"enabled": True, "interval_hours": 168},
-            },
-            oidc_issuer_profile={"enabled": True},
-            disk_encryption_set_id=args.disk_encryption_set_id,
-            network_profile={
-                "network_plugin": "azure",
-                "network_plugin_mode": "overlay",
-                "network_dataplane": "cilium",
-                "network_policy": "cilium",
-                "pod_cidr": args.pod_cidr,
-                "service_cidr": args.service_cidr,
-                "dns_service_ip": args.dns_service_ip,
-                "load_balancer_sku": "standard",
-                "outbound_type": "loadBalancer",
-            },
-            auto_upgrade_profile={
-                "upgrade_channel": "patch",
-                "node_os_upgrade_channel": "NodeImage",
-            },
-            storage_profile={
-                "disk_csi_driver": {"enabled": True},
-                "snapshot_controller": {"enabled": True},
-                # Azure Files and Blob CSI mount with storage account keys, which are disabled.
-                "file_csi_driver": {"enabled": False},
-                "blob_csi_driver": {"enabled": False},
-            },
+            **_identity_and_access(args),
+            **_network_and_lifecycle(args),
             agent_pool_profiles=[system],
             tags=args.tags,
             opts=child,
@@ -307,6 +248,82 @@ class AksCluster(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
+
+
+def _identity_and_access(args: AksClusterArgs) -> dict[str, Any]:
+    """Who the cluster is and who may reach it: user-assigned identities, Entra ID with Azure
+    RBAC and no local accounts, a private API server (VNet-integrated for KMS with a private
+    vault), KMS envelope encryption, workload identity and its OIDC issuer."""
+    return {
+        "identity": {
+            "type": "UserAssigned",
+            "user_assigned_identities": [args.cluster_identity_id],
+        },
+        "identity_profile": {
+            "kubeletidentity": {
+                "resource_id": args.kubelet_identity.resource_id,
+                "client_id": args.kubelet_identity.client_id,
+                "object_id": args.kubelet_identity.object_id,
+            }
+        },
+        "enable_rbac": True,
+        "disable_local_accounts": True,
+        "aad_profile": {
+            "managed": True,
+            "enable_azure_rbac": True,
+            "tenant_id": args.tenant_id,
+            "admin_group_object_ids": list(args.admin_group_object_ids),
+        },
+        "api_server_access_profile": {
+            "enable_private_cluster": True,
+            "enable_private_cluster_public_fqdn": False,
+            "private_dns_zone": "system",
+            # KMS with a private vault needs API Server VNet Integration (not Konnectivity).
+            "enable_vnet_integration": True,
+            "subnet_id": args.apiserver_subnet_id,
+            "disable_run_command": True,
+        },
+        "security_profile": {
+            "azure_key_vault_kms": {
+                "enabled": True,
+                "key_id": args.kms_key_id,
+                "key_vault_network_access": "Private",
+                "key_vault_resource_id": args.kms_vault_id,
+            },
+            "workload_identity": {"enabled": True},
+            "image_cleaner": {"enabled": True, "interval_hours": 168},
+        },
+        "oidc_issuer_profile": {"enabled": True},
+    }
+
+
+def _network_and_lifecycle(args: AksClusterArgs) -> dict[str, Any]:
+    """CMK disks, Azure CNI overlay with Cilium policies, patch auto-upgrades, disk CSI only."""
+    return {
+        "disk_encryption_set_id": args.disk_encryption_set_id,
+        "network_profile": {
+            "network_plugin": "azure",
+            "network_plugin_mode": "overlay",
+            "network_dataplane": "cilium",
+            "network_policy": "cilium",
+            "pod_cidr": args.pod_cidr,
+            "service_cidr": args.service_cidr,
+            "dns_service_ip": args.dns_service_ip,
+            "load_balancer_sku": "standard",
+            "outbound_type": "loadBalancer",
+        },
+        "auto_upgrade_profile": {
+            "upgrade_channel": "patch",
+            "node_os_upgrade_channel": "NodeImage",
+        },
+        "storage_profile": {
+            "disk_csi_driver": {"enabled": True},
+            "snapshot_controller": {"enabled": True},
+            # Azure Files and Blob CSI mount with storage account keys, which are disabled.
+            "file_csi_driver": {"enabled": False},
+            "blob_csi_driver": {"enabled": False},
+        },
+    }
 
 
 def kubelogin_kubeconfig(encoded: str, mode: str) -> str:

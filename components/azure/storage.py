@@ -79,7 +79,6 @@ class StorageAccount(pulumi.ComponentResource):
         missing = set(args.immutable_days) - set(args.containers)
         if missing:
             raise ValueError(f"immutable_days names unknown containers: {sorted(missing)}")
-        child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
         self.account = azure.storage.StorageAccount(
@@ -90,21 +89,7 @@ class StorageAccount(pulumi.ComponentResource):
             sku={"name": args.sku},
             access_tier="Hot",
             identity={"type": "UserAssigned", "user_assigned_identities": [args.identity_id]},
-            encryption={
-                "key_source": "Microsoft.Keyvault",
-                "key_vault_properties": {
-                    "key_vault_uri": args.key_vault_uri,
-                    "key_name": args.key_name,
-                },
-                "encryption_identity": {"encryption_user_assigned_identity": args.identity_id},
-                "require_infrastructure_encryption": True,
-                "services": {
-                    "blob": {"enabled": True, "key_type": "Account"},
-                    "file": {"enabled": True, "key_type": "Account"},
-                    "queue": {"enabled": True, "key_type": "Account"},
-                    "table": {"enabled": True, "key_type": "Account"},
-                },
-            },
+            encryption=_encryption(args),
             allow_blob_public_access=False,
             allow_shared_key_access=False,
             default_to_o_auth_authentication=True,
@@ -125,44 +110,7 @@ class StorageAccount(pulumi.ComponentResource):
         self.id = self.account.id
         self.blob_endpoint = self.account.primary_endpoints.apply(lambda e: e.blob)
 
-        retention = {"enabled": True, "days": args.soft_delete_days}
-        blob_service = azure.storage.BlobServiceProperties(
-            f"{name}-blob-service",
-            account_name=self.account.name,
-            blob_services_name="default",
-            is_versioning_enabled=True,
-            delete_retention_policy=retention,
-            container_delete_retention_policy=retention,
-            change_feed={"enabled": True, "retention_in_days": max(args.soft_delete_days, 7)},
-            opts=child,
-            resource_group_name=args.resource_group_name,
-        )
-
-        self.containers = {}
-        after_service = pulumi.ResourceOptions(
-            parent=self, protect=args.protect, depends_on=[blob_service]
-        )
-        for container in args.containers:
-            self.containers[container] = azure.storage.BlobContainer(
-                f"{name}-{container}",
-                container_name=container,
-                account_name=self.account.name,
-                public_access="None",
-                opts=after_service,
-                resource_group_name=args.resource_group_name,
-            )
-        for container, days in args.immutable_days.items():
-            azure.storage.BlobContainerImmutabilityPolicy(
-                f"{name}-{container}-worm",
-                account_name=self.account.name,
-                container_name=self.containers[container].name,
-                immutability_policy_name="default",
-                immutability_period_since_creation_in_days=days,
-                # Audit writers append; nobody rewrites or deletes before `days` have passed.
-                allow_protected_append_writes_all=True,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-                resource_group_name=args.resource_group_name,
-            )
+        self.containers = self._containers(name, args)
         self.container_ids = {c: r.id for c, r in self.containers.items()}
 
         for group_id, zone_id in args.dns_zone_ids.items():
@@ -185,3 +133,68 @@ class StorageAccount(pulumi.ComponentResource):
                 "containerIds": self.container_ids,
             }
         )
+
+    def _containers(
+        self, name: str, args: StorageAccountArgs
+    ) -> dict[str, azure.storage.BlobContainer]:
+        """Versioning and soft delete on the blob service, the private containers, and a
+        time-based immutability (WORM) policy where `immutable_days` names one."""
+        retention = {"enabled": True, "days": args.soft_delete_days}
+        blob_service = azure.storage.BlobServiceProperties(
+            f"{name}-blob-service",
+            account_name=self.account.name,
+            blob_services_name="default",
+            is_versioning_enabled=True,
+            delete_retention_policy=retention,
+            container_delete_retention_policy=retention,
+            change_feed={"enabled": True, "retention_in_days": max(args.soft_delete_days, 7)},
+            opts=pulumi.ResourceOptions(parent=self),
+            resource_group_name=args.resource_group_name,
+        )
+
+        containers: dict[str, azure.storage.BlobContainer] = {}
+        after_service = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, depends_on=[blob_service]
+        )
+        for container in args.containers:
+            containers[container] = azure.storage.BlobContainer(
+                f"{name}-{container}",
+                container_name=container,
+                account_name=self.account.name,
+                public_access="None",
+                opts=after_service,
+                resource_group_name=args.resource_group_name,
+            )
+        for container, days in args.immutable_days.items():
+            azure.storage.BlobContainerImmutabilityPolicy(
+                f"{name}-{container}-worm",
+                account_name=self.account.name,
+                container_name=containers[container].name,
+                immutability_policy_name="default",
+                immutability_period_since_creation_in_days=days,
+                # Audit writers append; nobody rewrites or deletes before `days` have passed.
+                allow_protected_append_writes_all=True,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                resource_group_name=args.resource_group_name,
+            )
+        return containers
+
+
+def _encryption(args: StorageAccountArgs) -> dict:
+    """Every service encrypted with the Key Vault key through the identity, plus a second
+    (infrastructure) layer."""
+    return {
+        "key_source": "Microsoft.Keyvault",
+        "key_vault_properties": {
+            "key_vault_uri": args.key_vault_uri,
+            "key_name": args.key_name,
+        },
+        "encryption_identity": {"encryption_user_assigned_identity": args.identity_id},
+        "require_infrastructure_encryption": True,
+        "services": {
+            "blob": {"enabled": True, "key_type": "Account"},
+            "file": {"enabled": True, "key_type": "Account"},
+            "queue": {"enabled": True, "key_type": "Account"},
+            "table": {"enabled": True, "key_type": "Account"},
+        },
+    }
