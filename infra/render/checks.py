@@ -115,12 +115,19 @@ class Finding:
 
 @dataclass(frozen=True)
 class Waiver:
-    """A declared gap or an accepted finding: not a failure, reported with its reason."""
+    """A declared gap or an accepted finding: not a failure, reported with its reason.
+
+    `objects` names the objects it covers as checkov does (`Kind.namespace.name`), so checkov's
+    counterpart checks accept the same objects for the same reason (`policy`: the pack policy
+    behind a RENDER-008 waiver, whose checkov checks the gate maps to it).
+    """
 
     check: str
     release: str | None
     subject: str
     reason: str
+    objects: tuple[str, ...] = ()
+    policy: str | None = None
 
 
 @dataclass

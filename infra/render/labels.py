@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from infra.render.checks import GOVERNANCE_LABELS, Finding, Waiver
 from infra.render.objects import ClusterObject
-from infra.render.views import resource_view
+from infra.render.views import checkov_ids, resource_view
 from policies.pack_config import PackConfig
 from policies.rules.governance import check_tags
 
@@ -77,9 +77,16 @@ def label_findings(objects: list[ClusterObject], cfg: PackConfig) -> Iterator[Fi
                 obj.origin.release,
                 obj.describe(),
                 "in the chart's crds/ directory: Helm installs it as it is",
+                checkov_ids(obj),
             )
         elif gap is not None and gap.covers(obj):
-            yield Waiver(GOVERNANCE_LABELS.id, obj.origin.release, obj.describe(), gap.reason)
+            yield Waiver(
+                GOVERNANCE_LABELS.id,
+                obj.origin.release,
+                obj.describe(),
+                gap.reason,
+                checkov_ids(obj),
+            )
         else:
             yield Finding(
                 GOVERNANCE_LABELS.id,

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from infra.render.checks import PACK_RULES, Finding, Waiver
 from infra.render.objects import ClusterObject
-from infra.render.views import resource_entry
+from infra.render.views import checkov_ids, resource_entry
 from policies.evaluate import evaluate
 from policies.pack_config import PackConfig
 from policies.rules.kubernetes import POLICIES as KUBERNETES_POLICIES
@@ -55,7 +55,14 @@ def pack_findings(objects: list[ClusterObject], cfg: PackConfig) -> Iterator[Fin
             subject = obj.describe() if obj else finding.urn
             reason = ACCEPTED.get((finding.policy_id, release or "", subject))
             if reason is not None:
-                yield Waiver(PACK_RULES.id, release, f"{finding.policy_id} {subject}", reason)
+                yield Waiver(
+                    PACK_RULES.id,
+                    release,
+                    f"{finding.policy_id} {subject}",
+                    reason,
+                    checkov_ids(obj) if obj else (),
+                    finding.policy_id,
+                )
                 continue
             yield Finding(
                 PACK_RULES.id,
@@ -73,4 +80,6 @@ def pack_findings(objects: list[ClusterObject], cfg: PackConfig) -> Iterator[Fin
                 obj.origin.release if obj else None,
                 f"{exemption.policy_id} {obj.describe() if obj else exemption.urn}",
                 f"exemption {exemption.match}: {exemption.reason}",
+                checkov_ids(obj) if obj else (),
+                exemption.policy_id,
             )

@@ -27,6 +27,15 @@ def urn(obj: ClusterObject) -> str:
     return f"release:{obj.origin.release}::{obj.kind}::{where}"
 
 
+def checkov_ids(obj: ClusterObject) -> tuple[str, ...]:
+    """How checkov names the object and, for a workload, its pod template."""
+    own = ".".join([obj.kind, obj.namespace or "default", obj.name])
+    return (own, f"{own}.template") if obj.kind in _WORKLOADS else (own,)
+
+
+_WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"})
+
+
 def resource_entry(obj: ClusterObject) -> dict[str, Any]:
     """resources.json form (what `policies.evaluate.evaluate` takes)."""
     return {

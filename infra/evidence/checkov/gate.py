@@ -128,6 +128,11 @@ class Gate:
             return GATED
         return ADVISORY if check_id in self.advisory else INFORMATIONAL
 
+    def checks_of(self, policy: str) -> set[str]:
+        """The gated and advisory checks that implement a catalogue row."""
+        entries = (*self.gated.values(), *self.advisory.values())
+        return {e.check_id for e in entries if e.policy == policy}
+
     def policy(self, check_id: str) -> str | None:
         entry = self.gated.get(check_id) or self.advisory.get(check_id)
         return entry.policy if entry else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -20,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from infra.evidence.checkov.findings import DOCKERFILE, FAILED, KUBERNETES
-from infra.evidence.checkov.gate import Gate
+from infra.evidence.checkov.gate import Gate, Skip
 from infra.evidence.checkov.normalise import RawScan, raw_scan, relative_path, relative_to
 from infra.evidence.checkov.paths import CHECKOV_BIN, CHECKOV_DIR, CUSTOM_CHECKS, REPO_ROOT
 from infra.evidence.checkov.records import gated_records
+from infra.evidence.checkov.render_skips import render_skips
 from infra.evidence.checkov.reports import write_reports
 from infra.evidence.checkov.results import CheckovResult
 
@@ -70,7 +72,7 @@ def checkov_binary() -> Path:
 
 
 def _command(binary: Path, framework: str, targets: list[str], out: Path) -> list[str]:
-    command = [str(binary), "--framework", framework, *targets]
+    command = [str(binary), "--framework", framework, *targets]  # targets: -d/-f, --skip-path
     command += ["--external-checks-dir", str(CUSTOM_CHECKS), "--skip-download"]
     command += ["-o", "json", "-o", "sarif", "--output-file-path", str(out)]
     return command
@@ -140,24 +142,31 @@ def scan(
     config: Mapping[str, Any] | None = None,
     gate: Gate | None = None,
     progress: Progress | None = None,
+    only: Sequence[str] = (),
+    extra_skips: Sequence[Skip] = (),
 ) -> CheckovResult:
     """Run checkov over manifests_dir (Kubernetes) and dockerfiles; gate; write the reports.
 
     `config` is the stack config as camelCase data (for the skips' `when`). Kubernetes file paths
     in the results are relative to out_dir (`manifests/...`), Dockerfiles to the repository.
+    `only`: scan just these sub-directories of manifests_dir, leaving out any `crds/` below them
+    (a plan directory: `manifests`, `releases`). `extra_skips`: accepted failures declared
+    elsewhere (the render step's label gaps), reported like the gate's own.
     """
     gate = gate or Gate.load()
     binary = checkov_binary()
     started = time.monotonic()
     env = {ALLOWED_REGISTRIES_ENV: ",".join(allowed_registries)}
-    manifests = sorted(manifests_dir.rglob("*.yaml")) if manifests_dir else []
+    manifests = _kubernetes_files(manifests_dir, only) if manifests_dir else []
     dockerfiles = sorted(dockerfiles)
     key = _dockerfile_key(binary, dockerfiles)
     raws: list[RawScan] = []
     with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
         running = []
         if manifests and manifests_dir is not None:
-            running.append(_start_kubernetes(binary, manifests_dir, manifests, out_dir, tmp, env))
+            running.append(
+                _start_kubernetes(binary, manifests_dir, manifests, out_dir, tmp, env, only)
+            )
         if dockerfiles and key in _DOCKERFILE_CACHE:
             raws.append(_DOCKERFILE_CACHE[key])
         elif dockerfiles:
@@ -168,7 +177,7 @@ def scan(
                 f"{len(dockerfiles)} Dockerfiles"
             )
         raws += _collect_all(running, Path(tmp), key)
-    skips = gate.active_skips(config)
+    skips = [*gate.active_skips(config), *extra_skips]
     records, errors, version = gated_records(raws, gate, skips, out_dir)
     result = CheckovResult(
         version=version,
@@ -189,6 +198,21 @@ def scan(
     return result
 
 
+def _kubernetes_files(directory: Path, only: Sequence[str]) -> list[Path]:
+    roots = [directory / o for o in only] if only else [directory]
+    found = [f for root in roots if root.is_dir() for f in root.rglob("*.yaml")]
+    return sorted(f for f in found if not only or "crds" not in f.relative_to(directory).parts)
+
+
+def _skip_paths(directory: Path, only: Sequence[str]) -> list[str]:
+    """checkov --skip-path arguments leaving out everything of `directory` but `only`."""
+    if not only:
+        return []
+    others = [p.name for p in directory.iterdir() if p.is_dir() and p.name not in only]
+    patterns = ["/crds/", r"\.json$", *(f"/{re.escape(name)}/" for name in sorted(others))]
+    return [arg for pattern in patterns for arg in ("--skip-path", pattern)]
+
+
 def _start_kubernetes(
     binary: Path,
     manifests_dir: Path,
@@ -196,15 +220,18 @@ def _start_kubernetes(
     out_dir: Path,
     tmp: str,
     env: Mapping[str, str],
+    only: Sequence[str] = (),
 ) -> _Running:
     base = manifests_dir.resolve()
     prefix = relative_to(base, out_dir.resolve())
+    prefix = "" if prefix == "." else prefix
     scanned = frozenset(m.resolve() for m in manifests)
 
     def k8s_relative(path: str) -> str:
         return relative_path(path, base, prefix, scanned)
 
-    process = _start(binary, KUBERNETES, ["-d", str(base)], Path(tmp) / KUBERNETES, env)
+    targets = ["-d", str(base), *_skip_paths(base, only)]
+    process = _start(binary, KUBERNETES, targets, Path(tmp) / KUBERNETES, env)
     return _Running(process, KUBERNETES, k8s_relative, [k8s_relative(str(m)) for m in manifests])
 
 
@@ -269,22 +296,32 @@ def allowed_registries_for(config: Any) -> list[str]:
     return [config.image_registry]
 
 
+PLAN_KUBERNETES_DIRS = ("manifests", "releases")  # the program's objects; the rendered releases
+
+
 def scan_plan(
     plan_dir: Path,
     config: Any,
     *,
     dockerfiles: Sequence[Path] | None = None,
     progress: Progress | None = None,
+    extra_skips: Sequence[Skip] = (),
 ) -> CheckovResult:
-    """checkov for one written plan directory (`<out>/<name>/manifests`), gated for its stack."""
-    manifests = plan_dir / "manifests"
+    """checkov for one written plan directory, gated for its stack: the program's manifests
+    (`manifests/`) and what its Helm releases render (`releases/`, CRDs left out), with the
+    render step's waivers as skips (`render_skips`)."""
+    present = [d for d in PLAN_KUBERNETES_DIRS if (plan_dir / d).is_dir()]
+    gate = Gate.load()
     return scan(
-        manifests if manifests.is_dir() else None,
+        plan_dir if present else None,
         workload_dockerfiles() if dockerfiles is None else dockerfiles,
         plan_dir,
         allowed_registries=allowed_registries_for(config),
         config=config.model_dump(by_alias=True, mode="json"),
         progress=progress,
+        gate=gate,
+        only=present,
+        extra_skips=[*extra_skips, *render_skips(plan_dir, gate)],
     )
 
 
