@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import freshness, machine, retraining, serving, synthesis, training
+from benchmarks import freshness, machine, plan, retraining, serving, synthesis, training
 from benchmarks.fixture import BenchPlatform
 from benchmarks.modes import Mode
 from benchmarks.report import Figure, results_document, table, write_results
 
-BENCHMARKS = ("synthesis", "freshness", "training", "serving", "retraining")
+BENCHMARKS = ("synthesis", "plan", "freshness", "training", "serving", "retraining")
 Progress = Callable[[str], None]
 
 
@@ -100,6 +100,8 @@ def run(
                 mode.synth_sizes, mode.synth_repeats, out / "synth-scratch", progress
             ),
         )
+    if "plan" in only:
+        attempt("plan", lambda: plan.run(out / "plan-scratch", progress))
     if {"freshness", "training", "serving", "retraining"} & set(only):
         bp = BenchPlatform(out / "platform", workloads_python)
         try:

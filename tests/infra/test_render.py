@@ -264,3 +264,57 @@ def test_check_resources_exits_1_on_a_public_image(recorded: Callable[..., Path]
     assert "'ghcr.io/cloudnative-pg/cloudnative-pg:1.27.1', which is not on the stack's mirror" in (
         output
     )
+
+
+def _kueue_values(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict], None]) -> None:
+    """The kueue component passes `change`d values to its release (the rest of it unchanged)."""
+    import components.kueue as kueue
+
+    original = kueue.helm_release
+
+    def changed(*args: Any, values: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        values = json.loads(json.dumps(values or {}))
+        change(values)
+        return original(*args, values=values, **kwargs)
+
+    monkeypatch.setattr(kueue, "helm_release", changed)
+
+
+@needs_charts
+def test_plan_exits_1_naming_an_unknown_values_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _kueue_values(monkeypatch, lambda v: v["controllerManager"].update(replica=3))
+    code, output = _invoke(
+        "plan", "--stack", "uae-onprem", "--out", str(tmp_path), "--skip-checkov",
+        "--charts", str(REFERENCE_CHARTS),
+    )  # fmt: skip
+    assert code == 1, output
+    assert (
+        "FAIL RENDER-002 release kueue (kueue 0.19.2): values key 'controllerManager.replica'"
+        in (output)
+    )
+    assert "set in components/kueue.py" in output
+    report = json.loads((tmp_path / "uae-onprem" / "render-report.json").read_text())
+    assert any(f["subject"] == "controllerManager.replica" for f in report["findings"])
+
+
+@needs_charts
+def test_plan_exits_1_naming_a_public_image_in_a_releases_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def public(values: dict[str, Any]) -> None:
+        values["controllerManager"]["manager"]["image"]["repository"] = (
+            "registry.k8s.io/kueue/kueue"
+        )
+
+    _kueue_values(monkeypatch, public)
+    code, output = _invoke(
+        "plan", "--stack", "uae-onprem", "--out", str(tmp_path), "--skip-checkov",
+        "--charts", str(REFERENCE_CHARTS),
+    )  # fmt: skip
+    assert code == 1, output
+    assert "FAIL RENDER-004 Deployment kueue-system/kueue-controller-manager" in output
+    assert "'registry.k8s.io/kueue/kueue:v0.19.2', which is not on the stack's mirror" in output
+    written = tmp_path / "uae-onprem" / "releases" / "kueue"
+    assert (written / "deployment-kueue-system-kueue-controller-manager.yaml").is_file()
