@@ -55,7 +55,7 @@ class _StrictLoader(_Loader):  # type: ignore[valid-type,misc]
             if key in seen:
                 self.duplicates.append((str(key), key_node.start_mark.line + 1))
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
 
 _StrictLoader.add_constructor(
