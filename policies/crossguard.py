@@ -9,8 +9,11 @@ controls and UAE references travel as the compliance framework, the remediation 
 
 Adapting the engine's arguments: props arrive wrapped in pulumi_policy's unknown-checking
 proxies; they are copied into plain data with unknown values turned into `core.UNKNOWN`, so a
-rule never raises during preview. Secrets arrive already unwrapped (CrossGuard cannot tell a
-secret from a literal), so `ResourceView.secrets_visible` is False here.
+rule never raises during preview. A check that read an unknown value (`policies.preview`) and
+found nothing cannot decide: the adapter then raises pulumi_policy's `UnknownValueError`, which
+the engine reports as an advisory "can't run policy ... during preview" — never a silent pass.
+Secrets arrive already unwrapped (CrossGuard cannot tell a secret from a literal), so
+`ResourceView.secrets_visible` is False here.
 
 Exemptions: CrossGuard has no notion of an exempted finding, so an exempted violation is not
 reported to the engine; `mlplatform plan`/`check` and the compliance report list every
@@ -35,7 +38,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.policy import Policy as CrossGuardPolicy
-from pulumi_policy.proxy import _is_unknown
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, _is_unknown
 from pulumi_policy.secret import Secret
 
 from policies.config_file import crossguard_names
@@ -49,6 +52,7 @@ from policies.core import (
     run_resource_check,
 )
 from policies.pack_config import SCHEMA, PackConfig
+from policies.preview import UnknownRead, reading, tracked
 from policies.registry import ALL_POLICIES
 
 _SEVERITY = {
@@ -84,7 +88,7 @@ def _provider(provider: Any) -> ProviderView | None:
 
 
 def view_from_args(args: ResourceValidationArgs) -> ResourceView:
-    props = plain(args.props)
+    props = tracked(plain(args.props), args.urn)
     return ResourceView(
         urn=args.urn,
         type=args.resource_type,
@@ -100,7 +104,7 @@ def view_from_args(args: ResourceValidationArgs) -> ResourceView:
 
 
 def view_from_resource(resource: PolicyResource) -> ResourceView:
-    props = plain(resource.props)
+    props = tracked(plain(resource.props), resource.urn)
     opts = resource.opts
     return ResourceView(
         urn=resource.urn,
@@ -129,11 +133,20 @@ def resource_validation(
         if not policy.applies(r):
             return
         cfg = PackConfig.from_mapping(args.get_config())
-        for violation in run_resource_check(policy, r, cfg):
+        with reading() as reads:
+            violations = run_resource_check(policy, r, cfg)
+        for violation in violations:
             if cfg.exemption_for(policy.id, r.urn, r.type, r.namespace) is None:
                 report_violation(_message(policy, violation), None)
+        if reads and not violations:
+            raise _undecided(reads[0], None)
 
     return validate
+
+
+def _undecided(read: UnknownRead, name: str | None) -> UnknownValueError:
+    """The engine's "can't run policy during preview" for a check that read `read`."""
+    return UnknownValueError(UNKNOWN_STRING_VALUE, [*([name] if name else []), read.path])
 
 
 def stack_validation(policy: Policy) -> Callable[[StackValidationArgs, ReportViolation], None]:
@@ -141,7 +154,12 @@ def stack_validation(policy: Policy) -> Callable[[StackValidationArgs, ReportVio
         stack = StackView([view_from_resource(r) for r in args.resources])
         cfg = PackConfig.from_mapping(args.get_config())
         assert policy.stack_check is not None
-        for violation in policy.stack_check(stack, cfg):
+        with reading() as reads:
+            violations = list(policy.stack_check(stack, cfg))
+        if reads and not violations:
+            resource = stack.by_urn(reads[0].urn)
+            raise _undecided(reads[0], resource.name if resource else reads[0].urn)
+        for violation in violations:
             resource = stack.by_urn(violation.urn or "")
             namespace = resource.namespace if resource else None
             rtype = resource.type if resource else ""

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from policies.core import (
     SECRET_MARKER,
+    UNKNOWN,
     ResourceView,
     StackView,
     endpoint_regions,
@@ -63,7 +65,7 @@ FOREIGN_SCHEMES = {
 class DataPath:
     urn: str
     where: str
-    uri: str
+    uri: Any  # a URI, or UNKNOWN during a preview
 
 
 def _from_strings(r: ResourceView) -> Iterator[tuple[str, str]]:
@@ -93,7 +95,7 @@ def _from_containers(r: ResourceView) -> Iterator[tuple[str, str]]:
             items = value.get(key)
             if isinstance(items, list):
                 yield from _flag_values(
-                    f"spec.{path}.{key}", [i for i in items if isinstance(i, str)]
+                    f"spec.{path}.{key}", [i for i in items if isinstance(i, str) or i is UNKNOWN]
                 )
         name, text = value.get("name"), value.get("value")
         if not (isinstance(name, str) and isinstance(text, str) and DATA_ENV.search(name)):
@@ -102,11 +104,15 @@ def _from_containers(r: ResourceView) -> Iterator[tuple[str, str]]:
             yield f"spec.{path}.env[{name}]", text
 
 
-def _flag_values(path: str, items: list[str]) -> Iterator[tuple[str, str]]:
-    words: list[str] = []
+def _flag_values(path: str, items: list[Any]) -> Iterator[tuple[str, Any]]:
+    """`--flag VALUE` / `--flag=VALUE` pairs; an unknown word (preview) stays in its place, so
+    the value after a flag is never the next flag, and an unknown value is yielded as UNKNOWN."""
+    words: list[Any] = []
     for item in items:
-        words.extend(item.split())
+        words.extend(item.split() if isinstance(item, str) else [item])
     for i, word in enumerate(words):
+        if not isinstance(word, str):
+            continue
         for flag in MLFLOW_FLAGS:
             if word == flag and i + 1 < len(words):
                 yield f"{path}[{flag}]", words[i + 1]
@@ -117,7 +123,8 @@ def _flag_values(path: str, items: list[str]) -> Iterator[tuple[str, str]]:
 def data_paths(r: ResourceView) -> list[DataPath]:
     found = {(where, uri) for where, uri in _from_strings(r)}
     found |= {(where, uri) for where, uri in _from_containers(r)}
-    return [DataPath(r.urn, where, uri) for where, uri in sorted(found)]
+    ordered = sorted(found, key=lambda f: (f[0], str(f[1])))  # an unknown URI sorts as text
+    return [DataPath(r.urn, where, uri) for where, uri in ordered]
 
 
 class DataStores:

@@ -26,6 +26,12 @@ Status: `fail` when a finding remains after exemptions; `pass` when the policy e
 least one resource and found nothing (or only exempted findings); `not-applicable` when no
 resource of its kinds exists; `disabled` when the config file disables it. A rule that raises
 is reported as a finding (fail closed), never skipped.
+
+Preview mode: when the resources hold unknown values (a preview-mode plan, `policies.preview`),
+the report is a preview's (`mode: preview`): a check that read an unknown value and found
+nothing is listed in its policy's `undecided` (`Undecided`: the resource and the unknown paths
+it read) and the policy's status is `undecided` — advisory, it decides on the update — unless a
+finding makes it `fail`. Nothing unknown is ever passed silently.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from policies.core import (
     run_resource_check,
 )
 from policies.pack_config import Exemption, PackConfig
+from policies.preview import UnknownRead, from_plan, has_unknown, reading, tracked
 from policies.registry import ALL_POLICIES, CHECKOV_ONLY
 
 PACK_NAME = "uae-mlplatform"
@@ -73,6 +80,20 @@ class AppliedExemption:
     message: str
 
 
+@dataclass(frozen=True)
+class Undecided:
+    """A check that could not decide during a preview: it read values known only on the update.
+
+    `urn` is the resource (empty for a stack check); `unknown` the first unknown paths it read
+    (`<resource name>:<path>` for a stack check); `reason` says why it waits for the update."""
+
+    urn: str
+    resource_type: str
+    resource_name: str
+    unknown: tuple[str, ...]
+    reason: str = "reads values a preview cannot know; decides on the update"
+
+
 @dataclass
 class PolicyResult:
     id: str
@@ -90,6 +111,7 @@ class PolicyResult:
     examined: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     exemptions: list[AppliedExemption] = field(default_factory=list)
+    undecided: list[Undecided] = field(default_factory=list)
 
 
 @dataclass
@@ -100,6 +122,7 @@ class Report:
     results: list[PolicyResult]
     unused_exemptions: list[dict[str, str]] = field(default_factory=list)
     not_in_pack: dict[str, str] = field(default_factory=dict)
+    preview: bool = False  # the resources held unknown values (see the module docstring)
 
     @property
     def findings(self) -> list[Finding]:
@@ -124,10 +147,15 @@ class Report:
     def failed_ids(self) -> list[str]:
         return [r.id for r in self.results if r.status == "fail"]
 
+    @property
+    def undecided(self) -> list[PolicyResult]:
+        return [r for r in self.results if r.status == "undecided"]
+
     def summary(self) -> dict[str, int]:
-        counts = {s: 0 for s in ("pass", "fail", "not-applicable", "disabled")}
+        counts = {s: 0 for s in ("pass", "fail", "not-applicable", "disabled", "undecided")}
         for r in self.results:
             counts[r.status] += 1
+        preview = {"undecided": counts["undecided"]} if self.preview else {}
         return {
             "policies": len(self.results),
             "passed": counts["pass"],
@@ -137,16 +165,22 @@ class Report:
             "mandatoryViolations": len(self.mandatory),
             "advisoryViolations": len(self.advisory),
             "exemptionsApplied": sum(len(r.exemptions) for r in self.results),
+            **preview,
         }
 
     def to_dict(self) -> dict[str, Any]:
+        policies = [_camel(asdict(r)) for r in self.results]
+        if not self.preview:  # an update's report has no undecided check: keep its shape
+            for entry in policies:
+                del entry["undecided"]
         return {
             "pack": self.pack,
             "version": self.version,
+            **({"mode": "preview"} if self.preview else {}),
             "passed": self.passed,
             "summary": self.summary(),
             "config": self.config,
-            "policies": [_camel(asdict(r)) for r in self.results],
+            "policies": policies,
             "unusedExemptions": self.unused_exemptions,
             "notInPack": self.not_in_pack,
         }
@@ -179,7 +213,7 @@ def views(resources: Iterable[Mapping[str, Any]]) -> list[ResourceView]:
     """resources.json entries → `ResourceView`s with their providers resolved."""
     items = list(resources)
     providers = {
-        r["urn"]: ProviderView(r["type"], r["urn"], r["name"], r.get("inputs") or {})
+        r["urn"]: ProviderView(r["type"], r["urn"], r["name"], _props(r))
         for r in items
         if str(r.get("type", "")).startswith("pulumi:providers:")
     }
@@ -191,7 +225,7 @@ def views(resources: Iterable[Mapping[str, Any]]) -> list[ResourceView]:
                 urn=r["urn"],
                 type=r["type"],
                 name=r["name"],
-                props=r.get("inputs") or {},
+                props=_props(r),
                 provider=providers.get(provider_urn(r.get("provider")) or ""),
                 parent=r.get("parent"),
                 id=r.get("id"),
@@ -202,6 +236,11 @@ def views(resources: Iterable[Mapping[str, Any]]) -> list[ResourceView]:
             )
         )
     return out
+
+
+def _props(resource: Mapping[str, Any]) -> Any:
+    """A resource's inputs with unknown markers as UNKNOWN, recording reads of them."""
+    return tracked(from_plan(resource.get("inputs") or {}), resource["urn"])
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -249,12 +288,7 @@ def evaluate_policy(
     if level == "disabled":
         return result, set()
     examined = {r.urn for r in stack.resources if policy.applies(r)}
-    violations: list[Violation] = []
-    if policy.check is not None:
-        for r in stack.resources:
-            if r.urn in examined:
-                violations.extend(_safe_resource_check(policy, r, cfg))
-    violations.extend(_safe_stack_check(policy, stack, cfg))
+    violations, result.undecided = _run_checks(policy, stack, cfg, examined)
     used: set[Exemption] = set()
     findings: set[Finding] = set()
     exempted: set[AppliedExemption] = set()
@@ -292,9 +326,44 @@ def evaluate_policy(
     result.exemptions = sorted(exempted, key=lambda e: (e.urn, e.message))
     if result.findings:
         result.status = "fail"
+    elif result.undecided:
+        result.status = "undecided"
     elif examined:
         result.status = "pass"
     return result, used
+
+
+def _run_checks(
+    policy: Policy, stack: StackView, cfg: PackConfig, examined: set[str]
+) -> tuple[list[Violation], list[Undecided]]:
+    """The policy's checks over the stack; a check that read an unknown value and found nothing
+    is undecided (a preview's), never a pass."""
+    violations: list[Violation] = []
+    undecided: list[Undecided] = []
+    if policy.check is not None:
+        for r in stack.resources:
+            if r.urn not in examined:
+                continue
+            with reading() as reads:
+                found = _safe_resource_check(policy, r, cfg)
+            violations += found
+            if reads and not found:
+                paths = tuple(sorted({read.path for read in reads}))[:3]
+                undecided.append(Undecided(r.urn, r.type, r.name, paths))
+    with reading() as reads:
+        found = _safe_stack_check(policy, stack, cfg)
+    violations += found
+    if reads and not found:
+        undecided.append(Undecided("", "", "(stack check)", _stack_paths(stack, reads)))
+    return violations, undecided
+
+
+def _stack_paths(stack: StackView, reads: list[UnknownRead]) -> tuple[str, ...]:
+    named = set()
+    for read in reads:
+        resource = stack.by_urn(read.urn)
+        named.add(f"{resource.name if resource else read.urn}:{read.path}")
+    return tuple(sorted(named))[:3]
 
 
 def evaluate(
@@ -319,7 +388,10 @@ def evaluate(
         results.append(result)
         used |= applied
     unused = [asdict(e) for e in cfg.exemptions if e not in used]
-    return Report(PACK_NAME, PACK_VERSION, cfg.to_dict(), results, unused, dict(CHECKOV_ONLY))
+    preview = any(has_unknown(r.props) for r in stack.resources)
+    return Report(
+        PACK_NAME, PACK_VERSION, cfg.to_dict(), results, unused, dict(CHECKOV_ONLY), preview
+    )
 
 
 # --------------------------------------------------------------------------- files

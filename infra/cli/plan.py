@@ -14,6 +14,7 @@ from rich.console import Console
 from infra import plan as planning
 from infra.cli.charts import ChartsOpt, chart_cache, render, render_report
 from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
+from infra.cli.preview import preview
 from infra.cli.reports import (
     checkov_result,
     compliance_line,
@@ -111,18 +112,24 @@ def plan(
         planning.write_policy_files(result, report)
         if not as_json:
             policy_report(result.name, report)
+        # -- the same stack as a first `pulumi preview` sees it, and the pack over that ---------
+        previewed = preview(result, report, quiet=as_json)
         # -- every Helm release rendered with its chart; releases/ and render-report.json -------
         rendered = render(result, cache, quiet=as_json)
         # -- admission, scheduling, references and flows on the target cluster ------------------
         simulated = simulate(result, rendered, quiet=as_json)
         # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
-        step = _check_and_report(result, report, skip_checkov, as_json, rendered, simulated)
+        step = _check_and_report(
+            result, report, skip_checkov, as_json, rendered, simulated, previewed
+        )
         failed = failed or not report.passed or not step.ok or not rendered.ok or not simulated.ok
+        failed = failed or not previewed.passed
         planned.append(
             {
                 **plan_json(result, step, report),
                 "rendering": rendered.report.to_dict(),
                 "simulation": simulated.report(),
+                "preview": planning.preview_summary(previewed),
             }
         )
     if as_json:
@@ -157,6 +164,7 @@ def _check_and_report(
     quiet: bool,
     rendered: planning.RenderStep,
     simulated: planning.SimulationStep,
+    previewed: planning.PreviewStep,
 ) -> planning.ComplianceStep:
     """checkov (gated by policies/checkov/gate.yaml) and the compliance report, with progress."""
     out: Console = errors if quiet else console
@@ -169,6 +177,7 @@ def _check_and_report(
                 progress=lambda text: status.update(escape(f"{result.name}: {text}")),
                 rendering=rendered.report.to_dict(),
                 simulation=simulated.report(),
+                preview=planning.preview_summary(previewed),
             )
     except CheckovUnavailable as error:
         raise usage(error) from None

@@ -190,6 +190,8 @@ class Inputs:
     rendering: Mapping[str, Any] | None = None
     # The cluster simulation (infra.simulate Simulation.to_dict()), None when not run
     simulation: Mapping[str, Any] | None = None
+    # The pack over the preview-mode synthesis (infra.plan.preview_step.preview_summary)
+    preview: Mapping[str, Any] | None = None
     gate: Gate = field(default_factory=Gate.load)
     catalogue: Mapping[str, PolicyMeta] = field(default_factory=pack_catalogue)
 
@@ -345,6 +347,7 @@ def build(inputs: Inputs) -> dict[str, Any]:
         "residency": residency.statement(list(inputs.resources), inputs.config),
         "rendering": inputs.rendering,
         "simulation": inputs.simulation,
+        "preview": inputs.preview,
         "warnings": sorted(warnings),
     }
 
@@ -535,13 +538,16 @@ def _summary(
         sum(1 for f in rendering["findings"] if f["mandatory"]) if rendering is not None else 0
     )
     simulated = simulation_failures(inputs.simulation)
+    preview_failures = inputs.preview["summary"]["mandatoryViolations"] if inputs.preview else 0
     failing = mandatory_violations or gated or errors or render_failures or simulated
     return {
-        "result": "fail" if failing else "pass",
+        "result": "fail" if failing or preview_failures else "pass",
         "renderingRan": rendering is not None,
         "renderingMandatoryFindings": render_failures,
         "simulationRan": inputs.simulation is not None,
         "simulationMandatoryFindings": simulated,
+        "previewRan": inputs.preview is not None,
+        "previewMandatoryViolations": preview_failures,
         "controls": {"total": len(controls), **_count(controls)},
         "uaeReferences": {"total": len(references), **_count(references)},
         "policies": {"total": len(policies), **_count(policies.values())},

@@ -2,7 +2,8 @@
 
 For one stack (and optional `--set` overrides): validate the config, run the real program under
 mocks (`infra.synth`) and write `<out>/<name>/` (`synthesis`); evaluate the policy pack over the
-written resources and write policy-config.json / policy-report.json (`policy_step`); render
+written resources and write policy-config.json / policy-report.json (`policy_step`); synthesize
+it again as a first `pulumi preview` sees it and run the pack over that (`preview_step`); render
 every Helm release with its chart and check what the cluster would receive (`render_step`,
 `infra.render`); run checkov and write the compliance evidence (`compliance_step`, built on
 `infra.evidence`). `variants` lists every shipped stack and variant (`--all`, CI). Nothing is
@@ -20,6 +21,7 @@ from infra.plan.policy_step import (
     policy_config,
     write_policy_files,
 )
+from infra.plan.preview_step import PREVIEW_REPORT_FILE, PreviewStep, preview_plan, preview_summary
 from infra.plan.render_step import RenderStep, render_and_check, render_recorded
 from infra.plan.simulation_step import SimulationStep, simulate_plan, simulate_recorded
 from infra.plan.synthesis import PlanResult, identity_for, synthesize_stack, write_plan
@@ -28,9 +30,11 @@ from infra.plan.variants import VARIANTS, Variant
 __all__ = [
     "POLICY_CONFIG_FILE",
     "POLICY_REPORT_FILE",
+    "PREVIEW_REPORT_FILE",
     "VARIANTS",
     "ComplianceStep",
     "PlanResult",
+    "PreviewStep",
     "RenderStep",
     "SimulationStep",
     "Variant",
@@ -38,6 +42,8 @@ __all__ = [
     "evaluate_policies",
     "identity_for",
     "policy_config",
+    "preview_plan",
+    "preview_summary",
     "render_and_check",
     "render_recorded",
     "simulate_plan",

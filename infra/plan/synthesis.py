@@ -27,6 +27,7 @@ class PlanResult:
     synthesis: Synthesis
     out_dir: Path | None = None
     files: list[Path] = field(default_factory=list)
+    overrides: tuple[str, ...] = ()  # the --set overrides it was synthesized with
 
     def type_counts(self) -> list[tuple[str, int]]:
         counts = Counter(r.type for r in self.synthesis.resources)
@@ -54,9 +55,10 @@ def identity_for(config: StackConfig) -> CloudIdentity:
 
 
 def synthesize_stack(
-    stack: str, overrides: tuple[str, ...] = (), name: str | None = None
+    stack: str, overrides: tuple[str, ...] = (), name: str | None = None, preview: bool = False
 ) -> PlanResult:
-    """Validate config (raises ConfigError) and run the program under mocks."""
+    """Validate config (raises ConfigError) and run the program under mocks (as a first
+    `pulumi preview` sees it with `preview`: computed values unknown, `infra.synth.recording`)."""
     from stacks.build import build  # the program; imported here so config errors come first
 
     config, flat = stack_config(stack, overrides)
@@ -64,12 +66,13 @@ def synthesize_stack(
     def program() -> None:
         build(from_runtime(stack))
 
-    synthesis = synthesize(stack, flat, program, identity_for(config))
-    return PlanResult(name or stack, config, synthesis)
+    synthesis = synthesize(stack, flat, program, identity_for(config), preview=preview)
+    return PlanResult(name or stack, config, synthesis, overrides=tuple(overrides))
 
 
-def write_plan(result: PlanResult, out: Path) -> PlanResult:
-    directory = out / result.name
+def write_plan(result: PlanResult, out: Path, directory: Path | None = None) -> PlanResult:
+    """The plan's files in `out/<name>/` (or `directory`, e.g. a preview's `out/<name>/preview`)."""
+    directory = directory or out / result.name
     if directory.exists():
         shutil.rmtree(directory)  # a plan directory never mixes two runs
     directory.mkdir(parents=True)

@@ -4,6 +4,10 @@
 request (type, name, parent, provider, inputs and the options policies care about) and the stack
 outputs, then runs the program inside a fresh root stack and waits for every RPC and output to
 settle, so nothing is asserted on a half-registered graph.
+
+`preview=True` runs it as a first `pulumi preview` sees it (the SDK's preview mode): a resource
+being created echoes its inputs and nothing else, so every ID, ARN and other computed output is
+unknown, and so is every input derived from one (`policies.preview.MARKER` in the record).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as runtime_stack
 
 from infra.synth.computed import CloudIdentity, computed_call, computed_state
+from policies.preview import MARKER as UNKNOWN
 
 SECRET = "[secret]"
 
@@ -74,6 +80,8 @@ def redact(value: Any) -> Any:
     """
     if rpc.is_rpc_secret(value):
         return _hide(unwrap(value))
+    if isinstance(value, Unknown):
+        return UNKNOWN
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -119,6 +127,22 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if result is not None:
             return result, []  # the mock monitor iterates the failures list
         return {}, []
+
+
+class PreviewMocks(PlatformMocks):
+    """A first preview: a created resource's state is its inputs; ID and computed outputs are
+    unknown (what the engine returns for a create it has not run).
+
+    Where a provider's output differs in shape from its input, the input is not echoed (it stays
+    unknown): azure-native's `identity.userAssignedIdentities` is a list of IDs going in and a
+    map of ID → principal/client IDs (computed) coming out."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        state = dict(args.inputs)
+        identity = state.get("identity")
+        if args.typ.startswith("azure-native:") and isinstance(identity, dict):
+            state["identity"] = {k: v for k, v in identity.items() if k != "userAssignedIdentities"}
+        return None, state
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -168,9 +192,12 @@ def synthesize(
     program: Callable[[], None],
     identity: CloudIdentity | None = None,
     project: str = "mlplatform",
+    preview: bool = False,
 ) -> Synthesis:
-    """Run `program` under mocks with the engine-style `flat_config`; return what it declared."""
-    monitor = RecordingMonitor(PlatformMocks(identity or CloudIdentity()))
+    """Run `program` under mocks with the engine-style `flat_config`; return what it declared
+    (as a first preview sees it with `preview`: see the module docstring)."""
+    kind = PreviewMocks if preview else PlatformMocks
+    monitor = RecordingMonitor(kind(identity or CloudIdentity()))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -179,7 +206,7 @@ def synthesize(
             monitor.mocks,
             project=project,
             stack=stack,
-            preview=False,
+            preview=preview,
             monitor=monitor,
             logger=logging.getLogger("mlplatform.synth"),
         )

@@ -126,8 +126,11 @@ def stack_resilience(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
             )
     subnets = stack.of_type("aws:ec2/subnet:Subnet")
     for group in stack.of_type("aws:eks/nodeGroup:NodeGroup"):
+        refs = as_list(group.props.get("subnetIds"))
+        if UNKNOWN in refs:
+            continue  # subnets being created (preview): decides on the update
         zones: set[str] = set()
-        for ref in as_list(group.props.get("subnetIds")):
+        for ref in refs:
             subnet = next((s for s in subnets if refers_to(ref, s)), None)
             if ref is UNKNOWN or subnet is None:
                 zones.add(f"?{ref}")

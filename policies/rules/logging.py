@@ -376,7 +376,9 @@ def stack_immutable_audit(stack: StackView, cfg: PackConfig) -> Iterator[Violati
         if "audit" not in name:
             continue
         versioned = truthy(get(container.props, "immutableStorageWithVersioning.enabled"))
-        if not versioned and not any(p.props.get("containerName") == name for p in policies):
+        # an unknown containerName (preview: the container is being created) may be this one
+        named = [p.props.get("containerName") for p in policies]
+        if not versioned and name not in named and UNKNOWN not in named:
             yield Violation(
                 f"{container.describe()} holds audit logs without an immutability policy.",
                 container.urn,

@@ -17,6 +17,7 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policies.registry import ALL_POLICIES
 
@@ -84,3 +85,38 @@ def test_pack_reports_a_violation_for_a_resource(analyzer) -> None:
     diagnostic = by_policy["UAE-KEY-002"]
     assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
     assert "Key 'data'" in diagnostic.message and "Remediation:" in diagnostic.message
+
+
+def test_pack_says_it_cannot_decide_on_an_unknown_during_preview(analyzer) -> None:
+    """A key ARN being created is unknown in a first preview: the engine gets an advisory "can't
+    run policy during preview" from the pack, not a silent pass and not a false violation."""
+    props = struct_pb2.Struct()
+    rule = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}
+    rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] = UNKNOWN_STRING_VALUE
+    props.update({"bucket": "artifacts", "rules": [rule]})
+    kind = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    request = analyzer_pb2.AnalyzeRequest(
+        type=kind,
+        properties=props,
+        urn=f"urn:pulumi:prod::mlplatform::{kind}::artifacts-sse",
+        name="artifacts-sse",
+        provider=analyzer_pb2.AnalyzerProviderResource(
+            type="pulumi:providers:aws",
+            properties=struct_pb2.Struct(
+                fields={"region": struct_pb2.Value(string_value="me-central-1")}
+            ),
+            urn="urn:pulumi:prod::mlplatform::pulumi:providers:aws::aws",
+            name="aws",
+        ),
+    )
+    response = analyzer.Analyze(request)
+    by_policy = {d.policyName: d for d in response.diagnostics}
+    assert "UAE-KEY-001" in by_policy, [d.message for d in response.diagnostics]
+    diagnostic = by_policy["UAE-KEY-001"]
+    assert diagnostic.enforcementLevel == analyzer_pb2.ADVISORY
+    assert "can't run policy 'UAE-KEY-001'" in diagnostic.message
+    assert "kmsMasterKeyId can't be known during preview" in diagnostic.message
+    mandatory = [
+        d.message for d in response.diagnostics if d.enforcementLevel != analyzer_pb2.ADVISORY
+    ]
+    assert mandatory == []

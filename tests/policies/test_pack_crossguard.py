@@ -23,7 +23,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from policies.crossguard import crossguard_policies
 from policies.registry import ALL_POLICIES, CATALOGUE_ORDER
@@ -135,7 +135,7 @@ def test_provider_region_comes_from_args_provider() -> None:
     assert "eu-west-1" in message and "aws" in message
 
 
-def test_unknown_values_during_preview_do_not_raise_or_report() -> None:
+def test_unknown_values_during_preview_are_undecided_never_a_silent_pass() -> None:
     sse = args(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "artifacts-sse",
@@ -152,8 +152,15 @@ def test_unknown_values_during_preview_do_not_raise_or_report() -> None:
         },
         aws_provider(),
     )
-    assert run("UAE-KEY-001", sse) == []
-    assert run("UAE-RES-001", sse) == []
+    # the engine turns UnknownValueError into "can't run policy ... during preview" (advisory)
+    with pytest.raises(UnknownValueError) as key:
+        run("UAE-KEY-001", sse)
+    assert key.value.message.endswith("kmsMasterKeyId can't be known during preview")
+    with pytest.raises(UnknownValueError) as residency:
+        run("UAE-RES-001", sse)
+    assert residency.value.message.endswith("can't be known during preview")
+    known = args(sse.resource_type, "artifacts-sse", {"bucket": "b", "rules": []}, aws_provider())
+    assert run("UAE-KEY-001", known), "a known violation is still reported"
 
 
 def test_policy_config_reaches_the_rule() -> None:
