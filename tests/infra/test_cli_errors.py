@@ -40,7 +40,10 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 # (argv with {placeholders} for `files`, words the one error line must contain)
 CASES: list[tuple[list[str], tuple[str, ...]]] = [
-    (["plan", "--stack", "nope"], ("'nope'", "known stacks: uae-cloud, uae-onprem")),
+    (
+        ["plan", "--stack", "nope"],
+        ("'nope'", "known stacks: uae-cloud, uae-cloud-azure, uae-onprem"),
+    ),
     (["plan", "--stack", "[bold red]x[/]"], ("'[bold red]x[/]'", "known stacks")),
     (["plan"], ("give --stack NAME (or --all)",)),
     (["plan", "--all", "--stack", "uae-cloud"], ("--all", "drop --stack/--set")),
