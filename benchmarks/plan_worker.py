@@ -1,13 +1,15 @@
 """One process of the plan benchmark: `mlplatform plan --all`'s steps, timed, with and without
-rendering, variant by variant (ABBA order), printing one JSON line.
+rendering (and the cluster simulation after it), variant by variant (ABBA order), printing one
+JSON line.
 
     python -m benchmarks.plan_worker OUT_DIR [--skip-checkov]
 
 Per variant, `A` is the plan without rendering (synthesis and files, the policy pack, checkov
 over manifests/ and the compliance report) and `B` the same plan with the render step
-(every release rendered from the reference charts and checked, releases/ written, checkov also
-over releases/). Both write their own directory; the chart-YAML cache is whatever MLP_CACHE
-names (a fresh directory gives the cold figure).
+(every release rendered from the reference charts and checked, releases/ written, the cluster
+simulated over what the cluster would receive, checkov also over releases/). Both write their
+own directory; the chart-YAML cache is whatever MLP_CACHE names (a fresh directory gives the
+cold figure).
 """
 
 from __future__ import annotations
@@ -34,14 +36,19 @@ def _timed_plan(
     report = planning.evaluate_policies(result)
     planning.write_policy_files(result, report)
     times["policies"] = time.perf_counter() - mark
-    rendering = None
+    rendering = simulation = None
     if cache is not None:
         mark = time.perf_counter()
         step = planning.render_and_check(result, cache)
         rendering = step.report.to_dict()
         times["render"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        simulation = planning.simulate_plan(result, step.objects).report()
+        times["simulate"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    planning.check_and_report(result, report, skip_checkov=not checkov, rendering=rendering)
+    planning.check_and_report(
+        result, report, skip_checkov=not checkov, rendering=rendering, simulation=simulation
+    )
     times["checkov_and_report"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - began
     return times
