@@ -82,16 +82,21 @@ def pull(
     plain_http: Annotated[
         bool, typer.Option("--plain-http", help="Talk HTTP to the mirror (a local registry).")
     ] = False,
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Pull from this registry path instead of the stack's."),
+    ] = None,
 ) -> None:
     """Fill the chart cache with every chart the catalogue pins, from the stack's mirror."""
     from stacks.config.loader import stack_config
     from version_catalogue import CHARTS
 
     config, _ = stack_config(stack, ())
+    source = mirror or config.image_registry
     target = charts or Path(os.environ.get("MLP_CHARTS") or "charts")
     target.mkdir(parents=True, exist_ok=True)
     for chart in sorted(CHARTS.values(), key=lambda c: c.name):
-        ref = chart.oci(config.image_registry)
+        ref = chart.oci(source)
         path = pull_chart(ref, chart.version, target, plain_http)
         console.print(f"pulled {ref} {chart.version} → {path}", markup=False, highlight=False)
 
