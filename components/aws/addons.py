@@ -178,36 +178,7 @@ class ClusterAddons(pulumi.ComponentResource):
             parent=self,
             version=args.addon_versions.get("coredns"),
         )
-        ebs_role = PodIdentityRole(
-            f"{name}-ebs-csi-identity",
-            PodIdentityRoleArgs(
-                site=site,
-                role_name=f"{cluster_name}-ebs-csi",
-                cluster_name=args.cluster.name,
-                cluster_arn=cluster_arn,
-                namespace="kube-system",
-                service_account=EBS_CSI_SERVICE_ACCOUNT,
-                policy=ebs_key_policy(site, args.volume_key_arn),
-                managed_policy_arns=(
-                    f"arn:{site.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
-                ),
-                associate=False,  # the add-on creates the association
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        ebs_csi = eks_addon(
-            f"{name}-ebs-csi",
-            site,
-            args.cluster,
-            "aws-ebs-csi-driver",
-            parent=self,
-            version=args.addon_versions.get("aws-ebs-csi-driver"),
-            pod_identity=[
-                aws.eks.AddonPodIdentityAssociationArgs(
-                    role_arn=ebs_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
-                )
-            ],
-        )
+        ebs_csi = self._ebs_csi(name, args, cluster_arn)
         self.addons = [coredns, ebs_csi]
 
         self.storage_class = k8s.storage.v1.StorageClass(
@@ -248,3 +219,39 @@ class ClusterAddons(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[coredns, autoscaler_role]),
         )
         self.register_outputs({"storage_class": args.storage_class})
+
+    def _ebs_csi(self, name: str, args: ClusterAddonsArgs, cluster_arn: str) -> aws.eks.Addon:
+        """The EBS CSI driver add-on with its own Pod Identity role: the AWS managed driver
+        policy plus use of the volume CMK through EC2 only."""
+        site, cluster_name = args.site, args.cluster_name
+        ebs_role = PodIdentityRole(
+            f"{name}-ebs-csi-identity",
+            PodIdentityRoleArgs(
+                site=site,
+                role_name=f"{cluster_name}-ebs-csi",
+                cluster_name=args.cluster.name,
+                cluster_arn=cluster_arn,
+                namespace="kube-system",
+                service_account=EBS_CSI_SERVICE_ACCOUNT,
+                policy=ebs_key_policy(site, args.volume_key_arn),
+                managed_policy_arns=(
+                    f"arn:{site.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+                ),
+                associate=False,  # the add-on creates the association
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        ebs_csi = eks_addon(
+            f"{name}-ebs-csi",
+            site,
+            args.cluster,
+            "aws-ebs-csi-driver",
+            parent=self,
+            version=args.addon_versions.get("aws-ebs-csi-driver"),
+            pod_identity=[
+                aws.eks.AddonPodIdentityAssociationArgs(
+                    role_arn=ebs_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
+                )
+            ],
+        )
+        return ebs_csi

@@ -121,23 +121,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             client_security_group_id=args.client_security_group_id,
             parent=self,
         )
-        parameters = aws.rds.ParameterGroup(
-            f"{name}-params",
-            name=ident,
-            family=args.family,
-            description=f"{ident}: TLS only, connection logging",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name=k, value=v)
-                for k, v in {
-                    "rds.force_ssl": "1",
-                    "ssl_min_protocol_version": "TLSv1.2",
-                    "log_connections": "1",
-                    "log_disconnections": "1",
-                }.items()
-            ],
-            tags=site.tags_for(ident),
-            opts=child,
-        )
+        parameters = self._parameters(name, args)
         exports = ("postgresql", "upgrade")
         log_groups = [
             _log_group(
@@ -191,6 +175,28 @@ class PostgresDatabase(pulumi.ComponentResource):
         self.address = self.instance.address
         self.port = POSTGRES_PORT
         self.register_outputs({"address": self.address})
+
+    def _parameters(self, name: str, args: PostgresDatabaseArgs) -> aws.rds.ParameterGroup:
+        """TLS only (rds.force_ssl, TLS 1.2+), connections logged."""
+        site, ident = args.site, args.identifier
+        child = pulumi.ResourceOptions(parent=self)
+        return aws.rds.ParameterGroup(
+            f"{name}-params",
+            name=ident,
+            family=args.family,
+            description=f"{ident}: TLS only, connection logging",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=k, value=v)
+                for k, v in {
+                    "rds.force_ssl": "1",
+                    "ssl_min_protocol_version": "TLSv1.2",
+                    "log_connections": "1",
+                    "log_disconnections": "1",
+                }.items()
+            ],
+            tags=site.tags_for(ident),
+            opts=child,
+        )
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,14 @@ def key_policy(site: AwsSite, spec: KeySpec) -> pulumi.Output[str]:
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
         ]
+    statements += _service_statements(site, spec)
+    return document(*statements)
+
+
+def _service_statements(site: AwsSite, spec: KeySpec) -> list[dict[str, Any]]:
+    """What AWS services themselves may do with the key: CloudWatch Logs (log groups of this
+    region and account only) and CloudTrail (the named trails only)."""
+    statements: list[dict[str, Any]] = []
     if spec.cloudwatch_logs:
         statements.append(
             statement(
@@ -169,7 +177,7 @@ def key_policy(site: AwsSite, spec: KeySpec) -> pulumi.Output[str]:
                 conditions={"StringEquals": {"aws:SourceArn": trails}},
             ),
         ]
-    return document(*statements)
+    return statements
 
 
 class PlatformKeys(pulumi.ComponentResource):

@@ -125,21 +125,7 @@ class MskCluster(pulumi.ComponentResource):
             cluster_name=cluster_name,
             kafka_version=args.kafka_version,
             number_of_broker_nodes=args.brokers,
-            broker_node_group_info=aws.msk.ClusterBrokerNodeGroupInfoArgs(
-                instance_type=args.instance_type,
-                client_subnets=args.subnet_ids,
-                security_groups=[self.security_group.id],
-                storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoArgs(
-                    ebs_storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoEbsStorageInfoArgs(
-                        volume_size=args.broker_storage_gi
-                    )
-                ),
-                connectivity_info=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoArgs(
-                    public_access=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoPublicAccessArgs(
-                        type="DISABLED"
-                    )
-                ),
-            ),
+            broker_node_group_info=_broker_nodes(args, self.security_group),
             client_authentication=aws.msk.ClusterClientAuthenticationArgs(
                 sasl=aws.msk.ClusterClientAuthenticationSaslArgs(iam=True, scram=False),
                 unauthenticated=False,
@@ -177,6 +163,27 @@ class MskCluster(pulumi.ComponentResource):
             parent=self,
         )
         self.register_outputs({"arn": self.arn, "bootstrap": self.bootstrap})
+
+
+def _broker_nodes(
+    args: MskClusterArgs, security_group: aws.ec2.SecurityGroup
+) -> aws.msk.ClusterBrokerNodeGroupInfoArgs:
+    """Brokers in the private data subnets, behind their own security group, no public access."""
+    return aws.msk.ClusterBrokerNodeGroupInfoArgs(
+        instance_type=args.instance_type,
+        client_subnets=args.subnet_ids,
+        security_groups=[security_group.id],
+        storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoArgs(
+            ebs_storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoEbsStorageInfoArgs(
+                volume_size=args.broker_storage_gi
+            )
+        ),
+        connectivity_info=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoArgs(
+            public_access=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoPublicAccessArgs(
+                type="DISABLED"
+            )
+        ),
+    )
 
 
 def declare_topics(

@@ -111,18 +111,6 @@ class PostgresFlexible(pulumi.ComponentResource):
         )
         # Typed local: as an argument of the unfollowed SDK call, Output.secret's type is Never.
         login_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
-        identities = [args.identity_id] + ([args.geo_backup_identity_id] if geo else [])
-        encryption: dict = {
-            "type": "AzureKeyVault",
-            "primary_key_uri": args.key_uri,
-            "primary_user_assigned_identity_id": args.identity_id,
-        }
-        if geo:
-            encryption.update(
-                geo_backup_key_uri=args.geo_backup_key_uri,
-                geo_backup_user_assigned_identity_id=args.geo_backup_identity_id,
-            )
-
         self.server = azure.dbforpostgresql.Server(
             f"{name}-server",
             server_name=args.server_name,
@@ -145,13 +133,15 @@ class PostgresFlexible(pulumi.ComponentResource):
                 "private_dns_zone_arm_resource_id": args.dns_zone_id,
                 "public_network_access": "Disabled",
             },
-            identity=pulumi.Output.all(*identities).apply(
+            identity=pulumi.Output.all(
+                args.identity_id, *([args.geo_backup_identity_id] if geo else [])
+            ).apply(
                 lambda ids: {
                     "type": "UserAssigned",
                     "user_assigned_identities": {i: {} for i in ids},
                 }
             ),
-            data_encryption=encryption,
+            data_encryption=_data_encryption(args),
             auth_config={
                 "active_directory_auth": "Enabled",
                 "password_auth": "Enabled",
@@ -163,6 +153,24 @@ class PostgresFlexible(pulumi.ComponentResource):
             opts=stateful,
         )
 
+        self._parameters_and_databases(name, args)
+        if args.workspace_id is not None:
+            diagnostic_setting(
+                f"{name}-logs",
+                resource_uri=self.server.id,
+                workspace_id=args.workspace_id,
+                categories=("PostgreSQLLogs",),
+                parent=self,
+            )
+
+        self.host = self.server.fully_qualified_domain_name
+        self.admin_login = args.admin_login
+        self.admin_password = pulumi.Output.secret(password.result)
+        self.register_outputs({"host": self.host, "port": self.port})
+
+    def _parameters_and_databases(self, name: str, args: PostgresFlexibleArgs) -> None:
+        """Server parameters one after another (Azure rejects concurrent changes), then the
+        platform's databases."""
         previous: pulumi.Resource = self.server
         for parameter, value in SERVER_PARAMETERS.items():
             previous = azure.dbforpostgresql.Configuration(
@@ -186,19 +194,21 @@ class PostgresFlexible(pulumi.ComponentResource):
                     parent=self, protect=args.protect, depends_on=[previous]
                 ),
             )
-        if args.workspace_id is not None:
-            diagnostic_setting(
-                f"{name}-logs",
-                resource_uri=self.server.id,
-                workspace_id=args.workspace_id,
-                categories=("PostgreSQLLogs",),
-                parent=self,
-            )
 
-        self.host = self.server.fully_qualified_domain_name
-        self.admin_login = args.admin_login
-        self.admin_password = pulumi.Output.secret(password.result)
-        self.register_outputs({"host": self.host, "port": self.port})
+
+def _data_encryption(args: PostgresFlexibleArgs) -> dict:
+    """Data and (with a DR key) geo-backups encrypted with Key Vault keys through identities."""
+    encryption: dict = {
+        "type": "AzureKeyVault",
+        "primary_key_uri": args.key_uri,
+        "primary_user_assigned_identity_id": args.identity_id,
+    }
+    if args.geo_backup_key_uri is not None:
+        encryption.update(
+            geo_backup_key_uri=args.geo_backup_key_uri,
+            geo_backup_user_assigned_identity_id=args.geo_backup_identity_id,
+        )
+    return encryption
 
 
 @dataclass(frozen=True)

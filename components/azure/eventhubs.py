@@ -99,8 +99,6 @@ class EventHubsKafka(pulumi.ComponentResource):
         super().__init__("mlplatform:azure:EventHubsKafka", name, None, opts)
         if args.retention_hours > 90 * 24:
             raise ValueError("Event Hubs Premium keeps events at most 90 days (2160 hours)")
-        child = pulumi.ResourceOptions(parent=self)
-
         self.namespace = azure.eventhub.Namespace(
             f"{name}-namespace",
             namespace_name=args.namespace_name,
@@ -151,33 +149,10 @@ class EventHubsKafka(pulumi.ComponentResource):
             )
 
         platform_hubs = [self._hub(name, topic, args) for topic in args.platform_topics]
-        self.tenant_access = {}
-        for tenant in args.tenants:
-            hubs = [self._hub(name, topic_name(tenant.tenant, t), args) for t in tenant.topics]
-            grants = tuple(
-                Grant(role, hub.id)
-                for hub in hubs
-                for role in ("Azure Event Hubs Data Sender", "Azure Event Hubs Data Receiver")
-            ) + tuple(Grant("Azure Event Hubs Data Sender", hub.id) for hub in platform_hubs)
-            identity = ManagedIdentity(
-                f"{name}-{tenant.tenant}",
-                ManagedIdentityArgs(
-                    resource_group_name=args.resource_group_name,
-                    location=args.location,
-                    subscription_id=args.subscription_id,
-                    tags=args.tags,
-                    grants=grants,
-                    issuer=args.oidc_issuer,
-                    subjects=(FederatedSubject(tenant.namespace, tenant.service_account),),
-                ),
-                opts=child,
-            )
-            self.tenant_access[tenant.tenant] = TenantEventHubsAccess(
-                topics=[topic_name(tenant.tenant, t) for t in tenant.topics],
-                client_id=identity.client_id,
-                identity_id=identity.id,
-                principal_id=identity.principal_id,
-            )
+        self.tenant_access = {
+            tenant.tenant: self._tenant_access(name, args, tenant, platform_hubs)
+            for tenant in args.tenants
+        }
 
         self.register_outputs(
             {
@@ -185,6 +160,41 @@ class EventHubsKafka(pulumi.ComponentResource):
                 "bootstrap": self.bootstrap,
                 "tenantTopics": {t: a.topics for t, a in self.tenant_access.items()},
             }
+        )
+
+    def _tenant_access(
+        self,
+        name: str,
+        args: EventHubsKafkaArgs,
+        tenant: TenantTopics,
+        platform_hubs: list[azure.eventhub.EventHub],
+    ) -> TenantEventHubsAccess:
+        """The tenant's hubs and an identity federated with its service account: send and
+        receive on its own hubs, send only to the platform's."""
+        hubs = [self._hub(name, topic_name(tenant.tenant, t), args) for t in tenant.topics]
+        grants = tuple(
+            Grant(role, hub.id)
+            for hub in hubs
+            for role in ("Azure Event Hubs Data Sender", "Azure Event Hubs Data Receiver")
+        ) + tuple(Grant("Azure Event Hubs Data Sender", hub.id) for hub in platform_hubs)
+        identity = ManagedIdentity(
+            f"{name}-{tenant.tenant}",
+            ManagedIdentityArgs(
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                subscription_id=args.subscription_id,
+                tags=args.tags,
+                grants=grants,
+                issuer=args.oidc_issuer,
+                subjects=(FederatedSubject(tenant.namespace, tenant.service_account),),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return TenantEventHubsAccess(
+            topics=[topic_name(tenant.tenant, t) for t in tenant.topics],
+            client_id=identity.client_id,
+            identity_id=identity.id,
+            principal_id=identity.principal_id,
         )
 
     def _hub(self, name: str, hub: str, args: EventHubsKafkaArgs) -> azure.eventhub.EventHub:

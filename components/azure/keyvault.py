@@ -60,6 +60,29 @@ class KeyVaultArgs:
     protect: bool = True
 
 
+def _key_properties(args: KeyVaultArgs) -> dict:
+    """An HSM-backed RSA key, never exportable, rotated on schedule (notify before expiry)."""
+    return {
+        "kty": "RSA-HSM",
+        "key_size": args.key_size,
+        "key_ops": KEY_OPERATIONS,
+        "attributes": {"enabled": True, "exportable": False},
+        "rotation_policy": {
+            "attributes": {"expiry_time": args.expire_after},
+            "lifetime_actions": [
+                {
+                    "trigger": {"time_after_create": args.rotate_after},
+                    "action": {"type": "rotate"},
+                },
+                {
+                    "trigger": {"time_before_expiry": args.notify_before},
+                    "action": {"type": "notify"},
+                },
+            ],
+        },
+    }
+
+
 class KeyVault(pulumi.ComponentResource):
     vault: azure.keyvault.Vault
     vault_id: pulumi.Output[str]
@@ -110,25 +133,7 @@ class KeyVault(pulumi.ComponentResource):
                 key_name=purpose,
                 vault_name=self.vault.name,
                 resource_group_name=args.resource_group_name,
-                properties={
-                    "kty": "RSA-HSM",
-                    "key_size": args.key_size,
-                    "key_ops": KEY_OPERATIONS,
-                    "attributes": {"enabled": True, "exportable": False},
-                    "rotation_policy": {
-                        "attributes": {"expiry_time": args.expire_after},
-                        "lifetime_actions": [
-                            {
-                                "trigger": {"time_after_create": args.rotate_after},
-                                "action": {"type": "rotate"},
-                            },
-                            {
-                                "trigger": {"time_before_expiry": args.notify_before},
-                                "action": {"type": "notify"},
-                            },
-                        ],
-                    },
-                },
+                properties=_key_properties(args),
                 tags={**args.tags, "purpose": purpose},
                 opts=stateful,
             )
