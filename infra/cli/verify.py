@@ -4,8 +4,10 @@ The options become `VerifySettings` (infra.verify.discovery); `infra.verify.suit
 runs the suite and maps its result to the exit code. Usage errors (bad options, unreadable or
 foreign outputs, no kubectl, cluster unreachable) exit 2 before anything runs.
 
-`--preflight` runs before `pulumi up` instead: the contract's site prerequisites looked up on
-the cluster (`infra.verify.preflight`), exit 1 naming what is missing and how to create it.
+`--preflight` runs before `pulumi up` instead: the account, subscription and Vault
+prerequisites of the stack's target (`infra.verify.accounts`, with the official CLIs where
+credentials allow), then the contract's site prerequisites looked up on the cluster
+(`infra.verify.preflight`); exit 1 naming what is missing and how to create it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Annotated
 
 import typer
 
-from infra.cli.errors import usage
+from infra.cli.accounts import account_checks
+from infra.cli.errors import console, escape, usage
 from infra.cli.preflight import preflight_report
 from infra.local.state import DEFAULT_STATE_DIR
 from infra.verify import preflight
@@ -142,16 +145,23 @@ def _preflight(
         raise usage("--preflight needs --stack NAME")
     path = outputs or DEFAULT_OUTPUTS / stack / "outputs.json"
     expected = _expected(stack, path)
+    accounts = account_checks(stack)  # the target's account/subscription/Vault, before the cluster
     try:
         items = preflight.prerequisites(load_outputs(path))
     except ContractError as error:
         raise usage(f"{path}: {error}") from None
+    if not items:
+        console.print(
+            f"{escape(stack)}: no site prerequisites in the contract; the cluster is not contacted",
+            highlight=False,
+        )
+        raise typer.Exit(accounts)
     if kubeconfig and not kubeconfig.is_file():
         raise usage(f"--kubeconfig {kubeconfig}: no such file")
     context = kube_context or expected.kube_context
     _reach_cluster(context, kubeconfig)
     kubectl = Kubectl(context, str(kubeconfig.resolve()) if kubeconfig else None)
-    raise typer.Exit(preflight_report(stack, preflight.check(kubectl, items)))
+    raise typer.Exit(max(accounts, preflight_report(stack, preflight.check(kubectl, items))))
 
 
 def _expected(stack: str, path: Path) -> Expectations:
