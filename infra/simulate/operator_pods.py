@@ -20,7 +20,8 @@ from infra.simulate.podspec import POD_FIELDS, Index, PodTemplate
 
 
 def kafka(body: Mapping[str, Any], origin: str, index: Index) -> list[PodTemplate]:
-    """Strimzi: a pod per KafkaNodePool of this cluster (KRaft), plus the entity operator."""
+    """Strimzi: a pod per KafkaNodePool of this cluster (KRaft), with the image and pull
+    Secrets the operator gives them (`STRIMZI_KAFKA_IMAGES`, `STRIMZI_IMAGE_PULL_SECRETS`)."""
     namespace, cluster = namespace_of(body) or "default", name_of(body)
     kafka_spec = mapping(mapping(body.get("spec")).get("kafka"))
     found = []
@@ -40,7 +41,10 @@ def kafka(body: Mapping[str, Any], origin: str, index: Index) -> list[PodTemplat
             **mapping(mapping(mapping(template.get("pod")).get("metadata")).get("labels")),
         }
         resources = pool_spec.get("resources") or kafka_spec.get("resources") or {}
-        spec = _strimzi_pod(template, "kafkaContainer", resources, index.strimzi_restricted)
+        image = str(kafka_spec.get("image") or "") or index.strimzi_kafka_images.get(
+            str(kafka_spec.get("version") or ""), ""
+        )
+        spec = _strimzi_pod(template, "kafkaContainer", resources, index, image)
         found.append(
             PodTemplate(
                 describe(pool),
@@ -57,11 +61,11 @@ def kafka(body: Mapping[str, Any], origin: str, index: Index) -> list[PodTemplat
 
 
 def _strimzi_pod(
-    template: Mapping[str, Any], container_key: str, resources: Any, restricted: bool
+    template: Mapping[str, Any], container_key: str, resources: Any, index: Index, image: str
 ) -> dict[str, Any]:
     pod_template = mapping(template.get("pod"))
     container_context = mapping(mapping(template.get(container_key)).get("securityContext"))
-    if not container_context and restricted:
+    if not container_context and index.strimzi_restricted:
         container_context = {
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
@@ -73,8 +77,12 @@ def _strimzi_pod(
         "securityContext": dict(container_context),
         "resources": resources,
     }
+    if image:
+        container["image"] = image
     spec = {k: v for k, v in pod_template.items() if k in POD_FIELDS | {"volumes"}}
     spec["containers"] = [container]
+    if "imagePullSecrets" not in spec and index.strimzi_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": n} for n in index.strimzi_pull_secrets]
     return spec
 
 

@@ -55,10 +55,13 @@ class Index:
     by_kind: dict[tuple[str, str | None, str], Mapping[str, Any]] = field(default_factory=dict)
     kafka_pools: dict[tuple[str, str], list[Mapping[str, Any]]] = field(default_factory=dict)
     strimzi_restricted: bool = False
+    strimzi_pull_secrets: tuple[str, ...] = ()  # STRIMZI_IMAGE_PULL_SECRETS of the operator
+    strimzi_kafka_images: dict[str, str] = field(default_factory=dict)  # version → image
 
     def __init__(self, objects: list[SourceObject]) -> None:
         self.by_kind, self.kafka_pools = {}, {}
-        self.strimzi_restricted = False
+        self.strimzi_restricted, self.strimzi_pull_secrets = False, ()
+        self.strimzi_kafka_images = {}
         for obj in objects:
             body = obj.body
             kind = str(body.get("kind") or "")
@@ -67,22 +70,29 @@ class Index:
                 cluster = labels_of(body).get("strimzi.io/cluster", "")
                 key = (namespace_of(body) or "default", cluster)
                 self.kafka_pools.setdefault(key, []).append(body)
-            if kind == "Deployment" and _sets_env(
-                body, "STRIMZI_POD_SECURITY_PROVIDER_CLASS", "restricted"
-            ):
+            if kind != "Deployment":
+                continue
+            if _env(body, "STRIMZI_POD_SECURITY_PROVIDER_CLASS") == "restricted":
                 self.strimzi_restricted = True
+            secrets = _env(body, "STRIMZI_IMAGE_PULL_SECRETS")
+            if secrets:
+                self.strimzi_pull_secrets = tuple(s.strip() for s in secrets.split(",") if s)
+            for line in (_env(body, "STRIMZI_KAFKA_IMAGES") or "").split():
+                version, _, image = line.partition("=")
+                self.strimzi_kafka_images[version] = image
 
     def get(self, kind: str, namespace: str | None, name: str) -> Mapping[str, Any] | None:
         return self.by_kind.get((kind, namespace, name))
 
 
-def _sets_env(body: Mapping[str, Any], name: str, value: str) -> bool:
+def _env(body: Mapping[str, Any], name: str) -> str | None:
+    """The literal value a workload's containers give environment variable `name`."""
     spec = mapping(mapping(mapping(body.get("spec")).get("template")).get("spec"))
-    return any(
-        mapping(env).get("name") == name and mapping(env).get("value") == value
-        for container in items(spec.get("containers"))
-        for env in items(mapping(container).get("env"))
-    )
+    for container in items(spec.get("containers")):
+        for env in items(mapping(container).get("env")):
+            if mapping(env).get("name") == name and "value" in mapping(env):
+                return str(mapping(env)["value"])
+    return None
 
 
 POD_FIELDS = frozenset(

@@ -153,14 +153,59 @@ def _made_by(
 # --------------------------------------------------------------------------- the check
 
 
+@dataclass(frozen=True)
+class Registry:
+    """The stack's image mirror and the Secret pods need to pull from it (None: node-level)."""
+
+    prefix: str
+    pull_secret: str | None
+
+
+def pull_secret_gaps(
+    pods: list[PodTemplate], bodies: list[Mapping[str, Any]], registry: Registry
+) -> Iterator[tuple[PodTemplate, str]]:
+    """(pod, image) where the pod pulls from the mirror without the mirror's pull Secret, on the
+    pod or on its ServiceAccount (the kubelet would pull anonymously and be refused)."""
+    if not registry.pull_secret:
+        return
+    by_account = {
+        (namespace_of(b), name_of(b)): {
+            mapping(s).get("name") for s in items(b.get("imagePullSecrets"))
+        }
+        for b in bodies
+        if b.get("kind") == "ServiceAccount"
+    }
+    for pod in pods:
+        account = str(pod.spec.get("serviceAccountName") or "default")
+        names = {mapping(s).get("name") for s in items(pod.spec.get("imagePullSecrets"))}
+        names |= by_account.get((pod.namespace, account), set())
+        if registry.pull_secret in names:
+            continue
+        for _, container in pod.containers():
+            image = str(container.get("image") or "")
+            if image.startswith(registry.prefix.rstrip("/") + "/"):
+                yield pod, image
+                break
+
+
 def check(
     objects: list[tuple[Mapping[str, Any], str]],
     pods: list[PodTemplate],
     target: str,
     prerequisites: list[Prerequisite],
+    registry: Registry | None = None,
 ) -> tuple[CheckRun, dict[tuple[str, str, str], list[Reference]]]:
     """SIM-REF-001, and which references each declared prerequisite satisfies."""
     run = CheckRun(REFERENCES)
+    if registry is not None:
+        for pod, image in pull_secret_gaps(pods, [b for b, _ in objects], registry):
+            run.fail(
+                pod.describe(),
+                f"pulls {image} from the stack's mirror without its pull Secret "
+                f"{registry.pull_secret} (registry.pullSecret) on the pod or its ServiceAccount: "
+                "the kubelet would pull anonymously and be refused",
+                pod.origin,
+            )
     have = provided([b for b, _ in objects], target)
     declared = {p.key: p for p in prerequisites}
     used: dict[tuple[str, str, str], list[Reference]] = {}

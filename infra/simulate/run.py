@@ -137,11 +137,16 @@ def simulate(
         for entry in stack.get("prerequisites") or []
         for p in Prerequisite.from_contract(mapping(entry))
     ]
+    registry = None
+    if stack.get("registry"):
+        pull = stack.get("registryPullSecret")
+        registry = references.Registry(str(stack["registry"]), str(pull) if pull else None)
     ref_run, used = references.check(
         [(o.body, o.origin.describe()) for o in objects if not _is_patch(o)],
         pods,
         facts.target,
         declared,
+        registry,
     )
     found_flows, flow_errors = flows.declared_flows(namespaces)
     runs = [

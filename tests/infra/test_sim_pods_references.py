@@ -346,3 +346,31 @@ def test_storage_and_priority_classes_and_runtimes() -> None:
 def test_pods_in_a_namespace_the_plan_does_not_create() -> None:
     run, _ = run_check([deployment({"containers": [{"name": "c"}]})])
     assert any("Namespace team" in f.message for f in run.findings)
+
+
+def test_pods_pulling_from_the_mirror_need_its_pull_secret_on_the_pod_or_service_account() -> None:
+    registry = references.Registry("harbor.example.ae/ml", "harbor-pull")
+    app = deployment({"containers": [{"name": "c", "image": "harbor.example.ae/ml/app:1"}]})
+    objects = [Obj(namespace("team")), Obj(app)]
+    pods = pod_templates(objects)
+    run, _ = references.check([(o.body, "urn") for o in objects], pods, "onprem", [], registry)
+    assert "without its pull Secret harbor-pull" in run.findings[0].message
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": "team"},
+        "imagePullSecrets": [{"name": "harbor-pull"}],
+    }
+    objects.append(Obj(account))
+    with_account = [(o.body, "urn") for o in objects]
+    declared = Prerequisite.from_contract(
+        {"kind": "Secret", "name": "harbor-pull", "namespaces": ["team"]}
+    )
+    assert references.check(with_account, pods, "onprem", declared, registry)[0].status == "pass"
+    public = references.Registry("elsewhere.example.ae", "harbor-pull")
+    assert (
+        references.check(
+            objects and [(o.body, "urn") for o in objects[:2]], pods, "onprem", [], public
+        )[0].status
+        == "pass"
+    )
