@@ -26,6 +26,8 @@ from stacks.targets.aws.context import (
 )
 from version_catalogue import CHARTS, IMAGES
 
+SYSTEM_LABELS = {SYSTEM_NODE_LABEL: "system"}
+
 
 @dataclass
 class AwsCluster:
@@ -78,38 +80,53 @@ def platform_keys(ctx: AwsContext, roles: ClusterRoles) -> PlatformKeys:
 
 def build_eks(ctx: AwsContext) -> AwsCluster:
     """Keys, the private network, EKS, its node groups, the Kubernetes provider, add-ons."""
-    config, aws_config, site, names = ctx.config, ctx.aws_config, ctx.site, ctx.names
-    retention = config.logging.retention_days
-
-    roles = ClusterRoles("eks-roles", ClusterRolesArgs(site=site, prefix=names.prefix), ctx.opts)
+    roles = ClusterRoles(
+        "eks-roles", ClusterRolesArgs(site=ctx.site, prefix=ctx.names.prefix), ctx.opts
+    )
     keys = platform_keys(ctx, roles)
-    data_key, logs_key = keys.arns["data"], keys.arns["logs"]
+    network = _network(ctx, keys)
+    eks = _eks(ctx, roles, keys, network)
+    groups, gpu_pools = _node_groups(ctx, roles, keys, network, eks)
+    k8s_provider = k8s.Provider(
+        "eks",
+        kubeconfig=eks.kubeconfig,
+        opts=pulumi.ResourceOptions(depends_on=[eks.cluster, *eks.access]),
+    )
+    addons = _addons(ctx, eks, keys, groups, k8s_provider)
+    return AwsCluster(ctx, keys, network, eks, groups, gpu_pools, k8s_provider, addons)
 
-    network = PrivateNetwork(
+
+def _network(ctx: AwsContext, keys: PlatformKeys) -> PrivateNetwork:
+    return PrivateNetwork(
         "network",
         PrivateNetworkArgs(
-            site=site,
-            prefix=names.prefix,
-            cidr=aws_config.vpc_cidr,
-            zone_ids=tuple(aws_config.zone_ids),
-            cluster_name=names.cluster,
-            flow_log_key_arn=logs_key,
-            log_retention_days=retention,
+            site=ctx.site,
+            prefix=ctx.names.prefix,
+            cidr=ctx.aws_config.vpc_cidr,
+            zone_ids=tuple(ctx.aws_config.zone_ids),
+            cluster_name=ctx.names.cluster,
+            flow_log_key_arn=keys.arns["logs"],
+            log_retention_days=ctx.config.logging.retention_days,
         ),
         ctx.opts,
     )
 
-    eks = EksCluster(
+
+def _eks(
+    ctx: AwsContext, roles: ClusterRoles, keys: PlatformKeys, network: PrivateNetwork
+) -> EksCluster:
+    config, aws_config = ctx.config, ctx.aws_config
+    return EksCluster(
         "eks",
         EksClusterArgs(
-            site=site,
-            cluster_name=names.cluster,
+            site=ctx.site,
+            cluster_name=ctx.names.cluster,
             version=config.kubernetes.version,
             role_arn=roles.cluster_role.arn,
             subnet_ids=network.node_subnet_ids,
             secrets_key_arn=keys.arns["secrets"],
-            logs_key_arn=logs_key,
-            log_retention_days=retention,
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=config.logging.retention_days,
             admin_role_arns=tuple(aws_config.admin_role_arns),
             # Without named admins the deploying identity keeps access (else nobody could).
             bootstrap_creator_admin=not aws_config.admin_role_arns,
@@ -119,6 +136,16 @@ def build_eks(ctx: AwsContext) -> AwsCluster:
         ctx.opts,
     )
 
+
+def _node_groups(
+    ctx: AwsContext,
+    roles: ClusterRoles,
+    keys: PlatformKeys,
+    network: PrivateNetwork,
+    eks: EksCluster,
+) -> tuple[list[NodeGroup], list[GpuPoolInfo]]:
+    """The system group and one tainted group per GPU pool (NVIDIA AMI), and the pools' facts."""
+    config, aws_config = ctx.config, ctx.aws_config
     # Nodes join once the control plane, the CNI and the Pod Identity agent exist.
     after_cluster = pulumi.ResourceOptions(
         providers=[ctx.provider], depends_on=[eks.cluster, *eks.base_addons]
@@ -128,20 +155,19 @@ def build_eks(ctx: AwsContext) -> AwsCluster:
         return NodeGroup(
             f"nodes-{group}",
             NodeGroupArgs(
-                site=site,
-                cluster_name=names.cluster,
+                site=ctx.site,
+                cluster_name=ctx.names.cluster,
                 version=config.kubernetes.version,
                 group_name=group,
                 node_role_arn=roles.node_role.arn,
                 subnet_ids=network.node_subnet_ids,
                 security_group_ids=[eks.cluster_security_group_id, network.node_security_group.id],
-                volume_key_arn=data_key,
+                volume_key_arn=keys.arns["data"],
                 **kwargs,
             ),
             after_cluster,
         )
 
-    system_labels = {SYSTEM_NODE_LABEL: "system"}
     groups = [
         node_group(
             "system",
@@ -150,7 +176,7 @@ def build_eks(ctx: AwsContext) -> AwsCluster:
             min_size=aws_config.system_min_size,
             max_size=aws_config.system_max_size,
             desired_size=aws_config.system_min_size,
-            labels=system_labels,
+            labels=SYSTEM_LABELS,
         )
     ]
     gpu_pools: list[GpuPoolInfo] = []
@@ -179,29 +205,33 @@ def build_eks(ctx: AwsContext) -> AwsCluster:
                 labels=labels,
             )
         )
+    return groups, gpu_pools
 
-    k8s_provider = k8s.Provider(
-        "eks",
-        kubeconfig=eks.kubeconfig,
-        opts=pulumi.ResourceOptions(depends_on=[eks.cluster, *eks.access]),
-    )
-    addons = ClusterAddons(
+
+def _addons(
+    ctx: AwsContext,
+    eks: EksCluster,
+    keys: PlatformKeys,
+    groups: list[NodeGroup],
+    k8s_provider: k8s.Provider,
+) -> ClusterAddons:
+    config = ctx.config
+    return ClusterAddons(
         "cluster-addons",
         ClusterAddonsArgs(
-            site=site,
+            site=ctx.site,
             cluster=eks.cluster,
-            cluster_name=names.cluster,
-            volume_key_arn=data_key,
+            cluster_name=ctx.names.cluster,
+            volume_key_arn=keys.arns["data"],
             mirror=config.image_registry,
             autoscaler_chart=CHARTS["cluster-autoscaler"],
             autoscaler_image=IMAGES[f"cluster-autoscaler-{config.kubernetes.version}"],
             labels=governance.platform_labels(config),
             storage_class=STORAGE_CLASS,
-            system_node_selector=system_labels,
-            addon_versions=aws_config.addon_versions,
+            system_node_selector=SYSTEM_LABELS,
+            addon_versions=ctx.aws_config.addon_versions,
         ),
         pulumi.ResourceOptions(
             providers=[ctx.provider, k8s_provider], depends_on=[g.node_group for g in groups]
         ),
     )
-    return AwsCluster(ctx, keys, network, eks, groups, gpu_pools, k8s_provider, addons)

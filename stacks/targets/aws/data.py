@@ -47,52 +47,9 @@ class AwsData:
 
 
 def build_data(ctx: AwsContext, cluster: AwsCluster) -> AwsData:
-    config, site, names = ctx.config, ctx.site, ctx.names
-    keys, network = cluster.keys, cluster.network
-    data_key, logs_key = keys.arns["data"], keys.arns["logs"]
-    retention = config.logging.retention_days
-
-    def bucket(key: str, name: str, purpose: str) -> SecureBucket:
-        return SecureBucket(
-            f"bucket-{key}",
-            SecureBucketArgs(
-                site=site,
-                bucket_name=name,
-                purpose=purpose,
-                kms_key_arn=data_key,
-                vpc_endpoint_id=network.s3_endpoint.id,
-                force_destroy=config.ephemeral,
-            ),
-            ctx.opts,
-        )
-
-    artifacts = bucket("artifacts", names.artifacts_bucket, "mlflow-artifacts")
-    offline = bucket("offline", names.offline_bucket, "feast-offline-store")
-    trail = AuditTrail(
-        "audit",
-        AuditTrailArgs(
-            site=site,
-            trail_name=names.trail,
-            bucket_name=names.audit_bucket,
-            logs_key_arn=logs_key,
-            retention_days=retention if not config.ephemeral else 1,
-            lock_mode="GOVERNANCE" if config.ephemeral else "COMPLIANCE",
-            data_event_buckets=(artifacts.arn, offline.arn),
-            force_destroy=config.ephemeral,
-        ),
-        # The logs key's policy must admit the trail before the trail exists.
-        pulumi.ResourceOptions(providers=[ctx.provider], depends_on=[keys]),
-    )
-
-    store_network: dict[str, Any] = dict(
-        site=site,
-        vpc_id=network.vpc_id,
-        subnet_ids=network.data_subnet_ids,
-        client_security_group_id=network.node_security_group.id,
-        kms_key_arn=data_key,
-        logs_key_arn=logs_key,
-        log_retention_days=retention,
-    )
+    artifacts = _bucket(ctx, cluster, "artifacts", ctx.names.artifacts_bucket, "mlflow-artifacts")
+    offline = _bucket(ctx, cluster, "offline", ctx.names.offline_bucket, "feast-offline-store")
+    trail = _audit_trail(ctx, cluster, (artifacts, offline))
     # Default providers are disabled for the project, random's included.
     generated = pulumi.ResourceOptions(provider=random.Provider("random-aws"))
     postgres_password = random.RandomPassword(
@@ -102,46 +59,124 @@ def build_data(ctx: AwsContext, cluster: AwsCluster) -> AwsData:
         override_special="!#%^*-_=+",  # RDS refuses / @ " and spaces
         opts=generated,
     )
-    database = PostgresDatabase(
-        "postgres",
-        PostgresDatabaseArgs(
-            identifier=names.database,
-            username=POSTGRES_USER,
-            password=postgres_password.result,
-            # RDS creates this one database; the Feast registry's is created by Feast's
-            # bootstrap Job (Postgres.databases_to_create), as RDS has no database resource.
-            db_name=Postgres.mlflow_database,
-            multi_az=not config.ephemeral,
-            deletion_protection=not config.ephemeral,
-            **store_network,
-        ),
-        ctx.opts,
-    )
     redis_token = random.RandomPassword(
         "redis-auth-token", length=64, special=False, opts=generated
     )
-    cache = RedisCache(
-        "redis",
-        RedisCacheArgs(
-            replication_group_id=names.cache,
-            auth_token=redis_token.result,
-            replicas=len(ctx.aws_config.zone_ids),
-            **store_network,
-        ),
-        ctx.opts,
-    )
-
     ImageRegistry(
         "registry",
         ImageRegistryArgs(
-            site=site,
-            repositories=repositories(config, ctx.aws_config),
-            kms_key_arn=data_key,
-            force_delete=config.ephemeral,
+            site=ctx.site,
+            repositories=repositories(ctx.config, ctx.aws_config),
+            kms_key_arn=cluster.keys.arns["data"],
+            force_delete=ctx.config.ephemeral,
+        ),
+        ctx.opts,
+    )
+    mlflow_role, feast_role = _workload_roles(ctx, cluster, artifacts, offline)
+    return AwsData(
+        artifacts=artifacts,
+        offline=offline,
+        trail=trail,
+        database=_postgres(ctx, cluster, postgres_password.result),
+        postgres_password=postgres_password.result,
+        cache=_redis(ctx, cluster, redis_token.result),
+        redis_token=redis_token.result,
+        mlflow_role=mlflow_role,
+        feast_role=feast_role,
+    )
+
+
+def _bucket(
+    ctx: AwsContext, cluster: AwsCluster, key: str, name: str, purpose: str
+) -> SecureBucket:
+    return SecureBucket(
+        f"bucket-{key}",
+        SecureBucketArgs(
+            site=ctx.site,
+            bucket_name=name,
+            purpose=purpose,
+            kms_key_arn=cluster.keys.arns["data"],
+            vpc_endpoint_id=cluster.network.s3_endpoint.id,
+            force_destroy=ctx.config.ephemeral,
         ),
         ctx.opts,
     )
 
+
+def _audit_trail(
+    ctx: AwsContext, cluster: AwsCluster, buckets: tuple[SecureBucket, ...]
+) -> AuditTrail:
+    """CloudTrail with the buckets' data events, into an Object Lock bucket (compliance mode)."""
+    config = ctx.config
+    return AuditTrail(
+        "audit",
+        AuditTrailArgs(
+            site=ctx.site,
+            trail_name=ctx.names.trail,
+            bucket_name=ctx.names.audit_bucket,
+            logs_key_arn=cluster.keys.arns["logs"],
+            retention_days=config.logging.retention_days if not config.ephemeral else 1,
+            lock_mode="GOVERNANCE" if config.ephemeral else "COMPLIANCE",
+            data_event_buckets=tuple(b.arn for b in buckets),
+            force_destroy=config.ephemeral,
+        ),
+        # The logs key's policy must admit the trail before the trail exists.
+        pulumi.ResourceOptions(providers=[ctx.provider], depends_on=[cluster.keys]),
+    )
+
+
+def _store_network(ctx: AwsContext, cluster: AwsCluster) -> dict[str, Any]:
+    """Where the data stores live and who may reach them: the data subnets, the nodes."""
+    network, keys = cluster.network, cluster.keys
+    return dict(
+        site=ctx.site,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.data_subnet_ids,
+        client_security_group_id=network.node_security_group.id,
+        kms_key_arn=keys.arns["data"],
+        logs_key_arn=keys.arns["logs"],
+        log_retention_days=ctx.config.logging.retention_days,
+    )
+
+
+def _postgres(
+    ctx: AwsContext, cluster: AwsCluster, password: pulumi.Output[str]
+) -> PostgresDatabase:
+    return PostgresDatabase(
+        "postgres",
+        PostgresDatabaseArgs(
+            identifier=ctx.names.database,
+            username=POSTGRES_USER,
+            password=password,
+            # RDS creates this one database; the Feast registry's is created by Feast's
+            # bootstrap Job (Postgres.databases_to_create), as RDS has no database resource.
+            db_name=Postgres.mlflow_database,
+            multi_az=not ctx.config.ephemeral,
+            deletion_protection=not ctx.config.ephemeral,
+            **_store_network(ctx, cluster),
+        ),
+        ctx.opts,
+    )
+
+
+def _redis(ctx: AwsContext, cluster: AwsCluster, auth_token: pulumi.Output[str]) -> RedisCache:
+    return RedisCache(
+        "redis",
+        RedisCacheArgs(
+            replication_group_id=ctx.names.cache,
+            auth_token=auth_token,
+            replicas=len(ctx.aws_config.zone_ids),
+            **_store_network(ctx, cluster),
+        ),
+        ctx.opts,
+    )
+
+
+def _workload_roles(
+    ctx: AwsContext, cluster: AwsCluster, artifacts: SecureBucket, offline: SecureBucket
+) -> tuple[PodIdentityRole, PodIdentityRole]:
+    """MLflow's and Feast's Pod Identity roles, each reaching its own bucket prefix only."""
+    site, data_key = ctx.site, cluster.keys.arns["data"]
     after_agent = pulumi.ResourceOptions(
         providers=[ctx.provider], depends_on=[*cluster.eks.base_addons]
     )
@@ -151,7 +186,7 @@ def build_data(ctx: AwsContext, cluster: AwsCluster) -> AwsData:
             f"identity-{key}",
             PodIdentityRoleArgs(
                 site=site,
-                role_name=f"{names.prefix}-{key}",
+                role_name=f"{ctx.names.prefix}-{key}",
                 cluster_name=cluster.eks.name,
                 cluster_arn=ctx.cluster_arn,
                 namespace=namespace,
@@ -161,26 +196,17 @@ def build_data(ctx: AwsContext, cluster: AwsCluster) -> AwsData:
             after_agent,
         )
 
-    mlflow_role = workload_role(
-        "mlflow",
-        c.NS_MLFLOW,
-        c.SA_MLFLOW,
-        prefix_access_policy(site, artifacts.arn, "mlflow", data_key),
-    )
-    feast_role = workload_role(
-        "feast",
-        c.NS_FEAST,
-        c.SA_FEAST,
-        prefix_access_policy(site, offline.arn, "feast", data_key),
-    )
-    return AwsData(
-        artifacts=artifacts,
-        offline=offline,
-        trail=trail,
-        database=database,
-        postgres_password=postgres_password.result,
-        cache=cache,
-        redis_token=redis_token.result,
-        mlflow_role=mlflow_role,
-        feast_role=feast_role,
+    return (
+        workload_role(
+            "mlflow",
+            c.NS_MLFLOW,
+            c.SA_MLFLOW,
+            prefix_access_policy(site, artifacts.arn, "mlflow", data_key),
+        ),
+        workload_role(
+            "feast",
+            c.NS_FEAST,
+            c.SA_FEAST,
+            prefix_access_policy(site, offline.arn, "feast", data_key),
+        ),
     )

@@ -23,6 +23,7 @@ from components.aws.msk import (
 )
 from components.endpoints import EgressRule
 from components.kafka import PLATFORM_TOPICS
+from stacks.config import Tenant
 from stacks.foundation import ManagedKafka, ManagedTenantKafka
 from stacks.targets.aws.cluster import AwsCluster
 from stacks.targets.aws.context import AwsContext
@@ -76,29 +77,10 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> ManagedKafka | None:
         ),
         ctx.opts,
     )
-    tenants: dict[str, ManagedTenantKafka] = {}
-    for tenant in config.tenants:
-        access = MskTenantAccess(
-            f"kafka-tenant-{tenant.name}",
-            MskTenantAccessArgs(
-                site=ctx.site,
-                tenant=tenant.name,
-                namespace=c.tenant_namespace(tenant.name),
-                service_account=TENANT_SERVICE_ACCOUNT,
-                msk_cluster_arn=msk.arn,
-                eks_cluster_name=cluster.eks.name,
-                eks_cluster_arn=ctx.cluster_arn,
-                role_name=f"{ctx.names.prefix}-tenant-{tenant.name}-kafka",
-                topics=tuple(tenant_topic(tenant.name, topic) for topic in tenant.topics),
-                partitions=k.partitions,
-                replication_factor=k.replication_factor,
-                topic_configs=topic_configs,
-                produce_only_topics=tuple(PLATFORM_TOPICS.values()),
-            ),
-            ctx.opts,
-        )
-        # EKS Pod Identity: no ServiceAccount annotation, no credential in the namespace.
-        tenants[tenant.name] = ManagedTenantKafka(topics=access.topics, principal=access.role.arn)
+    tenants = {
+        tenant.name: _tenant_access(ctx, cluster, msk, tenant, topic_configs)
+        for tenant in config.tenants
+    }
     # Broker ENIs get addresses in the data subnets, anywhere in the VPC's range.
     listener = EgressRule(
         name="msk-brokers",
@@ -117,3 +99,35 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> ManagedKafka | None:
         client_egress=(listener,),  # IAM auth with the tenant's Pod Identity role
         tenants=tenants,
     )
+
+
+def _tenant_access(
+    ctx: AwsContext,
+    cluster: AwsCluster,
+    msk: MskCluster,
+    tenant: Tenant,
+    topic_configs: dict[str, str],
+) -> ManagedTenantKafka:
+    """The tenant's `<tenant>.<topic>` topics and its Pod Identity role limited to them."""
+    k = ctx.config.kafka
+    access = MskTenantAccess(
+        f"kafka-tenant-{tenant.name}",
+        MskTenantAccessArgs(
+            site=ctx.site,
+            tenant=tenant.name,
+            namespace=c.tenant_namespace(tenant.name),
+            service_account=TENANT_SERVICE_ACCOUNT,
+            msk_cluster_arn=msk.arn,
+            eks_cluster_name=cluster.eks.name,
+            eks_cluster_arn=ctx.cluster_arn,
+            role_name=f"{ctx.names.prefix}-tenant-{tenant.name}-kafka",
+            topics=tuple(tenant_topic(tenant.name, topic) for topic in tenant.topics),
+            partitions=k.partitions,
+            replication_factor=k.replication_factor,
+            topic_configs=topic_configs,
+            produce_only_topics=tuple(PLATFORM_TOPICS.values()),
+        ),
+        ctx.opts,
+    )
+    # EKS Pod Identity: no ServiceAccount annotation, no credential in the namespace.
+    return ManagedTenantKafka(topics=access.topics, principal=access.role.arn)
