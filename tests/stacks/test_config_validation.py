@@ -237,7 +237,7 @@ def test_stack_file_secrets_provider_must_match_state_config():
 def test_unknown_stack_lists_known_stacks():
     with pytest.raises(ConfigError) as caught:
         stack_config("uae-mars")
-    assert "uae-cloud, uae-onprem" in str(caught.value)
+    assert "uae-cloud, uae-cloud-azure, uae-onprem" in str(caught.value)
 
 
 @pytest.mark.parametrize("assignment", ["noequals", "a..b=1", "=1", "tenants[x]=1"])
