@@ -121,12 +121,14 @@ def _combined(halves: list[dict[str, Any]]) -> dict[str, Any]:
         raise RuntimeError(f"the bare runs trained on different tensors: {fingerprints}")
     epochs = sum(h["epochs"] for h in halves)
     seconds = sum(h["seconds"] for h in halves)
+    cpu_seconds = sum(h["cpu_seconds"] for h in halves)
     rows = halves[0]["training_rows"]
     return {
         "epochs": epochs,
         "training_rows": rows,
         "fingerprint": fingerprints.pop(),
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3),
         "samples_per_s": round(rows * epochs / seconds, 1),
         "halves_epoch_seconds": [round(h["seconds"] / h["epochs"], 4) for h in halves],
     }
@@ -157,7 +159,6 @@ def _figures(trainer: dict[str, Any], bare: dict[str, Any], ddp: dict[str, Any])
         for name, p in trainer["phases"].items()
         if p["seconds"] >= 0.01
     )
-    one, two = ddp["1"], ddp["2"]
     return [
         figure(
             bench,
@@ -192,6 +193,17 @@ def _figures(trainer: dict[str, Any], bare: dict[str, Any], ddp: dict[str, Any])
         ),
         figure(
             bench,
+            "instrumentation overhead, share of the trainer's CPU time",
+            100.0 * (trainer["cpu_seconds"] - bare["cpu_seconds"]) / trainer["cpu_seconds"],
+            "%",
+            note=(
+                f"CPU seconds of the process (all its threads): trainer "
+                f"{trainer['cpu_seconds']:.1f}, bare loop {bare['cpu_seconds']:.1f}; less "
+                "sensitive than wall time to other processes on a shared machine"
+            ),
+        ),
+        figure(
+            bench,
             "instrumentation, fixed costs (Feast retrieval, MLflow run, registration, gate)",
             parts["fixed"],
             "s",
@@ -204,15 +216,22 @@ def _figures(trainer: dict[str, Any], bare: dict[str, Any], ddp: dict[str, Any])
             "s",
             {"trainer run": trainer["seconds"]},
         ),
+        *_ddp_figures(ddp),
+    ]
+
+
+def _ddp_figures(ddp: dict[str, Any]) -> list[Figure]:
+    one, two = ddp["1"], ddp["2"]
+    return [
         figure(
-            bench,
+            "training",
             f"DDP 2 processes, training-loop samples/s ({two['epochs']} epochs)",
             two["loop_samples_per_s"],
             "samples/s",
             {"1 process (torchrun)": one["loop_samples_per_s"]},
         ),
         figure(
-            bench,
+            "training",
             "DDP 2 processes, end-to-end samples/s (incl. registration)",
             two["samples_per_s"],
             "samples/s",

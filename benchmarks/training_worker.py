@@ -86,6 +86,7 @@ def bare_loop(
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))  # what the trainer uses with one process
     began = time.perf_counter()
+    cpu_began = time.process_time()
     x, y = torch.from_numpy(x_train), torch.from_numpy(y_train)
     net = RiskNet(x.shape[1], tuple(int(s) for s in hidden.split(",")))
     net.fit_scaling(x)
@@ -106,6 +107,7 @@ def bare_loop(
             optimizer.step()
         epoch_seconds.append(time.perf_counter() - epoch_began)
     seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu_began
     steady = sorted(epoch_seconds[1:] or epoch_seconds)
     return {
         "epochs": epochs,
@@ -114,6 +116,7 @@ def bare_loop(
         "training_rows": len(y),
         "fingerprint": fingerprint,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
         "samples_per_s": round(len(y) * epochs / seconds, 1),
     }
 
@@ -191,8 +194,10 @@ def trainer(args: argparse.Namespace, argv: list[str]) -> dict[str, Any] | None:
     _install(timers)
     trainer_args = train_module.parse_args(argv)
     began = time.perf_counter()
+    cpu_began = time.process_time()
     result = train_module.train(trainer_args)
     seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu_began
     if int(os.environ.get("RANK", "0")) != 0:
         return None
     rows, epochs = result["training_rows"], result["epochs"]
@@ -205,6 +210,7 @@ def trainer(args: argparse.Namespace, argv: list[str]) -> dict[str, Any] | None:
         "model_version": result["version"],
         "imports_seconds": round(imports, 3),
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
         "samples_per_s": round(rows * epochs / seconds, 1),
         "loop_seconds": round(loop, 3),
         "loop_samples_per_s": round(rows * epochs / loop, 1),
