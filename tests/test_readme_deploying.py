@@ -19,3 +19,15 @@ def test_stack_references_use_the_self_managed_backend_organization() -> None:
         organization, project, stack = reference.split("/")
         assert organization == "organization", reference
         assert project == "mlplatform" and stack in stacks, reference
+
+
+def test_stack_init_commands_name_each_stack_files_secrets_provider() -> None:
+    """README's `pulumi stack init` lines are the ones the stack files need (a stale provider
+    URL in the README is a failed `pulumi stack init` for whoever follows it)."""
+    import yaml
+
+    inits = dict(re.findall(r"pulumi stack init (\S+) --secrets-provider '([^']+)'", README))
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        stack = path.name[len("Pulumi.") : -len(".yaml")]
+        provider = yaml.safe_load(path.read_text())["secretsprovider"]
+        assert inits.get(stack) == provider, (stack, inits.get(stack), provider)

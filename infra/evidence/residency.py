@@ -165,13 +165,14 @@ def _backend(url: str) -> dict[str, Any]:
             "inCountry": _in_country("aws-region", region or ""),
         }
     if scheme == "azblob":
+        account = (query.get("storage_account") or ["named by AZURE_STORAGE_ACCOUNT"])[0]
         return {
             "url": url,
             "kind": "azure-blob",
             "location": None,
             "where": (
-                f"Azure Blob container {parsed.netloc}; the storage account "
-                "(AZURE_STORAGE_ACCOUNT) must be in uaenorth or uaecentral"
+                f"Azure Blob container {parsed.netloc} in the storage account {account}, which "
+                "must be in uaenorth or uaecentral (`mlplatform verify --preflight` checks it)"
             ),
             "inCountry": None,
         }
@@ -192,6 +193,33 @@ def _backend(url: str) -> dict[str, Any]:
         "location": None,
         "where": "not an in-country backend",
         "inCountry": False,
+    }
+
+
+def _hashivault(url: str) -> dict[str, Any]:
+    """`hashivault://<key>[?engine=<mount>]`: Pulumi's keeper takes host + path as the key name
+    and the Vault address from VAULT_SERVER_URL/VAULT_ADDR where `pulumi` runs; the URL names no
+    place. A key name with '/' is the malformed `hashivault://<host>/transit/keys/<key>` form."""
+    parsed = urlparse(url)
+    key = f"{parsed.netloc}{parsed.path}"
+    engine = (parse_qs(parsed.query).get("engine") or ["transit"])[0]
+    if "/" in key or not key:
+        where = (
+            f"MALFORMED: '{key}' is not a Vault key name; hashivault:// takes the {engine} key's "
+            "name (hashivault://<key>) and the Vault address from VAULT_ADDR"
+        )
+        return {"url": url, "kind": "hashicorp-vault", "location": None, "where": where,
+                "inCountry": None}  # fmt: skip
+    return {
+        "url": url,
+        "kind": "hashicorp-vault",
+        "location": None,
+        "where": (
+            f"HashiCorp Vault {engine} key '{key}' on the Vault that VAULT_ADDR names where "
+            "`pulumi` runs (the site's in-country Vault; `mlplatform verify --preflight` checks "
+            "the key there)"
+        ),
+        "inCountry": None,
     }
 
 
@@ -219,15 +247,7 @@ def _secrets_provider(url: str) -> dict[str, Any]:
             "inCountry": None,
         }
     if scheme == "hashivault":
-        return {
-            "url": url,
-            "kind": "hashicorp-vault",
-            "location": parsed.netloc,
-            "where": (
-                f"HashiCorp Vault transit key at {parsed.netloc} (the site's in-country Vault)"
-            ),
-            "inCountry": None,
-        }
+        return _hashivault(url)
     if url.startswith("passphrase"):
         return {
             "url": url,

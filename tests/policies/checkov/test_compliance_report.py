@@ -101,7 +101,10 @@ def test_skips_and_expectations_are_stated(report):
 def test_residency_statement_of_the_onprem_stack(report):
     statement = report["residency"]
     assert statement["stateBackend"]["url"] == "file:///srv/pulumi-state"
-    assert statement["secretsProvider"]["url"].startswith("hashivault://vault.dc1.example.ae/")
+    assert statement["secretsProvider"]["url"] == "hashivault://pulumi-uae-onprem"
+    assert "transit key 'pulumi-uae-onprem' on the Vault that VAULT_ADDR names" in (
+        statement["secretsProvider"]["where"]
+    )
     assert statement["cluster"]["location"] == "site auh-dc1"
     assert statement["cluster"]["inCountry"] is True
     assert statement["allInCountry"] is True
