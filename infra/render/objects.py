@@ -82,6 +82,7 @@ class Origin:
 class ClusterObject:
     origin: Origin
     body: Mapping[str, Any]
+    text: str | None = None  # a rendered object's YAML as Helm rendered it, when `body` is it
 
     @property
     def api_version(self) -> str:
@@ -177,9 +178,11 @@ def release_objects(rendered: RenderedRelease, cluster_scoped: set[str]) -> list
         body = dict(item.body)
         kind = str(body.get("kind") or "")
         meta = dict(body.get("metadata") or {})
+        text = item.text
         if kind not in cluster_scoped and not meta.get("namespace"):
             meta["namespace"] = spec.namespace
             body["metadata"] = meta
+            text = None  # no longer what the template says
         origin = Origin(
             "release",
             spec.urn,
@@ -189,7 +192,7 @@ def release_objects(rendered: RenderedRelease, cluster_scoped: set[str]) -> list
             template=item.template,
             crd=item.crd,
         )
-        found.append(ClusterObject(origin, body))
+        found.append(ClusterObject(origin, body, text))
     return found
 
 

@@ -21,7 +21,7 @@ import helm_python
 
 from infra.render.cache import ChartCache
 from infra.render.releases import ReleaseSpec
-from infra.render.strict_yaml import DuplicateKey, load_all
+from infra.render.strict_yaml import DuplicateKey, load_all, split_documents
 
 NOTES = "NOTES.txt"
 
@@ -31,6 +31,7 @@ class RenderedObject:
     template: str  # the template that produced it, e.g. kueue/templates/manager/deployment.yaml
     body: dict[str, Any]
     crd: bool = False  # from the chart's crds/ directory (installed before the templates)
+    text: str | None = None  # the document as Helm rendered it (when it is this one object)
 
 
 @dataclass(frozen=True)
@@ -89,18 +90,20 @@ def render_release(spec: ReleaseSpec, cache: ChartCache) -> RenderedRelease:
 
 
 def _parse(rendered: RenderedRelease, template: str, text: str, crd: bool = False) -> None:
-    try:
-        documents, duplicates = load_all(text)
-    except Exception as error:  # a template that renders to something YAML cannot read
-        rendered.error = f"{template}: not valid YAML: {error}"
-        return
-    rendered.duplicates += [Duplicate(template, d) for d in duplicates]
-    for document in documents:
-        if isinstance(document, dict) and document.get("kind") == "List":
-            items = [i for i in document.get("items") or [] if isinstance(i, dict)]
-        else:
-            items = [document] if isinstance(document, dict) else []
-        rendered.objects += [RenderedObject(template, item, crd) for item in items]
+    """Each document of a template, parsed strictly (a duplicate's line is its document's)."""
+    for part in split_documents(text):
+        try:
+            documents, duplicates = load_all(part)
+        except Exception as error:  # a template that renders to something YAML cannot read
+            rendered.error = f"{template}: not valid YAML: {error}"
+            return
+        rendered.duplicates += [Duplicate(template, d) for d in duplicates]
+        for document in documents:
+            if isinstance(document, dict) and document.get("kind") == "List":
+                items = [i for i in document.get("items") or [] if isinstance(i, dict)]
+                rendered.objects += [RenderedObject(template, item, crd) for item in items]
+            elif isinstance(document, dict):
+                rendered.objects.append(RenderedObject(template, document, crd, part))
 
 
 def _overlay(merged: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:

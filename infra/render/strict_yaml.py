@@ -69,6 +69,11 @@ _StrictLoader.add_constructor(
 _SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
 
 
+def split_documents(text: str) -> list[str]:
+    """The documents of a rendered template as Helm splits them (empty ones dropped)."""
+    return [part for part in _SEPARATOR.split(text) if part.strip()]
+
+
 def load_all(text: str) -> tuple[list[Any], list[DuplicateKey]]:
     """The documents in `text` (empty ones dropped) and every duplicate key found.
 

@@ -21,6 +21,8 @@ from infra.render.objects import ClusterObject, PlanObjects
 RELEASES_DIR = "releases"
 REPORT_FILE = "render-report.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# libyaml's emitter: the pure-Python one takes seconds over a plan's CRDs
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def object_file(obj: ClusterObject) -> str:
@@ -40,7 +42,10 @@ def write_releases(plan: PlanObjects, directory: Path) -> list[Path]:
             folder = folder / "crds"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / object_file(obj)
-        path.write_text(yaml.safe_dump(dict(obj.body), sort_keys=False))
+        text = obj.text  # as the chart rendered it; a CRD's megabytes need no re-emitting
+        if text is None:
+            text = yaml.dump(dict(obj.body), Dumper=_DUMPER, sort_keys=False)
+        path.write_text(text)
         written.append(path)
     return written
 
