@@ -31,3 +31,16 @@ def test_stack_init_commands_name_each_stack_files_secrets_provider() -> None:
         stack = path.name[len("Pulumi.") : -len(".yaml")]
         provider = yaml.safe_load(path.read_text())["secretsprovider"]
         assert inits.get(stack) == provider, (stack, inits.get(stack), provider)
+
+
+def test_every_preflight_check_is_a_listed_prerequisite() -> None:
+    """Each account/subscription/Vault check `verify --preflight` runs is in README's "Before the
+    first `pulumi up`" table, and nothing in the table claims a check that does not exist."""
+    source = (ROOT / "infra/verify/accounts.py").read_text()
+    ids = set(re.findall(r'"(PRE-[A-Z]+-\d{3})"', source))
+    assert ids
+    section = README.split("### Before the first `pulumi up`", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"\| (PRE-[A-Z]+-\d{3}) \|", section))
+    assert listed == ids
+    for prerequisite in ("EncryptionAtHost", "autoscaling.amazonaws.com", "uaecentral"):
+        assert prerequisite in section
