@@ -175,6 +175,12 @@ class RecordingMonitor(mocks.MockMonitor):
                     "additionalSecretOutputs": list(request.additionalSecretOutputs),
                     "ignoreChanges": list(request.ignoreChanges),
                     "dependsOn": sorted(request.dependencies),
+                    # only when set, so the plans of resources without it keep their shape
+                    **(
+                        {"replaceOnChanges": list(request.replaceOnChanges)}
+                        if request.replaceOnChanges
+                        else {}
+                    ),
                 },
             )
         )
