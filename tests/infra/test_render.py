@@ -318,3 +318,35 @@ def test_plan_exits_1_naming_a_public_image_in_a_releases_values(
     assert "'registry.k8s.io/kueue/kueue:v0.19.2', which is not on the stack's mirror" in output
     written = tmp_path / "uae-onprem" / "releases" / "kueue"
     assert (written / "deployment-kueue-system-kueue-controller-manager.yaml").is_file()
+
+
+def test_render_waivers_become_checkov_skips_for_exactly_their_objects(tmp_path: Path) -> None:
+    from infra.evidence.checkov import Gate
+    from infra.evidence.checkov.findings import FAILED, Record
+    from infra.evidence.checkov.render_skips import render_skips
+
+    waivers = [
+        {"check": "RENDER-005", "release": "kueue", "subject": "Deployment kueue-system/k",
+         "reason": "the chart has no values key that labels these objects",
+         "objects": ["Deployment.kueue-system.k", "Deployment.kueue-system.k.template"],
+         "policy": None},
+        {"check": "RENDER-008", "release": "gpu-operator", "subject": "UAE-K8S-001 DaemonSet",
+         "reason": "exemption namespace=gpu-operator: privileged by design",
+         "objects": ["DaemonSet.gpu-operator.d"], "policy": "UAE-K8S-001"},
+    ]  # fmt: skip
+    (tmp_path / "render-report.json").write_text(json.dumps({"waivers": waivers}))
+    gate = Gate.load()
+    skips = render_skips(tmp_path, gate)
+    labels = [s for s in skips if s.check_id == "CKV2_UAE_K8S_2"]
+    assert [s.resources for s in labels] == [tuple(waivers[0]["objects"])]
+    assert {s.check_id for s in skips if s not in labels} == gate.checks_of("UAE-K8S-001")
+
+    def record(check: str, resource: str) -> Record:
+        return Record(check, "", "kubernetes", resource, "releases/x.yaml", (1, 2), FAILED,
+                      gate.gate_class(check), gate.policy(check))  # fmt: skip
+
+    accepted = [s.applies_to(record("CKV2_UAE_K8S_2", "Deployment.kueue-system.k.template"))
+                for s in labels]  # fmt: skip
+    assert accepted[0] is not None and "no values key that labels" in accepted[0]
+    assert all(s.applies_to(record("CKV2_UAE_K8S_2", "Deployment.kueue-system.other")) is None
+               for s in labels)  # fmt: skip
