@@ -66,6 +66,19 @@ ModelPort = Annotated[
         "--model-server-port", min=1024, max=65535, help="KServe model server (default 18080)."
     ),
 ]
+PrometheusPort = Annotated[
+    int | None,
+    typer.Option("--prometheus-port", min=1024, max=65535, help="Prometheus (default 19090)."),
+]
+ModelMetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        "--model-metrics-port",
+        min=1024,
+        max=65535,
+        help="model-events exporter (default 19110).",
+    ),
+]
 PythonOpt = Annotated[
     Path | None,
     typer.Option(
@@ -81,8 +94,8 @@ def _platform(
 ) -> LocalPlatform:
     state = StateDir(state_dir)
     chosen = (state.saved_ports() or Ports()).merged(**ports)
-    if len(set(asdict(chosen).values())) != 4:
-        raise usage(f"the four ports must differ, got {asdict(chosen)}")
+    if len(set(asdict(chosen).values())) != len(asdict(chosen)):
+        raise usage(f"the ports must differ, got {asdict(chosen)}")
     interpreter = python or REPO_ROOT / ".venv-workloads" / "bin" / "python"
     if require_workloads and not os.access(interpreter, os.X_OK):
         raise usage(
@@ -125,6 +138,8 @@ def up(
     mlflow_port: MlflowPort = None,
     feature_server_port: FeastPort = None,
     model_server_port: ModelPort = None,
+    prometheus_port: PrometheusPort = None,
+    model_metrics_port: ModelMetricsPort = None,
     workloads_python: PythonOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -136,6 +151,8 @@ def up(
         mlflow=mlflow_port,
         feature_server=feature_server_port,
         model_server=model_server_port,
+        prometheus=prometheus_port,
+        model_metrics=model_metrics_port,
     )
     out = errors if as_json else console
     try:
@@ -260,6 +277,8 @@ def demo(
     mlflow_port: MlflowPort = None,
     feature_server_port: FeastPort = None,
     model_server_port: ModelPort = None,
+    prometheus_port: PrometheusPort = None,
+    model_metrics_port: ModelMetricsPort = None,
     workloads_python: PythonOpt = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
     events: Annotated[int, typer.Option(min=500, help="Transactions to generate.")] = 6000,
@@ -277,6 +296,8 @@ def demo(
         mlflow=mlflow_port,
         feature_server=feature_server_port,
         model_server=model_server_port,
+        prometheus=prometheus_port,
+        model_metrics=model_metrics_port,
     )
     options = golden_path.DemoOptions(
         seed=seed, events=events, epochs=epochs, training_processes=training_processes

@@ -2,7 +2,8 @@
 
 Runs, on 127.0.0.1 only and in the background, what a tenant develops against: a
 Kafka-protocol broker (tansu), an MLflow tracking server (sqlite, local artifacts), the Feast
-feature server over a sqlite registry and online store, and the KServe model server. Every
+feature server over a sqlite registry and online store, the KServe model server, and
+Prometheus with the platform's own alert rules (plus the model-events exporter it scrapes). Every
 workload process runs with the workloads environment's interpreter (`.venv-workloads`); this
 package (IaC environment) never imports workload libraries: it starts processes, checks health
 with the standard library, and records what it started under the state directory
@@ -12,6 +13,7 @@ with the standard library, and records what it started under the state directory
 - `processes`: starting detached processes and stopping exactly those (PID reuse-safe);
 - `services`: what each service is, how to start it and how to tell it is healthy;
 - `platform`: bringing services up in order, their status, recovering a half-dead one;
+- `prometheus`: the local Prometheus's configuration and rules, and its HTTP API;
 - `demo`: the golden path, step by step.
 
 Its commands (`mlplatform local ...`) are in `infra.cli.local`.

@@ -9,7 +9,8 @@ state directory's data (the local platform is a scratch area), then leaves the p
 with the new champion served, for exploring; `mlplatform local down` stops it.
 
 The demo fails (PlatformError) when an outcome it exists to show does not happen: a step
-fails, a prediction errors, no champion is promoted, or the drifted traffic raises no event.
+fails, a prediction errors, no champion is promoted, the drifted traffic raises no event, or
+Prometheus (the platform's alert rules over the model-events exporter) fires no drift alert.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from infra.local import prometheus
 from infra.local.platform import MODEL_NAME, LocalPlatform, PlatformError
 from infra.local.services import HOST, NO_PROXY_OPENER
 from infra.local.state import DATA_DIRS
@@ -58,6 +60,7 @@ STEPS = (
     "check drift on normal traffic",
     "score drifted traffic",
     "check drift on drifted traffic",
+    "see the drift alert fire in Prometheus",
 )
 
 
@@ -106,6 +109,7 @@ class _GoldenPath:
             self.check("normal", expect_drift=False),
             self.traffic("drifted", "drift_events.jsonl", batch=10),
             self.check("drifted", expect_drift=True),
+            self.drift_alert,
         )
 
     def start(self) -> str:
@@ -256,6 +260,58 @@ class _GoldenPath:
             return f"{result['status']}; drifted: {flagged}; PSI {psi}"
 
         return run_check
+
+    def drift_alert(self) -> str:
+        """The drift verdict as the platform's alerting sees it: the alert and its metrics."""
+        alert = firing_drift_alert(self.platform)
+        labels = alert["labels"]
+        selector = f'{{model="{labels["model"]}",model_version="{labels["model_version"]}"}}'
+        psi = prometheus_api(self.platform, "query", query=f"mlplatform_model_drift_psi{selector}")
+        threshold = prometheus_api(
+            self.platform, "query", query=f"mlplatform_model_drift_psi_threshold{selector}"
+        )
+        by_feature = {r["metric"]["feature"]: round(float(r["value"][1]), 3) for r in psi["result"]}
+        limit = float(threshold["result"][0]["value"][1]) if threshold["result"] else None
+        self.summary["alert"] = {
+            "alert": alert,
+            "psi": by_feature,
+            "psi_threshold": limit,
+            "prometheus": f"http://{HOST}:{self.platform.ports.prometheus}",
+        }
+        over = {f: v for f, v in by_feature.items() if limit is not None and v > limit}
+        return (
+            f"{labels['alertname']} {alert['state']} since {alert['activeAt'][:19]}Z "
+            f"({labels['severity']}, team {labels['team']}): {alert['annotations']['summary']}; "
+            f"mlplatform_model_drift_psi over {limit}: {over}; "
+            f"runbook {alert['annotations']['runbook_url']}"
+        )
+
+
+def prometheus_api(platform: LocalPlatform, path: str, **query: str) -> Any:
+    url = prometheus.api_url(HOST, platform.ports.prometheus, path, **query)
+    with NO_PROXY_OPENER.open(url, timeout=10) as response:
+        return prometheus.parse_api(response.read())
+
+
+def firing_drift_alert(platform: LocalPlatform, timeout: float = 90.0) -> dict[str, Any]:
+    """The firing `ModelDriftDetected` alert, waited for (scrape and rule evaluation: 5 s each)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alerts = prometheus_api(platform, "alerts")["alerts"]
+        firing = [
+            a
+            for a in alerts
+            if a["labels"].get("alertname") == "ModelDriftDetected" and a["state"] == "firing"
+        ]
+        if firing:
+            return dict(firing[0])
+        if time.monotonic() > deadline:
+            raise PlatformError(
+                f"Prometheus shows no firing ModelDriftDetected alert after {timeout:.0f} s "
+                f"(alerts: {alerts}); see {platform.state.log('prometheus')} and "
+                f"{platform.state.log('model-metrics')}"
+            )
+        time.sleep(1.0)
 
 
 def run(platform: LocalPlatform, options: DemoOptions, reporter: Reporter) -> dict[str, Any]:

@@ -8,7 +8,8 @@ not start. A port held by anything else is reported, never freed.
 
 Order matters: the broker and MLflow start first (in parallel), the Feast repository is
 applied while they boot, the feature server starts on the applied registry, the topics are
-created once the broker accepts connections, and the model server starts only when MLflow has
+created once the broker accepts connections, then the model-events exporter and Prometheus
+(`infra.local.prometheus`) start, and the model server starts only when MLflow has
 a `champion` to serve (otherwise after training, by the demo).
 
 The broker keeps its data in memory, so a broker start is a fresh Kafka: the stream
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.local import processes
+from infra.local import processes, prometheus
 from infra.local.services import (
     HOST,
     NO_PROXY_OPENER,
@@ -222,9 +223,21 @@ class LocalPlatform:
         for name in ("mlflow", "feature-server"):
             progress(f"waiting for {name}")
             self.wait_healthy(name)
+        self.start_monitoring(progress)
         if self.champion_version() is not None:
             self.start_model_server(progress)
         return self.status()
+
+    def start_monitoring(self, progress: Progress = lambda _: None) -> None:
+        """The model-events exporter and Prometheus with the platform's alert rules."""
+        if prometheus.binary() is None:
+            raise PlatformError(prometheus.NOT_INSTALLED)
+        prometheus.write_configuration(self.state, self.ports, HOST)
+        for name in ("model-metrics", "prometheus"):
+            progress(f"starting {name}")
+            self.start(name)
+        for name in ("model-metrics", "prometheus"):
+            self.wait_healthy(name)
 
     def start_model_server(self, progress: Progress = lambda _: None) -> None:
         progress("starting model-server")

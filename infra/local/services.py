@@ -6,6 +6,8 @@
 | mlflow         | `mlflow server` (sqlite backend, served artifacts)| GET /health is 200        |
 | feature-server | `feast serve` over the sqlite registry/online store| GET /health is 200       |
 | model-server   | `python -m workloads.serving local` (KServe app)  | GET /v2/health/ready 200  |
+| model-metrics  | `python -m workloads.model_metrics` (verdicts)    | GET /metrics is 200       |
+| prometheus     | Debian's `prometheus`, the platform's alert rules | GET /-/ready is 200       |
 
 All listen on 127.0.0.1 only. Health checks use the standard library (the IaC environment has
 no HTTP client library) and never go through a proxy.
@@ -20,10 +22,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.local import prometheus
 from infra.local.state import Ports, StateDir
 
 HOST = "127.0.0.1"
-SERVICES = ("broker", "mlflow", "feature-server", "model-server")
+SERVICES = ("broker", "mlflow", "feature-server", "model-server", "model-metrics", "prometheus")
 NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -159,6 +162,17 @@ def service(name: str, workloads: Workloads, state: StateDir, ports: Ports) -> S
             ),
             "/v2/health/ready",
         )
+    if name == "model-metrics":
+        return Service(
+            name,
+            ports.model_metrics,
+            workloads.module(
+                "workloads.model_metrics", "--address", HOST, "--port", str(ports.model_metrics)
+            ),
+            "/metrics",
+        )
+    if name == "prometheus":
+        return Service(name, ports.prometheus, prometheus.argv(state, ports, HOST), "/-/ready")
     raise ValueError(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
 
 

@@ -11,6 +11,7 @@ pid records, logs and sqlite databases are never readable by other users:
     mlflow/            tracking database and artifacts
     stream/            the stream processor's window snapshots
     demo/              generated data, training work directories, step results
+    prometheus/        prometheus.yml, the platform's alert rules (rules.yml), its TSDB
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local-platform"
-DATA_DIRS = ("feast", "mlflow", "stream", "demo")
+DATA_DIRS = ("feast", "mlflow", "stream", "demo", "prometheus")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Ports:
     mlflow: int = 15000
     feature_server: int = 16566
     model_server: int = 18080
+    prometheus: int = 19090
+    model_metrics: int = 19110
 
     def merged(self, **overrides: int | None) -> Ports:
         values = asdict(self)

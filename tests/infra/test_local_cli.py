@@ -24,7 +24,9 @@ def test_status_of_a_platform_never_started_is_all_stopped_and_exit_1(tmp_path: 
     result = runner.invoke(app, ["local", "status", "--state-dir", str(tmp_path), "--json"])
     assert result.exit_code == 1
     services = json.loads(result.stdout)["services"]
-    assert [s["name"] for s in services] == ["broker", "mlflow", "feature-server", "model-server"]
+    assert [s["name"] for s in services] == [
+        *("broker", "mlflow", "feature-server", "model-server", "model-metrics", "prometheus")
+    ]
     assert {s["state"] for s in services} == {"stopped"}
     assert all(s["url"].split("//")[1].startswith("127.0.0.1:") for s in services)
 

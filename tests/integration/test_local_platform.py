@@ -87,8 +87,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
     if not WORKLOADS_PYTHON.exists():
         pytest.fail(f"{WORKLOADS_PYTHON} is missing: run `make .venv-workloads/.installed`")
     state = tmp_path_factory.mktemp("local-platform") / "state"
-    broker, mlflow, feast, model = free_ports(4)
+    broker, mlflow, feast, model, prom, verdicts = free_ports(6)
     ports = {"broker": broker, "mlflow": mlflow, "feature-server": feast, "model-server": model}
+    ports |= {"prometheus": prom, "model-metrics": verdicts}
     try:
         done = cli(
             state,
@@ -102,6 +103,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
             str(feast),
             "--model-server-port",
             str(model),
+            "--prometheus-port",
+            str(prom),
+            "--model-metrics-port",
+            str(verdicts),
             timeout=900,
         )
         assert done.returncode == 0, f"demo failed:\n{done.stderr[-4000:]}"
@@ -191,6 +196,22 @@ def test_drifted_traffic_puts_a_drift_event_on_the_topic(platform: Platform) -> 
     assert "amount_aed" in events[0]["drifted_features"]
 
 
+def test_the_drift_alert_fires_in_the_local_prometheus(platform: Platform) -> None:
+    alert = platform.summary["alert"]["alert"]
+    assert alert["labels"]["alertname"] == "ModelDriftDetected"
+    assert alert["state"] == "firing"
+    # asked again, outside the demo: Prometheus' own API on loopback, the metric behind it too
+    status, answer = http_json(platform.url("prometheus") + "/api/v1/alerts")
+    assert status == 200
+    firing = [a for a in answer["data"]["alerts"] if a["state"] == "firing"]
+    assert [a["labels"]["alertname"] for a in firing] == ["ModelDriftDetected"]
+    query = "/api/v1/query?query=mlplatform_model_drift_psi%7Bfeature%3D%22amount_aed%22%7D"
+    status, answer = http_json(platform.url("prometheus") + query)
+    assert (
+        float(answer["data"]["result"][0]["value"][1]) > platform.summary["alert"]["psi_threshold"]
+    )
+
+
 def test_status_reports_every_service_healthy(platform: Platform) -> None:
     done = cli(platform.state, "status", "--json")
     assert done.returncode == 0
@@ -227,7 +248,7 @@ def test_state_files_are_owner_only(platform: Platform) -> None:
 def test_down_stops_every_process_it_started(platform: Platform) -> None:
     records = [processes.ProcessRecord.load(p) for p in (platform.state / "run").glob("*.json")]
     pids = {pid for r in records if r for pid in processes.members(r)}
-    assert len(records) == 4 and len(pids) >= 4
+    assert len(records) == len(SERVICES) and len(pids) >= len(SERVICES)
     done = cli(platform.state, "down", "--json")
     assert done.returncode == 0
     assert set(json.loads(done.stdout)["stopped"]) == set(SERVICES)
