@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from version_catalogue.artifacts import Chart, Image
 
-__all__ = ["CHARTS", "IMAGES", "KAFKA_VERSION", "MSK_KAFKA_VERSION", "Chart", "Image"]
+__all__ = [
+    "BUILD_IMAGES",
+    "CHARTS",
+    "IMAGES",
+    "KAFKA_VERSION",
+    "MSK_KAFKA_VERSION",
+    "Chart",
+    "Image",
+]
 
 # Operators and their CRDs. The CRD versions these render against are in
 # ../shared/reference/crds (validated in tests).
@@ -116,4 +124,11 @@ IMAGES: dict[str, Image] = {
     "cluster-autoscaler-1.35": Image(
         "autoscaling/cluster-autoscaler", "v1.35.2", "registry.k8s.io"
     ),
+}
+
+# Base images of the platform's own images (workloads/Dockerfile.*, `FROM ${MIRROR}/<path>:<tag>`
+# at the digest the stack's mirror lock records). Not deployed, but mirrored: builds pull them
+# from the mirror, never from Docker Hub.
+BUILD_IMAGES: dict[str, Image] = {
+    "python": Image("library/python", "3.11-slim-bookworm", "docker.io"),
 }

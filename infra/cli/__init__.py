@@ -4,6 +4,7 @@
 |---|---|
 | `plan` | `plan` (offline plan + policy pack + rendering + checkov + compliance), `check` |
 | `charts` | `charts pull` (the chart cache from the mirror); `--charts`, the render step's output |
+| `mirror` | `mirror` (fill the stack's mirror, lock the digests), `mirror export`, `mirror list` |
 | `contract` | `outputs` (the tenant contract or its schema), `catalogue` (pinned charts, images) |
 | `verify` | `verify` (the packaged post-deploy suites, infra/verify) |
 | `local` | `local up/status/down/demo` (the embedded local platform, infra/local) |
@@ -21,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from infra.cli import charts, contract, local, plan, verify
+from infra.cli import charts, contract, local, mirror, plan, verify
 from infra.cli.errors import DEBUG_ENV, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, Group
 
 __all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "app", "main"]
@@ -55,6 +56,7 @@ app.command("catalogue")(contract.catalogue)
 app.command("verify")(verify.verify)
 app.add_typer(local.app, name="local")
 app.add_typer(charts.app, name="charts")
+app.add_typer(mirror.app, name="mirror")
 
 
 def main() -> None:  # pragma: no cover - console script shim
