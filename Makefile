@@ -15,18 +15,19 @@ STACKS := uae-onprem uae-cloud
 
 setup: $(VENV)/.installed $(WL_VENV)/.installed $(CK_VENV)/.installed observability-tools
 
-## observability-tools: Prometheus and promtool from Debian's `prometheus` package (promtool
-## tests the alert rules; the local platform runs Prometheus). Installed where this runs as root
+## observability-tools: Debian's `prometheus` (promtool tests the alert rules; the local platform
+## runs Prometheus) and `prometheus-alertmanager` (amtool checks the generated Alertmanager
+## configuration). Installed where this runs as root
 ## with apt-get; elsewhere it says how, and those tests skip naming the reason.
 observability-tools:
-	@if command -v promtool >/dev/null && command -v prometheus >/dev/null; then :; \
+	@if command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v amtool >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  (apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 || \
+	  (apt-get install -y -q --no-install-recommends prometheus prometheus-alertmanager >/dev/null 2>&1 || \
 	   (apt-get update -q >/dev/null && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null)) \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus prometheus-alertmanager >/dev/null)) \
 	  && echo "observability-tools: installed prometheus $$(prometheus --version 2>&1 | head -1)" \
 	  || echo "observability-tools: apt-get could not install prometheus; promtool tests will skip"; \
-	else echo "observability-tools: promtool/prometheus missing; install Debian's prometheus package (as root: apt-get install prometheus)"; fi
+	else echo "observability-tools: promtool/prometheus missing; as root: apt-get install prometheus prometheus-alertmanager"; fi
 
 # The project itself goes in editable after its locked dependencies: --no-deps (its dependencies
 # are the lock's) and --no-build-isolation (setuptools is the lock's, nothing unhashed is fetched).
