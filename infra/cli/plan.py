@@ -24,7 +24,10 @@ from infra.cli.reports import (
 )
 from infra.cli.simulation import report as simulation_report
 from infra.cli.simulation import simulate, simulate_recorded
+from infra.cli.tenancy import report as tenancy_report
+from infra.cli.tenancy import tenancy, tenancy_recorded
 from infra.evidence.checkov import CheckovError, CheckovUnavailable
+from infra.plan import tenancy_step
 from infra.render import ChartMissing, NoChartCache
 from policies.evaluate import Report, evaluate, load_config, load_resources
 from policies.pack_config import PackConfig
@@ -118,17 +121,20 @@ def plan(
         rendered = render(result, cache, quiet=as_json)
         # -- admission, scheduling, references and flows on the target cluster ------------------
         simulated = simulate(result, rendered, quiet=as_json)
+        # -- the cross-tenant access matrix (UAE-TEN-001): every channel, every tenant pair ----
+        isolated = tenancy(result, rendered, quiet=as_json)
         # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
         step = _check_and_report(
-            result, report, skip_checkov, as_json, rendered, simulated, previewed
+            result, report, skip_checkov, as_json, rendered, simulated, previewed, isolated
         )
         failed = failed or not report.passed or not step.ok or not rendered.ok or not simulated.ok
-        failed = failed or not previewed.passed
+        failed = failed or not previewed.passed or not isolated.ok
         planned.append(
             {
                 **plan_json(result, step, report),
                 "rendering": rendered.report.to_dict(),
                 "simulation": simulated.report(),
+                "tenancy": isolated.report(),
                 "preview": planning.preview_summary(previewed),
             }
         )
@@ -165,6 +171,7 @@ def _check_and_report(
     rendered: planning.RenderStep,
     simulated: planning.SimulationStep,
     previewed: planning.PreviewStep,
+    isolated: tenancy_step.TenancyStep,
 ) -> planning.ComplianceStep:
     """checkov (gated by policies/checkov/gate.yaml) and the compliance report, with progress."""
     out: Console = errors if quiet else console
@@ -177,6 +184,7 @@ def _check_and_report(
                 progress=lambda text: status.update(escape(f"{result.name}: {text}")),
                 rendering=rendered.report.to_dict(),
                 simulation=simulated.report(),
+                tenancy=isolated.report(),
                 preview=planning.preview_summary(previewed),
             )
     except CheckovUnavailable as error:
@@ -227,17 +235,22 @@ def check(
         raise usage(error) from None
     if resources is not None:
         simulated = simulate_recorded(items, rendered, resources)
+        isolated = tenancy_recorded(items, rendered, resources)
     else:
         simulated = planning.simulate_plan(result, rendered.objects)
+        isolated = tenancy_step.tenancy_plan(result, rendered.objects)
     if as_json:
         body = {"name": name, **report.to_dict(), "rendering": rendered.report.to_dict()}
         body["simulation"] = simulated.report()
+        body["tenancy"] = isolated.report()
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
     else:
         policy_report(name, report)
         render_report(console, name, rendered.report)
         simulation_report(console, name, simulated.report())
-    if report.mandatory or not rendered.ok or not simulated.ok or (strict and report.advisory):
+        tenancy_report(console, name, isolated.report())
+    failed = report.mandatory or not rendered.ok or not simulated.ok or not isolated.ok
+    if failed or (strict and report.advisory):
         raise typer.Exit(EXIT_VIOLATIONS)
 
 

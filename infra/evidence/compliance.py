@@ -190,6 +190,8 @@ class Inputs:
     rendering: Mapping[str, Any] | None = None
     # The cluster simulation (infra.simulate Simulation.to_dict()), None when not run
     simulation: Mapping[str, Any] | None = None
+    # The cross-tenant access matrix (infra.tenancy AccessMatrix.to_dict()), None when not run
+    tenancy: Mapping[str, Any] | None = None
     # The pack over the preview-mode synthesis (infra.plan.preview_step.preview_summary)
     preview: Mapping[str, Any] | None = None
     gate: Gate = field(default_factory=Gate.load)
@@ -347,6 +349,7 @@ def build(inputs: Inputs) -> dict[str, Any]:
         "residency": residency.statement(list(inputs.resources), inputs.config),
         "rendering": inputs.rendering,
         "simulation": inputs.simulation,
+        "tenancy": inputs.tenancy,
         "preview": inputs.preview,
         "warnings": sorted(warnings),
     }
@@ -539,13 +542,17 @@ def _summary(
     )
     simulated = simulation_failures(inputs.simulation)
     preview_failures = inputs.preview["summary"]["mandatoryViolations"] if inputs.preview else 0
+    tenancy_paths = len(inputs.tenancy["findings"]) if inputs.tenancy is not None else 0
     failing = mandatory_violations or gated or errors or render_failures or simulated
+    failing = failing or tenancy_paths
     return {
         "result": "fail" if failing or preview_failures else "pass",
         "renderingRan": rendering is not None,
         "renderingMandatoryFindings": render_failures,
         "simulationRan": inputs.simulation is not None,
         "simulationMandatoryFindings": simulated,
+        "tenancyRan": inputs.tenancy is not None,
+        "tenancyPaths": tenancy_paths,
         "previewRan": inputs.preview is not None,
         "previewMandatoryViolations": preview_failures,
         "controls": {"total": len(controls), **_count(controls)},

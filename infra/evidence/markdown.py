@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from infra.evidence import preview, simulation
+from infra.evidence import preview, simulation, tenancy
 
 MARK = {
     "pass": "pass",
@@ -344,6 +344,7 @@ def render(report: Mapping[str, Any]) -> str:
         lines += part(report)
     lines += _rendering(report.get("rendering"))
     lines += simulation.markdown(report.get("simulation"))
+    lines += tenancy.markdown(report.get("tenancy"))
     lines += preview.markdown(report.get("preview"))
     lines += _residency(report["residency"])
     return "\n".join(lines).rstrip() + "\n"

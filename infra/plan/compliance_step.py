@@ -39,6 +39,7 @@ def check_and_report(
     progress: Progress | None = None,
     rendering: dict[str, Any] | None = None,
     simulation: dict[str, Any] | None = None,
+    tenancy: dict[str, Any] | None = None,
     preview: dict[str, Any] | None = None,
 ) -> ComplianceStep:
     """checkov + compliance.json/md for a written plan (`write_plan` first).
@@ -46,6 +47,7 @@ def check_and_report(
     `policy_report` is the pack's `policies.evaluate.Report` for this plan, when it ran.
     `rendering` is the render step's report (`RenderReport.to_dict()`), when it ran.
     `simulation` is the simulation step's report (`Simulation.to_dict()`), when it ran.
+    `tenancy` is the access matrix's report (`AccessMatrix.to_dict()`), when it ran.
     `preview` is the preview step's summary (`preview_step.preview_summary`), when it ran.
     Raises `infra.evidence.checkov.CheckovUnavailable` when checkov's environment is missing.
     """
@@ -64,6 +66,7 @@ def check_and_report(
         ),
         rendering=rendering,
         simulation=simulation,
+        tenancy=tenancy,
         preview=preview,
     )
     report = compliance.build(inputs)
