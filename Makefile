@@ -11,9 +11,17 @@ LOCK_VENV := .venv-lock
 OUT ?= build
 STACKS := uae-onprem uae-cloud
 
-.PHONY: setup lock run plan demo test test-iac test-workloads lint bench clean observability-tools
+.PHONY: setup lock run plan demo test test-iac test-workloads lint bench clean observability-tools \
+	mirror-tools
 
-setup: $(VENV)/.installed $(WL_VENV)/.installed $(CK_VENV)/.installed observability-tools
+setup: $(VENV)/.installed $(WL_VENV)/.installed $(CK_VENV)/.installed observability-tools \
+	mirror-tools
+
+## mirror-tools: Debian's `docker-registry` (the OCI registry the mirror tests start on
+## 127.0.0.1) and `skopeo` (what `mlplatform mirror` copies images with); apt-get where root,
+## elsewhere a note, and those tests skip naming the reason.
+mirror-tools:
+	@bash scripts/mirror-tools.sh
 
 ## observability-tools: Debian's `prometheus` (promtool tests the alert rules; the local platform
 ## runs Prometheus) and `prometheus-alertmanager` (amtool checks the generated Alertmanager
