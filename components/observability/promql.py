@@ -45,3 +45,9 @@ def metric_names(expr: str) -> set[str]:
             continue
         names.add(word)
     return names
+
+
+def unknown_metrics(exprs: list[str], known: frozenset[str]) -> dict[str, set[str]]:
+    """Per expression, the metric names it reads that are not in `known` (empty: all known)."""
+    found = {expr: metric_names(expr) - known for expr in exprs}
+    return {expr: names for expr, names in found.items() if names}
