@@ -119,9 +119,17 @@ def _rules(
 ) -> list[Mapping[str, Any]]:
     ref = mapping(binding.get("roleRef"))
     kind, name = str(ref.get("kind")), str(ref.get("name"))
-    if kind == "ClusterRole":
-        return roles.get((f"ClusterRole:{name}", None), [])
-    return roles.get((f"Role:{name}", namespace_of(binding)), [])
+    key = (
+        (f"ClusterRole:{name}", None)
+        if kind == "ClusterRole"
+        else (f"Role:{name}", namespace_of(binding))
+    )
+    if key in roles:
+        return roles[key]
+    # Not in the plan: a built-in ClusterRole (view, edit, admin, cluster-admin) or one created
+    # later; either way the binding may grant anything, so it counts as every verb on everything.
+    verbs = ["get", "list", "watch"] if name == "view" else ["*"]
+    return [{"apiGroups": ["*"], "resources": ["*"], "verbs": verbs, "roleNotInPlan": name}]
 
 
 def _targets(
