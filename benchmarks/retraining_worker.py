@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -113,6 +114,7 @@ def measure(requests: int) -> dict[str, Any]:
         controller.send_signal(signal.SIGTERM)
         controller.wait(30)
         baseline.close()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _measure(
