@@ -21,7 +21,7 @@ POLICY_REPORT_FILE = "policy-report.json"
 
 
 def policy_config(config: StackConfig) -> PackConfig:
-    """The pack's `PackConfig` for a stack: its registry, log retention, accounts, site stores,
+    """The pack's `PackConfig` for a stack: its registry, accounts, site stores,
     and the Pod Security exemptions the components record (components.namespace)."""
     stores: list[str] = []
     if config.onprem is not None:
@@ -39,7 +39,8 @@ def policy_config(config: StackConfig) -> PackConfig:
                 stores.append(existing.host)
     return PackConfig(
         allowed_registries=(config.image_registry,),
-        log_retention_days=config.logging.retention_days,
+        # log_retention_days stays the pack's own minimum: the stack (validated to keep logs at
+        # least that long) never lowers what UAE-LOG-003 demands.
         exemptions=tuple(Exemption(e.control, e.namespace, e.reason) for e in PSS_EXEMPTIONS),
         require_protect=not config.ephemeral,
         immutable_tags=config.registry.immutable_tags,

@@ -15,11 +15,21 @@ PROJECT = "mlplatform"
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong: `mlplatform:<key> = <value> <message>`.
+
+    `literal` problems are about the files themselves (a duplicate key, broken YAML, a key in
+    the wrong namespace): `key` is then shown as written (`Pulumi.x.yaml: config key 'kafka'`)
+    and the value is left out.
+    """
+
     key: str
     value: Any
     message: str
+    literal: bool = False
 
     def __str__(self) -> str:
+        if self.literal:
+            return f"{self.key} {self.message}"
         shown = "<missing>" if self.value is MISSING else repr(self.value)
         # Our messages continue the sentence ("is outside the UAE; allowed: …"); pydantic's
         # own ("Input should be …") stand alone.

@@ -1,5 +1,6 @@
 """Field types for the stack configuration: constrained strings with errors that say what is
-allowed (DNS labels, label values, quantities, CIDRs, ARNs, UUIDs)."""
+allowed (DNS labels and names, non-empty label values and strings, quantities, CIDRs, ARNs,
+UUIDs)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ Cloud = Literal["aws", "azure"]
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _ARN_ROLE = re.compile(r"^arn:aws:iam::[0-9]{12}:role/[\w+=,.@/-]+$")
+_DNS_NAME_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -34,10 +36,29 @@ def _dns_label(max_len: int):
 
 
 def _label_value(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty (it labels and tags every resource)")
     if len(value) > 63 or not _LABEL_VALUE.match(value):
         raise ValueError(
             "cannot be a Kubernetes label value; allowed: at most 63 characters of "
             "letters, digits, '-', '_' and '.', starting and ending alphanumeric"
+        )
+    return value
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _dns_name(value: str) -> str:
+    labels = value.split(".")
+    valid = all(len(label) <= 63 and _DNS_NAME_LABEL.match(label) for label in labels)
+    if len(value) > 253 or len(labels) < 2 or not valid:
+        raise ValueError(
+            "is not a DNS name; allowed: at least two dot-separated labels of lowercase "
+            "letters, digits and '-' (1-63 characters each), e.g. models.bank.internal"
         )
     return value
 
@@ -79,6 +100,8 @@ def _uuid(value: str) -> str:
 DnsLabel = Annotated[str, _dns_label(63)]
 ShortName = Annotated[str, _dns_label(30)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
+NonEmpty = Annotated[str, AfterValidator(_non_empty)]
+DnsName = Annotated[str, AfterValidator(_dns_name)]
 Quantity = Annotated[str | int, AfterValidator(_quantity)]
 Uuid = Annotated[str, AfterValidator(_uuid)]
 RoleArn = Annotated[str, AfterValidator(_role_arn)]

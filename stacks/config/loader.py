@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import difflib
 import itertools
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from stacks.config.model import StackConfig
 from stacks.config.validation import validate
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: Pulumi.yaml and the stack files
+PROJECT_DIR_ENV = "MLPLATFORM_PROJECT_DIR"
 
 # Config namespaces a stack file may use besides the project's own.
 _FOREIGN_NAMESPACES = ("pulumi", "aws", "azure-native", "kubernetes", "random")
@@ -42,13 +45,72 @@ class StackFiles:
     secrets_provider: str | None
 
 
-def stack_names(root: Path = ROOT) -> list[str]:
+def project_dir() -> Path:
+    """Where `Pulumi.yaml` and the stack files are: `$MLPLATFORM_PROJECT_DIR`, else the
+    repository this package was installed from."""
+    return Path(os.environ.get(PROJECT_DIR_ENV) or ROOT)
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error (plain
+    YAML keeps the last one silently, so a typo'd stack file would lose a setting)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise _DuplicateKey(
+                    problem=f"key {key!r} twice (lines {seen[key]} and {line})",
+                    problem_mark=key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """`text` as YAML, duplicate keys refused; a ConfigError naming `where` and the line."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except _DuplicateKey as error:
+        message = f"gives {error.problem}; YAML would keep only the last: remove one"
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        message = f"is not valid YAML ({problem}{at})"
+    raise ConfigError([Problem(where, None, message, literal=True)])
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        problem = Problem(path.name, None, f"cannot be read ({error.strerror})", literal=True)
+        raise ConfigError([problem]) from None
+    document = parse_yaml(text, path.name) or {}
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(config, dict | None):
+        problem = Problem(
+            path.name, None, "must be a mapping with a `config:` mapping", literal=True
+        )
+        raise ConfigError([problem])
+    return document
+
+
+def stack_names(root: Path | None = None) -> list[str]:
+    root = root or project_dir()
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
-def project_defaults(root: Path = ROOT) -> dict[str, Any]:
+def project_defaults(root: Path | None = None) -> dict[str, Any]:
     """Defaults from Pulumi.yaml's `config:` block: `{value: X}`, `{default: X}` or plain X."""
-    document = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
+    document = _read_yaml((root or project_dir()) / "Pulumi.yaml")
     defaults: dict[str, Any] = {}
     for key, entry in (document.get("config") or {}).items():
         if ":" in key and not key.startswith(f"{PROJECT}:"):
@@ -64,50 +126,68 @@ def project_defaults(root: Path = ROOT) -> dict[str, Any]:
     return defaults
 
 
-def read_stack_file(stack: str, root: Path = ROOT) -> StackFiles:
+def read_stack_file(stack: str, root: Path | None = None) -> StackFiles:
+    root = root or project_dir()
     path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = ", ".join(stack_names(root)) or "none"
-        raise ConfigError([Problem("(stack)", stack, f"has no {path.name}; known stacks: {known}")])
-    document = yaml.safe_load(path.read_text()) or {}
+        message = f"has no {path.name} in {root}; known stacks: {known}"
+        raise ConfigError([Problem(f"stack {stack!r}", None, message, literal=True)])
+    document = _read_yaml(path)
     project: dict[str, Any] = {}
     foreign: dict[str, Any] = {}
     problems: list[Problem] = []
     for key, value in (document.get("config") or {}).items():
-        namespace, _, name = key.partition(":")
-        if not name:
-            problems.append(Problem(key, value, f"is not namespaced; use {PROJECT}:{key}"))
-        elif namespace == PROJECT:
+        namespace, _, name = str(key).partition(":")
+        if namespace == PROJECT and name and ":" not in name:
             project[name] = value
-        elif namespace in _FOREIGN_NAMESPACES:
+        elif namespace in _FOREIGN_NAMESPACES and name:
             foreign[key] = value
         else:
-            allowed = ", ".join((PROJECT, *_FOREIGN_NAMESPACES))
-            problems.append(Problem(key, value, f"has an unknown namespace; allowed: {allowed}"))
-    problems += _foreign_residency(foreign)
+            problems.append(_namespace_problem(path.name, str(key)))
+    problems += _foreign_residency(path.name, foreign)
     if problems:
         raise ConfigError(problems, stack)
     return StackFiles(project, foreign, document.get("secretsprovider"))
 
 
-def _foreign_residency(foreign: dict[str, Any]) -> list[Problem]:
+def _namespace_problem(file: str, key: str) -> Problem:
+    """A config key outside a known namespace, said the way it was written."""
+    namespace, _, name = key.partition(":")
+    where = f"{file}: config key {key!r}"
+    if not name:
+        return Problem(where, None, f"is not namespaced; write it as {PROJECT}:{key}", True)
+    if namespace == PROJECT:  # `mlplatform:mlplatform:kafka`, `mlplatform:aws:region`
+        bare = name.rpartition(":")[2]
+        return Problem(where, None, f"has two namespaces; write it as {PROJECT}:{bare}", True)
+    allowed = ", ".join((PROJECT, *_FOREIGN_NAMESPACES))
+    close = difflib.get_close_matches(namespace, (PROJECT, *_FOREIGN_NAMESPACES), n=1)
+    hint = f" (did you mean {close[0]}:{name}?)" if close else ""
+    return Problem(
+        where, None, f"has an unknown namespace {namespace!r}{hint}; allowed: {allowed}", True
+    )
+
+
+def _foreign_residency(file: str, foreign: dict[str, Any]) -> list[Problem]:
     problems = []
     region = foreign.get("aws:region")
     if region is not None and region not in residency.AWS_REGIONS:
         problems.append(
             Problem(
-                "(aws:region)",
-                region,
+                f"{file}: aws:region = {region!r}",
+                None,
                 f"is outside the UAE; allowed: {', '.join(residency.AWS_REGIONS)}",
+                literal=True,
             )
         )
     location = foreign.get("azure-native:location")
     if location is not None and location not in residency.AZURE_LOCATIONS:
         problems.append(
             Problem(
-                "(azure-native:location)",
-                location,
+                f"{file}: azure-native:location = {location!r}",
+                None,
                 f"is outside the UAE; allowed: {', '.join(residency.AZURE_LOCATIONS)}",
+                literal=True,
             )
         )
     return problems
@@ -119,13 +199,27 @@ def apply_override(config: dict[str, Any], assignment: str) -> None:
     path = path.strip()
     if not sep or not _PATH.match(path):
         raise ConfigError(
-            [Problem("(--set)", assignment, "is not KEY=VALUE; e.g. kafka.brokers=5")]
+            [Problem(f"--set {assignment!r}", None, "is not KEY=VALUE; e.g. kafka.brokers=5", True)]
+        )
+    path = path.removeprefix(f"{PROJECT}:")
+    namespace, colon, _ = path.partition(":")
+    if colon:
+        close = difflib.get_close_matches(namespace, (PROJECT,), n=1)
+        hint = f" (did you mean {PROJECT}?)" if close else ""
+        raise ConfigError(
+            [
+                Problem(
+                    f"--set {assignment!r}",
+                    None,
+                    f"names namespace {namespace!r}{hint}; --set takes {PROJECT} keys, "
+                    "e.g. kafka.brokers=5",
+                    literal=True,
+                )
+            ]
         )
     tokens = _PATH_TOKEN.findall(path)
     keys: list[str | int] = [name if name else int(index) for name, index in tokens]
-    if keys and isinstance(keys[0], str):
-        keys[0] = keys[0].removeprefix(f"{PROJECT}:")
-    value = yaml.safe_load(text) if text.strip() else ""
+    value = _override_value(path, text)
     node: Any = config
     for here, following in itertools.pairwise(keys):
         try:
@@ -139,6 +233,18 @@ def apply_override(config: dict[str, Any], assignment: str) -> None:
     _assign(node, keys[-1], value, assignment)
 
 
+def _override_value(path: str, text: str) -> Any:
+    """The value of `--set path=text`, parsed as YAML; an error names the key."""
+    if not text.strip():
+        return ""
+    try:
+        return parse_yaml(text, path)
+    except ConfigError as error:
+        (problem,) = error.problems
+        message = f"{problem.message}; quote a string value, e.g. --set '{path}=\"…\"'"
+        raise ConfigError([Problem(path, text, message)]) from None
+
+
 def _assign(node: Any, key: str | int, value: Any, assignment: str) -> None:
     try:
         if isinstance(node, list) and isinstance(key, int) and key == len(node):
@@ -146,13 +252,12 @@ def _assign(node: Any, key: str | int, value: Any, assignment: str) -> None:
         else:
             node[key] = value
     except (IndexError, TypeError):
-        raise ConfigError(
-            [Problem("(--set)", assignment, "does not match the config's shape")]
-        ) from None
+        message = "does not match the config's shape (a list index on a mapping, or beyond the end)"
+        raise ConfigError([Problem(f"--set {assignment!r}", None, message, True)]) from None
 
 
 def merged_config(
-    stack: str, overrides: list[str] | tuple[str, ...] = (), root: Path = ROOT
+    stack: str, overrides: list[str] | tuple[str, ...] = (), root: Path | None = None
 ) -> tuple[dict[str, Any], StackFiles]:
     """Pulumi.yaml defaults, overlaid by the stack file (whole keys), then `--set` overrides."""
     files = read_stack_file(stack, root)
@@ -164,7 +269,7 @@ def merged_config(
 
 
 def stack_config(
-    stack: str, overrides: list[str] | tuple[str, ...] = (), root: Path = ROOT
+    stack: str, overrides: list[str] | tuple[str, ...] = (), root: Path | None = None
 ) -> tuple[StackConfig, dict[str, str]]:
     """Validate a stack offline. Returns the model and the engine-style flat config map."""
     raw, files = merged_config(stack, overrides, root)

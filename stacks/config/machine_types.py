@@ -39,3 +39,18 @@ APPROVED: dict[str, dict[str, GpuType]] = {
         "Standard_ND96asr_v4": GpuType(8, "nvidia-a100-40gb"),
     },
 }
+
+
+# General-purpose families for the system node group / pool (UAE-CMP-001): the sizes a
+# platform system pool may use. The policy pack approves the same families by pattern
+# (policies.pack_config.DEFAULT_INSTANCE_TYPES); a test keeps the two in step.
+_AWS_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+_AZURE_CPUS = (2, 4, 8, 16, 32, 48, 64, 96)
+SYSTEM_APPROVED: dict[str, tuple[str, ...]] = {
+    "aws": tuple(
+        f"{family}.{size}" for family in ("m7i", "m6i", "c7i", "r7i") for size in _AWS_SIZES
+    ),
+    "azure": tuple(
+        f"Standard_{family}{cpus}ds_v5" for family in ("D", "E") for cpus in _AZURE_CPUS
+    ),
+}

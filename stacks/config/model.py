@@ -14,19 +14,23 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from policies.pack_config import PackConfig
 from stacks.config import residency
 from stacks.config.fields import (
     Cidr,
     Cloud,
     DataClass,
     DnsLabel,
+    DnsName,
     LabelValue,
+    NonEmpty,
     Quantity,
     RoleArn,
     ShortName,
     Target,
     Uuid,
 )
+from stacks.config.locations import https_url_problem, site_host_problem
 from stacks.config.machine_types import APPROVED
 
 # The EKS managed add-ons the AWS foundation installs (components.aws.eks / .addons).
@@ -65,15 +69,30 @@ class Tags(_Model):
         return value
 
 
+# The policy pack's minimum log retention (UAE-LOG-003): the stack may keep logs longer, never
+# shorter, and never lowers the pack's minimum (the plan hands the pack its own default).
+LOG_RETENTION_MIN_DAYS = PackConfig().log_retention_days
+
+
 class Logging(_Model):
-    retention_days: int = Field(default=400, ge=1, le=3653)
+    retention_days: int = Field(default=400, le=3653)
+
+    @field_validator("retention_days")
+    @classmethod
+    def _pack_minimum(cls, value: int) -> int:
+        if value < LOG_RETENTION_MIN_DAYS:
+            raise ValueError(
+                f"is below the policy pack's minimum log retention ({LOG_RETENTION_MIN_DAYS} "
+                f"days, UAE-LOG-003); allowed: {LOG_RETENTION_MIN_DAYS}-3653"
+            )
+        return value
 
 
 class StateBackend(_Model):
     """Where this stack's Pulumi state and secrets live (checked for residency, reported)."""
 
-    url: str = "file://~/.pulumi-state"
-    secrets_provider: str = "passphrase"
+    url: NonEmpty = "file://~/.pulumi-state"
+    secrets_provider: NonEmpty = "passphrase"
 
 
 # --------------------------------------------------------------------------- locations
@@ -105,6 +124,14 @@ class ExistingService(_Model):
 
     host: str
     port: int = Field(ge=1, le=65535)
+
+    @field_validator("host")
+    @classmethod
+    def _site_host(cls, value: str) -> str:
+        if problem := site_host_problem(value):
+            raise ValueError(problem)
+        return value
+
     credentials_secret: DnsLabel
     ca_secret: DnsLabel | None = None
 
@@ -112,14 +139,14 @@ class ExistingService(_Model):
 class Postgres(_Model):
     mode: Literal["operator", "existing"] = "operator"
     instances: int = Field(default=3, ge=1, le=9)
-    storage_gi: int = Field(default=50, ge=1)
+    storage_gi: int = Field(default=50, ge=1, le=65536)  # a volume of at most 64 TiB
     existing: ExistingService | None = None
 
 
 class Redis(_Model):
     mode: Literal["operator", "existing"] = "operator"
     replicas: int = Field(default=3, ge=1, le=9)
-    storage_gi: int = Field(default=10, ge=1)
+    storage_gi: int = Field(default=10, ge=1, le=4096)
     existing: ExistingService | None = None
 
 
@@ -127,7 +154,7 @@ class ObjectStore(_Model):
     """The site's S3-compatible object store (MinIO, Ceph RGW, NetApp StorageGRID...)."""
 
     endpoint: str
-    region: str = "uae-onprem"
+    region: NonEmpty = "uae-onprem"
     credentials_secret: DnsLabel = "object-store-credentials"
     # Secret (key `ca.crt`) the site provides, like `credentialsSecret`, where the store's
     # certificate comes from an internal CA; unset: the OS trust store verifies it.
@@ -140,8 +167,20 @@ class ObjectStore(_Model):
     @field_validator("endpoint")
     @classmethod
     def _https(cls, value: str) -> str:
-        if not value.startswith("https://"):
-            raise ValueError("must be an https:// URL (TLS in transit)")
+        if problem := https_url_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        # S3 clients sign for this region; an AWS region name outside the UAE is a copy-paste
+        # from elsewhere (MinIO's own default is us-east-1).
+        if re.fullmatch(r"[a-z]{2}-[a-z]+-\d", value) and value not in residency.AWS_REGIONS:
+            allowed = ", ".join(residency.AWS_REGIONS)
+            raise ValueError(
+                f"is an AWS region outside the UAE; allowed: the site's name or {allowed}"
+            )
         return value
 
 
@@ -149,25 +188,25 @@ class KeyReferences(_Model):
     """Keys held by the site's in-country HSM or Vault, referenced by URI (never material)."""
 
     provider: Literal["vault", "hsm"] = "vault"
-    data_key_uri: str
-    secrets_key_uri: str
-    logs_key_uri: str
+    data_key_uri: NonEmpty
+    secrets_key_uri: NonEmpty
+    logs_key_uri: NonEmpty
 
 
 class VaultPki(_Model):
     """The site's in-country Vault PKI the platform CA chains to (instead of a self-signed root)."""
 
     server: str
-    path: str = Field(min_length=1)  # e.g. pki_int/sign/mlplatform
-    role: str = Field(min_length=1)  # Vault Kubernetes-auth role for cert-manager
+    path: NonEmpty  # e.g. pki_int/sign/mlplatform
+    role: NonEmpty  # Vault Kubernetes-auth role for cert-manager
     ca_bundle: str  # PEM chain of the Vault PKI (public certificates only)
     auth_mount_path: str = "/v1/auth/kubernetes"
 
     @field_validator("server")
     @classmethod
     def _https(cls, value: str) -> str:
-        if not value.startswith("https://"):
-            raise ValueError("must be an https:// URL (TLS in transit)")
+        if problem := https_url_problem(value):
+            raise ValueError(problem)
         return value
 
     @field_validator("ca_bundle")
@@ -180,7 +219,7 @@ class VaultPki(_Model):
 
 class OnPrem(_Model):
     site: Site
-    kube_context: str | None = None
+    kube_context: NonEmpty | None = None  # None: the deployer's current context
     storage_class: DnsLabel = "encrypted-ssd"
     postgres: Postgres = Postgres()
     redis: Redis = Redis()
@@ -207,8 +246,8 @@ class Aws(_Model):
     # the cluster's version when the add-on is created, kept in state afterwards.
     addon_versions: dict[str, str] = Field(default_factory=dict)
     system_instance_type: str = "m7i.xlarge"
-    system_min_size: int = Field(default=3, ge=1)
-    system_max_size: int = Field(default=6, ge=1)
+    system_min_size: int = Field(default=3, ge=1, le=100)
+    system_max_size: int = Field(default=6, ge=1, le=100)
 
     @field_validator("region")
     @classmethod
@@ -265,8 +304,8 @@ class Azure(_Model):
     acr_name: Annotated[str, Field(pattern=r"^[a-z0-9]{5,50}$")]
     vnet_cidr: Annotated[str, Cidr(19)] = "10.50.0.0/16"
     system_vm_size: str = "Standard_D8ds_v5"
-    system_min_count: int = Field(default=3, ge=1)
-    system_max_count: int = Field(default=6, ge=1)
+    system_min_count: int = Field(default=3, ge=1, le=100)
+    system_max_count: int = Field(default=6, ge=1, le=100)
 
     @field_validator("location", "dr_location")
     @classmethod
@@ -299,6 +338,9 @@ class Kubernetes(_Model):
         return value
 
 
+MAX_GPU_NODES = 128  # per pool: far above any UAE GPU allocation, far below a typo (10^9)
+
+
 class GpuPool(_Model):
     """A pool of GPU nodes: existing nodes on-prem (`nodes`), autoscaled groups in the cloud.
 
@@ -309,12 +351,12 @@ class GpuPool(_Model):
     name: ShortName
     gpu_product: LabelValue | None = None
     gpus_per_node: int = Field(default=8, ge=1, le=16)
-    nodes: list[DnsLabel] = []
+    nodes: Annotated[list[DnsLabel], Field(max_length=MAX_GPU_NODES)] = []
     instance_type: str | None = None
     vm_size: str | None = None
-    min_size: int = Field(default=0, ge=0)
-    max_size: int = Field(default=2, ge=0)
-    desired_size: int | None = Field(default=None, ge=0)
+    min_size: int = Field(default=0, ge=0, le=MAX_GPU_NODES)
+    max_size: int = Field(default=2, ge=0, le=MAX_GPU_NODES)
+    desired_size: int | None = Field(default=None, ge=0, le=MAX_GPU_NODES)
 
     def machine_type(self, platform: str) -> str | None:
         return {"aws": self.instance_type, "azure": self.vm_size}.get(platform)
@@ -336,12 +378,14 @@ class Kafka(_Model):
     mode: Literal["strimzi", "managed"] = "strimzi"
     brokers: int = Field(default=3, ge=1, le=30)
     controllers: int = Field(default=3, ge=1, le=9)
-    broker_storage_gi: int = Field(default=100, ge=1)
-    controller_storage_gi: int = Field(default=20, ge=1)
+    # MSK and EBS cap a broker's volume at 16 TiB; a KRaft controller needs little.
+    broker_storage_gi: int = Field(default=100, ge=1, le=16384)
+    controller_storage_gi: int = Field(default=20, ge=1, le=1024)
     authentication: Literal["tls", "scram-sha-512"] = "tls"
-    replication_factor: int = Field(default=3, ge=1)
-    min_insync_replicas: int = Field(default=2, ge=1)
-    retention_hours: int = Field(default=168, ge=1)
+    replication_factor: int = Field(default=3, ge=1, le=30)
+    min_insync_replicas: int = Field(default=2, ge=1, le=30)
+    # At most ten years (retention.ms = hours * 3.6e6 stays far inside a signed 64-bit long).
+    retention_hours: int = Field(default=168, ge=1, le=87600)
     partitions: int = Field(default=6, ge=1, le=1000)
 
 
@@ -357,7 +401,7 @@ class Mlflow(_Model):
 class Kserve(_Model):
     # KServe >= 0.15 calls RawDeployment "Standard"; both mean plain Deployments, no Knative.
     deployment_mode: Literal["Standard", "RawDeployment"] = "Standard"
-    host_domain: str = "models.mlplatform.internal"
+    host_domain: DnsName = "models.mlplatform.internal"
 
 
 class Registry(_Model):
@@ -389,17 +433,17 @@ class Registry(_Model):
 class TenantQuota(_Model):
     cpu: Quantity = "16"
     memory: Quantity = "64Gi"
-    gpu: int = Field(default=0, ge=0)
+    gpu: int = Field(default=0, ge=0, le=4096)
 
 
 class Tenant(_Model):
     name: ShortName
-    idp_group: str = Field(min_length=1)
+    idp_group: NonEmpty
     quota: TenantQuota = TenantQuota()
     data_classification: DataClass = "confidential"
     pii: bool = False
     dpia_ref: LabelValue | None = None
-    topics: list[ShortName] = ["events"]
+    topics: Annotated[list[ShortName], Field(min_length=1, max_length=50)] = ["events"]
 
 
 class SampleWorkloads(_Model):
@@ -408,9 +452,9 @@ class SampleWorkloads(_Model):
     enabled: bool = True
     tenant: ShortName = "risk"
     model_name: ShortName = "fraud-risk"
-    gpus: int = Field(default=0, ge=0)
-    min_replicas: int = Field(default=2, ge=1)
-    max_replicas: int = Field(default=4, ge=1)
+    gpus: int = Field(default=0, ge=0, le=64)
+    min_replicas: int = Field(default=2, ge=1, le=100)
+    max_replicas: int = Field(default=4, ge=1, le=100)
     canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
 
 
@@ -429,12 +473,12 @@ class StackConfig(_Model):
     azure: Azure | None = None
     kubernetes: Kubernetes = Kubernetes()
     registry: Registry = Registry()
-    gpu_pools: list[GpuPool] = []
+    gpu_pools: Annotated[list[GpuPool], Field(max_length=20)] = []
     kafka: Kafka = Kafka()
     feast: Feast = Feast()
     mlflow: Mlflow = Mlflow()
     kserve: Kserve = Kserve()
-    tenants: list[Tenant] = []
+    tenants: Annotated[list[Tenant], Field(max_length=200)] = []
     sample_workloads: SampleWorkloads = SampleWorkloads()
 
     @property

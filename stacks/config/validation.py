@@ -15,11 +15,16 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from stacks.config import residency
+from stacks.config import locations, residency
 from stacks.config.errors import MISSING, ConfigError, Problem
-from stacks.config.machine_types import APPROVED
-from stacks.config.model import StackConfig
+from stacks.config.machine_types import APPROVED, SYSTEM_APPROVED
+from stacks.config.model import LOG_RETENTION_MIN_DAYS, StackConfig
+from stacks.config.naming import AwsNames
 from stacks.config.quantity import parse_quantity
+
+# Log Analytics keeps at most 730 days interactively (long-term retention is not configured).
+AZURE_LOG_RETENTION_MAX_DAYS = 730
+EVENT_HUBS_RETENTION_MAX_HOURS = 90 * 24  # Event Hubs Premium's longest retention
 
 
 def validate(raw: dict[str, Any], stack: str | None = None) -> StackConfig:
@@ -46,9 +51,23 @@ def _from_pydantic(error: ValidationError, raw: dict[str, Any]) -> Iterator[Prob
             yield Problem(key, item["input"], f"is an unknown key; allowed keys here: {allowed}")
         elif kind == "missing":
             yield Problem(key, MISSING, "is required")
+        elif kind in ("greater_than_equal", "less_than_equal", "too_long", "too_short"):
+            yield Problem(key, item.get("input", _lookup(raw, item["loc"])), _bound(item))
         else:
             message = item["msg"].removeprefix("Value error, ")
             yield Problem(key, item.get("input", _lookup(raw, item["loc"])), message)
+
+
+def _bound(item: Any) -> str:
+    """Pydantic's range errors said the house way: what is wrong, then what is allowed."""
+    ctx = item.get("ctx") or {}
+    if item["type"] == "greater_than_equal":
+        return f"is too small; allowed: at least {ctx.get('ge')}"
+    if item["type"] == "less_than_equal":
+        return f"is too large; allowed: at most {ctx.get('le')}"
+    if item["type"] == "too_long":
+        return f"has too many items; allowed: at most {ctx.get('max_length')}"
+    return f"has too few items; allowed: at least {ctx.get('min_length')}"
 
 
 def _aliases(model: type[BaseModel]) -> list[str]:
@@ -113,6 +132,9 @@ def _lookup(raw: Any, loc: tuple[Any, ...]) -> Any:
 def semantic_problems(c: StackConfig) -> Iterator[Problem]:
     yield from _target_sections(c)
     yield from _state_backend(c)
+    yield from _site_keys(c)
+    yield from _system_nodes(c)
+    yield from _azure_limits(c)
     yield from _registry(c)
     yield from _gpu_pools(c)
     yield from _kafka(c)
@@ -164,39 +186,73 @@ def _target_sections(c: StackConfig) -> Iterator[Problem]:
             )
 
 
-def _query_region(url: str) -> str | None:
-    if "region=" not in url:
-        return None
-    return url.split("region=", 1)[1].split("&", 1)[0]
-
-
 def _state_backend(c: StackConfig) -> Iterator[Problem]:
-    url, secrets = c.state.url, c.state.secrets_provider
-    if url.startswith("s3://"):
-        if _query_region(url) not in residency.AWS_REGIONS:
+    if problem := locations.state_url_problem(c.state.url, c.platform):
+        yield Problem("state.url", c.state.url, problem)
+    if problem := locations.secrets_provider_problem(c.state.secrets_provider, c.platform):
+        yield Problem("state.secretsProvider", c.state.secrets_provider, problem)
+
+
+def _site_keys(c: StackConfig) -> Iterator[Problem]:
+    """On-prem keys are the site's Vault transit keys or HSM objects, never a cloud KMS."""
+    if c.onprem is None:
+        return
+    keys = c.onprem.keys
+    for field, uri in (
+        ("dataKeyUri", keys.data_key_uri),
+        ("secretsKeyUri", keys.secrets_key_uri),
+        ("logsKeyUri", keys.logs_key_uri),
+    ):
+        if problem := locations.site_key_problem(uri, keys.provider):
+            yield Problem(f"onprem.keys.{field}", uri, problem)
+
+
+def _system_nodes(c: StackConfig) -> Iterator[Problem]:
+    """The system pool's machine type is an approved general-purpose size; AWS names fit."""
+    if c.platform == "aws" and c.aws is not None:
+        approved = SYSTEM_APPROVED["aws"]
+        if c.aws.system_instance_type not in approved:
             yield Problem(
-                "state.url", url, "must name ?region=me-central-1 (S3 state stays in the UAE)"
+                "aws.systemInstanceType",
+                c.aws.system_instance_type,
+                f"is not an approved system instance type; allowed: {', '.join(approved)}",
             )
-    elif not url.startswith(("azblob://", "file://", "postgres://")):
+        if too_long := AwsNames(c, c.aws).too_long():
+            yield Problem(
+                "environment",
+                c.environment,
+                f"makes AWS names too long ({', '.join(too_long)}); S3 buckets and RDS allow 63 "
+                "characters, ElastiCache 40, IAM roles 64: use a shorter environment",
+            )
+    if c.platform == "azure" and c.azure is not None:
+        approved = SYSTEM_APPROVED["azure"]
+        if c.azure.system_vm_size not in approved:
+            yield Problem(
+                "azure.systemVmSize",
+                c.azure.system_vm_size,
+                f"is not an approved system VM size; allowed: {', '.join(approved)}",
+            )
+
+
+def _azure_limits(c: StackConfig) -> Iterator[Problem]:
+    """What the Azure services the stack uses cannot do (checked here, not mid-deployment)."""
+    if c.platform != "azure":
+        return
+    if c.logging.retention_days > AZURE_LOG_RETENTION_MAX_DAYS:
         yield Problem(
-            "state.url",
-            url,
-            "is not an in-country backend; allowed: s3://…?region=me-central-1, azblob:// "
-            "(a uaenorth account), file:// (on-prem), postgres:// (on-prem)",
+            "logging.retentionDays",
+            c.logging.retention_days,
+            f"exceeds Log Analytics' {AZURE_LOG_RETENTION_MAX_DAYS} days, which this "
+            f"distribution configures on Azure; allowed: {LOG_RETENTION_MIN_DAYS}-"
+            f"{AZURE_LOG_RETENTION_MAX_DAYS}",
         )
-    if secrets.startswith("awskms://"):
-        if _query_region(secrets) not in residency.AWS_REGIONS:
-            yield Problem(
-                "state.secretsProvider",
-                secrets,
-                "must name ?region=me-central-1 (awskms:// keys stay in the UAE)",
-            )
-    elif not secrets.startswith(("azurekeyvault://", "hashivault://", "passphrase")):
+    if c.kafka.mode == "managed" and c.kafka.retention_hours > EVENT_HUBS_RETENTION_MAX_HOURS:
         yield Problem(
-            "state.secretsProvider",
-            secrets,
-            "is not an in-country secrets provider; allowed: awskms://…?region=me-central-1, "
-            "azurekeyvault:// (a uaenorth vault), hashivault:// (on-prem), passphrase",
+            "kafka.retentionHours",
+            c.kafka.retention_hours,
+            f"exceeds what Event Hubs Premium keeps ({EVENT_HUBS_RETENTION_MAX_HOURS} hours, "
+            f"90 days); allowed with kafka.mode managed on Azure: 1-"
+            f"{EVENT_HUBS_RETENTION_MAX_HOURS}",
         )
 
 

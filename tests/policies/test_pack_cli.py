@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from infra import plan as planning
 from infra.cli import app
 from policies.config_file import crossguard_names
+from policies.pack_config import PackConfig
 from policies.registry import ALL_POLICIES
 
 runner = CliRunner()
@@ -85,7 +86,8 @@ def test_plan_writes_policy_config_and_report(stack_plan, tmp_path: Path) -> Non
     document = json.loads(config_path.read_text())
     assert set(document) == {n for p in ALL_POLICIES for n in crossguard_names(p)}
     assert document["UAE-RES-005"]["allowed_registries"] == ["harbor.dc1.example.ae/mlplatform"]
-    assert document["UAE-LOG-003"]["log_retention_days"] == 400
+    # The pack's own minimum, not the stack's retention (400): a stack never lowers it.
+    assert document["UAE-LOG-003"]["log_retention_days"] == PackConfig().log_retention_days
     assert "https://s3.dc1.example.ae" in document["UAE-RES-004"]["data_stores"]
     [exemption] = document["UAE-K8S-001"]["exemptions"]
     assert exemption["match"] == "gpu-operator" and exemption["reason"]

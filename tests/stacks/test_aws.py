@@ -19,6 +19,7 @@ from infra.plan import identity_for
 from infra.synth.recording import SECRET, Synthesis, redact, synthesize, unwrap
 from stacks.build import build_foundation
 from stacks.config import StackConfig
+from stacks.config.errors import ConfigError
 from stacks.config.loader import stack_config
 from stacks.contract import cluster_facts
 from stacks.foundation import Foundation, ManagedKafka
@@ -363,9 +364,13 @@ def test_managed_kafka_is_msk_with_iam_and_tenant_roles(managed):
 
 
 def test_names_too_long_for_aws_are_refused_before_anything_is_declared():
-    config, _ = stack_config("uae-cloud", ("environment=" + "x" * 40,))
-    with pytest.raises(ValueError, match="too long"):
-        aws_target.Names(config, config.aws)
+    """A DNS-label environment can still be too long for AWS names: validation says so (it
+    used to raise inside the program, after other resources were declared)."""
+    with pytest.raises(ConfigError) as refused:
+        stack_config("uae-cloud", ("environment=" + "x" * 40,))
+    (problem,) = refused.value.problems
+    assert problem.key == "environment" and "too long" in problem.message
+    assert "mlplatform-xxxx" in problem.message  # names the names that would not fit
 
 
 # --------------------------------------------------------------------------- whole stack

@@ -19,6 +19,7 @@ from components.kafka import PLATFORM_TOPICS
 from infra.plan import identity_for
 from infra.synth.recording import Resource, Synthesis, synthesize, unwrap
 from stacks.build import build_foundation
+from stacks.config.errors import ConfigError
 from stacks.config.loader import stack_config
 from stacks.contract import cluster_facts
 from stacks.targets.azure import site as azure_site
@@ -507,8 +508,11 @@ def test_ephemeral_stacks_drop_protect():
 
 
 def test_retention_beyond_log_analytics_limit_is_refused():
-    with pytest.raises(ValueError, match="730"):
+    """Refused by validation, naming the key (it used to raise inside the program)."""
+    with pytest.raises(ConfigError) as refused:
         _synthesize("logging.retentionDays=1000")
+    (problem,) = refused.value.problems
+    assert problem.key == "logging.retentionDays" and "730" in problem.message
 
 
 # --------------------------------------------------------------------------- whole stack

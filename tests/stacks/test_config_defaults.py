@@ -78,3 +78,16 @@ def test_a_partial_section_is_refused(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(document))
     (problem,) = mismatches(tmp_path / "Pulumi.yaml")
     assert problem.startswith("kserve:")
+
+
+def test_the_plan_hands_the_pack_its_own_log_retention_minimum():
+    """UAE-LOG-003's minimum comes from the pack: a stack's retention (validated to be at
+    least that) is never handed over as the minimum, so no stack can lower it."""
+    from infra.plan.policy_step import policy_config
+    from policies.pack_config import PackConfig
+    from stacks.config.loader import stack_config
+
+    for retention in ("365", "3000"):
+        config, _ = stack_config("uae-onprem", (f"logging.retentionDays={retention}",))
+        assert config.logging.retention_days == int(retention)
+        assert policy_config(config).log_retention_days == PackConfig().log_retention_days

@@ -73,7 +73,7 @@ def problems(stack: str, *overrides: str) -> dict[str, str]:
             "uae-onprem",
             ["tenants[0].quota.gpu=-1"],
             "tenants[0].quota.gpu",
-            "greater than or equal to 0",
+            "too small; allowed: at least 0",
         ),
         (
             "uae-onprem",
@@ -167,7 +167,12 @@ def problems(stack: str, *overrides: str) -> dict[str, str]:
         ("uae-onprem", ["target=gcp"], "target", "'onprem' or 'cloud'"),
         ("uae-cloud", ["aws.vpcCidr=10.40.0.0/24"], "aws.vpcCidr", "allowed: /20 or larger"),
         ("uae-cloud", ["aws.vpcCidr=8.8.0.0/16"], "aws.vpcCidr", "private (RFC 1918)"),
-        ("uae-cloud", ["aws.adminRoleArns=[]"], "aws.adminRoleArns", "at least 1 item"),
+        (
+            "uae-cloud",
+            ["aws.adminRoleArns=[]"],
+            "aws.adminRoleArns",
+            "too few items; allowed: at least 1",
+        ),
         (
             "uae-cloud",
             ["aws.adminRoleArns=[admins]"],
@@ -244,7 +249,7 @@ def test_unknown_stack_lists_known_stacks():
 def test_malformed_overrides_are_usage_errors(assignment):
     with pytest.raises(ConfigError) as caught:
         apply_override({}, assignment)
-    assert "(--set)" in str(caught.value)
+    assert f"--set {assignment!r} is not KEY=VALUE" in str(caught.value)
 
 
 def test_overrides_reach_nested_lists_and_parse_yaml_values():

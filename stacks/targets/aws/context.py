@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from components.aws.common import AwsSite
 from stacks import governance
 from stacks.config import Aws, StackConfig, residency
+from stacks.config.naming import AwsNames as Names
 from version_catalogue import CHARTS, IMAGES
 
 STORAGE_CLASS = "encrypted-gp3"
@@ -21,35 +22,6 @@ RDS_CA_SECRET = "rds-ca-bundle"
 RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
 NVIDIA_AMI = "AL2023_x86_64_NVIDIA"
 STANDARD_AMI = "AL2023_x86_64_STANDARD"
-
-
-class Names:
-    """Every physical name the AWS foundation uses (checked against AWS length limits)."""
-
-    def __init__(self, config: StackConfig, aws_config: Aws):
-        self.prefix = f"{config.tags.system}-{config.environment}"
-        self.cluster = self.prefix
-        acct = aws_config.account_id
-        self.artifacts_bucket = f"{self.prefix}-mlflow-artifacts-{acct}"
-        self.offline_bucket = f"{self.prefix}-feast-offline-{acct}"
-        self.audit_bucket = f"{self.prefix}-audit-{acct}"
-        self.trail = f"{self.prefix}-account-trail"
-        self.database = f"{self.prefix}-postgres"
-        self.cache = f"{self.prefix}-feast"
-        self.kafka = f"{self.prefix}-kafka"
-        limits = {
-            self.artifacts_bucket: 63,
-            self.offline_bucket: 63,
-            self.audit_bucket: 63,
-            self.database: 63,
-            self.cache: 40,
-            f"{self.cluster}-cluster-autoscaler": 64,  # longest IAM role name
-        }
-        too_long = [name for name, limit in limits.items() if len(name) > limit]
-        if too_long:
-            raise ValueError(
-                f"environment {config.environment!r} makes AWS names too long: {too_long}"
-            )
 
 
 @dataclass(frozen=True)
@@ -77,6 +49,8 @@ def context(config: StackConfig) -> AwsContext:
     if aws_config is None:  # validation guarantees it; this guards direct callers
         raise ValueError("the aws section is required when cloud is aws")
     names = Names(config, aws_config)
+    if too_long := names.too_long():  # validation refuses these; this guards direct callers
+        raise ValueError(f"environment {config.environment!r} makes AWS names too long: {too_long}")
     region, account = aws_config.region, aws_config.account_id
     site = AwsSite(
         account_id=account,
