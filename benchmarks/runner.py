@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import freshness, machine, plan, retraining, serving, synthesis, training
+from benchmarks import freshness, machine, plan, preview, retraining, serving, synthesis, training
 from benchmarks.fixture import BenchPlatform
 from benchmarks.modes import Mode
 from benchmarks.report import Figure, results_document, table, write_results
 
-BENCHMARKS = ("synthesis", "plan", "freshness", "training", "serving", "retraining")
+BENCHMARKS = ("synthesis", "plan", "preview", "freshness", "training", "serving", "retraining")
 Progress = Callable[[str], None]
 
 
@@ -102,6 +102,8 @@ def run(
         )
     if "plan" in only:
         attempt("plan", lambda: plan.run(out / "plan-scratch", progress))
+    if "preview" in only:
+        attempt("preview", lambda: preview.run(2, progress))
     if {"freshness", "training", "serving", "retraining"} & set(only):
         bp = BenchPlatform(out / "platform", workloads_python)
         try:
