@@ -48,6 +48,7 @@ from infra.mirror import (
     inventory,
     needed_charts,
 )
+from infra.mirror.pins import PinReport
 from infra.render import ChartCache, ChartMissing, NoChartCache, render_plan
 from stacks.config.loader import ROOT
 from version_catalogue.lock import LockError, lock_path
@@ -95,6 +96,32 @@ PlainHttpOpt = Annotated[
     bool, typer.Option("--plain-http", help="Talk HTTP to the registries (a local test registry).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+
+def pins(result: planning.PlanResult, rendered: planning.RenderStep, quiet: bool) -> PinReport:
+    """The plan's MIRROR checks (every image pinned by the lock's digest), printed; a broken
+    lock is exit 2 naming the file and field."""
+    try:
+        report = planning.pin_plan(result, rendered.objects)
+    except LockError as error:
+        raise usage(error) from None
+    out = errors if quiet else console
+    for f in report.findings if report.pending is None else []:  # pending: compliance.md lists
+        label = "[red]FAIL[/]" if f.mandatory else "[yellow]WARN[/]"
+        line = f"  {label} {escape(f.check)} {escape(f.message)}"
+        out.print(line, highlight=False, soft_wrap=True)
+    for w in report.waivers:
+        line = f"  [yellow]EXCEPTION[/] {escape(w.check)} {len(report.findings)} images not pinned"
+        out.print(f"{line}: {escape(w.reason)}", highlight=False, soft_wrap=True)
+    verdict = "[green]PASS[/]" if report.passed else "[red]FAIL[/]"
+    out.print(
+        f"{escape(result.name)}: images pinned by the mirror lock {verdict}: {report.pinned} of "
+        f"{report.images} ({escape(report.lock)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return report
+
 
 app = typer.Typer(
     help="Fill the stack's in-country mirror with every chart and image its plan needs.",

@@ -14,6 +14,7 @@ from rich.console import Console
 from infra import plan as planning
 from infra.cli.charts import ChartsOpt, chart_cache, render, render_report
 from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
+from infra.cli.mirror import pins
 from infra.cli.preview import preview
 from infra.cli.reports import (
     checkov_result,
@@ -27,6 +28,7 @@ from infra.cli.simulation import simulate, simulate_recorded
 from infra.cli.tenancy import report as tenancy_report
 from infra.cli.tenancy import tenancy, tenancy_recorded
 from infra.evidence.checkov import CheckovError, CheckovUnavailable
+from infra.mirror.pins import PinReport
 from infra.plan import tenancy_step
 from infra.render import ChartMissing, NoChartCache
 from policies.evaluate import Report, evaluate, load_config, load_resources
@@ -119,16 +121,18 @@ def plan(
         previewed = preview(result, report, quiet=as_json)
         # -- every Helm release rendered with its chart; releases/ and render-report.json -------
         rendered = render(result, cache, quiet=as_json)
+        # -- every image pinned by the digest the stack's mirror lock records; mirror-report.json
+        pinned = pins(result, rendered, quiet=as_json)
         # -- admission, scheduling, references and flows on the target cluster ------------------
         simulated = simulate(result, rendered, quiet=as_json)
         # -- the cross-tenant access matrix (UAE-TEN-001): every channel, every tenant pair ----
         isolated = tenancy(result, rendered, quiet=as_json)
         # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
         step = _check_and_report(
-            result, report, skip_checkov, as_json, rendered, simulated, previewed, isolated
+            result, report, skip_checkov, as_json, rendered, simulated, previewed, isolated, pinned
         )
         failed = failed or not report.passed or not step.ok or not rendered.ok or not simulated.ok
-        failed = failed or not previewed.passed or not isolated.ok
+        failed = failed or not previewed.passed or not isolated.ok or not pinned.passed
         planned.append(
             {
                 **plan_json(result, step, report),
@@ -136,6 +140,7 @@ def plan(
                 "simulation": simulated.report(),
                 "tenancy": isolated.report(),
                 "preview": planning.preview_summary(previewed),
+                "mirror": pinned.to_dict(),
             }
         )
     if as_json:
@@ -172,6 +177,7 @@ def _check_and_report(
     simulated: planning.SimulationStep,
     previewed: planning.PreviewStep,
     isolated: tenancy_step.TenancyStep,
+    pinned: PinReport,
 ) -> planning.ComplianceStep:
     """checkov (gated by policies/checkov/gate.yaml) and the compliance report, with progress."""
     out: Console = errors if quiet else console
@@ -186,6 +192,7 @@ def _check_and_report(
                 simulation=simulated.report(),
                 tenancy=isolated.report(),
                 preview=planning.preview_summary(previewed),
+                mirror=pinned.to_dict(),
             )
     except CheckovUnavailable as error:
         raise usage(error) from None

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.evidence import mirror as mirror_evidence
 from infra.evidence import residency
 from infra.evidence.checkov import ADVISORY, GATED, CheckovResult, CheckSummary, Gate
 from infra.evidence.markdown import render
@@ -194,6 +195,8 @@ class Inputs:
     tenancy: Mapping[str, Any] | None = None
     # The pack over the preview-mode synthesis (infra.plan.preview_step.preview_summary)
     preview: Mapping[str, Any] | None = None
+    # Every image pinned by the stack's mirror lock (infra.mirror PinReport.to_dict())
+    mirror: Mapping[str, Any] | None = None
     gate: Gate = field(default_factory=Gate.load)
     catalogue: Mapping[str, PolicyMeta] = field(default_factory=pack_catalogue)
 
@@ -351,6 +354,7 @@ def build(inputs: Inputs) -> dict[str, Any]:
         "simulation": inputs.simulation,
         "tenancy": inputs.tenancy,
         "preview": inputs.preview,
+        "mirror": inputs.mirror,
         "warnings": sorted(warnings),
     }
 
@@ -544,7 +548,8 @@ def _summary(
     preview_failures = inputs.preview["summary"]["mandatoryViolations"] if inputs.preview else 0
     tenancy_paths = len(inputs.tenancy["findings"]) if inputs.tenancy is not None else 0
     failing = mandatory_violations or gated or errors or render_failures or simulated
-    failing = failing or tenancy_paths
+    unpinned = mirror_evidence.mandatory_findings(inputs.mirror)
+    failing = failing or tenancy_paths or unpinned
     return {
         "result": "fail" if failing or preview_failures else "pass",
         "renderingRan": rendering is not None,
@@ -553,6 +558,8 @@ def _summary(
         "simulationMandatoryFindings": simulated,
         "tenancyRan": inputs.tenancy is not None,
         "tenancyPaths": tenancy_paths,
+        "mirrorRan": inputs.mirror is not None,
+        "mirrorMandatoryFindings": unpinned,
         "previewRan": inputs.preview is not None,
         "previewMandatoryViolations": preview_failures,
         "controls": {"total": len(controls), **_count(controls)},

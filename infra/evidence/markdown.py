@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from infra.evidence import preview, simulation, tenancy
+from infra.evidence import mirror, preview, simulation, tenancy
 
 MARK = {
     "pass": "pass",
@@ -346,5 +346,6 @@ def render(report: Mapping[str, Any]) -> str:
     lines += simulation.markdown(report.get("simulation"))
     lines += tenancy.markdown(report.get("tenancy"))
     lines += preview.markdown(report.get("preview"))
+    lines += mirror.markdown(report.get("mirror"))
     lines += _residency(report["residency"])
     return "\n".join(lines).rstrip() + "\n"

@@ -5,7 +5,8 @@ mocks (`infra.synth`) and write `<out>/<name>/` (`synthesis`); evaluate the poli
 written resources and write policy-config.json / policy-report.json (`policy_step`); synthesize
 it again as a first `pulumi preview` sees it and run the pack over that (`preview_step`); render
 every Helm release with its chart and check what the cluster would receive (`render_step`,
-`infra.render`); run checkov and write the compliance evidence (`compliance_step`, built on
+`infra.render`); check every image it pulls is pinned by the stack's mirror lock (`mirror_step`,
+`infra.mirror`); run checkov and write the compliance evidence (`compliance_step`, built on
 `infra.evidence`). `variants` lists every shipped stack and variant (`--all`, CI). Nothing is
 written when the config is refused. The names below are the package's interface (the CLI, CI
 and the tests use them).
@@ -14,6 +15,7 @@ and the tests use them).
 from __future__ import annotations
 
 from infra.plan.compliance_step import ComplianceStep, check_and_report
+from infra.plan.mirror_step import MIRROR_REPORT_FILE, pin_plan
 from infra.plan.policy_step import (
     POLICY_CONFIG_FILE,
     POLICY_REPORT_FILE,
@@ -28,6 +30,7 @@ from infra.plan.synthesis import PlanResult, identity_for, synthesize_stack, wri
 from infra.plan.variants import VARIANTS, Variant
 
 __all__ = [
+    "MIRROR_REPORT_FILE",
     "POLICY_CONFIG_FILE",
     "POLICY_REPORT_FILE",
     "PREVIEW_REPORT_FILE",
@@ -41,6 +44,7 @@ __all__ = [
     "check_and_report",
     "evaluate_policies",
     "identity_for",
+    "pin_plan",
     "policy_config",
     "preview_plan",
     "preview_summary",

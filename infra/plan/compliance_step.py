@@ -41,6 +41,7 @@ def check_and_report(
     simulation: dict[str, Any] | None = None,
     tenancy: dict[str, Any] | None = None,
     preview: dict[str, Any] | None = None,
+    mirror: dict[str, Any] | None = None,
 ) -> ComplianceStep:
     """checkov + compliance.json/md for a written plan (`write_plan` first).
 
@@ -49,6 +50,7 @@ def check_and_report(
     `simulation` is the simulation step's report (`Simulation.to_dict()`), when it ran.
     `tenancy` is the access matrix's report (`AccessMatrix.to_dict()`), when it ran.
     `preview` is the preview step's summary (`preview_step.preview_summary`), when it ran.
+    `mirror` is the mirror-lock check's report (`PinReport.to_dict()`), when it ran.
     Raises `infra.evidence.checkov.CheckovUnavailable` when checkov's environment is missing.
     """
     if result.out_dir is None:
@@ -68,6 +70,7 @@ def check_and_report(
         simulation=simulation,
         tenancy=tenancy,
         preview=preview,
+        mirror=mirror,
     )
     report = compliance.build(inputs)
     files = compliance.write(report, result.out_dir)

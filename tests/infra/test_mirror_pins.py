@@ -1,0 +1,154 @@
+"""The plan's supply-chain checks (MIRROR-001/002): every image pinned by the lock's digest.
+
+Each check is broken on purpose — no lock, a lock of another mirror, an image the lock lacks, a
+digest the lock does not record — and must name its id, the image and the fix; a pending lock
+turns the findings advisory and shows its reason as an exception in compliance.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from infra.evidence.mirror import markdown
+from infra.mirror.pins import check_pins
+from infra.plan import PlanResult, pin_plan
+from infra.render import ChartCache, ClusterObject, Origin, render_plan
+from infra.render.cache import REFERENCE_CHARTS
+from stacks.pins import pinned, stack_lock
+from version_catalogue import IMAGES
+from version_catalogue.lock import Locked, MirrorLock, lock_path, write_lock
+
+MIRROR = "harbor.example.ae/mlp"
+A, B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+
+
+def _pod(image: str, env: dict[str, str] | None = None) -> ClusterObject:
+    container = {"name": "c", "image": image}
+    if env:
+        container["env"] = [{"name": k, "value": v} for k, v in env.items()]  # type: ignore[assignment]
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "app", "namespace": "team"},
+        "spec": {"template": {"spec": {"containers": [container]}}},
+    }
+    return ClusterObject(Origin("program", "urn:pulumi:s::p::k:Deployment::app"), body)
+
+
+def _lock(**images: str) -> MirrorLock:
+    entries = {
+        k.replace("__", "/").replace("_", ":"): Locked(digest=v, source="x")
+        for k, v in images.items()
+    }
+    return MirrorLock(stack="s", mirror=MIRROR, images=entries)
+
+
+def test_an_image_pinned_by_the_locks_digest_passes() -> None:
+    lock = _lock(kueue__kueue_v0=A)
+    report = check_pins([_pod(f"{MIRROR}/kueue/kueue:v0@{A}")], MIRROR, lock, Path("l.json"))
+    assert (report.passed, report.pinned, report.images, report.findings) == (True, 1, 1, [])
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        (f"{MIRROR}/kueue/kueue:v0", "has no digest"),
+        (f"{MIRROR}/kueue/kueue:v0@{B}", f"is pinned to {B}, the lock has {A}"),
+        (f"{MIRROR}/other/app:1@{A}", "is not in the lock"),
+        (f"{MIRROR}/kueue/kueue@{B}", f"is pinned to {B}, which the lock has not"),
+    ],
+)
+def test_an_image_not_pinned_by_the_lock_fails_mirror_001(ref: str, message: str) -> None:
+    report = check_pins([_pod(ref)], MIRROR, _lock(kueue__kueue_v0=A), Path("l.json"))
+    [finding] = report.findings
+    assert (finding.check, finding.mandatory, report.passed) == ("MIRROR-001", True, False)
+    assert message in finding.message and "Deployment team/app" in finding.message
+    assert "mlplatform mirror --stack" in finding.remediation
+
+
+def test_a_digest_alone_passes_when_the_lock_has_it_for_that_path() -> None:
+    # the GPU operator pins the driver by digest alone (no OS suffix then)
+    report = check_pins(
+        [_pod(f"{MIRROR}/kueue/kueue@{A}")], MIRROR, _lock(kueue__kueue_v0=A), Path("l")
+    )
+    assert report.passed and report.pinned == 1
+
+
+def test_an_image_an_operator_only_offers_is_not_checked() -> None:
+    offered = {"STRIMZI_DEFAULT_KAFKA_BRIDGE_IMAGE": f"{MIRROR}/strimzi/kafka-bridge:1.1.0"}
+    pod = _pod(f"{MIRROR}/kueue/kueue:v0@{A}", offered)
+    assert check_pins([pod], MIRROR, _lock(kueue__kueue_v0=A), Path("l")).passed
+
+
+@pytest.mark.parametrize(
+    ("lock", "expected"),
+    [
+        (None, "l.json is no lock"),
+        (MirrorLock(stack="s", mirror="x.ae/y"), "a lock of mirror x.ae/y"),
+    ],
+)
+def test_no_lock_for_the_stacks_mirror_fails_mirror_002(
+    lock: MirrorLock | None, expected: str
+) -> None:
+    report = check_pins([_pod(f"{MIRROR}/kueue/kueue:v0")], MIRROR, lock, Path("l.json"))
+    [finding] = report.findings
+    assert (finding.check, finding.mandatory) == ("MIRROR-002", True)
+    assert expected in finding.message and "none of the plan's 1 images" in finding.message
+
+
+def test_a_pending_lock_is_advisory_and_shown_as_an_exception() -> None:
+    lock = MirrorLock(stack="s", mirror=MIRROR, pending="the example registry does not exist")
+    report = check_pins([_pod(f"{MIRROR}/kueue/kueue:v0")], MIRROR, lock, Path("l.json"))
+    assert report.passed and [f.mandatory for f in report.findings] == [False]
+    text = "\n".join(markdown(report.to_dict()))
+    assert "**Exception:** the lock is pending: the example registry does not exist" in text
+    assert "| MIRROR-001 | advisory |" in text
+
+
+def test_compliance_md_lists_each_unpinned_image_as_mandatory() -> None:
+    report = check_pins(
+        [_pod(f"{MIRROR}/kueue/kueue:v0")], MIRROR, _lock(kueue__kueue_v0=A), Path("l")
+    )
+    text = "\n".join(markdown(report.to_dict()))
+    assert "0 of 1 images the plan pulls are pinned" in text
+    assert f"| MIRROR-001 | mandatory | {MIRROR}/kueue/kueue:v0 has no digest" in text
+
+
+@pytest.mark.skipif(
+    not REFERENCE_CHARTS.is_dir(), reason=f"no reference charts at {REFERENCE_CHARTS}"
+)
+def test_the_plan_step_reads_the_stacks_lock_and_names_it(
+    stack_plan: Callable[..., PlanResult], tmp_path: Path
+) -> None:
+    plan = stack_plan("uae-onprem")
+    objects = render_plan(plan.synthesis.resources, ChartCache(REFERENCE_CHARTS))
+    missing = pin_plan(plan, objects, root=tmp_path)
+    assert [f.check for f in missing.findings] == ["MIRROR-002"]
+    assert missing.lock == "locks/mirror/uae-onprem.lock.json" and missing.images > 20
+    write_lock(MirrorLock(stack="uae-onprem", mirror=plan.config.image_registry),
+               lock_path("uae-onprem", tmp_path))  # fmt: skip
+    empty = pin_plan(plan, objects, root=tmp_path)
+    assert {f.check for f in empty.findings} == {"MIRROR-001"}
+    assert len(empty.findings) == empty.images and not empty.passed
+
+
+def test_the_program_pins_a_catalogue_image_with_the_stacks_lock(
+    stack_plan: Callable[..., PlanResult], tmp_path: Path
+) -> None:
+    config = stack_plan("uae-onprem").config
+    kueue = IMAGES["kueue"]
+    assert pinned(config, "uae-onprem", kueue, tmp_path) == kueue  # no lock: unchanged
+    lock = MirrorLock(stack="uae-onprem", mirror=config.image_registry).with_image(
+        "kueue/kueue:v0.19.2", Locked(digest=A, source="registry.k8s.io/kueue/kueue:v0.19.2")
+    )
+    write_lock(lock, lock_path("uae-onprem", tmp_path))
+    assert (
+        pinned(config, "uae-onprem", kueue, tmp_path)
+        .ref(config.image_registry)
+        .endswith(f"/kueue/kueue:v0.19.2@{A}")
+    )
+    write_lock(lock.model_copy(update={"mirror": "other.ae/m"}), lock_path("uae-onprem", tmp_path))
+    assert stack_lock(config, "uae-onprem", tmp_path) is None  # another mirror's lock pins nothing
