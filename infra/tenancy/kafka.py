@@ -77,6 +77,10 @@ class Grant:
     def matches(self, name: str) -> bool:
         return fnmatch.fnmatchcase(name, self.pattern)
 
+    def covers_prefix(self, prefix: str) -> bool:
+        """Whether the grant reaches any name starting with `prefix` (`risk.`)."""
+        return self.matches(f"{prefix}probe") or self.pattern.startswith(prefix)
+
 
 def run(view: PlanView) -> ChannelRun:
     result = ChannelRun(CHANNEL)
@@ -98,7 +102,7 @@ def _owned(view: PlanView, grants: list[Grant], result: ChannelRun) -> None:
             if grant.kind == "cluster" and MANAGE in grant.ops:
                 what = "manage the cluster (ACLs, every topic)"
                 result.path(grant.tenant, other, what, grant.via)
-            elif grant.kind != "cluster" and grant.matches(f"{other}.probe"):
+            elif grant.kind != "cluster" and grant.covers_prefix(f"{other}."):
                 ops = "/".join(sorted(grant.ops))
                 what = f"{ops} on {grant.kind} {grant.pattern!r}, which covers {other}'s `{other}.`"
                 result.path(grant.tenant, other, what, grant.via)

@@ -734,3 +734,15 @@ def test_the_matrix_names_every_pair_and_channel() -> None:
     assert set(pairs) == {("marketing", "risk"), ("risk", "marketing")}
     assert pairs[("marketing", "risk")]["mlflow"] >= 1 and pairs[("marketing", "risk")]["rbac"] == 0
     assert all(f["remediation"] and f["via"] for f in report["findings"])
+
+
+def test_a_literal_grant_on_another_tenants_topic_is_a_path() -> None:
+    objects = plan_objects()
+    user = find(objects, "KafkaUser", "kafka", "tenant-marketing")
+    user["spec"]["authorization"]["acls"].append(
+        {
+            "resource": {"type": "topic", "name": "risk.scores", "patternType": "literal"},
+            "operations": ["Read"],
+        }
+    )
+    assert ("kafka", "marketing", "risk") in paths(objects)
