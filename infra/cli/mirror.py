@@ -4,6 +4,8 @@
                       [--lock FILE] [--charts DIR] [--gpu-driver-os OS] [--plain-http] [--json]
     mlplatform mirror export --stack NAME --to DIR [--from-registry HOST] [--gpu-driver-os OS]
     mlplatform mirror list --stack NAME [--charts DIR] [--json]
+    mlplatform mirror builds --stack NAME            (scripts/build-images.sh)
+    mlplatform mirror record --stack NAME --image PATH:TAG --digest SHA256
 
 `mirror` synthesizes the stack, copies every chart its releases pin into the mirror (and into a
 chart cache: `--charts DIR`, else a temporary one), renders the plan from those charts to list
@@ -11,7 +13,9 @@ every image it pulls (operator-injected ones included), copies each image, and r
 digest the mirror serves in the lock (`locks/mirror/<stack>.lock.json`, or `--lock FILE`).
 `export` writes the same charts and images into a directory to carry across an air gap (an OCI
 layout for the images, the chart archives, inventory.json); `mirror --from-oci-layout DIR` reads
-it on the other side. `list` prints what a plan needs, copying nothing.
+it on the other side. `list` prints what a plan needs, copying nothing. `builds` and `record`
+serve the workload image builds (infra.mirror.builds): what to build from which locked base, and
+the pushed digest into the lock once the mirror serves it.
 
 Exit codes: 0 everything in place; 1 an artifact failed (each named, with why) or an image cannot
 be mirrored (not on the stack's mirror, not in the catalogue); 2 usage, config or lock errors.
@@ -31,7 +35,7 @@ import typer
 
 from infra import plan as planning
 from infra.cli.charts import chart_cache
-from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, usage
+from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
 from infra.mirror import (
     EXPORT_CHARTS,
     ChartNeed,
@@ -48,10 +52,12 @@ from infra.mirror import (
     inventory,
     needed_charts,
 )
+from infra.mirror.builds import builds, built_images
 from infra.mirror.pins import PinReport
+from infra.mirror.skopeo import SkopeoError
 from infra.render import ChartCache, ChartMissing, NoChartCache, render_plan
 from stacks.config.loader import ROOT
-from version_catalogue.lock import LockError, lock_path
+from version_catalogue.lock import LockError, image_key, lock_path
 
 StackOpt = Annotated[str | None, typer.Option("--stack", "-s", help="Stack name, e.g. uae-onprem.")]
 SetOpt = Annotated[
@@ -295,3 +301,55 @@ def list_command(
         _problems(inv)
     if inv.problems:
         raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _lock_of(stack: str | None, overrides: list[str] | None, lock: Path | None) -> LockFile:
+    """The stack's config (no synthesis) and its lock, which must record the stack's mirror."""
+    from stacks.config.loader import stack_config
+
+    if not stack:
+        raise usage("give --stack NAME")
+    config, _ = stack_config(stack, tuple(overrides or ()))
+    try:
+        return LockFile.open(lock or lock_path(stack, ROOT), stack, config.image_registry)
+    except LockError as error:
+        raise usage(error) from None
+
+
+@app.command("builds")
+def builds_command(stack: StackOpt = None, overrides: SetOpt = None, lock: LockOpt = None) -> None:
+    """The platform's own images to build: `key Dockerfile ref MIRROR BASE_DIGEST` per line
+    (what scripts/build-images.sh reads); exit 2 while the base image is not in the lock."""
+    locked = _lock_of(stack, overrides, lock)
+    try:
+        found = builds(locked.lock.mirror, locked.lock, ROOT)
+    except LockError as error:
+        raise usage(error) from None
+    for build in found:
+        sys.stdout.write(build.line() + "\n")
+
+
+@app.command("record")
+def record_command(
+    image: Annotated[str, typer.Option("--image", help="The built image, <path>:<tag>.")],
+    digest: Annotated[str, typer.Option("--digest", help="The digest the push reported.")],
+    stack: StackOpt = None,
+    overrides: SetOpt = None,
+    lock: LockOpt = None,
+    plain_http: PlainHttpOpt = False,
+) -> None:
+    """Record a platform image the build pushed: the mirror must serve `--digest` for it."""
+    locked = _lock_of(stack, overrides, lock)
+    if image not in {image_key(i) for i in built_images()}:
+        built = ", ".join(image_key(i) for i in built_images())
+        raise usage(f"--image {image} is not built by this repository; allowed: {built}")
+    ref = f"docker://{locked.lock.mirror}/{image}"
+    try:
+        served = Skopeo(plain_http).digest(ref, mirror=True)
+    except SkopeoError as error:
+        raise fail(error, EXIT_VIOLATIONS) from None
+    if served != digest:
+        raise fail(f"{ref} serves {served}, not {digest}: nothing recorded", EXIT_VIOLATIONS)
+    dockerfile = f"workloads/Dockerfile.{image.rpartition(':')[0]}"
+    locked.record("image", image, digest, f"built by this repository ({dockerfile})")
+    errors.print(f"recorded {escape(image)} {escape(digest)} in {escape(str(locked.path))}")
