@@ -164,6 +164,16 @@ def test_a_base_off_the_mirror_or_unpinned_is_refused(header: str, problem: str)
 
 
 @pytest.mark.parametrize("image", ["mlflow-server", "feature-server"])
+def test_server_images_install_only_their_hashed_lock(image: str) -> None:
+    steps = instructions(WORKLOADS / f"Dockerfile.{image}")
+    copies = [args for word, args in steps if word == "COPY" and "requirements" in args]
+    assert copies == [f"locks/image-{image}.txt /tmp/requirements.txt"]
+    install = next(args for word, args in steps if word == "RUN" and "pip install" in args)
+    assert "--require-hashes -r /tmp/requirements.txt" in install
+    assert (ROOT / "locks" / f"image-{image}.txt").is_file()
+
+
+@pytest.mark.parametrize("image", ["mlflow-server", "feature-server"])
 def test_server_images_point_libpq_at_the_os_trust_store(image: str) -> None:
     # The psycopg wheels' libpq uses their own OpenSSL, whose default CA path is a directory of
     # the wheel's build machine; `sslrootcert=system` (the components' default for cloud
