@@ -52,6 +52,13 @@ CHARTS: dict[str, Chart] = {
     "cluster-autoscaler": Chart(
         "cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler"
     ),
+    # Observability (components.observability): the Prometheus operator stack (its CRDs are
+    # prometheus-operator v0.93.1), Grafana, and Fluent Bit for container and audit logs.
+    "kube-prometheus-stack": Chart(
+        "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
+    ),
+    "grafana": Chart("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts"),
+    "fluent-bit": Chart("fluent-bit", "0.58.1", "https://fluent.github.io/helm-charts"),
 }
 
 # Amazon MSK (`kafka.mode: managed` on AWS): newest KRaft version MSK Standard brokers run.
@@ -111,6 +118,20 @@ IMAGES: dict[str, Image] = {
     # kserve/art-explainer on Docker Hub), mirrored so a tenant's explainer never pulls from it.
     "kserve-art-explainer": Image("kserve/art-explainer", "v0.20.0", "docker.io"),
     "kube-rbac-proxy": Image("brancz/kube-rbac-proxy", "v0.18.0", "quay.io"),
+    # kube-prometheus-stack 88.5.3 (operator v0.93.1) and what it runs or injects; Grafana
+    # 12.11.1's appVersion; kube-state-metrics run by the platform; Fluent Bit 0.58.1's.
+    "prometheus-operator": Image("prometheus-operator/prometheus-operator", "v0.93.1", "quay.io"),
+    "prometheus-config-reloader": Image(
+        "prometheus-operator/prometheus-config-reloader", "v0.93.1", "quay.io"
+    ),
+    "prometheus": Image("prometheus/prometheus", "v3.14.0-distroless", "quay.io"),
+    "alertmanager": Image("prometheus/alertmanager", "v0.34.0", "quay.io"),
+    "thanos": Image("thanos/thanos", "v0.42.4", "quay.io"),
+    "kube-state-metrics": Image(
+        "kube-state-metrics/kube-state-metrics", "v2.17.0", "registry.k8s.io"
+    ),
+    "grafana": Image("grafana/grafana", "13.2.0", "docker.io"),
+    "fluent-bit": Image("fluent/fluent-bit", "5.1.1", "cr.fluentbit.io"),
     # Cluster Autoscaler on EKS, one per Kubernetes minor the config allows (1.32 to 1.35).
     "cluster-autoscaler-1.32": Image(
         "autoscaling/cluster-autoscaler", "v1.32.7", "registry.k8s.io"

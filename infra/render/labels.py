@@ -59,6 +59,29 @@ LABEL_GAPS: dict[str, LabelGap] = {
         "jobset.commonLabels",
         labelled_templates=("kubeflow-trainer/charts/jobset/",),
     ),
+    # commonLabels reach every object but the operator webhook's cert-manager objects
+    "kube-prometheus-stack": LabelGap(
+        _NO_KNOB.format(what="commonLabels, on all but the webhook's Certificate/Issuer"),
+        frozenset(
+            {
+                "Alertmanager",
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "ConfigMap",
+                "Deployment",
+                "MutatingWebhookConfiguration",
+                "Prometheus",
+                "PrometheusRule",
+                "Role",
+                "RoleBinding",
+                "Secret",
+                "Service",
+                "ServiceAccount",
+                "ServiceMonitor",
+                "ValidatingWebhookConfiguration",
+            }
+        ),
+    ),
 }
 
 

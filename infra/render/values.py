@@ -31,6 +31,26 @@ UNDECLARED: dict[tuple[str, str], str] = {
     ("strimzi-kafka-operator", "image.imagePullPolicy"): (
         "060-Deployment reads it under `if`; values.yaml does not declare it"
     ),
+    ("kube-prometheus-stack", "prometheusOperator.admissionWebhooks.certManager.issuerRef"): (
+        f"prometheus-operator/certmanager.yaml reads it under `if`: {_BY_DEFAULT}"
+    ),
+    ("kube-prometheus-stack", "alertmanager.alertmanagerSpec.configSecret"): (
+        f"alertmanager/alertmanager.yaml reads it (with useExistingSecret): {_BY_DEFAULT}"
+    ),
+    **{
+        ("grafana", f"grafana.ini.{section}"): (
+            "configmap.yaml writes every section of grafana.ini into grafana.ini (`range`); "
+            "values.yaml declares only a few"
+        )
+        for section in (
+            "auth",
+            "auth.basic",
+            "auth.anonymous",
+            "auth.generic_oauth",
+            "users",
+            "security",
+        )
+    },
 }
 
 # Helm passes `global` to the chart and every sub-chart whether declared or not.
