@@ -53,6 +53,7 @@ from infra.mirror import (
     needed_charts,
 )
 from infra.mirror.builds import builds, built_images
+from infra.mirror.ping import RegistryUnreachable, ping
 from infra.mirror.pins import PinReport
 from infra.mirror.skopeo import SkopeoError
 from infra.render import ChartCache, ChartMissing, NoChartCache, render_plan
@@ -234,6 +235,10 @@ def mirror(
         locked = LockFile.open(lock or lock_path(result.name, ROOT), result.name, target)
     except LockError as error:
         raise usage(error) from None
+    try:
+        ping(target, plain_http)
+    except RegistryUnreachable as error:
+        raise usage(f"the stack's mirror {target} does not answer: {error}") from None
     errors.print(f"mirroring into {escape(target)} from {escape(source.describe())}")
     registry, skopeo = ChartRegistry(plain_http), Skopeo(plain_http)
     with _chart_dir(charts) as cache:

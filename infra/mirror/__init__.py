@@ -7,7 +7,9 @@
 | `skopeo` | images between registries and OCI layouts, digests preserved |
 | `charts` | charts fetched and pushed as OCI artifacts with Helm's registry client |
 | `copying` | the mirror run and the export: each artifact copied, read back, its digest locked |
-| `pins` | the plan's check that every image is pinned by the lock's digest (MIRROR-001..003) |
+| `builds` | the platform's own images: what to build from which locked base |
+| `ping` | whether the stack's mirror answers as an OCI registry (before anything is copied) |
+| `pins` | the plan's check that every image is pinned by the lock's digest (MIRROR-001/002) |
 
 The lock itself (`locks/mirror/<stack>.lock.json`) is `version_catalogue.lock`: the program
 reads it too. Imports: `infra.render` (the rendered plan) and `version_catalogue`; `infra.cli`

@@ -4,14 +4,18 @@ from, and skopeo's absence. (End to end against a real registry: test_mirror_reg
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from infra.cli import app
 from infra.mirror import ImageNeed, LockFile, Skopeo, SkopeoError, Source, inventory
 from infra.mirror.inventory import ChartNeed, needed_images
+from infra.mirror.ping import RegistryUnreachable, ping
 from infra.plan import PlanResult
 from infra.render import ChartCache, ClusterObject, Origin, PlanObjects, render_plan
 from infra.render.cache import REFERENCE_CHARTS
@@ -161,3 +165,25 @@ def test_without_skopeo_the_error_says_how_to_install_it() -> None:
 def test_an_image_not_in_the_catalogue_has_no_upstream_to_copy_from() -> None:
     need = ImageNeed(Image("team/app", "1.0", "(not in the catalogue)"), ())
     assert Source.of(None, None).image(need) is None
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when this returns
+
+
+def test_mirroring_into_a_registry_that_does_not_answer_stops_before_copying(
+    tmp_path: Path,
+) -> None:
+    mirror = f"127.0.0.1:{_closed_port()}/mlp"
+    with pytest.raises(RegistryUnreachable, match=r"http://127\.0\.0\.1:\d+/v2/"):
+        ping(mirror, plain_http=True)
+    result = CliRunner().invoke(
+        app,
+        ["mirror", "--stack", "uae-onprem", "--set", f"registry.mirror={mirror}", "--plain-http",
+         "--lock", str(tmp_path / "lock.json")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"the stack's mirror {mirror} does not answer" in " ".join(result.output.split())
+    assert not (tmp_path / "lock.json").exists()

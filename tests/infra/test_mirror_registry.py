@@ -33,6 +33,7 @@ from infra.mirror import (
     copy_images,
     inventory,
 )
+from infra.mirror.ping import ping
 from infra.plan import PlanResult, synthesize_stack
 from infra.render import ChartCache, render_plan
 from infra.render.cache import REFERENCE_CHARTS
@@ -242,6 +243,8 @@ def test_mirror_credentials_come_from_the_environment(
     ):
         digest = _one_image(public, tmp_path, "src", "x")
         source, mirror = Source("registry", f"{public.host}/src"), f"{private.host}/mlp"
+        # both answer as registries; the private one wants credentials
+        assert (ping(public.host, True), ping(mirror, True)) == (200, 401)
         lock = LockFile.open(tmp_path / "lock.json", "s", mirror)
         skopeo = Skopeo(plain_http=True)
         [denied] = copy_images([_need()], source, mirror, lock, skopeo, lambda o: None)
