@@ -58,11 +58,6 @@ def test_aws_bootstrap_creates_the_ecr_mirror_and_nothing_of_the_cluster() -> No
     assert boot.outputs["mirror"] == "111122223333.dkr.ecr.me-central-1.amazonaws.com/mlplatform"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stacks/targets/aws/context.py repositories() lists the build bases once the phase-B "
-    "rule (arch-core-done) allows the edit",
-)
 def test_aws_bootstrap_creates_a_repository_for_each_build_base() -> None:
     repos = {r.inputs["name"] for r in _bootstrap("uae-cloud").resources if r.type == ECR}
     assert {f"mlplatform/{i.path}" for i in BUILD_IMAGES.values()} <= repos

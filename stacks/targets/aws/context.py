@@ -11,7 +11,7 @@ from components.aws.common import AwsSite
 from stacks import governance
 from stacks.config import Aws, StackConfig, residency
 from stacks.config.naming import AwsNames as Names
-from version_catalogue import CHARTS, IMAGES
+from version_catalogue import BUILD_IMAGES, CHARTS, IMAGES
 
 STORAGE_CLASS = "encrypted-gp3"
 SYSTEM_NODE_LABEL = "mlplatform.io/node-role"
@@ -70,13 +70,15 @@ def context(config: StackConfig) -> AwsContext:
 
 
 def repositories(config: StackConfig, aws_config: Aws) -> tuple[str, ...]:
-    """ECR repositories for the catalogue, when the mirror is this account's ECR."""
+    """ECR repositories for the catalogue (its images, charts and the workload images' build
+    bases, which `mlplatform mirror` copies too), when the mirror is this account's ECR."""
     host = residency.ecr_registry(aws_config.account_id, aws_config.region)
     registry = config.image_registry
     if registry != host and not registry.startswith(f"{host}/"):
         return ()  # another in-country registry is the mirror; it is not ours to create
     base = registry[len(host) + 1 :]
     join = "/".join
-    images = [join(p for p in (base, image.path) if p) for image in IMAGES.values()]
+    catalogue = [*IMAGES.values(), *BUILD_IMAGES.values()]
+    images = [join(p for p in (base, image.path) if p) for image in catalogue]
     charts = [join(p for p in (base, "charts", chart.name) if p) for chart in CHARTS.values()]
     return tuple(sorted(set(images + charts)))
