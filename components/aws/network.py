@@ -334,7 +334,11 @@ def _s3_endpoint_policy(site: AwsSite) -> pulumi.Output[str]:
     """Only this account's principals, only this account's buckets (plus ECR image layers).
 
     Endpoint policies filter rather than grant, and AWS requires `Principal: "*"` narrowed by
-    conditions here; the conditions pin both the caller's and the bucket's account.
+    conditions here; the conditions pin both the caller's and the bucket's account. The ECR
+    layer statement carries no account condition: image layers are downloaded from ECR's own
+    regional bucket through URLs ECR presigns with its own credentials, so the request's
+    principal is never this account (a condition on it 403s every pull, and with no NAT the
+    nodes never become Ready). It is read-only and names that one in-region bucket.
     """
     mine = {"aws:PrincipalAccount": site.account_id}
     return document(
@@ -352,7 +356,6 @@ def _s3_endpoint_policy(site: AwsSite) -> pulumi.Output[str]:
             "Principal": "*",
             "Action": ["s3:GetObject"],
             "Resource": [f"arn:aws:s3:::prod-{site.region}-starport-layer-bucket/*"],
-            "Condition": {"StringEquals": mine},
         },
     )
 

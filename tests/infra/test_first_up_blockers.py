@@ -34,7 +34,6 @@ def _policy(resource: Any) -> dict[str, Any]:
     return yaml.safe_load(document) if isinstance(document, str) else document
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_ecr_layer_downloads_are_not_conditioned_on_the_callers_account(aws_plan) -> None:
     """ECR serves image layers from its own S3 bucket through URLs it presigns with its own
     credentials: an aws:PrincipalAccount condition on that statement 403s every pull through the
