@@ -291,14 +291,18 @@ class SampleWorkloads(pulumi.ComponentResource):
         super().__init__("mlplatform:workloads:SampleWorkloads", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, depends_on=upstream(opts))
         job, isvc = train_job(args), inference_service(args)
-        for suffix, obj in (("train", job), ("isvc", isvc)):
+        # A TrainJob is one run: spec.trainer, runtimeRef, initializer, managedBy and
+        # activeDeadlineSeconds are immutable (CEL `self == oldSelf` in the Trainer CRD), so any
+        # change of image, args, env or GPUs must replace it — deleted first, its name is fixed.
+        rerun = pulumi.ResourceOptions(replace_on_changes=["spec"], delete_before_replace=True)
+        for suffix, obj, extra in (("train", job, rerun), ("isvc", isvc, None)):
             k8s.apiextensions.CustomResource(
                 f"{name}-{suffix}",
                 api_version=obj["apiVersion"],
                 kind=obj["kind"],
                 metadata=obj["metadata"],
                 spec=obj["spec"],
-                opts=child,
+                opts=pulumi.ResourceOptions.merge(child, extra),
             )
         self.train_job = job["metadata"]["name"]
         self.inference_service = isvc["metadata"]["name"]
