@@ -5,7 +5,7 @@ generate  writes, under --out-dir:
             events.jsonl                    the transaction stream (no labels)
             labelled_transactions.parquet   the same transactions with their fraud outcome
             live_events.jsonl               the next day's transactions, to score live
-            drift_events.jsonl              the next day again, with shifted distributions
+            drift_events.jsonl              the day after, with shifted distributions
             drift_labelled.parquet          its outcomes
 produce   publishes a JSON-lines file of events (plus optional poison events) to a topic.
 
@@ -30,11 +30,14 @@ def _generate(args: argparse.Namespace) -> dict:
     out: Path = args.out_dir
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = datetime.now(UTC).replace(microsecond=0)
-    end = datetime.fromisoformat(args.end) if args.end else now - timedelta(days=1)
+    # History ends two days ago: the live day and the drifted day after it end by now (the
+    # validator refuses transactions from the future).
+    end = datetime.fromisoformat(args.end) if args.end else now - timedelta(days=2)
     customers = generator.make_customers(args.customers, args.seed)
     history = generator.generate_transactions(customers, args.events, args.seed, end)
-    # The day after the history: transactions to score live, as they arrive (not yet streamed),
-    # once as usual and once with shifted distributions.
+    # The day after the history: transactions to score live, as they arrive (not yet streamed);
+    # then the day after that, with shifted distributions. Two days in a row, not one day twice:
+    # the live replay streams both into Feast, and a customer's events must stay in time order.
     live = generator.generate_transactions(
         customers, args.drift_events, args.seed + 1, end + timedelta(days=1), timedelta(days=1)
     )
@@ -42,7 +45,7 @@ def _generate(args: argparse.Namespace) -> dict:
         customers,
         args.drift_events,
         args.seed,
-        end + timedelta(days=1),
+        end + timedelta(days=2),
         span=timedelta(days=1),
         drift=generator.DriftProfile(),
     )
@@ -100,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         help="transactions in each of the live and drifted files",
     )
     generate.add_argument("--seed", type=int, default=7)
-    generate.add_argument("--end", help="ISO time the history ends at (default: a day ago)")
+    generate.add_argument("--end", help="ISO time the history ends at (default: two days ago)")
     produce = commands.add_parser("produce", help="publish events to Kafka")
     produce.add_argument("--events", type=Path, required=True)
     produce.add_argument("--topic", help="default: the transactions topic")

@@ -42,6 +42,76 @@ def v2_body(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {"inputs": inputs}
 
 
+class Traffic:
+    """A scoring client's tally: requests of `batch` transactions, cycling through `protocols`,
+    with client-side latency, errors, scores and the model version that answered each request.
+    `score` may be called many times (the live replay scores a day in rounds); `summary` covers
+    every call."""
+
+    def __init__(self, base_url: str, model: str, protocols: tuple[str, ...] = ("v1", "v2")):
+        self.model, self.protocols = model, protocols
+        self.client = httpx.Client(base_url=base_url, timeout=30.0)
+        self.latencies: dict[str, list[float]] = {p: [] for p in protocols}
+        self.errors: list[str] = []
+        self.scores: list[float] = []
+        self.examples: dict[str, Any] = {}
+        self.versions: dict[str, int] = {}  # model version -> requests it answered
+        self.transactions = 0
+        self.requests = 0
+
+    def __enter__(self) -> Traffic:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.client.close()
+
+    def score(self, events: list[dict[str, Any]], batch: int = 1) -> None:
+        self.transactions += len(events)
+        for start in range(0, len(events), batch):
+            self._request(events[start : start + batch])
+
+    def _request(self, chunk: list[dict[str, Any]]) -> None:
+        protocol = self.protocols[self.requests % len(self.protocols)]
+        self.requests += 1
+        began = time.perf_counter()
+        if protocol == "v1":
+            response = self.client.post(
+                f"/v1/models/{self.model}:predict", json={"instances": chunk}
+            )
+        else:
+            response = self.client.post(f"/v2/models/{self.model}/infer", json=v2_body(chunk))
+        self.latencies[protocol].append((time.perf_counter() - began) * 1000)
+        if response.status_code != 200:
+            self.errors.append(f"{protocol} {response.status_code}: {response.text[:200]}")
+            return
+        body = response.json()
+        self.examples.setdefault(protocol, body)
+        version = str(body.get("model_version", ""))
+        self.versions[version] = self.versions.get(version, 0) + 1
+        if protocol == "v1":
+            self.scores += [p["risk_score"] for p in body["predictions"]]
+        else:
+            self.scores += next(o["data"] for o in body["outputs"] if o["name"] == "risk_score")
+
+    def summary(self) -> dict[str, Any]:
+        scores, latencies = self.scores, self.latencies
+        return {
+            "transactions": self.transactions,
+            "requests": {p: len(v) for p, v in latencies.items()},
+            "errors": len(self.errors),
+            "error_examples": self.errors[:3],
+            "latency_ms": {
+                p: {"p50": round(statistics.median(v), 2), "p95": round(_p95(v), 2)}
+                for p, v in latencies.items()
+                if v
+            },
+            "mean_risk_score": round(statistics.fmean(scores), 4) if scores else None,
+            "high_risk": sum(score >= 0.5 for score in scores),
+            "model_versions": self.versions,
+            "examples": self.examples,
+        }
+
+
 def send(
     base_url: str,
     model: str,
@@ -50,47 +120,9 @@ def send(
     batch: int = 1,
 ) -> dict[str, Any]:
     """Score `events` in requests of `batch` transactions, cycling through `protocols`."""
-    latencies: dict[str, list[float]] = {p: [] for p in protocols}
-    errors: list[str] = []
-    scores: list[float] = []
-    examples: dict[str, Any] = {}
-    versions: dict[str, int] = {}  # model version -> requests it answered
-    with httpx.Client(base_url=base_url, timeout=30.0) as client:
-        for number, start in enumerate(range(0, len(events), batch)):
-            chunk = events[start : start + batch]
-            protocol = protocols[number % len(protocols)]
-            began = time.perf_counter()
-            if protocol == "v1":
-                response = client.post(f"/v1/models/{model}:predict", json={"instances": chunk})
-            else:
-                response = client.post(f"/v2/models/{model}/infer", json=v2_body(chunk))
-            latencies[protocol].append((time.perf_counter() - began) * 1000)
-            if response.status_code != 200:
-                errors.append(f"{protocol} {response.status_code}: {response.text[:200]}")
-                continue
-            body = response.json()
-            examples.setdefault(protocol, body)
-            version = str(body.get("model_version", ""))
-            versions[version] = versions.get(version, 0) + 1
-            if protocol == "v1":
-                scores += [p["risk_score"] for p in body["predictions"]]
-            else:
-                scores += next(o["data"] for o in body["outputs"] if o["name"] == "risk_score")
-    return {
-        "transactions": len(events),
-        "requests": {p: len(v) for p, v in latencies.items()},
-        "errors": len(errors),
-        "error_examples": errors[:3],
-        "latency_ms": {
-            p: {"p50": round(statistics.median(v), 2), "p95": round(_p95(v), 2)}
-            for p, v in latencies.items()
-            if v
-        },
-        "mean_risk_score": round(statistics.fmean(scores), 4) if scores else None,
-        "high_risk": sum(score >= 0.5 for score in scores),
-        "model_versions": versions,
-        "examples": examples,
-    }
+    with Traffic(base_url, model, protocols) as traffic:
+        traffic.score(events, batch)
+        return traffic.summary()
 
 
 def _p95(values: list[float]) -> float:
@@ -106,8 +138,13 @@ def load_events(path: Path, count: int, last: bool = False) -> list[dict[str, An
     """
     with open(path) as handle:
         events = [json.loads(line) for line in handle if line.strip()]
+    return [events[i] for i in sample_indices(len(events), count, last)]
+
+
+def sample_indices(total: int, count: int, last: bool = False) -> list[int]:
+    """Which of `total` chronological events `load_events` takes (see there)."""
     if last:
-        return events[-count:]
-    if count >= len(events):
-        return events
-    return [events[index * len(events) // count] for index in range(count)]
+        return list(range(max(total - count, 0), total))
+    if count >= total:
+        return list(range(total))
+    return [index * total // count for index in range(count)]
