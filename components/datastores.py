@@ -55,6 +55,9 @@ REDIS_PORT = 6379
 RUN_AS = 1000  # the redis image's non-root user (CNPG runs postgres as UID 26 itself)
 
 
+REDIS_OPERATOR_UID = 65532  # distroless `nonroot`, the USER of the redis-operator image
+
+
 @dataclass(frozen=True)
 class PostgresBackup:
     """Where WAL and base backups go: the site's S3-compatible object store (in-country)."""
@@ -165,7 +168,7 @@ class OnPremDataStores(pulumi.ComponentResource):
                 "replicaCount": 2,
                 "image": {
                     "repository": f"{a.mirror}/{pg.operator_image.path}",
-                    "tag": pg.operator_image.tag,
+                    "tag": pg.operator_image.pinned_tag,
                 },
                 "imagePullSecrets": pull_secrets(a.pull_secret),
                 "config": {"clusterWide": False},  # manages Clusters in this namespace only
@@ -266,11 +269,24 @@ class OnPremDataStores(pulumi.ComponentResource):
             values={
                 "redisOperator": {
                     "imageName": f"{a.mirror}/{rd.operator_image.path}",
-                    "imageTag": rd.operator_image.tag,
+                    "imageTag": rd.operator_image.pinned_tag,
                     "imagePullPolicy": "IfNotPresent",
                     "imagePullSecrets": pull_secrets(a.pull_secret),
                     "watchNamespace": ns,
                     "webhook": False,
+                },
+                # The chart's defaults are `{}`: Pod Security `restricted` (this namespace
+                # enforces it) refuses such a pod. The image runs as distroless `nonroot`.
+                "podSecurityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": REDIS_OPERATOR_UID,
+                    "runAsGroup": REDIS_OPERATOR_UID,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
                 },
                 "certmanager": {"enabled": False},
                 "issuer": {"create": False},

@@ -35,7 +35,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.helm import helm_release
+from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from version_catalogue.artifacts import Chart, Image
 
@@ -91,6 +91,7 @@ class GpuOperatorImages:
     mig_manager: Image
     cuda_base: Image  # the operator's init container
     node_feature_discovery: Image
+    driver_manager: Image  # the driver DaemonSet's init container (k8s-driver-manager)
 
     def operands(self) -> dict[str, Image]:
         """Chart values key → image, for the operands the chart deploys on GPU nodes."""
@@ -114,10 +115,15 @@ class GpuOperatorArgs:
     pull_secret: str | None
 
 
-def _split(image: Image, mirror: str) -> dict[str, str]:
-    """The operator's (repository, image, version) triple for a catalogue image."""
+def _split(image: Image, mirror: str, digest_only: bool = False) -> dict[str, str]:
+    """The operator's (repository, image, version) triple for a catalogue image.
+
+    A pinned image's version is `tag@digest`, except with `digest_only` (the driver): the
+    operator appends the node's OS to a driver version, but takes a `sha256:` version as the
+    digest of one image (`repository/image@sha256:...`)."""
     repository, _, leaf = image.path.rpartition("/")
-    return {"repository": f"{mirror}/{repository}", "image": leaf, "version": image.tag}
+    version = image.digest if digest_only and image.digest else image.pinned_tag
+    return {"repository": f"{mirror}/{repository}", "image": leaf, "version": version}
 
 
 class GpuOperator(pulumi.ComponentResource):
@@ -145,7 +151,7 @@ class GpuOperator(pulumi.ComponentResource):
             "sandboxWorkloads": {"enabled": False},
             "daemonsets": {
                 "tolerations": [dict(c.GPU_TOLERATION)],
-                "labels": args.labels,
+                "labels": chart_labels(args.labels),
             },
             "operator": {
                 **operator,
@@ -158,15 +164,19 @@ class GpuOperator(pulumi.ComponentResource):
             "node-feature-discovery": {
                 "image": {
                     "repository": f"{args.mirror}/{images.node_feature_discovery.path}",
-                    "tag": images.node_feature_discovery.tag,
+                    "tag": images.node_feature_discovery.pinned_tag,
                 },
                 "imagePullSecrets": [{"name": s} for s in secrets],
                 "worker": {"tolerations": [dict(c.GPU_TOLERATION)]},
             },
         }
         for key, image in images.operands().items():
-            values[key] = {**_split(image, args.mirror), "imagePullSecrets": secrets}
+            driver = key == "driver"
+            values[key] = {**_split(image, args.mirror, driver), "imagePullSecrets": secrets}
         values["driver"]["enabled"] = args.install_driver
+        # The driver manager drains and reloads the driver; the operator also injects it
+        # (DRIVER_MANAGER_IMAGE) whatever driver.enabled says: never the chart's nvcr.io default.
+        values["driver"]["manager"] = _split(images.driver_manager, args.mirror)
         values["toolkit"]["enabled"] = args.install_driver
         # vGPU, sandboxed-VM, GPUDirect-storage and confidential-computing operands stay off
         # (their images are neither used nor mirrored).

@@ -49,13 +49,14 @@ Outputs: `topics`, `credentials_secret`, `principal`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
-from components.helm import helm_release
+from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from components.pki import (
     PART_OF_MLPLATFORM,
@@ -97,6 +98,9 @@ class StrimziKafkaArgs:
     storage_class: str
     chart: Chart  # strimzi-kafka-operator
     operator_image: Image  # <mirror>/strimzi/operator; operands share its repository and tag
+    # The Kafka image of `kafka_version` (catalogue strimzi-kafka): its digest, when the mirror
+    # lock has one, pins the brokers, exporter and Cruise Control.
+    kafka_image: Image | None = None
     kafka_version: str  # a version the pinned Strimzi runs
     cluster_name: str
     # From the stack's `kafka` config (no defaults here: the config model holds them)
@@ -183,6 +187,32 @@ def _kafka_spec(args: StrimziKafkaArgs, listener_auth: dict) -> dict:
             "ssl.protocol": "TLSv1.3",
         },
     }
+
+
+# Every chart key whose images are the Kafka image (`<defaultImageTag>-kafka-<version>`).
+KAFKA_IMAGE_KEYS = ("kafka", "kafkaConnect", "kafkaMirrorMaker2", "kafkaExporter", "cruiseControl")
+
+
+def _pinned_operator(image: Image) -> dict[str, str]:
+    return {"tag": image.pinned_tag} if image.digest else {}
+
+
+def _pinned_operands(args: StrimziKafkaArgs) -> dict[str, Any]:
+    """Chart values pinning the operands by digest, where the stack's mirror lock has one.
+
+    The operator's family (topic and user operators, the init container) takes `tag@digest`.
+    The chart composes Kafka images as `<defaultImageTag>-kafka-<version>`, so those take the
+    digest itself (`<repository>/kafka@sha256:...`): every Kafka version the operator lists then
+    names the image of `kafka_version`, the only one this cluster runs."""
+    values: dict[str, Any] = {}
+    operator, kafka = args.operator_image, args.kafka_image
+    if operator.digest:
+        for key in ("topicOperator", "userOperator", "kafkaInit"):
+            values[key] = {"image": _pinned_operator(operator)}
+    if kafka is not None and kafka.digest:
+        for key in KAFKA_IMAGE_KEYS:
+            values[key] = {"image": {"digest": kafka.digest}}
+    return values
 
 
 class StrimziKafka(pulumi.ComponentResource):
@@ -285,12 +315,15 @@ class StrimziKafka(pulumi.ComponentResource):
                 "image": {
                     "imagePullPolicy": "IfNotPresent",
                     **({"imagePullSecrets": secrets} if secrets else {}),
+                    **_pinned_operator(args.operator_image),
                 },
+                **_pinned_operands(args),
                 "extraEnvs": [
                     {"name": "STRIMZI_POD_SECURITY_PROVIDER_CLASS", "value": "restricted"},
                 ],
                 "generateNetworkPolicy": True,
-                "labels": args.labels,
+                "labels": args.labels,  # the operator's pods
+                "deploymentLabels": chart_labels(args.labels),  # its Deployment
             },
             opts=opts,
         )

@@ -104,7 +104,7 @@ def _chart_values(args: GpuQueueingArgs) -> dict:
             "manager": {
                 "image": {
                     "repository": f"{args.mirror}/{args.image.path}",
-                    "tag": args.image.tag,
+                    "tag": args.image.pinned_tag,
                     "pullPolicy": "IfNotPresent",
                 },
             },

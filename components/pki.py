@@ -39,7 +39,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.helm import helm_release
+from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from version_catalogue.artifacts import Chart, Image
 
@@ -96,7 +96,7 @@ class PkiArgs:
 
 
 def _image(image: Image, mirror: str) -> dict[str, str]:
-    return {"repository": f"{mirror}/{image.path}", "tag": image.tag}
+    return {"repository": f"{mirror}/{image.path}", "tag": image.pinned_tag}
 
 
 def _cert_manager_values(args: PkiArgs) -> dict[str, Any]:
@@ -106,7 +106,7 @@ def _cert_manager_values(args: PkiArgs) -> dict[str, Any]:
         "crds": {"enabled": True, "keep": True},
         "global": {
             "imagePullSecrets": secrets,
-            "commonLabels": args.labels,
+            "commonLabels": chart_labels(args.labels),
             # Leases in our own namespace: no write access to kube-system needed.
             "leaderElection": {"namespace": c.NS_CERT_MANAGER},
         },
@@ -141,7 +141,7 @@ def _trust_manager_values(args: PkiArgs) -> dict[str, Any]:
         "app": {"trust": {"namespace": c.NS_CERT_MANAGER}},
         # trust-manager may write exactly one Secret name cluster-wide: the bundle.
         "secretTargets": {"enabled": True, "authorizedSecrets": [CA_BUNDLE]},
-        "commonLabels": args.labels,
+        "commonLabels": chart_labels(args.labels),
     }
 
 

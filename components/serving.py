@@ -9,8 +9,8 @@
 | NetworkPolicy (3) | default deny; webhook (9443) in; API server out |
 
 Every image the chart deploys or injects (controller, kube-rbac-proxy, storage initializer,
-agent, router) comes from the mirror. The runtime's pod is hardened and carries the MLflow
-client settings and the platform CA bundle.
+agent, router, the ART explainer, the local-model download job) comes from the mirror. The
+runtime's pod is hardened and carries the MLflow client settings and the platform CA bundle.
 
 Depends on cert-manager (KServe's webhook certificate): pass the core's cert-manager release in
 `opts.depends_on`.
@@ -80,6 +80,7 @@ class KserveImages:
     storage_initializer: Image
     agent: Image
     router: Image
+    art_explainer: Image  # what `explainer.art` runs (the chart's default is on Docker Hub)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +104,7 @@ class ModelServingArgs:
 
 
 def _image(image: Image, mirror: str) -> dict[str, str]:
-    return {"image": f"{mirror}/{image.path}", "tag": image.tag}
+    return {"image": f"{mirror}/{image.path}", "tag": image.pinned_tag}
 
 
 def chart_values(args: ModelServingArgs) -> dict[str, Any]:
@@ -135,7 +136,18 @@ def chart_values(args: ModelServingArgs) -> dict[str, Any]:
             "storage": _image(images.storage_initializer, args.mirror),
             "agent": _image(images.agent, args.mirror),
             "router": _image(images.router, args.mirror),
-            "localmodel": {"enabled": False},
+            "servingruntime": {
+                "art": {
+                    "image": f"{args.mirror}/{images.art_explainer.path}",
+                    "defaultVersion": images.art_explainer.pinned_tag,
+                }
+            },
+            # Off; its download job's image is still the controller's setting: the mirror's.
+            "localmodel": {
+                "enabled": False,
+                "defaultJobImage": f"{args.mirror}/{images.storage_initializer.path}",
+                "defaultJobTag": images.storage_initializer.pinned_tag,
+            },
             # InferenceService pods get no API token unless a tenant asks for one explicitly.
             "security": {"autoMountServiceAccountToken": False},
             "metricsaggregator": {

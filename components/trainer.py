@@ -11,8 +11,13 @@ integration) and adds the GPU pool's node labels and toleration on admission.
 |---|---|
 | Namespace `kubeflow-system` | PSS restricted; ingress: webhooks, status server from tenants |
 | helm Release kubeflow-trainer | pinned; controller + JobSet images from the mirror; no chart |
-| | runtimes |
+| | runtimes; JobSet's objects labelled (`jobset.commonLabels`) |
 | ClusterTrainingRuntime `torch-distributed` | torchrun across `numNodes`, hardened pod |
+
+Labels: kubeflow-trainer 2.3.0 reads no labelling value for its own objects (its values.yaml
+declares `commonLabels`, which no template reads), so they are a declared gap
+(`infra/render/labels.py`, shown in compliance.md); its jobset sub-chart reads
+`jobset.commonLabels`.
 
 The runtime's container has no probes on purpose: it is a batch process whose health is its
 exit code (JobSet restarts/fails it by policy); a liveness probe would only kill long
@@ -29,7 +34,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.helm import helm_release
+from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from components.security_context import UID as PLATFORM_UID
 from version_catalogue.artifacts import Chart, Image
@@ -152,11 +157,10 @@ class TrainingOperator(pulumi.ComponentResource):
             mirror=args.mirror,
             namespace=ns,
             values={
-                "commonLabels": args.labels,
                 "image": {
                     "registry": args.mirror,
                     "repository": controller.path,
-                    "tag": controller.tag,
+                    "tag": controller.pinned_tag,
                     "pullSecrets": secrets,
                 },
                 "manager": {
@@ -168,12 +172,13 @@ class TrainingOperator(pulumi.ComponentResource):
                 },
                 "jobset": {
                     "install": True,
+                    # jobset 0.12.0 pulls `image.repository:image.tag` (it has no registry key)
                     "image": {
-                        "registry": args.mirror,
-                        "repository": jobset.path,
-                        "tag": jobset.tag,
+                        "repository": f"{args.mirror}/{jobset.path}",
+                        "tag": jobset.pinned_tag,
                         "pullSecrets": secrets,
                     },
+                    "commonLabels": chart_labels(args.labels),
                 },
                 # The chart's runtimes use public images and an installer Job pulling from
                 # docker.io: off. The platform's own runtime is declared below.

@@ -3,70 +3,102 @@
 Components never read the catalogue (`version_catalogue`): each takes its charts and images
 through its Args. The targets and the service composition build those Args from here, so
 which catalogue entry feeds which chart value is written once.
+
+Every image goes through the stack's `Pin` (`pin_for(config)`): the catalogue image with the
+digest the stack's mirror lock records (`stacks.pins`), so the components pass
+`<mirror>/<path>:<tag>@sha256:...` to every chart and manifest. `image(config, key)` is the
+same for one catalogue entry. Without a pin (unit tests of components) images keep their tags.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+import pulumi
 
 from components.datastores import PostgresBackup, PostgresSpec, RedisSpec
 from components.gpu import GpuOperatorImages
 from components.pki import PkiImages
 from components.serving import KserveImages
-from version_catalogue import CHARTS, IMAGES
+from stacks.config import StackConfig
+from stacks.pins import pinned
+from version_catalogue import CHARTS, IMAGES, Image
+
+Pin = Callable[[Image], Image]
 
 
-def pki_images() -> PkiImages:
+def unpinned(image: Image) -> Image:
+    return image
+
+
+def pin_for(config: StackConfig) -> Pin:
+    """Pins catalogue images with the digests the running stack's mirror lock records."""
+    stack = pulumi.get_stack()
+    return lambda image: pinned(config, stack, image)
+
+
+def image(config: StackConfig, key: str) -> Image:
+    """The catalogue image `key`, pinned by the stack's mirror lock."""
+    return pin_for(config)(IMAGES[key])
+
+
+def pki_images(pin: Pin = unpinned) -> PkiImages:
     return PkiImages(
-        controller=IMAGES["cert-manager-controller"],
-        webhook=IMAGES["cert-manager-webhook"],
-        cainjector=IMAGES["cert-manager-cainjector"],
-        acmesolver=IMAGES["cert-manager-acmesolver"],
-        startupapicheck=IMAGES["cert-manager-startupapicheck"],
-        trust_manager=IMAGES["trust-manager"],
+        controller=pin(IMAGES["cert-manager-controller"]),
+        webhook=pin(IMAGES["cert-manager-webhook"]),
+        cainjector=pin(IMAGES["cert-manager-cainjector"]),
+        acmesolver=pin(IMAGES["cert-manager-acmesolver"]),
+        startupapicheck=pin(IMAGES["cert-manager-startupapicheck"]),
+        trust_manager=pin(IMAGES["trust-manager"]),
     )
 
 
-def gpu_operator_images() -> GpuOperatorImages:
+def gpu_operator_images(pin: Pin = unpinned) -> GpuOperatorImages:
     return GpuOperatorImages(
-        operator=IMAGES["gpu-operator"],
-        driver=IMAGES["gpu-driver"],
-        container_toolkit=IMAGES["gpu-container-toolkit"],
-        device_plugin=IMAGES["gpu-device-plugin"],
-        dcgm_exporter=IMAGES["gpu-dcgm-exporter"],
-        mig_manager=IMAGES["gpu-mig-manager"],
-        cuda_base=IMAGES["gpu-cuda-base"],
-        node_feature_discovery=IMAGES["node-feature-discovery"],
+        operator=pin(IMAGES["gpu-operator"]),
+        driver=pin(IMAGES["gpu-driver"]),
+        container_toolkit=pin(IMAGES["gpu-container-toolkit"]),
+        device_plugin=pin(IMAGES["gpu-device-plugin"]),
+        dcgm_exporter=pin(IMAGES["gpu-dcgm-exporter"]),
+        mig_manager=pin(IMAGES["gpu-mig-manager"]),
+        cuda_base=pin(IMAGES["gpu-cuda-base"]),
+        node_feature_discovery=pin(IMAGES["node-feature-discovery"]),
+        driver_manager=pin(IMAGES["gpu-driver-manager"]),
     )
 
 
-def kserve_images() -> KserveImages:
+def kserve_images(pin: Pin = unpinned) -> KserveImages:
     return KserveImages(
-        controller=IMAGES["kserve-controller"],
-        rbac_proxy=IMAGES["kube-rbac-proxy"],
-        storage_initializer=IMAGES["kserve-storage-initializer"],
-        agent=IMAGES["kserve-agent"],
-        router=IMAGES["kserve-router"],
+        controller=pin(IMAGES["kserve-controller"]),
+        rbac_proxy=pin(IMAGES["kube-rbac-proxy"]),
+        storage_initializer=pin(IMAGES["kserve-storage-initializer"]),
+        agent=pin(IMAGES["kserve-agent"]),
+        router=pin(IMAGES["kserve-router"]),
+        art_explainer=pin(IMAGES["kserve-art-explainer"]),
     )
 
 
-def postgres_spec(instances: int, storage_gi: int, backup: PostgresBackup | None) -> PostgresSpec:
+def postgres_spec(
+    instances: int, storage_gi: int, backup: PostgresBackup | None, pin: Pin = unpinned
+) -> PostgresSpec:
     """CloudNativePG and its PostgreSQL image, sized as configured."""
     return PostgresSpec(
         operator_chart=CHARTS["cloudnative-pg"],
-        operator_image=IMAGES["cloudnative-pg"],
-        image=IMAGES["postgresql"],
+        operator_image=pin(IMAGES["cloudnative-pg"]),
+        image=pin(IMAGES["postgresql"]),
         instances=instances,
         storage_gi=storage_gi,
         backup=backup,
     )
 
 
-def redis_spec(replicas: int, storage_gi: int) -> RedisSpec:
+def redis_spec(replicas: int, storage_gi: int, pin: Pin = unpinned) -> RedisSpec:
     """redis-operator and its Redis/Sentinel images, sized as configured."""
     return RedisSpec(
         operator_chart=CHARTS["redis-operator"],
-        operator_image=IMAGES["redis-operator"],
-        image=IMAGES["redis"],
-        sentinel_image=IMAGES["redis-sentinel"],
+        operator_image=pin(IMAGES["redis-operator"]),
+        image=pin(IMAGES["redis"]),
+        sentinel_image=pin(IMAGES["redis-sentinel"]),
         replicas=replicas,
         storage_gi=storage_gi,
     )

@@ -26,5 +26,10 @@ class Image:
     digest: str | None = None
 
     def ref(self, mirror: str) -> str:
-        reference = f"{mirror}/{self.path}:{self.tag}"
-        return f"{reference}@{self.digest}" if self.digest else reference
+        return f"{mirror}/{self.path}:{self.pinned_tag}"
+
+    @property
+    def pinned_tag(self) -> str:
+        """`tag@digest` when the image is pinned, else the tag: what a chart that composes
+        `<repository>:<tag>` takes as its tag to pull exactly this digest."""
+        return f"{self.tag}@{self.digest}" if self.digest else self.tag

@@ -36,7 +36,7 @@ import pulumi_kubernetes as k8s
 from components.aws.common import AwsSite, document, statement
 from components.aws.eks import eks_addon
 from components.aws.iam import PodIdentityRole, PodIdentityRoleArgs
-from components.helm import helm_release
+from components.helm import chart_labels, helm_release
 from version_catalogue.artifacts import Chart, Image
 
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -124,7 +124,7 @@ def autoscaler_values(args: ClusterAddonsArgs) -> dict:
         "autoDiscovery": {"clusterName": args.cluster_name},
         "image": {
             "repository": f"{args.mirror}/{args.autoscaler_image.path}",
-            "tag": args.autoscaler_image.tag,
+            "tag": args.autoscaler_image.pinned_tag,
         },
         "rbac": {"serviceAccount": {"create": True, "name": AUTOSCALER_SERVICE_ACCOUNT}},
         "extraArgs": {
@@ -136,8 +136,7 @@ def autoscaler_values(args: ClusterAddonsArgs) -> dict:
         "replicaCount": 1,  # leader-elected; the PDB keeps one during drains
         "priorityClassName": "system-cluster-critical",
         "nodeSelector": args.system_node_selector,
-        "additionalLabels": args.labels,
-        "podLabels": args.labels,
+        "additionalLabels": chart_labels(args.labels),  # every object, the pods included
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 65534,

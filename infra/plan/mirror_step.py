@@ -14,7 +14,6 @@ from pathlib import Path
 from infra.mirror.pins import PinReport, check_pins
 from infra.plan.synthesis import PlanResult
 from infra.render import PlanObjects
-from stacks.config.loader import ROOT
 from stacks.pins import lock_file
 from version_catalogue.lock import read_lock
 
@@ -23,9 +22,8 @@ MIRROR_REPORT_FILE = "mirror-report.json"
 
 def pin_plan(result: PlanResult, objects: PlanObjects, root: Path | None = None) -> PinReport:
     """MIRROR-001/002 over a synthesized, rendered plan; mirror-report.json when written."""
-    root = root or ROOT
     path = lock_file(result.synthesis.stack, root)
-    shown = path.relative_to(root)  # the report names it as the repository does
+    shown = path.relative_to(path.parents[2])  # locks/mirror/<stack>.lock.json
     report = check_pins(objects.objects, result.config.image_registry, read_lock(path), shown)
     if result.out_dir is not None:
         target = result.out_dir / MIRROR_REPORT_FILE

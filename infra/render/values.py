@@ -6,7 +6,8 @@ chart's default in place. A key is known when the chart's defaults (its values.y
 sub-charts', coalesced as Helm does) or its values.schema.json declare it. Below a key whose
 default is an empty map or null (`commonLabels: {}`, `nodeSelector: {}`, `resources: {}`) any
 key is free-form, as is anything below a list or where the schema allows additional properties.
-Keys charts read without declaring them are allowed only through `UNDECLARED`, with the reason.
+Keys charts read without declaring them are allowed only through `UNDECLARED`, and maps a
+template ranges over (whatever keys they hold) through `FREE_FORM`, each with the reason.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ UNDECLARED: dict[tuple[str, str], str] = {
     ("strimzi-kafka-operator", "image.imagePullPolicy"): (
         "060-Deployment reads it under `if`; values.yaml does not declare it"
     ),
+    **{
+        ("strimzi-kafka-operator", f"{key}.image.digest"): (
+            "_helpers.tpl `strimzi.image` reads every image's `digest` (ref@digest instead of "
+            "ref:tag); values.yaml declares none (the mirror lock pins Kafka images with it)"
+        )
+        for key in ("kafka", "kafkaConnect", "kafkaMirrorMaker2", "kafkaExporter", "cruiseControl")
+    },
     ("kube-prometheus-stack", "prometheusOperator.admissionWebhooks.certManager.issuerRef"): (
         f"prometheus-operator/certmanager.yaml reads it under `if`: {_BY_DEFAULT}"
     ),
@@ -53,13 +61,21 @@ UNDECLARED: dict[tuple[str, str], str] = {
     },
 }
 
+# (chart, dotted path) → why any key below it is read although the defaults list only some:
+# maps a template ranges over.
+FREE_FORM: dict[tuple[str, str], str] = {
+    ("cluster-autoscaler", "extraArgs"): (
+        "deployment.yaml ranges over extraArgs: every key becomes a --<key>=<value> flag"
+    ),
+}
+
 # Helm passes `global` to the chart and every sub-chart whether declared or not.
 ALWAYS_KNOWN = frozenset({"global"})
 
 
 def unknown_keys(chart: str, values: Mapping[str, Any], defaults: Any, schema: Any) -> list[str]:
     """Dotted paths of the keys in `values` the chart neither declares nor is allowed to read."""
-    walker = _Walker(schema if isinstance(schema, Mapping) else {})
+    walker = _Walker(chart, schema if isinstance(schema, Mapping) else {})
     return sorted(
         path
         for path in walker.walk(values, defaults, schema, "")
@@ -70,8 +86,8 @@ def unknown_keys(chart: str, values: Mapping[str, Any], defaults: Any, schema: A
 class _Walker:
     """Walks values beside defaults and schema; resolves the schema's local `$ref`s."""
 
-    def __init__(self, root: Mapping[str, Any]) -> None:
-        self.root = root
+    def __init__(self, chart: str, root: Mapping[str, Any]) -> None:
+        self.chart, self.root = chart, root
 
     def resolve(self, schema: Any) -> Any:
         hops = 0
@@ -103,6 +119,8 @@ class _Walker:
             if key in declared or key in properties:
                 child_default = declared.get(key)
                 child_schema = self.resolve(properties.get(key))
+                if (self.chart, path) in FREE_FORM:
+                    continue
                 if isinstance(value, Mapping) and (
                     _nonempty_map(child_default) or _closed(child_schema)
                 ):

@@ -28,7 +28,7 @@ from stacks.composition.results import CoreServices
 from stacks.config import StackConfig
 from stacks.config.quantity import parse_quantity
 from stacks.foundation import Foundation
-from version_catalogue import CHARTS, IMAGES
+from version_catalogue import CHARTS
 
 
 def _quantity(total: Decimal, unit: str = "") -> str:
@@ -86,7 +86,7 @@ def _gpu_operator(
             mirror=config.image_registry,
             labels=governance.platform_labels(config),
             chart=CHARTS["gpu-operator"],
-            images=artifacts.gpu_operator_images(),
+            images=artifacts.gpu_operator_images(artifacts.pin_for(config)),
             install_driver=not foundation.gpu_driver_preinstalled,
             pull_secret=config.registry.pull_secret,
         ),
@@ -104,7 +104,7 @@ def _queueing(
             mirror=config.image_registry,
             labels=governance.platform_labels(config),
             chart=CHARTS["kueue"],
-            image=IMAGES["kueue"],
+            image=artifacts.image(config, "kueue"),
             flavors=tuple(
                 GpuFlavor(name=p.name, node_labels=dict(p.labels), gpus=p.capacity)
                 for p in foundation.gpu_pools
@@ -124,9 +124,9 @@ def _trainer(config: StackConfig, opts: pulumi.ResourceOptions) -> TrainingOpera
             mirror=config.image_registry,
             labels=governance.platform_labels(config),
             chart=CHARTS["kubeflow-trainer"],
-            controller_image=IMAGES["trainer-controller"],
-            jobset_image=IMAGES["jobset"],
-            training_image=IMAGES["training"],
+            controller_image=artifacts.image(config, "trainer-controller"),
+            jobset_image=artifacts.image(config, "jobset"),
+            training_image=artifacts.image(config, "training"),
             pull_secret=config.registry.pull_secret,
         ),
         opts=opts,

@@ -28,11 +28,11 @@ from components.kafka import (
 )
 from components.pki import PlatformPki
 from components.tenant import PlatformPeer
-from stacks import governance
+from stacks import artifacts, governance
 from stacks.composition.results import KafkaEndpoint, KafkaGrant, TenantKafkaAccess
 from stacks.config import StackConfig, Tenant
 from stacks.foundation import Foundation, ManagedKafka
-from version_catalogue import CHARTS, IMAGES, KAFKA_VERSION
+from version_catalogue import CHARTS, KAFKA_VERSION
 
 KAFKA_CLUSTER = "mlplatform"
 
@@ -60,7 +60,7 @@ class StrimziGrant:
             StrimziTenantAccessArgs(
                 tenant=tenant.name,
                 namespace=c.tenant_namespace(tenant.name),
-                topics=tuple(tenant.topics),
+                topics=tuple(self.config.tenant_topics(tenant)),  # with its ML loop's
                 labels=governance.tenant_labels(self.config, tenant),
             ),
             opts=pulumi.ResourceOptions(provider=self.provider),
@@ -131,7 +131,8 @@ def _strimzi(
             labels=governance.platform_labels(config),
             storage_class=foundation.storage_class,
             chart=CHARTS["strimzi"],
-            operator_image=IMAGES["strimzi-operator"],
+            operator_image=artifacts.image(config, "strimzi-operator"),
+            kafka_image=artifacts.image(config, "strimzi-kafka"),
             kafka_version=KAFKA_VERSION,
             authentication=k.authentication,
             cluster_name=KAFKA_CLUSTER,

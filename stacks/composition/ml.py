@@ -27,7 +27,7 @@ from stacks import artifacts, governance
 from stacks.composition.results import CoreServices, FeastEndpoints, MlServices
 from stacks.config import StackConfig, Tenant
 from stacks.foundation import Foundation
-from version_catalogue import CHARTS, IMAGES
+from version_catalogue import CHARTS
 
 
 def _network_range(config: StackConfig) -> str:
@@ -118,7 +118,7 @@ def _mlflow(
     return ModelRegistry(
         "mlflow",
         ModelRegistryArgs(
-            image=IMAGES["mlflow"].ref(config.image_registry),
+            image=artifacts.image(config, "mlflow").ref(config.image_registry),
             labels=governance.platform_labels(config),
             postgres=pg,
             object_store=foundation.object_store,
@@ -150,7 +150,7 @@ def _feast(
     return FeatureStore(
         "feast",
         FeatureStoreArgs(
-            image=IMAGES["feast"].ref(config.image_registry),
+            image=artifacts.image(config, "feast").ref(config.image_registry),
             labels=governance.platform_labels(config),
             project=config.feast.project,
             postgres=pg,
@@ -188,8 +188,8 @@ def _serving(
             labels=governance.platform_labels(config),
             crd_chart=CHARTS["kserve-crd"],
             chart=CHARTS["kserve"],
-            images=artifacts.kserve_images(),
-            runtime_image=IMAGES["serving"].ref(mirror),
+            images=artifacts.kserve_images(artifacts.pin_for(config)),
+            runtime_image=artifacts.image(config, "serving").ref(mirror),
             tracking_uri=tracking_uri,
             host_domain=config.kserve.host_domain,
             deployment_mode=config.kserve.deployment_mode,

@@ -26,7 +26,7 @@ def build_pki(config: StackConfig, provider: k8s.Provider) -> PlatformPki:
             labels=governance.platform_labels(config),
             cert_manager_chart=CHARTS["cert-manager"],
             trust_manager_chart=CHARTS["trust-manager"],
-            images=artifacts.pki_images(),
+            images=artifacts.pki_images(artifacts.pin_for(config)),
             pull_secret=config.registry.pull_secret,
             organization=config.tags.owner,
             protect=not config.ephemeral,

@@ -5,7 +5,9 @@ client config, see `stacks.composition.tenants`). When `sampleWorkloads.enabled`
 golden path for `sampleWorkloads.tenant`: a TrainJob on the platform's torch runtime (GPUs per
 `sampleWorkloads.gpus`, admitted by Kueue through the tenant's LocalQueue) and an
 InferenceService serving `models:/<model>@champion`, with a `@challenger` canary when
-`sampleWorkloads.canaryTrafficPercent` is set.
+`sampleWorkloads.canaryTrafficPercent` is set; and its ML loop (`components.ml_loop`, Args from
+`stacks.composition.ml_loop`): the stream processor, the monitor, the retraining controller
+(whose template is this TrainJob), the canary guard and batch scoring.
 
 Returns, per tenant with samples, the summary `stacks.contract` exports as `sampleWorkloads`.
 """
@@ -16,13 +18,14 @@ from typing import Any
 
 import pulumi
 
+from components.ml_loop import MlLoop
 from components.sample_workloads import SampleWorkloads, SampleWorkloadsArgs
-from stacks import governance
+from stacks import artifacts, governance
+from stacks.composition import ml_loop
 from stacks.composition.results import PlatformServices
 from stacks.composition.tenants import TenantDeployment
 from stacks.config import StackConfig
 from stacks.foundation import Foundation
-from version_catalogue import IMAGES
 
 
 def build_sample_workloads(
@@ -37,6 +40,7 @@ def build_sample_workloads(
     deployment = tenancy[sample.tenant]
     tenant = deployment.config
     namespace = deployment.component.namespace
+    ctx = ml_loop.context(config, foundation, services, deployment)
     labelled = pulumi.Output.concat(
         foundation.object_store.offline_store_uri, f"/{tenant.name}/labelled/transactions.parquet"
     )
@@ -47,7 +51,7 @@ def build_sample_workloads(
             namespace=namespace,
             model_name=sample.model_name,
             labels=governance.tenant_labels(config, tenant),
-            training_image=IMAGES["training"].ref(config.image_registry),
+            training_image=artifacts.image(config, "training").ref(config.image_registry),
             tracking_uri=services.ml.mlflow_tracking_uri,
             service_account=deployment.component.service_account,
             queue=deployment.component.queue,
@@ -55,7 +59,8 @@ def build_sample_workloads(
             training_runtime=services.core.training_runtime,
             gpus=sample.gpus,
             training_args=("--labelled", labelled, "--work-dir", "/tmp/work"),
-            env={"MLP_KAFKA_BOOTSTRAP": services.core.kafka.bootstrap},
+            kafka=ctx.kafka,  # the prediction log, with the contract's TLS and credentials
+            serving_env=ml_loop.serving_env(config, ctx),
             serving_runtime=services.ml.serving_runtime,
             deployment_mode=services.ml.kserve_deployment_mode,
             min_replicas=sample.min_replicas,
@@ -73,6 +78,20 @@ def build_sample_workloads(
             ],
         ),
     )
+    loop = ml_loop.loop_args(
+        config,
+        foundation,
+        ctx,
+        workloads.train_job_object,  # the retraining controller's template
+        _identity_annotations(foundation, tenant.name),
+    )
+    MlLoop(
+        f"loop-{tenant.name}",
+        loop,
+        opts=pulumi.ResourceOptions(
+            provider=foundation.k8s_provider, depends_on=[workloads, deployment.component]
+        ),
+    )
     summary: dict[str, Any] = {
         "trainJob": workloads.train_job,
         "inferenceService": workloads.inference_service,
@@ -83,9 +102,18 @@ def build_sample_workloads(
         "minReplicas": sample.min_replicas,
         "maxReplicas": sample.max_replicas,
     }
+    summary["mlLoop"] = ml_loop.contract(config, loop)
     if sample.canary_traffic_percent:
         summary["canary"] = {
             "modelUri": f"models:/{sample.model_name}@challenger",
             "trafficPercent": sample.canary_traffic_percent,
         }
     return {tenant.name: summary}
+
+
+def _identity_annotations(foundation: Foundation, tenant: str) -> dict[str, pulumi.Input[str]]:
+    """What the tenant's ServiceAccounts carry for their cloud identity on a managed Kafka
+    (Azure Workload Identity's client ID): the retraining controller's needs it too."""
+    if foundation.kafka is None or tenant not in foundation.kafka.tenants:
+        return {}
+    return dict(foundation.kafka.tenants[tenant].service_account_annotations)

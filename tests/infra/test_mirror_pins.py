@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from infra.evidence.mirror import markdown
+from infra.mirror import inventory
 from infra.mirror.pins import check_pins
-from infra.plan import PlanResult, pin_plan
-from infra.render import ChartCache, ClusterObject, Origin, render_plan
+from infra.plan import PlanResult, pin_plan, render_and_check, synthesize_stack
+from infra.render import ChartCache, ClusterObject, Origin, PlanObjects, render_plan
 from infra.render.cache import REFERENCE_CHARTS
+from infra.render.images import images
 from stacks.pins import pinned, stack_lock
 from version_catalogue import IMAGES
 from version_catalogue.lock import Locked, MirrorLock, lock_path, write_lock
@@ -152,3 +154,52 @@ def test_the_program_pins_a_catalogue_image_with_the_stacks_lock(
     )
     write_lock(lock.model_copy(update={"mirror": "other.ae/m"}), lock_path("uae-onprem", tmp_path))
     assert stack_lock(config, "uae-onprem", tmp_path) is None  # another mirror's lock pins nothing
+
+
+def _full_lock(plan: PlanResult, objects: PlanObjects, driver_os: str) -> MirrorLock:
+    """A lock holding a (made-up, distinct) digest for every image the plan needs."""
+    mirror = plan.config.image_registry
+    resources = [r.to_json() for r in plan.synthesis.resources]
+    needs = inventory(resources, objects, mirror, (driver_os,))
+    lock = MirrorLock(stack=plan.synthesis.stack, mirror=mirror)
+    for i, need in enumerate(needs.images):
+        lock = lock.with_image(need.key, Locked(digest=f"sha256:{i:064x}", source="test"))
+    return lock
+
+
+ONPREM_PENDING = pytest.mark.xfail(
+    strict=True,
+    reason="stacks/targets/onprem.py passes artifacts.pin_for(config) to the CloudNativePG and "
+    "redis-operator specs once another helper's uncommitted edit of that file is committed",
+)
+
+
+@pytest.mark.skipif(
+    not REFERENCE_CHARTS.is_dir(), reason=f"no reference charts at {REFERENCE_CHARTS}"
+)
+@pytest.mark.parametrize(
+    "stack", [pytest.param("uae-onprem", marks=ONPREM_PENDING), "uae-cloud", "uae-cloud-azure"]
+)
+def test_with_a_filled_lock_the_program_pins_every_image_it_deploys(
+    stack: str,
+    stack_plan: Callable[..., PlanResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    charts = ChartCache(REFERENCE_CHARTS)
+    unpinned = stack_plan(stack)
+    before = render_and_check(unpinned, charts)
+    lock = _full_lock(unpinned, before.objects, "ubuntu22.04")
+    write_lock(lock, lock_path(stack, tmp_path))
+    monkeypatch.setattr("stacks.pins.LOCK_ROOT", tmp_path)
+    plan = synthesize_stack(stack)  # the program reads the lock
+    rendered = render_and_check(plan, charts)
+    report = pin_plan(plan, rendered.objects)
+    assert report.findings == [] and report.pinned == report.images > 20
+    # the digests go where each chart reads them: no values key the chart ignores
+    known = {f.message for f in before.report.findings if f.check == "RENDER-002"}
+    assert sorted(f.message for f in rendered.report.findings if f.check == "RENDER-002") == sorted(
+        known
+    )
+    refs = [u.ref for u in images(rendered.objects.objects)]
+    assert any(f"@{lock.images['kueue/kueue:v0.19.2'].digest}" in r for r in refs)

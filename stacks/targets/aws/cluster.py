@@ -15,7 +15,7 @@ from components.aws.iam import ClusterRoles, ClusterRolesArgs
 from components.aws.kms import KeySpec, PlatformKeys, PlatformKeysArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.nodegroups import NodeGroup, NodeGroupArgs
-from stacks import governance
+from stacks import artifacts, governance
 from stacks.foundation import GpuPoolInfo
 from stacks.targets.aws.context import (
     NVIDIA_AMI,
@@ -24,7 +24,7 @@ from stacks.targets.aws.context import (
     SYSTEM_NODE_LABEL,
     AwsContext,
 )
-from version_catalogue import CHARTS, IMAGES
+from version_catalogue import CHARTS
 
 SYSTEM_LABELS = {SYSTEM_NODE_LABEL: "system"}
 
@@ -225,7 +225,9 @@ def _addons(
             volume_key_arn=keys.arns["data"],
             mirror=config.image_registry,
             autoscaler_chart=CHARTS["cluster-autoscaler"],
-            autoscaler_image=IMAGES[f"cluster-autoscaler-{config.kubernetes.version}"],
+            autoscaler_image=artifacts.image(
+                config, f"cluster-autoscaler-{config.kubernetes.version}"
+            ),
             labels=governance.platform_labels(config),
             storage_class=STORAGE_CLASS,
             system_node_selector=SYSTEM_LABELS,
