@@ -5,7 +5,8 @@ the GPU operator, CloudNativePG, redis-operator, the EKS Cluster Autoscaler) is 
 `helm.v3.Release` of the same shape: the pinned chart pulled from the in-country mirror
 (`oci://<mirror>/charts/<name>`, `Chart.oci`), installed atomically (a failed install or
 upgrade rolls back) and cleaned up on failure. Only the release name, namespace, values and,
-for slow charts, the timeout differ.
+for slow charts, the timeout differ. `chart_labels` is what a component passes to a chart's
+labelling values (commonLabels and the like).
 
 `helm.v3.Release` rather than `helm.v4.Chart`: the release is one resource the engine tracks
 (and synthesis under mocks can see), with Helm's own rollback semantics.
@@ -13,12 +14,22 @@ for slow charts, the timeout differ.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from version_catalogue.artifacts import Chart
+
+# Helm sets this label on every object a chart renders; passing it again in a chart's labelling
+# values makes the key appear twice in one map (strict decoders and server-side apply refuse it).
+HELM_MANAGED_BY = "app.kubernetes.io/managed-by"
+
+
+def chart_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """The governance labels as a chart's labelling values take them: Helm's own left out."""
+    return {k: v for k, v in labels.items() if k != HELM_MANAGED_BY}
 
 
 def helm_release(

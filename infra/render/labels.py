@@ -29,9 +29,12 @@ class LabelGap:
     reason: str
     labelled_kinds: frozenset[str] = frozenset()
     labelled_templates: tuple[str, ...] = ()  # template path prefixes (sub-charts)
+    unlabelled_templates: tuple[str, ...] = ()  # ...except these, which ignore the value
 
     def covers(self, obj: ClusterObject) -> bool:
         template = obj.origin.template or ""
+        if template in self.unlabelled_templates:
+            return True
         labelled = obj.kind in self.labelled_kinds or template.startswith(self.labelled_templates)
         return not labelled
 
@@ -56,8 +59,11 @@ LABEL_GAPS: dict[str, LabelGap] = {
     "kubeflow-trainer": LabelGap(
         "kubeflow-trainer 2.3.0 reads no labelling value for its own objects (its values.yaml "
         "declares commonLabels, which no template reads); its jobset sub-chart reads "
-        "jobset.commonLabels",
+        "jobset.commonLabels (except its metrics Service's template, which ignores it)",
         labelled_templates=("kubeflow-trainer/charts/jobset/",),
+        unlabelled_templates=(
+            "kubeflow-trainer/charts/jobset/templates/prometheus/manager_metrics_service.yaml",
+        ),
     ),
     # commonLabels reach every object but the operator webhook's cert-manager objects
     "kube-prometheus-stack": LabelGap(
