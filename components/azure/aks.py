@@ -59,6 +59,7 @@ import pulumi_azure_native as azure
 import yaml
 
 from components.azure.monitoring import diagnostic_setting
+from components.objects import upstream
 
 # Entra application every AKS cluster's API server accepts tokens for (fixed by Azure).
 AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
@@ -94,7 +95,8 @@ class DiskEncryptionSet(pulumi.ComponentResource):
             active_key={"key_url": args.key_url, "source_vault": {"id": args.vault_id}},
             rotation_to_latest_key_version_enabled=True,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # the component's depends_on (its identity's role assignments) reach the resource
+            opts=pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
         )
         self.id = self.des.id
         self.register_outputs({"id": self.id})
@@ -184,7 +186,8 @@ class AksCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:azure:AksCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # the component's depends_on (role assignments of the identity it uses) reach the resource
+        child = pulumi.ResourceOptions(parent=self, depends_on=upstream(opts))
         system = {
             **_pool_profile(args.system_pool, args.node_subnet_id, args.kubernetes_version),
             "name": args.system_pool.name,

@@ -51,6 +51,7 @@ import pulumi_random as random
 
 from components.azure.monitoring import diagnostic_setting
 from components.azure.network import private_endpoint
+from components.objects import upstream
 
 # Server parameters applied after creation, one at a time (ARM serialises them anyway).
 SERVER_PARAMETERS: dict[str, str] = {
@@ -104,7 +105,10 @@ class PostgresFlexible(pulumi.ComponentResource):
         if geo != (args.geo_backup_identity_id is not None):
             raise ValueError("geo-redundant backup needs both a DR key and its identity")
         child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        # the component's depends_on (role assignments of the identity it uses) reach the resource
+        stateful = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, depends_on=upstream(opts)
+        )
 
         password = random.RandomPassword(
             f"{name}-admin-password", length=32, special=False, opts=child

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure
 
+from components.objects import upstream
+
 # Activity Log categories exported to the workspace (all of them: the audit trail is the point).
 ACTIVITY_LOG_CATEGORIES: tuple[str, ...] = (
     "Administrative",
@@ -169,6 +171,7 @@ class VnetFlowLog(pulumi.ComponentResource):
                 }
             },
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # the component's depends_on (its identity's role assignments) reach the resource
+            opts=pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
         )
         self.register_outputs({"flowLogId": self.flow_log.id})

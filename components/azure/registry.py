@@ -29,6 +29,7 @@ import pulumi_azure_native as azure
 
 from components.azure.monitoring import diagnostic_setting
 from components.azure.network import private_endpoint
+from components.objects import upstream
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ class ContainerRegistry(pulumi.ComponentResource):
                 "azure_ad_authentication_as_arm_policy": {"status": "enabled"},
             },
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # the component's depends_on (its identity's role assignments) reach the resource
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=upstream(opts)
+            ),
         )
         self.id = self.registry.id
         self.login_server = self.registry.login_server

@@ -38,6 +38,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.azure.network import private_endpoint
+from components.objects import upstream
 
 IN_COUNTRY_SKUS = ("Standard_ZRS", "Standard_GZRS")
 
@@ -79,7 +80,10 @@ class StorageAccount(pulumi.ComponentResource):
         missing = set(args.immutable_days) - set(args.containers)
         if missing:
             raise ValueError(f"immutable_days names unknown containers: {sorted(missing)}")
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        # the component's depends_on (role assignments of the identity it uses) reach the resource
+        stateful = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, depends_on=upstream(opts)
+        )
 
         self.account = azure.storage.StorageAccount(
             f"{name}-account",

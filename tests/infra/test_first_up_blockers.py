@@ -116,3 +116,31 @@ def test_a_restricted_region_needs_its_access_request_acknowledged(tmp_path: Pat
     root = _stack_copy(tmp_path, "uae-cloud-azure", unacknowledged)
     with pytest.raises(ConfigError, match=r"azure\.restrictedRegionAccess"):
         stack_config("uae-cloud-azure", (), root)
+
+
+def test_every_user_of_an_identity_waits_for_its_role_assignments(azure_plan) -> None:
+    """A resource that uses a managed identity (CMK encryption, AKS, the disk encryption set,
+    workload identities) is created only after every role assignment of that identity: ARM would
+    otherwise check a permission that does not exist yet. Propagation beyond ARM's acceptance is
+    the documented retry (README "Before the first `pulumi up`")."""
+    resources = azure_plan.synthesis.resources
+    assignments: dict[str, list[str]] = {}
+    identities: dict[str, str] = {}
+    for r in resources:
+        component = r.parent or ""
+        if r.type == "azure-native:authorization:RoleAssignment" and "ManagedIdentity" in component:
+            assignments.setdefault(component, []).append(r.urn)
+        if r.type == "azure-native:managedidentity:UserAssignedIdentity":
+            identities[str(r.outputs.get("id") or r.id)] = component
+    assert identities and assignments
+    checked = 0
+    for r in resources:
+        if r.type.startswith("azure-native:authorization") or r.parent in identities.values():
+            continue
+        text = str(r.inputs)
+        for identity_id, component in identities.items():
+            if identity_id in text:
+                checked += 1
+                missing = set(assignments.get(component, [])) - set(r.options["dependsOn"])
+                assert not missing, f"{r.urn} uses {identity_id} before {sorted(missing)}"
+    assert checked >= 5
