@@ -177,7 +177,8 @@ def helm_images(values: Any, base: str) -> Iterator[ImageRef]:
 
     `image: host/repo:tag`; `image: {registry, repository, tag}`; `{repository: host/path,
     image: name, version}` (NVIDIA); `{image: host/repo, tag}` (KServe); `*Image: host/repo:tag`
-    keys; `registry`/`imageRegistry`/`defaultImageRegistry` (Strimzi) naming only the registry.
+    keys, or `*Image: host/repo` beside `*Tag: tag`; `registry`/`imageRegistry`/
+    `defaultImageRegistry` (Strimzi) naming only the registry.
     """
     for path, value in walk(values, base):
         if not isinstance(value, Mapping):
@@ -198,6 +199,10 @@ def helm_images(values: Any, base: str) -> Iterator[ImageRef]:
             yield ImageRef(f"{path}.registry", registry, "registry")
         for key, text in value.items():
             if key.endswith("Image") and isinstance(text, str) and "/" in text:
+                # `<x>Image` + `<x>Tag` (KServe's localmodel.defaultJobImage/defaultJobTag)
+                tag = value.get(f"{key.removesuffix('Image')}Tag")
+                if isinstance(tag, str) and tag and tag_of(text) is None:
+                    text = f"{text}:{tag}"
                 yield ImageRef(f"{path}.{key}", text)
 
 

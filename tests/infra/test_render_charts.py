@@ -126,3 +126,15 @@ def test_redis_operator_passes_pod_security_restricted(rendered) -> None:
     assert container["allowPrivilegeEscalation"] is False
     assert container["capabilities"] == {"drop": ["ALL"]}
     assert not [f for f in report.findings if f.release == "redis-operator" and f.mandatory]
+
+
+def test_the_pack_reads_kserves_local_model_job_image_with_its_tag(rendered) -> None:
+    # values.kserve.localmodel.defaultJobImage is `<mirror>/kserve/storage-initializer` and its
+    # tag sits beside it in defaultJobTag: UAE-K8S-003 must see the pinned reference, not an
+    # untagged one (the chart joins the two with a colon, as the rendered ConfigMap shows)
+    from infra.plan import evaluate_policies
+
+    plan, _, _ = rendered("uae-onprem")
+    report = evaluate_policies(plan)
+    assert not [f.message for f in report.result("UAE-K8S-003").findings
+                if "defaultJobImage" in f.message]  # fmt: skip
