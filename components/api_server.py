@@ -46,6 +46,8 @@ def webhook_ingress(ports: tuple[int, ...]) -> dict[str, Any]:
 
 def egress_rule(api: ApiServer) -> dict[str, Any]:
     """A NetworkPolicy egress rule to the API server's endpoint addresses on its ports."""
+    if not api.cidrs:  # an empty `to` would allow every destination
+        raise ValueError("the API server's endpoint addresses are unknown: set them")
     return {
         "to": [{"ipBlock": {"cidr": cidr}} for cidr in api.cidrs],
         "ports": [{"protocol": "TCP", "port": p} for p in api.ports],

@@ -20,12 +20,13 @@ import pulumi
 
 from components import conventions as c
 from components.endpoints import EgressRule
+from stacks import prerequisites
 from stacks.composition.results import FeastEndpoints, KafkaEndpoint, PlatformServices
 from stacks.composition.tenants import TenantDeployment
 from stacks.config import StackConfig
 from stacks.foundation import AwsFacts, AzureFacts, Foundation, ManagedKafka, OnPremFacts
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 SCHEMA_PATH = Path(__file__).with_name("tenant-contract.schema.json")
 
 
@@ -74,6 +75,11 @@ def _stack(config: StackConfig, foundation: Foundation) -> dict[str, Any]:
         "registry": config.image_registry,
         "residency": "uae",
         "cluster": cluster_facts(foundation),
+        # What the site creates before `pulumi up` (`mlplatform verify --preflight` checks it)
+        "prerequisites": prerequisites.contract(
+            prerequisites.site_prerequisites(config, foundation)
+        ),
+        "registryPullSecret": config.registry.pull_secret,
         # Deliberate deviations from a secure default, with why and how to remove them.
         "exceptions": [
             {
@@ -111,6 +117,10 @@ def _onprem(facts: OnPremFacts) -> dict[str, Any]:
         "redis": facts.redis,
         "clusterIssuer": facts.cluster_issuer,
         "gpuNodes": facts.gpu_nodes,
+        "cni": facts.cni,
+        "apiServerCidrs": facts.api_server_cidrs,
+        "podCidrs": facts.pod_cidrs,
+        "nodePools": facts.node_pools,
     }
 
 

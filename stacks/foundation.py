@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.api_server import ApiServer
 from components.endpoints import EgressRule, ObjectStore, Postgres, Redis
 
 
@@ -77,6 +78,19 @@ class SecurityException:
 
 
 @dataclass(frozen=True)
+class SitePrerequisite:
+    """Something the site must create before `pulumi up` (the contract's `stack.prerequisites`;
+    `mlplatform verify --preflight` checks it on the cluster)."""
+
+    kind: str  # Secret | StorageClass | ConfigMap | ...
+    name: str
+    namespaces: tuple[str, ...]  # empty for a cluster-scoped kind
+    purpose: str
+    how: str  # the command (or steps) that creates it
+    keys: tuple[str, ...] = ()  # keys a Secret must hold
+
+
+@dataclass(frozen=True)
 class OnPremFacts:
     """What the contract's `stack.cluster` says about an on-prem site (schema `onpremCluster`)."""
 
@@ -93,6 +107,12 @@ class OnPremFacts:
     # Host names of the existing GPU nodes, per pool: post-deploy verification reaches them
     # over SSH without needing the cluster's API.
     gpu_nodes: dict[str, list[str]]
+    # The site cluster as the plan simulates it (`onprem.cluster`): CNI, address ranges and
+    # its pools (name, per-node cpu/memory, GPUs per node, node names).
+    cni: str = ""
+    api_server_cidrs: list[str] = field(default_factory=list)
+    pod_cidrs: list[str] = field(default_factory=list)
+    node_pools: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,7 +163,15 @@ class Foundation:
     object_store: ObjectStore
     key_refs: dict[str, pulumi.Input[str]]  # purpose (data, secrets, logs) → key ARN/ID/URI
     gpu_pools: list[GpuPoolInfo]
+    # Where the API server is and whether the CNI is Cilium (components.api_server)
+    api_server: ApiServer
     kafka: ManagedKafka | None = None
+    # Tolerations every platform pod carries: the taints of the pool platform services run on
+    # (AKS: the system pool's CriticalAddonsOnly); none elsewhere.
+    platform_tolerations: tuple[dict[str, str], ...] = ()
+    # What the site must provide before `pulumi up` (besides the pull Secret the composition
+    # adds for every namespace that pulls from a mirror needing one)
+    prerequisites: list[SitePrerequisite] = field(default_factory=list)
     # Whether the platform must install the NVIDIA driver/toolkit (on-prem) or the nodes come
     # with them (EKS AL2023 NVIDIA AMI, AKS GPU images) and only the device plugin is needed.
     gpu_driver_preinstalled: bool = False

@@ -217,8 +217,32 @@ class VaultPki(_Model):
         return value
 
 
+class NodeSize(_Model):
+    """What one node of a site pool lets pods request (the kubelet's allocatable)."""
+
+    cpu: Quantity
+    memory: Quantity
+
+
+class SiteCluster(_Model):
+    """The site's existing cluster as the plan simulates it: its network and its nodes.
+
+    `cni` decides which NetworkPolicy forms reach the API server (Cilium needs its entity
+    policy); `apiServerCidrs` are the API server's endpoint addresses (`kubectl get endpoints
+    kubernetes`); `podCidrs` the pod address ranges; `workers` one general-purpose node's
+    allocatable; `gpuNodes` one node's of each GPU pool (by pool name).
+    """
+
+    cni: Literal["calico", "cilium", "aws-vpc-cni", "azure-npm"]
+    api_server_cidrs: Annotated[list[Annotated[str, Cidr(32)]], Field(min_length=1)]
+    pod_cidrs: Annotated[list[Annotated[str, Cidr(24)]], Field(min_length=1)]
+    workers: NodeSize
+    gpu_nodes: dict[str, NodeSize] = {}
+
+
 class OnPrem(_Model):
     site: Site
+    cluster: SiteCluster
     kube_context: NonEmpty | None = None  # None: the deployer's current context
     storage_class: DnsLabel = "encrypted-ssd"
     postgres: Postgres = Postgres()

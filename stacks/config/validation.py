@@ -285,6 +285,12 @@ def _registry(c: StackConfig) -> Iterator[Problem]:
 
 def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
     names = Counter(pool.name for pool in c.gpu_pools)
+    if c.onprem is not None:
+        for extra in sorted(set(c.onprem.cluster.gpu_nodes) - set(names)):
+            allowed = list(names)
+            yield Problem(
+                f"onprem.cluster.gpuNodes.{extra}", "…", f"names no GPU pool; allowed: {allowed}"
+            )
     seen_nodes: set[str] = set()
     approved = APPROVED.get(c.platform, {})
     machine_key = {"aws": "instanceType", "azure": "vmSize"}.get(c.platform, "")
@@ -308,6 +314,13 @@ def _gpu_pools(c: StackConfig) -> Iterator[Problem]:
         if c.target == "onprem":
             if not pool.nodes:
                 yield Problem(f"{at}.nodes", [], "must name the existing GPU nodes on-prem")
+            if c.onprem is not None and pool.name not in c.onprem.cluster.gpu_nodes:
+                yield Problem(
+                    f"onprem.cluster.gpuNodes.{pool.name}",
+                    MISSING,
+                    "is required: one node's allocatable cpu and memory (the plan checks that "
+                    "pods fit the pool)",
+                )
             for node in pool.nodes:
                 if node in seen_nodes:
                     yield Problem(f"{at}.nodes", node, "is already in another pool")

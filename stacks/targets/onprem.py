@@ -28,6 +28,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.datastores import (
     POSTGRES_PORT,
     REDIS_PORT,
@@ -41,7 +42,7 @@ from components.pki import CA_BUNDLE, PlatformPki
 from stacks import artifacts, governance
 from stacks.config import ExistingService, StackConfig
 from stacks.config.model import OnPrem
-from stacks.foundation import Foundation, GpuPoolInfo, OnPremFacts
+from stacks.foundation import Foundation, GpuPoolInfo, OnPremFacts, SitePrerequisite
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,86 @@ def build_foundation(config: StackConfig, cluster: OnPremCluster, pki: PlatformP
             "logs": keys.logs_key_uri,
         },
         gpu_pools=cluster.gpu_pools,
+        api_server=ApiServer(
+            tuple(onprem.cluster.api_server_cidrs), cilium=onprem.cluster.cni == "cilium"
+        ),
         kafka=None,  # Strimzi in-cluster
         gpu_driver_preinstalled=False,
+        prerequisites=site_prerequisites(config, onprem),
         ready=ready,
+    )
+
+
+def site_prerequisites(config: StackConfig, onprem: OnPrem) -> list[SitePrerequisite]:
+    """What the site creates before `pulumi up`: the Secrets its own services need in the
+    namespaces that consume them, and its encrypted StorageClass."""
+    store, found = onprem.object_store, []
+    store_users = [c.NS_MLFLOW, c.NS_FEAST]
+    if onprem.postgres.mode == "operator":
+        store_users.append(c.NS_DATA)  # CloudNativePG's backups
+    found.append(
+        _secret(
+            store.credentials_secret,
+            store_users,
+            ("username", "password"),
+            f"the access key of the platform's user on {store.endpoint} (artifacts, offline "
+            "store, backups)",
+            "--from-literal=username=<access key> --from-literal=password=<secret key>",
+        )
+    )
+    if store.ca_secret:
+        found.append(_ca_secret(store.ca_secret, store_users, store.endpoint))
+    for name, existing, users in (
+        ("postgres", onprem.postgres.existing, [c.NS_MLFLOW, c.NS_FEAST]),
+        ("redis", onprem.redis.existing, [c.NS_FEAST]),
+    ):
+        if existing is None:
+            continue
+        found.append(
+            _secret(
+                existing.credentials_secret,
+                users,
+                ("username", "password"),
+                f"the platform's user on the site's {name} at {existing.host}",
+                "--from-literal=username=<user> --from-literal=password=<password>",
+            )
+        )
+        if existing.ca_secret:
+            found.append(_ca_secret(existing.ca_secret, users, existing.host))
+    found.append(
+        SitePrerequisite(
+            kind="StorageClass",
+            name=onprem.storage_class,
+            namespaces=(),
+            purpose="encrypted volumes for Kafka, PostgreSQL and Redis (onprem.storageClass)",
+            how="the site's CSI driver's StorageClass with encryption at rest "
+            "(e.g. dm-crypt/LUKS or the array's own), named as onprem.storageClass",
+        )
+    )
+    return found
+
+
+def _secret(
+    name: str, namespaces: list[str], keys: tuple[str, ...], purpose: str, literals: str
+) -> SitePrerequisite:
+    return SitePrerequisite(
+        kind="Secret",
+        name=name,
+        namespaces=tuple(sorted(set(namespaces))),
+        purpose=purpose,
+        how=f"in each namespace: kubectl create namespace <ns> (if absent), then kubectl -n "
+        f"<ns> create secret generic {name} {literals}",
+        keys=keys,
+    )
+
+
+def _ca_secret(name: str, namespaces: list[str], server: str) -> SitePrerequisite:
+    return _secret(
+        name,
+        namespaces,
+        ("ca.crt",),
+        f"the internal CA that signed {server}'s certificate",
+        "--from-file=ca.crt=<the CA's PEM certificate>",
     )
 
 
@@ -227,4 +305,28 @@ def _facts(config: StackConfig, onprem: OnPrem) -> OnPremFacts:
         redis=onprem.redis.mode,
         cluster_issuer=c.CLUSTER_ISSUER,
         gpu_nodes={pool.name: list(pool.nodes) for pool in config.gpu_pools},
+        cni=onprem.cluster.cni,
+        api_server_cidrs=list(onprem.cluster.api_server_cidrs),
+        pod_cidrs=list(onprem.cluster.pod_cidrs),
+        node_pools=_node_pools(config, onprem),
     )
+
+
+def _node_pools(config: StackConfig, onprem: OnPrem) -> list[dict[str, object]]:
+    """The site's pools as the contract states them: per-node allocatable, GPUs, node names."""
+    workers = onprem.cluster.workers
+    pools: list[dict[str, object]] = [
+        {"name": "workers", "cpu": str(workers.cpu), "memory": str(workers.memory)}
+    ]
+    for pool in config.gpu_pools:
+        size = onprem.cluster.gpu_nodes[pool.name]
+        pools.append(
+            {
+                "name": pool.name,
+                "cpu": str(size.cpu),
+                "memory": str(size.memory),
+                "gpusPerNode": pool.gpus_per_node,
+                "nodes": list(pool.nodes),
+            }
+        )
+    return pools

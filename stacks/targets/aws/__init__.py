@@ -29,6 +29,8 @@ from __future__ import annotations
 import pulumi
 
 from components import conventions as c
+from components.api_server import ApiServer
+from components.aws.network import plan_subnets
 from components.endpoints import Credentials, EgressRule, ObjectStore, Postgres, Redis
 from components.pki import PlatformPki
 from stacks.config import StackConfig
@@ -60,6 +62,12 @@ POD_IDENTITY_EGRESS = EgressRule(
     ports=(80,),
     why="EKS Pod Identity agent on the node: AWS credentials for the pod's IAM role",
 )
+
+
+def api_server(vpc_cidr: str, zones: int) -> ApiServer:
+    """The private endpoint's ENIs sit in the cluster's (node) subnets; the VPC CNI's network
+    policy agent matches them by address."""
+    return ApiServer(plan_subnets(vpc_cidr, zones).nodes)
 
 
 def build_cluster(config: StackConfig) -> AwsCluster:
@@ -95,6 +103,7 @@ def build_foundation(config: StackConfig, cluster: AwsCluster, pki: PlatformPki)
         ),
         key_refs=dict(cluster.keys.arns),
         gpu_pools=cluster.gpu_pools,
+        api_server=api_server(ctx.aws_config.vpc_cidr, len(ctx.aws_config.zone_ids)),
         kafka=build_kafka(ctx, cluster),
         gpu_driver_preinstalled=True,  # AL2023 NVIDIA AMI ships driver and container toolkit
         workload_identity_egress=[POD_IDENTITY_EGRESS],

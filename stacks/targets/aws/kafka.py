@@ -11,6 +11,7 @@ and role (`ManagedKafka.tenants`), which the platform reports to the tenant. Wit
 
 from __future__ import annotations
 
+import ipaddress
 import math
 
 from components import conventions as c
@@ -21,6 +22,7 @@ from components.aws.msk import (
     MskTenantAccess,
     MskTenantAccessArgs,
 )
+from components.aws.network import plan_subnets
 from components.endpoints import EgressRule
 from components.kafka import PLATFORM_TOPICS
 from stacks.config import Tenant
@@ -30,6 +32,15 @@ from stacks.targets.aws.context import AwsContext
 from version_catalogue import MSK_KAFKA_VERSION
 
 TENANT_SERVICE_ACCOUNT = "workloads"  # components.tenant.Tenant's service account
+
+
+def covering(cidrs: tuple[str, ...]) -> str:
+    """The smallest block holding every one of `cidrs` (the data subnets are adjacent)."""
+    networks = [ipaddress.IPv4Network(c) for c in cidrs]
+    block = networks[0]
+    while not all(n.subnet_of(block) for n in networks):
+        block = block.supernet()
+    return str(block)
 
 
 def tenant_topic(tenant: str, topic: str) -> str:
@@ -81,10 +92,13 @@ def build_kafka(ctx: AwsContext, cluster: AwsCluster) -> ManagedKafka | None:
         tenant.name: _tenant_access(ctx, cluster, msk, tenant, topic_configs)
         for tenant in config.tenants
     }
-    # Broker ENIs get addresses in the data subnets, anywhere in the VPC's range.
+    # Broker ENIs get addresses in the data subnets. Not the whole VPC: with the VPC CNI every
+    # pod has a VPC address too, so a VPC-wide rule would let tenants open connections to other
+    # tenants' pods on the listener's port (the plan's isolation check, SIM-FLW-002).
+    data = plan_subnets(ctx.aws_config.vpc_cidr, len(ctx.aws_config.zone_ids)).data
     listener = EgressRule(
         name="msk-brokers",
-        cidr=ctx.aws_config.vpc_cidr,
+        cidr=covering(data),
         ports=(MSK_IAM_TLS_PORT,),
         why="MSK brokers' IAM listener in the stack's VPC",
     )

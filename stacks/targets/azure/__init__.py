@@ -28,7 +28,9 @@ from __future__ import annotations
 import pulumi
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.azure.identity import CLIENT_ID_ANNOTATION
+from components.azure.network import subnet_prefixes
 from components.endpoints import Credentials, ObjectStore, Postgres, Redis
 from components.pki import PlatformPki
 from stacks.config import StackConfig
@@ -93,6 +95,10 @@ def build_foundation(config: StackConfig, cluster: AzureCluster, pki: PlatformPk
             )
             for p in config.gpu_pools
         ],
+        api_server=ApiServer(
+            (subnet_prefixes(config.azure.vnet_cidr)["apiserver"],) if config.azure else (),
+            cilium=True,  # Azure CNI powered by Cilium (components.azure.aks)
+        ),
         kafka=build_event_hubs(cluster),
         # AKS GPU node images ship the NVIDIA driver and toolkit (gpuProfile.driver: Install).
         gpu_driver_preinstalled=True,
