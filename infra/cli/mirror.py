@@ -58,7 +58,8 @@ from infra.mirror.pins import PinReport
 from infra.mirror.skopeo import SkopeoError
 from infra.render import ChartCache, ChartMissing, NoChartCache, render_plan
 from stacks.config.loader import ROOT
-from version_catalogue.lock import LockError, image_key, lock_path
+from stacks.pins import lock_file
+from version_catalogue.lock import LockError, image_key
 
 StackOpt = Annotated[str | None, typer.Option("--stack", "-s", help="Stack name, e.g. uae-onprem.")]
 SetOpt = Annotated[
@@ -160,15 +161,21 @@ def _chart_dir(charts: Path | None) -> Iterator[Path]:
 
 
 def _inventory(
-    result: planning.PlanResult, cache: ChartCache, driver_os: list[str] | None
+    result: planning.PlanResult,
+    cache: ChartCache,
+    driver_os: list[str] | None,
+    lock: LockFile | None = None,
 ) -> Inventory:
-    """What the plan needs, rendered from `cache` (a missing chart is exit 2)."""
+    """What the plan needs, rendered from `cache` (a missing chart is exit 2); `lock` names
+    the images the program pinned by a digest alone."""
     try:
         objects = render_plan(result.synthesis.resources, cache)
     except (ChartMissing, NoChartCache) as error:
         raise usage(error) from None
     resources = [r.to_json() for r in result.synthesis.resources]
-    return inventory(resources, objects, result.config.image_registry, tuple(driver_os or ()))
+    locked = {k: e.digest for k, e in lock.lock.images.items()} if lock is not None else None
+    mirror = result.config.image_registry
+    return inventory(resources, objects, mirror, tuple(driver_os or ()), locked)
 
 
 def _charts(result: planning.PlanResult) -> list[ChartNeed]:
@@ -232,7 +239,7 @@ def mirror(
     result = _synthesize(stack, overrides)
     target = result.config.image_registry
     try:
-        locked = LockFile.open(lock or lock_path(result.name, ROOT), result.name, target)
+        locked = LockFile.open(lock or lock_file(result.name), result.name, target)
     except LockError as error:
         raise usage(error) from None
     try:
@@ -245,7 +252,7 @@ def mirror(
         outcomes = copy_charts(_charts(result), source, target, locked, cache, registry, _show)
         if any(o.status == "failed" for o in outcomes):
             _finish(outcomes, target, as_json)
-        inv = _inventory(result, ChartCache(cache), gpu_driver_os)
+        inv = _inventory(result, ChartCache(cache), gpu_driver_os, locked)
     _problems(inv)
     outcomes += copy_images(inv.images, source, target, locked, skopeo, _show)
     errors.print(f"lock: {escape(str(locked.path))}", highlight=False)
@@ -316,7 +323,7 @@ def _lock_of(stack: str | None, overrides: list[str] | None, lock: Path | None) 
         raise usage("give --stack NAME")
     config, _ = stack_config(stack, tuple(overrides or ()))
     try:
-        return LockFile.open(lock or lock_path(stack, ROOT), stack, config.image_registry)
+        return LockFile.open(lock or lock_file(stack), stack, config.image_registry)
     except LockError as error:
         raise usage(error) from None
 

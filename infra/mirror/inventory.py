@@ -85,28 +85,38 @@ def needed_charts(resources: Iterable[Mapping[str, Any]]) -> list[ChartNeed]:
     return needs
 
 
-def split_ref(ref: str, mirror: str) -> tuple[str, str, str | None] | None:
-    """`<mirror>/<path>:<tag>[@digest]` → (path, tag, digest); None when not on the mirror."""
+def split_ref(ref: str, mirror: str) -> tuple[str, str | None, str | None] | None:
+    """`<mirror>/<path>[:<tag>][@<digest>]` → (path, tag, digest); None when the reference is
+    not on the mirror or names neither a tag nor a digest. A digest alone is how an operator
+    pins what it composes (the GPU driver, Strimzi's Kafka images)."""
     if not ref.startswith(f"{mirror}/"):
         return None
     rest, _, digest = ref[len(mirror) + 1 :].partition("@")
     path, sep, tag = rest.rpartition(":")
     if not sep or "/" in tag:
+        path, tag = rest, ""
+    if not tag and not digest:
         return None
-    return path, tag, digest or None
+    return path, tag or None, digest or None
 
 
-def needed_images(objects: PlanObjects, mirror: str, driver_os: tuple[str, ...] = ()) -> Inventory:
+def needed_images(
+    objects: PlanObjects,
+    mirror: str,
+    driver_os: tuple[str, ...] = (),
+    locked: Mapping[str, str] | None = None,
+) -> Inventory:
     """Every image the plan pulls (and the build bases), those operators only offer, and why
     an image cannot be mirrored. An image only an operator's settings name and the catalogue
     does not list is offered, not pulled: Strimzi's images for every Kafka version it supports,
-    its bridge and build images, which run only for custom resources the plan does not create."""
+    its bridge and build images, which run only for custom resources the plan does not create.
+    `locked` (lock key → digest) names what a digest-only reference is."""
     catalogue = {image_key(i): i for i in [*IMAGES.values(), *BUILD_IMAGES.values()]}
     uses: dict[str, list[str]] = {}
     pulled: set[str] = set()
     found = Inventory(mirror)
     for use in images(objects.objects):
-        for key in _keys(use, mirror, driver_os, found.problems):
+        for key in _keys(use, mirror, driver_os, locked or {}, found.problems):
             uses.setdefault(key, []).append(use.where())
             if not use.injected or key in catalogue or key.startswith(f"{GPU_DRIVER_PATH}:"):
                 pulled.add(key)
@@ -128,7 +138,13 @@ def _upstream_of(path: str, tag: str) -> str:
     return "(not in the catalogue)"
 
 
-def _keys(use: ImageUse, mirror: str, driver_os: tuple[str, ...], problems: list[str]) -> list[str]:
+def _keys(
+    use: ImageUse,
+    mirror: str,
+    driver_os: tuple[str, ...],
+    locked: Mapping[str, str],
+    problems: list[str],
+) -> list[str]:
     parts = split_ref(use.ref, mirror)
     if parts is None:
         problems.append(
@@ -136,7 +152,15 @@ def _keys(use: ImageUse, mirror: str, driver_os: tuple[str, ...], problems: list
             "(RENDER-004): point it at <mirror>/<path>:<tag> before mirroring"
         )
         return []
-    path, tag, _ = parts
+    path, tag, digest = parts
+    if tag is None:  # pinned by digest alone: the lock says which path:tag that is
+        keys = [k for k, d in locked.items() if k.rpartition(":")[0] == path and d == digest]
+        if not keys:
+            problems.append(
+                f"{use.where()}: image '{use.ref}' names a digest the lock does not have: "
+                "mirror from a lock that has it, or remove the lock to start afresh"
+            )
+        return keys
     if path != GPU_DRIVER_PATH:
         return [f"{path}:{tag}"]
     # The GPU operator pulls the driver as <version>-<os of the node>: one image per OS.
@@ -154,8 +178,10 @@ def inventory(
     objects: PlanObjects,
     mirror: str,
     driver_os: tuple[str, ...] = (),
+    locked: Mapping[str, str] | None = None,
 ) -> Inventory:
-    """Charts and images a plan needs in `mirror` (`objects`: the plan rendered)."""
-    found = needed_images(objects, mirror, driver_os)
+    """Charts and images a plan needs in `mirror` (`objects`: the plan rendered; `locked`:
+    the stack's lock, image key → digest, for references pinned by a digest alone)."""
+    found = needed_images(objects, mirror, driver_os, locked)
     found.charts = needed_charts(resources)
     return found

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.mirror.inventory import GPU_DRIVER_PATH
+from infra.mirror.inventory import GPU_DRIVER_PATH, split_ref
 from infra.render import ClusterObject
 from infra.render.checks import Check, Finding, Waiver
 from infra.render.images import ImageUse, images
@@ -102,17 +102,6 @@ def _pulled(use: ImageUse, path: str, tag: str | None) -> bool:
     return f"{path}:{tag}" in _CATALOGUE
 
 
-def _parse(ref: str, mirror: str) -> tuple[str, str | None, str | None] | None:
-    """`<mirror>/<path>[:<tag>][@<digest>]` → (path, tag, digest); None when off the mirror."""
-    if not ref.startswith(f"{mirror}/"):
-        return None
-    name, _, digest = ref[len(mirror) + 1 :].partition("@")
-    path, sep, tag = name.rpartition(":")
-    if not sep or "/" in tag:
-        path, tag = name, ""
-    return path, tag or None, digest or None
-
-
 def _problem(path: str, tag: str | None, digest: str | None, lock: MirrorLock) -> str | None:
     """Why this reference is not pinned by the lock's digest, None when it is."""
     if digest is None:
@@ -133,7 +122,7 @@ def check_pins(
     report = PinReport(str(lock_file), mirror, lock.pending if lock else None)
     uses: dict[tuple[str, str | None, str | None], list[str]] = defaultdict(list)
     for use in images(objects):
-        parts = _parse(use.ref, mirror)
+        parts = split_ref(use.ref, mirror)
         if parts is not None and _pulled(use, parts[0], parts[1]):
             uses[parts].append(use.where())
     report.images = len({(path, tag) for path, tag, _ in uses})

@@ -169,8 +169,9 @@ def _full_lock(plan: PlanResult, objects: PlanObjects, driver_os: str) -> Mirror
 
 ONPREM_PENDING = pytest.mark.xfail(
     strict=True,
-    reason="stacks/targets/onprem.py passes artifacts.pin_for(config) to the CloudNativePG and "
-    "redis-operator specs once another helper's uncommitted edit of that file is committed",
+    reason="on-prem images handed over by files with other helpers' uncommitted edits are not "
+    "pinned yet (stacks/targets/onprem.py datastores, stacks/composition/ml_loop.py): "
+    "/work/notes/day0-mirror-pins.md",
 )
 
 

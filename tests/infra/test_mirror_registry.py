@@ -34,7 +34,7 @@ from infra.mirror import (
     inventory,
 )
 from infra.mirror.ping import ping
-from infra.plan import PlanResult, synthesize_stack
+from infra.plan import PlanResult, pin_plan, synthesize_stack
 from infra.render import ChartCache, render_plan
 from infra.render.cache import REFERENCE_CHARTS
 from tests.support.oci import (
@@ -46,7 +46,7 @@ from tests.support.oci import (
     write_layout,
 )
 from version_catalogue import CHARTS, Image
-from version_catalogue.lock import read_lock
+from version_catalogue.lock import lock_path, read_lock
 
 pytestmark = [
     pytest.mark.slow,
@@ -114,11 +114,18 @@ def _expected_exit(needs: Inventory) -> int:
 
 
 @pytest.fixture(scope="module")
-def mirrored(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    lock = tmp_path_factory.mktemp("lock") / "uae-onprem.lock.json"
-    code, output = _run([*upstream.args("mlp", lock), "--from-registry", upstream.source])
-    assert code == _expected_exit(upstream.needs), output
-    return lock, output
+def mirrored(
+    upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, str]]:
+    """The stack mirrored into <host>/mlp; its lock where the program reads it (a repository
+    root of the test's own), so later syntheses pin every image by the mirrored digests."""
+    root = tmp_path_factory.mktemp("repo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("stacks.pins.LOCK_ROOT", root)
+        lock = lock_path(STACK, root)
+        code, output = _run([*upstream.args("mlp", lock), "--from-registry", upstream.source])
+        assert code == _expected_exit(upstream.needs), output
+        yield lock, output
 
 
 def test_mirror_locks_every_image_at_the_digest_the_mirror_serves(
@@ -155,6 +162,21 @@ def test_mirror_locks_every_chart_and_the_plan_renders_from_the_mirror(
     rendered = render_plan(upstream.plan.synthesis.resources, ChartCache(tmp_path))
     assert [r.spec.release for r in rendered.releases if r.error] == []
     assert len(rendered.rendered()) > 100  # every release's objects, from the mirror's charts
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="on-prem images handed over by files with other helpers' uncommitted edits are not "
+    "pinned yet (stacks/targets/onprem.py datastores, stacks/composition/ml_loop.py): "
+    "/work/notes/day0-mirror-pins.md",
+)
+def test_the_plan_pins_every_image_by_the_digests_the_mirror_serves(
+    upstream: Upstream, mirrored: tuple[Path, str]
+) -> None:
+    plan = synthesize_stack(STACK, (f"registry.mirror={upstream.registry.host}/mlp",))
+    report = pin_plan(plan, render_plan(plan.synthesis.resources, ChartCache(REFERENCE_CHARTS)))
+    assert [f.subject for f in report.findings] == []
+    assert report.pinned == report.images == len(upstream.needs.images) - 1  # not the base
 
 
 def test_a_second_run_finds_everything_present_and_keeps_the_lock(
