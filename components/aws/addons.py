@@ -43,6 +43,11 @@ AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 
 
+def ebs_csi_role_name(cluster_name: str) -> str:
+    """The EBS CSI controller's role (the volume key's policy names it before it exists)."""
+    return f"{cluster_name}-ebs-csi"
+
+
 @dataclass(frozen=True)
 class ClusterAddonsArgs:
     site: AwsSite
@@ -227,7 +232,7 @@ class ClusterAddons(pulumi.ComponentResource):
             f"{name}-ebs-csi-identity",
             PodIdentityRoleArgs(
                 site=site,
-                role_name=f"{cluster_name}-ebs-csi",
+                role_name=ebs_csi_role_name(cluster_name),
                 cluster_name=args.cluster.name,
                 cluster_arn=cluster_arn,
                 namespace="kube-system",

@@ -49,6 +49,10 @@ class AwsSite:
         """A VPC endpoint service name, e.g. `com.amazonaws.me-central-1.ecr.api`."""
         return f"com.amazonaws.{self.region}.{name}"
 
+    def role_arn(self, name: str) -> str:
+        """The ARN of this account's IAM role `name` (known before the role exists)."""
+        return f"arn:{self.partition}:iam::{self.account_id}:role/{name}"
+
     @property
     def root(self) -> str:
         return f"arn:{self.partition}:iam::{self.account_id}:root"

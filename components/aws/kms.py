@@ -5,20 +5,23 @@
 | `site` | account, region, tags, protect (see `AwsSite`) |
 | `prefix` | alias prefix: `alias/<prefix>-<purpose>` |
 | `keys` | one `KeySpec` per purpose (data, secrets, logs): who may use it, and how |
+| `admin_role_arns` | who administers the keys (`aws.adminRoleArns`; the deployer is one) |
 | `deletion_window_in_days` | 30 (UAE-KEY-004 minimum) |
 | `rotation_period_in_days` | automatic rotation period (rotation is always on) |
 
 Outputs: `keys` (purpose → `aws.kms.Key`), `arns` (purpose → key ARN), `aliases`.
 
 Every key: symmetric, single-region (a multi-region key could be replicated abroad), rotation
-on, 30-day deletion window, lockout safety check kept. The key policy names no wildcard
-principal (UAE-KEY-005):
+on, 30-day deletion window, lockout safety check kept. The key policy names who may do what
+(UAE-KEY-005) — nothing is delegated to the account as a whole:
 
-- the account root may *administer* the key (not use it, not create grants to it), so IAM in
-  this account decides who administers, and the key cannot become unmanageable;
-- principals of this account may *use* it only through the listed services of this region
-  (`kms:ViaService` = `<service>.me-central-1.amazonaws.com`, `kms:CallerAccount` = account);
-  grants only for AWS resources (`kms:GrantIsForAWSResource`);
+- the admin roles *administer* the key (not use it), and may have the listed services of this
+  region create grants for the resources they provision (RDS, ElastiCache, MSK, ECR, EKS);
+  creating the key as one of them passes KMS's lockout check;
+- named roles use it only through the listed services of this region (`kms:ViaService`,
+  `kms:CallerAccount`); they are created after the keys (their policies name the keys), so
+  the statement names them by `aws:PrincipalArn` with the account as principal — only those
+  roles, never "any principal of the account";
 - named roles may use it directly (the EKS cluster role for Secrets envelope encryption), and
   named service-linked roles may use it and create grants for AWS resources (the Auto Scaling
   role that launches CMK-encrypted node volumes);
@@ -28,6 +31,7 @@ principal (UAE-KEY-005):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +74,9 @@ class KeySpec:
     purpose: str  # data | secrets | logs
     description: str
     via_services: tuple[str, ...] = ()  # e.g. ("s3", "rds"): <name>.<region>.amazonaws.com
+    # Role ARNs that use the key through `via_services` (may not exist yet: named by
+    # `aws:PrincipalArn`, so they can be created after the key their policies name)
+    service_users: tuple[str, ...] = ()
     direct_users: tuple[pulumi.Input[str], ...] = ()  # role ARNs that call KMS themselves
     service_linked_roles: tuple[str, ...] = ()  # SLR ARNs needing grants (EBS via Auto Scaling)
     cloudwatch_logs: bool = False
@@ -81,37 +88,19 @@ class PlatformKeysArgs:
     site: AwsSite
     prefix: str
     keys: tuple[KeySpec, ...]
+    admin_role_arns: tuple[str, ...]
     deletion_window_in_days: int = 30
     rotation_period_in_days: int = 365
 
 
-def key_policy(site: AwsSite, spec: KeySpec) -> pulumi.Output[str]:
+def key_policy(site: AwsSite, spec: KeySpec, admins: Sequence[str]) -> pulumi.Output[str]:
     """The key policy for one purpose (exposed for tests and the compliance report)."""
+    if not admins:
+        raise ValueError("a key policy needs its administrators (aws.adminRoleArns)")
     statements: list[dict[str, Any]] = [
-        statement("KeyAdministration", _ADMIN_ACTIONS, principals={"AWS": site.root}),
+        statement("KeyAdministration", _ADMIN_ACTIONS, principals={"AWS": list(admins)}),
     ]
-    if spec.via_services:
-        via = {
-            "kms:CallerAccount": site.account_id,
-            "kms:ViaService": [site.service(s) for s in spec.via_services],
-        }
-        statements += [
-            statement(
-                "UseThroughRegionalServices",
-                _USE_ACTIONS,
-                principals={"AWS": site.root},
-                conditions={"StringEquals": via},
-            ),
-            statement(
-                "GrantsForRegionalServiceResources",
-                _GRANT_ACTIONS,
-                principals={"AWS": site.root},
-                conditions={
-                    "StringEquals": via,
-                    "Bool": {"kms:GrantIsForAWSResource": "true"},
-                },
-            ),
-        ]
+    statements += _regional_service_statements(site, spec, admins)
     if spec.direct_users:
         statements.append(
             statement(
@@ -133,6 +122,45 @@ def key_policy(site: AwsSite, spec: KeySpec) -> pulumi.Output[str]:
         ]
     statements += _service_statements(site, spec)
     return document(*statements)
+
+
+def _regional_service_statements(
+    site: AwsSite, spec: KeySpec, admins: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Use through the listed regional services: grants for what the admins provision, and
+    use by the named roles (`aws:PrincipalArn`), each limited to this account's callers."""
+    if not spec.via_services:
+        return []
+    via = {
+        "kms:CallerAccount": site.account_id,
+        "kms:ViaService": [site.service(s) for s in spec.via_services],
+    }
+    for_resources = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    statements = [
+        statement(
+            "AdminsProvisionThroughRegionalServices",
+            ("kms:CreateGrant",),
+            principals={"AWS": list(admins)},
+            conditions={"StringEquals": via, **for_resources},
+        )
+    ]
+    if spec.service_users:
+        named = {"ArnEquals": {"aws:PrincipalArn": list(spec.service_users)}}
+        statements += [
+            statement(
+                "UseThroughRegionalServices",
+                _USE_ACTIONS,
+                principals={"AWS": site.root},
+                conditions={"StringEquals": via, **named},
+            ),
+            statement(
+                "GrantsForRegionalServiceResources",
+                _GRANT_ACTIONS,
+                principals={"AWS": site.root},
+                conditions={"StringEquals": via, **named, **for_resources},
+            ),
+        ]
+    return statements
 
 
 def _service_statements(site: AwsSite, spec: KeySpec) -> list[dict[str, Any]]:
@@ -202,7 +230,7 @@ class PlatformKeys(pulumi.ComponentResource):
                 rotation_period_in_days=args.rotation_period_in_days,
                 deletion_window_in_days=args.deletion_window_in_days,
                 bypass_policy_lockout_safety_check=False,
-                policy=key_policy(site, spec),
+                policy=key_policy(site, spec, args.admin_role_arns),
                 tags=site.tags_for(f"{args.prefix}-{spec.purpose}", purpose=spec.purpose),
                 opts=site.stateful(self),
             )

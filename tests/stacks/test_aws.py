@@ -27,6 +27,7 @@ from stacks.targets import aws as aws_target
 from tests.components.aws.aws_fixtures import (
     MANDATORY_TAGS,
     arn_regions,
+    by_sid,
     inputs,
     one,
     policy,
@@ -416,6 +417,28 @@ def test_key_use_is_limited_to_the_services_of_each_purpose(planned):
         f"s3.{REGION}.amazonaws.com" in via["data"] and f"ec2.{REGION}.amazonaws.com" in via["data"]
     )
     assert all(service.endswith(f".{REGION}.amazonaws.com") for s in via.values() for service in s)
+
+
+def test_keys_name_their_administrators_and_the_roles_the_stack_creates(planned):
+    """Issue 13: administration by aws.adminRoleArns (not the account); the data key used only
+    by roles that exist in the plan (MLflow, Feast, the EBS CSI controller), by exact ARN."""
+    admins = list(planned.config.aws.admin_role_arns)
+    roles = {inputs(r)["name"] for r in planned.synthesis.of_type("aws:iam/role:Role")}
+    account = planned.config.aws.account_id
+    for key in planned.synthesis.of_type("aws:kms/key:Key"):
+        statements = {s["Sid"]: s for s in policy(key)["Statement"]}
+        assert statements["KeyAdministration"]["Principal"] == {"AWS": admins}
+        root = f"arn:aws:iam::{account}:root"
+        for st in statements.values():
+            if root in principals({"Statement": [st]}):
+                named = st["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+                assert named and not any("*" in arn for arn in named), st["Sid"]
+    (data,) = [k for k in planned.synthesis.of_type("aws:kms/key:Key") if k.name == "keys-data"]
+    users = by_sid(policy(data))["UseThroughRegionalServices"]["Condition"]["ArnEquals"]
+    named = {arn.rsplit("/", 1)[-1] for arn in users["aws:PrincipalArn"]}
+    assert named <= roles, f"the data key names roles the plan does not create: {named - roles}"
+    assert {"mlplatform-prod-mlflow", "mlplatform-prod-feast"} <= named
+    assert any(n.endswith("-ebs-csi") for n in named)
 
 
 RDS_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.aws.addons import ClusterAddons, ClusterAddonsArgs
+from components.aws.addons import ClusterAddons, ClusterAddonsArgs, ebs_csi_role_name
 from components.aws.audit import trail_arn
 from components.aws.eks import EksCluster, EksClusterArgs
 from components.aws.iam import ClusterRoles, ClusterRolesArgs
@@ -22,7 +22,9 @@ from stacks.targets.aws.context import (
     STANDARD_AMI,
     STORAGE_CLASS,
     SYSTEM_NODE_LABEL,
+    WORKLOAD_ROLES,
     AwsContext,
+    workload_role_name,
 )
 from version_catalogue import CHARTS
 
@@ -44,24 +46,30 @@ class AwsCluster:
 
 
 def platform_keys(ctx: AwsContext, roles: ClusterRoles) -> PlatformKeys:
-    """CMKs per purpose; the secrets key names the EKS role, so roles come first."""
+    """CMKs per purpose, administered by `aws.adminRoleArns`; the secrets key names the EKS
+    role, so roles come first; the data key's users (MLflow, Feast, the EBS CSI controller)
+    are named before they exist (`aws:PrincipalArn`)."""
     site, names = ctx.site, ctx.names
-    autoscaling_slr = (
-        f"arn:aws:iam::{site.account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
-        "AWSServiceRoleForAutoScaling"
+    admins = tuple(ctx.aws_config.admin_role_arns)
+    autoscaling_slr = site.role_arn(
+        "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     )
     specs = (
         KeySpec(
             "data",
             "Platform data at rest: S3, RDS, ElastiCache, MSK, EBS, ECR",
             via_services=("s3", "rds", "elasticache", "kafka", "ec2", "ecr"),
+            service_users=(
+                *(site.role_arn(workload_role_name(names, w)) for w in WORKLOAD_ROLES),
+                site.role_arn(ebs_csi_role_name(names.cluster)),
+            ),
             # Auto Scaling launches the nodes' CMK-encrypted root volumes (needs grants).
             service_linked_roles=(autoscaling_slr,),
         ),
         KeySpec(
             "secrets",
             "Kubernetes Secrets envelope encryption (EKS)",
-            # The deploying identity's CreateCluster has EKS create a grant on the key.
+            # The deploying admin's CreateCluster has EKS create a grant on the key.
             via_services=("eks",),
             direct_users=(roles.cluster_role.arn,),
         ),
@@ -69,12 +77,15 @@ def platform_keys(ctx: AwsContext, roles: ClusterRoles) -> PlatformKeys:
             "logs",
             "Logs and audit trail: CloudWatch Logs, CloudTrail, audit bucket",
             via_services=("s3",),
+            service_users=admins,  # reading the audit trail from its bucket
             cloudwatch_logs=True,
             cloudtrail_arns=(trail_arn(site, names.trail),),
         ),
     )
     return PlatformKeys(
-        "keys", PlatformKeysArgs(site=site, prefix=names.prefix, keys=specs), ctx.opts
+        "keys",
+        PlatformKeysArgs(site=site, prefix=names.prefix, keys=specs, admin_role_arns=admins),
+        ctx.opts,
     )
 
 

@@ -20,6 +20,9 @@ POSTGRES_USER = "mlplatform"
 # published in this Secret (`ca.crt`) in each consumer namespace.
 RDS_CA_SECRET = "rds-ca-bundle"
 RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
+# The platform services with a Pod Identity role of their own (`<prefix>-<service>`): the data
+# key's policy names them before `data` creates them.
+WORKLOAD_ROLES = ("mlflow", "feast")
 NVIDIA_AMI = "AL2023_x86_64_NVIDIA"
 STANDARD_AMI = "AL2023_x86_64_STANDARD"
 
@@ -41,6 +44,11 @@ class AwsContext:
     @property
     def cluster_arn(self) -> str:
         return self.site.arn("eks", f"cluster/{self.names.cluster}")
+
+
+def workload_role_name(names: Names, service: str) -> str:
+    """The IAM role of a platform service (one of `WORKLOAD_ROLES`)."""
+    return f"{names.prefix}-{service}"
 
 
 def context(config: StackConfig) -> AwsContext:

@@ -30,7 +30,12 @@ from components.aws.registry import ImageRegistry, ImageRegistryArgs
 from components.aws.storage import SecureBucket, SecureBucketArgs, prefix_access_policy
 from components.endpoints import Postgres
 from stacks.targets.aws.cluster import AwsCluster
-from stacks.targets.aws.context import POSTGRES_USER, AwsContext, repositories
+from stacks.targets.aws.context import (
+    POSTGRES_USER,
+    AwsContext,
+    repositories,
+    workload_role_name,
+)
 
 
 @dataclass
@@ -186,7 +191,7 @@ def _workload_roles(
             f"identity-{key}",
             PodIdentityRoleArgs(
                 site=site,
-                role_name=f"{ctx.names.prefix}-{key}",
+                role_name=workload_role_name(ctx.names, key),
                 cluster_name=cluster.eks.name,
                 cluster_arn=ctx.cluster_arn,
                 namespace=namespace,
