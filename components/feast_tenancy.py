@@ -75,24 +75,49 @@ def tenant_project(tenant: str) -> str:
     return f"tenant_{tenant.replace('-', '_')}"
 
 
-def _permission(name: str, types: tuple[str, ...], namespaces: list[str]) -> dict[str, Any]:
+PROJECT_ACTIONS = ("DESCRIBE", "UPDATE")
+
+
+def _permission(
+    name: str,
+    types: tuple[str, ...],
+    namespaces: list[str],
+    actions: tuple[str, ...] = ALL_ACTIONS,
+    names: tuple[str, ...] = (),
+) -> dict[str, Any]:
     return {
         "name": name,
         "types": list(types),
-        "namePatterns": [],
-        "actions": list(ALL_ACTIONS),
+        "namePatterns": list(names),
+        "actions": list(actions),
         "policy": {"type": "namespace", "namespaces": namespaces},
         "tags": {MANAGED_TAG: "platform"},
     }
 
 
 def permissions_spec(platform_project: str, tenants: dict[str, str]) -> dict[str, Any]:
-    """tenant → namespace in; the Permissions of every project out (see the module docstring)."""
-    platform = _permission("platform", ALL_TYPES, [c.NS_FEAST])
+    """tenant → namespace in; the Permissions of every project out (see the module docstring).
+
+    Besides its objects, a tenant may describe and update its own Project object, in its
+    project and in the registry server's own (the platform's) project: the registry server
+    authorizes `Commit` (what every `FeatureStore.apply` ends with) against the server's project,
+    requiring UPDATE on at least one Project there.
+    """
+    # `.*`: the same objects as none, but Feast 0.67 then filters what it denies in list calls
+    # (and in `Commit`'s "any project you may update") instead of failing the whole call.
+    platform = _permission("platform", ALL_TYPES, [c.NS_FEAST], names=(".*",))
     projects: dict[str, list[dict[str, Any]]] = {platform_project: [platform]}
     for tenant, namespace in sorted(tenants.items()):
+        own_project = _permission(
+            f"tenant-{tenant}-project",
+            ("Project",),
+            [namespace],
+            PROJECT_ACTIONS,
+            (tenant_project(tenant),),
+        )
         own = _permission(f"tenant-{tenant}", TENANT_TYPES, [namespace])
-        projects[tenant_project(tenant)] = [own, platform]
+        projects[tenant_project(tenant)] = [own, own_project, platform]
+        projects[platform_project].append(own_project)
     return {"version": 1, "projects": projects}
 
 

@@ -23,6 +23,7 @@ Reachability is the NetworkPolicy evaluator's (`infra.simulate`), on every CNI o
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,41 @@ def _permissions(
             for other in _admitted(view, permission):
                 what = f"{_show(permission)} in {owner}'s Feast project {project!r}"
                 result.path(other, owner, what, f"{spec_via}: {project}/{permission.get('name')}")
+    _project_objects(view, result, projects, spec, spec_via)
+
+
+def _project_objects(
+    view: PlanView,
+    result: ChannelRun,
+    projects: dict[str, str],
+    spec: Mapping[str, list[Any]],
+    spec_via: str,
+) -> None:
+    """Permissions of projects no tenant owns (the platform's, where the registry server judges
+    `Commit` and project-less calls) that admit a tenant to another tenant's Project object."""
+    for scope, permissions in spec.items():
+        if scope in projects.values():
+            continue
+        for permission in (mapping(p) for p in items(permissions)):
+            types = {str(t) for t in items(permission.get("types"))}
+            if "Project" not in types:
+                continue
+            patterns = [str(p) for p in items(permission.get("namePatterns"))]
+            for other in _admitted(view, permission):
+                for owner, project in projects.items():
+                    if owner != other and _named(project, patterns):
+                        what = f"{_show(permission)} on {owner}'s Project {project!r}"
+                        result.path(
+                            other, owner, what, f"{spec_via}: {scope}/{permission.get('name')}"
+                        )
+
+
+def _named(name: str, patterns: list[str]) -> bool:
+    """Feast's name filter: no pattern matches every name, else any pattern in full."""
+    try:
+        return not patterns or any(re.fullmatch(p, name) for p in patterns)
+    except re.error:
+        return True
 
 
 def _admitted(view: PlanView, permission: Mapping[str, Any]) -> set[str]:

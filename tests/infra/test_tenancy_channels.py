@@ -528,6 +528,14 @@ def feast_admits_other_namespace(objects: list[Body], _: list[dict[str, Any]]) -
     spec_map["data"][SPEC_KEY] = json.dumps(spec)
 
 
+def feast_platform_scope_admits_other_project(objects: list[Body], _: list[dict[str, Any]]) -> None:
+    spec_map = find(objects, "ConfigMap", "feast", SPEC_CONFIG_MAP)
+    spec = json.loads(spec_map["data"][SPEC_KEY])
+    own = next(p for p in spec["projects"]["mlplatform"] if p["name"] == "tenant-marketing-project")
+    own["namePatterns"] = ["tenant_.*"]
+    spec_map["data"][SPEC_KEY] = json.dumps(spec)
+
+
 def feast_role_policy(objects: list[Body], _: list[dict[str, Any]]) -> None:
     spec_map = find(objects, "ConfigMap", "feast", SPEC_CONFIG_MAP)
     spec = json.loads(spec_map["data"][SPEC_KEY])
@@ -671,6 +679,13 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         "risk",
     ),
     ("feast: role-based policy (forgeable)", feast_role_policy, "feast", "marketing", "risk"),
+    (
+        "feast: platform scope admits another tenant's Project",
+        feast_platform_scope_admits_other_project,
+        "feast",
+        "marketing",
+        "risk",
+    ),
     (
         "feast: unpinned online server reachable",
         feast_unpinned_reachable_online,
