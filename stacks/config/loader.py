@@ -274,20 +274,41 @@ def stack_config(
     """Validate a stack offline. Returns the model and the engine-style flat config map."""
     raw, files = merged_config(stack, overrides, root)
     config = validate(raw, stack)
+    problems = _secrets_provider_problems(config.state.secrets_provider)
     if files.secrets_provider and files.secrets_provider != config.state.secrets_provider:
-        raise ConfigError(
-            [
-                Problem(
-                    "state.secretsProvider",
-                    config.state.secrets_provider,
-                    f"differs from the stack file's secretsprovider ({files.secrets_provider})",
-                )
-            ],
-            stack,
+        problems.append(
+            Problem(
+                "state.secretsProvider",
+                config.state.secrets_provider,
+                f"differs from the stack file's secretsprovider ({files.secrets_provider})",
+            )
         )
+    if problems:
+        raise ConfigError(problems, stack)
     flat = {f"{PROJECT}:{key}": _engine_value(value) for key, value in raw.items()}
     flat.update({key: _engine_value(value) for key, value in files.foreign.items()})
     return config, flat
+
+
+def _secrets_provider_problems(url: str) -> list[Problem]:
+    """`hashivault://<key>[?engine=<mount>]`: Pulumi's keeper takes host + path as the transit
+    key's name and the Vault address from VAULT_ADDR (or VAULT_SERVER_URL) where `pulumi` runs,
+    so `hashivault://<vault host>/transit/keys/<key>` names a key that cannot exist."""
+    if not url.startswith("hashivault://"):
+        return []
+    rest, _, query = url.removeprefix("hashivault://").partition("?")
+    params = [p.partition("=")[0] for p in query.split("&") if p]
+    if rest and "/" not in rest and set(params) <= {"engine"}:
+        return []
+    return [
+        Problem(
+            "state.secretsProvider",
+            url,
+            "is not a Vault key; allowed: hashivault://<key>[?engine=<transit mount>] (the key's "
+            "name; the Vault address comes from VAULT_ADDR where `pulumi` runs), e.g. "
+            "hashivault://pulumi-uae-onprem",
+        )
+    ]
 
 
 def _engine_value(value: Any) -> str:

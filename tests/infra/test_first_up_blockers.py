@@ -95,7 +95,6 @@ def _stack_copy(tmp_path: Path, stack: str, edit: Any) -> Path:
     return tmp_path
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_malformed_hashivault_url_is_refused(tmp_path: Path) -> None:
     old = "hashivault://vault.dc1.example.ae/transit/keys/pulumi-uae-onprem"
 
@@ -144,3 +143,19 @@ def test_every_user_of_an_identity_waits_for_its_role_assignments(azure_plan) ->
                 missing = set(assignments.get(component, [])) - set(r.options["dependsOn"])
                 assert not missing, f"{r.urn} uses {identity_id} before {sorted(missing)}"
     assert checked >= 5
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("hashivault://pulumi-uae-onprem", False),
+        ("hashivault://pulumi-uae-onprem?engine=transit-dc1", False),
+        ("hashivault://pulumi-uae-onprem?namespace=x", True),  # the keeper refuses other params
+        ("hashivault://", True),
+        ("awskms://alias/x?region=me-central-1", False),
+    ],
+)
+def test_hashivault_url_forms(url: str, refused: bool) -> None:
+    from stacks.config.loader import _secrets_provider_problems
+
+    assert bool(_secrets_provider_problems(url)) is refused
