@@ -26,8 +26,8 @@ Outputs: `bootstrap`, `security_protocol`, `sasl_mechanism`, `platform_topics`, 
 |---|---|
 | KafkaTopic `<tenant>.<topic>` | the tenant's topics, in the Kafka namespace (protected) |
 | KafkaUser `tenant-<tenant>` | ACLs: Read/Write/Describe on topics and transactional IDs |
-| | prefixed `<tenant>.`, Read/Describe on groups prefixed `<tenant>.`, produce-only on |
-| | the platform topics |
+| | prefixed `<tenant>.`, Read/Describe on groups prefixed `<tenant>.`, read-only on |
+| | the platform topics (only the platform writes them: no tenant's records there) |
 | SCRAM: RandomPassword + Secret in `kafka` + Secret `kafka-credentials` in the tenant namespace | |
 | mTLS: Certificate `kafka-credentials` in the tenant namespace | |
 
@@ -558,12 +558,13 @@ class StrimziTenantAccess(pulumi.ComponentResource):
                 "operations": ["Write", "Describe"],
             },
         ]
-        # Tenants publish to the platform topics but cannot read other tenants' events there.
+        # Tenants read the platform topics and never write them (issue 13): a topic two tenants
+        # write mixes their records, and its readers cannot tell one tenant's from another's.
         for topic in kafka.platform_topics.values():
             acls.append(
                 {
                     "resource": {"type": "topic", "name": topic, "patternType": "literal"},
-                    "operations": ["Write", "Describe"],
+                    "operations": ["Read", "Describe"],
                 }
             )
         after = pulumi.ResourceOptions(parent=self, depends_on=[kafka.kafka])

@@ -197,7 +197,7 @@ def test_tenant_acls_are_limited_to_its_prefix(synthesis):
     assert all(a["resource"]["name"] == "risk." for a in prefixed)
     literal = [a for a in acls if a["resource"]["patternType"] == "literal"]
     assert {a["resource"]["name"] for a in literal} == set(PLATFORM_TOPICS.values())
-    assert all("Read" not in a["operations"] for a in literal)  # produce-only
+    assert all(a["operations"] == ["Read", "Describe"] for a in literal)  # read-only (issue 13)
     assert not any(a["resource"].get("name") in ("*", "") for a in acls)
     assert not any("All" in a["operations"] for a in acls)
 
