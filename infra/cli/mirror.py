@@ -122,6 +122,7 @@ def pins(result: planning.PlanResult, rendered: planning.RenderStep, quiet: bool
         line = f"  [yellow]EXCEPTION[/] {escape(w.check)} {len(report.findings)} images not pinned"
         out.print(f"{line}: {escape(w.reason)}", highlight=False, soft_wrap=True)
     verdict = "[green]PASS[/]" if report.passed else "[red]FAIL[/]"
+    verdict = "[yellow]PENDING[/] (an exception)" if report.pending is not None else verdict
     out.print(
         f"{escape(result.name)}: images pinned by the mirror lock {verdict}: {report.pinned} of "
         f"{report.images} ({escape(report.lock)})",
