@@ -233,11 +233,13 @@ def _data_stores(
             labels=governance.platform_labels(config),
             storage_class=onprem.storage_class,
             postgres=artifacts.postgres_spec(
-                instances=pg_cfg.instances, storage_gi=pg_cfg.storage_gi, backup=backup
+                pg_cfg.instances, pg_cfg.storage_gi, backup, artifacts.pin_for(config)
             )
             if deploy_pg
             else None,
-            redis=artifacts.redis_spec(replicas=redis_cfg.replicas, storage_gi=redis_cfg.storage_gi)
+            redis=artifacts.redis_spec(
+                redis_cfg.replicas, redis_cfg.storage_gi, artifacts.pin_for(config)
+            )
             if deploy_redis
             else None,
             pull_secret=config.registry.pull_secret,
