@@ -29,14 +29,14 @@ unauthenticated or plaintext listener, no SCRAM secrets to store), public access
 | `msk_cluster_arn` | the cluster |
 | `eks_cluster_name`, `eks_cluster_arn` | where the Pod Identity association lives |
 | `topics` | full topic names (all `<tenant>.`-prefixed) created here |
-| `produce_only_topics` | platform topics the tenant may write to but not read |
+| `read_only_topics` | platform topics the tenant may read but not write |
 | `partitions`, `replication_factor`, `topic_configs` | topic settings |
 
 Outputs: `role` (`PodIdentityRole`), `topics` (names).
 
 The tenant's role may connect, read/write only topics and consumer groups named `<tenant>.*`
-(and idempotent writes), and produce to the platform topics (as on Strimzi, it cannot read other
-tenants' events there); it cannot create, delete or reconfigure topics: those are declared by
+(and idempotent writes), and read the platform topics, never write them (as on Strimzi: only the
+platform writes there); it cannot create, delete or reconfigure topics: those are declared by
 the platform.
 """
 
@@ -219,18 +219,20 @@ def _kafka_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> pulumi.O
 
 
 def tenant_kafka_policy(
-    cluster_arn: pulumi.Input[str], tenant: str, produce_only: Sequence[str] = ()
+    cluster_arn: pulumi.Input[str], tenant: str, read_only: Sequence[str] = ()
 ) -> pulumi.Output[str]:
     prefix = f"{tenant}.*"
-    produce = (
+    # The platform topics: read, never written by a tenant (issue 13: a topic two tenants
+    # write mixes their records).
+    platform = (
         [
             statement(
-                "ProduceToPlatformTopics",
-                ("kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"),
-                [_kafka_arn(cluster_arn, "topic", topic) for topic in produce_only],
+                "ReadPlatformTopics",
+                ("kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"),
+                [_kafka_arn(cluster_arn, "topic", topic) for topic in read_only],
             )
         ]
-        if produce_only
+        if read_only
         else []
     )
     return document(
@@ -263,7 +265,7 @@ def tenant_kafka_policy(
             ("kafka-cluster:AlterTransactionalId", "kafka-cluster:DescribeTransactionalId"),
             [_kafka_arn(cluster_arn, "transactional-id", prefix)],
         ),
-        *produce,
+        *platform,
     )
 
 
@@ -281,7 +283,7 @@ class MskTenantAccessArgs:
     partitions: int
     replication_factor: int
     topic_configs: dict[str, str] = field(default_factory=dict)
-    produce_only_topics: tuple[str, ...] = ()
+    read_only_topics: tuple[str, ...] = ()
 
 
 class MskTenantAccess(pulumi.ComponentResource):
@@ -316,7 +318,7 @@ class MskTenantAccess(pulumi.ComponentResource):
                 namespace=args.namespace,
                 service_account=args.service_account,
                 policy=tenant_kafka_policy(
-                    args.msk_cluster_arn, args.tenant, args.produce_only_topics
+                    args.msk_cluster_arn, args.tenant, args.read_only_topics
                 ),
                 description=f"Tenant {args.tenant}: its own Kafka topics and groups on MSK",
             ),

@@ -10,8 +10,8 @@ public network access — only the private endpoint in the platform VNet (UAE-NE
 Each tenant topic becomes an event hub named `<tenant>.<topic>` (Kafka topic = event hub), and
 each platform topic (`platform.feature-events`...) one hub of that name. Each tenant gets a
 user-assigned identity federated with its `workloads` service account in `tenant-<name>`,
-"Azure Event Hubs Data Sender/Receiver" on *its own* hubs and Sender only on the platform hubs
-(produce-only, as the Strimzi ACLs grant).
+"Azure Event Hubs Data Sender/Receiver" on *its own* hubs and Receiver only on the platform hubs
+(read-only, as the Strimzi ACLs grant: only the platform writes them).
 
 | Args | meaning |
 |---|---|
@@ -22,7 +22,7 @@ user-assigned identity federated with its `workloads` service account in `tenant
 | `subscription_id` | role definition IDs |
 | `oidc_issuer` | the AKS OIDC issuer (tenant identities federate with it) |
 | `tenants` | `TenantTopics(tenant, namespace, service_account, topics)` |
-| `platform_topics` | hub names the platform owns (tenants may only produce to them) |
+| `platform_topics` | hub names the platform owns (tenants may only read them) |
 | `partitions`, `retention_hours`, `capacity` | hub and namespace sizing |
 | `workspace_id` | in-country Log Analytics for the namespace's audit logs (optional) |
 | `protect` | `protect` on the namespace and its hubs (events are data) |
@@ -170,13 +170,13 @@ class EventHubsKafka(pulumi.ComponentResource):
         platform_hubs: list[azure.eventhub.EventHub],
     ) -> TenantEventHubsAccess:
         """The tenant's hubs and an identity federated with its service account: send and
-        receive on its own hubs, send only to the platform's."""
+        receive on its own hubs, receive only from the platform's."""
         hubs = [self._hub(name, topic_name(tenant.tenant, t), args) for t in tenant.topics]
         grants = tuple(
             Grant(role, hub.id)
             for hub in hubs
             for role in ("Azure Event Hubs Data Sender", "Azure Event Hubs Data Receiver")
-        ) + tuple(Grant("Azure Event Hubs Data Sender", hub.id) for hub in platform_hubs)
+        ) + tuple(Grant("Azure Event Hubs Data Receiver", hub.id) for hub in platform_hubs)
         identity = ManagedIdentity(
             f"{name}-{tenant.tenant}",
             ManagedIdentityArgs(

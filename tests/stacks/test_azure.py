@@ -415,7 +415,7 @@ def test_each_tenant_may_use_only_its_own_event_hubs(managed):
         for hub in own:
             assert grants[hub] == {SENDER, RECEIVER}
         for hub in PLATFORM_HUBS:
-            assert grants[hub] == {SENDER}  # produce-only, like the Strimzi ACLs
+            assert grants[hub] == {RECEIVER}  # read-only, like the Strimzi ACLs (issue 13)
         (credential,) = [
             f
             for f in syn.of_type("azure-native:managedidentity:FederatedIdentityCredential")

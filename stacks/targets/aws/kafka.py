@@ -3,7 +3,7 @@
 Topics are declared here by the platform (auto-creation is off, tenants cannot create topics):
 the platform topics (`components.kafka.PLATFORM_TOPICS`, the same names as on Strimzi) and each
 tenant's `<tenant>.<topic>`. The tenant's `workloads` service account in `tenant-<name>` gets a
-role limited to `<tenant>.*` topics and consumer groups, plus produce-only on the platform
+role limited to `<tenant>.*` topics and consumer groups, plus read-only on the platform
 topics (the Strimzi ACLs' equivalent). The returned `ManagedKafka` carries each tenant's topics
 and role (`ManagedKafka.tenants`), which the platform reports to the tenant. With
 `kafka.mode: strimzi` nothing is declared here and the platform runs Strimzi on EKS.
@@ -139,7 +139,7 @@ def _tenant_access(
             partitions=k.partitions,
             replication_factor=k.replication_factor,
             topic_configs=topic_configs,
-            produce_only_topics=tuple(PLATFORM_TOPICS.values()),
+            read_only_topics=tuple(PLATFORM_TOPICS.values()),
         ),
         ctx.opts,
     )

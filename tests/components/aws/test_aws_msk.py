@@ -172,7 +172,7 @@ def test_tenant_topics_must_carry_the_tenant_prefix():
         run_aws(build)
 
 
-def test_platform_topics_exist_and_tenants_may_only_produce_to_them():
+def test_platform_topics_exist_and_tenants_may_only_read_them():
     def build(opts):
         msk = MskCluster(
             "msk",
@@ -210,7 +210,7 @@ def test_platform_topics_exist_and_tenants_may_only_produce_to_them():
                 topics=("risk.events",),
                 partitions=1,
                 replication_factor=3,
-                produce_only_topics=("platform.model-events",),
+                read_only_topics=("platform.model-events",),
             ),
             opts,
         )
@@ -218,8 +218,9 @@ def test_platform_topics_exist_and_tenants_may_only_produce_to_them():
     synthesis = run_aws(build)
     names = {inputs(t)["name"] for t in synthesis.of_type("aws:msk/topic:Topic")}
     assert names == {"platform.model-events", "risk.events"}
-    produce = by_sid(policy(one(synthesis, "aws:iam/rolePolicy:RolePolicy")))[
-        "ProduceToPlatformTopics"
-    ]
-    assert produce["Action"] == ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
-    assert produce["Resource"][0].endswith("/platform.model-events")
+    statements = by_sid(policy(one(synthesis, "aws:iam/rolePolicy:RolePolicy")))
+    read = statements["ReadPlatformTopics"]
+    assert read["Action"] == ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+    assert read["Resource"][0].endswith("/platform.model-events")
+    writes = [s for s in statements.values() if "kafka-cluster:WriteData" in s["Action"]]
+    assert all(r.endswith("/risk.*") for s in writes for r in s["Resource"])  # never platform
