@@ -2,13 +2,16 @@
 and custody.
 
 UAE-KEY-001 CMK at rest, UAE-KEY-002 rotation and in-country keys, UAE-KEY-003 HSM/BYOK for
-restricted data, UAE-KEY-004 key-loss protection, UAE-KEY-005 no wildcard or foreign principals.
+restricted data, UAE-KEY-004 key-loss protection, UAE-KEY-005 no wildcard, foreign or
+account-wide principals.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
+from typing import Any
 
 from policies.core import (
     UNKNOWN,
@@ -448,12 +451,70 @@ ACCOUNT_CONDITIONS = (
 )
 
 
+# What a principal can do with a key that nobody outside its named custodians should: use the
+# key material, or change who may (actions as KMS names them; patterns in statements match).
+KEY_POWERS = {
+    "use": (
+        "kms:decrypt",
+        "kms:encrypt",
+        "kms:reencryptfrom",
+        "kms:reencryptto",
+        "kms:generatedatakey",
+        "kms:generatedatakeywithoutplaintext",
+        "kms:creategrant",
+    ),
+    "administer": (
+        "kms:putkeypolicy",
+        "kms:schedulekeydeletion",
+        "kms:disablekey",
+        "kms:enablekey",
+        "kms:updatekeydescription",
+        "kms:revokegrant",
+        "kms:createalias",
+        "kms:deletealias",
+        "kms:importkeymaterial",
+        "kms:deleteimportedkeymaterial",
+        "kms:disablekeyrotation",
+        "kms:replicatekey",
+    ),
+}
+ROOT_PRINCIPAL = re.compile(r"^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
+
+
+def _powers(statement: Mapping[str, Any]) -> list[str]:
+    actions = [str(a).lower() for a in as_list(statement.get("Action"))]
+    return [
+        power
+        for power, names in KEY_POWERS.items()
+        if any(fnmatchcase(name, action) for action in actions for name in names)
+    ]
+
+
+def _account_wide(r: ResourceView, sid: object, statement: Mapping[str, Any]) -> Iterator[str]:
+    """The account root as principal hands the key to every principal of the account that IAM
+    lets through, unless `aws:PrincipalArn` names the principals (no wildcard)."""
+    for principal in principals(statement):
+        match = ROOT_PRINCIPAL.match(principal)
+        powers = _powers(statement) if match else []
+        if not powers:
+            continue
+        named = condition_values(statement, "aws:PrincipalArn")
+        if named and not any("*" in arn or arn.endswith(":root") for arn in named):
+            continue
+        yield (
+            f"{r.describe()} key policy statement {sid} lets every principal of account "
+            f"{match.group(1) or match.group(2)} {' and '.join(powers)} the key (the account "
+            "root without an aws:PrincipalArn condition naming roles)."
+        )
+
+
 def _key_policy_problems(r: ResourceView, document: object, cfg: PackConfig) -> Iterator[str]:
     own = set(cfg.aws_account_ids)
     for i, statement in enumerate(statements(document)):
         if not allows(statement):
             continue
         sid = statement.get("Sid") or i
+        yield from _account_wide(r, sid, statement)
         for principal in principals(statement):
             if principal in ("*", "arn:aws:iam::*:root"):
                 scoped = condition_values(statement, *ACCOUNT_CONDITIONS)
@@ -519,13 +580,16 @@ KEY_005 = Policy(
     name="No wildcard or foreign principals on keys",
     description=(
         "KMS key policies and grants name only the platform's accounts (a '*' principal only with "
-        "an account condition); Key Vaults use Azure RBAC within the platform's tenant."
+        "an account condition) and never hand use or administration to a whole account (the "
+        "account root only with an aws:PrincipalArn condition naming roles); Key Vaults use "
+        "Azure RBAC within the platform's tenant."
     ),
     severity=Severity.CRITICAL,
     iso_controls=("5.15", "8.24"),
     uae_refs=("CBUAE C 14/2021 Art. 6 (custody of confidential data)",),
     remediation=(
-        "Scope key policy statements to arn:aws:iam::<own account>:root or named roles; keep "
+        "Name the administrator roles and the roles that use each key (by principal, or by "
+        "aws:PrincipalArn under the account root for roles created after the key); keep "
         "'*' only with kms:CallerAccount/aws:PrincipalAccount = own account; on Azure set "
         "enableRbacAuthorization=true, drop access policies and foreign tenants."
     ),

@@ -168,9 +168,21 @@ def key_policy(*statements: dict) -> str:
 OWNER = {
     "Sid": "Owner",
     "Effect": "Allow",
-    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/platform-admin"},
     "Action": "kms:*",
     "Resource": "*",
+}
+# The account root, narrowed to named roles: how a key names users created after it.
+NAMED_USERS = {
+    "Sid": "NamedUsers",
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+    "Resource": "*",
+    "Condition": {
+        "StringEquals": {"kms:ViaService": "s3.me-central-1.amazonaws.com"},
+        "ArnEquals": {"aws:PrincipalArn": [f"arn:aws:iam::{ACCOUNT}:role/mlflow"]},
+    },
 }
 
 
@@ -188,7 +200,7 @@ def test_key_policy_scoped_to_the_account_passes() -> None:
             }
         },
     }
-    key = kms_key(policy=key_policy(OWNER, via_service))
+    key = kms_key(policy=key_policy(OWNER, via_service, NAMED_USERS))
     vault = azure(
         "azure-native:keyvault:Vault",
         "kv",
@@ -223,3 +235,33 @@ def test_wildcard_or_foreign_principal_fails() -> None:
     assert_fails(result, "Key 'data'", "Anyone", "'*'")
     assert_fails(result, "Key 'data'", "Partner", "999988887777")
     assert_fails(result, "Vault 'kv'", "access policies", "foreign tenant t2")
+
+
+def test_account_root_administering_or_using_a_key_fails() -> None:
+    """Issue 13: administration and decryption delegated to the whole account (the root
+    principal, so any IAM principal of the account an IAM policy lets through)."""
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    everything = {"Sid": "Everything", "Effect": "Allow", "Principal": {"AWS": root}}
+    administer = {
+        "Sid": "Administer",
+        "Effect": "Allow",
+        "Principal": {"AWS": ACCOUNT},
+        "Action": ["kms:Put*", "kms:Describe*"],
+    }
+    via_any_role = {
+        **NAMED_USERS,
+        "Sid": "AnyRole",
+        "Condition": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/*"}},
+    }
+    describe_only = {**everything, "Sid": "DescribeOnly", "Action": "kms:DescribeKey"}
+    key = kms_key(
+        policy=key_policy(
+            {**everything, "Action": "kms:*"}, administer, via_any_role, describe_only
+        )
+    )
+    result = check("UAE-KEY-005", key, config=PackConfig(aws_account_ids=(ACCOUNT,)))
+    whole_account = f"every principal of account {ACCOUNT}"
+    assert_fails(result, "Everything", whole_account, "use and administer")
+    assert_fails(result, "Administer", "administer the key")
+    assert_fails(result, "AnyRole", "use the key")
+    assert "DescribeOnly" not in " ".join(f.message for f in result.findings)
