@@ -240,16 +240,19 @@ def check(
         rendered = planning.render_recorded(items, cache, config or PackConfig(), version)
     except (ChartMissing, NoChartCache) as error:
         raise usage(error) from None
+    pinned: PinReport | None = None  # a recorded plan does not say which lock it was made with
     if resources is not None:
         simulated = simulate_recorded(items, rendered, resources)
         isolated = tenancy_recorded(items, rendered, resources)
     else:
         simulated = planning.simulate_plan(result, rendered.objects)
         isolated = tenancy_step.tenancy_plan(result, rendered.objects)
+        pinned = pins(result, rendered, quiet=as_json)
     if as_json:
         body = {"name": name, **report.to_dict(), "rendering": rendered.report.to_dict()}
         body["simulation"] = simulated.report()
         body["tenancy"] = isolated.report()
+        body["mirror"] = pinned.to_dict() if pinned is not None else None
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
     else:
         policy_report(name, report)
@@ -257,6 +260,7 @@ def check(
         simulation_report(console, name, simulated.report())
         tenancy_report(console, name, isolated.report())
     failed = report.mandatory or not rendered.ok or not simulated.ok or not isolated.ok
+    failed = failed or (pinned is not None and not pinned.passed)
     if failed or (strict and report.advisory):
         raise typer.Exit(EXIT_VIOLATIONS)
 

@@ -7,11 +7,14 @@ turns the findings advisory and shows its reason as an exception in compliance.m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from infra.cli import app
 from infra.evidence.mirror import markdown
 from infra.mirror import inventory
 from infra.mirror.pins import check_pins
@@ -204,3 +207,14 @@ def test_with_a_filled_lock_the_program_pins_every_image_it_deploys(
     )
     refs = [u.ref for u in images(rendered.objects.objects)]
     assert any(f"@{lock.images['kueue/kueue:v0.19.2'].digest}" in r for r in refs)
+
+
+def test_check_fails_a_stack_without_a_lock_naming_mirror_002(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("stacks.pins.LOCK_ROOT", tmp_path)  # a repository with no locks
+    result = CliRunner().invoke(app, ["check", "--stack", "uae-onprem", "--json"])
+    assert result.exit_code == 1
+    mirror = json.loads(result.stdout)["mirror"]
+    assert [f["check"] for f in mirror["findings"]] == ["MIRROR-002"]
+    assert "locks/mirror/uae-onprem.lock.json is no lock" in mirror["findings"][0]["message"]
