@@ -8,6 +8,10 @@ on 9093) and, as tenants then authenticate with their service account's cloud id
 that identity's credentials come from (`Foundation.workload_identity_egress`: the EKS Pod
 Identity agent, Entra ID), with the pod labels it needs (`workload_identity_pod_labels`), which
 the contract exports and the sample workloads set. With Strimzi none of that applies.
+
+Admission: before any tenant namespace, a ValidatingAdmissionPolicy refuses pods in tenant
+namespaces whose images are not on the stack's mirror, or that are privileged
+(`components.tenant_admission`), whoever creates them (a tenant, KServe, the Trainer).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pulumi
 from components.endpoints import EgressRule
 from components.ml_access import TenantMlAccess
 from components.tenant import Tenant, TenantArgs
+from components.tenant_admission import TenantAdmission, TenantAdmissionArgs
 from stacks import governance
 from stacks.composition.results import PlatformServices, TenantKafkaAccess
 from stacks.config import StackConfig
@@ -57,9 +62,17 @@ def build_tenants(
     config: StackConfig, foundation: Foundation, services: PlatformServices
 ) -> dict[str, TenantDeployment]:
     deployed: dict[str, TenantDeployment] = {}
+    # Before any tenant namespace exists: images only from the mirror, nothing privileged.
+    admission = TenantAdmission(
+        "tenant-admission",
+        TenantAdmissionArgs(
+            mirror=config.image_registry, labels=governance.platform_labels(config)
+        ),
+        opts=pulumi.ResourceOptions(provider=foundation.k8s_provider),
+    )
     opts = pulumi.ResourceOptions(
         provider=foundation.k8s_provider,
-        depends_on=list(services.core.resources.values()),
+        depends_on=[*services.core.resources.values(), admission],
     )
     egress, pod_labels = tenant_network(foundation)
     for tenant in config.tenants:
