@@ -53,6 +53,7 @@ CATALOGUE_ORDER: tuple[str, ...] = (
     "UAE-LOG-003",
     "UAE-LOG-004",
     "UAE-LOG-005",
+    "UAE-LOG-006",
     "UAE-IAM-001",
     "UAE-IAM-002",
     "UAE-IAM-003",

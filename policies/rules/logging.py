@@ -1,11 +1,12 @@
 """Logging and audit: logs stay in-country, cluster audit logs, retention and encryption, an
 account-level audit trail and an immutable audit store.
 
-UAE-LOG-001 … UAE-LOG-005.
+UAE-LOG-001 … UAE-LOG-006.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from policies.core import (
@@ -370,40 +371,246 @@ def stack_immutable_audit(stack: StackView, cfg: PackConfig) -> Iterator[Violati
                 ),
                 bucket.urn,
             )
-    policies = stack.of_type("azure-native:storage:BlobContainerImmutabilityPolicy")
-    for container in stack.of_type("azure-native:storage:BlobContainer"):
-        name = str(container.props.get("containerName") or container.name)
-        if "audit" not in name:
+    yield from _azure_audit_feed(stack)
+
+
+CONTAINER = "azure-native:storage:BlobContainer"
+IMMUTABILITY = "azure-native:storage:BlobContainerImmutabilityPolicy"
+
+
+def _archived_containers(setting: ResourceView) -> list[str]:
+    """The containers Azure Monitor writes a diagnostic setting's logs to, in the account it
+    names: `insights-activity-logs` for the subscription Activity Log, `insights-logs-<category>`
+    per enabled log category of a resource (a category group: its audit categories)."""
+    if setting.type == SUB_DIAGNOSTIC or _activity_log(setting):
+        return ["insights-activity-logs"]
+    found = []
+    for log in as_list(setting.props.get("logs")):
+        if truthy(get(log, "enabled")) is False:
             continue
-        versioned = truthy(get(container.props, "immutableStorageWithVersioning.enabled"))
-        # an unknown containerName (preview: the container is being created) may be this one
-        named = [p.props.get("containerName") for p in policies]
-        if not versioned and name not in named and UNKNOWN not in named:
+        category = get(log, "category")
+        if isinstance(category, str):
+            found.append(f"insights-logs-{category.lower()}")
+        elif get(log, "categoryGroup") in ("audit", "allLogs"):
+            found += [f"insights-logs-{c}" for c in AKS_AUDIT]
+    return found
+
+
+def _write_once(container: ResourceView, policies: list[ResourceView]) -> bool:
+    if truthy(get(container.props, "immutableStorageWithVersioning.enabled")):
+        return True
+    named = [p.props.get("containerName") for p in policies]
+    # an unknown containerName (preview: the container is being created) may be this one
+    return _container_name(container) in named or UNKNOWN in named
+
+
+def _container_name(container: ResourceView) -> str:
+    return str(container.props.get("containerName") or container.name)
+
+
+def _azure_audit_feed(stack: StackView) -> Iterator[Violation]:
+    """Audit logs archived to storage land in write-once containers, and a container kept as
+    the audit store is fed by a diagnostic setting (a name alone holds no audit log)."""
+    policies = stack.of_type(IMMUTABILITY)
+    containers = stack.of_type(CONTAINER)
+    fed: set[str] = set()
+    for setting in stack.of_type(*DIAGNOSTIC, SUB_DIAGNOSTIC):
+        account = setting.props.get("storageAccountId")
+        if account is None or account is UNKNOWN:
+            continue
+        for name in _archived_containers(setting):
+            matches = [
+                c
+                for c in containers
+                if _container_name(c) == name and refers_to(account, _account_of(c, stack))
+            ]
+            fed.update(c.urn for c in matches)
+            if matches and not all(_write_once(c, policies) for c in matches):
+                yield Violation(
+                    f"{setting.describe()} archives audit logs to container '{name}', which is "
+                    "not write-once (no immutability policy).",
+                    setting.urn,
+                )
+    for container in containers:
+        name = _container_name(container)
+        if ("audit" in name or name.startswith("insights-")) and container.urn not in fed:
             yield Violation(
-                f"{container.describe()} holds audit logs without an immutability policy.",
+                f"{container.describe()} is kept as an audit store but no diagnostic setting "
+                "archives logs to it: Azure Monitor writes to insights-activity-logs and "
+                "insights-logs-<category>, so it stays empty.",
                 container.urn,
             )
+
+
+def _account_of(container: ResourceView, stack: StackView) -> ResourceView:
+    """The storage account a container belongs to (by its accountName), else the container."""
+    name = container.props.get("accountName")
+    for account in stack.of_type("azure-native:storage:StorageAccount"):
+        if refers_to(name, account) or account.props.get("accountName") == name:
+            return account
+    return container
 
 
 LOG_005 = Policy(
     id="UAE-LOG-005",
     name="Immutable audit store",
     description=(
-        "Audit buckets use S3 Object Lock with a default retention; "
-        "audit blob containers are immutable."
+        "Audit buckets use S3 Object Lock with a default retention; Azure audit logs archived "
+        "by diagnostic settings land in write-once containers, and an audit container is fed "
+        "by one."
     ),
     severity=Severity.MEDIUM,
     iso_controls=("5.33", "5.28"),
     uae_refs=(),
     remediation=(
         "Create the audit bucket with object_lock_enabled=True and a "
-        "BucketObjectLockConfiguration (mode COMPLIANCE, days ≥ retention); on Azure enable "
-        "immutableStorageWithVersioning or a BlobContainerImmutabilityPolicy "
-        "on the audit container."
+        "BucketObjectLockConfiguration (mode COMPLIANCE, days ≥ retention); on Azure point the "
+        "Activity Log and AKS kube-audit diagnostic settings at the audit account "
+        "(storageAccountId) and make the containers Azure Monitor writes "
+        "(insights-activity-logs, insights-logs-<category>) immutable."
     ),
     domain="logging",
-    applies=types(*S3_BUCKETS, "azure-native:storage:BlobContainer"),
+    applies=types(*S3_BUCKETS, CONTAINER, *DIAGNOSTIC, SUB_DIAGNOSTIC),
     stack_check=stack_immutable_audit,
 )
 
-POLICIES = (LOG_001, LOG_002, LOG_003, LOG_004, LOG_005)
+# --------------------------------------------------------------------------- UAE-LOG-006
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+AKS = "azure-native:containerservice:ManagedCluster"
+EKS = "aws:eks/cluster:Cluster"
+SHIPPERS = ("fluent-bit",)
+AUDIT_POLICY_LABEL = "mlplatform.io/audit-policy"
+_SECTION = re.compile(r"^\s*\[(\w+)\]\s*$")
+
+
+def config_sections(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Fluent Bit classic-mode sections: (`INPUT`/`OUTPUT`/..., {lower-case key: value})."""
+    sections: list[tuple[str, dict[str, str]]] = []
+    for line in text.splitlines():
+        header = _SECTION.match(line)
+        if header:
+            sections.append((header.group(1).upper(), {}))
+        elif sections and line.strip() and not line.strip().startswith("#"):
+            key, _, value = line.strip().partition(" ")
+            sections[-1][1][key.lower()] = value.strip()
+    return sections
+
+
+def _shipper(r: ResourceView) -> bool:
+    chart = str(r.props.get("chart") or "")
+    return r.type == RELEASE and chart.rstrip("/").rsplit("/", 1)[-1] in SHIPPERS
+
+
+def _pipeline(r: ResourceView) -> list[tuple[str, dict[str, str]]]:
+    config = get(r.props, "values.config") or {}
+    text = "\n".join(str(config.get(k) or "") for k in ("inputs", "outputs"))
+    return config_sections(text) if isinstance(config, dict) else []
+
+
+def _output_problems(output: dict[str, str], cfg: PackConfig) -> Iterator[str]:
+    name = output.get("name", "?")
+    if name == "cloudwatch_logs":
+        region = output.get("region", "")
+        if not cfg.region_allowed(region):
+            yield f"output cloudwatch_logs writes to region '{region}', outside the UAE"
+    elif name in ("null", "stdout"):
+        yield f"output {name} discards the logs"
+    else:
+        if output.get("tls", "").lower() != "on":
+            yield f"output {name} to {output.get('host', '?')} is not TLS (tls On)"
+        elif output.get("tls.verify", "on").lower() != "on":
+            yield f"output {name} to {output.get('host', '?')} does not verify the certificate"
+
+
+def check_log_shipping(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
+    if not _shipper(r):
+        return
+    outputs = [body for kind, body in _pipeline(r) if kind == "OUTPUT"]
+    if not outputs:
+        yield f"{r.describe()} ships logs nowhere (no [OUTPUT] in values.config.outputs)."
+    for output in outputs:
+        for problem in _output_problems(output, cfg):
+            yield f"{r.describe()}: {problem}."
+
+
+def _audit_shipped(shippers: list[ResourceView]) -> bool:
+    return any(
+        kind == "INPUT" and "audit" in body.get("path", "") and body.get("name") == "tail"
+        for r in shippers
+        for kind, body in _pipeline(r)
+    )
+
+
+def _container_insights(cluster: ResourceView) -> bool:
+    profile = get(cluster.props, "addonProfiles.omsagent") or get(
+        cluster.props, "addonProfiles.omsAgent"
+    )
+    return truthy(get(profile, "enabled")) is True
+
+
+def stack_log_shipping(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
+    """Container logs go to an in-country store; where the platform runs the API server's
+    audit itself (on-prem: no EKS/AKS control plane exports it), the audit log is shipped too
+    and the site has the audit Policy."""
+    # a stack that creates namespaces runs workloads on a cluster: their logs must go somewhere
+    kubernetes = stack.of_type("kubernetes:core/v1:Namespace")
+    if not kubernetes:
+        return
+    shippers = stack.where(_shipper)
+    aks = stack.of_type(AKS)
+    cluster = (stack.of_type("pulumi:providers:kubernetes") or kubernetes)[0]
+    anchor, where = cluster.urn, f"The cluster of {cluster.describe()}:"
+    if not shippers and not any(_container_insights(c) for c in aks):
+        yield Violation(
+            f"{where} container logs are shipped nowhere (no Fluent Bit release, no AKS "
+            "Container Insights): pod logs live only on the nodes.",
+            anchor,
+        )
+    if stack.of_type(EKS) or aks:
+        return  # the managed control plane exports its audit log (UAE-LOG-002)
+    if not _audit_shipped(shippers):
+        yield Violation(
+            f"{where} the API server's audit log is not shipped: no log shipper tails it "
+            "(on-prem the platform must collect it; the managed clouds export it themselves).",
+            anchor,
+        )
+    policies = [
+        r
+        for r in stack.of_type("kubernetes:core/v1:ConfigMap")
+        if AUDIT_POLICY_LABEL in (get(r.props, "metadata") or {}).get("labels", {})
+    ]
+    if not policies:
+        yield Violation(
+            f"{where} no audit Policy for the site's API server (a ConfigMap labelled "
+            f"{AUDIT_POLICY_LABEL}): what it records is left to the site's defaults.",
+            anchor,
+        )
+
+
+LOG_006 = Policy(
+    id="UAE-LOG-006",
+    name="Container and audit logs shipped in-country",
+    description=(
+        "Container logs are shipped to the stack's in-country store (Fluent Bit to CloudWatch "
+        "Logs in a UAE region or to the site's SIEM over verified TLS; AKS Container Insights); "
+        "on-prem also the API server's audit log, with the audit Policy the site loads."
+    ),
+    # advisory until every target's plan ships its logs (components.observability.logs)
+    severity=Severity.MEDIUM,
+    iso_controls=("8.15", "8.16"),
+    uae_refs=(IAR, "DESC ISR (logging)"),
+    remediation=(
+        "Enable observability log shipping (components.observability.logs.LogShipping): on AWS "
+        "the cloudwatch_logs output in me-central-1; on-prem `observability.siem` (TLS, "
+        "tls.verify On) and the audit log tail; give the site's API server the generated "
+        "audit Policy (ConfigMap kube-apiserver-audit-policy) with --audit-policy-file."
+    ),
+    domain="logging",
+    applies=lambda r: r.type == RELEASE,
+    check=check_log_shipping,
+    stack_check=stack_log_shipping,
+    config_keys=("allowed_regions",),
+)
+
+POLICIES = (LOG_001, LOG_002, LOG_003, LOG_004, LOG_005, LOG_006)

@@ -1,10 +1,23 @@
-"""UAE-LOG-001 … 005: in-country logs, cluster audit, retention, audit trail, immutable store."""
+"""UAE-LOG-001 … 006: in-country logs, cluster audit, retention, audit trail, immutable store
+(and what feeds it), container and audit logs shipped."""
 
 from __future__ import annotations
 
-from policy_fixtures import assert_fails, assert_passes, aws, azure, check, provider, resource
+from policy_fixtures import (
+    LABELS,
+    assert_fails,
+    assert_passes,
+    aws,
+    azure,
+    check,
+    k8s,
+    provider,
+    release,
+    resource,
+)
 
 from policies.pack_config import PackConfig
+from policies.rules.logging import config_sections
 
 KEY_ARN = "arn:aws:kms:me-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 AKS_ID = (
@@ -194,4 +207,164 @@ def test_audit_bucket_without_object_lock_fails() -> None:
     no_retention = audit_bucket()
     assert_fails(
         check("UAE-LOG-005", no_retention), "Bucket 'audit'", "default Object Lock retention"
+    )
+
+
+# --------------------------------------------------------------------------- UAE-LOG-006
+
+SIEM = (
+    "[OUTPUT]\n    Name syslog\n    Host siem.bank.ae\n    Port 6514\n    Mode tls\n"
+    "    tls On\n    tls.verify On\n    tls.ca_file /etc/fluent-bit/ca/ca.crt\n    Match *\n"
+)
+AUDIT_TAIL = (
+    "[INPUT]\n    Name tail\n    Path /var/log/kubernetes/audit/audit.log\n    Tag audit.*\n"
+)
+CONTAINERS = "[INPUT]\n    Name tail\n    Path /var/log/containers/*.log\n    Tag kube.*\n"
+
+
+def fluent_bit(outputs: str = SIEM, inputs: str = CONTAINERS + AUDIT_TAIL) -> dict:
+    return release(
+        "mlplatform-logging",
+        "oci://harbor.dc1.bank.ae/mlplatform/charts/fluent-bit",
+        {"config": {"inputs": inputs, "outputs": outputs}},
+    )
+
+
+def audit_policy(labelled: bool = True) -> dict:
+    cm = k8s("kubernetes:core/v1:ConfigMap", "kube-apiserver-audit-policy", "mlplatform-logging")
+    if labelled:
+        cm["inputs"]["metadata"]["labels"] = {**LABELS, "mlplatform.io/audit-policy": "true"}
+    return cm
+
+
+def namespace() -> dict:
+    return k8s("kubernetes:core/v1:Namespace", "tenant-risk", None)
+
+
+def test_config_sections_reads_fluent_bit_classic_mode() -> None:
+    assert config_sections(SIEM) == [
+        (
+            "OUTPUT",
+            {
+                "name": "syslog",
+                "host": "siem.bank.ae",
+                "port": "6514",
+                "mode": "tls",
+                "tls": "On",
+                "tls.verify": "On",
+                "tls.ca_file": "/etc/fluent-bit/ca/ca.crt",
+                "match": "*",
+            },
+        )
+    ]
+
+
+def test_on_prem_shipping_to_the_siem_over_verified_tls_with_the_audit_log_passes() -> None:
+    assert_passes(check("UAE-LOG-006", namespace(), fluent_bit(), audit_policy()))
+
+
+def test_cloudwatch_in_me_central_1_passes() -> None:
+    cloudwatch = (
+        "[OUTPUT]\n    Name cloudwatch_logs\n    region me-central-1\n"
+        "    log_group_name /mlplatform/prod/containers\n"
+    )
+    cluster = aws("aws:eks/cluster:Cluster", "eks", {})
+    assert_passes(check("UAE-LOG-006", namespace(), cluster, fluent_bit(cloudwatch, CONTAINERS)))
+
+
+def test_no_shipper_fails_naming_it() -> None:
+    assert_fails(
+        check("UAE-LOG-006", namespace(), audit_policy()),
+        "The cluster of kubernetes",
+        "shipped nowhere",
+    )
+
+
+def test_plaintext_or_unverified_siem_output_fails() -> None:
+    plain = SIEM.replace("    tls On\n", "    tls Off\n")
+    assert_fails(
+        check("UAE-LOG-006", namespace(), fluent_bit(plain), audit_policy()),
+        "mlplatform-logging",
+        "is not TLS",
+    )
+    unverified = SIEM.replace("tls.verify On", "tls.verify Off")
+    assert_fails(
+        check("UAE-LOG-006", namespace(), fluent_bit(unverified), audit_policy()),
+        "mlplatform-logging",
+        "does not verify the certificate",
+    )
+
+
+def test_cloudwatch_outside_the_uae_fails() -> None:
+    abroad = "[OUTPUT]\n    Name cloudwatch_logs\n    region eu-west-1\n"
+    assert_fails(
+        check("UAE-LOG-006", namespace(), fluent_bit(abroad), audit_policy()),
+        "mlplatform-logging",
+        "eu-west-1",
+    )
+
+
+def test_on_prem_without_the_audit_log_or_its_policy_fails() -> None:
+    assert_fails(
+        check("UAE-LOG-006", namespace(), fluent_bit(inputs=CONTAINERS), audit_policy()),
+        "The cluster of kubernetes",
+        "audit log is not shipped",
+    )
+    assert_fails(
+        check("UAE-LOG-006", namespace(), fluent_bit(), audit_policy(labelled=False)),
+        "The cluster of kubernetes",
+        "no audit Policy",
+    )
+
+
+# --------------------------------------------------------------------------- UAE-LOG-005 (Azure)
+
+ACCOUNT_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/audit"
+
+
+def account() -> dict:
+    return azure(
+        "azure-native:storage:StorageAccount", "audit", {"accountName": "audit"}, id=ACCOUNT_ID
+    )
+
+
+def container(name: str, immutable: bool = True) -> dict:
+    inputs: dict = {"accountName": "audit", "containerName": name}
+    if immutable:
+        inputs["immutableStorageWithVersioning"] = {"enabled": True}
+    return azure("azure-native:storage:BlobContainer", name, inputs)
+
+
+def activity_log_to_storage() -> dict:
+    return azure(
+        "azure-native:monitor:SubscriptionDiagnosticSetting",
+        "activity",
+        {"storageAccountId": ACCOUNT_ID, "logs": [{"category": "Administrative", "enabled": True}]},
+    )
+
+
+def test_audit_containers_fed_by_the_activity_log_pass() -> None:
+    assert_passes(
+        check(
+            "UAE-LOG-005", account(), container("insights-activity-logs"), activity_log_to_storage()
+        )
+    )
+
+
+def test_an_audit_container_nothing_writes_to_fails_whatever_its_name() -> None:
+    assert_fails(
+        check("UAE-LOG-005", account(), container("audit")), "audit", "no diagnostic setting"
+    )
+
+
+def test_audit_logs_archived_to_a_mutable_container_fail() -> None:
+    assert_fails(
+        check(
+            "UAE-LOG-005",
+            account(),
+            container("insights-activity-logs", immutable=False),
+            activity_log_to_storage(),
+        ),
+        "activity",
+        "not write-once",
     )
