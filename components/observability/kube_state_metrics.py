@@ -62,11 +62,12 @@ def kube_state_metrics(
     opts: pulumi.ResourceOptions,
 ) -> k8s.apps.v1.Deployment:
     """ServiceAccount, read-only ClusterRole and binding, and the Deployment."""
-    meta = {"name": NAME, "namespace": namespace, "labels": {**labels, **POD_LABELS}}
+    meta: Any = {"name": NAME, "namespace": namespace, "labels": {**labels, **POD_LABELS}}
+    cluster_meta: Any = {"name": f"mlplatform-{NAME}", "labels": labels}
     account = k8s.core.v1.ServiceAccount(f"{name}-ksm-sa", metadata=meta, opts=opts)
     role = k8s.rbac.v1.ClusterRole(
         f"{name}-ksm-role",
-        metadata={"name": f"mlplatform-{NAME}", "labels": labels},
+        metadata=cluster_meta,
         rules=[
             {"apiGroups": [group], "resources": resources, "verbs": ["list", "watch"]}
             for group, resources in RESOURCES.items()
@@ -75,7 +76,7 @@ def kube_state_metrics(
     )
     k8s.rbac.v1.ClusterRoleBinding(
         f"{name}-ksm-binding",
-        metadata={"name": f"mlplatform-{NAME}", "labels": labels},
+        metadata=cluster_meta,
         role_ref={
             "apiGroup": "rbac.authorization.k8s.io",
             "kind": "ClusterRole",

@@ -223,13 +223,14 @@ class MonitoringStack(pulumi.ComponentResource):
                 opts=opts,
             )
             for namespace in target.namespaces:
+                metadata: Any = {
+                    "name": f"allow-prometheus-{target.name}",
+                    "namespace": namespace,
+                    "labels": labels,
+                }
                 k8s.networking.v1.NetworkPolicy(
                     f"{name}-np-{target.name}-{namespace}",
-                    metadata={
-                        "name": f"allow-prometheus-{target.name}",
-                        "namespace": namespace,
-                        "labels": labels,
-                    },
+                    metadata=metadata,
                     spec=target.ingress(namespace, NAMESPACE),
                     opts=opts,
                 )
