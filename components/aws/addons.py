@@ -252,6 +252,9 @@ class ClusterAddons(pulumi.ComponentResource):
             "aws-ebs-csi-driver",
             parent=self,
             version=args.addon_versions.get("aws-ebs-csi-driver"),
+            # Nodes' IMDS answers only the node itself (hop limit 1): the controller takes its
+            # region here; the node plugin falls back to the Kubernetes Node object.
+            configuration={"controller": {"region": site.region}},
             pod_identity=[
                 aws.eks.AddonPodIdentityAssociationArgs(
                     role_arn=ebs_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT

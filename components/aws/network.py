@@ -19,8 +19,12 @@ zone. There is no internet gateway, NAT or public subnet: the platform pulls ima
 in-region and talks to AWS APIs through VPC endpoints, so no traffic can leave the region by
 the network path (and no public IP can be mapped on launch). The S3 gateway endpoint's policy
 only allows this account's buckets plus the regional ECR layer bucket, so the network itself
-refuses copies to buckets of other accounts. The default security group is emptied; VPC flow
-logs go to a CMK-encrypted CloudWatch group with the stack's retention (UAE-NET-006).
+refuses copies to buckets of other accounts. Every interface endpoint whose service takes a
+policy admits only this account's principals acting on this account's resources
+(`interface_endpoint_policy`), plus what AWS itself serves the cluster (EKS add-on images) and
+assuming this account's roles (STS); the EKS Auth endpoint takes none (`NO_ENDPOINT_POLICY`).
+The default security group is emptied; VPC flow logs go to a CMK-encrypted CloudWatch group
+with the stack's retention (UAE-NET-006).
 """
 
 from __future__ import annotations
@@ -32,6 +36,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.common import AwsSite, document, statement
+
+# The registry EKS runs its own add-ons from (VPC CNI, kube-proxy, CoreDNS, the Pod Identity
+# agent, the EBS CSI driver), by region ("View Amazon container image registries for Amazon EKS
+# add-ons"): its account is AWS's, so the ECR endpoints admit pulls from it by name.
+EKS_ADDON_REGISTRY_ACCOUNTS: dict[str, str] = {"me-central-1": "759879836304"}
+# Endpoint services that take no custom endpoint policy: the EKS Auth API (only the Pod Identity
+# agent calls it, with the node role, for this cluster's associations); a declared exception.
+NO_ENDPOINT_POLICY: frozenset[str] = frozenset({"eks-auth"})
 
 DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "ecr.api",
@@ -223,6 +235,7 @@ class PrivateNetwork(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=self.endpoint_subnet_ids,
                 security_group_ids=[self.endpoint_security_group.id],
+                policy=interface_endpoint_policy(site, service),
                 tags=site.tags_for(f"{prefix}-{service}"),
                 opts=child,
             )
@@ -358,6 +371,68 @@ def _s3_endpoint_policy(site: AwsSite) -> pulumi.Output[str]:
             "Resource": [f"arn:aws:s3:::prod-{site.region}-starport-layer-bucket/*"],
         },
     )
+
+
+def interface_endpoint_policy(site: AwsSite, service: str) -> pulumi.Output[str] | None:
+    """This account's principals on this account's resources, through one interface endpoint.
+
+    Endpoint policies filter, they grant nothing: `Principal: "*"` is narrowed by
+    `aws:PrincipalAccount` and `aws:ResourceAccount` (`IfExists`: calls without a resource, such
+    as `sts:GetCallerIdentity` or the Describe calls, carry no resource account). Two additions
+    keep the cluster working: the ECR endpoints let this account pull EKS's add-on images from
+    AWS's registry in the region (nodes never become Ready without them), and the STS endpoint
+    lets any caller assume a role *of this account* (a CI runner federating into the deploying
+    role is not yet a principal of the account). None for services that take no policy.
+    """
+    if service in NO_ENDPOINT_POLICY:
+        return None
+    mine = {"aws:PrincipalAccount": site.account_id}
+    statements: list[dict] = [
+        {
+            "Sid": "ThisAccountsPrincipalsAndResources",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["*"],
+            "Resource": ["*"],
+            "Condition": {
+                "StringEquals": mine,
+                "StringEqualsIfExists": {"aws:ResourceAccount": site.account_id},
+            },
+        }
+    ]
+    eks_registry = EKS_ADDON_REGISTRY_ACCOUNTS.get(site.region)
+    if service in ("ecr.api", "ecr.dkr") and eks_registry:
+        statements.append(
+            {
+                "Sid": "EksAddOnImages",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                "Resource": [f"arn:{site.partition}:ecr:{site.region}:{eks_registry}:repository/*"],
+                "Condition": {"StringEquals": mine},
+            }
+        )
+    if service == "sts":
+        statements.append(
+            {
+                "Sid": "AssumeThisAccountsRoles",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": [
+                    "sts:AssumeRole",
+                    "sts:AssumeRoleWithWebIdentity",
+                    "sts:AssumeRoleWithSAML",
+                    "sts:TagSession",
+                    "sts:SetSourceIdentity",
+                ],
+                "Resource": [site.role_arn("*")],
+            }
+        )
+    return document(*statements)
 
 
 def security_group_for_clients(

@@ -12,12 +12,18 @@
 | `min_size`, `max_size`, `desired_size` | scaling bounds (the autoscaler moves `desired`) |
 | `labels`, `taints` | Kubernetes labels and taints (taints in Kubernetes spelling) |
 | `volume_key_arn`, `volume_size_gi` | CMK and size of the gp3 root volume |
-| `metadata_hop_limit` | IMDSv2 hop limit (2 at most, UAE-CMP-001) |
+| `metadata_hop_limit`, `hop_limit_reason` | IMDSv2 hop limit: 1 unless a reason is given |
 
 Outputs: `node_group`, `launch_template`.
 
-Every node: IMDSv2 only (`httpTokens=required`), CMK-encrypted gp3 root volume, no public
-IP on its interface, detailed monitoring, governance tags on the instance, volume and ENI
+Every node: IMDSv2 only (`httpTokens=required`) with a response hop limit of 1, so only the
+node itself and host-network pods reach the instance metadata service and the node role's
+credentials; pods get theirs from EKS Pod Identity (the node-local agent) and never need IMDS.
+A higher limit needs a stated reason (`hop_limit_reason`) and a UAE-CMP-001 exemption in the
+pack config. The EBS CSI node plugin reads its instance facts from the Kubernetes Node object
+instead (its documented fallback) and the controller its region from its add-on configuration.
+CMK-encrypted gp3 root volume, no public IP on its interface, detailed monitoring, governance
+tags on the instance, volume and ENI
 (the ASG does not inherit the provider's default tags). The group carries the cluster
 autoscaler auto-discovery tags (EKS copies them to the ASG) and lets the autoscaler own
 `desiredSize` (ignored after creation, so `pulumi up` does not undo a scale-out).
@@ -59,7 +65,8 @@ class NodeGroupArgs:
     labels: dict[str, str] = field(default_factory=dict)
     taints: tuple[dict[str, str], ...] = ()
     volume_size_gi: int = 100
-    metadata_hop_limit: int = 2
+    metadata_hop_limit: int = 1
+    hop_limit_reason: str = ""  # why pods on this group must reach IMDS (needed above 1)
     capacity_type: str = "ON_DEMAND"
 
 
@@ -77,8 +84,12 @@ class NodeGroup(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NodeGroupArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:aws:NodeGroup", name, None, opts)
-        if args.metadata_hop_limit > 2:
-            raise ValueError("metadata_hop_limit above 2 lets pods reach the node's credentials")
+        if args.metadata_hop_limit > 1 and not args.hop_limit_reason:
+            raise ValueError(
+                f"node group {args.group_name}: metadata_hop_limit {args.metadata_hop_limit} "
+                "lets pods reach the node role's credentials through IMDS; keep 1 (pods use EKS "
+                "Pod Identity) or state why in hop_limit_reason"
+            )
         site = args.site
         full_name = f"{args.cluster_name}-{args.group_name}"
         tags = site.tags_for(full_name, **{"mlplatform.io/node-group": args.group_name})

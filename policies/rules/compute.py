@@ -1,7 +1,9 @@
 """UAE-CMP-001: GPU and compute nodes.
 
-Approved machine types, IMDSv2 with a hop limit ≤ 2, encrypted root volumes, no public IPs or
-SSH, and the NVIDIA taint on GPU pools (so only pods that tolerate it land there).
+Approved machine types, IMDSv2 with a hop limit of 1 (pods get credentials from EKS Pod Identity;
+a limit of 2 lets every pod on the node reach the node role's credentials through IMDS, so a node
+group that needs it carries a pack exemption with its reason), encrypted root volumes, no public
+IPs or SSH, and the NVIDIA taint on GPU pools (so only pods that tolerate it land there).
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ def _imds(r: ResourceView, options: Any) -> Iterator[str]:
         shown = tokens or "optional (default)"
         yield f"{r.describe()} allows IMDSv1 (metadataOptions.httpTokens={shown})."
     hops = number(get(options, "httpPutResponseHopLimit"))
-    if hops is not None and hops > 2:
-        yield f"{r.describe()} sets the IMDS hop limit to {hops:.0f}; keep it ≤ 2."
+    if hops is not None and hops > 1:
+        yield (
+            f"{r.describe()} sets the IMDS hop limit to {hops:.0f}: pods on the node can reach "
+            "the node role's credentials; keep it 1 (pods use EKS Pod Identity)."
+        )
 
 
 def _machine(r: ResourceView, cfg: PackConfig, machine: Any) -> Iterator[str]:
@@ -116,7 +121,7 @@ CMP_001 = Policy(
     id="UAE-CMP-001",
     name="Hardened GPU and compute nodes",
     description=(
-        "Node groups and pools use approved machine types, IMDSv2 (hop limit ≤ 2), encrypted root "
+        "Node groups and pools use approved machine types, IMDSv2 (hop limit 1), encrypted root "
         "volumes, no public IPs or SSH, and GPU pools carry the nvidia.com/gpu NoSchedule taint."
     ),
     severity=Severity.MEDIUM,
@@ -124,7 +129,8 @@ CMP_001 = Policy(
     uae_refs=(),
     remediation=(
         "Give node groups a launch template with metadataOptions {httpTokens: required, "
-        "httpPutResponseHopLimit: 1 or 2} and encrypted CMK root volumes; no public IPs; taint GPU "
+        "httpPutResponseHopLimit: 1} (a group that must give pods IMDS: a pack exemption with the "
+        "reason) and encrypted CMK root volumes; no public IPs; taint GPU "
         "pools nvidia.com/gpu=present:NoSchedule; pick machine types from "
         "stacks/config/machine_types.py."
     ),

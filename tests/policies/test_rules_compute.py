@@ -11,7 +11,7 @@ GPU_TAINT = [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDUL
 
 def launch_template(name: str = "gpu", **inputs: object) -> dict:
     body = {
-        "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 2},
+        "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
         "blockDeviceMappings": [
             {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": "k"}}
         ],
@@ -58,6 +58,12 @@ def test_imdsv1_public_ips_and_untainted_gpu_pools_fail() -> None:
     )
     assert_fails(result, "AgentPool 'infer'", "public IPs", "taint")
     assert_fails(result, "Subnet 'public'", "mapPublicIpOnLaunch")
+
+
+def test_hop_limit_two_lets_pods_reach_the_node_role_and_fails() -> None:
+    """Issue 13: the old rule admitted 2, the limit at which pods reach the node's IMDS."""
+    lt = launch_template(metadataOptions={"httpTokens": "required", "httpPutResponseHopLimit": 2})
+    assert_fails(check("UAE-CMP-001", lt), "LaunchTemplate 'gpu'", "hop limit to 2", "node role")
 
 
 def test_approved_types_mirror_the_stack_gpu_catalogue() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
@@ -150,6 +152,8 @@ def test_ebs_csi_driver_uses_the_volume_key_only_through_ec2(addons):
         if inputs(a)["addonName"] == "aws-ebs-csi-driver"
     ]
     assert csi[0]["podIdentityAssociations"][0]["serviceAccount"] == "ebs-csi-controller-sa"
+    # nodes answer IMDS to themselves only (hop limit 1): the controller's region is configured
+    assert json.loads(csi[0]["configurationValues"]) == {"controller": {"region": REGION}}
 
 
 def test_node_role_has_no_workload_permissions():

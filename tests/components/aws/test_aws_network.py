@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 
 import pytest
 
 from components.aws.network import (
     DEFAULT_INTERFACE_ENDPOINTS,
+    NO_ENDPOINT_POLICY,
     PrivateNetwork,
     PrivateNetworkArgs,
     plan_subnets,
@@ -17,6 +19,7 @@ from tests.components.aws.aws_fixtures import (
     LOGS_KEY_ARN,
     REGION,
     SITE,
+    by_sid,
     inputs,
     one,
     policy,
@@ -93,6 +96,46 @@ def test_interface_endpoints_use_private_dns_and_https_from_the_vpc_only(network
     assert https == [
         {**https[0], "cidrIpv4": CIDR, "fromPort": 443, "toPort": 443, "ipProtocol": "tcp"}
     ]
+
+
+def _interface_policies(network) -> dict[str, dict | None]:
+    found = {}
+    for r in network.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+        i = inputs(r)
+        if i["vpcEndpointType"] == "Interface":
+            service = i["serviceName"].removeprefix(f"com.amazonaws.{REGION}.")
+            found[service] = json.loads(i["policy"]) if i.get("policy") else None
+    return found
+
+
+def test_every_interface_endpoint_that_takes_a_policy_admits_only_this_account(network):
+    """Issue 13: 10 of 11 endpoints had no policy (any principal, any account's resources)."""
+    policies = _interface_policies(network)
+    assert {s for s, p in policies.items() if p is None} == set(NO_ENDPOINT_POLICY)
+    for service, document in policies.items():
+        if document is None:
+            continue
+        mine, *extra = document["Statement"]
+        assert mine["Condition"] == {
+            "StringEquals": {"aws:PrincipalAccount": ACCOUNT},
+            "StringEqualsIfExists": {"aws:ResourceAccount": ACCOUNT},
+        }, service
+        for st in extra:  # only reads of AWS's EKS images, or assuming this account's roles
+            assert st["Sid"] in ("EksAddOnImages", "AssumeThisAccountsRoles"), service
+
+
+def test_nodes_may_pull_eks_add_on_images_and_callers_assume_only_this_accounts_roles(network):
+    policies = _interface_policies(network)
+    for service in ("ecr.api", "ecr.dkr"):
+        images = by_sid(policies[service])["EksAddOnImages"]
+        assert images["Resource"] == [f"arn:aws:ecr:{REGION}:759879836304:repository/*"]
+        assert images["Condition"] == {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}
+        reads = {"BatchCheckLayerAvailability", "BatchGetImage", "GetDownloadUrlForLayer"}
+        assert set(images["Action"]) == {f"ecr:{action}" for action in reads}
+    assume = by_sid(policies["sts"])["AssumeThisAccountsRoles"]
+    assert assume["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/*"]
+    assert all(a.startswith("sts:") for a in assume["Action"])
+    assert "EksAddOnImages" not in by_sid(policies["kms"])
 
 
 def test_s3_gateway_only_reaches_this_accounts_buckets(network):

@@ -46,11 +46,13 @@ def gpu():
     return _group()
 
 
-def test_launch_template_requires_imdsv2_with_hop_limit_two(gpu):
+def test_launch_template_requires_imdsv2_answering_the_node_only(gpu):
+    """Issue 13: hop limit 2 lets every pod reach the node role's credentials; pods use Pod
+    Identity, so IMDS answers the node (and host-network pods) only."""
     metadata = inputs(one(gpu, "aws:ec2/launchTemplate:LaunchTemplate"))["metadataOptions"]
     assert metadata["httpTokens"] == "required"
     assert metadata["httpEndpoint"] == "enabled"
-    assert metadata["httpPutResponseHopLimit"] <= 2
+    assert metadata["httpPutResponseHopLimit"] == 1
 
 
 def test_root_volume_is_gp3_encrypted_with_the_cmk(gpu):
@@ -100,6 +102,9 @@ def test_group_uses_its_launch_template(gpu):
     assert launch["id"] == template.id
 
 
-def test_hop_limit_above_two_is_refused():
-    with pytest.raises(Exception, match=r"hop limit|metadata_hop_limit"):
-        _group(metadata_hop_limit=3)
+def test_a_higher_hop_limit_needs_a_reason():
+    with pytest.raises(ValueError, match=r"gpu-train: metadata_hop_limit 2 .*hop_limit_reason"):
+        _group(metadata_hop_limit=2)
+    stated = _group(metadata_hop_limit=2, hop_limit_reason="a vendor agent reads IMDS")
+    metadata = inputs(one(stated, "aws:ec2/launchTemplate:LaunchTemplate"))["metadataOptions"]
+    assert metadata["httpPutResponseHopLimit"] == 2
