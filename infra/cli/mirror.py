@@ -36,6 +36,7 @@ import typer
 from infra import plan as planning
 from infra.cli.charts import chart_cache
 from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
+from infra.cli.plan import JsonOpt, SetOpt, StackOpt
 from infra.mirror import (
     EXPORT_CHARTS,
     ChartNeed,
@@ -54,23 +55,17 @@ from infra.mirror import (
 )
 from infra.mirror.builds import builds, built_images
 from infra.mirror.ping import RegistryUnreachable, ping
-from infra.mirror.pins import PinReport
 from infra.mirror.skopeo import SkopeoError
 from infra.render import ChartCache, ChartMissing, NoChartCache, render_plan
 from stacks.config.loader import ROOT
 from stacks.pins import lock_file
 from version_catalogue.lock import LockError, image_key
 
-StackOpt = Annotated[str | None, typer.Option("--stack", "-s", help="Stack name, e.g. uae-onprem.")]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a config key for this run: KEY=VALUE (repeatable)."),
-]
 RegistryOpt = Annotated[
     str | None,
     typer.Option(
         "--from-registry",
-        help="Copy from this registry (HOST[/PATH], laid out like the mirror) instead of upstream.",
+        help="Copy from this registry (HOST or HOST/PATH, laid out like the mirror), not upstream.",
     ),
 ]
 LayoutOpt = Annotated[
@@ -103,35 +98,6 @@ DriverOpt = Annotated[
 PlainHttpOpt = Annotated[
     bool, typer.Option("--plain-http", help="Talk HTTP to the registries (a local test registry).")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
-
-
-def pins(result: planning.PlanResult, rendered: planning.RenderStep, quiet: bool) -> PinReport:
-    """The plan's MIRROR checks (every image pinned by the lock's digest), printed; a broken
-    lock is exit 2 naming the file and field."""
-    try:
-        report = planning.pin_plan(result, rendered.objects)
-    except LockError as error:
-        raise usage(error) from None
-    out = errors if quiet else console
-    for f in report.findings if report.pending is None else []:  # pending: compliance.md lists
-        label = "[red]FAIL[/]" if f.mandatory else "[yellow]WARN[/]"
-        line = f"  {label} {escape(f.check)} {escape(f.message)}"
-        out.print(line, highlight=False, soft_wrap=True)
-    for w in report.waivers:
-        line = f"  [yellow]EXCEPTION[/] {escape(w.check)} {len(report.findings)} images not pinned"
-        out.print(f"{line}: {escape(w.reason)}", highlight=False, soft_wrap=True)
-    verdict = "[green]PASS[/]" if report.passed else "[red]FAIL[/]"
-    verdict = "[yellow]PENDING[/] (an exception)" if report.pending is not None else verdict
-    out.print(
-        f"{escape(result.name)}: images pinned by the mirror lock {verdict}: {report.pinned} of "
-        f"{report.images} ({escape(report.lock)})",
-        highlight=False,
-        soft_wrap=True,
-    )
-    return report
-
-
 app = typer.Typer(
     help="Fill the stack's in-country mirror with every chart and image its plan needs.",
     invoke_without_command=True,

@@ -14,7 +14,7 @@ from rich.console import Console
 from infra import plan as planning
 from infra.cli.charts import ChartsOpt, chart_cache, render, render_report
 from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
-from infra.cli.mirror import pins
+from infra.cli.pins import pins
 from infra.cli.preview import preview
 from infra.cli.reports import (
     checkov_result,

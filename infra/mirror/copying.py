@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from infra.mirror.charts import ChartCopyError, ChartRegistry, archive_name
 from infra.mirror.inventory import ChartNeed, ImageNeed, Inventory
@@ -23,6 +23,7 @@ from infra.mirror.sources import EXPORT_CHARTS, EXPORT_IMAGES, EXPORT_INDEX, Sou
 from version_catalogue.lock import Locked, LockError, MirrorLock, read_lock, write_lock
 
 Status = Literal["copied", "present", "failed", "skipped"]
+Kind = Literal["chart", "image"]
 Report = Callable[["Outcome"], None]
 
 
@@ -66,6 +67,31 @@ class LockFile:
         write_lock(self.lock, self.path)
 
 
+Need = TypeVar("Need", ChartNeed, ImageNeed)
+
+
+def _each(
+    needs: Iterable[Need], kind: Kind, act: Callable[[Need], Outcome], report: Report
+) -> list[Outcome]:
+    """`act` on every artifact; a failure is that artifact's outcome, the others go on."""
+    outcomes = []
+    for need in needs:
+        try:
+            outcome = act(need)
+        except (ChartCopyError, SkopeoError, LockError) as error:
+            outcome = Outcome(kind, need.key, "failed", detail=str(error))
+        report(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _origin(source: Source, need: ChartNeed) -> str:
+    origin = source.chart(need)
+    if origin is None:
+        raise ChartCopyError(f"no source for {need.key}: add it to the catalogue")
+    return origin
+
+
 def copy_charts(
     needs: Iterable[ChartNeed],
     source: Source,
@@ -76,42 +102,29 @@ def copy_charts(
     report: Report,
 ) -> list[Outcome]:
     """Every chart into the chart cache `cache` and the mirror; its digest into the lock."""
-    outcomes = []
-    for need in needs:
-        origin = source.chart(need)
-        try:
-            if origin is None:
-                raise ChartCopyError(f"no source for {need.key}: add it to the catalogue")
-            archive = registry.fetch(need.chart, origin, cache)
-            present = registry.digest(mirror, need.chart)
-            digest = registry.push(archive, mirror, need.chart)
-            lock.record("chart", need.key, digest, f"{origin} {need.chart.version}")
-            status: Status = "present" if present else "copied"
-            outcome = Outcome("chart", need.key, status, digest)
-        except ChartCopyError as error:
-            outcome = Outcome("chart", need.key, "failed", detail=str(error))
-        report(outcome)
-        outcomes.append(outcome)
-    return outcomes
+
+    def copy(need: ChartNeed) -> Outcome:
+        origin = _origin(source, need)
+        archive = registry.fetch(need.chart, origin, cache)
+        present = registry.digest(mirror, need.chart)
+        digest = registry.push(archive, mirror, need.chart)
+        lock.record("chart", need.key, digest, f"{origin} {need.chart.version}")
+        return Outcome("chart", need.key, "present" if present else "copied", digest)
+
+    return _each(needs, "chart", copy, report)
 
 
 def fetch_charts(
     needs: Iterable[ChartNeed], source: Source, cache: Path, registry: ChartRegistry, report: Report
 ) -> list[Outcome]:
     """Every chart's archive into `cache` only (`mirror export`: the directory's charts/)."""
-    outcomes = []
-    for need in needs:
-        origin = source.chart(need)
-        try:
-            if origin is None:
-                raise ChartCopyError(f"no source for {need.key}: add it to the catalogue")
-            registry.fetch(need.chart, origin, cache)
-            outcome = Outcome("chart", need.key, "copied", detail=f"from {origin}")
-        except ChartCopyError as error:
-            outcome = Outcome("chart", need.key, "failed", detail=str(error))
-        report(outcome)
-        outcomes.append(outcome)
-    return outcomes
+
+    def fetch(need: ChartNeed) -> Outcome:
+        origin = _origin(source, need)
+        registry.fetch(need.chart, origin, cache)
+        return Outcome("chart", need.key, "copied", detail=f"from {origin}")
+
+    return _each(needs, "chart", fetch, report)
 
 
 def copy_images(
@@ -123,15 +136,7 @@ def copy_images(
     report: Report,
 ) -> list[Outcome]:
     """Every image into the mirror, digests preserved; each digest read back into the lock."""
-    outcomes = []
-    for need in needs:
-        try:
-            outcome = _copy_image(need, source, mirror, lock, skopeo)
-        except (SkopeoError, LockError) as error:
-            outcome = Outcome("image", need.key, "failed", detail=str(error))
-        report(outcome)
-        outcomes.append(outcome)
-    return outcomes
+    return _each(needs, "image", lambda n: _copy_image(n, source, mirror, lock, skopeo), report)
 
 
 def _copy_image(
@@ -173,21 +178,17 @@ def export(
 ) -> list[Outcome]:
     """Images into the OCI layout `directory/images` (charts are already in `directory/charts`)
     and `directory/inventory.json` (every artifact and its digest) for the other side."""
-    outcomes = []
-    for need in inventory.images:
+
+    def carry(need: ImageNeed) -> Outcome:
         origin = source.image(need)
         if origin is None:
             why = "no upstream: export it --from-registry the build's staging registry"
-            outcome = Outcome("image", need.key, "skipped", detail=why)
-        else:
-            try:
-                layout = f"oci:{directory / EXPORT_IMAGES}:{need.key}"
-                skopeo.copy(origin, layout, to_mirror=False)
-                outcome = Outcome("image", need.key, "copied", skopeo.digest(layout))
-            except SkopeoError as error:
-                outcome = Outcome("image", need.key, "failed", detail=str(error))
-        report(outcome)
-        outcomes.append(outcome)
+            return Outcome("image", need.key, "skipped", detail=why)
+        layout = f"oci:{directory / EXPORT_IMAGES}:{need.key}"
+        skopeo.copy(origin, layout, to_mirror=False)
+        return Outcome("image", need.key, "copied", skopeo.digest(layout))
+
+    outcomes = _each(inventory.images, "image", carry, report)
     charts = {n.key: f"{EXPORT_CHARTS}/{archive_name(n.chart)}" for n in inventory.charts}
     index = {"charts": charts, "images": {o.key: o.digest for o in outcomes if o.digest}}
     (directory / EXPORT_INDEX).write_text(json.dumps(index, indent=2) + "\n")

@@ -187,3 +187,10 @@ def test_mirroring_into_a_registry_that_does_not_answer_stops_before_copying(
     assert result.exit_code == 2
     assert f"the stack's mirror {mirror} does not answer" in " ".join(result.output.split())
     assert not (tmp_path / "lock.json").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["export"], ["list"], ["builds"], ["record"]])
+def test_every_mirror_command_explains_itself(command: list[str]) -> None:
+    result = CliRunner().invoke(app, ["mirror", *command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--stack" in result.output
