@@ -45,6 +45,7 @@ import pulumi_random as random
 
 from components import conventions as c
 from components.endpoints import Postgres
+from components.flows import Pods, operator_flows
 from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
@@ -124,7 +125,15 @@ class OnPremDataStores(pulumi.ComponentResource):
         super().__init__("mlplatform:data:OnPremDataStores", name, None, opts)
         self.args = args
         self.namespace = platform_namespace(
-            f"{name}-ns", c.NS_DATA, args.labels, pulumi.ResourceOptions(parent=self)
+            f"{name}-ns",
+            c.NS_DATA,
+            args.labels,
+            pulumi.ResourceOptions(parent=self),
+            flows=operator_flows(
+                "data-operators",
+                (9443,) if args.postgres is not None else (),
+                webhook_pods=Pods({"app.kubernetes.io/name": "cloudnative-pg"}),
+            ),
         )
         self.random_provider = random.Provider(
             f"{name}-random", opts=pulumi.ResourceOptions(parent=self)

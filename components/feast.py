@@ -52,6 +52,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import conventions as c
+from components.api_server import ApiServer, api_server_egress
 from components.availability import pod_disruption_budget, spread
 from components.credentials import SECRET_FILE_MODE, SecretEnv, exec_with_secret_env
 from components.database_bootstrap import DatabaseBootstrapArgs, create_database
@@ -72,6 +73,7 @@ from components.feast_stores import (
     store_secrets,
     trust_volumes,
 )
+from components.flows import API_SERVER, Flow, Pods, Store, egress_flows, object_store
 from components.namespace import platform_namespace, pull_secrets
 from components.network_policies import NetworkPeer, service_network_policies
 from components.objects import object_meta, upstream
@@ -98,6 +100,7 @@ class FeatureStoreArgs:
     replicas: int
     clients: tuple[FeastClient, ...]  # the tenants' service accounts
     image_pull_secret: str | None
+    api_server: ApiServer  # the servers call TokenReview (components.api_server)
     namespace: str = c.NS_FEAST
     store_egress: tuple[NetworkPeer, ...] = ()
     postgres_egress: tuple[NetworkPeer, ...] = ()
@@ -116,6 +119,21 @@ class _Server:
     secrets: list[SecretEnv]
     requests: dict[str, str]
     limits: dict[str, str]
+
+
+SERVERS = {"app.kubernetes.io/name": "feast"}  # every Feast server pod
+
+
+def flows(args: FeatureStoreArgs) -> list[Flow]:
+    """The servers' connections: Postgres (registry), Redis (online), the object store
+    (offline), the API server (TokenReview), credentials (cloud), DNS."""
+    stores = [
+        Store("postgres", args.postgres.host, args.postgres.port),
+        Store("redis", args.redis.host, args.redis.port),
+        object_store(args.object_store.endpoint),
+    ]
+    found = egress_flows("feast", Pods(SERVERS), stores, args.store_egress)
+    return [*found, Flow("feast→api-server", Pods(SERVERS), API_SERVER, args.api_server.ports)]
 
 
 class FeatureStore(pulumi.ComponentResource):
@@ -139,6 +157,7 @@ class FeatureStore(pulumi.ComponentResource):
             ns,
             args.labels,
             pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
+            flows=flows(args),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         tls = server_certificate(
@@ -175,15 +194,19 @@ class FeatureStore(pulumi.ComponentResource):
             opts=in_ns,
         )
         authz_rbac(name, ns, labels, args.clients, in_ns)
-        policies = service_network_policies(
-            name,
-            ns,
-            labels,
-            {"app.kubernetes.io/name": "feast"},
-            [NetworkPeer(_PORTS, tenants=True)],
-            [*args.store_egress, NetworkPeer((443, 6443), cidr="0.0.0.0/0")],  # API server
-            in_ns,
-        )
+        policies: list[pulumi.Resource] = [
+            *service_network_policies(
+                name,
+                ns,
+                labels,
+                {"app.kubernetes.io/name": "feast"},
+                [NetworkPeer(_PORTS, tenants=True)],
+                list(args.store_egress),
+                in_ns,
+            )
+        ]
+        # TokenReview: the API server by its addresses, and its Cilium identity where it runs
+        policies += api_server_egress(name, ns, labels, SERVERS, args.api_server, in_ns)
         depends: list[pulumi.Resource] = [namespace, tls, config, sa]
         registry_db = self._registry_database(name, args, secrets.postgres, [namespace, *policies])
         if registry_db is not None:
@@ -199,7 +222,7 @@ class FeatureStore(pulumi.ComponentResource):
         self.feature_server = client["online_store"]["path"]
         self.feature_store_yaml = yaml.safe_dump(client, sort_keys=False)
         self.roles = (READER, WRITER)
-        self.peer = PlatformPeer(namespace=ns, ports=_PORTS)
+        self.peer = PlatformPeer(namespace=ns, ports=_PORTS, pod_labels=SERVERS)
         self.register_outputs({"project": args.project, "featureServer": self.feature_server})
 
     def _registry_database(

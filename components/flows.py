@@ -7,7 +7,8 @@ allowed by the NetworkPolicies at both ends (check SIM-FLW-001); anyone can read
 live cluster (`kubectl get ns mlflow -o jsonpath='{.metadata.annotations.mlplatform\\.io/flows}'`).
 
 Endpoints:
-- `Pods(labels)`: pods of the annotated namespace with these labels (`{}`: any of its pods);
+- `Pods(labels[, namespace])`: pods with these labels (`{}`: any pod) in the annotated
+  namespace, or in `namespace` (a destination elsewhere);
 - `Service(host)`: what a client connects to, `<svc>.<ns>.svc[.cluster.local]`; the plan
   resolves it to the pods behind it (Services in the plan, and those operators make:
   CloudNativePG `<cluster>-rw`, Strimzi `<cluster>-kafka-bootstrap`, redis-operator `<name>`);
@@ -26,6 +27,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
+
+from components.network_policies import NetworkPeer
 
 FLOWS_ANNOTATION = "mlplatform.io/flows"
 
@@ -33,9 +37,13 @@ FLOWS_ANNOTATION = "mlplatform.io/flows"
 @dataclass(frozen=True)
 class Pods:
     labels: Mapping[str, str] = field(default_factory=dict)
+    namespace: str | None = None  # None: the annotated namespace
 
     def to_json(self) -> dict[str, Any]:
-        return {"pods": dict(sorted(self.labels.items()))}
+        found: dict[str, Any] = {"pods": dict(sorted(self.labels.items()))}
+        if self.namespace:
+            found["namespace"] = self.namespace
+        return found
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,69 @@ def dns_flows(name: str, pods: Pods | None = None) -> tuple[Flow, Flow]:
         Flow(f"{name}→dns", source, DNS, (53,), "UDP", "name resolution"),
         Flow(f"{name}→dns-tcp", source, DNS, (53,), "TCP", "name resolution (large answers)"),
     )
+
+
+@dataclass(frozen=True)
+class Store:
+    """A store a client connects to: its flow name, host (a Service name in the cluster, else
+    an external address) and port."""
+
+    name: str
+    host: object  # str, or a Pulumi Output for a store the cloud names
+    port: int
+
+
+def object_store(endpoint: object) -> Store:
+    """The object store as a store: its endpoint's port (HTTPS 443 unless the URL says)."""
+    port = 443
+    if isinstance(endpoint, str):
+        port = urlparse(endpoint).port or 443
+    return Store("object-store", endpoint, port)
+
+
+def egress_flows(
+    client: str, source: Pods, stores: Sequence[Store], peers: Sequence[NetworkPeer]
+) -> list[Flow]:
+    """A client's flows: each store (its Service in the cluster, else the egress peer that
+    reaches its port), every other named external peer (workload identity, brokers), DNS."""
+    found, used = [], set()
+    for store in stores:
+        if isinstance(store.host, str) and ".svc" in store.host:
+            destination: Endpoint = Service(store.host)
+        else:
+            peer = _peer_for(store, peers)
+            used.add(id(peer))
+            destination = External(store.name, str(peer.cidr))
+        found.append(Flow(f"{client}→{store.name}", source, destination, (store.port,)))
+    for peer in peers:
+        if peer.cidr and peer.name and id(peer) not in used:
+            target = External(peer.name, peer.cidr)
+            found.append(Flow(f"{client}→{peer.name}", source, target, tuple(peer.ports)))
+    return [*found, *dns_flows(client, source)]
+
+
+def _peer_for(store: Store, peers: Sequence[NetworkPeer]) -> NetworkPeer:
+    candidates = [p for p in peers if p.cidr and store.port in p.ports]
+    named = [p for p in candidates if p.name == store.name]
+    if not (named or candidates):
+        raise ValueError(f"no egress rule reaches {store.name} on port {store.port}")
+    return (named or candidates)[0]
+
+
+def operator_flows(
+    name: str,
+    webhook_ports: Sequence[int] = (),
+    pods: Pods | None = None,
+    webhook_pods: Pods | None = None,
+) -> list[Flow]:
+    """An operator namespace's flows: the API server calling its webhooks (on `webhook_pods`,
+    else `pods`), its pods calling the API server, and DNS."""
+    source = pods or Pods()
+    found = [Flow(f"{name}→api-server", source, API_SERVER, (443, 6443), why="watches, leases")]
+    if webhook_ports:
+        target = webhook_pods or source
+        found.append(Flow(f"api-server→{name}-webhooks", API_SERVER, target, tuple(webhook_ports)))
+    return [*found, *dns_flows(name, source)]
 
 
 def flows_annotation(flows: Sequence[Flow]) -> dict[str, str]:

@@ -35,6 +35,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from version_catalogue.artifacts import Chart, Image
@@ -135,7 +136,12 @@ class GpuOperator(pulumi.ComponentResource):
         super().__init__("mlplatform:gpu:GpuOperator", name, None, opts)
         ns = c.NS_GPU_OPERATOR
         namespace = platform_namespace(
-            f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self), privileged=True
+            f"{name}-ns",
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self),
+            privileged=True,
+            flows=operator_flows("gpu-operator"),
         )
         # Nothing in the operator's namespace serves other pods: deny all ingress.
         ingress_policies(

@@ -56,6 +56,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
+from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from components.pki import (
@@ -240,7 +241,11 @@ class StrimziKafka(pulumi.ComponentResource):
             f"{name}-random", opts=pulumi.ResourceOptions(parent=self)
         )
         namespace = platform_namespace(
-            f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
+            f"{name}-ns",
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self),
+            flows=operator_flows("strimzi"),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         operator = self._operator(name, args, in_ns)

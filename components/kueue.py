@@ -35,6 +35,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import conventions as c
+from components.flows import operator_flows
 from components.helm import helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from version_catalogue.artifacts import Chart, Image
@@ -156,7 +157,11 @@ class GpuQueueing(pulumi.ComponentResource):
         super().__init__("mlplatform:queueing:GpuQueueing", name, None, opts)
         ns = c.NS_KUEUE
         namespace = platform_namespace(
-            f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
+            f"{name}-ns",
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self),
+            flows=operator_flows("kueue", (9443, 8082)),
         )
         # Admission webhook (9443) and the visibility API server (8082), called by the API server.
         ingress_policies(

@@ -54,6 +54,7 @@ from components.credentials import (
     libpq_secret_env,
 )
 from components.endpoints import ObjectStore, Postgres
+from components.flows import Flow, Pods, Store, egress_flows, object_store
 from components.mlflow_users import UsersArgs, provision_users
 from components.namespace import platform_namespace, pull_secrets
 from components.network_policies import NetworkPeer, service_network_policies
@@ -93,6 +94,15 @@ class ModelRegistryArgs:
     limits: dict[str, str] = field(default_factory=lambda: {"cpu": "2", "memory": "4Gi"})
 
 
+def flows(args: ModelRegistryArgs) -> list[Flow]:
+    """The server's connections: Postgres, the object store, credentials (cloud), DNS."""
+    stores = [
+        Store("postgres", args.postgres.host, args.postgres.port),
+        object_store(args.object_store.endpoint),
+    ]
+    return egress_flows(SERVICE, Pods(SELECTOR), stores, args.store_egress)
+
+
 class ModelRegistry(pulumi.ComponentResource):
     tracking_uri: str
     port: int
@@ -111,6 +121,7 @@ class ModelRegistry(pulumi.ComponentResource):
             ns,
             args.labels,
             pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
+            flows=flows(args),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         rng = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))

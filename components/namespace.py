@@ -9,6 +9,7 @@ Audit and warn stay `restricted` everywhere: the privileged pods are still repor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.flows import Flow, flows_annotation
 
 EXEMPTION_ANNOTATION = "mlplatform.io/pss-exemption"
 EXEMPTION_CONTROL_ANNOTATION = "mlplatform.io/pss-exemption-control"
@@ -43,6 +45,16 @@ PSS_EXEMPTIONS: tuple[PssExemption, ...] = (
             "own pods run here; tenant workloads stay in restricted namespaces."
         ),
     ),
+    PssExemption(
+        namespace="mlplatform-logging",
+        level="privileged",
+        reason=(
+            "Fluent Bit reads every container's log and the API server's audit log from the "
+            "node (/var/log) and buffers on the node's disk: hostPath volumes, which baseline "
+            "and restricted refuse. The container runs read-only, without capabilities or "
+            "privilege escalation; only Fluent Bit runs here."
+        ),
+    ),
 )
 
 
@@ -56,13 +68,15 @@ def platform_namespace(
     labels: dict[str, str],
     opts: pulumi.ResourceOptions,
     privileged: bool = False,
+    flows: Sequence[Flow] = (),
 ) -> k8s.core.v1.Namespace:
     """A Namespace with governance labels and Pod Security labels.
 
-    `privileged=True` is refused unless `PSS_EXEMPTIONS` lists the namespace.
+    `privileged=True` is refused unless `PSS_EXEMPTIONS` lists the namespace. `flows` are the
+    connections its pods need (`components.flows`), written on it for the plan to prove.
     """
     enforce = "restricted"
-    annotations: dict[str, str] = {}
+    annotations: dict[str, str] = dict(flows_annotation(flows))
     if privileged:
         exemption = exemption_for(namespace)
         if exemption is None:
@@ -71,7 +85,7 @@ def platform_namespace(
                 "components.namespace.PSS_EXEMPTIONS"
             )
         enforce = exemption.level
-        annotations = {
+        annotations |= {
             EXEMPTION_ANNOTATION: exemption.reason,
             EXEMPTION_CONTROL_ANNOTATION: exemption.control,
         }

@@ -27,11 +27,15 @@ class NetworkPeer:
     cidr: str | None = None
     tenants: bool = False  # every namespace labelled as a tenant's
     except_cidrs: tuple[str, ...] = ()  # with `cidr`: ranges that stay denied
+    name: str = ""  # what is there (e.g. "postgres"): the declared flow's name (components.flows)
+    # Any source or destination, on `ports` only: how the API server's webhook calls are
+    # admitted on every CNI (components.api_server); never for anything else.
+    anywhere: bool = False
 
     @classmethod
     def egress(cls, rule: EgressRule) -> NetworkPeer:
         """The peer for a destination the foundation describes (workload identity, Kafka)."""
-        return cls(rule.ports, cidr=rule.cidr, except_cidrs=rule.except_cidrs)
+        return cls(rule.ports, cidr=rule.cidr, except_cidrs=rule.except_cidrs, name=rule.name)
 
     def peer(self) -> dict[str, Any]:
         if self.tenants:
@@ -50,6 +54,8 @@ class NetworkPeer:
         return out
 
     def rule(self, direction: str) -> dict[str, Any]:
+        if self.anywhere:
+            return {"ports": [{"protocol": "TCP", "port": p} for p in self.ports]}
         return {
             direction: [self.peer()],
             "ports": [{"protocol": "TCP", "port": p} for p in self.ports],

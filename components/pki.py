@@ -39,6 +39,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from version_catalogue.artifacts import Chart, Image
@@ -175,7 +176,11 @@ class PlatformPki(pulumi.ComponentResource):
         super().__init__("mlplatform:pki:PlatformPki", name, None, opts)
         ns = c.NS_CERT_MANAGER
         namespace = platform_namespace(
-            f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
+            f"{name}-ns",
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self),
+            flows=operator_flows("cert-manager", (10250, 6443)),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         # The API server calls the cert-manager (10250) and trust-manager (6443) webhooks.

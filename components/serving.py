@@ -40,7 +40,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.api_server import ApiServer, api_server_egress
 from components.credentials import SECRET_FILE_MODE
+from components.flows import Pods, operator_flows
 from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
 from components.network_policies import NetworkPeer, service_network_policies
@@ -97,6 +99,7 @@ class ModelServingArgs:
     host_domain: str
     deployment_mode: str  # Standard (RawDeployment accepted as its legacy name)
     pull_secret: str | None
+    api_server: ApiServer  # the controller's calls (components.api_server)
     ingress_class: str | None = None
     runtime_name: str = c.SERVING_RUNTIME
     requests: dict[str, str] = field(default_factory=lambda: {"cpu": "500m", "memory": "1Gi"})
@@ -245,6 +248,7 @@ class ModelServing(pulumi.ComponentResource):
             ns,
             args.labels,
             pulumi.ResourceOptions(parent=self, depends_on=upstream(opts)),
+            flows=operator_flows("kserve", (WEBHOOK_PORT,), Pods(CONTROLLER)),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         crd_release = helm_release(
@@ -272,17 +276,19 @@ class ModelServing(pulumi.ComponentResource):
             spec=runtime_spec(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
         )
-        # Only the controller runs here: the API server calls its webhook (source addresses are
-        # the control plane's, not a namespace), and it talks to the API server. Nothing else.
+        # Only the controller runs here: the API server calls its webhook (admitted by port:
+        # the only form every CNI matches it with) and it talks to the API server (by the
+        # endpoint addresses, and on Cilium its entity). Nothing else.
         service_network_policies(
             name,
             ns,
             args.labels,
             CONTROLLER,
-            [NetworkPeer((WEBHOOK_PORT,), cidr="0.0.0.0/0")],
-            [NetworkPeer((443, 6443), cidr="0.0.0.0/0")],
+            [NetworkPeer((WEBHOOK_PORT,), anywhere=True)],
+            [],
             in_ns,
         )
+        api_server_egress(name, ns, args.labels, CONTROLLER, args.api_server, in_ns)
         self.release = release
         self.runtime = args.runtime_name
         self.deployment_mode = deployment_mode(args.deployment_mode)

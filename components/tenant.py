@@ -31,6 +31,7 @@ import pulumi_kubernetes as k8s
 
 from components import conventions as c
 from components.endpoints import EgressRule
+from components.flows import External, Flow, Pods, dns_flows, flows_annotation
 from components.network_policies import NetworkPeer
 from components.objects import upstream
 
@@ -112,6 +113,29 @@ _TENANT_RULES: Any = [
 ]
 
 
+def tenant_flows(args: TenantArgs) -> list[Flow]:
+    """What any of the tenant's pods (its TrainJobs, predictors...) must reach: each platform
+    service it is given, each destination outside the cluster, DNS."""
+    tenant, anyone = c.tenant_namespace(args.name), Pods()
+    found = [
+        Flow(
+            f"{tenant}→{peer.namespace}", anyone, Pods(peer.pod_labels, peer.namespace), peer.ports
+        )
+        for peer in args.peers
+    ]
+    found += [
+        Flow(
+            f"{tenant}→{rule.name}",
+            anyone,
+            External(rule.name, rule.cidr),
+            rule.ports,
+            why=rule.why,
+        )
+        for rule in args.egress
+    ]
+    return [*found, *dns_flows(tenant)]
+
+
 class Tenant(pulumi.ComponentResource):
     namespace: str
     service_account: str
@@ -135,6 +159,7 @@ class Tenant(pulumi.ComponentResource):
                     c.PSS_AUDIT: "restricted",
                     c.PSS_WARN: "restricted",
                 },
+                "annotations": flows_annotation(tenant_flows(args)),
             },
             opts=child,
         )

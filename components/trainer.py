@@ -34,6 +34,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
 from components.security_context import UID as PLATFORM_UID
@@ -136,7 +137,11 @@ class TrainingOperator(pulumi.ComponentResource):
         super().__init__("mlplatform:training:TrainingOperator", name, None, opts)
         ns = c.NS_TRAINER
         namespace = platform_namespace(
-            f"{name}-ns", ns, args.labels, pulumi.ResourceOptions(parent=self)
+            f"{name}-ns",
+            ns,
+            args.labels,
+            pulumi.ResourceOptions(parent=self),
+            flows=operator_flows("kubeflow-trainer", (9443,)),
         )
         # Trainer and JobSet webhooks (9443) for the API server; training pods in tenant
         # namespaces report progress to the TrainJob status server (10443).

@@ -62,19 +62,22 @@ def _eks(resources: list[Mapping[str, Any]]) -> ClusterFacts:
         for s in cluster_subnets
         if s in subnets
     )
-    vpcs = [
-        str(mapping(r.get("inputs")).get("cidrBlock"))
-        for r in _by_type(resources, "aws:ec2/vpc:Vpc")
-    ]
+    # The VPC CNI gives pods addresses of their node's subnets
+    node_subnets = {
+        subnets[s]
+        for group in _by_type(resources, "aws:eks/nodeGroup:NodeGroup")
+        for s in items(mapping(group.get("inputs")).get("subnetIds"))
+        if s in subnets
+    }
     return ClusterFacts(
         "aws",
         from_resources(resources),
         (CNIS["aws-vpc-cni"],),
-        tuple(vpcs) or ("0.0.0.0/0",),
+        tuple(sorted(node_subnets)) or ("0.0.0.0/0",),
         api,
         (
-            "EKS: pods take VPC addresses (VPC CNI); the API server's private endpoint ENIs sit in "
-            "the cluster's subnets",
+            "EKS: pods take their nodes' subnet addresses (VPC CNI); the API server's private "
+            "endpoint ENIs sit in the cluster's subnets",
         ),
     )
 

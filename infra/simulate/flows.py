@@ -106,7 +106,7 @@ class Resolver:
         }
 
     def paths(self, flow: DeclaredFlow) -> list[Path]:
-        sources = self._endpoints(flow.source, flow.namespace, None)
+        sources = self._endpoints(flow.source, flow.namespace, source=True)
         found = []
         for port in flow.ports:
             for destination, target_port in self._destinations(flow, port):
@@ -117,13 +117,12 @@ class Resolver:
         to = flow.destination
         if "service" in to:
             return self._service(str(to["service"]), port)
-        return [(e, port) for e in self._endpoints(to, flow.namespace, port)]
+        return [(e, port) for e in self._endpoints(to, flow.namespace, source=False)]
 
-    def _endpoints(
-        self, spec: Mapping[str, Any], namespace: str, port: int | None
-    ) -> list[Endpoint]:
+    def _endpoints(self, spec: Mapping[str, Any], namespace: str, source: bool) -> list[Endpoint]:
         if "pods" in spec:
-            return self._pods(namespace, mapping(spec["pods"]))
+            where = str(spec.get("namespace") or namespace)
+            return self._pods(where, mapping(spec["pods"]), any_new=source)
         if spec.get("api-server"):
             if not self.facts.api_server:
                 raise UnresolvedFlow("the plan states no API server address for this target")
@@ -136,18 +135,19 @@ class Resolver:
             f"endpoint {dict(spec)} is none of pods, service, external, api-server, dns"
         )
 
-    def _pods(self, namespace: str, labels: Mapping[str, str]) -> list[Endpoint]:
-        """The namespace's pod templates carrying `labels`, and any new pod with just those."""
+    def _pods(self, namespace: str, labels: Mapping[str, str], any_new: bool) -> list[Endpoint]:
+        """The namespace's pod templates carrying `labels`; as a source also any new pod with
+        just those labels (a tenant may start one)."""
         selector = {"matchLabels": dict(labels)}
         found: list[Endpoint] = [
             Pod(p.namespace, dict(p.labels), p.named_ports(), p.describe())
             for p in self.pods
             if p.namespace == namespace and selector_matches(selector, p.labels)
         ]
-        if labels and not found:
-            raise UnresolvedFlow(f"no pod in namespace {namespace} has labels {dict(labels)}")
-        if not labels:
+        if any_new and not labels:
             found.append(Pod(namespace, {}, {}, f"any pod in {namespace}"))
+        if not found:
+            raise UnresolvedFlow(f"no pod in namespace {namespace} has labels {dict(labels)}")
         return found
 
     def _service(self, host: str, port: int) -> list[tuple[Endpoint, int]]:

@@ -19,6 +19,7 @@ from infra.simulate.checks import CheckRun
 from infra.simulate.cluster import ClusterFacts
 from infra.simulate.kube import SourceObject, mapping
 from infra.simulate.netpol import NetworkPolicies
+from infra.simulate.operator_policies import strimzi_policies
 from infra.simulate.pods import PodTemplate, pod_templates
 from infra.simulate.references import Prerequisite, Reference
 
@@ -129,8 +130,10 @@ def simulate(
     facts = ClusterFacts.from_plan(resources, mapping(stack.get("cluster")))
     pods = pod_templates([o for o in objects if not _is_patch(o)])
     namespaces = [b for b in bodies if b.get("kind") == "Namespace"]
+    # what the cluster will also hold: the policies operators generate (Strimzi's)
+    policed = [*bodies, *strimzi_policies(bodies)]
     models = {
-        cni.name: NetworkPolicies.from_objects(bodies, cni, facts.pod_cidrs) for cni in facts.cnis
+        cni.name: NetworkPolicies.from_objects(policed, cni, facts.pod_cidrs) for cni in facts.cnis
     }
     declared = [
         p

@@ -114,7 +114,11 @@ def build_kafka(
     peer = PlatformPeer(
         namespace=c.NS_KAFKA,
         ports=(TLS_PORT,),
-        pod_labels={"strimzi.io/cluster": KAFKA_CLUSTER, "strimzi.io/kind": "Kafka"},
+        pod_labels={
+            "strimzi.io/cluster": KAFKA_CLUSTER,
+            "strimzi.io/kind": "Kafka",
+            "strimzi.io/broker-role": "true",  # the listeners run on the brokers only
+        },
     )
     grant = StrimziGrant(config, kafka, foundation.k8s_provider)
     return PlatformKafka(endpoint, grant, kafka, [peer])

@@ -39,11 +39,13 @@ def _network_range(config: StackConfig) -> str:
     return "0.0.0.0/0"  # a site service outside the cluster: port-restricted only
 
 
-def store_peer(host: pulumi.Input[str], port: int, config: StackConfig) -> NetworkPeer:
+def store_peer(
+    host: pulumi.Input[str], port: int, config: StackConfig, name: str = ""
+) -> NetworkPeer:
     """Egress to a data store: its namespace when in-cluster (`svc.ns.svc[...]`), else a CIDR."""
     if isinstance(host, str) and ".svc" in host:
-        return NetworkPeer((port,), namespace=host.split(".")[1])
-    return NetworkPeer((port,), cidr=_network_range(config))
+        return NetworkPeer((port,), namespace=host.split(".")[1], name=name)
+    return NetworkPeer((port,), cidr=_network_range(config), name=name)
 
 
 def object_store_peer(foundation: Foundation) -> NetworkPeer:
@@ -52,7 +54,7 @@ def object_store_peer(foundation: Foundation) -> NetworkPeer:
     if isinstance(endpoint, str):
         port = urlparse(endpoint).port or 443
     # S3 / Blob endpoints are public-range IPs even behind a VPC gateway endpoint: port only.
-    return NetworkPeer((port,), cidr="0.0.0.0/0")
+    return NetworkPeer((port,), cidr="0.0.0.0/0", name="object-store")
 
 
 def _identity(
@@ -83,7 +85,7 @@ def build_ml(config: StackConfig, foundation: Foundation, core: CoreServices) ->
         raise ValueError("the foundation must create MLflow's database; only Feast creates its own")
     mlflow = _mlflow(config, foundation, core, after_core)
     feast = _feast(config, foundation, core, after_core)
-    serving = _serving(config, core, mlflow.tracking_uri, after_core)
+    serving = _serving(config, foundation, core, mlflow.tracking_uri, after_core)
     return MlServices(
         mlflow_tracking_uri=mlflow.tracking_uri,
         feast=FeastEndpoints(
@@ -125,7 +127,7 @@ def _mlflow(
             replicas=config.mlflow.replicas,
             users=tuple(t.name for t in config.tenants),
             store_egress=(
-                store_peer(pg.host, pg.port, config),
+                store_peer(pg.host, pg.port, config, "postgres"),
                 object_store_peer(foundation),
                 *identity_egress,
             ),
@@ -145,7 +147,7 @@ def _feast(
     opts: pulumi.ResourceOptions,
 ) -> FeatureStore:
     pg, redis = foundation.postgres, foundation.redis
-    pg_peer = store_peer(pg.host, pg.port, config)
+    pg_peer = store_peer(pg.host, pg.port, config, "postgres")
     sa_annotations, pod_labels, identity_egress = _identity(foundation, c.SA_FEAST)
     return FeatureStore(
         "feast",
@@ -162,11 +164,12 @@ def _feast(
             ),
             store_egress=(
                 pg_peer,
-                store_peer(redis.host, redis.port, config),
+                store_peer(redis.host, redis.port, config, "redis"),
                 object_store_peer(foundation),
                 *identity_egress,
             ),
             postgres_egress=(pg_peer,),
+            api_server=foundation.api_server,
             client_ca_file=f"{c.CA_BUNDLE_MOUNT}/{core.ca_bundle_key}",
             service_account_annotations=sa_annotations,
             pod_labels=pod_labels,
@@ -178,7 +181,11 @@ def _feast(
 
 
 def _serving(
-    config: StackConfig, core: CoreServices, tracking_uri: str, opts: pulumi.ResourceOptions
+    config: StackConfig,
+    foundation: Foundation,
+    core: CoreServices,
+    tracking_uri: str,
+    opts: pulumi.ResourceOptions,
 ) -> ModelServing:
     mirror = config.image_registry
     return ModelServing(
@@ -195,6 +202,7 @@ def _serving(
             deployment_mode=config.kserve.deployment_mode,
             ca_bundle=core.ca_bundle,
             pull_secret=config.registry.pull_secret,
+            api_server=foundation.api_server,
         ),
         opts=opts,
     )

@@ -142,6 +142,19 @@ def site_prerequisites(config: StackConfig, onprem: OnPrem) -> list[SitePrerequi
             "--from-literal=username=<access key> --from-literal=password=<secret key>",
         )
     )
+    if config.sample_workloads.enabled:  # the sample tenant reads its data with its own user
+        tenant = c.tenant_namespace(config.sample_workloads.tenant)
+        found.append(
+            _secret(
+                store.credentials_secret,
+                [tenant],
+                ("username", "password"),
+                f"the tenant's own user on {store.endpoint}, limited by the site's policy to the "
+                "tenant's prefix (its training data, batch scores)",
+                "--from-literal=username=<access key> --from-literal=password=<secret key>",
+            )
+        )
+        store_users.append(tenant)  # for the CA Secret below
     if store.ca_secret:
         found.append(_ca_secret(store.ca_secret, store_users, store.endpoint))
     for name, existing, users in (
