@@ -9,6 +9,7 @@
 | `secrets_key_arn` | CMK for Secrets envelope encryption (UAE-ENC-002) |
 | `logs_key_arn`, `log_retention_days` | CMK and retention of the control-plane log group |
 | `admin_role_arns` | IAM roles given cluster-admin through EKS access entries |
+| `namespace_access` | `NamespaceAccess` per tenant: its IAM role, namespace, Kubernetes group |
 | `bootstrap_creator_admin` | give the deploying identity admin implicitly (off by default) |
 | `deletion_protection` | EKS deletion protection (off only for ephemeral stacks) |
 | `log_types` | control-plane log types (all five by default, UAE-LOG-002) |
@@ -20,9 +21,13 @@ Outputs: `cluster`, `name`, `arn`, `endpoint`, `cluster_security_group_id`, `log
 The API endpoint is private only (UAE-NET-001): `pulumi up` runs from inside the VPC or over
 the site's private link to it. Authentication is EKS access entries only
 (`authenticationMode=API`, no aws-auth ConfigMap), so who can reach the cluster is declared
-here and visible in CloudTrail. Self-managed bootstrap add-ons are off: the VPC CNI (with
-network policy enforcement, UAE-NET-004), kube-proxy and CoreDNS are EKS add-ons the stack
-declares. Workload IAM uses the EKS Pod Identity agent (no OIDC provider, no static keys).
+here and visible in CloudTrail. A tenant's role gets an access entry that makes it its IdP group
+inside Kubernetes (bound by the platform's `tenant-developer` Role in its namespace only) and
+the AmazonEKSViewPolicy scoped to that namespace — never AmazonEKSEditPolicy, whose `edit`
+rights include NetworkPolicies (a tenant could reopen its egress) and Secrets writes.
+Self-managed bootstrap add-ons are off: the VPC CNI (with network policy enforcement,
+UAE-NET-004), kube-proxy and CoreDNS are EKS add-ons the stack declares. Workload IAM uses
+the EKS Pod Identity agent (no OIDC provider, no static keys).
 """
 
 from __future__ import annotations
@@ -45,6 +50,16 @@ CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (
     "scheduler",
 )
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+NAMESPACE_VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+
+
+@dataclass(frozen=True)
+class NamespaceAccess:
+    """A tenant's way into the cluster: its IAM role, acting as `group` in `namespace` only."""
+
+    principal_arn: str
+    namespace: str
+    group: str  # the Kubernetes group the tenant's RoleBinding names (its IdP group)
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,7 @@ class EksClusterArgs:
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
     admin_role_arns: tuple[str, ...] = ()
+    namespace_access: tuple[NamespaceAccess, ...] = ()
     bootstrap_creator_admin: bool = False
     deletion_protection: bool = True
     log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
@@ -169,7 +185,7 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
         cluster_arn = site.arn("eks", f"cluster/{cluster_name}")
 
-        self.access = self._admins(name, args)
+        self.access = self._admins(name, args) + self._tenants(name, args)
         self.base_addons = self._base_addons(name, args, cluster_arn)
 
         self.kubeconfig = kubeconfig(
@@ -201,6 +217,34 @@ class EksCluster(pulumi.ComponentResource):
                     principal_arn=principal,
                     policy_arn=CLUSTER_ADMIN_POLICY,
                     access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+                )
+            )
+        return access
+
+    def _tenants(self, name: str, args: EksClusterArgs) -> list[aws.eks.AccessPolicyAssociation]:
+        """Per tenant role: an access entry carrying its IdP group (for the namespace's
+        RoleBinding) and read access scoped to its namespace."""
+        access = []
+        for tenant in args.namespace_access:
+            entry = aws.eks.AccessEntry(
+                f"{name}-{tenant.namespace}",
+                cluster_name=self.cluster.name,
+                principal_arn=tenant.principal_arn,
+                type="STANDARD",
+                kubernetes_groups=[tenant.group],
+                tags=args.site.tags_for(f"{args.cluster_name}-{tenant.namespace}"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            access.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-{tenant.namespace}-view",
+                    cluster_name=self.cluster.name,
+                    principal_arn=tenant.principal_arn,
+                    policy_arn=NAMESPACE_VIEW_POLICY,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
+                        type="namespace", namespaces=[tenant.namespace]
+                    ),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
                 )
             )

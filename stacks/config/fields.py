@@ -91,6 +91,11 @@ def _role_arn(value: str) -> str:
     return value
 
 
+def is_uuid(value: str) -> bool:
+    """A lowercase UUID, the form Entra ID object IDs take."""
+    return bool(_UUID.match(value))
+
+
 def _uuid(value: str) -> str:
     if not _UUID.match(value):
         raise ValueError("is not a lowercase UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")

@@ -462,7 +462,13 @@ class TenantQuota(_Model):
 
 class Tenant(_Model):
     name: ShortName
+    # The group its people sign in with, as the API server sees it: on AKS the Entra ID group's
+    # object ID (a GUID: tokens carry IDs, not names); elsewhere the name the IdP sends.
     idp_group: NonEmpty
+    # AWS: the IAM role that group federates into (IAM Identity Center permission set or SAML
+    # role). Its EKS access entry maps it to `idp_group`, bound in `tenant-<name>` only.
+    # Ignored on other targets (a stack file may describe both clouds).
+    aws_role_arn: RoleArn | None = None
     quota: TenantQuota = TenantQuota()
     data_classification: DataClass = "confidential"
     pii: bool = False

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from stacks.config import locations, residency
 from stacks.config.errors import MISSING, ConfigError, Problem
+from stacks.config.fields import is_uuid
 from stacks.config.machine_types import APPROVED, SYSTEM_APPROVED
 from stacks.config.model import LOG_RETENTION_MIN_DAYS, StackConfig
 from stacks.config.naming import AwsNames
@@ -376,6 +377,7 @@ def _kafka(c: StackConfig) -> Iterator[Problem]:
 
 def _tenants(c: StackConfig) -> Iterator[Problem]:
     names = Counter(t.name for t in c.tenants)
+    yield from _tenant_identities(c)
     capacity = c.gpu_capacity()
     for i, tenant in enumerate(c.tenants):
         at = f"tenants[{i}]"
@@ -397,6 +399,45 @@ def _tenants(c: StackConfig) -> Iterator[Problem]:
         for topic, count in topics.items():
             if count > 1:
                 yield Problem(f"{at}.topics", topic, "is listed more than once")
+
+
+def _tenant_identities(c: StackConfig) -> Iterator[Problem]:
+    """Who signs in as each tenant: one group (and on AWS one role) per tenant, never shared
+    (a shared one would hold both namespaces), in the form the target's cluster sees it."""
+    groups = Counter(t.idp_group for t in c.tenants)
+    roles = Counter(t.aws_role_arn for t in c.tenants if t.aws_role_arn)
+    admins = set(c.aws.admin_role_arns) if c.aws else set()
+    for i, tenant in enumerate(c.tenants):
+        at = f"tenants[{i}]"
+        if groups[tenant.idp_group] > 1:
+            yield Problem(f"{at}.idpGroup", tenant.idp_group, "is used by more than one tenant")
+        if c.platform == "azure" and not is_uuid(tenant.idp_group):
+            yield Problem(
+                f"{at}.idpGroup",
+                tenant.idp_group,
+                "must be the Entra ID group's object ID on cloud azure (a lowercase GUID such "
+                "as 0f4c2a1e-7d3b-4e58-9a61-2b8c5d7e9f10): AKS sees group object IDs, not names",
+            )
+        role = tenant.aws_role_arn
+        if c.platform == "aws" and role is None:
+            yield Problem(
+                f"{at}.awsRoleArn",
+                MISSING,
+                f"is required on cloud aws: the IAM role group {tenant.idp_group} signs in as; "
+                f"EKS gives it access to namespace tenant-{tenant.name} only",
+            )
+        if role is None:
+            continue
+        if c.platform == "aws" and c.aws and f":{c.aws.account_id}:" not in role:
+            yield Problem(
+                f"{at}.awsRoleArn", role, f"is not a role of aws.accountId {c.aws.account_id}"
+            )
+        if roles[role] > 1:
+            yield Problem(f"{at}.awsRoleArn", role, "is used by more than one tenant")
+        if role in admins:
+            yield Problem(
+                f"{at}.awsRoleArn", role, "is a cluster administrator (aws.adminRoleArns)"
+            )
 
 
 def _sample_workloads(c: StackConfig) -> Iterator[Problem]:

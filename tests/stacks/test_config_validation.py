@@ -88,6 +88,45 @@ def problems(stack: str, *overrides: str) -> dict[str, str]:
             "not a Kubernetes quantity",
         ),
         ("uae-onprem", ["tenants[1].name=risk"], "tenants[1].name", "more than one tenant"),
+        # who signs in as a tenant (issue 13.6): one group and role per tenant, in the form the
+        # target's cluster sees it
+        (
+            "uae-cloud-azure",
+            ["tenants[0].idpGroup=ml-risk-engineers"],
+            "tenants[0].idpGroup",
+            "must be the Entra ID group's object ID on cloud azure",
+        ),
+        (
+            "uae-onprem",
+            ["tenants[1].idpGroup=cn=ml-risk,ou=groups,dc=bank,dc=ae"],
+            "tenants[1].idpGroup",
+            "more than one tenant",
+        ),
+        (
+            "uae-cloud",
+            ["tenants[1].awsRoleArn=null"],
+            "tenants[1].awsRoleArn",
+            "is required on cloud aws: the IAM role group 7e1f5a39",
+        ),
+        (
+            "uae-cloud",
+            ["tenants[1].awsRoleArn=arn:aws:iam::999988887777:role/ml-marketing"],
+            "tenants[1].awsRoleArn",
+            "not a role of aws.accountId 111122223333",
+        ),
+        (
+            "uae-cloud",
+            ["tenants[1].awsRoleArn=arn:aws:iam::111122223333:role/ml-risk-engineers"],
+            "tenants[1].awsRoleArn",
+            "more than one tenant",
+        ),
+        (
+            "uae-cloud",
+            ["tenants[0].awsRoleArn=arn:aws:iam::111122223333:role/platform-admins"],
+            "tenants[0].awsRoleArn",
+            "cluster administrator",
+        ),
+        ("uae-cloud", ["tenants[0].awsRoleArn=ml-risk"], "tenants[0].awsRoleArn", "IAM role ARN"),
         ("uae-onprem", ["tenants[0].name=Risk_Team"], "tenants[0].name", "not a DNS label"),
         (
             "uae-cloud",

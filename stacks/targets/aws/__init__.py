@@ -155,10 +155,26 @@ def _postgres(config: StackConfig, data: AwsData) -> Postgres:
     )
 
 
+# The one interface endpoint without a policy (components.aws.network.NO_ENDPOINT_POLICY).
+EKS_AUTH_ENDPOINT_OPEN = SecurityException(
+    control="8.20",
+    policy="UAE-NET-001",
+    what="the EKS Auth interface endpoint (com.amazonaws.<region>.eks-auth) carries no endpoint "
+    "policy, unlike every other endpoint, which admits only this account's principals and "
+    "resources",
+    why="the EKS Auth API is called only by the Pod Identity agent on the nodes, with the node "
+    "role, and answers only with roles this cluster's Pod Identity associations name; the "
+    "endpoint takes no custom policy",
+    remedy="none needed while only Pod Identity uses it; the node role's IAM policy "
+    "(AmazonEKSWorkerNodePolicy: eks-auth:AssumeRoleForPodIdentity) is what limits it",
+)
+
+
 def _exceptions(config: StackConfig, region: str) -> list[SecurityException]:
     if config.aws and config.aws.database_ca_bundle:
-        return []
+        return [EKS_AUTH_ENDPOINT_OPEN]
     return [
+        EKS_AUTH_ENDPOINT_OPEN,
         SecurityException(
             control="8.24",
             policy="UAE-ENC-001",
@@ -168,5 +184,5 @@ def _exceptions(config: StackConfig, region: str) -> list[SecurityException]:
             "no OS trust store",
             remedy="set aws.databaseCaBundle to the PEM from "
             + RDS_CA_BUNDLE_URL.format(region=region),
-        )
+        ),
     ]

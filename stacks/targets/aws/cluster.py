@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 from components import conventions as c
 from components.aws.addons import ClusterAddons, ClusterAddonsArgs, ebs_csi_role_name
 from components.aws.audit import trail_arn
-from components.aws.eks import EksCluster, EksClusterArgs
+from components.aws.eks import EksCluster, EksClusterArgs, NamespaceAccess
 from components.aws.iam import ClusterRoles, ClusterRolesArgs
 from components.aws.kms import KeySpec, PlatformKeys, PlatformKeysArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
@@ -139,6 +139,12 @@ def _eks(
             logs_key_arn=keys.arns["logs"],
             log_retention_days=config.logging.retention_days,
             admin_role_arns=tuple(aws_config.admin_role_arns),
+            # Each tenant's role acts as its IdP group, in its own namespace only.
+            namespace_access=tuple(
+                NamespaceAccess(t.aws_role_arn, c.tenant_namespace(t.name), t.idp_group)
+                for t in config.tenants
+                if t.aws_role_arn
+            ),
             # Without named admins the deploying identity keeps access (else nobody could).
             bootstrap_creator_admin=not aws_config.admin_role_arns,
             deletion_protection=not config.ephemeral,

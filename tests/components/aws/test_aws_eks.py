@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from components.aws.eks import CLUSTER_ADMIN_POLICY, EksCluster, EksClusterArgs
+from components.aws.eks import (
+    CLUSTER_ADMIN_POLICY,
+    NAMESPACE_VIEW_POLICY,
+    EksCluster,
+    EksClusterArgs,
+    NamespaceAccess,
+)
 from tests.components.aws.aws_fixtures import (
     ACCOUNT,
     KEY_ARN,
@@ -83,6 +89,27 @@ def test_authentication_is_access_entries_only_and_admins_are_explicit(eks):
     association = inputs(one(eks, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"))
     assert association["policyArn"] == CLUSTER_ADMIN_POLICY
     assert association["accessScope"] == {"type": "cluster"}
+
+
+def test_tenant_roles_act_as_their_group_in_their_namespace_only():
+    """Issue 13.6: tenant IdP groups had no way in; now each tenant's role has an access entry
+    mapping it to its group (bound by the tenant-developer Role in its namespace) and the view
+    policy scoped to that namespace — no cluster scope, no edit policy."""
+    risk = f"arn:aws:iam::{ACCOUNT}:role/ml-risk"
+    synthesis = _cluster(
+        namespace_access=(NamespaceAccess(risk, "tenant-risk", "ml-risk-engineers"),)
+    )
+    found = synthesis.of_type("aws:eks/accessEntry:AccessEntry")
+    entries = {inputs(e)["principalArn"]: inputs(e) for e in found}
+    assert entries[risk]["kubernetesGroups"] == ["ml-risk-engineers"]
+    assert entries[risk]["type"] == "STANDARD"
+    policies = [
+        inputs(a)
+        for a in synthesis.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        if inputs(a)["principalArn"] == risk
+    ]
+    assert [p["policyArn"] for p in policies] == [NAMESPACE_VIEW_POLICY]
+    assert policies[0]["accessScope"] == {"type": "namespace", "namespaces": ["tenant-risk"]}
 
 
 def test_vpc_cni_enforces_network_policies_with_its_own_pod_identity_role(eks):
