@@ -58,9 +58,13 @@ class Service:
 class External:
     name: str
     cidr: str
+    except_cidrs: tuple[str, ...] = ()  # ranges within `cidr` the destination is never in
 
     def to_json(self) -> dict[str, Any]:
-        return {"external": self.name, "cidr": self.cidr}
+        found: dict[str, Any] = {"external": self.name, "cidr": self.cidr}
+        if self.except_cidrs:
+            found["except"] = list(self.except_cidrs)
+        return found
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def egress_flows(
         found.append(Flow(f"{client}→{store.name}", source, destination, (store.port,)))
     for peer in peers:
         if peer.cidr and peer.name and id(peer) not in used:
-            target = External(peer.name, peer.cidr)
+            target = External(peer.name, peer.cidr, tuple(peer.except_cidrs))
             found.append(Flow(f"{client}→{peer.name}", source, target, tuple(peer.ports)))
     return [*found, *dns_flows(client, source)]
 

@@ -127,7 +127,7 @@ def tenant_flows(args: TenantArgs) -> list[Flow]:
         Flow(
             f"{tenant}→{rule.name}",
             anyone,
-            External(rule.name, rule.cidr),
+            External(rule.name, rule.cidr, rule.except_cidrs),
             rule.ports,
             why=rule.why,
         )

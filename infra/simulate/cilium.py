@@ -98,7 +98,11 @@ def _cidr_matches(block: Mapping[str, Any], peer: Endpoint) -> bool:
     if network.version != allowed.version or not network.subnet_of(allowed):  # type: ignore[arg-type]
         return False
     excepts = [ipaddress.ip_network(str(e), strict=False) for e in items(block.get("except"))]
-    return not any(network.overlaps(e) for e in excepts)
+    outside = [ipaddress.ip_network(e, strict=False) for e in peer.excepts]
+    return not any(
+        network.overlaps(e) and not any(e.subnet_of(o) for o in outside if o.version == e.version)  # type: ignore[arg-type]
+        for e in excepts
+    )
 
 
 def _endpoint_matches(

@@ -130,7 +130,9 @@ class Resolver:
         if spec.get("dns"):
             return [DNS_POD]
         if "cidr" in spec:
-            return [Address(str(spec["cidr"]), str(spec.get("external") or spec["cidr"]))]
+            name = str(spec.get("external") or spec["cidr"])
+            excepts = tuple(str(e) for e in items(spec.get("except")))
+            return [Address(str(spec["cidr"]), name, excepts=excepts)]
         raise UnresolvedFlow(
             f"endpoint {dict(spec)} is none of pods, service, external, api-server, dns"
         )

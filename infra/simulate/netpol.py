@@ -272,7 +272,10 @@ class NetworkPolicies:
         if isinstance(endpoint, Address):
             if endpoint.entity is not None and not self.cni.ipblock_matches_entities:
                 return None
-            return _covers(allowed, excepts, [endpoint.network])
+            # the block's excepts that fall where the address never is do not count against it
+            outside = [ipaddress.ip_network(e, strict=False) for e in endpoint.excepts]
+            relevant = [e for e in excepts if not any(_inside(e, o) for o in outside)]
+            return _covers(allowed, relevant, [endpoint.network])
         if not self.cni.ipblock_matches_pods:
             return None
         return _covers(allowed, excepts, list(self.pod_networks))

@@ -38,6 +38,7 @@ class Address:
     cidr: str
     name: str = ""
     entity: str | None = None
+    excepts: tuple[str, ...] = ()  # ranges within `cidr` the address is never in
 
     @property
     def network(self) -> Network:

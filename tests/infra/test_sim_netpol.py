@@ -252,3 +252,19 @@ def test_cilium_endpoint_selectors_stay_in_the_policys_namespace_unless_they_nam
 def test_named_port_unknown_to_the_destination_is_an_error() -> None:
     with pytest.raises(ValueError, match="not a number nor a named port"):
         model().can_reach(WEB, DB, "metrics")
+
+
+def test_a_destination_that_is_never_in_private_ranges_is_covered_despite_the_except() -> None:
+    """Entra ID: "any public address" — the rule's excepts are where the destination never is."""
+    private = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    public = {"cidr": "0.0.0.0/0", "except": list(private)}
+    out = policy(
+        "shop",
+        "out",
+        {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": public}]}]},
+    )
+    entra = Address("0.0.0.0/0", "entra-id", excepts=private)
+    for cni in (CALICO, CILIUM):
+        assert model(out, cni=cni).can_reach(WEB, entra, 443).definite
+    anywhere = Address("0.0.0.0/0", "anything")
+    assert not model(out).can_reach(WEB, anywhere, 443).definite
