@@ -14,6 +14,15 @@ use), and the checks run over them.
 | `strict_yaml` | YAML parsing that finds duplicate keys instead of keeping the last |
 | `objects` | `cluster_objects` / `render_plan`: every object, tagged with its `Origin` |
 | `crds` | the CRDs custom resources are validated against (reference first, then charts') |
+| `images` | every image the cluster would pull, operator-injected ones included |
+| `checks` | the RENDER-00n checks (id, severity, remediation), findings, waivers, the report |
+| `evaluate` | `check_plan`: every check over a plan's rendering → `RenderReport` |
+| `values` | RENDER-002: values keys the chart reads (`UNDECLARED`, `FREE_FORM` with reasons) |
+| `labels` | RENDER-005: governance labels; `LABEL_GAPS` where a chart cannot label |
+| `schemas` | RENDER-007: Kubernetes schemas and CRDs, strict |
+| `pack` | RENDER-008: the policy pack's Kubernetes rules over rendered objects (`ACCEPTED`) |
+| `views` | rendered objects as the pack's `ResourceView`s and as checkov names them |
+| `write` | `releases/<release>/` (CRDs under `crds/`) and render-report.json |
 
 Imports: `infra.synth` (the recorded resources and the program's manifests) and `policies`;
 `infra.plan` and `infra.cli` import this package, never the other way.
