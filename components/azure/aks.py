@@ -16,6 +16,7 @@ Outputs: `des`, `id`.
 |---|---|---|
 | API server | private cluster, VNet-integrated, no public FQDN, run-command off | UAE-NET-001 |
 | identity | Entra ID + Azure RBAC only, admin groups, local accounts off | UAE-IAM-003 |
+| tenants | their groups fetch a kubeconfig; RoleBindings to the group IDs decide the rest | - |
 | secrets | KMS v2 with the HSM `secrets` key, vault reached privately | UAE-ENC-002 |
 | disks | disk encryption set + encryption at host | UAE-KEY-001 |
 | network | Azure CNI overlay, Cilium dataplane and NetworkPolicy | UAE-NET-004 |
@@ -35,6 +36,7 @@ the new version and the next `pulumi up` moves the cluster to it (old versions s
 |---|---|
 | `resource_group_name`, `location`, `tags`, `cluster_name`, `kubernetes_version` | where/what |
 | `tenant_id`, `admin_group_object_ids` | Entra ID tenant and cluster-admin groups |
+| `user_group_object_ids` | tenants' Entra groups: may fetch a kubeconfig (Cluster User Role) |
 | `cluster_identity_id` | control-plane identity (granted its roles before the cluster) |
 | `kubelet_identity` | `KubeletIdentity(resource_id, client_id, object_id)` (AcrPull) |
 | `node_subnet_id`, `apiserver_subnet_id` | subnets |
@@ -58,11 +60,13 @@ import pulumi
 import pulumi_azure_native as azure
 import yaml
 
+from components.azure.identity import role_definition_id
 from components.azure.monitoring import diagnostic_setting
 from components.objects import upstream
 
 # Entra application every AKS cluster's API server accepts tokens for (fixed by Azure).
 AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+CLUSTER_USER_ROLE = "Azure Kubernetes Service Cluster User Role"
 CONTROL_PLANE_LOGS = ("kube-audit", "kube-audit-admin", "kube-apiserver", "guard")
 
 
@@ -143,6 +147,10 @@ class AksClusterArgs:
     workspace_id: pulumi.Input[str]
     tags: dict[str, str]
     gpu_pools: tuple[NodePool, ...] = ()
+    # Tenants' Entra group object IDs: the Cluster User Role on the cluster (a kubeconfig, no
+    # Kubernetes rights: the tenant's RoleBinding to the group ID grants its namespace)
+    user_group_object_ids: tuple[str, ...] = ()
+    subscription_id: str = ""  # builds role definition IDs (with user groups)
     pod_cidr: str = "10.244.0.0/16"
     service_cidr: str = "10.245.0.0/16"
     dns_service_ip: str = "10.245.0.10"
@@ -231,6 +239,7 @@ class AksCluster(pulumi.ComponentResource):
                 )
             )
 
+        self._tenant_groups(name, args)
         diagnostic_setting(
             f"{name}-control-plane",
             resource_uri=self.cluster.id,
@@ -251,6 +260,22 @@ class AksCluster(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
+
+    def _tenant_groups(self, name: str, args: AksClusterArgs) -> None:
+        """Each tenant group may list user credentials (a kubeconfig) and nothing else."""
+        if args.user_group_object_ids and not args.subscription_id:
+            raise ValueError(f"{name}: tenant groups need the subscription ID for their role")
+        for group in args.user_group_object_ids:
+            azure.authorization.RoleAssignment(
+                f"{name}-user-{group}",
+                principal_id=group,
+                principal_type="Group",
+                role_definition_id=role_definition_id(args.subscription_id, CLUSTER_USER_ROLE),
+                scope=self.cluster.id,
+                description="mlplatform: a tenant group fetches its kubeconfig; its namespace's "
+                "RoleBinding to this group ID is all it may do in the cluster",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
 
 def _identity_and_access(args: AksClusterArgs) -> dict[str, Any]:

@@ -36,6 +36,8 @@ ROLES: dict[str, str] = {
     "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
     "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    # listClusterUserCredential only: fetch a kubeconfig; Kubernetes RBAC decides the rest
+    "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
 }
 
 # Audience Entra ID expects on Kubernetes service account tokens it exchanges.

@@ -175,6 +175,9 @@ def test_keys_are_hsm_backed_rotated_and_protected(strimzi):
         assert key.options["protect"] is True
 
 
+CLUSTER_USER_ROLE = "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"  # Azure Kubernetes Service Cluster User
+
+
 def test_role_assignments_are_scoped_to_single_resources(managed):
     syn, _ = managed
     assignments = syn.of_type("azure-native:authorization:RoleAssignment")
@@ -182,8 +185,26 @@ def test_role_assignments_are_scoped_to_single_resources(managed):
     for a in assignments:
         scope = a.inputs["scope"]
         assert "/providers/" in scope, (a.name, scope)  # never a subscription or resource group
-        assert a.inputs["principalType"] == "ServicePrincipal"
         assert a.inputs["principalId"]
+        if a.inputs["principalType"] == "Group":  # tenants: a kubeconfig of this cluster only
+            assert a.inputs["roleDefinitionId"].endswith(CLUSTER_USER_ROLE)
+            assert scope.endswith("/managedClusters/aks-mlplatform-prod")
+        else:
+            assert a.inputs["principalType"] == "ServicePrincipal"
+
+
+def test_tenant_groups_sign_in_by_object_id_and_reach_only_their_namespace(strimzi):
+    """Issue 13.6: tenant groups are Entra object IDs, each allowed a kubeconfig (Cluster User
+    Role) and bound by its namespace's RoleBinding, nothing cluster-wide."""
+    syn, _ = strimzi
+    config, _ = stack_config("uae-cloud", ("cloud=azure",))
+    groups = {t.idp_group for t in config.tenants}
+    users = {
+        a.inputs["principalId"]
+        for a in syn.of_type("azure-native:authorization:RoleAssignment")
+        if a.inputs["principalType"] == "Group"
+    }
+    assert users == groups and all(len(g) == 36 for g in groups)
 
 
 def test_cmk_identity_may_use_only_the_data_and_logs_keys(strimzi):

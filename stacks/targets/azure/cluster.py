@@ -145,6 +145,9 @@ def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
                 taints=("CriticalAddonsOnly=true:NoSchedule",),
             ),
             gpu_pools=tuple(gpu_node_pool(p) for p in site.config.gpu_pools),
+            # Tenants sign in as their Entra groups (object IDs, validated in config)
+            user_group_object_ids=tuple(t.idp_group for t in site.config.tenants),
+            subscription_id=azure.subscription_id,
             workspace_id=sec.logs.id,
             **site.common(),
         ),

@@ -26,6 +26,7 @@ from tests.components.azure.azure_fixtures import (
     PROVIDERS,
     RG,
     SUBNET,
+    SUBSCRIPTION,
     TAGS,
     TENANT,
     WORKSPACE,
@@ -140,6 +141,23 @@ def test_control_plane_logs_go_to_the_workspace(aks):
         "kube-apiserver",
         "guard",
     ]
+
+
+def test_tenant_groups_may_only_fetch_a_kubeconfig():
+    """Issue 13.6: tenants' Entra groups get the Cluster User Role on this cluster (a kubeconfig)
+    and nothing else in Azure; their namespace's RoleBinding to the group ID grants the rest."""
+    group = "4b9e2c71-3a5d-4f08-8c6e-1d2f3a4b5c6d"
+    with_tenants = AksClusterArgs(
+        **{**ARGS.__dict__, "user_group_object_ids": (group,), "subscription_id": SUBSCRIPTION}
+    )
+    synthesis = run_azure(lambda opts: AksCluster("aks", with_tenants, opts=opts))
+    (assignment,) = [a.inputs for a in of(synthesis, "RoleAssignment")]
+    assert assignment["principalId"] == group and assignment["principalType"] == "Group"
+    assert assignment["roleDefinitionId"].endswith("/4abbcc35-e782-43d8-92c5-2d3f1bd2253f")
+    assert assignment["scope"].endswith("/managedClusters/aks-test")
+    without_subscription = AksClusterArgs(**{**ARGS.__dict__, "user_group_object_ids": (group,)})
+    with pytest.raises(ValueError, match="subscription"):
+        run_azure(lambda opts: AksCluster("aks", without_subscription, opts=opts))
 
 
 def test_pool_names_that_aks_would_refuse_are_refused_here():
