@@ -7,6 +7,11 @@ additions bump the minor version, removals and renames the major.
 This module owns the exported shape: the typed results of the earlier steps (the foundation's
 `facts`, the services, the tenants) are rendered here, one function per section, into the keys
 `tenant-contract.schema.json` describes.
+
+Each tenant also gets its own document, without any other tenant's block: the output
+`tenant-<name>` and the ConfigMap `mlplatform-contract` (key `contract.json`) in its namespace.
+A StackReference reads a whole stack (Pulumi grants stack access, not output access), so a
+tenant that must not see the others reads the ConfigMap, which Kubernetes RBAC scopes to it.
 """
 
 from __future__ import annotations
@@ -17,17 +22,32 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components import conventions as c
 from components.endpoints import EgressRule
-from stacks import prerequisites
+from stacks import governance, prerequisites
 from stacks.composition.results import FeastEndpoints, KafkaEndpoint, PlatformServices
 from stacks.composition.tenants import TenantDeployment
 from stacks.config import StackConfig
 from stacks.foundation import AwsFacts, AzureFacts, Foundation, ManagedKafka, OnPremFacts
 
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"
 SCHEMA_PATH = Path(__file__).with_name("tenant-contract.schema.json")
+# Each tenant's own document (`tenant-<name>` output), also in its namespace: this ConfigMap.
+TENANT_CONFIG_MAP, TENANT_CONFIG_KEY = "mlplatform-contract", "contract.json"
+# What of `stack` a tenant's own document repeats: nothing that names other tenants (the
+# cluster facts list every tenant's Kafka roles, the prerequisites every tenant namespace).
+PUBLIC_STACK_KEYS = (
+    "name",
+    "platform",
+    "location",
+    "regions",
+    "kubernetesVersion",
+    "registry",
+    "residency",
+    "registryPullSecret",
+)
 
 
 @cache
@@ -42,9 +62,11 @@ def export(
     tenancy: dict[str, TenantDeployment],
     samples: dict[str, Any],
 ) -> None:
+    stack = _stack(config, foundation)
+    platform = _platform(foundation, services)
     pulumi.export("contract_version", CONTRACT_VERSION)
-    pulumi.export("stack", _stack(config, foundation))
-    pulumi.export("platform", _platform(foundation, services))
+    pulumi.export("stack", stack)
+    pulumi.export("platform", platform)
     tenants = {
         name: _tenant(name, deployment, foundation, services)
         for name, deployment in tenancy.items()
@@ -52,6 +74,47 @@ def export(
     for name, summary in samples.items():
         tenants[name]["sampleWorkloads"] = summary
     pulumi.export("tenants", tenants)
+    for name, deployment in tenancy.items():
+        own = tenant_document(stack, platform, tenants[name])
+        pulumi.export(f"tenant-{name}", own)
+        _in_namespace(config, foundation, deployment, own)
+
+
+def tenant_document(
+    stack: dict[str, Any], platform: dict[str, Any], tenant: dict[str, Any]
+) -> dict[str, Any]:
+    """One tenant's own contract: the shared platform endpoints and its block, no other's."""
+    return {
+        "contract_version": CONTRACT_VERSION,
+        "stack": {k: stack[k] for k in PUBLIC_STACK_KEYS if k in stack},
+        "platform": platform,
+        "tenant": tenant,
+    }
+
+
+def _in_namespace(
+    config: StackConfig,
+    foundation: Foundation,
+    deployment: TenantDeployment,
+    document: dict[str, Any],
+) -> None:
+    """The tenant's document as a ConfigMap in its namespace: readable by the tenant's people
+    and pods (its Role reads ConfigMaps there), by no other tenant."""
+    text = pulumi.Output.from_input(document).apply(
+        lambda resolved: json.dumps(resolved, indent=2, sort_keys=True)
+    )
+    k8s.core.v1.ConfigMap(
+        f"contract-{deployment.config.name}",
+        metadata={
+            "name": TENANT_CONFIG_MAP,
+            "namespace": deployment.component.namespace,
+            "labels": governance.tenant_labels(config, deployment.config),
+        },
+        data={TENANT_CONFIG_KEY: text},
+        opts=pulumi.ResourceOptions(
+            provider=foundation.k8s_provider, depends_on=[deployment.component]
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- stack

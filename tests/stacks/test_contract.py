@@ -106,3 +106,49 @@ def test_schema_types_stack_cluster_per_platform(stack_plan, variant, break_clus
     break_cluster(contract["stack"]["cluster"])
     messages = [e.message for e in validator.iter_errors(contract)]
     assert messages and any(error in m for m in messages), messages
+
+
+def test_each_tenant_reads_its_own_document_and_no_other_tenants(stack_plan):
+    """`tenant-<name>` and the ConfigMap in its namespace carry its block and nobody else's."""
+    from infra.synth import manifests
+    from stacks.contract import TENANT_CONFIG_KEY, TENANT_CONFIG_MAP
+
+    result = stack_plan("uae-onprem")
+    outputs = unwrap(result.synthesis.outputs)
+    names = set(outputs["tenants"])
+    assert len(names) >= 2, "the shipped stack defines several tenants"
+    maps = {
+        obj["metadata"]["namespace"]: obj
+        for r in result.synthesis.resources
+        if manifests.is_kubernetes_object(r)
+        for obj in [manifests.to_object(r)]
+        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"] == TENANT_CONFIG_MAP
+    }
+    for name in names:
+        own = outputs[f"tenant-{name}"]
+        assert own["tenant"] == outputs["tenants"][name]
+        assert own["platform"] == outputs["platform"]
+        assert own["contract_version"] == CONTRACT_VERSION
+        assert set(own["stack"]) <= set(outputs["stack"]) and "cluster" not in own["stack"]
+        namespace = own["tenant"]["namespace"]
+        text = maps[namespace]["data"][TENANT_CONFIG_KEY]
+        assert _without_nulls(yaml.safe_load(text)) == own  # outputs drop unset (None) keys
+        for other in names - {name}:
+            assert f"tenant-{other}" not in text and f'"{other}.' not in text, (name, other)
+    assert set(maps) == {f"tenant-{n}" for n in names}
+
+
+def test_schema_rejects_another_tenants_block_in_a_tenant_document(stack_plan):
+    outputs = unwrap(stack_plan("uae-onprem").synthesis.outputs)
+    broken = copy.deepcopy(outputs)
+    broken["tenant-risk"]["tenants"] = outputs["tenants"]
+    errors = list(jsonschema.Draft202012Validator(schema()).iter_errors(broken))
+    assert any("tenants" in e.message for e in errors), [e.message for e in errors]
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
