@@ -1,4 +1,5 @@
-"""The program: config → target cluster → PKI → foundation → services → tenants → contract.
+"""The program: config → cluster → PKI → foundation → services → tenants → observability →
+contract.
 
 `build` is what `infra/__main__.py` runs under the engine and what `mlplatform plan` runs under
 mocks. It registers nothing before the config has been validated (that happened in the loader).
@@ -10,6 +11,7 @@ from __future__ import annotations
 from components.pki import PlatformPki
 from stacks import contract
 from stacks.composition import build_services
+from stacks.composition.observability import build_observability
 from stacks.composition.pki import build_pki
 from stacks.composition.sample_workloads import build_sample_workloads
 from stacks.composition.tenants import build_tenants
@@ -32,4 +34,15 @@ def build(config: StackConfig) -> None:
     services = build_services(config, foundation, pki)
     tenancy = build_tenants(config, foundation, services)
     samples = build_sample_workloads(config, foundation, services, tenancy)
+    # After the services and tenants: monitors open ingress in their namespaces
+    build_observability(
+        config,
+        foundation,
+        services,
+        [
+            *services.core.resources.values(),
+            *services.ml.resources.values(),
+            *(t.component for t in tenancy.values()),
+        ],
+    )
     contract.export(config, foundation, services, tenancy, samples)

@@ -152,6 +152,14 @@ ClusterFacts = OnPremFacts | AwsFacts | AzureFacts
 
 
 @dataclass(frozen=True)
+class LogShippingTarget:
+    """Where the target's log shipper writes (AWS: the CloudWatch log group and its role)."""
+
+    log_group: str
+    role_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class Foundation:
     platform: str  # onprem | aws | azure
     location: str  # site name, AWS region or Azure location
@@ -183,3 +191,5 @@ class Foundation:
     # Resources the platform layer must wait for (node groups, private endpoints...)
     ready: list[pulumi.Resource] = field(default_factory=list)
     exceptions: list[SecurityException] = field(default_factory=list)
+    # Where Fluent Bit ships container logs, when the target provides the store (AWS)
+    log_shipping: LogShippingTarget | None = None

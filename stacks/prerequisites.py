@@ -18,6 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from components import conventions as c
+from components.observability.logs import NAMESPACE as LOGGING_NAMESPACE
+from components.observability.values import NAMESPACE as MONITORING_NAMESPACE
 from stacks.config import StackConfig
 from stacks.foundation import Foundation, SitePrerequisite
 
@@ -41,6 +43,11 @@ def pulling_namespaces(config: StackConfig, foundation: Foundation) -> tuple[str
     ):
         namespaces.append(c.NS_DATA)
     namespaces += [c.tenant_namespace(t.name) for t in config.tenants]
+    namespaces.append(MONITORING_NAMESPACE)
+    if foundation.platform == "aws" or (
+        foundation.platform == "onprem" and config.observability.siem is not None
+    ):
+        namespaces.append(LOGGING_NAMESPACE)  # Fluent Bit (stacks.composition.observability)
     return tuple(sorted(namespaces))
 
 
@@ -64,9 +71,48 @@ def pull_secret(config: StackConfig, foundation: Foundation) -> SitePrerequisite
     )
 
 
+def observability_secrets(config: StackConfig) -> list[SitePrerequisite]:
+    """The IdP client secret Grafana signs in with, and the CAs the site's relays present."""
+    obs, found = config.observability, []
+    if obs.grafana.oidc is not None:
+        found.append(
+            SitePrerequisite(
+                kind="Secret",
+                name=obs.grafana.oidc.client_secret,
+                namespaces=(MONITORING_NAMESPACE,),
+                purpose="Grafana's OpenID Connect client secret at the bank's IdP",
+                how=(
+                    f"kubectl -n {MONITORING_NAMESPACE} create secret generic "
+                    f"{obs.grafana.oidc.client_secret} --from-literal=client-secret=<the secret "
+                    f"of client {obs.grafana.oidc.client_id} in the IdP>"
+                ),
+                keys=("client-secret",),
+            )
+        )
+    cas = [
+        (r.email.ca_secret, MONITORING_NAMESPACE, "the e-mail relay's CA")
+        for r in obs.receivers
+        if r.email and r.email.ca_secret
+    ]
+    if obs.siem is not None and obs.siem.ca_secret:
+        cas.append((obs.siem.ca_secret, LOGGING_NAMESPACE, "the SIEM collector's CA"))
+    for name, namespace, what in cas:
+        found.append(
+            SitePrerequisite(
+                kind="Secret",
+                name=name,
+                namespaces=(namespace,),
+                purpose=f"verifies {what} (TLS)",
+                how=f"kubectl -n {namespace} create secret generic {name} --from-file=ca.crt=<PEM>",
+                keys=("ca.crt",),
+            )
+        )
+    return found
+
+
 def site_prerequisites(config: StackConfig, foundation: Foundation) -> list[SitePrerequisite]:
     found = [p for p in (pull_secret(config, foundation),) if p is not None]
-    return found + list(foundation.prerequisites)
+    return found + observability_secrets(config) + list(foundation.prerequisites)
 
 
 def contract(items: list[SitePrerequisite]) -> list[dict[str, Any]]:

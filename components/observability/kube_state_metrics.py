@@ -64,7 +64,10 @@ def kube_state_metrics(
     """ServiceAccount, read-only ClusterRole and binding, and the Deployment."""
     meta: Any = {"name": NAME, "namespace": namespace, "labels": {**labels, **POD_LABELS}}
     cluster_meta: Any = {"name": f"mlplatform-{NAME}", "labels": labels}
-    account = k8s.core.v1.ServiceAccount(f"{name}-ksm-sa", metadata=meta, opts=opts)
+    # the token is mounted by the pod that needs it (reason annotated), never by default
+    account = k8s.core.v1.ServiceAccount(
+        f"{name}-ksm-sa", metadata=meta, automount_service_account_token=False, opts=opts
+    )
     role = k8s.rbac.v1.ClusterRole(
         f"{name}-ksm-role",
         metadata=cluster_meta,

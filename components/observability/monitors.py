@@ -106,7 +106,6 @@ def platform_targets(
     tenant_namespaces: tuple[str, ...],
     kafka: tuple[str, str] | None,  # (namespace, Strimzi cluster name) when Strimzi runs
     gpus: bool,
-    model_events_namespace: str,
 ) -> tuple[ScrapeTarget, ...]:
     """The platform's scrape targets (tenant workloads, operators, exporters)."""
     targets = [
@@ -120,15 +119,10 @@ def platform_targets(
             },
             8080,
         ),
-        # tenant workloads that say so: the stream processor, the retraining controller
+        # tenant workloads that say so: the stream processor, the model-events exporter (the
+        # drift/performance verdicts), the retraining controller (components.ml_loop)
         ScrapeTarget(
             "tenant-workloads", tenant_namespaces, _labels(**{SCRAPE_LABEL: "true"}), 9100
-        ),
-        ScrapeTarget(
-            "model-events",
-            (model_events_namespace,),
-            _labels(**{"app.kubernetes.io/name": "model-metrics"}),
-            9110,
         ),
         ScrapeTarget(
             "cert-manager",

@@ -126,12 +126,12 @@ def _ingress_rules() -> list[dict[str, Any]]:
                         {
                             "key": "app.kubernetes.io/name",
                             "operator": "In",
-                            "values": ["kube-state-metrics", "model-metrics"],
+                            "values": ["kube-state-metrics"],
                         }
                     ]
                 },
                 "policyTypes": ["Ingress"],
-                "ingress": [{"from": [pods(PROMETHEUS_POD)], "ports": port(8080, 9110)}],
+                "ingress": [{"from": [pods(PROMETHEUS_POD)], "ports": port(8080)}],
             },
         ),
     ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.helm import chart_labels
 from components.namespace import pull_secrets
 from components.observability.alerting import AlertRouting
 from version_catalogue.artifacts import Chart, Image
@@ -92,6 +93,11 @@ class MonitoringValuesArgs:
     tolerations: tuple[dict[str, str], ...] = ()
 
 
+def stack_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Governance labels for kube-prometheus-stack: it sets managed-by and part-of itself."""
+    return {k: v for k, v in chart_labels(labels).items() if k != "app.kubernetes.io/part-of"}
+
+
 def _image(image: Image, mirror: str) -> dict[str, Any]:
     return {"registry": mirror, "repository": image.path, "tag": image.tag}
 
@@ -109,7 +115,8 @@ def _volume(storage_class: str, gi: int) -> dict[str, Any]:
 
 
 def _resources(cpu: str, memory: str) -> dict[str, Any]:
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
+    limit = f"{int(cpu.rstrip('m')) * 4}m" if cpu.endswith("m") else str(int(cpu) * 4)
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": limit, "memory": memory}}
 
 
 def _own_namespace() -> dict[str, Any]:
@@ -174,7 +181,7 @@ def prometheus_stack_values(args: MonitoringValuesArgs) -> dict[str, Any]:
     """kube-prometheus-stack: the operator, Prometheus and Alertmanager; the rest off."""
     return {
         "global": {"imagePullSecrets": pull_secrets(args.pull_secret)},
-        "commonLabels": dict(args.labels),
+        "commonLabels": stack_labels(args.labels),
         "crds": {"enabled": True},
         "defaultRules": {
             "rules": {
@@ -242,7 +249,7 @@ def grafana_values(
         "replicas": replicas,
         "automountServiceAccountToken": False,  # no sidecar: Grafana never calls the API
         "admin": {"existingSecret": GRAFANA_ADMIN_SECRET},
-        "extraLabels": dict(args.labels),
+        "extraLabels": chart_labels(args.labels),
         "resources": _resources("100m", "512Mi"),
         "tolerations": [dict(t) for t in args.tolerations],
         "testFramework": {"enabled": False},

@@ -65,6 +65,10 @@ LABEL_GAPS: dict[str, LabelGap] = {
             "kubeflow-trainer/charts/jobset/templates/prometheus/manager_metrics_service.yaml",
         ),
     ),
+    "fluent-bit": LabelGap(
+        _NO_KNOB.format(what="labels, on the DaemonSet (podLabels on its pods)"),
+        frozenset({"DaemonSet"}),
+    ),
     # commonLabels reach every object but the operator webhook's cert-manager objects
     "kube-prometheus-stack": LabelGap(
         _NO_KNOB.format(what="commonLabels, on all but the webhook's Certificate/Issuer"),

@@ -62,6 +62,9 @@ _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _StrictLoader.construct_mapping,
 )
+# YAML 1.1 resolves a bare `=` to its "value" tag, which SafeLoader cannot construct; Kubernetes
+# reads it as the string "=" (kube-prometheus-stack's AlertmanagerConfig CRD has `enum: [=, ...]`).
+_StrictLoader.add_constructor("tag:yaml.org,2002:value", _StrictLoader.construct_yaml_str)
 
 
 # Helm's separator (pkg/release/util/manifest.go): optional whitespace and a newline, `---`,

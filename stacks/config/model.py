@@ -32,6 +32,7 @@ from stacks.config.fields import (
 )
 from stacks.config.locations import https_url_problem, site_host_problem
 from stacks.config.machine_types import APPROVED
+from stacks.config.observability import Observability
 
 # The EKS managed add-ons the AWS foundation installs (components.aws.eks / .addons).
 EKS_ADDONS = ("coredns", "kube-proxy", "vpc-cni", "eks-pod-identity-agent", "aws-ebs-csi-driver")
@@ -510,6 +511,8 @@ class StackConfig(_Model):
     kserve: Kserve = Kserve()
     tenants: Annotated[list[Tenant], Field(max_length=200)] = []
     sample_workloads: SampleWorkloads = SampleWorkloads()
+    # Metrics, alert routing, Grafana sign-in, log shipping (stacks.config.observability)
+    observability: Observability = Observability()
 
     @property
     def platform(self) -> Literal["onprem", "aws", "azure"]:

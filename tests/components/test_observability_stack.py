@@ -75,7 +75,7 @@ def _args(oidc: GrafanaOidc | None = OIDC) -> MonitoringStackArgs:
         charts=StackCharts(CHARTS["kube-prometheus-stack"], CHARTS["grafana"]),
         rule_groups=tuple(rule_groups(AlertThresholds(error_ratio=0.05), "docs/runbooks.md")),
         dashboards=DASHBOARDS,
-        targets=platform_targets(TENANTS, ("kafka", "mlplatform"), True, "mlplatform-monitoring"),
+        targets=platform_targets(TENANTS, ("kafka", "mlplatform"), True),
         grafana_oidc=oidc,
     )
 
@@ -133,7 +133,7 @@ def test_the_platform_rules_and_monitors_are_valid_prometheus_operator_resources
     assert "> 0.05" in next(a["expr"] for a in alerts if a["alert"] == "PredictorErrorRateHigh")
     custom = [plain_object(r) for (kind, _), r in objects.items() if kind.endswith("Monitor")]
     assert {o["metadata"]["name"] for o in custom} >= {
-        "predictor", "kueue", "cert-manager", "kafka-exporter", "dcgm-exporter", "model-events"
+        "predictor", "tenant-workloads", "kueue", "cert-manager", "kafka-exporter", "dcgm-exporter"
     }  # fmt: skip
     errors = [e for o in [rule, *custom] for e in custom_resource_errors(o)]
     assert errors == []
@@ -180,12 +180,6 @@ def test_grafana_only_with_the_bank_s_idp(run_program) -> None:
 
 
 @pytest.mark.skipif(not REFERENCE_CHARTS.is_dir(), reason="reference charts not found")
-@pytest.mark.xfail(
-    strict=True,
-    reason="infra/render/strict_yaml refuses the bare `=` enum value in kube-prometheus-stack's "
-    "AlertmanagerConfig CRD (YAML 1.1 value tag); fix requested from render "
-    "(/work/notes/obs-to-render.md). Strict: passes → remove this mark",
-)
 def test_both_releases_render_with_their_charts_and_pass_the_render_checks(synthesis) -> None:
     objects = render_plan(synthesis.resources, ChartCache.resolve(REFERENCE_CHARTS))
     assert sorted(r.spec.release for r in objects.releases) == [

@@ -46,6 +46,7 @@ from stacks.targets.aws.context import (
 )
 from stacks.targets.aws.data import AwsData, build_data
 from stacks.targets.aws.kafka import build_kafka
+from stacks.targets.aws.logs import build_log_shipping
 
 __all__ = ["STORAGE_CLASS", "Names", "build_cluster", "build_foundation"]
 
@@ -113,6 +114,7 @@ def build_foundation(config: StackConfig, cluster: AwsCluster, pki: PlatformPki)
             cluster.addons.storage_class,
         ],
         exceptions=_exceptions(config, region),
+        log_shipping=build_log_shipping(cluster),
     )
 
 
