@@ -273,6 +273,16 @@ class StrimziKafka(pulumi.ComponentResource):
             spec={
                 "kafka": kafka_spec,
                 "entityOperator": {"topicOperator": {}, "userOperator": {}},
+                # consumer lag and under-replicated partitions for the monitoring stack
+                # (components.observability: its PodMonitor scrapes port 9404)
+                "kafkaExporter": {
+                    "topicRegex": ".*",
+                    "groupRegex": ".*",
+                    "resources": {
+                        "requests": {"cpu": "50m", "memory": "64Mi"},
+                        "limits": {"cpu": "500m", "memory": "256Mi"},
+                    },
+                },
             },
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import pulumi
 
 from components import conventions as c
-from components.feast import FeastClient, FeatureStore, FeatureStoreArgs
+from components.feast import FeastTenant, FeatureStore, FeatureStoreArgs
 from components.ml_access import TenantMlAccess, TenantMlAccessArgs
 from components.mlflow import ModelRegistry, ModelRegistryArgs
 from components.network_policies import NetworkPeer
@@ -95,15 +95,39 @@ def build_ml(config: StackConfig, foundation: Foundation, core: CoreServices) ->
             online_store=feast.online_store,
             offline_store=feast.offline_store,
             feature_store_yaml=feast.feature_store_yaml,
-            auth_roles=list(feast.roles),
+            auth_roles=[],
             offline_data_uri=foundation.object_store.offline_store_uri,
         ),
+        feast_tenants={t.name: _feast_tenant(feast, foundation, t) for t in config.tenants},
+        tenant_peers={t.name: [feast.tenant_peers[t.name]] for t in config.tenants},
         kserve_host_pattern=serving.host_pattern,
         kserve_deployment_mode=serving.deployment_mode,
         serving_runtime=serving.runtime,
         peers=[mlflow.peer, feast.peer],
         resources={"mlflow": mlflow, "feast": feast, "kserve": serving},
-        access=TenantMlGrant(config, foundation, mlflow, feast.feature_store_yaml),
+        access=TenantMlGrant(
+            config,
+            foundation,
+            mlflow,
+            {t: client["feature_store_yaml"] for t, client in feast.clients.items()},
+        ),
+    )
+
+
+def _feast_tenant(feast: FeatureStore, foundation: Foundation, tenant: Tenant) -> FeastEndpoints:
+    """A tenant's own Feast project, online server and client file; its offline data lives
+    under its own prefix of the offline store, read with its own identity."""
+    client = feast.clients[tenant.name]
+    root = foundation.object_store.offline_store_uri
+    return FeastEndpoints(
+        project=client["project"],
+        feature_server=client["feature_server"],
+        registry=client["registry"],
+        online_store=client["online_store"],
+        offline_store=client["offline_store"],
+        feature_store_yaml=client["feature_store_yaml"],
+        auth_roles=[],
+        offline_data_uri=pulumi.Output.concat(root, f"/{tenant.name}"),
     )
 
 
@@ -159,9 +183,7 @@ def _feast(
             redis=redis,
             object_store=foundation.object_store,
             replicas=config.feast.replicas,
-            clients=tuple(
-                FeastClient(c.tenant_namespace(t.name), "workloads") for t in config.tenants
-            ),
+            tenants=tuple(FeastTenant(t.name, c.tenant_namespace(t.name)) for t in config.tenants),
             store_egress=(
                 pg_peer,
                 store_peer(redis.host, redis.port, config, "redis"),
@@ -215,7 +237,7 @@ class TenantMlGrant:
     config: StackConfig
     foundation: Foundation
     mlflow: ModelRegistry
-    feature_store_yaml: str
+    feature_store_yaml: dict[str, str]  # tenant → its Feast client file
 
     def grant(self, tenant: Tenant, depends_on: pulumi.Resource) -> TenantMlAccess:
         return TenantMlAccess(
@@ -225,7 +247,7 @@ class TenantMlGrant:
                 labels=governance.tenant_labels(self.config, tenant),
                 mlflow_username=tenant.name,
                 mlflow_password=self.mlflow.user_passwords[tenant.name],
-                feature_store_yaml=self.feature_store_yaml,
+                feature_store_yaml=self.feature_store_yaml[tenant.name],
             ),
             opts=pulumi.ResourceOptions(
                 provider=self.foundation.k8s_provider, depends_on=[depends_on, self.mlflow]
