@@ -68,52 +68,53 @@ def kube_state_metrics(
     account = k8s.core.v1.ServiceAccount(
         f"{name}-ksm-sa", metadata=meta, automount_service_account_token=False, opts=opts
     )
+    rules: Any = [
+        {"apiGroups": [group], "resources": resources, "verbs": ["list", "watch"]}
+        for group, resources in RESOURCES.items()
+    ]
     role = k8s.rbac.v1.ClusterRole(
-        f"{name}-ksm-role",
-        metadata=cluster_meta,
-        rules=[
-            {"apiGroups": [group], "resources": resources, "verbs": ["list", "watch"]}
-            for group, resources in RESOURCES.items()
-        ],
-        opts=opts,
+        f"{name}-ksm-role", metadata=cluster_meta, rules=rules, opts=opts
     )
+    role_ref: Any = {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": role.metadata.name,
+    }
+    subjects: Any = [{"kind": "ServiceAccount", "name": NAME, "namespace": namespace}]
     k8s.rbac.v1.ClusterRoleBinding(
         f"{name}-ksm-binding",
         metadata=cluster_meta,
-        role_ref={
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "ClusterRole",
-            "name": role.metadata.name,
-        },
-        subjects=[{"kind": "ServiceAccount", "name": NAME, "namespace": namespace}],
+        role_ref=role_ref,
+        subjects=subjects,
         opts=opts,
     )
     pod_meta = {
         "labels": {**labels, **POD_LABELS},
         "annotations": {c.TOKEN_REASON_ANNOTATION: "lists Jobs, Pods and Deployments to export"},
     }
+    spec: Any = {
+        "replicas": 1,
+        "selector": {"matchLabels": POD_LABELS},
+        "template": {
+            "metadata": pod_meta,
+            "spec": {
+                "serviceAccountName": NAME,
+                "automountServiceAccountToken": True,
+                "imagePullSecrets": pull_secrets(pull_secret),
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": 65534,
+                    "runAsGroup": 65534,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "tolerations": [dict(t) for t in tolerations],
+                "containers": [_container(image)],
+            },
+        },
+    }
     return k8s.apps.v1.Deployment(
         f"{name}-ksm",
         metadata=meta,
-        spec={
-            "replicas": 1,
-            "selector": {"matchLabels": POD_LABELS},
-            "template": {
-                "metadata": pod_meta,
-                "spec": {
-                    "serviceAccountName": NAME,
-                    "automountServiceAccountToken": True,
-                    "imagePullSecrets": pull_secrets(pull_secret),
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 65534,
-                        "runAsGroup": 65534,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "tolerations": [dict(t) for t in tolerations],
-                    "containers": [_container(image)],
-                },
-            },
-        },
+        spec=spec,
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
     )

@@ -237,14 +237,12 @@ class LogShipping(pulumi.ComponentResource):
             privileged=True,
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+        deny: Any = {"name": "default-deny-ingress", "namespace": NAMESPACE, "labels": args.labels}
+        deny_spec: Any = {"podSelector": {}, "policyTypes": ["Ingress"]}
         k8s.networking.v1.NetworkPolicy(
             f"{name}-np-default-deny-ingress",
-            metadata={
-                "name": "default-deny-ingress",
-                "namespace": NAMESPACE,
-                "labels": args.labels,
-            },
-            spec={"podSelector": {}, "policyTypes": ["Ingress"]},
+            metadata=deny,
+            spec=deny_spec,
             opts=in_ns,
         )
         if args.ship_audit_log:

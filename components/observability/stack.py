@@ -228,10 +228,11 @@ class MonitoringStack(pulumi.ComponentResource):
                     "namespace": namespace,
                     "labels": labels,
                 }
+                ingress: Any = target.ingress(namespace, NAMESPACE)
                 k8s.networking.v1.NetworkPolicy(
                     f"{name}-np-{target.name}-{namespace}",
                     metadata=metadata,
-                    spec=target.ingress(namespace, NAMESPACE),
+                    spec=ingress,
                     opts=opts,
                 )
 
