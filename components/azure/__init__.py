@@ -4,7 +4,8 @@
 |---|---|---|
 | `identity` | `ManagedIdentity` | user-assigned identity, federation, scoped role grants |
 | `network` | `Network` | VNet, subnets, NSGs, private DNS; `private_endpoint()` |
-| `monitoring` | `LogAnalytics`, `VnetFlowLog` | workspace, Activity Log, diagnostics, flow logs |
+| `monitoring` | `LogAnalytics`, `VnetFlowLog`, | workspace (queried privately only), Activity |
+| | `MonitorPrivateLink` | Log, diagnostics, flow logs; its Private Link Scope |
 | `keyvault` | `KeyVault` | Key Vault Premium (RBAC, private), rotated HSM keys |
 | `storage` | `StorageAccount` | StorageV2 with CMK, private endpoints, WORM audit |
 | `databases` | `PostgresFlexible`, `RedisCache` | PostgreSQL Flexible, Azure Cache for Redis |

@@ -1,5 +1,6 @@
-"""In-country logging: the Log Analytics workspace, Activity Log export, diagnostic settings and
-VNet flow logs — every destination in the stack's own UAE location (UAE-LOG-001/004, UAE-NET-006).
+"""In-country logging: the Log Analytics workspace and its private link, Activity Log export,
+diagnostic settings and VNet flow logs — every destination in the stack's own UAE location
+(UAE-LOG-001/004, UAE-NET-006).
 
 `LogAnalytics`
 
@@ -12,11 +13,26 @@ VNet flow logs — every destination in the stack's own UAE location (UAE-LOG-00
 
 Outputs: `workspace`, `id`.
 
-The workspace refuses local (shared key) auth and public ingestion; queries stay open to Entra
-ID-authorised callers so operators can use the portal without an Azure Monitor Private Link
-Scope. Customer-managed keys for Log Analytics need a dedicated cluster (a 100 GB/day
-commitment tier); this distribution does not create one — a site that needs it links the
-workspace to its cluster (`operationalinsights.Cluster`) and says so in its DPIA.
+The workspace refuses local (shared key) auth and public ingestion and public queries: it is
+read and written only through the stack's Azure Monitor Private Link Scope (`MonitorPrivateLink`),
+so operators query it from the VNet or a network peered with it (a jump host, the site's private
+link), never from the internet. Diagnostic settings (AKS audit, Activity Log) and Traffic
+Analytics deliver over Azure's backbone and are unaffected. Customer-managed keys for Log
+Analytics need a dedicated cluster (a 100 GB/day commitment tier); this distribution does not
+create one — a declared exception (the stack's `LOG_ANALYTICS_PLATFORM_KEYS`).
+
+`MonitorPrivateLink`
+
+| Args | meaning |
+|---|---|
+| `resource_group_name`, `location`, `tags` | where the private endpoint lives (explicit location) |
+| `scope_name` | the Private Link Scope (an ARM object in `global`, holding no data) |
+| `workspace_id` | the workspace it scopes |
+| `endpoint_subnet_id`, `dns_zone_ids` | the endpoint's subnet; zone → ID for `MONITOR_DNS_ZONES` |
+
+Ingestion and queries through the scope are `PrivateOnly`. pulumi-azure-native 3.29 manages
+the scope with API version 2023-06-01-preview, the only one it offers for the type (the service
+itself is generally available).
 
 `VnetFlowLog`
 
@@ -33,6 +49,7 @@ Outputs: `flow_log`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -88,7 +105,7 @@ class LogAnalytics(pulumi.ComponentResource):
                 "enable_log_access_using_only_resource_permissions": True,
             },
             public_network_access_for_ingestion="Disabled",
-            public_network_access_for_query="Enabled",
+            public_network_access_for_query="Disabled",  # through the Private Link Scope only
             tags=args.tags,
             opts=child,
         )
@@ -102,6 +119,91 @@ class LogAnalytics(pulumi.ComponentResource):
                 opts=child,
             )
         self.register_outputs({"workspaceId": self.id})
+
+
+# Zones Azure Monitor's private endpoint registers in (query, ingestion, agent and storage).
+MONITOR_DNS_ZONES: tuple[str, ...] = (
+    "privatelink.monitor.azure.com",
+    "privatelink.oms.opinsights.azure.com",
+    "privatelink.ods.opinsights.azure.com",
+    "privatelink.agentsvc.azure-automation.net",
+    "privatelink.blob.core.windows.net",
+)
+
+
+@dataclass(frozen=True)
+class MonitorPrivateLinkArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    scope_name: str
+    workspace_id: pulumi.Input[str]
+    endpoint_subnet_id: pulumi.Input[str]
+    dns_zone_ids: Mapping[str, pulumi.Input[str]]
+    tags: dict[str, str]
+
+
+class MonitorPrivateLink(pulumi.ComponentResource):
+    """The workspace's only way in: a Private Link Scope and its endpoint in the VNet."""
+
+    scope: azure.monitor.PrivateLinkScope
+    endpoint: azure.network.PrivateEndpoint
+
+    def __init__(
+        self, name: str, args: MonitorPrivateLinkArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplatform:azure:MonitorPrivateLink", name, None, opts)
+        missing = [z for z in MONITOR_DNS_ZONES if z not in args.dns_zone_ids]
+        if missing:
+            raise ValueError(f"{name}: Azure Monitor's private endpoint needs DNS zones {missing}")
+        child = pulumi.ResourceOptions(parent=self)
+        self.scope = azure.monitor.PrivateLinkScope(
+            name,
+            scope_name=args.scope_name,
+            resource_group_name=args.resource_group_name,
+            location="global",  # an ARM object only: no data is held or routed through it
+            access_mode_settings={
+                "ingestion_access_mode": "PrivateOnly",
+                "query_access_mode": "PrivateOnly",
+            },
+            tags=args.tags,
+            opts=child,
+        )
+        azure.monitor.PrivateLinkScopedResource(
+            f"{name}-workspace",
+            name="workspace",
+            scope_name=self.scope.name,
+            resource_group_name=args.resource_group_name,
+            linked_resource_id=args.workspace_id,
+            opts=child,
+        )
+        self.endpoint = azure.network.PrivateEndpoint(
+            f"{name}-pe",
+            private_endpoint_name=f"{args.scope_name}-pe",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            subnet={"id": args.endpoint_subnet_id},
+            private_link_service_connections=[
+                {
+                    "name": args.scope_name,
+                    "private_link_service_id": self.scope.id,
+                    "group_ids": ["azuremonitor"],
+                }
+            ],
+            tags=args.tags,
+            opts=child,
+        )
+        azure.network.PrivateDnsZoneGroup(
+            f"{name}-pe-dns",
+            private_dns_zone_group_name="default",
+            private_endpoint_name=self.endpoint.name,
+            resource_group_name=args.resource_group_name,
+            private_dns_zone_configs=[
+                {"name": zone.replace(".", "-"), "private_dns_zone_id": args.dns_zone_ids[zone]}
+                for zone in MONITOR_DNS_ZONES
+            ],
+            opts=child,
+        )
+        self.register_outputs({"scopeId": self.scope.id})
 
 
 def diagnostic_setting(

@@ -43,6 +43,11 @@ PRIVATE_DNS_ZONES: tuple[str, ...] = (
     "privatelink.redis.cache.windows.net",
     "privatelink.servicebus.windows.net",
     "privatelink.azurecr.io",
+    # Azure Monitor's private link (the workspace is queried and fed privately only)
+    "privatelink.monitor.azure.com",
+    "privatelink.oms.opinsights.azure.com",
+    "privatelink.ods.opinsights.azure.com",
+    "privatelink.agentsvc.azure-automation.net",
 )
 
 # subnet → (prefix length, index among subnets of that length, delegation service)

@@ -146,6 +146,15 @@ def check_public_stores(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
         if p.get("subnetId"):
             return  # VNet-injected cache
         yield from _azure_public(r, p.get("publicNetworkAccess"), None)
+    elif t == "azure-native:operationalinsights:Workspace":
+        # audit logs and flow records: read only through a private link scope
+        query = p.get("publicNetworkAccessForQuery")
+        if query is not UNKNOWN and query != "Disabled":
+            yield (
+                f"{r.describe()} can be queried from public networks "
+                f"(publicNetworkAccessForQuery={query or 'Enabled (default)'}); disable it and "
+                "query through an Azure Monitor Private Link Scope."
+            )
 
 
 def stack_public_stores(stack: StackView, cfg: PackConfig) -> Iterator[Violation]:
@@ -168,8 +177,8 @@ NET_002 = Policy(
     id="UAE-NET-002",
     name="No public data stores",
     description=(
-        "Databases, buckets, Kafka brokers, storage accounts, Key Vaults, Event Hubs and caches "
-        "have no public endpoint; every S3 bucket blocks public access."
+        "Databases, buckets, Kafka brokers, storage accounts, Key Vaults, Event Hubs, caches "
+        "and log workspaces have no public endpoint; every S3 bucket blocks public access."
     ),
     severity=Severity.CRITICAL,
     iso_controls=("8.12", "8.20"),
@@ -177,7 +186,8 @@ NET_002 = Policy(
     remediation=(
         "publiclyAccessible=false; a BucketPublicAccessBlock with all four flags true per bucket; "
         "MSK publicAccess DISABLED; Azure publicNetworkAccess='Disabled' (or networkAcls "
-        "defaultAction='Deny') with private endpoints; allowBlobPublicAccess=false."
+        "defaultAction='Deny') with private endpoints; allowBlobPublicAccess=false; Log "
+        "Analytics publicNetworkAccessForQuery='Disabled' behind a Private Link Scope."
     ),
     domain="network",
     applies=types(
@@ -195,6 +205,7 @@ NET_002 = Policy(
         "azure-native:keyvault:Vault",
         "azure-native:eventhub:Namespace",
         "azure-native:redis:Redis",
+        "azure-native:operationalinsights:Workspace",
     ),
     check=check_public_stores,
     stack_check=stack_public_stores,

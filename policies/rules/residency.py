@@ -45,6 +45,7 @@ AZURE_GLOBAL_TYPES = types(
     "azure-native:network:PrivateRecordSet",
     "azure-native:monitor:ActionGroup",
     "azure-native:insights:ActionGroup",
+    "azure-native:monitor:PrivateLinkScope",  # an access scope: no data held or routed through it
 )
 # Environment variables that name a cloud region for SDKs inside pods.
 REGION_ENV = re.compile(r"^(AWS_REGION|AWS_DEFAULT_REGION|AZURE_LOCATION)$")

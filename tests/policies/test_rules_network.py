@@ -72,7 +72,12 @@ def test_private_stores_pass() -> None:
         "lake",
         {"allowBlobPublicAccess": False, "publicNetworkAccess": "Disabled"},
     )
-    assert_passes(check("UAE-NET-002", bucket, block, db, pg, vault, account))
+    workspace = azure(
+        "azure-native:operationalinsights:Workspace",
+        "logs",
+        {"publicNetworkAccessForIngestion": "Disabled", "publicNetworkAccessForQuery": "Disabled"},
+    )
+    assert_passes(check("UAE-NET-002", bucket, block, db, pg, vault, account, workspace))
 
 
 def test_public_stores_fail() -> None:
@@ -106,6 +111,19 @@ def test_public_stores_fail() -> None:
     assert_fails(result, "Server 'pg'", "publicNetworkAccess=Enabled")
     assert_fails(result, "Vault 'kv'", "public networks")
     assert_fails(result, "artifacts-policy", "anyone")
+
+
+def test_log_workspace_queryable_from_the_internet_fails() -> None:
+    """Issue 13.8: the workspace (cluster audit, flow records) was open to public queries."""
+    open_query = azure(
+        "azure-native:operationalinsights:Workspace",
+        "logs",
+        {"publicNetworkAccessForIngestion": "Disabled", "publicNetworkAccessForQuery": "Enabled"},
+    )
+    default = azure("azure-native:operationalinsights:Workspace", "audit", {})
+    result = check("UAE-NET-002", open_query, default)
+    assert_fails(result, "Workspace 'logs'", "publicNetworkAccessForQuery=Enabled", "Private Link")
+    assert_fails(result, "Workspace 'audit'", "Enabled (default)")
 
 
 # --------------------------------------------------------------------------- UAE-NET-003

@@ -25,7 +25,11 @@ from stacks.contract import cluster_facts
 from stacks.targets.azure import site as azure_site
 
 ALLOWED = {"uaenorth", "uaecentral"}
-GLOBAL_TYPES = {"azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"}
+GLOBAL_TYPES = {
+    "azure-native:privatedns:PrivateZone",
+    "azure-native:privatedns:VirtualNetworkLink",
+    "azure-native:monitor:PrivateLinkScope",  # an access scope, no data
+}
 SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
 RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
 PLATFORM_HUBS = set(PLATFORM_TOPICS.values())
@@ -575,6 +579,32 @@ def test_policy_pack_finds_nothing_mandatory_on_the_azure_foundation(stack_plan,
         or f.resource_type.startswith("pulumi:providers")
     ]
     assert azure_findings == []
+
+
+def test_redis_without_a_customer_key_is_a_declared_exception(stack_plan):
+    """Issue 13.8: Azure Cache for Redis had no CMK and no declared exception."""
+    exceptions = stack_plan("uae-cloud", "cloud=azure").synthesis.outputs["stack"]["exceptions"]
+    (exception,) = [e for e in exceptions if "Azure Cache for Redis" in e["what"]]
+    assert exception["policy"] == "UAE-KEY-001" and "no customer-managed key" in exception["why"]
+    assert "Azure Managed Redis" in exception["remedy"]
+
+
+def test_log_analytics_is_queried_only_through_its_private_link_scope(strimzi):
+    """Issue 13.8: the workspace's query endpoint was public."""
+    syn, _ = strimzi
+    workspace = one(syn, "azure-native:operationalinsights:Workspace").inputs
+    assert workspace["publicNetworkAccessForQuery"] == "Disabled"
+    scope = one(syn, "azure-native:monitor:PrivateLinkScope").inputs
+    assert scope["accessModeSettings"]["queryAccessMode"] == "PrivateOnly"
+    scoped = one(syn, "azure-native:monitor:PrivateLinkScopedResource").inputs
+    assert scoped["linkedResourceId"].endswith("/workspaces/log-mlplatform-prod")
+    endpoints = syn.of_type("azure-native:network:PrivateEndpoint")
+    monitor = [
+        e.inputs
+        for e in endpoints
+        if e.inputs["privateLinkServiceConnections"][0]["groupIds"] == ["azuremonitor"]
+    ]
+    assert len(monitor) == 1 and monitor[0]["location"] == "uaenorth"
 
 
 def test_log_analytics_without_a_customer_key_is_a_declared_exception(stack_plan):

@@ -41,7 +41,7 @@ from stacks.targets.azure.cluster import (
     AzureCluster,
     build_aks,
 )
-from stacks.targets.azure.data import DataStores, build_data_stores
+from stacks.targets.azure.data import REDIS_PLATFORM_KEYS, DataStores, build_data_stores
 from stacks.targets.azure.eventhubs import build_event_hubs
 from stacks.targets.azure.security import LOG_ANALYTICS_PLATFORM_KEYS, build_security
 from stacks.targets.azure.site import (
@@ -103,7 +103,7 @@ def build_foundation(config: StackConfig, cluster: AzureCluster, pki: PlatformPk
         # AKS GPU node images ship the NVIDIA driver and toolkit (gpuProfile.driver: Install).
         gpu_driver_preinstalled=True,
         workload_identity_egress=[ENTRA_ID_EGRESS],
-        exceptions=[LOG_ANALYTICS_PLATFORM_KEYS],
+        exceptions=[LOG_ANALYTICS_PLATFORM_KEYS, REDIS_PLATFORM_KEYS],
         workload_identity_pod_labels=dict(WORKLOAD_IDENTITY_POD_LABEL),
         ready=[cluster.aks.cluster, *cluster.aks.node_pools],
     )

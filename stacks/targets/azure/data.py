@@ -9,7 +9,8 @@
 | MLflow and Feast workload identities on their own container | `ManagedIdentity` (2) |
 
 Storage is GZRS and PostgreSQL keeps geo-redundant backups only when the DR location is the
-UAE pair of the primary (`site.in_country_pair`); otherwise ZRS and no geo-backup.
+UAE pair of the primary (`site.in_country_pair`); otherwise ZRS and no geo-backup. The cache
+takes no customer-managed key: a declared exception (`REDIS_PLATFORM_KEYS`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from components.azure.identity import FederatedSubject, Grant, ManagedIdentity
 from components.azure.monitoring import VnetFlowLog, VnetFlowLogArgs
 from components.azure.storage import StorageAccount, StorageAccountArgs
 from components.endpoints import Postgres
+from stacks.foundation import SecurityException
 from stacks.targets.azure.cluster import AzureCluster
 from stacks.targets.azure.security import Security
 from stacks.targets.azure.site import (
@@ -138,6 +140,22 @@ def _postgres(site: AzureSite, sec: Security) -> PostgresFlexible:
             depends_on=[sec.cmk] + ([sec.geo_backup] if sec.geo_backup else []),
         ),
     )
+
+
+# Azure Cache for Redis Premium offers no customer-managed key (only Azure Managed Redis, the
+# `redisenterprise` service, does); the cache keeps nothing on disk (no RDB/AOF persistence).
+REDIS_PLATFORM_KEYS = SecurityException(
+    control="8.24",
+    policy="UAE-KEY-001",
+    what="the Feast online store (Azure Cache for Redis Premium) is not encrypted with the "
+    "platform's Key Vault key",
+    why="Azure Cache for Redis Premium takes no customer-managed key; the cache runs without "
+    "persistence, so the features it serves live in memory only (rebuilt from the offline "
+    "store by materialisation), behind a private endpoint, TLS 1.2, in the stack's location",
+    remedy="move the online store to Azure Managed Redis (Microsoft.Cache/redisEnterprise) with "
+    "encryption.customerManagedKeyEncryption on the `data` key where it is offered in the "
+    "stack's location, and point Feast at its endpoint (port 10000)",
+)
 
 
 def _redis(site: AzureSite, sec: Security) -> RedisCache:

@@ -4,6 +4,7 @@
 |---|---|
 | Log Analytics workspace + subscription Activity Log export | `LogAnalytics` |
 | VNet, subnets, NSGs, private DNS zones | `Network` |
+| its Azure Monitor Private Link Scope (queried from the VNet only) | `MonitorPrivateLink` |
 | Key Vault with HSM keys `data`, `logs`, `secrets`, `disks` | `KeyVault` |
 | the identity that encrypts with the `data` and `logs` keys | `ManagedIdentity` `cmk` |
 | a DR vault (key `backup`) and its identity in `drLocation` | only when it is the UAE pair |
@@ -18,7 +19,13 @@ from dataclasses import dataclass
 
 from components.azure.identity import Grant, ManagedIdentity
 from components.azure.keyvault import KeyVault, KeyVaultArgs
-from components.azure.monitoring import LogAnalytics, LogAnalyticsArgs
+from components.azure.monitoring import (
+    MONITOR_DNS_ZONES,
+    LogAnalytics,
+    LogAnalyticsArgs,
+    MonitorPrivateLink,
+    MonitorPrivateLinkArgs,
+)
 from components.azure.network import Network, NetworkArgs
 from stacks.foundation import SecurityException
 from stacks.targets.azure.site import ENCRYPTION_USER, KEY_PURPOSES, AzureSite, in_country_pair
@@ -64,6 +71,17 @@ def build_security(site: AzureSite) -> Security:
         "net",
         NetworkArgs(
             name_prefix=site.names["prefix"], address_space=azure.vnet_cidr, **site.common()
+        ),
+        opts=site.opts(),
+    )
+    MonitorPrivateLink(
+        "logs-private-link",
+        MonitorPrivateLinkArgs(
+            scope_name=f"{site.names['prefix']}-ampls",
+            workspace_id=logs.id,
+            endpoint_subnet_id=network.subnets["endpoints"].id,
+            dns_zone_ids={zone: network.dns_zone_ids[zone] for zone in MONITOR_DNS_ZONES},
+            **site.common(),
         ),
         opts=site.opts(),
     )
