@@ -22,6 +22,7 @@ Outputs: `des`, `id`.
 | network | Azure CNI overlay, Cilium dataplane and NetworkPolicy | UAE-NET-004 |
 | workload identity | OIDC issuer + workload identity webhook | UAE-IAM-002 |
 | audit | kube-audit(-admin), kube-apiserver, guard → in-country workspace | UAE-LOG-002 |
+| container logs | Container Insights add-on (managed identity) → the same workspace | UAE-LOG-006 |
 | system pool | zones 1-3, `CriticalAddonsOnly=true:NoSchedule` | - |
 | GPU pools | `nvidia.com/gpu=present:NoSchedule`, pool + product labels | UAE-CMP-001 |
 
@@ -60,6 +61,7 @@ import pulumi
 import pulumi_azure_native as azure
 import yaml
 
+from components.azure.container_insights import container_insights, monitoring_addon
 from components.azure.identity import role_definition_id
 from components.azure.monitoring import diagnostic_setting
 from components.objects import upstream
@@ -215,8 +217,19 @@ class AksCluster(pulumi.ComponentResource):
             **_identity_and_access(args),
             **_network_and_lifecycle(args),
             agent_pool_profiles=[system],
+            # container logs to the in-country workspace (components.azure.container_insights)
+            addon_profiles=monitoring_addon(args.workspace_id),
             tags=args.tags,
             opts=child,
+        )
+        container_insights(
+            name,
+            self.cluster,
+            args.resource_group_name,
+            args.location,
+            args.workspace_id,
+            args.tags,
+            child,
         )
         self.name = self.cluster.name
         self.oidc_issuer = self.cluster.oidc_issuer_profile.apply(

@@ -229,3 +229,21 @@ def test_disk_encryption_set_uses_the_customer_key_and_follows_rotation():
     assert i["rotationToLatestKeyVersionEnabled"] is True
     assert i["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [IDENTITY]}
     assert of(syn, "DiskEncryptionSet")[0].inputs["location"] == LOCATION
+
+
+def test_container_logs_go_to_the_in_country_workspace_with_the_managed_identity(aks):
+    """Container Insights: the add-on on with AAD auth (the workspace refuses shared keys), and
+    the data collection rule that then needs, writing to the stack's workspace, bound to the
+    cluster (UAE-LOG-006 reads the add-on)."""
+    addon = one(aks, "ManagedCluster").inputs["addonProfiles"]["omsagent"]
+    assert addon["enabled"] is True
+    assert addon["config"] == {"logAnalyticsWorkspaceResourceID": WORKSPACE, "useAADAuth": "true"}
+    rule = one(aks, "DataCollectionRule").inputs
+    assert rule["location"] == ARGS.location
+    assert rule["destinations"]["logAnalytics"] == [
+        {"name": "workspace", "workspaceResourceId": WORKSPACE}
+    ]
+    (flow,) = rule["dataFlows"]
+    assert flow["streams"] == ["Microsoft-ContainerInsights-Group-Default"]
+    association = one(aks, "DataCollectionRuleAssociation").inputs
+    assert association["resourceUri"].endswith("/managedClusters/aks-test")
