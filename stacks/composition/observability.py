@@ -109,6 +109,17 @@ def _grafana_oidc(obs: Observability) -> GrafanaOidc | None:
     )
 
 
+# AKS's system pool carries CriticalAddonsOnly=true:NoSchedule: the platform's pods tolerate it
+CRITICAL_ADDONS_ONLY = {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+
+
+def platform_tolerations(foundation: Foundation) -> tuple[dict[str, str], ...]:
+    """What the monitoring pods tolerate to run on the pool meant for platform services."""
+    if foundation.platform_tolerations:
+        return foundation.platform_tolerations
+    return (CRITICAL_ADDONS_ONLY,) if foundation.platform == "azure" else ()
+
+
 def monitoring_args(
     config: StackConfig, foundation: Foundation, services: PlatformServices
 ) -> MonitoringStackArgs:
@@ -123,7 +134,7 @@ def monitoring_args(
         cluster_issuer=services.core.cluster_issuer,
         pull_secret=config.registry.pull_secret,
         external_labels={"cluster": f"{config.environment}-{foundation.location}"},
-        tolerations=foundation.platform_tolerations,
+        tolerations=platform_tolerations(foundation),
     )
     strimzi = (c.NS_KAFKA, KAFKA_CLUSTER) if foundation.kafka is None else None
     return MonitoringStackArgs(
