@@ -5,7 +5,7 @@
 | `site` | account, region, tags, protect |
 | `cluster_name`, `version` | cluster name and Kubernetes minor (from config) |
 | `role_arn` | the EKS service role (`ClusterRoles.cluster_role`) |
-| `subnet_ids` | private node subnets, one per zone ID (control-plane ENIs go there) |
+| `subnet_ids` | the control-plane subnets, one per zone ID (its endpoint ENIs go there) |
 | `secrets_key_arn` | CMK for Secrets envelope encryption (UAE-ENC-002) |
 | `logs_key_arn`, `log_retention_days` | CMK and retention of the control-plane log group |
 | `admin_role_arns` | IAM roles given cluster-admin through EKS access entries |

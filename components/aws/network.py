@@ -11,20 +11,23 @@
 | `interface_endpoints` | AWS APIs reachable privately (interface endpoints, private DNS) |
 
 Outputs: `vpc`, `vpc_id`, `node_subnet_ids`, `data_subnet_ids`, `endpoint_subnet_ids`,
+`control_plane_subnet_ids`,
 `node_security_group`, `endpoint_security_group`, `s3_endpoint`, `flow_log_group`.
 
 Layout of the CIDR: three quarters for node subnets (pods take VPC addresses with the VPC
-CNI), the last quarter split into data-store subnets and endpoint subnets, one of each per
-zone. There is no internet gateway, NAT or public subnet: the platform pulls images from ECR
-in-region and talks to AWS APIs through VPC endpoints, so no traffic can leave the region by
-the network path (and no public IP can be mapped on launch). The S3 gateway endpoint's policy
-only allows this account's buckets plus the regional ECR layer bucket, so the network itself
-refuses copies to buckets of other accounts. Every interface endpoint whose service takes a
-policy admits only this account's principals acting on this account's resources
-(`interface_endpoint_policy`), plus what AWS itself serves the cluster (EKS add-on images) and
-assuming this account's roles (STS); the EKS Auth endpoint takes none (`NO_ENDPOINT_POLICY`).
-The default security group is emptied; VPC flow logs go to a CMK-encrypted CloudWatch group
-with the stack's retention (UAE-NET-006).
+CNI), the last quarter split into data-store, endpoint and control-plane subnets, one of each
+per zone. EKS places the API server's private endpoint ENIs in the control-plane subnets, apart
+from the pods: a NetworkPolicy that admits the API server by address then admits nothing else.
+
+There is no internet gateway, NAT or public subnet: the platform pulls images from ECR in-region
+and talks to AWS APIs through VPC endpoints, so no traffic can leave the region by the network
+path (and no public IP can be mapped on launch). The S3 gateway endpoint's policy only allows
+this account's buckets plus the regional ECR layer bucket, so the network itself refuses copies
+to buckets of other accounts. Every interface endpoint whose service takes a policy admits only
+this account's principals acting on this account's resources (`interface_endpoint_policy`), plus
+what AWS itself serves the cluster (EKS add-on images) and assuming this account's roles (STS);
+the EKS Auth endpoint takes none (`NO_ENDPOINT_POLICY`). The default security group is emptied;
+VPC flow logs go to a CMK-encrypted CloudWatch group with the stack's retention (UAE-NET-006).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class SubnetPlan:
     nodes: tuple[str, ...]
     data: tuple[str, ...]
     endpoints: tuple[str, ...]
+    control_plane: tuple[str, ...]  # the EKS API server's endpoint ENIs (no pods)
 
 
 def plan_subnets(cidr: str, zones: int) -> SubnetPlan:
@@ -77,6 +81,7 @@ def plan_subnets(cidr: str, zones: int) -> SubnetPlan:
         nodes=tuple(str(q) for q in quarters[:zones]),
         data=tuple(str(s) for s in small[:zones]),
         endpoints=tuple(str(s) for s in small[8 : 8 + zones]),
+        control_plane=tuple(str(s) for s in small[16 : 16 + zones]),
     )
 
 
@@ -98,6 +103,7 @@ class PrivateNetwork(pulumi.ComponentResource):
     node_subnet_ids: list[pulumi.Output[str]]
     data_subnet_ids: list[pulumi.Output[str]]
     endpoint_subnet_ids: list[pulumi.Output[str]]
+    control_plane_subnet_ids: list[pulumi.Output[str]]
     node_security_group: aws.ec2.SecurityGroup
     endpoint_security_group: aws.ec2.SecurityGroup
     s3_endpoint: aws.ec2.VpcEndpoint
@@ -148,6 +154,9 @@ class PrivateNetwork(pulumi.ComponentResource):
         self.data_subnet_ids = self._subnets(name, args, route_table, "data", plan.data)
         self.endpoint_subnet_ids = self._subnets(
             name, args, route_table, "endpoints", plan.endpoints
+        )
+        self.control_plane_subnet_ids = self._subnets(
+            name, args, route_table, "control-plane", plan.control_plane
         )
         self._endpoints(name, args, route_table)
         self._node_security_group(name, args)

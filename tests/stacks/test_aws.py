@@ -7,6 +7,7 @@ no internet path, GPU groups tainted, and the Foundation handed to the platform 
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,7 +262,9 @@ def test_cluster_is_private_encrypted_audited_and_versioned_from_config(planned)
     assert {"api", "audit", "authenticator"} <= set(cluster["enabledClusterLogTypes"])
     assert cluster["version"] == planned.config.kubernetes.version
     entries = planned.synthesis.of_type("aws:eks/accessEntry:AccessEntry")
-    assert [inputs(e)["principalArn"] for e in entries] == planned.config.aws.admin_role_arns
+    tenants = [t.aws_role_arn for t in planned.config.tenants]  # namespace-scoped, see below
+    principals = [inputs(e)["principalArn"] for e in entries]
+    assert principals == [*planned.config.aws.admin_role_arns, *tenants]
 
 
 def test_one_tainted_nvidia_group_per_gpu_pool_and_a_system_group(planned):
@@ -466,6 +469,25 @@ def test_each_tenant_role_reaches_only_its_namespace(planned):
         }
     for admin in planned.config.aws.admin_role_arns:
         assert scopes[admin] == {"type": "cluster"}
+
+
+def test_the_api_server_has_subnets_no_pod_shares(planned):
+    """Its endpoint ENIs sit in subnets of their own, so a NetworkPolicy admitting the API server
+    by address admits no pod (the VPC CNI gives pods node-subnet addresses)."""
+    from components.aws.network import plan_subnets
+
+    cluster = inputs(one(planned.synthesis, "aws:eks/cluster:Cluster"))
+    subnets = {
+        inputs(s)["cidrBlock"]: s.id
+        for s in planned.synthesis.of_type("aws:ec2/subnet:Subnet")
+    }
+    plan = plan_subnets(planned.config.aws.vpc_cidr, len(planned.config.aws.zone_ids))
+    control_plane = {subnets[cidr] for cidr in plan.control_plane}
+    assert set(cluster["vpcConfig"]["subnetIds"]) == control_plane
+    assert planned.foundation.api_server.cidrs == plan.control_plane
+    pods = [ipaddress.ip_network(c) for c in plan.nodes]
+    for cidr in planned.foundation.api_server.cidrs:
+        assert not any(ipaddress.ip_network(cidr).overlaps(p) for p in pods)
 
 
 RDS_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"

@@ -66,9 +66,10 @@ POD_IDENTITY_EGRESS = EgressRule(
 
 
 def api_server(vpc_cidr: str, zones: int) -> ApiServer:
-    """The private endpoint's ENIs sit in the cluster's (node) subnets; the VPC CNI's network
-    policy agent matches them by address."""
-    return ApiServer(plan_subnets(vpc_cidr, zones).nodes)
+    """The private endpoint's ENIs sit in the cluster's control-plane subnets, where no pod
+    takes an address; the VPC CNI's network policy agent matches them by address, so a rule
+    admitting the API server admits nothing else."""
+    return ApiServer(plan_subnets(vpc_cidr, zones).control_plane)
 
 
 def build_cluster(config: StackConfig) -> AwsCluster:

@@ -134,7 +134,8 @@ def _eks(
             cluster_name=ctx.names.cluster,
             version=config.kubernetes.version,
             role_arn=roles.cluster_role.arn,
-            subnet_ids=network.node_subnet_ids,
+            # the API server's ENIs apart from the pods (components.aws.network)
+            subnet_ids=network.control_plane_subnet_ids,
             secrets_key_arn=keys.arns["secrets"],
             logs_key_arn=keys.arns["logs"],
             log_retention_days=config.logging.retention_days,

@@ -51,19 +51,20 @@ def network():
 
 def test_subnets_are_placed_by_zone_id_and_never_map_public_ips(network):
     subnets = [inputs(r) for r in network.of_type("aws:ec2/subnet:Subnet")]
-    assert len(subnets) == 9  # nodes, data, endpoints in each zone
+    assert len(subnets) == 12  # nodes, data, endpoints, control plane in each zone
     for subnet in subnets:
         assert subnet["availabilityZoneId"] in ZONES
         assert "availabilityZone" not in subnet
         assert subnet["mapPublicIpOnLaunch"] is False
-    for tier in ("nodes", "data", "endpoints"):
+    for tier in ("nodes", "data", "endpoints", "control-plane"):
         zones = {s["availabilityZoneId"] for s in subnets if s["tags"]["tier"] == tier}
         assert zones == set(ZONES)
 
 
 def test_subnet_plan_stays_inside_the_vpc_without_overlaps():
     plan = plan_subnets(CIDR, 3)
-    networks = [ipaddress.ip_network(c) for c in plan.nodes + plan.data + plan.endpoints]
+    tiers = plan.nodes + plan.data + plan.endpoints + plan.control_plane
+    networks = [ipaddress.ip_network(c) for c in tiers]
     vpc = ipaddress.ip_network(CIDR)
     assert all(n.subnet_of(vpc) for n in networks)
     assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
