@@ -19,6 +19,12 @@ Both pods carry `pod_labels` (from the tenant contract's `kafka.podLabels`: Azur
 Identity's webhook only injects the Entra token into pods labelled
 `azure.workload.identity/use: "true"`; Event Hubs authenticates tenants that way).
 
+The predictors carry `mlplatform.io/model-alias` (`champion`, `challenger`: the canary guard
+of `components.ml_loop.rollout` selects the canary by it), follow their alias
+(`serving_env`: MLP_MODEL_POLL_SECONDS) and publish their prediction log to the tenant's
+`<input>.scored` topic with the contract's Kafka security (`kafka`, see
+`components.ml_loop.kafka_client`: CA, credentials Secret as files, or the workload identity).
+
 Both pods get a projected, expiring service-account token (not the automounted one) at the
 standard path: Feast's Kubernetes authz identifies the tenant by it (training reads offline
 features, the predictor online features). Nothing else in them can use the API.
@@ -37,6 +43,8 @@ import pulumi_kubernetes as k8s
 
 from components import conventions as c
 from components.credentials import SECRET_FILE_MODE
+from components.ml_loop.kafka_client import KafkaClient
+from components.ml_loop.rollout import canary_pod_labels
 from components.objects import upstream
 from components.security_context import container_security, pod_security
 
@@ -76,9 +84,15 @@ class SampleWorkloadsArgs:
     serving_cpu: str = "1"
     serving_memory: str = "2Gi"
     pod_labels: dict[str, str] = field(default_factory=dict)  # e.g. Azure Workload Identity
+    # The predictor's prediction log (TLS and credentials from the tenant contract) and its
+    # serving settings (topics, alias polling): components.ml_loop
+    kafka: KafkaClient | None = None
+    serving_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
-def _env(args: SampleWorkloadsArgs, extra: dict[str, str]) -> list[dict[str, pulumi.Input[str]]]:
+def _env(
+    args: SampleWorkloadsArgs, extra: dict[str, pulumi.Input[str]]
+) -> list[dict[str, pulumi.Input[str]]]:
     values: dict[str, pulumi.Input[str]] = {
         "MLFLOW_TRACKING_URI": args.tracking_uri,
         "MLFLOW_TRACKING_SERVER_CERT_PATH": f"{c.CA_BUNDLE_MOUNT}/ca.crt",
@@ -209,9 +223,16 @@ def _model(args: SampleWorkloadsArgs, alias: str) -> dict[str, Any]:
         "modelFormat": {"name": "mlflow"},
         "runtime": args.serving_runtime,
         "protocolVersion": "v2",
-        # The predictor resolves the alias through MLflow (KServe has no models:/ scheme).
+        # The predictor resolves the alias through MLflow (KServe has no models:/ scheme) and
+        # follows it (MLP_MODEL_POLL_SECONDS); its prediction log reaches Kafka like any client.
         "env": _env(
-            args, {"MLP_MODEL_ALIAS": alias, "MLP_MODEL_URI": f"models:/{args.model_name}@{alias}"}
+            args,
+            {
+                **args.serving_env,
+                **(args.kafka.env() if args.kafka else {}),
+                "MLP_MODEL_ALIAS": alias,
+                "MLP_MODEL_URI": f"models:/{args.model_name}@{alias}",
+            },
         ),
         "resources": {"requests": resources, "limits": dict(resources)},
         "securityContext": container_security(),
@@ -228,8 +249,14 @@ def _model(args: SampleWorkloadsArgs, alias: str) -> dict[str, Any]:
         "volumeMounts": [
             {"name": "feast-client", "mountPath": FEAST_MOUNT, "readOnly": True},
             _SA_TOKEN_MOUNT,
+            *(args.kafka.mounts() if args.kafka else []),
         ],
     }
+
+
+def _predictor_labels(args: SampleWorkloadsArgs, alias: str) -> dict[str, str]:
+    """Identity labels, and the alias the pods serve (the canary guard selects `challenger`)."""
+    return {**args.pod_labels, **canary_pod_labels(alias)}
 
 
 def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
@@ -246,12 +273,12 @@ def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
             "volumes": [
                 {"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}},
                 _SA_TOKEN_VOLUME,
+                *(args.kafka.volumes() if args.kafka else []),
             ],
             "model": _model(args, "champion"),
+            "labels": _predictor_labels(args, "champion"),
         }
     }
-    if args.pod_labels:
-        spec["predictor"]["labels"] = dict(args.pod_labels)
     if args.canary_traffic_percent:
         # KServe v0.20 Standard-mode canary: merged over the stable predictor, fixed replicas.
         spec["canary"] = [
@@ -260,7 +287,7 @@ def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
                 "predictor": {
                     "name": "challenger",
                     "model": _model(args, "challenger"),
-                    **({"labels": dict(args.pod_labels)} if args.pod_labels else {}),
+                    "labels": _predictor_labels(args, "challenger"),
                 },
             }
         ]
@@ -305,6 +332,7 @@ class SampleWorkloads(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, extra),
             )
         self.train_job = job["metadata"]["name"]
+        self.train_job_object = job  # what the retraining controller's template copies
         self.inference_service = isvc["metadata"]["name"]
         self.host = f"{args.model_name}-predictor.{args.namespace}.svc.cluster.local"
         self.register_outputs(

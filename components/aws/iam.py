@@ -18,7 +18,8 @@ driver get their own roles through Pod Identity instead of borrowing the node's.
 | `site` | account, region, tags |
 | `role_name` | IAM role name |
 | `cluster_name`, `cluster_arn` | the cluster whose Pod Identity agent may assume the role |
-| `namespace`, `service_account` | the only Kubernetes identity the role is for |
+| `namespace`, `service_account` | the only Kubernetes identity the role is for (with |
+| | `also_service_accounts`: others of the same namespace, each associated too) |
 | `policy` | inline policy JSON (least privilege, written by the caller) |
 | `managed_policy_arns` | AWS managed policies to attach (e.g. AmazonEBSCSIDriverPolicy) |
 | `associate` | create the `PodIdentityAssociation` (False when an EKS add-on does it) |
@@ -109,6 +110,9 @@ class PodIdentityRoleArgs:
     managed_policy_arns: tuple[str, ...] = ()
     associate: bool = True
     description: str = ""
+    # Other ServiceAccounts of `namespace` sharing the role (e.g. a tenant's retraining
+    # controller, which needs the tenant's Kafka access beside API rights of its own)
+    also_service_accounts: tuple[str, ...] = ()
 
 
 def pod_identity_trust(args: PodIdentityRoleArgs) -> pulumi.Output[str]:
@@ -122,7 +126,11 @@ def pod_identity_trust(args: PodIdentityRoleArgs) -> pulumi.Output[str]:
                 "StringEquals": {
                     "aws:SourceAccount": args.site.account_id,
                     "aws:RequestTag/kubernetes-namespace": args.namespace,
-                    "aws:RequestTag/kubernetes-service-account": args.service_account,
+                    "aws:RequestTag/kubernetes-service-account": (
+                        [args.service_account, *args.also_service_accounts]
+                        if args.also_service_accounts
+                        else args.service_account
+                    ),
                 },
                 "ArnEquals": {"aws:SourceArn": args.cluster_arn},
             },
@@ -177,4 +185,14 @@ class PodIdentityRole(pulumi.ComponentResource):
                 tags=site.tags_for(args.role_name),
                 opts=child,
             )
+            for account in args.also_service_accounts:
+                aws.eks.PodIdentityAssociation(
+                    f"{name}-association-{account}",
+                    cluster_name=args.cluster_name,
+                    namespace=args.namespace,
+                    service_account=account,
+                    role_arn=self.role.arn,
+                    tags=site.tags_for(args.role_name),
+                    opts=child,
+                )
         self.register_outputs({"arn": self.arn})

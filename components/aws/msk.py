@@ -25,7 +25,8 @@ unauthenticated or plaintext listener, no SCRAM secrets to store), public access
 | Args | meaning |
 |---|---|
 | `site` | account, region, tags |
-| `tenant`, `namespace`, `service_account` | whose pods get access |
+| `tenant`, `namespace`, `service_account` | whose pods get access (`also_service_accounts`: |
+| | other ServiceAccounts of the namespace, e.g. the retraining controller's) |
 | `msk_cluster_arn` | the cluster |
 | `eks_cluster_name`, `eks_cluster_arn` | where the Pod Identity association lives |
 | `topics` | full topic names (all `<tenant>.`-prefixed) created here |
@@ -284,6 +285,7 @@ class MskTenantAccessArgs:
     replication_factor: int
     topic_configs: dict[str, str] = field(default_factory=dict)
     read_only_topics: tuple[str, ...] = ()
+    also_service_accounts: tuple[str, ...] = ()
 
 
 class MskTenantAccess(pulumi.ComponentResource):
@@ -317,6 +319,7 @@ class MskTenantAccess(pulumi.ComponentResource):
                 cluster_arn=args.eks_cluster_arn,
                 namespace=args.namespace,
                 service_account=args.service_account,
+                also_service_accounts=args.also_service_accounts,
                 policy=tenant_kafka_policy(
                     args.msk_cluster_arn, args.tenant, args.read_only_topics
                 ),

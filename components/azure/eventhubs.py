@@ -21,7 +21,8 @@ user-assigned identity federated with its `workloads` service account in `tenant
 | `endpoint_subnet_id`, `dns_zone_id` | private endpoint + privatelink.servicebus.windows.net |
 | `subscription_id` | role definition IDs |
 | `oidc_issuer` | the AKS OIDC issuer (tenant identities federate with it) |
-| `tenants` | `TenantTopics(tenant, namespace, service_account, topics)` |
+| `tenants` | `TenantTopics(tenant, namespace, service_account, topics)` (+ the |
+| | `also_service_accounts` of the namespace federated with the same identity) |
 | `platform_topics` | hub names the platform owns (tenants may only read them) |
 | `partitions`, `retention_hours`, `capacity` | hub and namespace sizing |
 | `workspace_id` | in-country Log Analytics for the namespace's audit logs (optional) |
@@ -51,6 +52,7 @@ class TenantTopics:
     namespace: str  # Kubernetes namespace of the tenant
     service_account: str
     topics: tuple[str, ...]
+    also_service_accounts: tuple[str, ...] = ()  # e.g. the tenant's retraining controller
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,10 @@ class EventHubsKafka(pulumi.ComponentResource):
                 tags=args.tags,
                 grants=grants,
                 issuer=args.oidc_issuer,
-                subjects=(FederatedSubject(tenant.namespace, tenant.service_account),),
+                subjects=tuple(
+                    FederatedSubject(tenant.namespace, account)
+                    for account in (tenant.service_account, *tenant.also_service_accounts)
+                ),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -60,13 +60,15 @@ def manifests(args: MlLoopArgs) -> list[dict[str, Any]]:
 
 def flows(args: MlLoopArgs) -> tuple[Flow, ...]:
     """Flows the loop adds to the tenant namespace's (`components.flows`)."""
-    ctx = args.context
+    ctx, api = args.context, args.retraining.api_server
+    if api is None:
+        return ()
     return (
         Flow(
             f"{retraining.name(ctx)}→api-server",
             Pods(ctx.selector(retraining.APP)),
             API_SERVER,
-            args.retraining.api_server.ports,
+            api.ports,
             why="creates retraining TrainJobs",
         ),
     )

@@ -18,7 +18,8 @@ from typing import Any
 
 import pulumi
 
-from components.ml_loop import MlLoop
+from components.ml_loop import MlLoop, MlLoopArgs
+from components.ml_loop.pods import LoopContext
 from components.sample_workloads import SampleWorkloads, SampleWorkloadsArgs
 from stacks import artifacts, governance
 from stacks.composition import ml_loop
@@ -78,20 +79,7 @@ def build_sample_workloads(
             ],
         ),
     )
-    loop = ml_loop.loop_args(
-        config,
-        foundation,
-        ctx,
-        workloads.train_job_object,  # the retraining controller's template
-        _identity_annotations(foundation, tenant.name),
-    )
-    MlLoop(
-        f"loop-{tenant.name}",
-        loop,
-        opts=pulumi.ResourceOptions(
-            provider=foundation.k8s_provider, depends_on=[workloads, deployment.component]
-        ),
-    )
+    loop = _ml_loop(config, foundation, ctx, workloads, deployment)
     summary: dict[str, Any] = {
         "trainJob": workloads.train_job,
         "inferenceService": workloads.inference_service,
@@ -109,6 +97,33 @@ def build_sample_workloads(
             "trafficPercent": sample.canary_traffic_percent,
         }
     return {tenant.name: summary}
+
+
+def _ml_loop(
+    config: StackConfig,
+    foundation: Foundation,
+    ctx: LoopContext,
+    workloads: SampleWorkloads,
+    deployment: TenantDeployment,
+) -> MlLoopArgs:
+    """The tenant's ML loop beside its sample workloads (the TrainJob is the retraining
+    controller's template)."""
+    tenant = deployment.config.name
+    args = ml_loop.loop_args(
+        config,
+        foundation,
+        ctx,
+        workloads.train_job_object,
+        _identity_annotations(foundation, tenant),
+    )
+    MlLoop(
+        f"loop-{tenant}",
+        args,
+        opts=pulumi.ResourceOptions(
+            provider=foundation.k8s_provider, depends_on=[workloads, deployment.component]
+        ),
+    )
+    return args
 
 
 def _identity_annotations(foundation: Foundation, tenant: str) -> dict[str, pulumi.Input[str]]:

@@ -32,6 +32,7 @@ from stacks.config.fields import (
 )
 from stacks.config.locations import https_url_problem, site_host_problem
 from stacks.config.machine_types import APPROVED
+from stacks.config.ml_loop import MlLoop, tenant_topics
 from stacks.config.observability import Observability
 
 # The EKS managed add-ons the AWS foundation installs (components.aws.eks / .addons).
@@ -487,6 +488,8 @@ class SampleWorkloads(_Model):
     min_replicas: int = Field(default=2, ge=1, le=100)
     max_replicas: int = Field(default=4, ge=1, le=100)
     canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
+    # Streaming ingestion, monitoring, retraining, rollout, batch scoring (stacks.config.ml_loop)
+    loop: MlLoop = MlLoop()
 
 
 class StackConfig(_Model):
@@ -534,3 +537,13 @@ class StackConfig(_Model):
 
     def tenant(self, name: str) -> Tenant:
         return next(t for t in self.tenants if t.name == name)
+
+    def tenant_loop(self, tenant: Tenant) -> MlLoop | None:
+        """The ML loop the tenant runs in the cluster (the sample tenant's), if any."""
+        s = self.sample_workloads
+        return s.loop if s.enabled and s.tenant == tenant.name else None
+
+    def tenant_topics(self, tenant: Tenant) -> list[str]:
+        """Every Kafka topic (short name) the tenant gets on every Kafka variant: its own and
+        its ML loop's (`stacks.config.ml_loop.tenant_topics`)."""
+        return tenant_topics(tenant.topics, self.tenant_loop(tenant))

@@ -458,3 +458,21 @@ def _sample_workloads(c: StackConfig) -> Iterator[Problem]:
         yield Problem(
             "sampleWorkloads.minReplicas", s.min_replicas, f"exceeds maxReplicas ({s.max_replicas})"
         )
+    yield from _ml_loop(c)
+
+
+def _ml_loop(c: StackConfig) -> Iterator[Problem]:
+    """The stream processor's replicas: a consumer group gives each partition to one member."""
+    stream = c.sample_workloads.loop.streaming
+    at = "sampleWorkloads.loop.streaming"
+    if stream.replicas > stream.max_replicas:
+        yield Problem(
+            f"{at}.replicas", stream.replicas, f"exceeds maxReplicas ({stream.max_replicas})"
+        )
+    if stream.max_replicas > c.kafka.partitions:
+        yield Problem(
+            f"{at}.maxReplicas",
+            stream.max_replicas,
+            f"exceeds the input topic's partitions (kafka.partitions = {c.kafka.partitions}): "
+            "replicas beyond them would idle",
+        )

@@ -157,16 +157,20 @@ def test_pods_carry_the_identity_labels_the_contract_names():
     patch = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]
     template = patch["replicatedJobs"][0]["template"]["spec"]["template"]
     assert template["metadata"]["labels"] == WI  # merged into the trainer pods
-    assert isvc["spec"]["predictor"]["labels"] == WI
-    assert isvc["spec"]["canary"][0]["predictor"]["labels"] == WI
+    alias = "mlplatform.io/model-alias"
+    assert isvc["spec"]["predictor"]["labels"] == {**WI, alias: "champion"}
+    assert isvc["spec"]["canary"][0]["predictor"]["labels"] == {**WI, alias: "challenger"}
 
 
 def test_no_identity_labels_where_none_are_needed():
     job, isvc = train_job(_args()), inference_service(_args())
     patch = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]
     assert "metadata" not in patch["replicatedJobs"][0]["template"]["spec"]["template"]
-    assert "labels" not in isvc["spec"]["predictor"]
-    assert "labels" not in isvc["spec"]["canary"][0]["predictor"]
+    # only the alias the canary guard selects by
+    assert isvc["spec"]["predictor"]["labels"] == {"mlplatform.io/model-alias": "champion"}
+    assert isvc["spec"]["canary"][0]["predictor"]["labels"] == {
+        "mlplatform.io/model-alias": "challenger"
+    }
 
 
 @pytest.fixture(scope="module")

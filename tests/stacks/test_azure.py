@@ -33,6 +33,17 @@ GLOBAL_TYPES = {
 SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
 RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
 PLATFORM_HUBS = set(PLATFORM_TOPICS.values())
+# The sample tenant's own topics, then its ML loop's (stacks.config.ml_loop.tenant_topics)
+RISK_HUBS = (
+    "risk.transactions",
+    "risk.scores",
+    "risk.transactions.dlq",
+    "risk.transactions.scored",
+    "risk.transactions.labels",
+    "risk.model-events",
+    "risk.model-drift-events",
+    "risk.model-retraining-requests",
+)
 MANDATORY_TAGS = {"owner", "cost-centre", "data-classification", "system", "residency", "pii"}
 
 
@@ -417,7 +428,7 @@ def test_managed_kafka_is_event_hubs_premium_cmk_private_and_entra_only(managed)
     assert ns["encryption"]["keySource"] == "Microsoft.KeyVault"
     assert ns["encryption"]["keyVaultProperties"][0]["keyName"] == "data"
     hubs = {h.inputs["eventHubName"] for h in syn.of_type("azure-native:eventhub:EventHub")}
-    assert hubs == {"risk.transactions", "risk.scores", "marketing.campaign-events"} | PLATFORM_HUBS
+    assert hubs == {*RISK_HUBS, "marketing.campaign-events"} | PLATFORM_HUBS
     assert foundation.kafka.kind == "event-hubs"
     assert foundation.kafka.security_protocol == "SASL_SSL"
     assert foundation.kafka.sasl_mechanism == "OAUTHBEARER"
@@ -427,7 +438,7 @@ def test_managed_kafka_is_event_hubs_premium_cmk_private_and_entra_only(managed)
 def test_each_tenant_may_use_only_its_own_event_hubs(managed):
     syn, _ = managed
     for tenant, own in (
-        ("risk", {"risk.transactions", "risk.scores"}),
+        ("risk", set(RISK_HUBS)),
         ("marketing", {"marketing.campaign-events"}),
     ):
         grants: dict[str, set[str]] = {}
@@ -441,15 +452,21 @@ def test_each_tenant_may_use_only_its_own_event_hubs(managed):
             assert grants[hub] == {SENDER, RECEIVER}
         for hub in PLATFORM_HUBS:
             assert grants[hub] == {RECEIVER}  # read-only, like the Strimzi ACLs (issue 13)
-        (credential,) = [
+        credentials = [
             f
             for f in syn.of_type("azure-native:managedidentity:FederatedIdentityCredential")
             if f.name.startswith(f"evh-{tenant}-")
         ]
-        assert credential.inputs["subject"] == f"system:serviceaccount:tenant-{tenant}:workloads"
-        assert credential.inputs["issuer"].startswith("https://uaenorth.oic.prod-aks.azure.com/")
+        # the sample tenant's retraining controller reads its retraining topic as the tenant
+        accounts = ["workloads", "retraining-controller"] if tenant == "risk" else ["workloads"]
+        assert sorted(f.inputs["subject"] for f in credentials) == sorted(
+            f"system:serviceaccount:tenant-{tenant}:{account}" for account in accounts
+        )
+        for credential in credentials:
+            issuer = credential.inputs["issuer"]
+            assert issuer.startswith("https://uaenorth.oic.prod-aks.azure.com/")
     facts = syn.outputs["facts"]
-    assert facts["kafka_tenant_topics"]["risk"] == ["risk.transactions", "risk.scores"]
+    assert facts["kafka_tenant_topics"]["risk"] == list(RISK_HUBS)
     annotations = facts["kafka_tenant_service_account_annotations"]["risk"]
     assert annotations["azure.workload.identity/client-id"]
     assert facts["kafka_egress"] == {"cidr": "10.50.16.0/24", "port": 9093}
@@ -562,7 +579,7 @@ def test_event_hubs_reach_the_tenant_contract_without_strimzi(stack_plan):
     kafka = unwrap(synthesis.outputs)["tenants"]["risk"]["kafka"]
     assert kafka["bootstrap"] == "evhns-mlp-prod-2cd997.servicebus.windows.net:9093"
     assert kafka["saslMechanism"] == "OAUTHBEARER" and kafka["securityProtocol"] == "SASL_SSL"
-    assert kafka["topics"] == ["risk.transactions", "risk.scores"]
+    assert kafka["topics"] == list(RISK_HUBS)
     assert kafka.get("credentialsSecret") is None  # workload identity, nothing in the namespace
     assert kafka["principal"]  # the tenant identity's principal ID
 

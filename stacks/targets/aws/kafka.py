@@ -26,6 +26,7 @@ from components.aws.network import plan_subnets
 from components.endpoints import EgressRule
 from components.kafka import PLATFORM_TOPICS
 from stacks.config import Tenant
+from stacks.config.ml_loop import loop_service_accounts
 from stacks.foundation import ManagedKafka, ManagedTenantKafka
 from stacks.targets.aws.cluster import AwsCluster
 from stacks.targets.aws.context import AwsContext
@@ -131,11 +132,14 @@ def _tenant_access(
             tenant=tenant.name,
             namespace=c.tenant_namespace(tenant.name),
             service_account=TENANT_SERVICE_ACCOUNT,
+            also_service_accounts=loop_service_accounts(ctx.config.tenant_loop(tenant)),
             msk_cluster_arn=msk.arn,
             eks_cluster_name=cluster.eks.name,
             eks_cluster_arn=ctx.cluster_arn,
             role_name=f"{ctx.names.prefix}-tenant-{tenant.name}-kafka",
-            topics=tuple(tenant_topic(tenant.name, topic) for topic in tenant.topics),
+            topics=tuple(
+                tenant_topic(tenant.name, topic) for topic in ctx.config.tenant_topics(tenant)
+            ),
             partitions=k.partitions,
             replication_factor=k.replication_factor,
             topic_configs=topic_configs,

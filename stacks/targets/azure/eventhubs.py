@@ -16,6 +16,7 @@ from components.azure.identity import CLIENT_ID_ANNOTATION
 from components.azure.network import subnet_prefixes
 from components.endpoints import EgressRule
 from components.kafka import PLATFORM_TOPICS
+from stacks.config.ml_loop import loop_service_accounts
 from stacks.foundation import ManagedKafka, ManagedTenantKafka
 from stacks.targets.azure.cluster import WORKLOAD_IDENTITY_POD_LABEL, AzureCluster
 
@@ -40,7 +41,11 @@ def build_event_hubs(cluster: AzureCluster) -> ManagedKafka | None:
             oidc_issuer=cluster.aks.oidc_issuer,
             tenants=tuple(
                 TenantTopics(
-                    t.name, c.tenant_namespace(t.name), TENANT_SERVICE_ACCOUNT, tuple(t.topics)
+                    t.name,
+                    c.tenant_namespace(t.name),
+                    TENANT_SERVICE_ACCOUNT,
+                    tuple(config.tenant_topics(t)),  # with its ML loop's
+                    loop_service_accounts(config.tenant_loop(t)),
                 )
                 for t in config.tenants
             ),

@@ -1,0 +1,122 @@
+"""The sample tenant's ML loop in every variant's plan: the stream processor, the monitor, the
+retraining controller (reaching Kafka like the tenant), the canary guard, batch scoring, the
+prediction log's Kafka settings and the contract's `mlLoop` block, validated as Kubernetes
+receives them. (Topics, identities and config: test_ml_loop_config.py.)"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.synth import manifests
+from infra.synth.recording import unwrap
+from tests.components.ml_fixtures import core_errors
+
+VARIANTS = {
+    "strimzi-onprem": ("uae-onprem",),
+    "strimzi-aws": ("uae-cloud",),
+    "msk": ("uae-cloud", "kafka.mode=managed"),
+    "strimzi-azure": ("uae-cloud-azure",),
+    "event-hubs": ("uae-cloud-azure", "kafka.mode=managed"),
+}
+
+
+@pytest.fixture(params=sorted(VARIANTS), scope="module")
+def variant(request):
+    return request.param
+
+
+@pytest.fixture
+def plan(variant, stack_plan):
+    return stack_plan(*VARIANTS[variant])
+
+
+def _objects(plan, kind: str) -> dict[str, dict]:
+    return {
+        o["metadata"]["name"]: o
+        for o in (
+            manifests.to_object(r)
+            for r in plan.synthesis.resources
+            if manifests.is_kubernetes_object(r) and r.type.split(":")[-1] == kind
+        )
+    }
+
+
+def _resources(plan, kind: str):
+    return [r for r in plan.synthesis.resources if r.type.split(":")[-1] == kind]
+
+
+def _env(pod_container: dict) -> dict:
+    return {e["name"]: e.get("value") for e in pod_container["env"]}
+
+
+def test_every_variant_runs_the_whole_loop(plan):
+    model = plan.config.sample_workloads.model_name
+    ns = f"tenant-{plan.config.sample_workloads.tenant}"
+    deployments, crons = _objects(plan, "Deployment"), _objects(plan, "CronJob")
+    for name in (f"{model}-stream", f"{model}-retraining", f"{model}-model-metrics"):
+        assert deployments[name]["metadata"]["namespace"] == ns
+    for name in (f"{model}-monitor", f"{model}-batch-score", f"{model}-canary-guard"):
+        assert crons[name]["metadata"]["namespace"] == ns
+    assert f"{model}-stream" in _objects(plan, "HorizontalPodAutoscaler")
+    assert f"{model}-stream" in _objects(plan, "PodDisruptionBudget")
+    assert _objects(plan, "Role")["retraining-controller"]["rules"][0]["verbs"] == [
+        "create",
+        "get",
+        "list",
+    ]
+
+
+def test_loop_objects_validate_against_kubernetes(plan):
+    loop = {
+        (r.type.split(":")[-1], r.inputs["metadata"]["name"]): r
+        for r in plan.synthesis.resources
+        if "MlLoop" in r.urn and manifests.is_kubernetes_object(r)
+    }
+    assert len(loop) >= 12
+    assert core_errors(loop) == []
+
+
+def test_prediction_log_reaches_kafka_with_the_contracts_security(plan, variant):
+    model = plan.config.sample_workloads.model_name
+    isvc = _objects(plan, "InferenceService")[model]
+    predictor = isvc["spec"]["predictor"]
+    env = _env(predictor["model"])
+    tenant = plan.config.sample_workloads.tenant
+    assert env["MLP_TOPIC_SCORED"] == f"{tenant}.transactions.scored"
+    assert env["MLP_MODEL_POLL_SECONDS"] == "5"
+    assert env["MLP_KAFKA_SECURITY_PROTOCOL"] in ("SSL", "SASL_SSL")
+    volumes = {v["name"] for v in predictor["volumes"]}
+    if variant.startswith("strimzi"):
+        assert env["MLP_KAFKA_CA_FILE"] == "/etc/mlplatform/ca/ca.crt"
+        assert "kafka-credentials" in volumes
+    else:
+        assert "MLP_KAFKA_CA_FILE" not in env and "kafka-credentials" not in volumes
+        mechanism = {"msk": "AWS_MSK_IAM", "event-hubs": "OAUTHBEARER"}[variant]
+        assert env["MLP_KAFKA_SASL_MECHANISM"] == mechanism
+
+
+def test_retraining_controller_reaches_kafka_like_the_tenant(plan, variant):
+    model = plan.config.sample_workloads.model_name
+    controller = _objects(plan, "Deployment")[f"{model}-retraining"]["spec"]["template"]
+    env = _env(controller["spec"]["containers"][0])
+    account = _objects(plan, "ServiceAccount")["retraining-controller"]
+    if variant == "event-hubs":  # Azure Workload Identity: the client ID on the SA, the label
+        assert "azure.workload.identity/client-id" in account["metadata"]["annotations"]
+        assert controller["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    elif variant == "msk":
+        assert env["AWS_REGION"] == "me-central-1" and "MLP_KAFKA_CREDENTIALS_DIR" not in env
+    else:
+        assert env["MLP_KAFKA_CREDENTIALS_DIR"] == "/etc/mlplatform/kafka"
+
+
+def test_contract_exports_the_loop(plan):
+    outputs = unwrap(plan.synthesis.outputs)
+    tenant = plan.config.sample_workloads.tenant
+    loop = outputs["tenants"][tenant]["sampleWorkloads"]["mlLoop"]
+    assert loop["topics"]["deadLetter"] == f"{tenant}.transactions.dlq"
+    assert loop["streaming"]["consumerGroup"].startswith(f"{tenant}.")
+    assert loop["batch"]["suspended"] is True
+    assert "rollback" in loop["rollout"]
+    json.dumps(loop)  # plain data
