@@ -1,20 +1,27 @@
-"""`FeatureStore`: the shared Feast feature store, served to tenants through Feast's remote servers.
+"""`FeatureStore`: the shared Feast feature store, one project per tenant, served through Feast's
+remote servers.
 
-Tenants never receive database, Redis or object-store credentials: they talk to three Feast
-servers over TLS and authenticate with their Kubernetes service-account token (Feast
-`auth: kubernetes`); only the servers hold the store credentials.
+Tenants never receive database, Redis or object-store credentials: they talk to Feast servers
+over TLS and authenticate with their Kubernetes service-account token (Feast `auth:
+kubernetes`); only the servers hold the store credentials. Each tenant has its own Feast project
+(`tenant_<name>`), guarded by Permissions for its namespace only, and its own online server; the
+platform's project is apart (see `components.feast_tenancy` for why each piece is needed and the
+tests that prove it against a real Feast).
 
 | child | purpose |
 |---|---|
 | Namespace `feast` | Pod Security `restricted` |
-| Certificate `feast-tls` | one certificate for the three Services, platform CA |
+| Certificate `feast-tls` | one certificate for every server's Service, platform CA |
 | Secrets `feast-{postgres,redis,object-store}` | store credentials (or the site's Secrets) |
-| ConfigMap `feast-server-config` | server `feature_store.yaml` (see below) |
-| ServiceAccount `feast` + RBAC | TokenReview, RoleBinding reads: Feast's Kubernetes authz |
-| Roles `feast-reader`/`feast-writer` | role names Feast permissions use, bound to clients |
-| Deployment, Service, PDB (3 each) | `feast-registry` gRPC 6570, `feast-online` HTTPS 6566, |
-| | `feast-offline` Arrow Flight 8815, all TLS |
-| NetworkPolicy (3) | default deny; from tenants; to stores, DNS, the API server |
+| ConfigMaps `feast-server-config[-<tenant>]` | server `feature_store.yaml`, one per project |
+| ServiceAccounts `feast`, `feast-online` + RBAC | TokenReview, RoleBinding reads (Feast authz); |
+| | only `feast` (registry, offline) carries the workload identity annotations |
+| ConfigMap `feast-permissions` + Job | every project's Permissions, applied to the registry |
+| Deployment, Service, PDB per server | `feast-registry` gRPC 6570 (every tenant), |
+| | `feast-online-<tenant>` HTTPS 6566 (that tenant only; its project, permission scope |
+| | pinned), `feast-online` and `feast-offline` Arrow Flight 8815 (the platform's: no tenant) |
+| NetworkPolicies | default deny; the registry from tenants; each online server from its |
+| | tenant; to stores, DNS, the API server |
 | Job `create-db-<registry db>` | only where the foundation does not create the registry database |
 | | (`Postgres.databases_to_create`, RDS): `components.database_bootstrap`, before the servers |
 
@@ -24,14 +31,16 @@ verified with the CA Secret the foundation names (`ca_secret` of Postgres, Redis
 store: the platform CA bundle for the in-cluster operators, a site's internal CA), else with the
 OS trust store; the object store's CA reaches botocore/s3fs as `AWS_CA_BUNDLE`.
 
-Args (`FeatureStoreArgs`): `image`, `labels`, `project`, `postgres`, `redis`, `object_store`,
-`replicas`, `clients` (service accounts granted the Feast roles), `store_egress` (where the
+Args (`FeatureStoreArgs`): `image`, `labels`, `project` (the platform's), `postgres`, `redis`,
+`object_store`, `replicas`, `tenants` (`FeastTenant`s), `api_server`, `store_egress` (where the
 stores are, plus what the workload identity needs), `postgres_egress` (where Postgres is, for
 the database bootstrap Job), `client_ca_file` (where tenant pods mount the platform CA),
 `service_account_annotations`, `pod_labels`, `image_pull_secret`, `cluster_issuer`.
 
 Outputs: `project`, `feature_server` (https URL), `registry`, `online_store`, `offline_store`
-(client config sections), `feature_store_yaml` (the tenant's file), `roles`, `peer`.
+(the platform's client sections), `feature_store_yaml` (the platform's file), `clients` (tenant
+→ its project, sections and `feature_store.yaml`), `peer` (the registry), `tenant_peers`
+(tenant → its online server).
 
 Why Deployments and not the Feast operator: the operator (v0.66) ships only as a kustomize
 `install.yaml` applied with server-side apply (its 1.4 MB CRD exceeds client-side apply limits);
@@ -44,6 +53,7 @@ declared directly, with every object visible to CrossGuard and checkov.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,12 +67,13 @@ from components.availability import pod_disruption_budget, spread
 from components.credentials import SECRET_FILE_MODE, SecretEnv, exec_with_secret_env
 from components.database_bootstrap import DatabaseBootstrapArgs, create_database
 from components.endpoints import ObjectStore, Postgres, Redis
-from components.feast_authz import READER, TOKEN_REASON, WRITER, FeastClient, authz_rbac
+from components.feast_authz import TOKEN_REASON, authz_rbac
 from components.feast_config import (
     OFFLINE_PORT,
     ONLINE_PORT,
     REGISTRY_PORT,
     client_config,
+    offline_server,
     server_config,
 )
 from components.feast_stores import (
@@ -72,6 +83,16 @@ from components.feast_stores import (
     store_env,
     store_secrets,
     trust_volumes,
+)
+from components.feast_tenancy import (
+    APPLY_PERMISSIONS,
+    ONLINE_SERVICE_ACCOUNT,
+    SPEC_CONFIG_MAP,
+    SPEC_KEY,
+    TENANT_POD_LABEL,
+    FeastTenant,
+    pinned_feast,
+    spec_json,
 )
 from components.flows import API_SERVER, Flow, Pods, Store, egress_flows, object_store
 from components.namespace import platform_namespace, pull_secrets
@@ -84,8 +105,9 @@ from components.trust import postgres_root_cert
 
 _REPO = "/etc/feast/repo"
 _TLS = "/etc/feast/tls"
+_PERMISSIONS = "/etc/feast/permissions"
 _SERVICES = [f"feast-{role}" for role in ("registry", "online", "offline")]
-_PORTS = (REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT)
+PLATFORM_CONFIG = "feast-server-config"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +120,7 @@ class FeatureStoreArgs:
     # From the stack config (no defaults here: the config model holds them)
     project: str
     replicas: int
-    clients: tuple[FeastClient, ...]  # the tenants' service accounts
+    tenants: tuple[FeastTenant, ...]
     image_pull_secret: str | None
     api_server: ApiServer  # the servers call TokenReview (components.api_server)
     namespace: str = c.NS_FEAST
@@ -119,6 +141,14 @@ class _Server:
     secrets: list[SecretEnv]
     requests: dict[str, str]
     limits: dict[str, str]
+    name: str = ""  # Deployment/Service name (default feast-<role>)
+    config_map: str = PLATFORM_CONFIG
+    service_account: str = c.SA_FEAST
+    selector: dict[str, str] = field(default_factory=dict)  # beyond name and component
+
+    @property
+    def service(self) -> str:
+        return self.name or f"feast-{self.role}"
 
 
 SERVERS = {"app.kubernetes.io/name": "feast"}  # every Feast server pod
@@ -136,6 +166,11 @@ def flows(args: FeatureStoreArgs) -> list[Flow]:
     return [*found, Flow("feast→api-server", Pods(SERVERS), API_SERVER, args.api_server.ports)]
 
 
+def online_selector(tenant: FeastTenant) -> dict[str, str]:
+    """The pods of a tenant's online server."""
+    return {**SERVERS, "app.kubernetes.io/component": "online", TENANT_POD_LABEL: tenant.name}
+
+
 class FeatureStore(pulumi.ComponentResource):
     project: str
     feature_server: str
@@ -143,8 +178,9 @@ class FeatureStore(pulumi.ComponentResource):
     online_store: dict[str, Any]
     offline_store: dict[str, Any]
     feature_store_yaml: str
-    roles: tuple[str, ...]
+    clients: dict[str, dict[str, Any]]
     peer: PlatformPeer
+    tenant_peers: dict[str, PlatformPeer]
 
     def __init__(
         self, name: str, args: FeatureStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -160,70 +196,177 @@ class FeatureStore(pulumi.ComponentResource):
             flows=flows(args),
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        services = [*_SERVICES, *(t.online_service for t in args.tenants)]
         tls = server_certificate(
             f"{name}-cert",
             name="feast-tls",
             namespace=ns,
             labels=labels,
-            dns_names=[d for s in _SERVICES for d in service_dns_names(s, ns)],
+            dns_names=[d for s in services for d in service_dns_names(s, ns)],
             issuer=args.cluster_issuer,
             opts=in_ns,
         )
         secrets = store_secrets(
             name, ns, labels, (args.postgres, args.redis, args.object_store), in_ns
         )
-        config = k8s.core.v1.ConfigMap(
-            f"{name}-config",
-            metadata=object_meta("feast-server-config", ns, labels),
-            data={
-                "feature_store.yaml": server_config(
-                    args.project,
-                    args.postgres,
-                    args.redis,
-                    postgres_ca=postgres_root_cert(args.postgres, f"{PG_CA}/ca.crt"),
-                    redis_ca=f"{REDIS_CA}/ca.crt" if args.redis.ca_secret else None,
-                )
-            },
-            opts=in_ns,
-        )
-        sa = k8s.core.v1.ServiceAccount(
-            f"{name}-sa",
-            metadata=object_meta(c.SA_FEAST, ns, labels, args.service_account_annotations),
-            # Off by default; the server pods opt in with a recorded reason (TOKEN_REASON).
-            automount_service_account_token=False,
-            opts=in_ns,
-        )
-        authz_rbac(name, ns, labels, args.clients, in_ns)
+        configs = self._configs(name, args, labels, in_ns)
+        accounts = self._service_accounts(name, args, labels, in_ns)
+        authz_rbac(name, ns, labels, (c.SA_FEAST, ONLINE_SERVICE_ACCOUNT), in_ns)
+        policies = self._network(name, args, labels, in_ns)
+        depends: list[pulumi.Resource] = [namespace, tls, *configs, *accounts]
+        registry_db = self._registry_database(name, args, secrets.postgres, [namespace, *policies])
+        if registry_db is not None:
+            depends.append(registry_db)
+        depends.append(self._permissions(name, args, labels, secrets, [*depends, *policies]))
+        for server in _servers(secrets, args.tenants):
+            self._deploy(name, args, labels, server, depends)
+        self._outputs(args)
+        self.register_outputs({"project": args.project, "featureServer": self.feature_server})
+
+    def _outputs(self, args: FeatureStoreArgs) -> None:
+        """The platform's client sections, each tenant's client config, the tenants' peers."""
+        ns = args.namespace
+        client = client_config(args.project, ns, args.client_ca_file)
+        self.project = args.project
+        self.registry = client["registry"]
+        self.online_store = client["online_store"]
+        self.offline_store = offline_server(ns, args.client_ca_file)
+        self.feature_server = client["online_store"]["path"]
+        self.feature_store_yaml = yaml.safe_dump(client, sort_keys=False)
+        self.clients = {}
+        for tenant in args.tenants:
+            own = client_config(tenant.project, ns, args.client_ca_file, tenant.online_service)
+            self.clients[tenant.name] = {
+                **own,
+                "feature_server": own["online_store"]["path"],
+                "feature_store_yaml": yaml.safe_dump(own, sort_keys=False),
+            }
+        registry = {**SERVERS, "app.kubernetes.io/component": "registry"}
+        self.peer = PlatformPeer(ns, (REGISTRY_PORT,), registry, name="feast-registry")
+        self.tenant_peers = {
+            t.name: PlatformPeer(ns, (ONLINE_PORT,), online_selector(t), name=t.online_service)
+            for t in args.tenants
+        }
+
+    def _configs(
+        self,
+        name: str,
+        args: FeatureStoreArgs,
+        labels: dict[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> list[pulumi.Resource]:
+        """One server `feature_store.yaml` per project: the platform's, then each tenant's."""
+        projects = [(PLATFORM_CONFIG, args.project, "config")]
+        projects += [(t.server_config, t.project, f"config-{t.name}") for t in args.tenants]
+        return [
+            k8s.core.v1.ConfigMap(
+                f"{name}-{suffix}",
+                metadata=object_meta(config_map, args.namespace, labels),
+                data={
+                    "feature_store.yaml": server_config(
+                        project,
+                        args.postgres,
+                        args.redis,
+                        postgres_ca=postgres_root_cert(args.postgres, f"{PG_CA}/ca.crt"),
+                        redis_ca=f"{REDIS_CA}/ca.crt" if args.redis.ca_secret else None,
+                    )
+                },
+                opts=opts,
+            )
+            for config_map, project, suffix in projects
+        ]
+
+    def _service_accounts(
+        self,
+        name: str,
+        args: FeatureStoreArgs,
+        labels: dict[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> list[pulumi.Resource]:
+        """`feast` (registry, offline: the workload identity, if any) and `feast-online` (the
+        online servers: none, so an online server can never read the object store)."""
+        # Off by default; the server pods opt in with a recorded reason (TOKEN_REASON).
+        return [
+            k8s.core.v1.ServiceAccount(
+                f"{name}-sa",
+                metadata=object_meta(
+                    c.SA_FEAST, args.namespace, labels, args.service_account_annotations
+                ),
+                automount_service_account_token=False,
+                opts=opts,
+            ),
+            k8s.core.v1.ServiceAccount(
+                f"{name}-online-sa",
+                metadata=object_meta(ONLINE_SERVICE_ACCOUNT, args.namespace, labels),
+                automount_service_account_token=False,
+                opts=opts,
+            ),
+        ]
+
+    def _network(
+        self,
+        name: str,
+        args: FeatureStoreArgs,
+        labels: dict[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> list[pulumi.Resource]:
+        """Default deny; every tenant to the registry; each tenant to its own online server
+        only; no tenant to the offline server; out to the stores and the API server."""
+        ns = args.namespace
         policies: list[pulumi.Resource] = [
             *service_network_policies(
                 name,
                 ns,
                 labels,
-                {"app.kubernetes.io/name": "feast"},
-                [NetworkPeer(_PORTS, tenants=True)],
+                SERVERS,
+                [NetworkPeer((REGISTRY_PORT,), tenants=True)],
                 list(args.store_egress),
-                in_ns,
+                opts,
             )
         ]
+        for tenant in args.tenants:
+            spec: Any = {
+                "podSelector": {"matchLabels": online_selector(tenant)},
+                "policyTypes": ["Ingress"],
+                "ingress": [NetworkPeer((ONLINE_PORT,), namespace=tenant.namespace).rule("from")],
+            }
+            policies.append(
+                k8s.networking.v1.NetworkPolicy(
+                    f"{name}-np-online-{tenant.name}",
+                    metadata=object_meta(f"allow-{tenant.online_service}", ns, labels),
+                    spec=spec,
+                    opts=opts,
+                )
+            )
         # TokenReview: the API server by its addresses, and its Cilium identity where it runs
-        policies += api_server_egress(name, ns, labels, SERVERS, args.api_server, in_ns)
-        depends: list[pulumi.Resource] = [namespace, tls, config, sa]
-        registry_db = self._registry_database(name, args, secrets.postgres, [namespace, *policies])
-        if registry_db is not None:
-            depends.append(registry_db)
-        for server in _servers(secrets):
-            self._deploy(name, args, labels, server, depends)
+        policies += api_server_egress(name, ns, labels, SERVERS, args.api_server, opts)
+        return policies
 
-        client = client_config(args.project, ns, args.client_ca_file)
-        self.project = args.project
-        self.registry = client["registry"]
-        self.online_store = client["online_store"]
-        self.offline_store = client["offline_store"]
-        self.feature_server = client["online_store"]["path"]
-        self.feature_store_yaml = yaml.safe_dump(client, sort_keys=False)
-        self.roles = (READER, WRITER)
-        self.peer = PlatformPeer(namespace=ns, ports=_PORTS, pod_labels=SERVERS)
-        self.register_outputs({"project": args.project, "featureServer": self.feature_server})
+    def _permissions(
+        self,
+        name: str,
+        args: FeatureStoreArgs,
+        labels: dict[str, str],
+        secrets: StoreSecrets,
+        depends_on: list[pulumi.Resource],
+    ) -> pulumi.Resource:
+        """Every project's Permissions (`components.feast_tenancy`), written straight into the
+        SQL registry by a Job with the registry server's configuration (no token, no server)."""
+        spec = spec_json(args.project, {t.name: t.namespace for t in args.tenants})
+        digest = hashlib.sha256(spec.encode()).hexdigest()[:8]
+        opts = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-permissions",
+            metadata=object_meta(SPEC_CONFIG_MAP, args.namespace, labels),
+            data={SPEC_KEY: spec},
+            opts=opts,
+        )
+        return k8s.batch.v1.Job(
+            f"{name}-permissions-job",
+            metadata=object_meta(f"feast-permissions-{digest}", args.namespace, labels),
+            spec=_permissions_job_spec(args, labels, secrets),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, config]),
+        )
 
     def _registry_database(
         self,
@@ -262,11 +405,12 @@ class FeatureStore(pulumi.ComponentResource):
         depends: list[pulumi.Resource],
     ) -> None:
         """One server: its Deployment, Service (TLS on its port) and PDB."""
-        ns, svc = args.namespace, f"feast-{server.role}"
-        selector = {"app.kubernetes.io/name": "feast", "app.kubernetes.io/component": server.role}
+        ns, svc = args.namespace, server.service
+        selector = {**SERVERS, "app.kubernetes.io/component": server.role, **server.selector}
+        suffix = svc.removeprefix("feast-")
         opts = pulumi.ResourceOptions(parent=self, depends_on=depends)
         k8s.apps.v1.Deployment(
-            f"{name}-{server.role}",
+            f"{name}-{suffix}",
             metadata={"name": svc, "namespace": ns, "labels": labels},
             spec=_deployment_spec(args, labels, server, selector),
             opts=opts,
@@ -284,57 +428,62 @@ class FeatureStore(pulumi.ComponentResource):
             ],
         }
         k8s.core.v1.Service(
-            f"{name}-{server.role}-svc",
+            f"{name}-{suffix}-svc",
             metadata={"name": svc, "namespace": ns, "labels": labels},
             spec=service_spec,
             opts=opts,
         )
-        pod_disruption_budget(f"{name}-{server.role}-pdb", svc, ns, labels, selector, opts)
+        pod_disruption_budget(f"{name}-{suffix}-pdb", svc, ns, labels, selector, opts)
 
 
-def _servers(secrets: StoreSecrets) -> list[_Server]:
-    """The three Feast servers, each with only the store credentials it needs."""
-    tls_args = ["--key", f"{_TLS}/tls.key", "--cert", f"{_TLS}/tls.crt"]
-    feast = ["feast", "--chdir", _REPO]
+_TLS_ARGS = ["--key", f"{_TLS}/tls.key", "--cert", f"{_TLS}/tls.crt"]
+_FEAST = ["feast", "--chdir", _REPO]
+
+
+def _online(secrets: StoreSecrets, tenant: FeastTenant | None) -> _Server:
+    """An online server, pinned to its project: the platform's, or a tenant's (its own)."""
+    serve = ["serve", "--host", "0.0.0.0", "--port", str(ONLINE_PORT), "--workers", "2"]
+    return _Server(
+        "online",
+        ONLINE_PORT,
+        pinned_feast([*_FEAST, *serve, *_TLS_ARGS]),
+        {"httpGet": {"path": "/health", "port": ONLINE_PORT, "scheme": "HTTPS"}},
+        [secrets.postgres, secrets.redis],
+        {"cpu": "500m", "memory": "1Gi"},
+        {"cpu": "2", "memory": "2Gi"},
+        name=tenant.online_service if tenant else "",
+        config_map=tenant.server_config if tenant else PLATFORM_CONFIG,
+        service_account=ONLINE_SERVICE_ACCOUNT,
+        selector={TENANT_POD_LABEL: tenant.name} if tenant else {},
+    )
+
+
+def _servers(secrets: StoreSecrets, tenants: tuple[FeastTenant, ...]) -> list[_Server]:
+    """The registry, the platform's online and offline servers and each tenant's online server,
+    each with only the store credentials it needs."""
     pg = secrets.postgres
+    offline = ["serve_offline", "--host", "0.0.0.0", "--port", str(OFFLINE_PORT)]
     return [
         _Server(
             "registry",
             REGISTRY_PORT,
-            [*feast, "serve_registry", "--port", str(REGISTRY_PORT), *tls_args],
+            [*_FEAST, "serve_registry", "--port", str(REGISTRY_PORT), *_TLS_ARGS],
             {"tcpSocket": {"port": REGISTRY_PORT}},
             [pg],
             {"cpu": "250m", "memory": "512Mi"},
             {"cpu": "1", "memory": "1Gi"},
         ),
-        _Server(
-            "online",
-            ONLINE_PORT,
-            [
-                *feast,
-                "serve",
-                "--host",
-                "0.0.0.0",
-                "--port",
-                str(ONLINE_PORT),
-                "--workers",
-                "2",
-                *tls_args,
-            ],
-            {"httpGet": {"path": "/health", "port": ONLINE_PORT, "scheme": "HTTPS"}},
-            [pg, secrets.redis],
-            {"cpu": "500m", "memory": "1Gi"},
-            {"cpu": "2", "memory": "2Gi"},
-        ),
+        _online(secrets, None),
         _Server(
             "offline",
             OFFLINE_PORT,
-            [*feast, "serve_offline", "--host", "0.0.0.0", "--port", str(OFFLINE_PORT), *tls_args],
+            [*_FEAST, *offline, *_TLS_ARGS],
             {"tcpSocket": {"port": OFFLINE_PORT}},
             [pg, *secrets.object_store],
             {"cpu": "500m", "memory": "2Gi"},
             {"cpu": "4", "memory": "8Gi"},
         ),
+        *(_online(secrets, tenant) for tenant in tenants),
     ]
 
 
@@ -346,7 +495,7 @@ def _volumes(
     tmp, tmp_mount = tmp_volume("20Gi" if server.role == "offline" else "1Gi")
     volumes = [
         tmp,
-        {"name": "config", "configMap": {"name": "feast-server-config"}},
+        {"name": "config", "configMap": {"name": server.config_map}},
         {"name": "tls", "secret": {"secretName": "feast-tls", "defaultMode": SECRET_FILE_MODE}},
         *[s.volume_spec() for s in server.secrets],
     ]
@@ -383,6 +532,7 @@ def _deployment_spec(
         },
         "volumeMounts": mounts,
     }
+    identity = args.pod_labels if server.service_account == c.SA_FEAST else {}
     return {
         "replicas": args.replicas,
         "selector": {"matchLabels": selector},
@@ -392,11 +542,11 @@ def _deployment_spec(
         },
         "template": {
             "metadata": {
-                "labels": {**labels, **selector, **args.pod_labels},
+                "labels": {**labels, **selector, **identity},
                 "annotations": {c.TOKEN_REASON_ANNOTATION: TOKEN_REASON},
             },
             "spec": {
-                "serviceAccountName": c.SA_FEAST,
+                "serviceAccountName": server.service_account,
                 "automountServiceAccountToken": True,  # see TOKEN_REASON
                 "securityContext": pod_security(),
                 "topologySpreadConstraints": spread(selector),
@@ -408,13 +558,51 @@ def _deployment_spec(
     }
 
 
+def _permissions_job_spec(
+    args: FeatureStoreArgs, labels: dict[str, str], secrets: StoreSecrets
+) -> Any:
+    """The Job applying `feast-permissions` with the registry server's configuration."""
+    registry = _Server("registry", REGISTRY_PORT, [], {}, [secrets.postgres], {}, {})
+    volumes, mounts = _volumes(args, registry)
+    volumes.append({"name": "permissions", "configMap": {"name": SPEC_CONFIG_MAP}})
+    mounts.append({"name": "permissions", "mountPath": _PERMISSIONS, "readOnly": True})
+    command = ["python", "-c", APPLY_PERMISSIONS, _REPO, f"{_PERMISSIONS}/{SPEC_KEY}"]
+    container = {
+        "name": "apply",
+        "image": args.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": exec_with_secret_env(command, [secrets.postgres]),
+        "env": [{"name": "HOME", "value": "/tmp"}],
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"cpu": "500m", "memory": "512Mi"},
+        },
+        "securityContext": container_security(),
+        "volumeMounts": mounts,
+    }
+    selector = {**SERVERS, "app.kubernetes.io/component": "permissions"}
+    return {
+        "backoffLimit": 6,
+        "template": {
+            "metadata": {"labels": {**labels, **selector}},
+            "spec": {
+                "restartPolicy": "OnFailure",
+                "serviceAccountName": ONLINE_SERVICE_ACCOUNT,  # no cloud identity, no token
+                "automountServiceAccountToken": False,
+                "securityContext": pod_security(),
+                "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
+                "containers": [container],
+                "volumes": volumes,
+            },
+        },
+    }
+
+
 __all__ = [
     "OFFLINE_PORT",
     "ONLINE_PORT",
-    "READER",
     "REGISTRY_PORT",
-    "WRITER",
-    "FeastClient",
+    "FeastTenant",
     "FeatureStore",
     "FeatureStoreArgs",
 ]

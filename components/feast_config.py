@@ -7,8 +7,11 @@ reading the object store, `auth: kubernetes`. Credentials are `${VAR}` placehold
 expands from the environment (exported by the entrypoint from mounted Secret files; libpq reads
 PGUSER/PGPASSWORD itself), so the ConfigMap holds no secret.
 
-Tenants: the three remote servers over TLS (verified with the platform CA) and Kubernetes
-authentication; no store endpoint or credential at all.
+Tenants: their own project, the shared registry server and their own online server over TLS
+(verified with the platform CA), Kubernetes authentication; the offline store is read by the
+tenant itself (dask, over its own object-store prefix with its own identity): the offline
+server, which reads with the platform's identity, admits no tenant (see
+`components.feast_tenancy`). No store endpoint or credential appears in the file.
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ REGISTRY_PORT, ONLINE_PORT, OFFLINE_PORT = 6570, 6566, 8815
 _CLUSTER = "svc.cluster.local"
 
 
-def client_config(project: str, namespace: str, ca_file: str) -> dict[str, Any]:
-    """The `feature_store.yaml` a tenant uses: remote servers only, TLS verified, k8s auth."""
+def client_config(
+    project: str, namespace: str, ca_file: str, online_service: str = "feast-online"
+) -> dict[str, Any]:
+    """The `feature_store.yaml` of a project's clients: the remote registry and online server
+    over verified TLS, Kubernetes auth, the offline store read by the client itself."""
     return {
         "project": project,
         "provider": "local",
@@ -38,18 +44,23 @@ def client_config(project: str, namespace: str, ca_file: str) -> dict[str, Any]:
         },
         "online_store": {
             "type": "remote",
-            "path": f"https://feast-online.{namespace}.{_CLUSTER}:{ONLINE_PORT}",
+            "path": f"https://{online_service}.{namespace}.{_CLUSTER}:{ONLINE_PORT}",
             "cert": ca_file,
         },
-        "offline_store": {
-            "type": "remote",
-            "host": f"feast-offline.{namespace}.{_CLUSTER}",
-            "port": OFFLINE_PORT,
-            "scheme": "https",
-            "cert": ca_file,
-        },
+        "offline_store": {"type": "dask"},
         "auth": {"type": "kubernetes"},
         "entity_key_serialization_version": 3,
+    }
+
+
+def offline_server(namespace: str, ca_file: str) -> dict[str, Any]:
+    """Where the platform's offline server is (for the platform's own clients and checks)."""
+    return {
+        "type": "remote",
+        "host": f"feast-offline.{namespace}.{_CLUSTER}",
+        "port": OFFLINE_PORT,
+        "scheme": "https",
+        "cert": ca_file,
     }
 
 

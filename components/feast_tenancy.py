@@ -32,6 +32,7 @@ project is created if missing and its platform-managed Permissions made exactly 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from components import conventions as c
@@ -68,6 +69,32 @@ ALL_ACTIONS = (
 # Marks the online server's entrypoint that pins the permission scope (finding 4 above); the
 # access matrix (infra.tenancy.feast) looks for it.
 PROJECT_PIN_MARKER = "mlplatform: Feast permission scope pinned to the server's project"
+
+
+# The per-tenant online servers: their pods' label, service account (no cloud identity: an
+# online server never reads the object store) and names.
+TENANT_POD_LABEL = "mlplatform.io/feast-tenant"
+ONLINE_SERVICE_ACCOUNT = "feast-online"
+
+
+@dataclass(frozen=True)
+class FeastTenant:
+    """A tenant of the feature store: its name and namespace."""
+
+    name: str
+    namespace: str
+
+    @property
+    def project(self) -> str:
+        return tenant_project(self.name)
+
+    @property
+    def online_service(self) -> str:
+        return f"feast-online-{self.name}"
+
+    @property
+    def server_config(self) -> str:
+        return f"feast-server-config-{self.name}"
 
 
 def tenant_project(tenant: str) -> str:

@@ -43,6 +43,11 @@ class PlatformPeer:
     namespace: str
     ports: tuple[int, ...]
     pod_labels: dict[str, str] = field(default_factory=dict)
+    name: str = ""  # names the egress policy and flow when a namespace has several (Feast)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.namespace
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,9 +123,7 @@ def tenant_flows(args: TenantArgs) -> list[Flow]:
     service it is given, each destination outside the cluster, DNS."""
     tenant, anyone = c.tenant_namespace(args.name), Pods()
     found = [
-        Flow(
-            f"{tenant}→{peer.namespace}", anyone, Pods(peer.pod_labels, peer.namespace), peer.ports
-        )
+        Flow(f"{tenant}→{peer.label}", anyone, Pods(peer.pod_labels, peer.namespace), peer.ports)
         for peer in args.peers
     ]
     found += [
@@ -322,7 +325,7 @@ class Tenant(pulumi.ComponentResource):
             if peer.pod_labels:
                 to["podSelector"] = {"matchLabels": peer.pod_labels}
             policy(
-                f"allow-to-{peer.namespace}",
+                f"allow-to-{peer.label}",
                 {
                     "podSelector": {},
                     "policyTypes": ["Egress"],

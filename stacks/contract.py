@@ -32,7 +32,8 @@ from stacks.composition.tenants import TenantDeployment
 from stacks.config import StackConfig
 from stacks.foundation import AwsFacts, AzureFacts, Foundation, ManagedKafka, OnPremFacts
 
-CONTRACT_VERSION = "1.2"
+# 1.3: tenants.<t>.sampleWorkloads.mlLoop (the sample model's ML loop in the cluster)
+CONTRACT_VERSION = "1.3"
 SCHEMA_PATH = Path(__file__).with_name("tenant-contract.schema.json")
 # Each tenant's own document (`tenant-<name>` output), also in its namespace: this ConfigMap.
 TENANT_CONFIG_MAP, TENANT_CONFIG_KEY = "mlplatform-contract", "contract.json"
@@ -321,7 +322,7 @@ def _tenant(
             "podLabels": deployment.pod_labels,
         },
         "mlflow": {"trackingUri": ml.mlflow_tracking_uri, "experimentPrefix": f"{name}/"},
-        "feast": _feast(ml.feast),
+        "feast": _feast(ml.feast_tenants[name]),
         "kserve": {
             "hostPattern": ml.kserve_host_pattern.replace("{namespace}", namespace),
             "servingRuntime": ml.serving_runtime,

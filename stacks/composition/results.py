@@ -74,7 +74,8 @@ class CoreServices:
 
 @dataclass(frozen=True)
 class FeastEndpoints:
-    """The shared Feast as tenants see it (the contract's `feast` section)."""
+    """A Feast project as its clients see it (the contract's `feast` sections: the platform's,
+    and each tenant's own project, online server and client file)."""
 
     project: str
     feature_server: str  # https URL of the online server
@@ -82,7 +83,7 @@ class FeastEndpoints:
     online_store: dict[str, Any]
     offline_store: dict[str, Any]
     feature_store_yaml: str  # the tenant's whole client file
-    auth_roles: list[str]
+    auth_roles: list[str]  # empty since contract 1.2: Feast authorizes by namespace
     offline_data_uri: pulumi.Input[str]
 
 
@@ -96,6 +97,10 @@ class MlServices:
     peers: list[PlatformPeer]
     resources: dict[str, pulumi.Resource]
     access: MlGrant
+    # Per tenant: its Feast project and servers, and the peers only it may reach (its online
+    # Feast server)
+    feast_tenants: dict[str, FeastEndpoints] = field(default_factory=dict)
+    tenant_peers: dict[str, list[PlatformPeer]] = field(default_factory=dict)
 
 
 @dataclass

@@ -85,7 +85,8 @@ def build_tenants(
                 memory=str(tenant.quota.memory),
                 gpus=tenant.quota.gpu,
                 labels=governance.tenant_labels(config, tenant),
-                peers=services.peers,
+                # the shared services, and what only this tenant may reach (its Feast server)
+                peers=(*services.peers, *services.ml.tenant_peers.get(tenant.name, [])),
                 egress=egress,
                 cluster_queue=services.core.cluster_queue,
                 image_pull_secret=config.registry.pull_secret,

@@ -1,4 +1,5 @@
-"""FeatureStore: Feast remote servers, TLS, Kubernetes authz; tenants get no store secrets."""
+"""FeatureStore: Feast remote servers, TLS, Kubernetes authz, a project and an online server per
+tenant; tenants get no store secrets."""
 
 from __future__ import annotations
 
@@ -11,15 +12,21 @@ import pytest
 import yaml
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.feast import (
     OFFLINE_PORT,
     ONLINE_PORT,
-    READER,
     REGISTRY_PORT,
-    WRITER,
-    FeastClient,
+    FeastTenant,
     FeatureStore,
     FeatureStoreArgs,
+)
+from components.feast_tenancy import (
+    PROJECT_PIN_MARKER,
+    SPEC_CONFIG_MAP,
+    SPEC_KEY,
+    permissions_spec,
+    tenant_project,
 )
 from components.network_policies import NetworkPeer
 from infra.synth import manifests
@@ -40,6 +47,9 @@ from tests.support.schemas import custom_resource_errors, require_crds
 
 IMAGE = f"{MIRROR}/feature-server:0.67.0"
 SERVERS = {"registry": REGISTRY_PORT, "online": ONLINE_PORT, "offline": OFFLINE_PORT}
+TENANTS = (FeastTenant("risk", "tenant-risk"), FeastTenant("marketing", "tenant-marketing"))
+API = ApiServer(cidrs=("10.10.0.11/32",))
+STORE_PEER = NetworkPeer((443,), cidr="10.20.0.0/16", name="object-store")  # the site's S3
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +70,12 @@ def feast():
                     object_store=onprem_object_store(),
                     replicas=3,  # not the config default: must reach the Deployments
                     image_pull_secret="harbor-pull",
-                    clients=(
-                        FeastClient("tenant-risk", "workloads"),
-                        FeastClient("tenant-marketing", "workloads", roles=(READER,)),
+                    tenants=TENANTS,
+                    api_server=API,
+                    store_egress=(
+                        NetworkPeer((5432, 6379), namespace="mlplatform-data"),
+                        STORE_PEER,
                     ),
-                    store_egress=(NetworkPeer((5432, 6379), namespace="mlplatform-data"),),
                 ),
                 pulumi.ResourceOptions(provider=provider),
             )
@@ -136,28 +147,64 @@ def test_pods_are_hardened_replicated_and_pinned(feast):
     assert PG_PASSWORD not in rendered and REDIS_PASSWORD not in rendered
 
 
-def test_tenant_client_config_uses_remote_tls_servers_and_carries_no_secrets(feast):
+def test_tenant_client_config_uses_its_own_project_and_servers_and_carries_no_secrets(feast):
     _, component = feast
-    client = yaml.safe_load(component.feature_store_yaml)
     ca = "/etc/mlplatform/ca/ca.crt"
-    assert client["registry"] == {
-        "registry_type": "remote",
-        "path": f"feast-registry.feast.svc.cluster.local:{REGISTRY_PORT}",
-        "cert": ca,
-        "is_tls": True,
-    }
-    assert (
-        client["online_store"]["path"]
-        == f"https://feast-online.feast.svc.cluster.local:{ONLINE_PORT}"
-    )
-    assert client["offline_store"]["scheme"] == "https" and client["offline_store"]["cert"] == ca
-    assert client["auth"] == {"type": "kubernetes"}
-    assert component.feature_server.startswith("https://")
-    text = component.feature_store_yaml
-    assert "password" not in text and "postgresql" not in text and "redis" not in text
+    for tenant in TENANTS:
+        own = component.clients[tenant.name]
+        client = yaml.safe_load(own["feature_store_yaml"])
+        assert client["project"] == tenant_project(tenant.name) == f"tenant_{tenant.name}"
+        assert client["registry"] == {
+            "registry_type": "remote",
+            "path": f"feast-registry.feast.svc.cluster.local:{REGISTRY_PORT}",
+            "cert": ca,
+            "is_tls": True,
+        }
+        online = f"https://feast-online-{tenant.name}.feast.svc.cluster.local:{ONLINE_PORT}"
+        assert client["online_store"] == {"type": "remote", "path": online, "cert": ca}
+        # its offline data under its own prefix, with its own identity: never the offline server
+        assert client["offline_store"] == {"type": "dask"}
+        assert client["auth"] == {"type": "kubernetes"}
+        text = own["feature_store_yaml"]
+        assert "password" not in text and "postgresql" not in text and "redis" not in text
 
 
-def test_authz_rbac_is_least_privilege_and_binds_tenant_service_accounts(feast):
+def test_each_tenant_has_an_online_server_for_its_project_pinned_and_without_cloud_identity(
+    feast,
+):
+    objects, _ = feast
+    for tenant in TENANTS:
+        deployment = manifests.to_object(objects[("Deployment", f"feast-online-{tenant.name}")])
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == "feast-online"
+        command = pod["containers"][0]["command"]
+        assert any(PROJECT_PIN_MARKER in part for part in command)
+        (config,) = [v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v]
+        served = objects[("ConfigMap", config)].inputs["data"]["feature_store.yaml"]
+        assert yaml.safe_load(served)["project"] == tenant_project(tenant.name)
+        assert "AWS_" not in command[2] and "REDIS_PASSWORD" in command[2]
+    online_sa = objects[("ServiceAccount", "feast-online")].inputs["metadata"]
+    assert not online_sa.get("annotations"), "an online server never reads the object store"
+
+
+def test_the_platform_applies_every_projects_permissions(feast):
+    objects, _ = feast
+    spec = json.loads(objects[("ConfigMap", SPEC_CONFIG_MAP)].inputs["data"][SPEC_KEY])
+    assert spec == permissions_spec("mlplatform", {t.name: t.namespace for t in TENANTS})
+    for tenant in TENANTS:
+        own = spec["projects"][tenant_project(tenant.name)][0]
+        assert own["policy"] == {"type": "namespace", "namespaces": [tenant.namespace]}
+        assert "Permission" not in own["types"] and "Project" not in own["types"]
+    (job,) = [
+        r for key, r in objects.items() if key[0] == "Job" and key[1].startswith("feast-perm")
+    ]
+    pod = manifests.to_object(job)["spec"]["template"]["spec"]
+    assert_hardened(pod)
+    assert pod["automountServiceAccountToken"] is False
+    assert any(v.get("configMap", {}).get("name") == SPEC_CONFIG_MAP for v in pod["volumes"])
+
+
+def test_authz_rbac_is_least_privilege_and_binds_no_tenant(feast):
     objects, _ = feast
     review = objects[("ClusterRole", "mlplatform-feast-tokenreview")].inputs["rules"]
     assert review == [
@@ -165,22 +212,29 @@ def test_authz_rbac_is_least_privilege_and_binds_tenant_service_accounts(feast):
     ]
     reader = objects[("Role", "feast-authz-reader")].inputs["rules"]
     assert reader[0]["resources"] == ["rolebindings"] and "create" not in reader[0]["verbs"]
-    assert objects[("Role", READER)].inputs["rules"] == []  # a name only, no API access
-    subjects = {
-        role: {
-            (s["namespace"], s["name"]) for s in objects[("RoleBinding", role)].inputs["subjects"]
-        }
-        for role in (READER, WRITER)
-    }
-    assert subjects[READER] == {("tenant-risk", "workloads"), ("tenant-marketing", "workloads")}
-    assert subjects[WRITER] == {("tenant-risk", "workloads")}
+    # No Feast role names bound to tenants (RoleBasedPolicy trusts an unverified token in 0.67)
+    bindings = [r for key, r in objects.items() if key[0] == "RoleBinding"]
+    subjects = {(s["namespace"], s["name"]) for b in bindings for s in b.inputs["subjects"]}
+    assert subjects == {("feast", "feast"), ("feast", "feast-online")}
 
 
 def test_network_admits_tenants_and_reaches_stores_and_api_server(feast):
     objects, _ = feast
     allow = objects[("NetworkPolicy", "allow-service")].inputs["spec"]
     ingress_ports = {p["port"] for p in allow["ingress"][0]["ports"]}
-    assert ingress_ports == set(SERVERS.values())
+    assert ingress_ports == {REGISTRY_PORT}  # every tenant: the registry only
+    for tenant in TENANTS:
+        online = objects[("NetworkPolicy", f"allow-feast-online-{tenant.name}")].inputs["spec"]
+        assert online["podSelector"]["matchLabels"]["mlplatform.io/feast-tenant"] == tenant.name
+        (rule,) = online["ingress"]
+        assert rule["from"] == [
+            {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": tenant.namespace}
+                }
+            }
+        ]
+        assert [p["port"] for p in rule["ports"]] == [ONLINE_PORT]
     assert (
         allow["ingress"][0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["key"]
         == c.TENANT_LABEL
@@ -190,7 +244,8 @@ def test_network_admits_tenants_and_reaches_stores_and_api_server(feast):
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "mlplatform-data"}}},
         {5432, 6379},
     ) in egress
-    assert ({"ipBlock": {"cidr": "0.0.0.0/0"}}, {443, 6443}) in egress
+    api = objects[("NetworkPolicy", "allow-api-server-egress")].inputs["spec"]["egress"][0]
+    assert api["to"] == [{"ipBlock": {"cidr": "10.10.0.11/32"}}]  # TokenReview, not 0.0.0.0/0
 
 
 def test_objects_validate(feast):
@@ -223,8 +278,9 @@ def _declare(**overrides):
             "object_store": onprem_object_store(),
             "replicas": 1,
             "image_pull_secret": None,
-            "clients": (FeastClient("tenant-risk", "workloads"),),
-            "store_egress": (NetworkPeer((5432, 6379), namespace="mlplatform-data"),),
+            "tenants": TENANTS[:1],
+            "api_server": API,
+            "store_egress": (NetworkPeer((5432, 6379), namespace="mlplatform-data"), STORE_PEER),
             **{k: v() if callable(v) else v for k, v in overrides.items()},
         }
         FeatureStore("feast", FeatureStoreArgs(**args), pulumi.ResourceOptions(provider=provider))
@@ -293,7 +349,8 @@ def creates_database():
             databases_to_create=("feast_registry",),
         )
 
-    return _declare(postgres=rds, postgres_egress=(PG_PEER,))
+    stores = (PG_PEER, NetworkPeer((6379,), namespace="mlplatform-data"), STORE_PEER)
+    return _declare(postgres=rds, postgres_egress=(PG_PEER,), store_egress=stores)
 
 
 def test_registry_database_is_created_by_a_hardened_job_before_the_servers(creates_database):

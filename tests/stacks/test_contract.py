@@ -48,7 +48,11 @@ def test_every_tenant_gets_https_mlflow_and_a_secret_free_feast_client(contract)
         assert client["project"] == feast["project"]
         assert client["registry"]["registry_type"] == "remote" and client["registry"]["is_tls"]
         assert client["online_store"] == feast["onlineStore"]
-        assert client["offline_store"]["scheme"] == "https"
+        # its own project and online server; offline data read with its own identity (1.2)
+        assert feast["project"] == f"tenant_{name.replace('-', '_')}"
+        assert f"feast-online-{name}." in feast["featureServer"]
+        assert client["offline_store"] == {"type": "dask"}
+        assert str(feast["offlineDataUri"]).endswith(f"/{name}")
         assert client["auth"] == {"type": "kubernetes"}
         text = feast["featureStoreYaml"]
         assert "password" not in text and "postgresql" not in text

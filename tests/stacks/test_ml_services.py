@@ -91,8 +91,17 @@ def test_tenants_may_reach_mlflow_and_feast_and_get_client_access(plan):
         }
         to_mlflow = policies[f"allow-to-{c.NS_MLFLOW}"]["spec"]["egress"][0]["ports"]
         assert [p["port"] for p in to_mlflow] == [5000]
-        to_feast = policies[f"allow-to-{c.NS_FEAST}"]["spec"]["egress"][0]["ports"]
-        assert sorted(p["port"] for p in to_feast) == [6566, 6570, 8815]
+        # Feast: the shared registry, its own online server; never the offline server
+        to_registry = policies["allow-to-feast-registry"]["spec"]["egress"][0]
+        assert [p["port"] for p in to_registry["ports"]] == [6570]
+        to_online = policies[f"allow-to-feast-online-{tenant.name}"]["spec"]["egress"][0]
+        assert [p["port"] for p in to_online["ports"]] == [6566]
+        selector = to_online["to"][0]["podSelector"]["matchLabels"]
+        assert selector["mlplatform.io/feast-tenant"] == tenant.name
+        assert not any(
+            name.startswith("allow-to-feast-online-") and tenant.name not in name
+            for name in policies
+        )
         names = {
             (o["metadata"]["namespace"], o["kind"], o["metadata"]["name"])
             for kind in ("Secret", "ConfigMap")
