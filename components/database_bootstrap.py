@@ -23,7 +23,7 @@ The Job is named after the database only: it runs once, and again only if it is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -33,6 +33,7 @@ from components.credentials import SecretEnv, exec_with_secret_env
 from components.endpoints import Postgres
 from components.namespace import pull_secrets
 from components.network_policies import NetworkPeer
+from components.placement import Placement
 from components.security_context import container_security, pod_security, tmp_volume
 from components.trust import ca_volume, postgres_root_cert
 
@@ -69,6 +70,7 @@ class DatabaseBootstrapArgs:
     credentials: SecretEnv  # the service's Postgres Secret, exporting PGUSER/PGPASSWORD
     egress: tuple[NetworkPeer, ...]  # where Postgres is
     image_pull_secret: str | None = None
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 def job_name(database: str) -> str:
@@ -159,6 +161,7 @@ def _job_spec(args: DatabaseBootstrapArgs, labels: dict[str, str]) -> Any:
             "spec": {
                 "restartPolicy": "OnFailure",
                 "serviceAccountName": SERVICE_ACCOUNT,
+                **args.placement.pod(),
                 "automountServiceAccountToken": False,
                 "securityContext": pod_security(),
                 "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,

@@ -99,6 +99,7 @@ from components.namespace import platform_namespace, pull_secrets
 from components.network_policies import NetworkPeer, service_network_policies
 from components.objects import object_meta, upstream
 from components.pki import server_certificate, service_dns_names
+from components.placement import Placement
 from components.security_context import container_security, pod_security, tmp_volume
 from components.tenant import PlatformPeer
 from components.trust import postgres_root_cert
@@ -130,6 +131,7 @@ class FeatureStoreArgs:
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     pod_labels: dict[str, str] = field(default_factory=dict)
     cluster_issuer: str = c.CLUSTER_ISSUER
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 @dataclass(frozen=True)
@@ -392,6 +394,7 @@ class FeatureStore(pulumi.ComponentResource):
                 credentials=credentials,
                 egress=args.postgres_egress,
                 image_pull_secret=args.image_pull_secret,
+                placement=args.placement,
             ),
             depends_on=depends_on,
         )
@@ -549,6 +552,7 @@ def _deployment_spec(
                 "serviceAccountName": server.service_account,
                 "automountServiceAccountToken": True,  # see TOKEN_REASON
                 "securityContext": pod_security(),
+                **args.placement.pod(),
                 "topologySpreadConstraints": spread(selector),
                 "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
                 "containers": [container],
@@ -590,6 +594,7 @@ def _permissions_job_spec(
                 "serviceAccountName": ONLINE_SERVICE_ACCOUNT,  # no cloud identity, no token
                 "automountServiceAccountToken": False,
                 "securityContext": pod_security(),
+                **args.placement.pod(),
                 "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
                 "containers": [container],
                 "volumes": volumes,

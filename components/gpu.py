@@ -28,7 +28,7 @@ Outputs: `release`, `namespace`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -38,6 +38,7 @@ from components import conventions as c
 from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.placement import Placement
 from version_catalogue.artifacts import Chart, Image
 
 
@@ -114,6 +115,7 @@ class GpuOperatorArgs:
     images: GpuOperatorImages
     install_driver: bool  # False where node images ship driver and toolkit (EKS, AKS)
     pull_secret: str | None
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 def _split(image: Image, mirror: str, digest_only: bool = False) -> dict[str, str]:
@@ -165,6 +167,7 @@ class GpuOperator(pulumi.ComponentResource):
                 "initContainer": _split(images.cuda_base, args.mirror),
                 # Keep CRDs on uninstall: deleting them would delete every ClusterPolicy.
                 "cleanupCRD": False,
+                **args.placement.chart(),
             },
             "validator": {**operator, "imagePullSecrets": secrets},
             "node-feature-discovery": {
@@ -174,6 +177,8 @@ class GpuOperator(pulumi.ComponentResource):
                 },
                 "imagePullSecrets": [{"name": s} for s in secrets],
                 "worker": {"tolerations": [dict(c.GPU_TOLERATION)]},
+                "master": args.placement.chart(),
+                "gc": args.placement.chart(),
             },
         }
         for key, image in images.operands().items():

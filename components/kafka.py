@@ -65,6 +65,7 @@ from components.pki import (
     server_certificate,
     service_dns_names,
 )
+from components.placement import Placement
 from version_catalogue.artifacts import Chart, Image
 
 TLS_PORT = 9093
@@ -135,6 +136,7 @@ class StrimziKafkaArgs:
     protect: bool = True
     pki_namespace: str = c.NS_CERT_MANAGER
     ready: tuple[pulumi.Resource, ...] = ()  # cert-manager/trust-manager must exist first
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 def topic_spec(partitions: int, replicas: int, min_isr: int, retention_hours: int) -> dict:
@@ -337,6 +339,7 @@ class StrimziKafka(pulumi.ComponentResource):
                     {"name": "STRIMZI_POD_SECURITY_PROVIDER_CLASS", "value": "restricted"},
                 ],
                 "generateNetworkPolicy": True,
+                **args.placement.chart(),  # the operator (the brokers run where tenants do)
                 "labels": args.labels,  # the operator's pods
                 "deploymentLabels": chart_labels(args.labels),  # its Deployment
             },

@@ -38,6 +38,7 @@ from components import conventions as c
 from components.flows import operator_flows
 from components.helm import helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.placement import Placement
 from version_catalogue.artifacts import Chart, Image
 
 CPU_FLAVOR = "default-cpu"
@@ -67,6 +68,7 @@ class GpuQueueingArgs:
     fair_sharing_half_life: str = "168h"
     frameworks: tuple[str, ...] = FRAMEWORKS
     extra_config: dict = field(default_factory=dict)
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 def manager_config(args: GpuQueueingArgs) -> dict:
@@ -102,6 +104,7 @@ def _chart_values(args: GpuQueueingArgs) -> dict:
             "replicas": args.replicas,
             "imagePullSecrets": pull_secrets(args.pull_secret),
             "podDisruptionBudget": {"enabled": args.replicas > 1, "minAvailable": 1},
+            **args.placement.chart(),
             "manager": {
                 "image": {
                     "repository": f"{args.mirror}/{args.image.path}",

@@ -60,6 +60,7 @@ from components.namespace import platform_namespace, pull_secrets
 from components.network_policies import NetworkPeer, service_network_policies
 from components.objects import object_meta, upstream
 from components.pki import server_certificate, service_dns_names
+from components.placement import Placement
 from components.security_context import container_security, pod_security, tmp_volume
 from components.tenant import PlatformPeer
 from components.trust import ca_volume, postgres_ca_secret, postgres_root_cert
@@ -90,6 +91,7 @@ class ModelRegistryArgs:
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     pod_labels: dict[str, str] = field(default_factory=dict)
     cluster_issuer: str = c.CLUSTER_ISSUER
+    placement: Placement = field(default_factory=Placement)  # components.placement
     requests: dict[str, str] = field(default_factory=lambda: {"cpu": "500m", "memory": "1Gi"})
     limits: dict[str, str] = field(default_factory=lambda: {"cpu": "2", "memory": "4Gi"})
 
@@ -165,6 +167,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 server_labels={"app.kubernetes.io/name": SERVICE},
                 port=PORT,
                 image_pull_secret=args.image_pull_secret,
+                placement=args.placement,
             ),
             rng,
             depends_on=[deployment, namespace],
@@ -439,6 +442,7 @@ def _deployment_spec(
                 # IRSA / Azure WI webhooks project their own audience-bound token.
                 "automountServiceAccountToken": False,
                 "securityContext": pod_security(),
+                **args.placement.pod(),
                 "topologySpreadConstraints": spread(SELECTOR),
                 "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
                 "containers": [_container(args, backend_uri, secrets)],

@@ -16,7 +16,7 @@ A changed user list gives the Job a new name, so Pulumi runs it again.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -25,6 +25,7 @@ import pulumi_random as random
 
 from components.credentials import SECRET_FILE_MODE, SecretEnv, exec_with_secret_env
 from components.namespace import pull_secrets
+from components.placement import Placement
 from components.security_context import container_security, pod_security, tmp_volume
 
 _BOOTSTRAP = {"app.kubernetes.io/name": "mlflow-bootstrap"}
@@ -60,6 +61,7 @@ class UsersArgs:
     server_labels: dict[str, str]  # the server pods, for the Job's egress policy
     port: int
     image_pull_secret: str | None = None
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 _ADMIN = SecretEnv(
@@ -189,6 +191,7 @@ def _job_spec(args: UsersArgs) -> Any:
                 "serviceAccountName": "mlflow-bootstrap",
                 "automountServiceAccountToken": False,
                 "securityContext": pod_security(),
+                **args.placement.pod(),
                 "imagePullSecrets": pull_secrets(args.image_pull_secret) or None,
                 "containers": [container],
                 "volumes": volumes,

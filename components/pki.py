@@ -42,6 +42,7 @@ from components import conventions as c
 from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.placement import Placement
 from version_catalogue.artifacts import Chart, Image
 
 CA_BUNDLE = "mlplatform-ca-bundle"
@@ -94,6 +95,7 @@ class PkiArgs:
         default_factory=lambda: dict(PART_OF_MLPLATFORM)
     )
     protect: bool = True
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 def _image(image: Image, mirror: str) -> dict[str, str]:
@@ -114,18 +116,24 @@ def _cert_manager_values(args: PkiArgs) -> dict[str, Any]:
         "replicaCount": args.replicas,
         "podDisruptionBudget": pdb,
         "image": _image(images.controller, args.mirror),
+        **args.placement.chart(),
         "webhook": {
             "replicaCount": args.replicas,
             "podDisruptionBudget": pdb,
             "image": _image(images.webhook, args.mirror),
+            **args.placement.chart(),
         },
         "cainjector": {
             "replicaCount": args.replicas,
             "podDisruptionBudget": pdb,
             "image": _image(images.cainjector, args.mirror),
+            **args.placement.chart(),
         },
         "acmesolver": {"image": _image(images.acmesolver, args.mirror)},
-        "startupapicheck": {"image": _image(images.startupapicheck, args.mirror)},
+        "startupapicheck": {
+            "image": _image(images.startupapicheck, args.mirror),
+            **args.placement.chart(),
+        },
         "enableCertificateOwnerRef": False,  # deleting a Certificate keeps its key
     }
 
@@ -143,6 +151,7 @@ def _trust_manager_values(args: PkiArgs) -> dict[str, Any]:
         # trust-manager may write exactly one Secret name cluster-wide: the bundle.
         "secretTargets": {"enabled": True, "authorizedSecrets": [CA_BUNDLE]},
         "commonLabels": chart_labels(args.labels),
+        **args.placement.chart(),
     }
 
 

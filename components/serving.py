@@ -47,6 +47,7 @@ from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
 from components.network_policies import NetworkPeer, service_network_policies
 from components.objects import upstream
+from components.placement import Placement
 from components.security_context import container_security, tmp_volume
 from version_catalogue.artifacts import Chart, Image
 
@@ -104,6 +105,7 @@ class ModelServingArgs:
     runtime_name: str = c.SERVING_RUNTIME
     requests: dict[str, str] = field(default_factory=lambda: {"cpu": "500m", "memory": "1Gi"})
     limits: dict[str, str] = field(default_factory=lambda: {"cpu": "2", "memory": "2Gi"})
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 def _image(image: Image, mirror: str) -> dict[str, str]:
@@ -123,6 +125,7 @@ def chart_values(args: ModelServingArgs) -> dict[str, Any]:
                 "imagePullSecrets": secrets,
                 "rbacProxyImage": images.rbac_proxy.ref(args.mirror),
                 "deploymentMode": deployment_mode(args.deployment_mode),
+                **args.placement.chart(),
                 "labels": args.labels,
                 "podLabels": args.labels,
                 "gateway": {

@@ -28,7 +28,7 @@ Outputs: `runtime` (name), `release`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -37,6 +37,7 @@ from components import conventions as c
 from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
 from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.placement import Placement
 from components.security_context import UID as PLATFORM_UID
 from version_catalogue.artifacts import Chart, Image
 
@@ -59,6 +60,7 @@ class TrainingOperatorArgs:
     default_cpu: str = "2"
     default_memory: str = "8Gi"
     shm_size: str = "8Gi"  # NCCL/gloo and DataLoader workers need a real /dev/shm
+    placement: Placement = field(default_factory=Placement)  # components.placement
 
 
 def torch_runtime_spec(args: TrainingOperatorArgs) -> dict:
@@ -169,6 +171,7 @@ class TrainingOperator(pulumi.ComponentResource):
                     "pullSecrets": secrets,
                 },
                 "manager": {
+                    **args.placement.chart(),
                     "replicas": 2,
                     "resources": {
                         "requests": {"cpu": "100m", "memory": "256Mi"},
@@ -177,6 +180,7 @@ class TrainingOperator(pulumi.ComponentResource):
                 },
                 "jobset": {
                     "install": True,
+                    "controller": args.placement.chart(),
                     # jobset 0.12.0 pulls `image.repository:image.tag` (it has no registry key)
                     "image": {
                         "repository": f"{args.mirror}/{jobset.path}",

@@ -149,6 +149,7 @@ class AksClusterArgs:
     workspace_id: pulumi.Input[str]
     tags: dict[str, str]
     gpu_pools: tuple[NodePool, ...] = ()
+    user_pools: tuple[NodePool, ...] = ()  # CPU user pools (the workload pool)
     # Tenants' Entra group object IDs: the Cluster User Role on the cluster (a kubeconfig, no
     # Kubernetes rights: the tenant's RoleBinding to the group ID grants its namespace)
     user_group_object_ids: tuple[str, ...] = ()
@@ -237,7 +238,7 @@ class AksCluster(pulumi.ComponentResource):
         )
 
         self.node_pools = []
-        for pool in args.gpu_pools:
+        for pool in (*args.user_pools, *args.gpu_pools):
             profile = _pool_profile(pool, args.node_subnet_id, args.kubernetes_version)
             self.node_pools.append(
                 azure.containerservice.AgentPool(

@@ -26,6 +26,10 @@ UNDECLARED: dict[tuple[str, str], str] = {
     ("gpu-operator", "node-feature-discovery.image.tag"): (
         f"sub-chart node-feature-discovery, every image: {_BY_DEFAULT}"
     ),
+    ("gpu-operator", "operator.nodeSelector"): (
+        "operator.yaml reads it (`with .Values.operator.nodeSelector`); values.yaml does not "
+        "declare it (the platform's placement: components.placement)"
+    ),
     ("strimzi-kafka-operator", "image.imagePullSecrets"): (
         "060-Deployment reads it (string or list, `kindIs`); values.yaml leaves it commented out"
     ),
@@ -67,6 +71,19 @@ FREE_FORM: dict[tuple[str, str], str] = {
     ("cluster-autoscaler", "extraArgs"): (
         "deployment.yaml ranges over extraArgs: every key becomes a --<key>=<value> flag"
     ),
+    **{
+        (chart, path): (
+            "the template writes the map whole (`toYaml`): any node label selects "
+            "(the defaults list only kubernetes.io/os)"
+        )
+        for chart, path in (
+            ("cert-manager", "nodeSelector"),
+            ("cert-manager", "webhook.nodeSelector"),
+            ("cert-manager", "cainjector.nodeSelector"),
+            ("cert-manager", "startupapicheck.nodeSelector"),
+            ("trust-manager", "nodeSelector"),
+        )
+    },
 }
 
 # Helm passes `global` to the chart and every sub-chart whether declared or not.

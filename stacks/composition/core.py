@@ -24,6 +24,7 @@ from components.pki import PlatformPki
 from components.trainer import TrainingOperator, TrainingOperatorArgs
 from stacks import artifacts, governance
 from stacks.composition.kafka import build_kafka
+from stacks.composition.placement import platform_placement
 from stacks.composition.results import CoreServices
 from stacks.config import StackConfig
 from stacks.config.quantity import parse_quantity
@@ -89,6 +90,7 @@ def _gpu_operator(
             images=artifacts.gpu_operator_images(artifacts.pin_for(config)),
             install_driver=not foundation.gpu_driver_preinstalled,
             pull_secret=config.registry.pull_secret,
+            placement=platform_placement(config),
         ),
         opts=opts,
     )
@@ -112,6 +114,7 @@ def _queueing(
             cpu=cpu,
             memory=memory,
             pull_secret=config.registry.pull_secret,
+            placement=platform_placement(config),
         ),
         opts=opts,
     )
@@ -128,6 +131,7 @@ def _trainer(config: StackConfig, opts: pulumi.ResourceOptions) -> TrainingOpera
             jobset_image=artifacts.image(config, "jobset"),
             training_image=artifacts.image(config, "training"),
             pull_secret=config.registry.pull_secret,
+            placement=platform_placement(config),
         ),
         opts=opts,
     )

@@ -29,6 +29,7 @@ from components.kafka import (
 from components.pki import PlatformPki
 from components.tenant import PlatformPeer
 from stacks import artifacts, governance
+from stacks.composition.placement import platform_placement
 from stacks.composition.results import KafkaEndpoint, KafkaGrant, TenantKafkaAccess
 from stacks.config import StackConfig, Tenant
 from stacks.foundation import Foundation, ManagedKafka
@@ -151,6 +152,7 @@ def _strimzi(
             pull_secret=config.registry.pull_secret,
             protect=not config.ephemeral,
             ready=tuple(pki.ready),
+            placement=platform_placement(config),
         ),
         opts=opts,
     )

@@ -24,6 +24,7 @@ from components.mlflow import ModelRegistry, ModelRegistryArgs
 from components.network_policies import NetworkPeer
 from components.serving import ModelServing, ModelServingArgs
 from stacks import artifacts, governance
+from stacks.composition.placement import platform_placement
 from stacks.composition.results import CoreServices, FeastEndpoints, MlServices
 from stacks.config import StackConfig, Tenant
 from stacks.foundation import Foundation
@@ -159,6 +160,7 @@ def _mlflow(
             pod_labels=pod_labels,
             image_pull_secret=config.registry.pull_secret,
             cluster_issuer=core.cluster_issuer,
+            placement=platform_placement(config),
         ),
         opts=opts,
     )
@@ -197,6 +199,7 @@ def _feast(
             pod_labels=pod_labels,
             image_pull_secret=config.registry.pull_secret,
             cluster_issuer=core.cluster_issuer,
+            placement=platform_placement(config),
         ),
         opts=opts,
     )
@@ -225,6 +228,7 @@ def _serving(
             ca_bundle=core.ca_bundle,
             pull_secret=config.registry.pull_secret,
             api_server=foundation.api_server,
+            placement=platform_placement(config),
         ),
         opts=opts,
     )

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.pki import PkiArgs, PlatformPki, VaultIssuer
 from stacks import artifacts, governance
+from stacks.composition.placement import platform_placement
 from stacks.config import StackConfig
 from version_catalogue import CHARTS
 
@@ -31,6 +32,7 @@ def build_pki(config: StackConfig, provider: k8s.Provider) -> PlatformPki:
             organization=config.tags.owner,
             protect=not config.ephemeral,
             vault=_vault_issuer(config),
+            placement=platform_placement(config),
         ),
         opts=pulumi.ResourceOptions(provider=provider),
     )

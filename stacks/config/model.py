@@ -32,8 +32,8 @@ from stacks.config.fields import (
 )
 from stacks.config.locations import https_url_problem, site_host_problem
 from stacks.config.machine_types import APPROVED
-from stacks.config.ml_loop import MlLoop, tenant_topics
 from stacks.config.observability import Observability
+from stacks.config.ml_loop import MlLoop, tenant_topics
 
 # The EKS managed add-ons the AWS foundation installs (components.aws.eks / .addons).
 EKS_ADDONS = ("coredns", "kube-proxy", "vpc-cni", "eks-pod-identity-agent", "aws-ebs-csi-driver")
@@ -332,6 +332,11 @@ class Azure(_Model):
     system_vm_size: str = "Standard_D8ds_v5"
     system_min_count: int = Field(default=3, ge=1, le=100)
     system_max_count: int = Field(default=6, ge=1, le=100)
+    # The user pool tenants' CPU work and Kafka brokers run on (the system pool is tainted
+    # CriticalAddonsOnly and keeps AKS's add-ons and the platform's own services)
+    workload_vm_size: str = "Standard_D8ds_v5"
+    workload_min_count: int = Field(default=2, ge=1, le=100)
+    workload_max_count: int = Field(default=10, ge=1, le=100)
 
     @field_validator("location", "dr_location")
     @classmethod

@@ -233,6 +233,18 @@ def _system_nodes(c: StackConfig) -> Iterator[Problem]:
                 c.azure.system_vm_size,
                 f"is not an approved system VM size; allowed: {', '.join(approved)}",
             )
+        if c.azure.workload_vm_size not in approved:
+            yield Problem(
+                "azure.workloadVmSize",
+                c.azure.workload_vm_size,
+                f"is not an approved VM size for the workload pool; allowed: {', '.join(approved)}",
+            )
+        if c.azure.workload_min_count > c.azure.workload_max_count:
+            yield Problem(
+                "azure.workloadMinCount",
+                c.azure.workload_min_count,
+                "must not exceed workloadMaxCount",
+            )
 
 
 def _azure_limits(c: StackConfig) -> Iterator[Problem]:

@@ -33,6 +33,7 @@ from components.azure.identity import CLIENT_ID_ANNOTATION
 from components.azure.network import subnet_prefixes
 from components.endpoints import Credentials, ObjectStore, Postgres, Redis
 from components.pki import PlatformPki
+from components.placement import CRITICAL_ADDONS_ONLY
 from stacks.config import StackConfig
 from stacks.foundation import AzureFacts, Foundation, GpuPoolInfo
 from stacks.targets.azure.cluster import (
@@ -100,6 +101,8 @@ def build_foundation(config: StackConfig, cluster: AzureCluster, pki: PlatformPk
             cilium=True,  # Azure CNI powered by Cilium (components.azure.aks)
         ),
         kafka=build_event_hubs(cluster),
+        # The system pool's taint: DaemonSets that must run on every node tolerate it
+        platform_tolerations=(dict(CRITICAL_ADDONS_ONLY),),
         # AKS GPU node images ship the NVIDIA driver and toolkit (gpuProfile.driver: Install).
         gpu_driver_preinstalled=True,
         workload_identity_egress=[ENTRA_ID_EGRESS],

@@ -33,12 +33,18 @@ from components.azure.aks import (
 from components.azure.identity import Grant
 from components.azure.registry import ContainerRegistry, ContainerRegistryArgs
 from components.endpoints import EgressRule
+from components.placement import CRITICAL_ADDONS_ONLY
 from stacks import governance
 from stacks.config import GpuPool
+from stacks.config.model import Azure
 from stacks.targets.azure.security import Security
 from stacks.targets.azure.site import ENCRYPTION_USER, AzureSite
 
 STORAGE_CLASS = "managed-csi-cmk"
+# The system pool keeps AKS's add-ons and the platform's services (which tolerate this taint and
+# select the pool: stacks.composition.placement); everything else runs on the user pools.
+_T = CRITICAL_ADDONS_ONLY
+SYSTEM_POOL_TAINT = f"{_T['key']}=true:{_T['effect']}"
 # Pods that use Azure Workload Identity carry this label (the webhook injects the token).
 WORKLOAD_IDENTITY_POD_LABEL = {"azure.workload.identity/use": "true"}
 # The Azure SDK exchanges the projected service-account token for an Entra ID token at
@@ -96,6 +102,18 @@ def gpu_node_pool(pool: GpuPool) -> NodePool:
     )
 
 
+def workload_pool(azure: Azure) -> NodePool:
+    """The user pool tenants' CPU work and Kafka brokers run on (untainted)."""
+    return NodePool(
+        name="workloads",
+        vm_size=azure.workload_vm_size,
+        min_count=azure.workload_min_count,
+        max_count=azure.workload_max_count,
+        count=azure.workload_min_count,
+        labels={"mlplatform.io/node-role": "workloads"},
+    )
+
+
 def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
     """The registry nodes pull from, the AKS cluster with its identities, the provider."""
     azure, names, vault, network = site.azure, site.names, sec.vault, sec.network
@@ -142,8 +160,9 @@ def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
                 vm_size=azure.system_vm_size,
                 min_count=azure.system_min_count,
                 max_count=azure.system_max_count,
-                taints=("CriticalAddonsOnly=true:NoSchedule",),
+                taints=(SYSTEM_POOL_TAINT,),
             ),
+            user_pools=(workload_pool(azure),),
             gpu_pools=tuple(gpu_node_pool(p) for p in site.config.gpu_pools),
             # Tenants sign in as their Entra groups (object IDs, validated in config)
             user_group_object_ids=tuple(t.idp_group for t in site.config.tenants),
