@@ -61,8 +61,6 @@ def manifests(args: MlLoopArgs) -> list[dict[str, Any]]:
 def flows(args: MlLoopArgs) -> tuple[Flow, ...]:
     """Flows the loop adds to the tenant namespace's (`components.flows`)."""
     ctx, api = args.context, args.retraining.api_server
-    if api is None:
-        return ()
     return (
         Flow(
             f"{retraining.name(ctx)}→api-server",

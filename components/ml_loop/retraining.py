@@ -67,7 +67,7 @@ class RetrainingArgs:
     dedup_window_seconds: int
     cooldown_seconds: int
     max_request_age_seconds: int
-    api_server: ApiServer | None  # None only while a foundation cannot say where it is
+    api_server: ApiServer  # where the controller's pods reach the API server
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -203,8 +203,6 @@ def deployment(ctx: LoopContext, args: RetrainingArgs) -> dict[str, Any]:
 
 def api_server_policies(ctx: LoopContext, args: RetrainingArgs) -> list[dict[str, Any]]:
     """Egress from the controller's pods to the API server, on every CNI (`api_server`)."""
-    if args.api_server is None:
-        return []
     selector = {"matchLabels": ctx.selector(APP)}
     policies: list[dict[str, Any]] = [
         {

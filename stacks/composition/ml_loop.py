@@ -4,7 +4,8 @@ the foundation and the tenant's contract, on every target alike.
 `kafka_client` turns the tenant's Kafka access into the pods' client settings (Strimzi: the
 platform CA and the tenant's credentials Secret; MSK: IAM in the stack's region; Event Hubs:
 the Entra workload identity); `loop_args` sizes and schedules every piece from
-`sampleWorkloads.loop`; `contract` is what the tenant contract exports as `mlLoop`.
+`sampleWorkloads.loop` (the controller reaches the API server where `Foundation.api_server`
+says); `contract` is what the tenant contract exports as `mlLoop`.
 """
 
 from __future__ import annotations
@@ -125,9 +126,7 @@ def loop_args(
             dedup_window_seconds=r.dedup_window_seconds,
             cooldown_seconds=r.cooldown_seconds,
             max_request_age_seconds=r.max_request_age_seconds,
-            # Foundation.api_server lands with the cluster simulation (simulate helper); until
-            # then a foundation without it gets no API-server egress policy for the controller.
-            api_server=getattr(foundation, "api_server", None),
+            api_server=foundation.api_server,
             service_account_annotations=service_account_annotations,
         ),
         rollout=RolloutArgs(

@@ -442,8 +442,6 @@ def test_controller_reaches_the_api_server_on_every_cni():
     assert cnp["spec"]["egress"][0]["toEntities"] == ["kube-apiserver"]
     [flow] = flows(_args())
     assert flow.to_json()["to"] == {"api-server": True}
-    unknown = _objects(_args(retraining=replace(_args().retraining, api_server=None)))
-    assert not any(kind == "NetworkPolicy" for kind, _ in unknown)
 
 
 # --------------------------------------------------------------------------- rollout
