@@ -44,6 +44,7 @@ import pulumi_kubernetes as k8s
 from components import conventions as c
 from components.credentials import SECRET_FILE_MODE
 from components.ml_loop.kafka_client import KafkaClient
+from components.ml_loop.object_store import StoreAccess
 from components.ml_loop.rollout import canary_pod_labels
 from components.objects import upstream
 from components.security_context import container_security, pod_security
@@ -88,6 +89,10 @@ class SampleWorkloadsArgs:
     # serving settings (topics, alias polling): components.ml_loop
     kafka: KafkaClient | None = None
     serving_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    # How the TrainJob reads its labelled data from the tenant's object-store prefix
+    store: StoreAccess = field(default_factory=StoreAccess)
+    train_timeout_seconds: int = 3600  # `pulumi up` waits this long for the run to complete
+    serve_timeout_seconds: int = 1200  # ... and this long for the predictor to be Ready
 
 
 def _env(
@@ -115,11 +120,11 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
         resources[c.GPU_RESOURCE] = str(args.gpus)
     trainer: dict[str, Any] = {
         "image": args.training_image,
-        "command": ["torchrun", "-m", "workloads.training"],
+        "command": args.store.command(["torchrun", "-m", "workloads.training"]),
         "args": list(args.training_args),
         "numNodes": args.num_nodes,
         "resourcesPerNode": {"requests": resources, "limits": dict(resources)},
-        "env": _env(args, {}),
+        "env": _env(args, dict(args.store.env)),
     }
     if args.gpus:
         trainer["numProcPerNode"] = args.gpus  # one process per GPU
@@ -131,6 +136,7 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
             {"name": "feast-client", "configMap": {"name": c.FEAST_CLIENT_CONFIG}},
             _mlflow_credentials_volume(),
             _SA_TOKEN_VOLUME,
+            *args.store.volumes,
         ],
         "containers": [
             {
@@ -145,6 +151,7 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
                         "readOnly": True,
                     },
                     _SA_TOKEN_MOUNT,
+                    *args.store.mounts,
                 ],
             }
         ],
@@ -307,6 +314,18 @@ def inference_service(args: SampleWorkloadsArgs) -> dict[str, Any]:
     }
 
 
+# pulumi-kubernetes' readiness for custom resources (`pulumi.com/waitFor`, kubectl-wait syntax)
+WAIT_FOR, TIMEOUT = "pulumi.com/waitFor", "pulumi.com/timeoutSeconds"
+TRAINED = 'jsonpath={.status.conditions[?(@.type=="Complete")].status}=True'
+SERVING = "condition=Ready"
+
+
+def awaited(metadata: dict[str, Any], condition: str, seconds: int) -> dict[str, Any]:
+    """`metadata` with the annotations that make `pulumi up` wait for `condition`."""
+    annotations = {**metadata.get("annotations", {}), WAIT_FOR: condition, TIMEOUT: str(seconds)}
+    return {**metadata, "annotations": annotations}
+
+
 class SampleWorkloads(pulumi.ComponentResource):
     train_job: str
     inference_service: str
@@ -322,15 +341,25 @@ class SampleWorkloads(pulumi.ComponentResource):
         # activeDeadlineSeconds are immutable (CEL `self == oldSelf` in the Trainer CRD), so any
         # change of image, args, env or GPUs must replace it — deleted first, its name is fixed.
         rerun = pulumi.ResourceOptions(replace_on_changes=["spec"], delete_before_replace=True)
-        for suffix, obj, extra in (("train", job, rerun), ("isvc", isvc, None)):
-            k8s.apiextensions.CustomResource(
-                f"{name}-{suffix}",
-                api_version=obj["apiVersion"],
-                kind=obj["kind"],
-                metadata=obj["metadata"],
-                spec=obj["spec"],
-                opts=pulumi.ResourceOptions.merge(child, extra),
-            )
+        # Custom resources are not awaited by default: `pulumi up` would report success while
+        # the TrainJob fails or the InferenceService never serves. Wait for the run to complete
+        # (it registers the champion), then for the predictor to be Ready.
+        trained = k8s.apiextensions.CustomResource(
+            f"{name}-train",
+            api_version=job["apiVersion"],
+            kind=job["kind"],
+            metadata=awaited(job["metadata"], TRAINED, args.train_timeout_seconds),
+            spec=job["spec"],
+            opts=pulumi.ResourceOptions.merge(child, rerun),
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-isvc",
+            api_version=isvc["apiVersion"],
+            kind=isvc["kind"],
+            metadata=awaited(isvc["metadata"], SERVING, args.serve_timeout_seconds),
+            spec=isvc["spec"],
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[trained])),
+        )
         self.train_job = job["metadata"]["name"]
         self.train_job_object = job  # what the retraining controller's template copies
         self.inference_service = isvc["metadata"]["name"]

@@ -187,6 +187,8 @@ class Foundation:
     # Identity agent, Entra ID), and the labels such pods need (Azure Workload Identity's
     # webhook acts only on labelled pods). Empty on-prem.
     workload_identity_egress: list[EgressRule] = field(default_factory=list)
+    # Where tenant pods reach the object store (their data prefix): the store's addresses
+    object_store_egress: tuple[EgressRule, ...] = ()
     workload_identity_pod_labels: dict[str, str] = field(default_factory=dict)
     # Resources the platform layer must wait for (node groups, private endpoints...)
     ready: list[pulumi.Resource] = field(default_factory=list)

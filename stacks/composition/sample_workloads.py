@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 
 from components.ml_loop import MlLoop, MlLoopArgs
+from components.ml_loop.object_store import store_access
 from components.ml_loop.pods import LoopContext
 from components.sample_workloads import SampleWorkloads, SampleWorkloadsArgs
 from stacks import artifacts, governance
@@ -68,6 +69,7 @@ def build_sample_workloads(
             max_replicas=sample.max_replicas,
             canary_traffic_percent=sample.canary_traffic_percent,
             pod_labels=deployment.pod_labels,  # the tenant's cloud identity, where it has one
+            store=store_access(foundation.object_store),  # its labelled data, its own identity
         ),
         opts=pulumi.ResourceOptions(
             provider=foundation.k8s_provider,

@@ -41,12 +41,15 @@ class TenantDeployment:
 
 
 def tenant_network(foundation: Foundation) -> tuple[tuple[EgressRule, ...], dict[str, str]]:
-    """Egress outside the cluster and pod labels every tenant needs on this foundation."""
+    """Egress outside the cluster and pod labels every tenant needs on this foundation: the
+    object store (its data prefix; TrainJobs read their labelled data there), where the cloud
+    identity's credentials come from, and a managed Kafka's brokers."""
     kafka = foundation.kafka
-    if kafka is None:
-        return (), {}
-    rules = (*kafka.client_egress, *foundation.workload_identity_egress)
-    return rules, dict(foundation.workload_identity_pod_labels)
+    rules = [*foundation.object_store_egress, *foundation.workload_identity_egress]
+    if kafka is not None:
+        rules += kafka.client_egress
+    unique = tuple({rule.name: rule for rule in rules}.values())
+    return unique, dict(foundation.workload_identity_pod_labels)
 
 
 def _service_account_annotations(

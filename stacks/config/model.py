@@ -158,6 +158,8 @@ class ObjectStore(_Model):
     endpoint: str
     region: NonEmpty = "uae-onprem"
     credentials_secret: DnsLabel = "object-store-credentials"
+    # The store's addresses (tenant pods may reach only these, on the endpoint's port)
+    addresses: Annotated[list[Annotated[str, Cidr(32)]], Field(min_length=1)]
     # Secret (key `ca.crt`) the site provides, like `credentialsSecret`, where the store's
     # certificate comes from an internal CA; unset: the OS trust store verifies it.
     ca_secret: DnsLabel | None = None

@@ -23,6 +23,7 @@ encrypted (AES256 server-side) and never leaving the site.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -36,7 +37,7 @@ from components.datastores import (
     OnPremDataStores,
     PostgresBackup,
 )
-from components.endpoints import Credentials, ObjectStore, Postgres, Redis
+from components.endpoints import Credentials, EgressRule, ObjectStore, Postgres, Redis
 from components.gpu import GpuNodePool, GpuNodePoolArgs
 from components.pki import CA_BUNDLE, PlatformPki
 from stacks import artifacts, governance
@@ -121,6 +122,7 @@ def build_foundation(config: StackConfig, cluster: OnPremCluster, pki: PlatformP
         kafka=None,  # Strimzi in-cluster
         gpu_driver_preinstalled=False,
         prerequisites=site_prerequisites(config, onprem),
+        object_store_egress=object_store_egress(onprem),
         ready=ready,
     )
 
@@ -208,6 +210,22 @@ def _ca_secret(name: str, namespaces: list[str], server: str) -> SitePrerequisit
         ("ca.crt",),
         f"the internal CA that signed {server}'s certificate",
         "--from-file=ca.crt=<the CA's PEM certificate>",
+    )
+
+
+def object_store_egress(onprem: OnPrem) -> tuple[EgressRule, ...]:
+    """The site store's addresses on its endpoint's port (`onprem.objectStore.addresses`)."""
+    store = onprem.object_store
+    port = urlparse(store.endpoint).port or 443
+    many = len(store.addresses) > 1
+    return tuple(
+        EgressRule(
+            name=f"object-store-{i}" if many else "object-store",
+            cidr=cidr,
+            ports=(port,),
+            why=f"the site's object store {store.endpoint}",
+        )
+        for i, cidr in enumerate(store.addresses, start=1)
     )
 
 

@@ -65,6 +65,24 @@ POD_IDENTITY_EGRESS = EgressRule(
 )
 
 
+# S3 is reached through the VPC's gateway endpoint at S3's own (public) addresses, which AWS
+# publishes as a prefix list a NetworkPolicy cannot name: HTTPS to public addresses only. The
+# VPC has no internet route, so S3 (limited by the endpoint policy) is all that answers.
+S3_EGRESS = EgressRule(
+    name="object-store",
+    cidr="0.0.0.0/0",
+    ports=(443,),
+    except_cidrs=(
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+    ),
+    why="S3 through the VPC gateway endpoint (the tenant's data prefix)",
+)
+
+
 def api_server(vpc_cidr: str, zones: int) -> ApiServer:
     """The private endpoint's ENIs sit in the cluster's control-plane subnets, where no pod
     takes an address; the VPC CNI's network policy agent matches them by address, so a rule
@@ -109,6 +127,7 @@ def build_foundation(config: StackConfig, cluster: AwsCluster, pki: PlatformPki)
         kafka=build_kafka(ctx, cluster),
         gpu_driver_preinstalled=True,  # AL2023 NVIDIA AMI ships driver and container toolkit
         workload_identity_egress=[POD_IDENTITY_EGRESS],
+        object_store_egress=(S3_EGRESS,),
         ready=[
             *(g.node_group for g in cluster.node_groups),
             *cluster.addons.addons,

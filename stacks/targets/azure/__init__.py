@@ -31,7 +31,7 @@ from components import conventions as c
 from components.api_server import ApiServer
 from components.azure.identity import CLIENT_ID_ANNOTATION
 from components.azure.network import subnet_prefixes
-from components.endpoints import Credentials, ObjectStore, Postgres, Redis
+from components.endpoints import Credentials, EgressRule, ObjectStore, Postgres, Redis
 from components.pki import PlatformPki
 from components.placement import CRITICAL_ADDONS_ONLY
 from stacks.config import StackConfig
@@ -106,6 +106,14 @@ def build_foundation(config: StackConfig, cluster: AzureCluster, pki: PlatformPk
         # AKS GPU node images ship the NVIDIA driver and toolkit (gpuProfile.driver: Install).
         gpu_driver_preinstalled=True,
         workload_identity_egress=[ENTRA_ID_EGRESS],
+        object_store_egress=(
+            EgressRule(
+                name="object-store",
+                cidr=subnet_prefixes(config.azure.vnet_cidr)["endpoints"] if config.azure else "",
+                ports=(443,),
+                why="the storage account's private endpoint (the tenant's data prefix)",
+            ),
+        ),
         exceptions=[LOG_ANALYTICS_PLATFORM_KEYS, REDIS_PLATFORM_KEYS],
         workload_identity_pod_labels=dict(WORKLOAD_IDENTITY_POD_LABEL),
         ready=[cluster.aks.cluster, *cluster.aks.node_pools],
