@@ -76,6 +76,20 @@ def tenant_admits_another_tenant(rs: Resources) -> None:
     policy["spec"]["ingress"][0]["from"].append(other)
 
 
+def toleration_removed(rs: Resources) -> None:
+    """AKS: MLflow runs on the system pool (CriticalAddonsOnly); without the toleration, nowhere."""
+    spec = pod_spec(rs, "mlflow", "mlflow")
+    assert spec.pop("tolerations"), "MLflow no longer tolerates the system pool's taint"
+
+
+def mlflow_cut_from_postgres(rs: Resources) -> None:
+    policy = k8s(rs, "NetworkPolicy", "mlflow", "allow-service")
+    egress = policy["spec"]["egress"]
+    kept = [r for r in egress if all(p.get("port") != 5432 for p in r.get("ports", []))]
+    assert len(kept) < len(egress), "MLflow's policy no longer has a Postgres rule"
+    policy["spec"]["egress"] = kept
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -94,6 +108,14 @@ CASES = (
         tenant_admits_another_tenant,
         "SIM-FLW-002",
         "tenant-marketing",
+    ),
+    Case("toleration removed", "azure", toleration_removed, "SIM-SCH-001", "CriticalAddonsOnly"),
+    Case(
+        "MLflow cut from Postgres",
+        "onprem",
+        mlflow_cut_from_postgres,
+        "SIM-FLW-001",
+        "mlflow→postgres",
     ),
 )
 
