@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.serving import (
     PREDICTOR_PORT,
     WEBHOOK_PORT,
@@ -26,6 +27,7 @@ from version_catalogue import CHARTS
 
 RUNTIME_IMAGE = f"{MIRROR}/serving:0.1.0"
 TRACKING = "https://mlflow.mlflow.svc.cluster.local"
+API = ApiServer(cidrs=("10.10.0.11/32", "10.10.0.12/32"))
 
 
 def _args(**overrides) -> ModelServingArgs:
@@ -41,6 +43,7 @@ def _args(**overrides) -> ModelServingArgs:
         host_domain="models.bank.internal",  # not the config default: must reach the chart
         deployment_mode="RawDeployment",  # the legacy name, normalised to Standard
         pull_secret="harbor-pull",
+        api_server=API,
         **overrides,
     )
 
@@ -165,10 +168,20 @@ def test_kserve_namespace_is_default_deny_with_webhook_in_and_api_server_out(ser
     _, objects, _ = serving
     deny = objects[("NetworkPolicy", "default-deny")].inputs["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    controller = {"matchLabels": {"control-plane": "kserve-controller-manager"}}
     allow = objects[("NetworkPolicy", "allow-service")].inputs["spec"]
-    assert allow["podSelector"] == {"matchLabels": {"control-plane": "kserve-controller-manager"}}
-    assert [p["port"] for p in allow["ingress"][0]["ports"]] == [WEBHOOK_PORT]
-    assert [p["port"] for p in allow["egress"][0]["ports"]] == [443, 6443]
+    assert allow["podSelector"] == controller
+    # the webhook is admitted by port alone (every CNI matches the API server so), nothing else
+    (webhook,) = allow["ingress"]
+    assert "from" not in webhook and [p["port"] for p in webhook["ports"]] == [WEBHOOK_PORT]
+    assert allow["egress"] == []
+    # the controller reaches the API server at its endpoint addresses only, never 0.0.0.0/0
+    api = objects[("NetworkPolicy", "allow-api-server-egress")].inputs["spec"]
+    assert api["podSelector"] == controller and api["policyTypes"] == ["Egress"]
+    (rule,) = api["egress"]
+    assert rule["to"] == [{"ipBlock": {"cidr": cidr}} for cidr in API.cidrs]
+    assert [p["port"] for p in rule["ports"]] == [443, 6443]
+    assert not [key for key in objects if key[0] == "CiliumNetworkPolicy"]  # not on Cilium
 
 
 def test_legacy_raw_deployment_name_maps_to_standard_and_knative_is_refused():
