@@ -121,6 +121,24 @@ class LogAnalytics(pulumi.ComponentResource):
         self.register_outputs({"workspaceId": self.id})
 
 
+ACTIVITY_LOG_CONTAINER = "insights-activity-logs"  # where Azure Monitor archives it
+
+
+def archive_activity_log(
+    name: str, storage_account_id: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> azure.monitor.SubscriptionDiagnosticSetting:
+    """The subscription Activity Log archived to an in-country storage account, where Azure
+    Monitor writes it into the container `insights-activity-logs` (made write-once there):
+    the immutable copy of the audit trail beside the workspace's queryable one (UAE-LOG-005)."""
+    return azure.monitor.SubscriptionDiagnosticSetting(
+        f"{name}-activity-log-archive",
+        name=f"{name}-activity-log-archive",
+        storage_account_id=storage_account_id,
+        logs=[{"category": c, "enabled": True} for c in ACTIVITY_LOG_CATEGORIES],
+        opts=opts,
+    )
+
+
 # Zones Azure Monitor's private endpoint registers in (query, ingestion, agent and storage).
 MONITOR_DNS_ZONES: tuple[str, ...] = (
     "privatelink.monitor.azure.com",

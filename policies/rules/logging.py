@@ -414,9 +414,13 @@ def _azure_audit_feed(stack: StackView) -> Iterator[Violation]:
     policies = stack.of_type(IMMUTABILITY)
     containers = stack.of_type(CONTAINER)
     fed: set[str] = set()
+    maybe_fed: set[str] = set()  # archived by a setting whose account is not known yet (preview)
     for setting in stack.of_type(*DIAGNOSTIC, SUB_DIAGNOSTIC):
         account = setting.props.get("storageAccountId")
-        if account is None or account is UNKNOWN:
+        if account is UNKNOWN:
+            maybe_fed.update(_archived_containers(setting))
+            continue
+        if account is None:
             continue
         for name in _archived_containers(setting):
             matches = [
@@ -433,7 +437,9 @@ def _azure_audit_feed(stack: StackView) -> Iterator[Violation]:
                 )
     for container in containers:
         name = _container_name(container)
-        if ("audit" in name or name.startswith("insights-")) and container.urn not in fed:
+        if name in maybe_fed or container.urn in fed:
+            continue
+        if "audit" in name or name.startswith("insights-"):
             yield Violation(
                 f"{container.describe()} is kept as an audit store but no diagnostic setting "
                 "archives logs to it: Azure Monitor writes to insights-activity-logs and "

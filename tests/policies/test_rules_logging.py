@@ -11,12 +11,14 @@ from policy_fixtures import (
     azure,
     check,
     k8s,
+    messages,
     provider,
     release,
     resource,
 )
 
 from policies.pack_config import PackConfig
+from policies.preview import MARKER
 from policies.rules.logging import config_sections
 
 KEY_ARN = "arn:aws:kms:me-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -368,3 +370,10 @@ def test_audit_logs_archived_to_a_mutable_container_fail() -> None:
         "activity",
         "not write-once",
     )
+
+
+def test_an_archive_whose_account_is_not_known_yet_is_undecided_not_a_violation() -> None:
+    setting = activity_log_to_storage()
+    setting["inputs"]["storageAccountId"] = MARKER  # preview: the account is being created
+    result = check("UAE-LOG-005", account(), container("insights-activity-logs"), setting)
+    assert result.status != "fail", messages(result)

@@ -267,7 +267,20 @@ def test_each_gpu_pool_is_tainted_labelled_and_autoscaled_from_config(strimzi):
         p.inputs["agentPoolName"]: p.inputs
         for p in syn.of_type("azure-native:containerservice:AgentPool")
     }
-    assert set(pools) == {"gputrain", "gpuinfer"}
+    # the GPU pools, and the untainted CPU user pool tenants and the Kafka brokers run on
+    # (the system pool keeps CriticalAddonsOnly for AKS's add-ons and the platform's services)
+    assert set(pools) == {"gputrain", "gpuinfer", "workloads"}
+    workloads = pools["workloads"]
+    assert workloads["mode"] == "User" and workloads["enableAutoScaling"] is True
+    assert not workloads.get("nodeTaints") and "gpuProfile" not in workloads
+    assert workloads["nodeLabels"] == {"mlplatform.io/node-role": "workloads"}
+    assert (workloads["vmSize"], workloads["minCount"], workloads["maxCount"]) == (
+        "Standard_D8ds_v5",
+        2,
+        10,
+    )
+    assert workloads["availabilityZones"] == ["1", "2", "3"]
+    assert workloads["enableNodePublicIP"] is False and workloads["enableEncryptionAtHost"] is True
     train, infer = pools["gputrain"], pools["gpuinfer"]
     for pool in (train, infer):
         assert pool["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
@@ -293,7 +306,9 @@ def test_control_plane_audit_and_activity_log_go_to_the_in_country_workspace(str
     categories = {log["category"] for log in setting["logs"] if log["enabled"]}
     assert {"kube-audit", "kube-audit-admin", "kube-apiserver", "guard"} <= categories
     assert setting["workspaceId"].endswith("/workspaces/log-mlplatform-prod")
-    activity = one(syn, "azure-native:monitor:SubscriptionDiagnosticSetting").inputs
+    activity = one(
+        syn, "azure-native:monitor:SubscriptionDiagnosticSetting", "logs-activity-log"
+    ).inputs
     assert activity["workspaceId"] == setting["workspaceId"]
     assert {"Administrative", "Security", "Policy"} <= {log["category"] for log in activity["logs"]}
 
@@ -350,10 +365,24 @@ def test_storage_is_cmk_encrypted_private_tls12_and_keyless(strimzi):
     containers = {
         b.inputs["containerName"] for b in syn.of_type("azure-native:storage:BlobContainer")
     }
-    assert containers == {"mlflow", "feast-offline", "audit"}
+    assert containers == {"mlflow", "feast-offline", "insights-activity-logs"}
     worm = one(syn, "azure-native:storage:BlobContainerImmutabilityPolicy").inputs
-    assert worm["containerName"] == "audit"
+    assert worm["containerName"] == "insights-activity-logs"
     assert worm["immutabilityPeriodSinceCreationInDays"] == 400
+    # fed: the Activity Log is archived into that account (Azure Monitor names the container)
+    archives = [
+        s.inputs
+        for s in syn.of_type("azure-native:monitor:SubscriptionDiagnosticSetting")
+        if s.inputs.get("storageAccountId")
+    ]
+    (archive,) = archives
+    worm_account = one(
+        syn, "azure-native:storage:BlobContainer", "st-insights-activity-logs"
+    ).inputs["accountName"]
+    assert archive["storageAccountId"].endswith(f"/storageAccounts/{worm_account}")
+    assert {"Administrative", "Security", "Policy"} <= {
+        log["category"] for log in archive["logs"] if log["enabled"]
+    }
 
 
 def test_postgres_is_cmk_private_zone_redundant_and_requires_tls(strimzi):

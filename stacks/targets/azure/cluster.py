@@ -117,7 +117,7 @@ def workload_pool(azure: Azure) -> NodePool:
 def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
     """The registry nodes pull from, the AKS cluster with its identities, the provider."""
     azure, names, vault, network = site.azure, site.names, sec.vault, sec.network
-    registry = _registry(site, sec)
+    registry = container_registry(site, sec)
     disk_user = site.identity("disks", Grant(ENCRYPTION_USER, vault.key_ids["disks"]))
     des = DiskEncryptionSet(
         "des",
@@ -199,7 +199,9 @@ def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
     return AzureCluster(site, sec, registry, aks, k8s_provider, STORAGE_CLASS)
 
 
-def _registry(site: AzureSite, sec: Security) -> ContainerRegistry:
+def container_registry(site: AzureSite, sec: Security) -> ContainerRegistry:
+    """ACR Premium, the CMK, a private endpoint: also the bootstrap phase's, so both phases
+    declare it identically."""
     return ContainerRegistry(
         "acr",
         ContainerRegistryArgs(

@@ -28,7 +28,7 @@ from components.azure.databases import (
     RedisCacheArgs,
 )
 from components.azure.identity import FederatedSubject, Grant, ManagedIdentity
-from components.azure.monitoring import VnetFlowLog, VnetFlowLogArgs
+from components.azure.monitoring import VnetFlowLog, VnetFlowLogArgs, archive_activity_log
 from components.azure.storage import StorageAccount, StorageAccountArgs
 from components.endpoints import Postgres
 from stacks.foundation import SecurityException
@@ -98,6 +98,8 @@ def _storage_accounts(site: AzureSite, sec: Security, sku: str) -> StorageAccoun
         containers=(ARTIFACTS_CONTAINER, OFFLINE_CONTAINER, AUDIT_CONTAINER),
         immutable_days={AUDIT_CONTAINER: config.logging.retention_days},
     )
+    # the Activity Log's write-once copy: fed by this setting into AUDIT_CONTAINER (UAE-LOG-005)
+    archive_activity_log(names["prefix"], data.id, site.opts(data))
     flow_storage = storage("st-logs", names["logs_storage"], "logs")
     flow_writer = site.identity("flowlogs", Grant("Storage Blob Data Contributor", flow_storage.id))
     VnetFlowLog(

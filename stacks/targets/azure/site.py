@@ -19,6 +19,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from components.azure.identity import Grant, ManagedIdentity, ManagedIdentityArgs
+from components.azure.monitoring import ACTIVITY_LOG_CONTAINER
 from stacks import governance
 from stacks.config import Azure, StackConfig
 
@@ -30,7 +31,8 @@ KEY_PURPOSES = ("data", "logs", "secrets", "disks")
 
 ARTIFACTS_CONTAINER = "mlflow"
 OFFLINE_CONTAINER = "feast-offline"
-AUDIT_CONTAINER = "audit"
+# The write-once audit container: Azure Monitor archives the Activity Log under this name
+AUDIT_CONTAINER = ACTIVITY_LOG_CONTAINER
 ENCRYPTION_USER = "Key Vault Crypto Service Encryption User"
 
 

@@ -236,7 +236,9 @@ def test_each_tenant_identity_reaches_only_its_own_hubs(event_hubs):
             if a.name.startswith(f"evh-{tenant}-")
         }
         expected = {(h, r) for h in own for r in (sender, receiver)}
-        assert grants == expected | {("platform.model-events", sender)}
+        # the platform's hubs: read, never written (only the platform writes them, issue 13)
+        assert grants == expected | {("platform.model-events", receiver)}
+        assert ("platform.model-events", sender) not in grants
     subjects = {f.inputs["subject"] for f in of(event_hubs, "FederatedIdentityCredential")}
     assert subjects == {
         "system:serviceaccount:tenant-risk:workloads",
