@@ -213,13 +213,24 @@ def test_core_objects_are_valid_kubernetes(mlflow):
     assert core_errors(objects) == []
 
 
+# Azure's managed PostgreSQL sits behind a private endpoint in the VNet's endpoints subnet.
+AZURE_STORE_EGRESS = (
+    NetworkPeer((5432,), cidr="10.50.16.0/24", name="postgres"),
+    NetworkPeer((443,), cidr="0.0.0.0/0", name="object-store"),
+)
+
+
 def test_azure_uses_workload_identity_and_no_keys():
     objects, _ = _synth(
         object_store=azure_object_store(c.SA_MLFLOW),
         postgres=cloud_postgres,
+        store_egress=AZURE_STORE_EGRESS,
         service_account_annotations={"azure.workload.identity/client-id": "abc"},
         pod_labels={"azure.workload.identity/use": "true"},
     )
+    allow = objects[("NetworkPolicy", "allow-service")].inputs["spec"]
+    egress = [(e["to"][0], [p["port"] for p in e["ports"]]) for e in allow["egress"]]
+    assert ({"ipBlock": {"cidr": "10.50.16.0/24"}}, [5432]) in egress  # Postgres's endpoint
     sa = objects[("ServiceAccount", c.SA_MLFLOW)].inputs["metadata"]["annotations"]
     assert sa == {"azure.workload.identity/client-id": "abc"}
     template = manifests.to_object(objects[("Deployment", "mlflow")])["spec"]["template"]
@@ -230,6 +241,12 @@ def test_azure_uses_workload_identity_and_no_keys():
     uri = command[command.index("--backend-store-uri") + 1]
     assert uri.startswith("postgresql://mlplatform.postgres.database.azure.com:5432/mlflow")
     assert uri.endswith("sslmode=verify-full&sslrootcert=system")  # cloud CA in the OS store
+
+
+def test_a_store_outside_the_cluster_without_an_egress_rule_to_its_port_is_refused():
+    """The on-prem peers (Postgres by namespace) cannot reach a cloud database's address."""
+    with pytest.raises(ValueError, match="no egress rule reaches postgres on port 5432"):
+        _synth(object_store=azure_object_store(c.SA_MLFLOW), postgres=cloud_postgres)
 
 
 def test_an_object_store_with_an_internal_ca_is_verified_with_it():
