@@ -27,8 +27,9 @@ import resource
 import shutil
 import sys
 import time
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 IMPORT_STARTED = time.perf_counter()
 
@@ -36,28 +37,37 @@ from infra import plan as planning  # noqa: E402
 from infra.synth.recording import synthesize  # noqa: E402
 from stacks import build as _program  # noqa: E402,F401  (the program's import cost, both modes)
 
+if TYPE_CHECKING:
+    from stacks.config import StackConfig
+
 IMPORTS_SECONDS = time.perf_counter() - IMPORT_STARTED
 SAMPLE_TENANT = "risk"
 
 
-def generated_tenants(count: int, gpu_capacity: int) -> list[dict[str, Any]]:
+def generated_tenants(count: int, base: StackConfig) -> list[dict[str, Any]]:
     """`count` tenants with unique names; the sample workloads' tenant comes first.
 
     Each tenant asks for one GPU while the sum stays within the pools' capacity (the rest get
-    none), so no reading of "quota within capacity" is violated, per tenant or in total.
+    none), so no reading of "quota within capacity" is violated, per tenant or in total. Each
+    signs in as the target's cluster sees it: on AWS its own IAM role in the stack's account,
+    on Azure its own Entra group object ID (a GUID derived from its name).
     """
+    gpu_capacity = base.gpu_capacity()
     tenants = []
     for index in range(count):
         name = SAMPLE_TENANT if index == 0 else f"team-{index:03d}"
-        tenants.append(
-            {
-                "name": name,
-                "idpGroup": f"ml-{name}",
-                "quota": {"cpu": "16", "memory": "64Gi", "gpu": 1 if index < gpu_capacity else 0},
-                "dataClassification": "confidential",
-                "topics": ["events"],
-            }
-        )
+        tenant: dict[str, Any] = {
+            "name": name,
+            "idpGroup": f"ml-{name}",
+            "quota": {"cpu": "16", "memory": "64Gi", "gpu": 1 if index < gpu_capacity else 0},
+            "dataClassification": "confidential",
+            "topics": ["events"],
+        }
+        if base.platform == "azure":
+            tenant["idpGroup"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"mlplatform-bench/{name}"))
+        if base.platform == "aws" and base.aws is not None:
+            tenant["awsRoleArn"] = f"arn:aws:iam::{base.aws.account_id}:role/ml-{name}"
+        tenants.append(tenant)
     return tenants
 
 
@@ -77,7 +87,7 @@ def stack(args: argparse.Namespace) -> dict[str, Any]:
 
     base, _ = stack_config(args.stack)
     overrides = (
-        f"tenants={json.dumps(generated_tenants(args.tenants, base.gpu_capacity()))}",
+        f"tenants={json.dumps(generated_tenants(args.tenants, base))}",
         f"sampleWorkloads.tenant={SAMPLE_TENANT}",
         "sampleWorkloads.gpus=1",
     )
