@@ -239,8 +239,10 @@ REFERENCE_SUFFIX = re.compile(
     r"(NAME|REF|PATH|FILE|DIR|ARN|URI|URL|KEY_ID|ID|KEY|SECRET|ENABLED|CREATE|MOUNT|KEYS|TYPE|PROVIDER|SELECTOR)$",
     re.I,
 )
+# `key: value` / `key=value` on one line: a key that opens a nested block (a volume's
+# `secret:` then `secretName:` on the next line) holds no value, so no newline is crossed.
 CONFIG_SECRET = re.compile(
-    r"(?i)\b(password|passwd|secret|token|api_key|apikey)\b\s*[:=]\s*['\"]?([^\s'\"$\{<]{4,})"
+    r"(?i)\b(password|passwd|secret|token|api_key|apikey)\b[ \t]*[:=][ \t]*['\"]?([^\s'\"$\{<]{4,})"
 )
 # Inputs that hold a credential on cloud resources; they must arrive as Pulumi secrets.
 CLOUD_SECRET_INPUTS: dict[str, tuple[str, ...]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from policy_fixtures import (
     LABELS,
     REGISTRY,
@@ -206,3 +207,42 @@ def test_literal_secrets_fail() -> None:
     assert_fails(result, "ConfigMap feast/feast", "password")
     assert_fails(result, "Release 'redis'", "values.auth.password")
     assert_fails(result, "Instance 'mlflow-db'", "plain value")
+
+
+TEMPLATE_WITH_SECRET_VOLUME = """\
+spec:
+  template:
+    spec:
+      volumes:
+      - name: object-store-credentials
+        secret:
+          secretName: object-store-credentials
+          defaultMode: 288
+"""
+
+
+def test_a_manifest_in_a_config_map_that_mounts_a_secret_passes() -> None:
+    """A volume's `secret:` opens a block; the `secretName:` below it is not its value."""
+    template = k8s(
+        "kubernetes:core/v1:ConfigMap",
+        "fraud-risk-trainjob-template",
+        "tenant-risk",
+        {"data": {"trainjob.yaml": TEMPLATE_WITH_SECRET_VOLUME}},
+    )
+    assert_passes(check("UAE-K8S-004", template))
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["          token: s3cr3t-t0ken\n", "          password = hunter2hunter2\n"],
+)
+def test_a_literal_secret_inside_a_manifest_in_a_config_map_fails(literal: str) -> None:
+    template = k8s(
+        "kubernetes:core/v1:ConfigMap",
+        "fraud-risk-trainjob-template",
+        "tenant-risk",
+        {"data": {"trainjob.yaml": TEMPLATE_WITH_SECRET_VOLUME + literal}},
+    )
+    result = check("UAE-K8S-004", template)
+    assert_fails(result, "ConfigMap tenant-risk/fraud-risk-trainjob-template", "'trainjob.yaml'")
+    assert len(result.findings) == 1
