@@ -172,7 +172,18 @@ def test_core_services_tell_tenants_how_to_reach_kafka(onprem):
     (peer,) = core.peers
     assert peer.namespace == c.NS_KAFKA and peer.ports == (9093,)
     risk = built["access"]["risk"]
-    assert risk.topics == ["risk.transactions", "risk.scores"]
+    # its own topics, then the ML loop's (the sample tenant runs it: 333fd3d); nobody else's
+    assert risk.topics == [
+        "risk.transactions",
+        "risk.scores",
+        "risk.transactions.dlq",
+        "risk.transactions.scored",
+        "risk.transactions.labels",
+        "risk.model-events",
+        "risk.model-drift-events",
+        "risk.model-retraining-requests",
+    ]
+    assert built["access"]["marketing"].topics == ["marketing.campaign-events"]
     assert (
         risk.credentials_secret == "kafka-credentials" and risk.principal == "User:CN=tenant-risk"
     )

@@ -22,6 +22,8 @@ ONPREM_PULLERS = {
     c.NS_FEAST,
     c.NS_KAFKA,
     c.NS_DATA,
+    "mlplatform-monitoring",  # the observability stack (2a2612a)
+    "mlplatform-logging",  # Fluent Bit to the site's SIEM
     "tenant-risk",
     "tenant-marketing",
 }
@@ -59,9 +61,14 @@ def test_on_prem_lists_what_the_site_creates_before_pulumi_up(stack_plan) -> Non
         "create secret docker-registry harbor-pull --docker-server=harbor.dc1.example.ae"
         in pull["howToCreate"]
     )
-    store = found["object-store-credentials"]
-    assert set(store["namespaces"]) == {c.NS_MLFLOW, c.NS_FEAST, c.NS_DATA}
-    assert store["keys"] == ["username", "password"]
+    # the platform's object-store user, and apart from it the sample tenant's own (its
+    # TrainJob reads its labelled data with it: b62b8c4), never one Secret for both
+    platform, tenant = [
+        p for p in facts["prerequisites"] if p["name"] == "object-store-credentials"
+    ]
+    assert set(platform["namespaces"]) == {c.NS_MLFLOW, c.NS_FEAST, c.NS_DATA}
+    assert tenant["namespaces"] == ["tenant-risk"] and "tenant's own user" in tenant["purpose"]
+    assert platform["keys"] == tenant["keys"] == ["username", "password"]
     storage = found["encrypted-ssd"]
     assert storage["kind"] == "StorageClass" and storage["namespaces"] == []
 
@@ -73,13 +80,17 @@ def test_cloud_stacks_need_nothing_from_a_site(stack_plan, overrides: tuple[str,
 
 
 def test_each_target_says_where_its_api_server_is(stack_plan) -> None:
+    import ipaddress
+
+    from components.aws.network import plan_subnets
     from stacks.targets.aws import api_server
 
-    assert api_server("10.40.0.0/16", 3).cidrs == (
-        "10.40.0.0/18",
-        "10.40.64.0/18",
-        "10.40.128.0/18",
-    )
+    # EKS: the endpoint ENIs' control-plane subnets (the VPC's last quarter), never the node
+    # subnets where the VPC CNI gives pods their addresses (c283415)
+    cidrs = api_server("10.40.0.0/16", 3).cidrs
+    assert cidrs == ("10.40.208.0/24", "10.40.209.0/24", "10.40.210.0/24")
+    pods = [ipaddress.ip_network(n) for n in plan_subnets("10.40.0.0/16", 3).nodes]
+    assert not any(ipaddress.ip_network(a).overlaps(p) for a in cidrs for p in pods)
     azure = stack_plan("uae-cloud", "cloud=azure").synthesis
     (cluster,) = azure.of_type("azure-native:containerservice:ManagedCluster")
     assert cluster.inputs["networkProfile"]["networkPolicy"] == "cilium"
