@@ -8,6 +8,7 @@ from pathlib import Path
 from policy_fixtures import k8s, provider
 from typer.testing import CliRunner
 
+from components.namespace import PSS_EXEMPTIONS
 from infra import plan as planning
 from infra.cli import app
 from policies.config_file import crossguard_names
@@ -89,8 +90,11 @@ def test_plan_writes_policy_config_and_report(stack_plan, tmp_path: Path) -> Non
     # The pack's own minimum, not the stack's retention (400): a stack never lowers it.
     assert document["UAE-LOG-003"]["log_retention_days"] == PackConfig().log_retention_days
     assert "https://s3.dc1.example.ae" in document["UAE-RES-004"]["data_stores"]
-    [exemption] = document["UAE-K8S-001"]["exemptions"]
-    assert exemption["match"] == "gpu-operator" and exemption["reason"]
+    # exactly the namespaces the components exempt (GPU operator, Fluent Bit's node logs), each
+    # with the reason the component records
+    exemptions = {(e["match"], e["reason"]) for e in document["UAE-K8S-001"]["exemptions"]}
+    assert exemptions == {(e.namespace, e.reason) for e in PSS_EXEMPTIONS}
+    assert {m for m, _ in exemptions} == {"gpu-operator", "mlplatform-logging"}
     assert json.loads(report_path.read_text())["summary"] == report.summary()
     # the recorded plan evaluates the same through `check --resources` (config read beside it)
     result_json = runner.invoke(
