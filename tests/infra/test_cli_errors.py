@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from infra import plan as planning
 from infra.cli import EXIT_USAGE, app
 
 MLPLATFORM = Path(sys.executable).parent / "mlplatform"
@@ -101,19 +102,39 @@ def test_bad_invocation_exits_2_with_one_line_naming_the_problem(argv, words, fi
     assert sorted(tmp_path.rglob("*")) == before  # nothing written
 
 
-def test_an_unexpected_error_is_a_message_and_a_pointer_to_debug() -> None:
-    result = _invoke(["plan", "--stack", "uae-cloud", "--set", TOO_LONG_ENVIRONMENT])
+@pytest.fixture
+def a_bug(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Synthesis fails the way a defect in the program would (no config or input error)."""
+    text = "the program broke [/x]"
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(text)
+
+    monkeypatch.setattr(planning, "synthesize_stack", broken)
+    return text
+
+
+def test_an_unexpected_error_is_a_message_and_a_pointer_to_debug(a_bug: str) -> None:
+    result = _invoke(["plan", "--stack", "uae-cloud"])
     assert result.exit_code == EXIT_USAGE and "Traceback" not in result.output
-    line = _one_line_naming(result.output, ("error:", "environment", "too long"))
+    line = _one_line_naming(result.output, ("error:", "unexpected RuntimeError", a_bug))
     assert line.startswith("error:")
     assert "run again with `mlplatform --debug …` (or MLPLATFORM_DEBUG=1)" in result.output
 
 
-def test_debug_shows_the_traceback_instead() -> None:
-    result = _invoke(["--debug", "plan", "--stack", "uae-cloud", "--set", TOO_LONG_ENVIRONMENT])
+def test_debug_shows_the_traceback_instead(a_bug: str) -> None:
+    result = _invoke(["--debug", "plan", "--stack", "uae-cloud"])
     assert result.exit_code == EXIT_USAGE
     assert "Traceback (most recent call last)" in result.output
-    assert "ValueError" in result.output and "too long" in result.output
+    assert f"RuntimeError: {a_bug}" in result.output
+
+
+def test_a_config_error_names_the_key_without_a_pointer_to_debug() -> None:
+    """A 63-character environment overflows AWS names: the user's input, not a bug."""
+    result = _invoke(["plan", "--stack", "uae-cloud", "--set", TOO_LONG_ENVIRONMENT])
+    assert result.exit_code == EXIT_USAGE and "Traceback" not in result.output
+    _one_line_naming(result.output, ("error:", "mlplatform:environment", "use a shorter"))
+    assert "--debug" not in result.output
 
 
 def test_the_installed_command_prints_markup_looking_values_verbatim(tmp_path: Path) -> None:
