@@ -3,13 +3,15 @@ contract.
 
 `build` is what `infra/__main__.py` runs under the engine and what `mlplatform plan` runs under
 mocks. It registers nothing before the config has been validated (that happened in the loader).
-Each step is a function of the config and the typed results of the steps before it.
+Each step is a function of the config and the typed results of the steps before it. With
+`phase: bootstrap` it declares only the registry and its keys (`stacks.bootstrap`).
 """
 
 from __future__ import annotations
 
 from components.pki import PlatformPki
 from stacks import contract
+from stacks.bootstrap import build_bootstrap
 from stacks.composition import build_services
 from stacks.composition.observability import build_observability
 from stacks.composition.pki import build_pki
@@ -30,6 +32,9 @@ def build_foundation(config: StackConfig) -> tuple[Foundation, PlatformPki]:
 
 
 def build(config: StackConfig) -> None:
+    if config.phase == "bootstrap":
+        build_bootstrap(config)
+        return
     foundation, pki = build_foundation(config)
     services = build_services(config, foundation, pki)
     tenancy = build_tenants(config, foundation, services)

@@ -113,8 +113,11 @@ def _source(registry: str | None, layout: Path | None) -> Source:
 def _synthesize(stack: str | None, overrides: list[str] | None) -> planning.PlanResult:
     if not stack:
         raise usage("give --stack NAME")
+    # What the platform needs, whatever phase the stack file is in: the mirror is filled right
+    # after the bootstrap's `pulumi up`, while `mlplatform:phase` still says bootstrap.
+    platform = (*(overrides or ()), "phase=platform")
     with errors.status(f"synthesizing {escape(stack)}…", spinner="dots"):
-        return planning.synthesize_stack(stack, tuple(overrides or ()))
+        return planning.synthesize_stack(stack, platform)
 
 
 @contextmanager

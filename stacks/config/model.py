@@ -32,8 +32,8 @@ from stacks.config.fields import (
 )
 from stacks.config.locations import https_url_problem, site_host_problem
 from stacks.config.machine_types import APPROVED
-from stacks.config.observability import Observability
 from stacks.config.ml_loop import MlLoop, tenant_topics
+from stacks.config.observability import Observability
 
 # The EKS managed add-ons the AWS foundation installs (components.aws.eks / .addons).
 EKS_ADDONS = ("coredns", "kube-proxy", "vpc-cni", "eks-pod-identity-agent", "aws-ebs-csi-driver")
@@ -506,6 +506,9 @@ class StackConfig(_Model):
     cloud: Cloud = "aws"
     environment: DnsLabel = "prod"
     ephemeral: bool = False
+    # `bootstrap`: only the registry and its keys (stacks/bootstrap.py), for `mlplatform
+    # mirror` to fill before the first `pulumi up` of the platform.
+    phase: Literal["bootstrap", "platform"] = "platform"
     tags: Tags
     logging: Logging = Logging()
     state: StateBackend = StateBackend()

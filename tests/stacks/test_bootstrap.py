@@ -3,18 +3,26 @@ as the platform phase declares them, so the platform's `pulumi up` on the same s
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from infra.cli import app
+from infra.mirror import needed_charts
 from infra.plan import PlanResult, identity_for
 from infra.synth.recording import Synthesis, synthesize
-from stacks.bootstrap import build_bootstrap
-from stacks.config.loader import from_runtime, stack_config
+from stacks.bootstrap import build_bootstrap, next_steps
+from stacks.config.loader import ROOT, from_runtime, stack_config
 from version_catalogue import BUILD_IMAGES, CHARTS, IMAGES
 
 ECR = "aws:ecr/repository:Repository"
+TRAIL = "aws:cloudtrail/trail:Trail"
+CLOUD_STACKS = ["uae-cloud", "uae-cloud-azure"]
 
 
 def _bootstrap(stack: str) -> Synthesis:
@@ -24,28 +32,52 @@ def _bootstrap(stack: str) -> Synthesis:
     )
 
 
-def _comparable(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in inputs.items() if k != "__defaults"}
+def _comparable(resource: Any) -> dict[str, Any]:
+    """What the platform's `pulumi up` must find unchanged: inputs, provider (its URN: the id
+    is the engine's), options (dependsOn orders creation, it changes nothing). The trail alone
+    gains the data buckets' events (an in-place update): the buckets do not exist yet."""
+    skip = {"__defaults", *({"eventSelectors"} if resource.type == TRAIL else set())}
+    return {
+        "inputs": {k: v for k, v in resource.inputs.items() if k not in skip},
+        "provider": (resource.provider or "").rpartition("::")[0],
+        "options": {k: v for k, v in resource.options.items() if k != "dependsOn"},
+    }
 
 
-@pytest.mark.parametrize("stack", ["uae-cloud", "uae-cloud-azure"])
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_bootstrap_is_a_subset_of_the_platform_the_platform_up_keeps(
     stack: str, stack_plan: Callable[..., PlanResult]
 ) -> None:
     platform = {r.urn: r for r in stack_plan(stack).synthesis.resources}
     boot = _bootstrap(stack)
-    assert boot.resources
+    assert len(boot.resources) > 10
     for resource in boot.resources:
         assert resource.urn in platform, f"{resource.urn} is not declared by the platform phase"
-        assert _comparable(resource.inputs) == _comparable(platform[resource.urn].inputs), (
-            resource.urn
-        )
+        assert _comparable(resource) == _comparable(platform[resource.urn]), resource.urn
     assert boot.outputs["phase"] == "bootstrap"
+
+
+def test_the_platform_changes_only_the_trails_data_events(
+    stack_plan: Callable[..., PlanResult],
+) -> None:
+    """The one input the platform phase changes: the trail gains the two data buckets."""
+    [boot] = [r for r in _bootstrap("uae-cloud").resources if r.type == TRAIL]
+    [full] = [r for r in stack_plan("uae-cloud").synthesis.resources if r.type == TRAIL]
+    assert boot.urn == full.urn
+    [boot_selector] = boot.inputs["eventSelectors"]
+    [full_selector] = full.inputs["eventSelectors"]
+    assert boot_selector["includeManagementEvents"] is True  # audited from the first resource
+    assert not boot_selector.get("dataResources")
+    [data] = full_selector["dataResources"]
+    assert len(data["values"]) == 2  # the artifacts and offline buckets
+    rest = {k: v for k, v in full_selector.items() if k != "dataResources"}
+    assert rest == {k: v for k, v in boot_selector.items() if k != "dataResources"}
 
 
 def test_aws_bootstrap_creates_the_ecr_mirror_and_nothing_of_the_cluster() -> None:
     boot = _bootstrap("uae-cloud")
     types = {r.type for r in boot.resources}
+    assert TRAIL in types  # audited from the first resource (the pack's UAE-LOG-004)
     assert not any(t.startswith(("aws:eks", "aws:ec2", "aws:rds", "kubernetes:")) for t in types)
     repos = {r.inputs["name"]: r.inputs for r in boot.resources if r.type == ECR}
     wanted = {f"mlplatform/{i.path}" for i in IMAGES.values()}
@@ -75,3 +107,70 @@ def test_onprem_bootstrap_declares_nothing() -> None:
     boot = _bootstrap("uae-onprem")
     assert boot.resources == [] or all(r.type == "pulumi:pulumi:Stack" for r in boot.resources)
     assert boot.outputs["mirror"] == "harbor.dc1.example.ae/mlplatform"
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_phase_bootstrap_plans_only_the_registry_and_passes_the_pack(
+    stack: str, tmp_path: Path
+) -> None:
+    args = ["plan", "--stack", stack, "--set", "phase=bootstrap", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--skip-checkov"])
+    assert result.exit_code == 0, result.output
+    plan = tmp_path / stack
+    by_type = json.loads((plan / "summary.json").read_text())["byType"]
+    if stack == "uae-cloud":
+        assert by_type[ECR] > 40
+    else:
+        assert by_type["azure-native:containerregistry:Registry"] == 1
+    cluster = ("aws:eks", "aws:rds", "aws:msk", "azure-native:containerservice", "kubernetes:")
+    assert not any(t.startswith(cluster) for t in by_type), sorted(by_type)
+    report = json.loads((plan / "policy-report.json").read_text())
+    assert report["summary"]["mandatoryViolations"] == 0
+    # No tenant contract before the platform: what the mirror is and what to run next.
+    outputs = json.loads((plan / "outputs.json").read_text())
+    assert outputs == {
+        "phase": "bootstrap",
+        "mirror": stack_config(stack, ())[0].image_registry,
+        "next": next_steps(stack),
+    }
+
+
+def test_an_unknown_phase_is_refused_naming_the_key() -> None:
+    result = CliRunner().invoke(app, ["check", "--stack", "uae-cloud", "--set", "phase=boot"])
+    assert result.exit_code == 2
+    assert "mlplatform:phase = 'boot': Input should be 'bootstrap' or 'platform'" in " ".join(
+        result.output.split()
+    )
+
+
+def test_the_mirror_lists_the_platforms_needs_while_the_stack_is_in_bootstrap(
+    stack_plan: Callable[..., PlanResult],
+) -> None:
+    """`mlplatform mirror` runs right after the bootstrap's `pulumi up`, with the stack file
+    still saying bootstrap: it must list the platform's charts, not the bootstrap's none."""
+    args = ["mirror", "list", "--stack", "uae-cloud", "--set", "phase=bootstrap", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout[result.stdout.index("{") :])
+    resources = [r.to_json() for r in stack_plan("uae-cloud").synthesis.resources]
+    wanted = {n.key for n in needed_charts(resources)}
+    assert len(wanted) > 5
+    assert {c["chart"] for c in listed["charts"]} == wanted
+    assert len(listed["images"]) > 20
+
+
+def test_readme_day_0_is_the_bootstrap_then_the_sequence_the_bootstrap_prints() -> None:
+    """README's "Day 0" commands, in order: set the phase, plan, up — then exactly the `next`
+    output the bootstrap stack exports (mirror, builds, lock, back to the platform, up)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Day 0: bootstrap, mirror, platform", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block
+    commands = [ln for ln in block.group(1).splitlines() if ln and not ln.startswith("#")]
+    assert commands == [
+        "pulumi config set -s uae-cloud mlplatform:phase bootstrap",
+        "mlplatform plan --stack uae-cloud",
+        "pulumi up -s uae-cloud --policy-pack policies "
+        "--policy-pack-config build/uae-cloud/policy-config.json",
+        *next_steps("uae-cloud"),
+    ]

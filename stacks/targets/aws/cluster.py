@@ -89,12 +89,18 @@ def platform_keys(ctx: AwsContext, roles: ClusterRoles) -> PlatformKeys:
     )
 
 
-def build_eks(ctx: AwsContext) -> AwsCluster:
-    """Keys, the private network, EKS, its node groups, the Kubernetes provider, add-ons."""
+def roles_and_keys(ctx: AwsContext) -> tuple[ClusterRoles, PlatformKeys]:
+    """The EKS roles and the CMKs (the secrets key names the cluster role): also the
+    bootstrap phase's, so both phases declare them identically."""
     roles = ClusterRoles(
         "eks-roles", ClusterRolesArgs(site=ctx.site, prefix=ctx.names.prefix), ctx.opts
     )
-    keys = platform_keys(ctx, roles)
+    return roles, platform_keys(ctx, roles)
+
+
+def build_eks(ctx: AwsContext) -> AwsCluster:
+    """Keys, the private network, EKS, its node groups, the Kubernetes provider, add-ons."""
+    roles, keys = roles_and_keys(ctx)
     network = _network(ctx, keys)
     eks = _eks(ctx, roles, keys, network)
     groups, gpu_pools = _node_groups(ctx, roles, keys, network, eks)

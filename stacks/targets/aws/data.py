@@ -26,6 +26,7 @@ from components.aws.databases import (
     RedisCacheArgs,
 )
 from components.aws.iam import PodIdentityRole, PodIdentityRoleArgs
+from components.aws.kms import PlatformKeys
 from components.aws.registry import ImageRegistry, ImageRegistryArgs
 from components.aws.storage import SecureBucket, SecureBucketArgs, prefix_access_policy
 from components.endpoints import Postgres
@@ -54,7 +55,7 @@ class AwsData:
 def build_data(ctx: AwsContext, cluster: AwsCluster) -> AwsData:
     artifacts = _bucket(ctx, cluster, "artifacts", ctx.names.artifacts_bucket, "mlflow-artifacts")
     offline = _bucket(ctx, cluster, "offline", ctx.names.offline_bucket, "feast-offline-store")
-    trail = _audit_trail(ctx, cluster, (artifacts, offline))
+    trail = audit_trail(ctx, cluster.keys, tuple(b.arn for b in (artifacts, offline)))
     # Default providers are disabled for the project, random's included.
     generated = pulumi.ResourceOptions(provider=random.Provider("random-aws"))
     postgres_password = random.RandomPassword(
@@ -67,16 +68,7 @@ def build_data(ctx: AwsContext, cluster: AwsCluster) -> AwsData:
     redis_token = random.RandomPassword(
         "redis-auth-token", length=64, special=False, opts=generated
     )
-    ImageRegistry(
-        "registry",
-        ImageRegistryArgs(
-            site=ctx.site,
-            repositories=repositories(ctx.config, ctx.aws_config),
-            kms_key_arn=cluster.keys.arns["data"],
-            force_delete=ctx.config.ephemeral,
-        ),
-        ctx.opts,
-    )
+    image_registry(ctx, cluster.keys)
     mlflow_role, feast_role = _workload_roles(ctx, cluster, artifacts, offline)
     return AwsData(
         artifacts=artifacts,
@@ -108,10 +100,28 @@ def _bucket(
     )
 
 
-def _audit_trail(
-    ctx: AwsContext, cluster: AwsCluster, buckets: tuple[SecureBucket, ...]
+def image_registry(ctx: AwsContext, keys: PlatformKeys) -> ImageRegistry:
+    """ECR for the catalogue (images, charts, build bases), encrypted with the data CMK: also
+    the bootstrap phase's, so both phases declare it identically."""
+    return ImageRegistry(
+        "registry",
+        ImageRegistryArgs(
+            site=ctx.site,
+            repositories=repositories(ctx.config, ctx.aws_config),
+            kms_key_arn=keys.arns["data"],
+            force_delete=ctx.config.ephemeral,
+        ),
+        ctx.opts,
+    )
+
+
+def audit_trail(
+    ctx: AwsContext, keys: PlatformKeys, buckets: tuple[pulumi.Input[str], ...]
 ) -> AuditTrail:
-    """CloudTrail with the buckets' data events, into an Object Lock bucket (compliance mode)."""
+    """CloudTrail with the buckets' data events, into an Object Lock bucket (compliance mode).
+
+    Also the bootstrap phase's (no buckets yet: the account is audited from the first
+    resource; the platform phase adds the buckets' data events in place)."""
     config = ctx.config
     return AuditTrail(
         "audit",
@@ -119,14 +129,14 @@ def _audit_trail(
             site=ctx.site,
             trail_name=ctx.names.trail,
             bucket_name=ctx.names.audit_bucket,
-            logs_key_arn=cluster.keys.arns["logs"],
+            logs_key_arn=keys.arns["logs"],
             retention_days=config.logging.retention_days if not config.ephemeral else 1,
             lock_mode="GOVERNANCE" if config.ephemeral else "COMPLIANCE",
-            data_event_buckets=tuple(b.arn for b in buckets),
+            data_event_buckets=buckets,
             force_destroy=config.ephemeral,
         ),
         # The logs key's policy must admit the trail before the trail exists.
-        pulumi.ResourceOptions(providers=[ctx.provider], depends_on=[cluster.keys]),
+        pulumi.ResourceOptions(providers=[ctx.provider], depends_on=[keys]),
     )
 
 
