@@ -2,27 +2,36 @@
 
 - Workload identity: pods with a cloud identity reach where its credentials come from (EKS Pod
   Identity agent on AWS, Entra ID on Azure), and on Azure carry the webhook's label.
-- Managed Kafka: tenants reach the MSK brokers / the Event Hubs private endpoint.
+- Tenants on a cloud reach their data prefix in the object store and where their workload
+  identity's credentials come from; the sample tenant's retraining controller (its pods only)
+  the API server; with a managed Kafka also the MSK brokers / the Event Hubs private endpoint.
 - The Feast registry database exists on every target (created by a Job where RDS does not).
 - On-prem stores signed by the platform CA or a site's internal CA are verified with it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import pytest
 import yaml
 
 from components import conventions as c
+from components.aws.network import plan_subnets
+from components.azure.network import subnet_prefixes
 from infra.synth import manifests
 from infra.synth.recording import unwrap
+from stacks.targets.aws import api_server as eks_api_server
 from stacks.targets.azure.cluster import PRIVATE_RANGES
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 
 AGENT = ({"ipBlock": {"cidr": "169.254.170.23/32"}}, {80})
-ENTRA = ({"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}, {443})
+PUBLIC_ONLY = {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}
+ENTRA = (PUBLIC_ONLY, {443})
+S3 = (PUBLIC_ONLY, {443})  # S3's own addresses through the VPC's gateway endpoint
 WI_LABEL = {"azure.workload.identity/use": "true"}
+ALIAS_LABEL = "mlplatform.io/model-alias"  # the canary guard selects predictors by it
 AZURE_EVENT_HUBS = ("uae-cloud", "cloud=azure", "kafka.mode=managed")
 SITE_STORES = (
     "uae-onprem",
@@ -79,6 +88,50 @@ def _contract(plan) -> dict[str, Any]:
     return unwrap(plan.synthesis.outputs)
 
 
+def _azure_subnet(plan, subnet: str) -> str:
+    return subnet_prefixes(plan.config.azure.vnet_cidr)[subnet]
+
+
+def _every_tenant_egress(plan) -> dict[str, list[tuple[dict[str, Any], set[int]]]]:
+    """What any tenant reaches outside the cluster on a cloud, whatever its Kafka: its data
+    prefix in the object store, with its own workload identity (its credentials' source)."""
+    if plan.config.platform == "aws":
+        return {"allow-object-store": [S3], "allow-eks-pod-identity": [AGENT]}
+    endpoints = _azure_subnet(plan, "endpoints")  # the storage account's private endpoint
+    return {
+        "allow-object-store": [({"ipBlock": {"cidr": endpoints}}, {443})],
+        "allow-entra-id": [ENTRA],
+    }
+
+
+def _api_server_cidrs(plan) -> tuple[str, ...]:
+    if plan.config.platform == "aws":
+        aws = plan.config.aws
+        return eks_api_server(aws.vpc_cidr, len(aws.zone_ids)).cidrs
+    return (_azure_subnet(plan, "apiserver"),)
+
+
+def _loop_egress(plan, tenant: str) -> dict[str, list[tuple[dict[str, Any], set[int]]]]:
+    """The sample tenant's retraining controller reaches the API server; no other tenant does."""
+    sample = plan.config.sample_workloads
+    if tenant != sample.tenant:
+        return {}
+    name = f"allow-{sample.model_name}-retraining-api-server"
+    return {name: [({"ipBlock": {"cidr": cidr}}, {443, 6443}) for cidr in _api_server_cidrs(plan)]}
+
+
+def _assert_only_the_controller_reaches_the_api_server(plan) -> None:
+    sample = plan.config.sample_workloads
+    policies = _policies(plan, c.tenant_namespace(sample.tenant))
+    selector = policies[f"allow-{sample.model_name}-retraining-api-server"]["spec"]["podSelector"]
+    assert selector == {
+        "matchLabels": {
+            "app.kubernetes.io/name": "retraining-controller",
+            "app.kubernetes.io/instance": sample.model_name,
+        }
+    }
+
+
 # ----------------------------------------------------------------- workload identity egress
 
 
@@ -103,12 +156,29 @@ def test_aws_services_reach_the_pod_identity_agent(stack_plan, namespace):
 
 @pytest.mark.parametrize("namespace", [c.NS_MLFLOW, c.NS_FEAST])
 def test_azure_services_reach_entra_id_and_carry_the_webhook_label(stack_plan, namespace):
+    """Pods that run as the service's identity carry the label; Feast's online servers run as
+    `feast-online`, which has no cloud identity (4b298c7), and carry none."""
     plan = stack_plan("uae-cloud", "cloud=azure")
     assert ENTRA in _egress(_policies(plan, namespace)["allow-service"])
+    identity = c.SA_MLFLOW if namespace == c.NS_MLFLOW else c.SA_FEAST
+    accounts = {
+        a["metadata"]["name"]: a.get("metadata", {}).get("annotations") or {}
+        for a in _objects(plan, "ServiceAccount")
+        if a["metadata"]["namespace"] == namespace
+    }
+    assert "azure.workload.identity/client-id" in accounts[identity]
+    with_identity = []
     for deployment in _objects(plan, "Deployment"):
-        if deployment["metadata"]["namespace"] == namespace:
-            labels = deployment["spec"]["template"]["metadata"]["labels"]
-            assert WI_LABEL.items() <= labels.items()
+        if deployment["metadata"]["namespace"] != namespace:
+            continue
+        template = deployment["spec"]["template"]
+        account = template["spec"]["serviceAccountName"]
+        labelled = WI_LABEL.items() <= template["metadata"]["labels"].items()
+        assert labelled == (account == identity), deployment["metadata"]["name"]
+        if account != identity:  # no identity to label for
+            assert "azure.workload.identity/client-id" not in accounts[account]
+        with_identity += [deployment["metadata"]["name"]] if labelled else []
+    assert with_identity
 
 
 def test_onprem_services_get_no_cloud_identity_egress(stack_plan):
@@ -124,22 +194,39 @@ def test_onprem_services_get_no_cloud_identity_egress(stack_plan):
 @pytest.mark.parametrize(
     "overrides", [("uae-cloud",), ("uae-cloud", "cloud=azure")], ids=["aws", "azure"]
 )
-def test_with_strimzi_tenants_reach_nothing_outside_the_cluster(stack_plan, overrides):
+def test_with_strimzi_tenants_reach_outside_the_cluster_only_their_data_and_identity(
+    stack_plan, overrides
+):
     plan = stack_plan(*overrides)
+    labels = {} if plan.config.platform == "aws" else WI_LABEL  # Azure's webhook needs it
     for tenant in plan.config.tenants:
-        assert _tenant_egress(plan, tenant.name) == {}
-        assert _contract(plan)["tenants"][tenant.name]["kafka"]["podLabels"] == {}
+        assert _tenant_egress(plan, tenant.name) == {
+            **_every_tenant_egress(plan),
+            **_loop_egress(plan, tenant.name),
+        }
+        assert _contract(plan)["tenants"][tenant.name]["kafka"]["podLabels"] == labels
+    _assert_only_the_controller_reaches_the_api_server(plan)
 
 
 def test_msk_tenants_reach_the_brokers_and_the_pod_identity_agent(stack_plan):
     plan = stack_plan("uae-cloud", "kafka.mode=managed")
-    vpc = plan.config.aws.vpc_cidr
+    aws = plan.config.aws
+    subnets = plan_subnets(aws.vpc_cidr, len(aws.zone_ids))
+    brokers = "10.40.192.0/22"  # the data subnets, where the brokers' ENIs are: not the VPC
+    assert all(
+        ipaddress.ip_network(d).subnet_of(ipaddress.ip_network(brokers)) for d in subnets.data
+    )
+    assert not any(
+        ipaddress.ip_network(brokers).overlaps(ipaddress.ip_network(n)) for n in subnets.nodes
+    )
     for tenant in plan.config.tenants:
         assert _tenant_egress(plan, tenant.name) == {
-            "allow-msk-brokers": [({"ipBlock": {"cidr": vpc}}, {9098})],
-            "allow-eks-pod-identity": [AGENT],
+            **_every_tenant_egress(plan),
+            **_loop_egress(plan, tenant.name),
+            "allow-msk-brokers": [({"ipBlock": {"cidr": brokers}}, {9098})],
         }
         assert _contract(plan)["tenants"][tenant.name]["kafka"]["podLabels"] == {}
+    _assert_only_the_controller_reaches_the_api_server(plan)
     for policy in _policies(plan, c.tenant_namespace(plan.config.tenants[0].name)).values():
         assert core_object_errors(policy, "1.34") == []
 
@@ -148,12 +235,15 @@ def test_event_hubs_tenants_reach_the_private_endpoint_and_entra_id(stack_plan):
     plan = stack_plan(*AZURE_EVENT_HUBS)
     contract = _contract(plan)
     endpoint = contract["stack"]["cluster"]["kafka_egress"]  # the endpoints subnet, 9093
+    assert endpoint["cidr"] == _azure_subnet(plan, "endpoints")
     for tenant in plan.config.tenants:
         assert _tenant_egress(plan, tenant.name) == {
+            **_every_tenant_egress(plan),
+            **_loop_egress(plan, tenant.name),
             "allow-event-hubs": [({"ipBlock": {"cidr": endpoint["cidr"]}}, {endpoint["port"]})],
-            "allow-entra-id": [ENTRA],
         }
         assert contract["tenants"][tenant.name]["kafka"]["podLabels"] == WI_LABEL
+    _assert_only_the_controller_reaches_the_api_server(plan)
     for policy in _policies(plan, c.tenant_namespace(plan.config.tenants[0].name)).values():
         assert core_object_errors(policy, "1.34") == []
 
@@ -168,7 +258,8 @@ def test_event_hubs_sample_workload_pods_carry_the_workload_identity_label(stack
     patch = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]
     pod_template = patch["replicatedJobs"][0]["template"]["spec"]["template"]
     assert pod_template["metadata"]["labels"] == WI_LABEL
-    assert isvc["spec"]["predictor"]["labels"] == WI_LABEL
+    # the alias the canary guard selects by (333fd3d), beside the webhook's label
+    assert isvc["spec"]["predictor"]["labels"] == {**WI_LABEL, ALIAS_LABEL: "champion"}
     # their service account carries the client ID of the tenant's Event Hubs identity
     account = _named(plan, "ServiceAccount", "workloads", f"tenant-{sample.tenant}")
     assert "azure.workload.identity/client-id" in account["metadata"]["annotations"]
@@ -193,12 +284,15 @@ def test_on_aws_feast_creates_its_registry_database_before_starting(stack_plan):
     assert env["PGHOST"] == unwrap(rds[0].outputs["address"])
     text = _named(plan, "ConfigMap", "feast-server-config")["data"]["feature_store.yaml"]
     assert f"/{env['MLP_DATABASE']}?" in text  # the database the registry connects to
-    feast = [
-        r
+    feast = {
+        r.inputs["metadata"]["name"]: r
         for r in plan.synthesis.of_type("kubernetes:apps/v1:Deployment")
         if r.inputs["metadata"]["namespace"] == c.NS_FEAST
-    ]
-    assert len(feast) == 3 and all(job.urn in d.options["dependsOn"] for d in feast)
+    }
+    # the registry, online and offline servers, and each tenant's online server (4b298c7)
+    tenants = {f"feast-online-{t.name}" for t in plan.config.tenants}
+    assert set(feast) == {"feast-registry", "feast-online", "feast-offline", *tenants}
+    assert all(job.urn in d.options["dependsOn"] for d in feast.values())
     fence = _policies(plan, c.NS_FEAST)["allow-db-bootstrap"]
     assert _egress(fence) == [({"ipBlock": {"cidr": plan.config.aws.vpc_cidr}}, {5432})]
 
