@@ -161,6 +161,9 @@ def _inputs(args: LogShippingArgs) -> str:
     return tail
 
 
+TOKEN_REASON = "the kubernetes filter gets pod names, namespaces and labels for each log line"
+
+
 def fluent_bit_values(args: LogShippingArgs) -> dict[str, Any]:
     """The fluent-bit chart's values: the pipeline, a read-only root, the node-local buffer."""
     ca_volume: list[dict[str, Any]] = []
@@ -175,11 +178,17 @@ def fluent_bit_values(args: LogShippingArgs) -> dict[str, Any]:
         "    HTTP_Server On\n    HTTP_Listen 0.0.0.0\n    HTTP_Port 2020\n    Health_Check On\n"
     )
     return {
-        "image": {"repository": f"{args.mirror}/{args.image.path}", "tag": args.image.tag},
+        "image": {
+            "repository": f"{args.mirror}/{args.image.path}",
+            "tag": args.image.tag,
+            "digest": args.image.digest or "",  # the chart appends `@<digest>` when set
+        },
         "imagePullSecrets": pull_secrets(args.pull_secret),
         "testFramework": {"enabled": False},
         "labels": chart_labels(args.labels),
         "podLabels": chart_labels(args.labels),
+        # the kubernetes filter reads each log's pod metadata from the API server (UAE-IAM-002)
+        "podAnnotations": {c.TOKEN_REASON_ANNOTATION: TOKEN_REASON},
         "serviceAccount": {"annotations": dict(args.service_account_annotations or {})},
         "tolerations": [dict(c.GPU_TOLERATION), CONTROL_PLANE_TOLERATION],
         "resources": {

@@ -35,6 +35,7 @@ PROMETHEUS_URL = f"http://{PROMETHEUS_SERVICE}.{NAMESPACE}.svc:9090"
 GRAFANA_RELEASE = "grafana"
 OIDC_SECRET_MOUNT = "/etc/grafana/oidc"
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # break-glass admin, a generated Pulumi secret
+ADMIN_SECRET_MOUNT = "/etc/grafana/admin"  # read as files (GF_*__FILE), never env values
 ALERTMANAGER_SECRET = "alertmanager-mlplatform"  # alertmanager.yaml (receivers may hold tokens)
 
 
@@ -99,7 +100,11 @@ def stack_labels(labels: dict[str, str]) -> dict[str, str]:
 
 
 def _image(image: Image, mirror: str) -> dict[str, Any]:
-    return {"registry": mirror, "repository": image.path, "tag": image.tag}
+    """The charts' image block; `sha` (hex, no algorithm) pins the digest where there is one."""
+    block = {"registry": mirror, "repository": image.path, "tag": image.tag}
+    if image.digest:
+        block["sha"] = image.digest.removeprefix("sha256:")
+    return block
 
 
 def _volume(storage_class: str, gi: int) -> dict[str, Any]:
@@ -249,6 +254,11 @@ def grafana_values(
         "replicas": replicas,
         "automountServiceAccountToken": False,  # no sidecar: Grafana never calls the API
         "admin": {"existingSecret": GRAFANA_ADMIN_SECRET},
+        # the break-glass admin from files: the chart then puts no secretKeyRef in the env
+        "env": {
+            "GF_SECURITY_ADMIN_USER__FILE": f"{ADMIN_SECRET_MOUNT}/admin-user",
+            "GF_SECURITY_ADMIN_PASSWORD__FILE": f"{ADMIN_SECRET_MOUNT}/admin-password",
+        },
         "extraLabels": chart_labels(args.labels),
         "resources": _resources("100m", "512Mi"),
         "tolerations": [dict(t) for t in args.tolerations],
@@ -257,11 +267,17 @@ def grafana_values(
         "persistence": {"enabled": False},  # dashboards are code; users come from the IdP
         "extraSecretMounts": [
             {
+                "name": "admin",
+                "secretName": GRAFANA_ADMIN_SECRET,
+                "mountPath": ADMIN_SECRET_MOUNT,
+                "readOnly": True,
+            },
+            {
                 "name": "oidc",
                 "secretName": oidc.client_secret,
                 "mountPath": OIDC_SECRET_MOUNT,
                 "readOnly": True,
-            }
+            },
         ],
         "grafana.ini": {
             "auth": {"disable_login_form": True, "oauth_auto_login": True},

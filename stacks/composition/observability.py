@@ -45,7 +45,7 @@ from components.observability.values import (
     Retention,
     StackCharts,
 )
-from stacks import governance
+from stacks import artifacts, governance
 from stacks.composition.kafka import KAFKA_CLUSTER
 from stacks.composition.results import PlatformServices
 from stacks.config import StackConfig
@@ -82,15 +82,17 @@ def thresholds(obs: Observability) -> AlertThresholds:
     return AlertThresholds(**obs.alerts.model_dump())
 
 
-def _images() -> MonitoringImages:
+def _images(config: StackConfig) -> MonitoringImages:
+    """The monitoring stack's images, pinned by the stack's mirror lock."""
+    pin = artifacts.pin_for(config)
     return MonitoringImages(
-        operator=IMAGES["prometheus-operator"],
-        prometheus=IMAGES["prometheus"],
-        alertmanager=IMAGES["alertmanager"],
-        config_reloader=IMAGES["prometheus-config-reloader"],
-        thanos=IMAGES["thanos"],
-        kube_state_metrics=IMAGES["kube-state-metrics"],
-        grafana=IMAGES["grafana"],
+        operator=pin(IMAGES["prometheus-operator"]),
+        prometheus=pin(IMAGES["prometheus"]),
+        alertmanager=pin(IMAGES["alertmanager"]),
+        config_reloader=pin(IMAGES["prometheus-config-reloader"]),
+        thanos=pin(IMAGES["thanos"]),
+        kube_state_metrics=pin(IMAGES["kube-state-metrics"]),
+        grafana=pin(IMAGES["grafana"]),
     )
 
 
@@ -127,7 +129,7 @@ def monitoring_args(
     values = MonitoringValuesArgs(
         mirror=config.image_registry,
         labels=governance.platform_labels(config),
-        images=_images(),
+        images=_images(config),
         storage_class=foundation.storage_class,
         retention=Retention(obs.retention_days, obs.storage_gi, obs.alertmanager_storage_gi),
         routing=routing(obs),
@@ -186,7 +188,7 @@ def build_observability(
                 mirror=config.image_registry,
                 labels=governance.platform_labels(config),
                 chart=CHARTS["fluent-bit"],
-                image=IMAGES["fluent-bit"],
+                image=artifacts.image(config, "fluent-bit"),
                 output=output,
                 ca_configmap=services.core.ca_bundle,
                 ca_secret=siem.ca_secret if siem is not None else None,
