@@ -131,5 +131,8 @@ def test_fluent_bit_renders_from_its_chart_with_the_mirror_image() -> None:
     (daemonset,) = [d for d in docs if d["kind"] == "DaemonSet"]
     (container,) = daemonset["spec"]["template"]["spec"]["containers"]
     assert container["image"] == f"{MIRROR}/fluent/fluent-bit:5.1.1"
+    # the token the kubernetes filter uses is declared, with its reason (UAE-IAM-002)
+    annotations = daemonset["spec"]["template"]["metadata"]["annotations"]
+    assert "pod names" in annotations["mlplatform.io/service-account-token"]
     (config,) = [d for d in docs if d["kind"] == "ConfigMap"]
     assert "Name syslog" in config["data"]["fluent-bit.conf"]

@@ -196,3 +196,15 @@ def test_both_releases_render_with_their_charts_and_pass_the_render_checks(synth
     assert rendered_rules and all(
         yaml.safe_dump(o.body) for o in rendered_rules
     )  # the chart's default rules render too
+    # Grafana reads its break-glass admin from files: no Secret value in any env (CKV_K8S_35)
+    (grafana,) = [o for o in objects.objects if (o.kind, o.name) == ("Deployment", "grafana")]
+    pod = grafana.body["spec"]["template"]["spec"]
+    env = [e for c in pod["containers"] for e in c.get("env", [])]
+    assert not [e["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})]
+    files = {e["name"]: e["value"] for e in env if e["name"].endswith("__FILE")}
+    assert files == {
+        "GF_SECURITY_ADMIN_USER__FILE": "/etc/grafana/admin/admin-user",
+        "GF_SECURITY_ADMIN_PASSWORD__FILE": "/etc/grafana/admin/admin-password",
+    }
+    mounts = {v["name"]: v.get("secret", {}).get("secretName") for v in pod["volumes"]}
+    assert mounts.get("admin") == "grafana-admin"
