@@ -218,6 +218,26 @@ def _pinned_operands(args: StrimziKafkaArgs) -> dict[str, Any]:
     return values
 
 
+# consumer lag and under-replicated partitions for the monitoring stack
+# (components.observability: its PodMonitor scrapes port 9404)
+KAFKA_EXPORTER: dict[str, Any] = {
+    "topicRegex": ".*",
+    "groupRegex": ".*",
+    "resources": {
+        "requests": {"cpu": "50m", "memory": "64Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+    },
+}
+
+
+def _check(args: StrimziKafkaArgs) -> None:
+    """Refuse an authentication not set up here, or replication the brokers cannot hold."""
+    if args.authentication not in ("tls", "scram-sha-512"):
+        raise ValueError(f"unsupported Kafka authentication {args.authentication!r}")
+    if args.min_insync_replicas > args.replication_factor or args.replication_factor > args.brokers:
+        raise ValueError("need min.insync.replicas <= replication factor <= brokers")
+
+
 class StrimziKafka(pulumi.ComponentResource):
     bootstrap: str
     security_protocol: str
@@ -229,13 +249,7 @@ class StrimziKafka(pulumi.ComponentResource):
         self, name: str, args: StrimziKafkaArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("mlplatform:kafka:StrimziKafka", name, None, opts)
-        if args.authentication not in ("tls", "scram-sha-512"):
-            raise ValueError(f"unsupported Kafka authentication {args.authentication!r}")
-        if (
-            args.min_insync_replicas > args.replication_factor
-            or args.replication_factor > args.brokers
-        ):
-            raise ValueError("need min.insync.replicas <= replication factor <= brokers")
+        _check(args)
         ns, cluster = c.NS_KAFKA, args.cluster_name
         self.args = args
         # Default providers are disabled: tenants' SCRAM passwords use this explicit one.
@@ -275,16 +289,7 @@ class StrimziKafka(pulumi.ComponentResource):
             spec={
                 "kafka": kafka_spec,
                 "entityOperator": {"topicOperator": {}, "userOperator": {}},
-                # consumer lag and under-replicated partitions for the monitoring stack
-                # (components.observability: its PodMonitor scrapes port 9404)
-                "kafkaExporter": {
-                    "topicRegex": ".*",
-                    "groupRegex": ".*",
-                    "resources": {
-                        "requests": {"cpu": "50m", "memory": "64Mi"},
-                        "limits": {"cpu": "500m", "memory": "256Mi"},
-                    },
-                },
+                "kafkaExporter": KAFKA_EXPORTER,
             },
             opts=pulumi.ResourceOptions(
                 parent=self,

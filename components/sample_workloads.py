@@ -128,6 +128,45 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
     }
     if args.gpus:
         trainer["numProcPerNode"] = args.gpus  # one process per GPU
+    return {
+        "apiVersion": "trainer.kubeflow.org/v1alpha1",
+        "kind": "TrainJob",
+        "metadata": {
+            "name": f"{args.model_name}-train",
+            "namespace": args.namespace,
+            "labels": {**args.labels, c.KUEUE_QUEUE_LABEL: args.queue},
+        },
+        "spec": {
+            "runtimeRef": {
+                "name": args.training_runtime,
+                "apiGroup": "trainer.kubeflow.org",
+                "kind": "ClusterTrainingRuntime",
+            },
+            "trainer": trainer,
+            "runtimePatches": [
+                {
+                    "manager": PLATFORM_PATCH_MANAGER,
+                    "trainingRuntimeSpec": {
+                        "template": {
+                            "spec": {
+                                "replicatedJobs": [
+                                    {
+                                        "name": TRAINER_NODE,
+                                        "template": {"spec": {"template": _node_pod(args)}},
+                                    }
+                                ]
+                            }
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _node_pod(args: SampleWorkloadsArgs) -> dict[str, Any]:
+    """The training node's pod template, patched into the runtime: restricted, the platform CA,
+    the tenant's Feast client, MLflow credentials and object-store access mounted as files."""
     pod: dict[str, Any] = {
         "serviceAccountName": args.service_account,
         "securityContext": pod_security(),
@@ -161,40 +200,7 @@ def train_job(args: SampleWorkloadsArgs) -> dict[str, Any]:
     pod_template: dict[str, Any] = {"spec": pod}
     if args.pod_labels:
         pod_template["metadata"] = {"labels": dict(args.pod_labels)}
-    return {
-        "apiVersion": "trainer.kubeflow.org/v1alpha1",
-        "kind": "TrainJob",
-        "metadata": {
-            "name": f"{args.model_name}-train",
-            "namespace": args.namespace,
-            "labels": {**args.labels, c.KUEUE_QUEUE_LABEL: args.queue},
-        },
-        "spec": {
-            "runtimeRef": {
-                "name": args.training_runtime,
-                "apiGroup": "trainer.kubeflow.org",
-                "kind": "ClusterTrainingRuntime",
-            },
-            "trainer": trainer,
-            "runtimePatches": [
-                {
-                    "manager": PLATFORM_PATCH_MANAGER,
-                    "trainingRuntimeSpec": {
-                        "template": {
-                            "spec": {
-                                "replicatedJobs": [
-                                    {
-                                        "name": TRAINER_NODE,
-                                        "template": {"spec": {"template": pod_template}},
-                                    }
-                                ]
-                            }
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    return pod_template
 
 
 # Feast authz reads the caller's token from the standard path; a projected token expires and

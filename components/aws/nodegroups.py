@@ -90,11 +90,47 @@ class NodeGroup(pulumi.ComponentResource):
                 "lets pods reach the node role's credentials through IMDS; keep 1 (pods use EKS "
                 "Pod Identity) or state why in hop_limit_reason"
             )
-        site = args.site
         full_name = f"{args.cluster_name}-{args.group_name}"
-        tags = site.tags_for(full_name, **{"mlplatform.io/node-group": args.group_name})
+        tags = args.site.tags_for(full_name, **{"mlplatform.io/node-group": args.group_name})
+        self.launch_template = self._launch_template(name, args, full_name, tags)
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-group",
+            cluster_name=args.cluster_name,
+            node_group_name=full_name,
+            version=args.version,
+            node_role_arn=args.node_role_arn,
+            subnet_ids=args.subnet_ids,
+            ami_type=args.ami_type,
+            capacity_type=args.capacity_type,
+            instance_types=list(args.instance_types),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=self.launch_template.id,
+                version=self.launch_template.latest_version.apply(str),
+            ),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=args.min_size,
+                max_size=args.max_size,
+                desired_size=args.desired_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
+            labels=args.labels,
+            taints=[
+                aws.eks.NodeGroupTaintArgs(
+                    key=t["key"], value=t.get("value"), effect=EKS_TAINT_EFFECT[t["effect"]]
+                )
+                for t in args.taints
+            ],
+            tags={**tags, **autoscaler_tags(args.cluster_name)},
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
+        )
+        self.register_outputs({"node_group": self.node_group.arn})
 
-        self.launch_template = aws.ec2.LaunchTemplate(
+    def _launch_template(
+        self, name: str, args: NodeGroupArgs, full_name: str, tags: dict[str, str]
+    ) -> aws.ec2.LaunchTemplate:
+        """IMDSv2 only (hop limit from the Args), a CMK-encrypted root volume, no public IP."""
+        return aws.ec2.LaunchTemplate(
             f"{name}-lt",
             name=full_name,
             description=f"EKS node group {full_name}: IMDSv2, CMK root volume, no public IP",
@@ -134,35 +170,3 @@ class NodeGroup(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.node_group = aws.eks.NodeGroup(
-            f"{name}-group",
-            cluster_name=args.cluster_name,
-            node_group_name=full_name,
-            version=args.version,
-            node_role_arn=args.node_role_arn,
-            subnet_ids=args.subnet_ids,
-            ami_type=args.ami_type,
-            capacity_type=args.capacity_type,
-            instance_types=list(args.instance_types),
-            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=self.launch_template.id,
-                version=self.launch_template.latest_version.apply(str),
-            ),
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=args.min_size,
-                max_size=args.max_size,
-                desired_size=args.desired_size,
-            ),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
-            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
-            labels=args.labels,
-            taints=[
-                aws.eks.NodeGroupTaintArgs(
-                    key=t["key"], value=t.get("value"), effect=EKS_TAINT_EFFECT[t["effect"]]
-                )
-                for t in args.taints
-            ],
-            tags={**tags, **autoscaler_tags(args.cluster_name)},
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
-        )
-        self.register_outputs({"node_group": self.node_group.arn})
