@@ -20,6 +20,7 @@ Outputs: `des`, `id`.
 | secrets | KMS v2 with the HSM `secrets` key, vault reached privately | UAE-ENC-002 |
 | disks | disk encryption set + encryption at host | UAE-KEY-001 |
 | network | Azure CNI overlay, Cilium dataplane and NetworkPolicy | UAE-NET-004 |
+| egress | user-defined routing: out only through the VNet's egress firewall | - |
 | workload identity | OIDC issuer + workload identity webhook | UAE-IAM-002 |
 | audit | kube-audit(-admin), kube-apiserver, guard → in-country workspace | UAE-LOG-002 |
 | container logs | Container Insights add-on (managed identity) → the same workspace | UAE-LOG-006 |
@@ -340,7 +341,8 @@ def _identity_and_access(args: AksClusterArgs) -> dict[str, Any]:
 
 
 def _network_and_lifecycle(args: AksClusterArgs) -> dict[str, Any]:
-    """CMK disks, Azure CNI overlay with Cilium policies, patch auto-upgrades, disk CSI only."""
+    """CMK disks, Azure CNI overlay with Cilium policies, egress by the VNet's route to its
+    firewall, patch auto-upgrades, disk CSI only."""
     return {
         "disk_encryption_set_id": args.disk_encryption_set_id,
         "network_profile": {
@@ -352,7 +354,9 @@ def _network_and_lifecycle(args: AksClusterArgs) -> dict[str, Any]:
             "service_cidr": args.service_cidr,
             "dns_service_ip": args.dns_service_ip,
             "load_balancer_sku": "standard",
-            "outbound_type": "loadBalancer",
+            # Out through the VNet's egress firewall (the nodes subnet's route table), never
+            # a load balancer's public address.
+            "outbound_type": "userDefinedRouting",
         },
         "auto_upgrade_profile": {
             "upgrade_channel": "patch",

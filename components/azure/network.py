@@ -8,10 +8,16 @@ Subnets are carved deterministically from the VNet's address space (it must be /
 | `endpoints` | 10.50.16.0/24 | private endpoints: Key Vault, Storage, Redis, Event Hubs, ACR |
 | `postgres` | 10.50.17.0/24 | delegated to PostgreSQL Flexible Server (VNet-injected) |
 | `apiserver` | 10.50.18.0/28 | delegated to AKS API Server VNet Integration (private KMS) |
+| `AzureFirewallSubnet` | 10.50.19.0/26 | the egress firewall (`components.azure.firewall`) |
 
-Each subnet has its own NSG that denies inbound traffic from `Internet` explicitly (UAE-NET-003:
-Azure's default rules already do, the explicit rule keeps it so if someone adds an allow rule
-with a lower priority by hand and makes the intent visible to the policy pack).
+Egress is closed: the nodes subnet's route table sends everything outside the VNet to the
+firewall's private address (`firewall_private_ip`, the first address Azure hands out in its
+subnet), and the firewall lets out only its FQDN allowlist. Each subnet but the firewall's has
+its own NSG with explicit rules both ways: inbound, `Internet` denied (UAE-NET-003: Azure's
+default rules already do; the explicit rule survives a hand-added allow and shows the intent to
+the policy pack); outbound, the VNet, then only what that subnet's own traffic needs (the nodes:
+HTTPS/HTTP, which the route takes to the firewall; PostgreSQL and the API server: Entra ID and,
+for PostgreSQL, storage in the stack's region, by service tag), then `Internet` denied.
 
 Private DNS zones (`location: global` — Azure DNS zones are global metadata, not data; the
 records only resolve inside the linked VNet) are created for every private endpoint service and
@@ -25,13 +31,15 @@ not `privatelink.postgres…`, which Azure reserves for Private Link and would s
 | `address_space` | VNet CIDR (/19 or larger) |
 | `private_dns_zones` | zones for private endpoints (defaults: `PRIVATE_DNS_ZONES`) |
 
-Outputs: `vnet`, `subnets` (name → Subnet), `dns_zone_ids` (zone → id), `postgres_dns_zone`.
+Outputs: `vnet`, `subnets` (name → Subnet), `dns_zone_ids` (zone → id), `postgres_dns_zone`,
+`route_table` (the nodes' route to the firewall).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure
@@ -56,7 +64,21 @@ _LAYOUT: dict[str, tuple[int, int, str | None]] = {
     "endpoints": (24, 16, None),
     "postgres": (24, 17, "Microsoft.DBforPostgreSQL/flexibleServers"),
     "apiserver": (28, 18 * 16, "Microsoft.ContainerService/managedClusters"),
+    "firewall": (26, 19 * 4, None),
 }
+# Azure requires these names for these subnets.
+_SUBNET_NAMES = {"firewall": "AzureFirewallSubnet"}
+# Subnets Azure refuses an NSG on.
+_NO_NSG = frozenset({"firewall"})
+# Regional service-tag spelling of the UAE locations (Storage.<Region>).
+_REGION_TAGS = {"uaenorth": "UAENorth", "uaecentral": "UAECentral"}
+
+
+def firewall_private_ip(address_space: str) -> str:
+    """The egress firewall's private address: Azure gives an Azure Firewall the first address
+    it hands out in AzureFirewallSubnet (the fourth: it keeps .0-.3 of every subnet)."""
+    subnet = ipaddress.ip_network(subnet_prefixes(address_space)["firewall"])
+    return str(subnet.network_address + 4)
 
 
 def subnet_prefixes(address_space: str) -> dict[str, str]:
@@ -80,21 +102,73 @@ class NetworkArgs:
     private_dns_zones: tuple[str, ...] = PRIVATE_DNS_ZONES
 
 
-def _nsg_rules() -> list[dict]:
-    return [
-        {
-            "name": "deny-internet-inbound",
-            "priority": 4000,
-            "direction": "Inbound",
-            "access": "Deny",
-            "protocol": "*",
-            "source_address_prefix": "Internet",
-            "source_port_range": "*",
-            "destination_address_prefix": "*",
-            "destination_port_range": "*",
-            "description": "No ingress from the internet to any platform subnet (UAE-NET-003)",
-        }
+def _rule(
+    name: str, priority: int, direction: str, access: str, peer: str, ports: str, why: str
+) -> dict:
+    """One NSG rule; `peer` is the source (inbound) or destination (outbound)."""
+    inbound = direction == "Inbound"
+    return {
+        "name": name,
+        "priority": priority,
+        "direction": direction,
+        "access": access,
+        "protocol": "Tcp" if ports != "*" else "*",
+        "source_address_prefix": peer if inbound else "VirtualNetwork",
+        "source_port_range": "*",
+        "destination_address_prefix": "*" if inbound else peer,
+        "destination_port_range": ports,
+        "description": why,
+    }
+
+
+def _outbound_needs(subnet: str, location: str) -> list[tuple[str, str, str, str]]:
+    """(name, destination, ports, why) a subnet's own traffic needs beyond the VNet."""
+    entra = ("allow-entra-id", "AzureActiveDirectory", "443", "Entra ID token validation")
+    if subnet == "nodes":
+        return [
+            ("allow-https-to-firewall", "Internet", "443", "routed to the egress firewall"),
+            ("allow-http-to-firewall", "Internet", "80", "routed to the egress firewall (CRLs)"),
+        ]
+    if subnet == "postgres":
+        region = _REGION_TAGS.get(location, location)
+        storage = f"Storage.{region}"
+        return [
+            (*entra[:3], "Entra ID authentication of database logins"),
+            ("allow-storage-in-region", storage, "443", "WAL and backups, in the stack's region"),
+        ]
+    if subnet == "apiserver":
+        return [entra]
+    return []
+
+
+def _nsg_rules(subnet: str, location: str) -> list[dict]:
+    """Inbound: no internet. Outbound: the VNet, what the subnet needs, then no internet."""
+    rules = [
+        _rule(
+            "deny-internet-inbound",
+            4000,
+            "Inbound",
+            "Deny",
+            "Internet",
+            "*",
+            "No ingress from the internet to any platform subnet (UAE-NET-003)",
+        ),
+        _rule("allow-vnet-outbound", 100, "Outbound", "Allow", "VirtualNetwork", "*", "the VNet"),
     ]
+    for offset, (name, peer, ports, why) in enumerate(_outbound_needs(subnet, location)):
+        rules.append(_rule(name, 200 + 10 * offset, "Outbound", "Allow", peer, ports, why))
+    rules.append(
+        _rule(
+            "deny-internet-outbound",
+            4000,
+            "Outbound",
+            "Deny",
+            "Internet",
+            "*",
+            "Nothing else leaves the VNet (closed egress)",
+        )
+    )
+    return rules
 
 
 class Network(pulumi.ComponentResource):
@@ -102,6 +176,7 @@ class Network(pulumi.ComponentResource):
     subnets: dict[str, azure.network.Subnet]
     dns_zone_ids: dict[str, pulumi.Output[str]]
     postgres_dns_zone: azure.privatedns.PrivateZone
+    route_table: azure.network.RouteTable
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplatform:azure:Network", name, None, opts)
@@ -118,30 +193,23 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.route_table = self._egress_route(name, args)
         # Subnets one after another: ARM refuses concurrent writes to the same VNet.
         self.subnets = {}
         previous: pulumi.Resource | None = None
         for subnet, (_, _, delegation) in _LAYOUT.items():
-            nsg = azure.network.NetworkSecurityGroup(
-                f"{name}-{subnet}-nsg",
-                network_security_group_name=f"{args.name_prefix}-{subnet}-nsg",
-                location=args.location,
-                security_rules=_nsg_rules(),
-                resource_group_name=args.resource_group_name,
-                tags=args.tags,
-                opts=child,
-            )
             self.subnets[subnet] = azure.network.Subnet(
                 f"{name}-{subnet}",
-                subnet_name=subnet,
+                subnet_name=_SUBNET_NAMES.get(subnet, subnet),
                 virtual_network_name=self.vnet.name,
                 resource_group_name=args.resource_group_name,
                 address_prefix=prefixes[subnet],
-                network_security_group={"id": nsg.id},
+                network_security_group=self._nsg(name, subnet, args),
+                route_table={"id": self.route_table.id} if subnet == "nodes" else None,
                 delegations=[{"name": subnet, "service_name": delegation}] if delegation else None,
                 # NSGs also apply to private endpoints in this subnet.
-                private_endpoint_network_policies="Enabled",
-                default_outbound_access=False,
+                private_endpoint_network_policies="Enabled" if subnet not in _NO_NSG else None,
+                default_outbound_access=False if subnet not in _NO_NSG else None,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else []),
             )
             previous = self.subnets[subnet]
@@ -159,6 +227,40 @@ class Network(pulumi.ComponentResource):
                 "subnetIds": {k: v.id for k, v in self.subnets.items()},
                 "dnsZoneIds": self.dns_zone_ids,
             }
+        )
+
+    def _nsg(self, name: str, subnet: str, args: NetworkArgs) -> dict[str, Any] | None:
+        if subnet in _NO_NSG:
+            return None
+        nsg = azure.network.NetworkSecurityGroup(
+            f"{name}-{subnet}-nsg",
+            network_security_group_name=f"{args.name_prefix}-{subnet}-nsg",
+            location=args.location,
+            security_rules=_nsg_rules(subnet, args.location),
+            resource_group_name=args.resource_group_name,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return {"id": nsg.id}
+
+    def _egress_route(self, name: str, args: NetworkArgs) -> azure.network.RouteTable:
+        """Everything the nodes send outside the VNet goes to the egress firewall."""
+        return azure.network.RouteTable(
+            f"{name}-egress",
+            route_table_name=f"{args.name_prefix}-egress-rt",
+            location=args.location,
+            resource_group_name=args.resource_group_name,
+            disable_bgp_route_propagation=True,  # no learned route can bypass the firewall
+            routes=[
+                {
+                    "name": "to-egress-firewall",
+                    "address_prefix": "0.0.0.0/0",
+                    "next_hop_type": "VirtualAppliance",
+                    "next_hop_ip_address": firewall_private_ip(args.address_space),
+                }
+            ],
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _zone(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from functools import cache
+from ipaddress import ip_network
 
 import pulumi
 import pytest
@@ -342,6 +343,105 @@ def test_nsgs_admit_nothing_from_the_internet(strimzi):
             and r["access"] == "Allow"
             and r.get("sourceAddressPrefix") in ("*", "Internet", "0.0.0.0/0")
         ]
+
+
+# --------------------------------------------------------------------------- egress (13.3)
+
+
+def test_the_nodes_leave_the_vnet_only_through_the_firewall_in_the_stack_location(strimzi):
+    """Issue 13.3: AKS went out through its load balancer to the internet."""
+    syn, _ = strimzi
+    cluster = one(syn, "azure-native:containerservice:ManagedCluster")
+    assert cluster.inputs["networkProfile"]["outboundType"] == "userDefinedRouting"
+    firewall = one(syn, "azure-native:network:AzureFirewall")
+    assert firewall.inputs["location"] == "uaenorth"
+    assert firewall.inputs["zones"] == ["1", "2", "3"]
+    # the cluster is created once the firewall forwards and its allowlist exists
+    rules = one(syn, "azure-native:network:FirewallPolicyRuleCollectionGroup")
+    assert {firewall.urn, rules.urn} <= set(cluster.options["dependsOn"])
+    (subnet,) = [
+        s.inputs
+        for s in syn.of_type("azure-native:network:Subnet")
+        if s.inputs["subnetName"] == "AzureFirewallSubnet"
+    ]
+    table = one(syn, "azure-native:network:RouteTable")
+    (route,) = table.inputs["routes"]
+    assert route["addressPrefix"] == "0.0.0.0/0" and route["nextHopType"] == "VirtualAppliance"
+    # the first address Azure hands out in the firewall's subnet
+    assert route["nextHopIpAddress"] == str(ip_network(subnet["addressPrefix"])[4])
+    nodes = [
+        s.inputs for s in syn.of_type("azure-native:network:Subnet") if s.inputs.get("routeTable")
+    ]
+    assert [n["subnetName"] for n in nodes] == ["nodes"]
+    # AKS checks the route table with user-defined routing
+    grants = {
+        a.inputs["scope"]
+        for a in syn.of_type("azure-native:authorization:RoleAssignment")
+        if a.name.startswith("id-aks-network-contributor")
+    }
+    assert table.id in grants and "/routeTables/" in str(table.id)
+
+
+def test_the_firewall_lets_out_aks_entra_id_and_the_gpu_driver_hosts_only(strimzi):
+    syn, _ = strimzi
+    group = one(syn, "azure-native:network:FirewallPolicyRuleCollectionGroup").inputs
+    (collection,) = group["ruleCollections"]
+    allowed = {
+        rule["name"]: {*rule.get("fqdnTags", ()), *rule.get("targetFqdns", ())}
+        for rule in collection["rules"]
+    }
+    assert allowed == {
+        "aks-required": {"AzureKubernetesService"},
+        "entra-id": {"login.microsoftonline.com"},
+        "gpu-driver": {"nvidia.github.io", "us.download.nvidia.com", "download.docker.com"},
+    }
+    (nodes,) = [
+        s.inputs["addressPrefix"]
+        for s in syn.of_type("azure-native:network:Subnet")
+        if s.inputs["subnetName"] == "nodes"
+    ]
+    assert all(rule["sourceAddresses"] == [nodes] for rule in collection["rules"])
+    logs = one(syn, "azure-native:monitor:DiagnosticSetting", "egress-logs").inputs
+    assert logs["workspaceId"].endswith("/workspaces/log-mlplatform-prod")
+
+
+def test_without_gpu_pools_the_firewall_does_not_admit_the_driver_hosts():
+    no_gpus = (
+        "gpuPools=[]",
+        "tenants[0].quota.gpu=0",
+        "tenants[1].quota.gpu=0",
+        "sampleWorkloads.gpus=0",
+    )
+    syn, _ = _synthesize(*no_gpus)
+    group = one(syn, "azure-native:network:FirewallPolicyRuleCollectionGroup").inputs
+    names = {rule["name"] for rule in group["ruleCollections"][0]["rules"]}
+    assert names == {"aks-required", "entra-id"}
+
+
+def test_each_subnet_denies_the_internet_outbound_after_what_it_needs(strimzi):
+    """The NSGs had no outbound rules: Azure's defaults let everything out."""
+    syn, _ = strimzi
+    for nsg in syn.of_type("azure-native:network:NetworkSecurityGroup"):
+        rules = [r for r in nsg.inputs["securityRules"] if r["direction"] == "Outbound"]
+        last = max(rules, key=lambda r: r["priority"])
+        assert (last["access"], last["destinationAddressPrefix"]) == ("Deny", "Internet")
+        to_internet = {
+            r["destinationPortRange"]
+            for r in rules
+            if r["access"] == "Allow" and r["destinationAddressPrefix"] in ("Internet", "*")
+        }
+        # only the nodes send to public addresses, on web ports, and the route takes that
+        # traffic to the firewall
+        is_nodes = nsg.inputs["networkSecurityGroupName"].endswith("-nodes-nsg")
+        assert to_internet == ({"443", "80"} if is_nodes else set()), nsg.name
+
+
+def test_what_leaves_the_country_is_a_declared_exception(stack_plan):
+    exceptions = stack_plan("uae-cloud", "cloud=azure").synthesis.outputs["stack"]["exceptions"]
+    (exception,) = [e for e in exceptions if e["policy"] == "UAE-RES-005"]
+    for name in ("AzureKubernetesService", "login.microsoftonline.com", "us.download.nvidia.com"):
+        assert name in exception["what"]
+    assert "no platform data" in exception["why"] and "network-isolated" in exception["remedy"]
 
 
 # --------------------------------------------------------------------------- data stores

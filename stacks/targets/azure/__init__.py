@@ -8,7 +8,8 @@ and with an explicit `location`. `build_cluster(config)` is the target's first s
 |---|---|---|
 | 1 | `site` | provider pinned to `azure.location`; resource group |
 | 2 | `security` | `LogAnalytics`: workspace + subscription Activity Log export |
-| 3 | `security` | `Network`: VNet, subnets, NSGs, private DNS zones |
+| 3 | `security` | `Network`: VNet, subnets, NSGs (both ways), private DNS zones; the |
+| | | `EgressFirewall` the nodes' route leads to (the only way out, an FQDN allowlist) |
 | 4 | `security` | `KeyVault`: HSM keys data, logs, secrets, disks; a DR vault in `drLocation` |
 | 5 | `cluster` | `ContainerRegistry`; identities; disk encryption set; private AKS |
 | 6 | `cluster` | the Kubernetes provider and the CMK StorageClass |
@@ -114,7 +115,7 @@ def build_foundation(config: StackConfig, cluster: AzureCluster, pki: PlatformPk
                 why="the storage account's private endpoint (the tenant's data prefix)",
             ),
         ),
-        exceptions=[LOG_ANALYTICS_PLATFORM_KEYS, REDIS_PLATFORM_KEYS],
+        exceptions=[LOG_ANALYTICS_PLATFORM_KEYS, REDIS_PLATFORM_KEYS, sec.egress_exception],
         workload_identity_pod_labels=dict(WORKLOAD_IDENTITY_POD_LABEL),
         ready=[cluster.aks.cluster, *cluster.aks.node_pools],
     )

@@ -4,9 +4,11 @@
   User on the `disks` key), kubelet (AcrPull on the registry), control plane (Network
   Contributor on its two subnets, Managed Identity Operator on the kubelet identity, Crypto
   User on the `secrets` key, Key Vault Contributor on the vault for the private KMS link,
-  Reader on the disk encryption set);
+  Reader on the disk encryption set, Network Contributor on the nodes' route table);
 - `ContainerRegistry` (ACR Premium, CMK, private endpoint): the in-country mirror;
-- `DiskEncryptionSet`, `AksCluster` (system pool + one agent pool per `gpuPools` entry);
+- `DiskEncryptionSet`, `AksCluster` (system pool, the `workloads` user pool, one agent pool
+  per `gpuPools` entry; outbound by user-defined routing through the egress firewall, which
+  the cluster waits for);
 - the Kubernetes provider (kubeconfig from `listManagedClusterUserCredentials`, kubelogin) and
   the `managed-csi-cmk` StorageClass (zone-redundant Premium disks encrypted with the DES).
 
@@ -135,6 +137,8 @@ def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
         "aks",
         Grant("Network Contributor", network.subnets["nodes"].id),
         Grant("Network Contributor", network.subnets["apiserver"].id),
+        # user-defined routing: AKS checks (and may update) the nodes' route table
+        Grant("Network Contributor", network.route_table.id),
         Grant("Managed Identity Operator", kubelet.id),
         Grant("Key Vault Crypto User", vault.key_ids["secrets"]),
         # KMS with a private vault: AKS creates the private link, which needs vault management.
@@ -170,7 +174,8 @@ def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
             workspace_id=sec.logs.id,
             **site.common(),
         ),
-        opts=site.opts(control_plane, kubelet, des, network),
+        # Nodes bootstrap through the egress firewall: it and its allowlist come first.
+        opts=site.opts(control_plane, kubelet, des, network, sec.firewall),
     )
 
     k8s_provider = k8s.Provider(
@@ -179,6 +184,12 @@ def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
         delete_unreachable=False,
         opts=pulumi.ResourceOptions(depends_on=[aks.cluster, *aks.node_pools]),
     )
+    _storage_class(site, des, k8s_provider)
+    return AzureCluster(site, sec, registry, aks, k8s_provider, STORAGE_CLASS)
+
+
+def _storage_class(site: AzureSite, des: DiskEncryptionSet, provider: k8s.Provider) -> None:
+    """`managed-csi-cmk`: zone-redundant Premium disks encrypted with the disk encryption set."""
     k8s.storage.v1.StorageClass(
         "storage-class-cmk",
         metadata={"name": STORAGE_CLASS, "labels": governance.platform_labels(site.config)},
@@ -194,9 +205,8 @@ def build_aks(site: AzureSite, sec: Security) -> AzureCluster:
         reclaim_policy="Retain",
         volume_binding_mode="WaitForFirstConsumer",
         allow_volume_expansion=True,
-        opts=pulumi.ResourceOptions(provider=k8s_provider),
+        opts=pulumi.ResourceOptions(provider=provider),
     )
-    return AzureCluster(site, sec, registry, aks, k8s_provider, STORAGE_CLASS)
 
 
 def container_registry(site: AzureSite, sec: Security) -> ContainerRegistry:

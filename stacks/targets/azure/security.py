@@ -3,7 +3,8 @@
 | what | component |
 |---|---|
 | Log Analytics workspace + subscription Activity Log export | `LogAnalytics` |
-| VNet, subnets, NSGs, private DNS zones | `Network` |
+| VNet, subnets, NSGs, private DNS zones, the nodes' route to the firewall | `Network` |
+| the VNet's only way out: Azure Firewall with an FQDN allowlist | `EgressFirewall` |
 | its Azure Monitor Private Link Scope (queried from the VNet only) | `MonitorPrivateLink` |
 | Key Vault with HSM keys `data`, `logs`, `secrets`, `disks` | `KeyVault` |
 | the identity that encrypts with the `data` and `logs` keys | `ManagedIdentity` `cmk` |
@@ -17,6 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.azure.firewall import (
+    AKS_EGRESS,
+    GPU_DRIVER_EGRESS,
+    AllowedDestinations,
+    EgressFirewall,
+    EgressFirewallArgs,
+)
 from components.azure.identity import Grant, ManagedIdentity
 from components.azure.keyvault import KeyVault, KeyVaultArgs
 from components.azure.monitoring import (
@@ -26,7 +34,12 @@ from components.azure.monitoring import (
     MonitorPrivateLink,
     MonitorPrivateLinkArgs,
 )
-from components.azure.network import Network, NetworkArgs
+from components.azure.network import (
+    Network,
+    NetworkArgs,
+    firewall_private_ip,
+    subnet_prefixes,
+)
 from stacks.foundation import SecurityException
 from stacks.targets.azure.site import ENCRYPTION_USER, KEY_PURPOSES, AzureSite, in_country_pair
 
@@ -50,6 +63,8 @@ LOG_ANALYTICS_PLATFORM_KEYS = SecurityException(
 class Security:
     logs: LogAnalytics
     network: Network
+    firewall: EgressFirewall
+    egress_exception: SecurityException  # what the firewall lets out of the country, and why
     vault: KeyVault
     cmk: ManagedIdentity  # Crypto Service Encryption User on the data and logs keys
     dr_vault: KeyVault | None
@@ -74,6 +89,8 @@ def build_security(site: AzureSite) -> Security:
         ),
         opts=site.opts(),
     )
+    allowed = egress_allowlist(site)
+    firewall = _firewall(site, logs, network, allowed)
     MonitorPrivateLink(
         "logs-private-link",
         MonitorPrivateLinkArgs(
@@ -120,4 +137,54 @@ def build_security(site: AzureSite) -> Security:
             Grant(ENCRYPTION_USER, dr_vault.key_ids["backup"]),
             location=azure.dr_location,
         )
-    return Security(logs, network, vault, cmk, dr_vault, geo_backup)
+    return Security(
+        logs, network, firewall, egress_exception(allowed), vault, cmk, dr_vault, geo_backup
+    )
+
+
+def egress_allowlist(site: AzureSite) -> tuple[AllowedDestinations, ...]:
+    """The nodes' egress: AKS's needs, Entra ID, and the NVIDIA driver hosts with GPU pools."""
+    return (*AKS_EGRESS, GPU_DRIVER_EGRESS) if site.config.gpu_pools else AKS_EGRESS
+
+
+def egress_exception(allowed: tuple[AllowedDestinations, ...]) -> SecurityException:
+    """What leaves the VNet, declared: the firewall's allowlist names global services."""
+    names = "; ".join(f"{a.name}: {', '.join((*a.fqdn_tags, *a.fqdns))} ({a.why})" for a in allowed)
+    return SecurityException(
+        control="8.20",
+        policy="UAE-RES-005",
+        what="the cluster's nodes reach services outside the UAE through the VNet's egress "
+        f"firewall, which lets out HTTPS only to its FQDN allowlist — {names}",
+        why="AKS cannot provision, join, patch or run its own add-ons without Microsoft's "
+        "endpoints (its system images come from mcr.microsoft.com, not the in-country mirror), "
+        "workload identity exchanges tokens at Entra ID, and GPU node images fetch NVIDIA's "
+        "packages; these are requests for images, packages and tokens, carrying no platform "
+        "data: every store is reached through private endpoints inside the VNet, the "
+        "firewall logs every decision to the in-country workspace, and pods' NetworkPolicies "
+        "admit outside the cluster only the destinations the platform declares",
+        remedy="an AKS network-isolated cluster (outboundType none, bootstrap artifacts from "
+        "the in-country ACR's cache of MCR) once offered in the stack's location removes the "
+        "AKS entries; workloads' images already come from the in-country mirror only",
+    )
+
+
+def _firewall(
+    site: AzureSite,
+    logs: LogAnalytics,
+    network: Network,
+    allowed: tuple[AllowedDestinations, ...],
+) -> EgressFirewall:
+    """The VNet's only way out, in the stack's location, logging to its workspace."""
+    return EgressFirewall(
+        "egress",
+        EgressFirewallArgs(
+            name_prefix=site.names["prefix"],
+            subnet_id=network.subnets["firewall"].id,
+            private_ip=firewall_private_ip(site.azure.vnet_cidr),
+            sources=(subnet_prefixes(site.azure.vnet_cidr)["nodes"],),
+            allowed=allowed,
+            workspace_id=logs.id,
+            **site.common(),
+        ),
+        opts=site.opts(),
+    )

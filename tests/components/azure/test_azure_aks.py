@@ -113,6 +113,9 @@ def test_secrets_disks_and_network_are_protected(aks):
     net = i["networkProfile"]
     assert (net["networkPlugin"], net["networkPluginMode"]) == ("azure", "overlay")
     assert net["networkPolicy"] == "cilium" and net["networkDataplane"] == "cilium"
+    # out only by the nodes subnet's route to the egress firewall, never a load balancer's
+    # public address (issue 13.3)
+    assert net["outboundType"] == "userDefinedRouting"
     storage = i["storageProfile"]
     assert storage["fileCSIDriver"] == {"enabled": False}  # would need storage account keys
     (system,) = i["agentPoolProfiles"]

@@ -16,6 +16,7 @@ from components.azure.network import (
     PRIVATE_DNS_ZONES,
     Network,
     NetworkArgs,
+    firewall_private_ip,
     private_endpoint,
     subnet_prefixes,
 )
@@ -96,7 +97,9 @@ def test_subnet_layout_is_carved_from_the_vnet():
         "endpoints": "10.50.16.0/24",
         "postgres": "10.50.17.0/24",
         "apiserver": "10.50.18.0/28",
+        "firewall": "10.50.19.0/26",
     }
+    assert firewall_private_ip("10.50.0.0/16") == "10.50.19.4"
     with pytest.raises(ValueError, match="too small"):
         subnet_prefixes("10.50.0.0/20")
 
@@ -121,7 +124,9 @@ def network():
 def test_network_subnets_are_delegated_and_guarded(network):
     assert_pinned(network)
     subnets = {s.inputs["subnetName"]: s.inputs for s in of(network, "Subnet")}
-    assert set(subnets) == {"nodes", "endpoints", "postgres", "apiserver"}
+    assert set(subnets) == {"nodes", "endpoints", "postgres", "apiserver", "AzureFirewallSubnet"}
+    firewall = subnets.pop("AzureFirewallSubnet")  # Azure allows no NSG there
+    assert firewall["addressPrefix"] == "10.60.19.0/26" and "networkSecurityGroup" not in firewall
     assert subnets["postgres"]["delegations"][0]["serviceName"] == (
         "Microsoft.DBforPostgreSQL/flexibleServers"
     )
@@ -139,12 +144,46 @@ def test_network_security_groups_deny_the_internet_and_allow_nothing_in(network)
     assert len(nsgs) == 4
     for nsg in nsgs:
         assert nsg.inputs["location"] == LOCATION
-        (rule,) = nsg.inputs["securityRules"]
+        (rule,) = [r for r in nsg.inputs["securityRules"] if r["direction"] == "Inbound"]
         assert (rule["direction"], rule["access"], rule["sourceAddressPrefix"]) == (
             "Inbound",
             "Deny",
             "Internet",
         )
+
+
+def test_each_subnet_says_what_it_may_reach_outside_the_vnet_and_nothing_else(network):
+    """Issue 13.3: the NSGs had no outbound rules (Azure's default lets everything out)."""
+    allowed = {}
+    for nsg in of(network, "NetworkSecurityGroup"):
+        subnet = nsg.inputs["networkSecurityGroupName"].removeprefix("mlplatform-test-")
+        rules = [r for r in nsg.inputs["securityRules"] if r["direction"] == "Outbound"]
+        last = max(rules, key=lambda r: r["priority"])
+        assert (last["access"], last["destinationAddressPrefix"]) == ("Deny", "Internet")
+        allowed[subnet.removesuffix("-nsg")] = {
+            (r["destinationAddressPrefix"], r["destinationPortRange"])
+            for r in rules
+            if r["access"] == "Allow"
+        }
+    vnet = ("VirtualNetwork", "*")
+    assert allowed == {
+        "nodes": {vnet, ("Internet", "443"), ("Internet", "80")},  # routed to the firewall
+        "endpoints": {vnet},
+        "postgres": {vnet, ("AzureActiveDirectory", "443"), ("Storage.UAENorth", "443")},
+        "apiserver": {vnet, ("AzureActiveDirectory", "443")},
+    }
+
+
+def test_the_nodes_route_everything_outside_the_vnet_to_the_firewall(network):
+    table = one(network, "RouteTable").inputs
+    (route,) = table["routes"]
+    assert route["addressPrefix"] == "0.0.0.0/0"
+    assert (route["nextHopType"], route["nextHopIpAddress"]) == ("VirtualAppliance", "10.60.19.4")
+    assert table["disableBgpRoutePropagation"] is True
+    with_route = [
+        s.inputs["subnetName"] for s in of(network, "Subnet") if s.inputs.get("routeTable")
+    ]
+    assert with_route == ["nodes"]
 
 
 def test_private_dns_zones_are_global_and_linked_to_the_vnet(network):
