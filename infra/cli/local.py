@@ -1,6 +1,7 @@
 """`mlplatform local`: the embedded local platform (typer sub-app).
 
-    mlplatform local up      start broker, MLflow, Feast feature server (+ model server if a
+    mlplatform local up      start broker, MLflow, Feast feature server, the stream processor
+                             and the retraining controller, Prometheus (+ model server if a
                              champion exists) on 127.0.0.1, in the background
     mlplatform local status  health of each service
     mlplatform local down    stop exactly the processes `up`/`demo` started
@@ -79,6 +80,24 @@ ModelMetricsPort = Annotated[
         help="model-events exporter (default 19110).",
     ),
 ]
+StreamMetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        "--stream-metrics-port",
+        min=1024,
+        max=65535,
+        help="stream processor's /metrics (default 19111).",
+    ),
+]
+RetrainingMetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        "--retraining-metrics-port",
+        min=1024,
+        max=65535,
+        help="retraining controller's /metrics (default 19112).",
+    ),
+]
 PythonOpt = Annotated[
     Path | None,
     typer.Option(
@@ -140,6 +159,8 @@ def up(
     model_server_port: ModelPort = None,
     prometheus_port: PrometheusPort = None,
     model_metrics_port: ModelMetricsPort = None,
+    stream_metrics_port: StreamMetricsPort = None,
+    retraining_metrics_port: RetrainingMetricsPort = None,
     workloads_python: PythonOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -153,6 +174,8 @@ def up(
         model_server=model_server_port,
         prometheus=prometheus_port,
         model_metrics=model_metrics_port,
+        stream_metrics=stream_metrics_port,
+        retraining_metrics=retraining_metrics_port,
     )
     out = errors if as_json else console
     try:
@@ -266,6 +289,22 @@ def _summary(result: dict[str, Any]) -> Table:
         + ", ".join(f"{k} PSI {v['psi']}" for k, v in drifted["features"].items() if v["drifted"]),
     )
     table.add_row("drift event", f"{drifted.get('drift_event_id')} (+ retraining request)")
+    run = result["retraining"]["run"]
+    gate = (run.get("result") or {}).get("gate") or {}
+    table.add_row(
+        "retraining",
+        f"run {run['run_id']} ({run['reason']}) {run['status']}: "
+        f"v{(run.get('result') or {}).get('version')} "
+        f"{'promoted' if gate.get('promoted') else 'not promoted'} ({gate.get('reason')}); "
+        f"champion v{result['retraining']['champion_version']}",
+    )
+    if "rollback" in result:
+        back = result["rollback"]
+        table.add_row(
+            "rollback",
+            f"@champion v{back['from_version']} → v{back['to_version']}, served "
+            f"{back['seconds']} s later without a restart",
+        )
     table.add_row("wall time", f"{result['wall_seconds']} s")
     return table
 
@@ -279,6 +318,8 @@ def demo(
     model_server_port: ModelPort = None,
     prometheus_port: PrometheusPort = None,
     model_metrics_port: ModelMetricsPort = None,
+    stream_metrics_port: StreamMetricsPort = None,
+    retraining_metrics_port: RetrainingMetricsPort = None,
     workloads_python: PythonOpt = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
     events: Annotated[int, typer.Option(min=500, help="Transactions to generate.")] = 6000,
@@ -298,6 +339,8 @@ def demo(
         model_server=model_server_port,
         prometheus=prometheus_port,
         model_metrics=model_metrics_port,
+        stream_metrics=stream_metrics_port,
+        retraining_metrics=retraining_metrics_port,
     )
     options = golden_path.DemoOptions(
         seed=seed, events=events, epochs=epochs, training_processes=training_processes

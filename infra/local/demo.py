@@ -1,16 +1,24 @@
-"""The golden path on the local platform: events → Kafka → Feast → PyTorch → MLflow → KServe.
+"""The golden path on the local platform: events → Kafka → Feast → PyTorch → MLflow → KServe,
+and the loop back: drift → retraining request → the retraining controller's run → the gate.
 
 Every step runs a production workload's own entrypoint (workloads environment) against the
 local services; the only stand-ins are the bank's systems (the data generator plays the card
 switch and the core-banking profile export, `workloads.demo traffic` plays the scoring client).
+
+The stream processor and the retraining controller are always-on services of the platform (as
+their Deployments in the cluster): the demo publishes events and waits for the stream processor
+to have pushed them (its /metrics), and after the drift check it waits for the run the
+controller started on the drift's retraining request (over the settled transactions under
+`<state>/labelled/`) and reports the gate's decision.
 
 The demo starts from an empty platform: it stops what a previous run left and clears the
 state directory's data (the local platform is a scratch area), then leaves the platform up
 with the new champion served, for exploring; `mlplatform local down` stops it.
 
 The demo fails (PlatformError) when an outcome it exists to show does not happen: a step
-fails, a prediction errors, no champion is promoted, the drifted traffic raises no event, or
-Prometheus (the platform's alert rules over the model-events exporter) fires no drift alert.
+fails, a prediction errors, no champion is promoted, the drifted traffic raises no event,
+Prometheus (the platform's alert rules over the model-events exporter) fires no drift alert, or
+the controller starts no run on the drift's retraining request or its run fails.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from infra.local import prometheus
+from infra.local import loop, prometheus
 from infra.local.platform import MODEL_NAME, LocalPlatform, PlatformError
 from infra.local.services import HOST, NO_PROXY_OPENER
 from infra.local.state import DATA_DIRS
@@ -45,6 +53,8 @@ class DemoOptions:
     epochs: int = 8
     training_processes: int = 2
     traffic: int = 400
+    stream_timeout: float = 300.0  # seconds for the stream processor to push every event
+    retraining_timeout: float = 900.0  # seconds for the retraining run to finish
 
 
 STEPS = (
@@ -61,6 +71,8 @@ STEPS = (
     "score drifted traffic",
     "check drift on drifted traffic",
     "see the drift alert fire in Prometheus",
+    "retrain on the drift's request: controller, training run, gate",
+    "roll back by hand: re-point @champion",
 )
 
 
@@ -110,10 +122,14 @@ class _GoldenPath:
             self.traffic("drifted", "drift_events.jsonl", batch=10),
             self.check("drifted", expect_drift=True),
             self.drift_alert,
+            self.retrain,
+            self.rollback,
         )
 
     def start(self) -> str:
         reset(self.platform)
+        self.platform.state.create()
+        self.platform.state.save_training(self.options.epochs, self.options.seed)
         self.platform.up()
         return ", ".join(s.name for s in self.platform.status() if s.state == "healthy")
 
@@ -130,6 +146,11 @@ class _GoldenPath:
             ),
         )
         self.summary["data"] = result
+        # The settled transactions, where the retraining controller's runs read them.
+        shutil.copy2(
+            self.data / "labelled_transactions.parquet",
+            self.platform.state.path("labelled") / "labelled_transactions.parquet",
+        )
         return (
             f"{result['events']} transactions ({result['fraud_events']} fraudulent) of "
             f"{result['customers']} customers, {result['from'][:10]} to {result['to'][:10]}"
@@ -164,19 +185,15 @@ class _GoldenPath:
         )
 
     def stream(self) -> str:
-        result = self.platform.run_step(
-            "stream",
-            self.wl.module(
-                "workloads.streaming",
-                "run",
-                *("--state-dir", str(self.platform.state.path("stream")), "--until-caught-up"),
-            ),
-        )
-        self.summary["stream"] = result
+        """The always-on stream processor has read every published event (its /metrics)."""
+        produced = self.summary["produced"]
+        expected = int(produced["events"]) + int(produced["poison_events"])
+        progress = wait_for_stream(self.platform, expected, self.options.stream_timeout)
+        self.summary["stream"] = progress.as_dict()
         return (
-            f"{result.get('pushed_rows', 0)} feature rows pushed in "
-            f"{result.get('batches', 0)} batches, {result.get('dead_lettered', 0)} "
-            "events dead-lettered"
+            f"the stream processor pushed {progress.pushed_rows} feature rows in "
+            f"{progress.batches} batches, dead-lettered {progress.dead_lettered} events; "
+            f"consumer lag {progress.lag}"
         )
 
     def features(self) -> str:
@@ -285,6 +302,131 @@ class _GoldenPath:
             f"mlplatform_model_drift_psi over {limit}: {over}; "
             f"runbook {alert['annotations']['runbook_url']}"
         )
+
+    def retrain(self) -> str:
+        """The controller's run on the drift's retraining request, to its end and the gate."""
+        request_id = self.summary["drift"]["drifted"].get("retraining_request_id")
+        if not request_id:
+            raise PlatformError(f"the drift check requested no retraining: {self.summary['drift']}")
+        server = self.platform.record("model-server")
+        run = wait_for_retraining(self.platform, request_id, self.options.retraining_timeout)
+        result = run.get("result") or {}
+        gate, version = result.get("gate") or {}, str(result.get("version"))
+        champion = self.platform.champion_version()
+        self.summary["retraining"] = {
+            "request_id": request_id,
+            "run": run,
+            "champion_version": champion,
+            "served_versions": None,
+            "model_server_pid": server.pid if server else None,
+        }
+        if gate.get("promoted") and champion is not None:
+            served = wait_for_served(self.platform, champion, 60.0)
+            if server is None or self.platform.record("model-server") != server:
+                raise PlatformError("the model server was restarted to serve the new champion")
+            self.summary["retraining"]["served_versions"] = sorted(served)
+            decision = (
+                f"promoted; the model server (pid {server.pid}) serves v{champion}, unrestarted"
+            )
+        else:
+            decision = f"not promoted ({gate.get('reason')}); champion stays v{champion}"
+        return (
+            f"request {request_id[:8]}… → run {run['run_id']} ({run['reason']}, "
+            f"{run['status']}): {MODEL_NAME} v{version}, held-out ROC AUC "
+            f"{float(result.get('holdout_roc_auc') or 0):.3f}; gate: {decision}"
+        )
+
+    def rollback(self) -> str:
+        """The documented manual rollback (`python -m workloads.serving rollback`): @champion
+        goes back to the version the retrained one replaced, and the running model server
+        serves it within seconds. Nothing to roll back when the gate kept the champion."""
+        retraining = self.summary["retraining"]
+        if retraining["served_versions"] is None:
+            return f"nothing to roll back: the gate kept v{retraining['champion_version']}"
+        began = time.monotonic()
+        move = self.platform.run_step(
+            "rollback",
+            self.wl.module("workloads.serving", "rollback", "--reason", "local demo: rollback"),
+        )
+        served = wait_for_served(self.platform, str(move["to_version"]), 60.0)
+        seconds = time.monotonic() - began
+        server = self.platform.record("model-server")
+        if server is None or server.pid != retraining["model_server_pid"]:
+            raise PlatformError("the model server was restarted to serve the rolled-back version")
+        self.summary["rollback"] = {
+            **move,
+            "served_versions": sorted(served),
+            "seconds": round(seconds, 1),
+        }
+        return (
+            f"@champion v{move['from_version']} → v{move['to_version']}; the model server "
+            f"(pid {server.pid}) serves v{move['to_version']} {seconds:.1f} s later, unrestarted"
+        )
+
+
+def stream_progress(platform: LocalPlatform) -> loop.StreamProgress:
+    url = platform.service("stream-processor").url + "/metrics"
+    with NO_PROXY_OPENER.open(url, timeout=10) as response:
+        return loop.stream_progress(response.read().decode())
+
+
+def wait_for_stream(platform: LocalPlatform, expected: int, timeout: float) -> loop.StreamProgress:
+    """The stream processor's counters once it has handled `expected` events and has no lag."""
+    deadline = time.monotonic() + timeout
+    while True:
+        progress = stream_progress(platform)
+        if progress.handled >= expected and progress.lag == 0:
+            return progress
+        if not platform.running("stream-processor"):
+            raise PlatformError(
+                "the stream processor stopped; see " + str(platform.state.log("stream-processor"))
+            )
+        if time.monotonic() > deadline:
+            raise PlatformError(
+                f"the stream processor handled {progress.handled} of {expected} events in "
+                f"{timeout:.0f} s ({progress.as_dict()}); see "
+                f"{platform.state.log('stream-processor')}"
+            )
+        time.sleep(0.5)
+
+
+def wait_for_served(platform: LocalPlatform, version: str, timeout: float) -> set[str]:
+    """The versions the model server serves once `version` is among them (it follows the
+    `champion` alias by polling MLflow: no restart)."""
+    deadline, url = time.monotonic() + timeout, platform.service("model-server").url + "/metrics"
+    while True:
+        with NO_PROXY_OPENER.open(url, timeout=10) as response:
+            served = loop.served_versions(response.read().decode())
+        if version in served:
+            return served
+        if time.monotonic() > deadline:
+            raise PlatformError(
+                f"the model server still serves {sorted(served)}, not the new champion "
+                f"v{version}, after {timeout:.0f} s; see {platform.state.log('model-server')}"
+            )
+        time.sleep(0.5)
+
+
+def wait_for_retraining(platform: LocalPlatform, request_id: str, timeout: float) -> dict[str, Any]:
+    """The finished run the controller started for (or merged) `request_id`; PlatformError if
+    none starts, it fails, or it outlasts `timeout`."""
+    deadline, log = time.monotonic() + timeout, platform.state.log("retraining-controller")
+    while True:
+        run = loop.run_for_request(platform.state, request_id)
+        if run is not None and run.get("status") == "succeeded":
+            return run
+        if run is not None and run.get("status") == "failed":
+            work_dir = loop.runs_dir(platform.state) / f"run-{run['run_id']}"
+            raise PlatformError(
+                f"retraining run {run['run_id']} failed: {run.get('result')}; see "
+                f"{work_dir / 'controller-run.log'}"
+            )
+        if time.monotonic() > deadline:
+            where = "no run started" if run is None else f"run {run['run_id']} {run['status']}"
+            raise PlatformError(
+                f"retraining request {request_id}: {where} after {timeout:.0f} s; see {log}"
+            )
+        time.sleep(1.0)
 
 
 def prometheus_api(platform: LocalPlatform, path: str, **query: str) -> Any:

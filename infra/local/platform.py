@@ -8,12 +8,15 @@ not start. A port held by anything else is reported, never freed.
 
 Order matters: the broker and MLflow start first (in parallel), the Feast repository is
 applied while they boot, the feature server starts on the applied registry, the topics are
-created once the broker accepts connections, then the model-events exporter and Prometheus
-(`infra.local.prometheus`) start, and the model server starts only when MLflow has
-a `champion` to serve (otherwise after training, by the demo).
+created once the broker accepts connections, then the stream processor and the retraining
+controller (the loop's always-on half, as their Deployments in the cluster), the model-events
+exporter and Prometheus (`infra.local.prometheus`) start, and the model server starts only
+when MLflow has a `champion` to serve (otherwise after training, by the demo).
 
 The broker keeps its data in memory, so a broker start is a fresh Kafka: the stream
-processor's snapshots (which record Kafka offsets) are cleared at the same moment.
+processor's snapshots (which record Kafka offsets) are cleared at the same moment (and a
+stream processor still running is restarted). `down` also ends the retraining runs the
+controller left training (they run in sessions of their own, see `infra.local.loop`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.local import processes, prometheus
+from infra.local import loop, processes, prometheus
 from infra.local.services import (
     HOST,
     NO_PROXY_OPENER,
@@ -195,8 +198,7 @@ class LocalPlatform:
         self.state.create()
         self.state.save_ports(self.ports)
         if not self.running("broker"):
-            shutil.rmtree(self.state.path("stream"), ignore_errors=True)
-            self.state.path("stream").mkdir(mode=0o700)
+            self._fresh_stream_state()
         for name in ("broker", "mlflow"):
             progress(f"starting {name}")
             self.start(name)
@@ -223,10 +225,30 @@ class LocalPlatform:
         for name in ("mlflow", "feature-server"):
             progress(f"waiting for {name}")
             self.wait_healthy(name)
+        self.start_loop(progress)
         self.start_monitoring(progress)
         if self.champion_version() is not None:
             self.start_model_server(progress)
         return self.status()
+
+    def _fresh_stream_state(self) -> None:
+        """A fresh broker: the stream processor's snapshots record offsets of the old one, so
+        a processor still running is stopped (`start_loop` starts it again) and they go."""
+        record = self.record("stream-processor")
+        if record is not None:
+            processes.stop(record)
+            self.state.record("stream-processor").unlink(missing_ok=True)
+        shutil.rmtree(self.state.path("stream"), ignore_errors=True)
+        self.state.path("stream").mkdir(mode=0o700)
+
+    def start_loop(self, progress: Progress = lambda _: None) -> None:
+        """The always-on half of the ML loop, as in the cluster: the stream processor (Kafka →
+        Feast) and the retraining controller (retraining requests → training runs)."""
+        for name in ("stream-processor", "retraining-controller"):
+            progress(f"starting {name}")
+            self.start(name)
+        for name in ("stream-processor", "retraining-controller"):
+            self.wait_healthy(name)
 
     def start_monitoring(self, progress: Progress = lambda _: None) -> None:
         """The model-events exporter and Prometheus with the platform's alert rules."""
@@ -269,14 +291,21 @@ class LocalPlatform:
         return ServiceStatus(name, "healthy" if ok else "unhealthy", record.pid, svc.url, detail)
 
     def down(self) -> dict[str, list[int]]:
-        """Stop every recorded service, model server first; return the PIDs signalled."""
+        """Stop every recorded service, the loop's first (then the retraining runs still
+        training, as `retraining-run-<id>`); return the PIDs signalled."""
         names = [*reversed(SERVICES)]
         names += sorted(p.stem for p in self.state.run.glob("*.json") if p.stem not in names)
         stopped: dict[str, list[int]] = {}
         for name in names:
             record = self.record(name)
-            if record is None:
-                continue
-            stopped[name] = processes.stop(record)
-            self.state.record(name).unlink(missing_ok=True)
+            if record is not None:
+                stopped[name] = processes.stop(record)
+                self.state.record(name).unlink(missing_ok=True)
+            if name == "retraining-controller":
+                stopped.update(self._stop_retraining_runs())
         return stopped
+
+    def _stop_retraining_runs(self) -> dict[str, list[int]]:
+        """The controller's runs still training: they run in sessions of their own (as a
+        TrainJob outlives the controller), so stopping the controller leaves them running."""
+        return {run.name: processes.stop(run) for run in loop.live_run_processes(self.state)}

@@ -72,6 +72,11 @@ def _cmdline(pid: int) -> list[str] | None:
     return raw.decode(errors="replace").split("\0")[:-1]
 
 
+def command_line(pid: int) -> list[str] | None:
+    """The process's command line as the kernel shows it, None when it is gone."""
+    return _cmdline(pid)
+
+
 def is_ours(record: ProcessRecord) -> bool:
     """True if the recorded leader still runs: same PID, start time and command line."""
     stat = _stat(record.pid)

@@ -8,6 +8,8 @@ with the same rule groups the cluster's PrometheusRule carries
 |---|---|---|
 | `model-server` | the KServe predictor's `/metrics` | requests, latency, scores, served version |
 | `model-events` | `python -m workloads.model_metrics` | the drift/performance verdicts as gauges |
+| `stream-processor` | the stream processor's `/metrics` | lag, events by outcome, dead letters |
+| `retraining-controller` | the retraining controller's `/metrics` | requests by decision, runs |
 | `prometheus` | itself | |
 
 The model-events exporter is a local service of its own (it reads `platform.model-events`
@@ -52,6 +54,8 @@ def configuration(ports: Ports, host: str) -> dict[str, Any]:
         "scrape_configs": [
             _job("model-server", f"{host}:{ports.model_server}"),
             _job("model-events", f"{host}:{ports.model_metrics}"),
+            _job("stream-processor", f"{host}:{ports.stream_metrics}"),
+            _job("retraining-controller", f"{host}:{ports.retraining_metrics}"),
             _job("prometheus", f"{host}:{ports.prometheus}"),
         ],
     }

@@ -8,6 +8,8 @@
 | model-server   | `python -m workloads.serving local` (KServe app)  | GET /v2/health/ready 200  |
 | model-metrics  | `python -m workloads.model_metrics` (verdicts)    | GET /metrics is 200       |
 | prometheus     | Debian's `prometheus`, the platform's alert rules | GET /-/ready is 200       |
+| stream-processor | `python -m workloads.streaming run` (always on)  | GET /metrics is 200       |
+| retraining-controller | `python -m workloads.retraining local`      | GET /metrics is 200       |
 
 All listen on 127.0.0.1 only. Health checks use the standard library (the IaC environment has
 no HTTP client library) and never go through a proxy.
@@ -19,6 +21,7 @@ import os
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +29,16 @@ from infra.local import prometheus
 from infra.local.state import Ports, StateDir
 
 HOST = "127.0.0.1"
-SERVICES = ("broker", "mlflow", "feature-server", "model-server", "model-metrics", "prometheus")
+SERVICES = (
+    "broker",
+    "mlflow",
+    "feature-server",
+    "model-server",
+    "model-metrics",
+    "prometheus",
+    "stream-processor",
+    "retraining-controller",
+)
 NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -87,93 +99,161 @@ def environment(state: StateDir, ports: Ports, repo_root: Path) -> dict[str, str
     return env
 
 
+def _broker(workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    listener = f"tcp://{HOST}:{ports.broker}"
+    return Service(
+        "broker",
+        ports.broker,
+        [
+            str(workloads.tansu()),
+            "broker",
+            "--listener-url",
+            listener,
+            "--advertised-listener-url",
+            listener,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        None,
+    )
+
+
+def _mlflow(workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    data = state.path("mlflow")
+    return Service(
+        "mlflow",
+        ports.mlflow,
+        workloads.module(
+            "mlflow",
+            "server",
+            "--host",
+            HOST,
+            "--port",
+            str(ports.mlflow),
+            "--backend-store-uri",
+            f"sqlite:///{data / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(data / "artifacts"),
+            "--workers",
+            "1",
+        ),
+        "/health",
+    )
+
+
+def _feature_server(workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    feast = state.path("feast")
+    return Service(
+        "feature-server",
+        ports.feature_server,
+        [
+            str(workloads.bin("feast")),
+            "--chdir",
+            str(feast),
+            "--feature-store-yaml",
+            str(feast / "feature_store.yaml"),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(ports.feature_server),
+            "--workers",
+            "1",
+            "--no-access-log",
+        ],
+        "/health",
+    )
+
+
+def _model_server(workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    return Service(
+        "model-server",
+        ports.model_server,
+        workloads.module(
+            "workloads.serving", "local", "--host", HOST, "--port", str(ports.model_server)
+        ),
+        "/v2/health/ready",
+    )
+
+
+def _model_metrics(workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    return Service(
+        "model-metrics",
+        ports.model_metrics,
+        workloads.module(
+            "workloads.model_metrics", "--address", HOST, "--port", str(ports.model_metrics)
+        ),
+        "/metrics",
+    )
+
+
+def _prometheus(workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    return Service("prometheus", ports.prometheus, prometheus.argv(state, ports, HOST), "/-/ready")
+
+
+def _stream_processor(workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    """The stream processor, always on (as its Deployment in the cluster)."""
+    return Service(
+        "stream-processor",
+        ports.stream_metrics,
+        workloads.module(
+            "workloads.streaming",
+            "run",
+            *("--state-dir", str(state.path("stream"))),
+            *("--metrics-port", str(ports.stream_metrics), "--metrics-address", HOST),
+        ),
+        "/metrics",
+    )
+
+
+# What the local retraining controller runs for each request (its TrainJob template in the
+# cluster): one training process over the settled transactions under `labelled/`.
+RETRAINING_PROCESSES = 1
+
+
+def _retraining_controller(workloads: Workloads, state: StateDir, ports: Ports) -> Service:
+    """The retraining controller in local mode: each run is `torchrun -m workloads.training`
+    over `labelled/` (`{work_dir}` is the run's own directory), with the demo's epochs/seed."""
+    runs = state.path("retraining")
+    training = [
+        str(workloads.bin("torchrun")),
+        *("--standalone", f"--nproc_per_node={RETRAINING_PROCESSES}"),
+        *("-m", "workloads.training", "--labelled", str(state.path("labelled"))),
+        *("--work-dir", "{work_dir}", *state.retraining_options()),
+    ]
+    return Service(
+        "retraining-controller",
+        ports.retraining_metrics,
+        workloads.module(
+            "workloads.retraining",
+            "local",
+            *("--runs-dir", str(runs / "runs"), "--state-file", str(runs / "state.json")),
+            *("--poll-seconds", "1"),
+            *("--metrics-port", str(ports.retraining_metrics), "--metrics-address", HOST),
+            "--",
+            *training,
+        ),
+        "/metrics",
+    )
+
+
+_SERVICES: dict[str, Callable[[Workloads, StateDir, Ports], Service]] = {
+    "broker": _broker,
+    "mlflow": _mlflow,
+    "feature-server": _feature_server,
+    "model-server": _model_server,
+    "model-metrics": _model_metrics,
+    "prometheus": _prometheus,
+    "stream-processor": _stream_processor,
+    "retraining-controller": _retraining_controller,
+}
+
+
 def service(name: str, workloads: Workloads, state: StateDir, ports: Ports) -> Service:
-    if name == "broker":
-        listener = f"tcp://{HOST}:{ports.broker}"
-        return Service(
-            name,
-            ports.broker,
-            [
-                str(workloads.tansu()),
-                "broker",
-                "--listener-url",
-                listener,
-                "--advertised-listener-url",
-                listener,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            None,
-        )
-    if name == "mlflow":
-        data = state.path("mlflow")
-        return Service(
-            name,
-            ports.mlflow,
-            workloads.module(
-                "mlflow",
-                "server",
-                "--host",
-                HOST,
-                "--port",
-                str(ports.mlflow),
-                "--backend-store-uri",
-                f"sqlite:///{data / 'mlflow.db'}",
-                "--artifacts-destination",
-                str(data / "artifacts"),
-                "--workers",
-                "1",
-            ),
-            "/health",
-        )
-    if name == "feature-server":
-        feast = state.path("feast")
-        return Service(
-            name,
-            ports.feature_server,
-            [
-                str(workloads.bin("feast")),
-                "--chdir",
-                str(feast),
-                "--feature-store-yaml",
-                str(feast / "feature_store.yaml"),
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(ports.feature_server),
-                "--workers",
-                "1",
-                "--no-access-log",
-            ],
-            "/health",
-        )
-    if name == "model-server":
-        return Service(
-            name,
-            ports.model_server,
-            workloads.module(
-                "workloads.serving",
-                "local",
-                "--host",
-                HOST,
-                "--port",
-                str(ports.model_server),
-            ),
-            "/v2/health/ready",
-        )
-    if name == "model-metrics":
-        return Service(
-            name,
-            ports.model_metrics,
-            workloads.module(
-                "workloads.model_metrics", "--address", HOST, "--port", str(ports.model_metrics)
-            ),
-            "/metrics",
-        )
-    if name == "prometheus":
-        return Service(name, ports.prometheus, prometheus.argv(state, ports, HOST), "/-/ready")
-    raise ValueError(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
+    builder = _SERVICES.get(name)
+    if builder is None:
+        raise ValueError(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
+    return builder(workloads, state, ports)
 
 
 def healthy(svc: Service, timeout: float = 2.0) -> tuple[bool, str]:

@@ -4,12 +4,15 @@ Everything `mlplatform local` writes lives under one directory (default `.local-
 the repository root, git-ignored), created owner-only (0700) and written under umask 077, so
 pid records, logs and sqlite databases are never readable by other users:
 
-    state.json         ports of the running platform (later commands reuse them)
+    state.json         ports of the running platform (later commands reuse them), and the
+                       training options retraining runs use
     run/<service>.json process records (see processes.py)
     logs/<service>.log service and step logs
     feast/             feature_store.yaml, sqlite registry and online store, offline parquet
     mlflow/            tracking database and artifacts
     stream/            the stream processor's window snapshots
+    labelled/          settled (labelled) transactions, what training and retraining read
+    retraining/        the retraining controller's state file and one work directory per run
     demo/              generated data, training work directories, step results
     prometheus/        prometheus.yml, the platform's alert rules (rules.yml), its TSDB
 """
@@ -20,10 +23,11 @@ import json
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local-platform"
-DATA_DIRS = ("feast", "mlflow", "stream", "demo", "prometheus")
+DATA_DIRS = ("feast", "mlflow", "stream", "demo", "prometheus", "labelled", "retraining")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Ports:
     model_server: int = 18080
     prometheus: int = 19090
     model_metrics: int = 19110
+    stream_metrics: int = 19111  # the stream processor's /metrics (its health check)
+    retraining_metrics: int = 19112  # the retraining controller's /metrics
 
     def merged(self, **overrides: int | None) -> Ports:
         values = asdict(self)
@@ -82,9 +88,28 @@ class StateDir:
         known = {f.name for f in fields(Ports)}
         return Ports(**{k: int(v) for k, v in data.items() if k in known})
 
-    def save_ports(self, ports: Ports) -> None:
+    def _saved(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.root / "state.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _save(self, data: dict[str, Any]) -> None:
         path = self.root / "state.json"
         fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump({"ports": asdict(ports)}, handle)
+            json.dump(data, handle)
         os.replace(path.with_suffix(".tmp"), path)
+
+    def save_ports(self, ports: Ports) -> None:
+        self._save({**self._saved(), "ports": asdict(ports)})
+
+    def save_training(self, epochs: int, seed: int) -> None:
+        """What the retraining controller's runs train with (`local demo --epochs/--seed`)."""
+        self._save({**self._saved(), "training": {"epochs": epochs, "seed": seed}})
+
+    def retraining_options(self) -> tuple[str, ...]:
+        training = self._saved().get("training") or {}
+        epochs, seed = int(training.get("epochs", 8)), int(training.get("seed", 7))
+        return ("--epochs", str(epochs), "--seed", str(seed))

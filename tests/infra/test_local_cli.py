@@ -25,7 +25,8 @@ def test_status_of_a_platform_never_started_is_all_stopped_and_exit_1(tmp_path: 
     assert result.exit_code == 1
     services = json.loads(result.stdout)["services"]
     assert [s["name"] for s in services] == [
-        *("broker", "mlflow", "feature-server", "model-server", "model-metrics", "prometheus")
+        *("broker", "mlflow", "feature-server", "model-server", "model-metrics", "prometheus"),
+        *("stream-processor", "retraining-controller"),
     ]
     assert {s["state"] for s in services} == {"stopped"}
     assert all(s["url"].split("//")[1].startswith("127.0.0.1:") for s in services)
@@ -43,6 +44,8 @@ def test_down_with_nothing_running_is_fine(tmp_path: Path) -> None:
         ["up", "--broker-port", "80"],
         ["up", "--mlflow-port", "70000"],
         ["up", "--broker-port", "20000", "--mlflow-port", "20000"],
+        ["up", "--stream-metrics-port", "20000", "--retraining-metrics-port", "20000"],
+        ["demo", "--retraining-metrics-port", "99999"],
         ["demo", "--events", "10"],
         ["up", "--workloads-python", "/nonexistent/python"],
         ["launch"],

@@ -45,6 +45,7 @@ def test_configuration_scrapes_local_services_on_loopback_with_the_platform_rule
 ) -> None:
     state = StateDir(tmp_path / "state").create()
     ports = Ports(model_server=20080, prometheus=20090, model_metrics=20110)
+    ports = ports.merged(stream_metrics=20111, retraining_metrics=20112)
     config = yaml.safe_load(prometheus.write_configuration(state, ports, "127.0.0.1").read_text())
     targets = {
         job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
@@ -52,6 +53,8 @@ def test_configuration_scrapes_local_services_on_loopback_with_the_platform_rule
     assert targets == {
         "model-server": ["127.0.0.1:20080"],
         "model-events": ["127.0.0.1:20110"],
+        "stream-processor": ["127.0.0.1:20111"],
+        "retraining-controller": ["127.0.0.1:20112"],
         "prometheus": ["127.0.0.1:20090"],
     }
     rules = yaml.safe_load((state.path("prometheus") / "rules.yml").read_text())

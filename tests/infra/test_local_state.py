@@ -29,3 +29,13 @@ def test_ports_are_saved_and_merged(tmp_path: Path) -> None:
     assert Ports(broker=20001).merged(mlflow=20002, broker=None) == Ports(
         broker=20001, mlflow=20002
     )
+
+
+def test_training_options_live_beside_the_ports(tmp_path: Path) -> None:
+    state = StateDir(tmp_path).create()
+    assert state.retraining_options() == ("--epochs", "8", "--seed", "7")  # the demo's defaults
+    state.save_ports(Ports(broker=20001))
+    state.save_training(epochs=3, seed=11)
+    state.save_ports(Ports(broker=20002))  # saving one keeps the other
+    assert state.saved_ports() == Ports(broker=20002)
+    assert state.retraining_options() == ("--epochs", "3", "--seed", "11")

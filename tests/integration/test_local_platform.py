@@ -87,9 +87,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
     if not WORKLOADS_PYTHON.exists():
         pytest.fail(f"{WORKLOADS_PYTHON} is missing: run `make .venv-workloads/.installed`")
     state = tmp_path_factory.mktemp("local-platform") / "state"
-    broker, mlflow, feast, model, prom, verdicts = free_ports(6)
+    broker, mlflow, feast, model, prom, verdicts, stream, retraining = free_ports(8)
     ports = {"broker": broker, "mlflow": mlflow, "feature-server": feast, "model-server": model}
     ports |= {"prometheus": prom, "model-metrics": verdicts}
+    ports |= {"stream-processor": stream, "retraining-controller": retraining}
     try:
         done = cli(
             state,
@@ -107,6 +108,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
             str(prom),
             "--model-metrics-port",
             str(verdicts),
+            "--stream-metrics-port",
+            str(stream),
+            "--retraining-metrics-port",
+            str(retraining),
             timeout=900,
         )
         assert done.returncode == 0, f"demo failed:\n{done.stderr[-4000:]}"
@@ -141,10 +146,12 @@ def test_a_champion_is_registered_in_mlflow(platform: Platform) -> None:
         f"{platform.url('mlflow')}/api/2.0/mlflow/registered-models/alias?{query}"
     )
     assert status == 200
-    version = answer["model_version"]
-    assert version["version"] == platform.summary["training"]["version"]
+    # the champion now: the first training's (the retrained version, if the gate promoted it,
+    # was rolled back by hand)
+    assert answer["model_version"]["version"] == platform.summary["training"]["version"]
+    first = platform.summary["training"]
     status, run = http_json(
-        f"{platform.url('mlflow')}/api/2.0/mlflow/runs/get?run_id={version['run_id']}"
+        f"{platform.url('mlflow')}/api/2.0/mlflow/runs/get?run_id={first['run_id']}"
     )
     metrics = {m["key"]: m["value"] for m in run["run"]["data"]["metrics"]}
     assert metrics["holdout_roc_auc"] > 0.8
@@ -210,6 +217,69 @@ def test_the_drift_alert_fires_in_the_local_prometheus(platform: Platform) -> No
     assert (
         float(answer["data"]["result"][0]["value"][1]) > platform.summary["alert"]["psi_threshold"]
     )
+
+
+def test_the_always_on_stream_processor_reports_what_it_pushed(platform: Platform) -> None:
+    with OPENER.open(platform.url("stream-processor") + "/metrics", timeout=30) as response:
+        text = response.read().decode()
+    valid = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("card_risk_stream_events_total") and 'outcome="valid"' in line
+    ]
+    assert sum(valid) == platform.summary["stream"]["pushed_rows"]
+
+
+def test_the_drift_request_starts_a_retraining_run_that_the_gate_judges(
+    platform: Platform,
+) -> None:
+    drifted, retraining = platform.summary["drift"]["drifted"], platform.summary["retraining"]
+    run = retraining["run"]
+    assert retraining["request_id"] == drifted["retraining_request_id"]
+    assert run["status"] == "succeeded" and run["reason"] == "drift"
+    assert run["request_ids"] == [drifted["retraining_request_id"]]
+    result, first = run["result"], platform.summary["training"]
+    gate = result["gate"]
+    assert result["world_size"] == 1 and result["version"] != first["version"]
+    # The gate judged the new version against the first training's champion: it is promoted
+    # (the champion moves) or not (it stays), and MLflow holds the decision on the run.
+    assert gate["champion_version"] == first["version"]
+    champion = result["version"] if gate["promoted"] else first["version"]
+    assert retraining["champion_version"] == champion
+    if gate["promoted"]:  # the same model server process followed the alias
+        assert champion in retraining["served_versions"]
+    status, answer = http_json(
+        f"{platform.url('mlflow')}/api/2.0/mlflow/runs/get?run_id={result['run_id']}"
+    )
+    assert status == 200
+    tags = {t["key"]: t["value"] for t in answer["run"]["data"]["tags"]}
+    assert tags["gate.decision"] == ("promoted" if gate["promoted"] else "rejected")
+    # the training run records which requests it answers
+    assert tags["retraining.requests"] == drifted["retraining_request_id"]
+    assert tags["retraining.run"] == run["run_id"] and tags["retraining.reason"] == "drift"
+
+
+def test_a_manual_rollback_is_served_without_a_restart(platform: Platform) -> None:
+    retrained = platform.summary["retraining"]["run"]["result"]
+    first = platform.summary["training"]["version"]
+    if not retrained["gate"]["promoted"]:
+        assert "rollback" not in platform.summary  # nothing was promoted, nothing rolled back
+        return
+    rollback = platform.summary["rollback"]
+    assert (rollback["from_version"], rollback["to_version"]) == (retrained["version"], first)
+    assert rollback["served_versions"] == [first] and rollback["seconds"] < 30
+    # asked outside the demo: the model server, never restarted, serves the restored version
+    with OPENER.open(platform.url("model-server") + "/metrics", timeout=30) as response:
+        text = response.read().decode()
+    served = [
+        line
+        for line in text.splitlines()
+        if line.startswith("card_risk_model_served{") and line.endswith(" 1.0")
+    ]
+    assert len(served) == 1 and f'model_version="{first}"' in served[0], served
+    services = json.loads(cli(platform.state, "status", "--json").stdout)["services"]
+    pids = {s["name"]: s["pid"] for s in services}
+    assert pids["model-server"] == platform.summary["retraining"]["model_server_pid"]
 
 
 def test_status_reports_every_service_healthy(platform: Platform) -> None:
