@@ -323,6 +323,22 @@ class Aws(_Model):
         return value
 
 
+class RegionAccess(_Model):
+    """Microsoft's approval of the subscription's access request for a restricted location."""
+
+    location: str
+    # The Azure support request that granted it (evidence for an auditor), when known.
+    support_request: Annotated[str, Field(pattern=r"^[0-9]{6,20}$")] | None = None
+
+    @field_validator("location")
+    @classmethod
+    def _restricted(cls, value: str) -> str:
+        if value not in residency.AZURE_RESTRICTED_LOCATIONS:
+            allowed = ", ".join(residency.AZURE_RESTRICTED_LOCATIONS)
+            raise ValueError(f"is not a restricted location; allowed: {allowed}")
+        return value
+
+
 class Azure(_Model):
     location: str = "uaenorth"
     dr_location: str = "uaecentral"
@@ -339,6 +355,9 @@ class Azure(_Model):
     workload_vm_size: str = "Standard_D8ds_v5"
     workload_min_count: int = Field(default=2, ge=1, le=100)
     workload_max_count: int = Field(default=10, ge=1, le=100)
+    # Restricted locations (uaecentral) whose access request Microsoft approved for the
+    # subscription: location/drLocation may name one only once it is acknowledged here.
+    restricted_region_access: list[RegionAccess] = []
 
     @field_validator("location", "dr_location")
     @classmethod

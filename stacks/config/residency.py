@@ -14,6 +14,9 @@ AWS_REGIONS: tuple[str, ...] = ("me-central-1",)
 AWS_ZONE_IDS: tuple[str, ...] = ("mec1-az1", "mec1-az2", "mec1-az3")
 
 AZURE_LOCATIONS: tuple[str, ...] = ("uaenorth", "uaecentral")
+# Restricted locations: Microsoft opens them to a subscription only on an approved support
+# request (quota type "Region access"); deploying there without one fails mid-deployment.
+AZURE_RESTRICTED_LOCATIONS: tuple[str, ...] = ("uaecentral",)
 
 # Registries that are outside the UAE (or global CDNs). A mirror must never point at one.
 PUBLIC_REGISTRIES: tuple[str, ...] = (

@@ -185,6 +185,31 @@ def _target_sections(c: StackConfig) -> Iterator[Problem]:
                 c.azure.dr_location,
                 f"must differ from azure.location; allowed: {', '.join(allowed)}",
             )
+        yield from _restricted_locations(c)
+
+
+def _restricted_locations(c: StackConfig) -> Iterator[Problem]:
+    """A restricted location (uaecentral) is used only once its access request is acknowledged:
+    without Microsoft's approval the first `pulumi up` fails half-way through."""
+    if c.platform != "azure" or c.azure is None:
+        return
+    granted = [a.location for a in c.azure.restricted_region_access]
+    for location in sorted(set(granted)):
+        if granted.count(location) > 1:
+            yield Problem(
+                "azure.restrictedRegionAccess", location, "is listed twice; list each once"
+            )
+    for field, location in (("location", c.azure.location), ("drLocation", c.azure.dr_location)):
+        if location in residency.AZURE_RESTRICTED_LOCATIONS and location not in granted:
+            yield Problem(
+                "azure.restrictedRegionAccess",
+                MISSING,
+                f"must acknowledge {location} (azure.{field}): Microsoft opens this restricted "
+                "location to a subscription only on an approved support request (quota type "
+                f"'Region access'); once approved add `- location: {location}` (and "
+                "`supportRequest: <number>`) under azure.restrictedRegionAccess, or choose "
+                f"another azure.{field}",
+            )
 
 
 def _state_backend(c: StackConfig) -> Iterator[Problem]:

@@ -107,14 +107,20 @@ def test_malformed_hashivault_url_is_refused(tmp_path: Path) -> None:
         stack_config("uae-onprem", (), root)
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_a_restricted_region_needs_its_access_request_acknowledged(tmp_path: Path) -> None:
+    """uaecentral opens to a subscription only on an approved support request: without the
+    stack's acknowledgement the first `pulumi up` would fail half-way, so validation refuses it,
+    naming the key and the fix."""
+
     def unacknowledged(data: dict[str, Any]) -> None:
-        data["config"]["mlplatform:azure"].pop("restrictedRegionAccess", None)
+        data["config"]["mlplatform:azure"].pop("restrictedRegionAccess")
 
     root = _stack_copy(tmp_path, "uae-cloud-azure", unacknowledged)
-    with pytest.raises(ConfigError, match=r"azure\.restrictedRegionAccess"):
+    with pytest.raises(ConfigError, match=r"azure\.restrictedRegionAccess") as caught:
         stack_config("uae-cloud-azure", (), root)
+    (problem,) = caught.value.problems
+    assert "uaecentral (azure.drLocation)" in str(problem)
+    assert "- location: uaecentral" in str(problem)
 
 
 def test_every_user_of_an_identity_waits_for_its_role_assignments(azure_plan) -> None:

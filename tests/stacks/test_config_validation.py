@@ -51,6 +51,41 @@ def problems(stack: str, *overrides: str) -> dict[str, str]:
             "azure.drLocation",
             "must differ",
         ),
+        # uaecentral is restricted: used only once Microsoft's access approval is acknowledged
+        (
+            "uae-cloud-azure",
+            ["azure.restrictedRegionAccess=[]"],
+            "azure.restrictedRegionAccess",
+            "must acknowledge uaecentral (azure.drLocation)",
+        ),
+        (
+            "uae-cloud-azure",
+            [
+                "azure.location=uaecentral",
+                "azure.drLocation=uaenorth",
+                "azure.restrictedRegionAccess=[]",
+            ],
+            "azure.restrictedRegionAccess",
+            "must acknowledge uaecentral (azure.location)",
+        ),
+        (
+            "uae-cloud-azure",
+            ["azure.restrictedRegionAccess=[{location: uaenorth}]"],
+            "azure.restrictedRegionAccess[0].location",
+            "not a restricted location; allowed: uaecentral",
+        ),
+        (
+            "uae-cloud-azure",
+            ["azure.restrictedRegionAccess=[{location: uaecentral}, {location: uaecentral}]"],
+            "azure.restrictedRegionAccess",
+            "listed twice",
+        ),
+        (
+            "uae-cloud-azure",
+            ["azure.restrictedRegionAccess=[{location: uaecentral, supportRequest: ask-bob}]"],
+            "azure.restrictedRegionAccess[0].supportRequest",
+            "match pattern",
+        ),
         ("uae-onprem", ["registry.mirror=docker.io/library"], "registry.mirror", "public registry"),
         (
             "uae-cloud",
@@ -318,3 +353,28 @@ def test_shipped_stacks_validate(stack, overrides, platform):
     assert flat["mlplatform:target"] == config.target
     # structured values travel as JSON strings, exactly as the engine hands them over
     assert flat["mlplatform:tags"].startswith("{")
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides"), [("uae-cloud-azure", ()), ("uae-cloud", ("cloud=azure",))]
+)
+def test_shipped_azure_stacks_acknowledge_their_restricted_dr_location(stack, overrides):
+    config, _ = stack_config(stack, overrides)
+    assert config.azure.dr_location == "uaecentral"
+    assert [a.location for a in config.azure.restricted_region_access] == ["uaecentral"]
+    # the approving support request, when given, is kept as evidence
+    config, _ = stack_config(
+        stack,
+        (
+            *overrides,
+            "azure.restrictedRegionAccess="
+            "[{location: uaecentral, supportRequest: '2412050010001234'}]",
+        ),
+    )
+    assert config.azure.restricted_region_access[0].support_request == "2412050010001234"
+
+
+def test_an_unused_azure_section_needs_no_acknowledgement():
+    """The AWS plan of uae-cloud deploys nothing to Azure: its azure keys are not checked."""
+    config, _ = stack_config("uae-cloud", ("azure.restrictedRegionAccess=[]",))
+    assert config.platform == "aws"
