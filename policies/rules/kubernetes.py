@@ -24,6 +24,7 @@ from policies.core import (
 )
 from policies.k8s import (
     HELM_RELEASE,
+    TOKEN_REASON_ANNOTATION,
     Container,
     PodSpec,
     has_digest,
@@ -293,6 +294,8 @@ def check_secrets(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
         if not r.secrets_visible:
             return
         for path, value in walk(r.props.get("values"), "values"):
+            if path.endswith(f".{TOKEN_REASON_ANNOTATION}"):
+                continue  # the reviewed reason a pod mounts its token (UAE-IAM-002), no token
             leaf = path.rsplit(".", 1)[-1]
             if _secret_name(leaf) and _literal(value) and value != SECRET_MARKER:
                 yield (

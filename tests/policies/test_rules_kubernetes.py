@@ -209,6 +209,24 @@ def test_literal_secrets_fail() -> None:
     assert_fails(result, "Instance 'mlflow-db'", "plain value")
 
 
+def test_a_release_stating_why_its_pods_mount_their_token_passes() -> None:
+    """The annotation's value is the reviewed reason (UAE-IAM-002), not a token; a real token
+    under another annotation key still fails."""
+    reason = {"mlplatform.io/service-account-token": "the kubernetes filter reads pod metadata"}
+    stated = resource(
+        "kubernetes:helm.sh/v3:Release", "fluent-bit", {"values": {"podAnnotations": reason}}
+    )
+    assert_passes(check("UAE-K8S-004", stated))
+    leaked = resource(
+        "kubernetes:helm.sh/v3:Release",
+        "fluent-bit",
+        {"values": {"podAnnotations": {**reason, "example.com/api-token": "s3cr3t-t0ken"}}},
+    )
+    result = check("UAE-K8S-004", leaked)
+    assert_fails(result, "Release 'fluent-bit'", "values.podAnnotations.example.com/api-token")
+    assert len(result.findings) == 1
+
+
 TEMPLATE_WITH_SECRET_VOLUME = """\
 spec:
   template:
