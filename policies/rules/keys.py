@@ -496,7 +496,7 @@ def _account_wide(r: ResourceView, sid: object, statement: Mapping[str, Any]) ->
     for principal in principals(statement):
         match = ROOT_PRINCIPAL.match(principal)
         powers = _powers(statement) if match else []
-        if not powers:
+        if match is None or not powers:
             continue
         named = condition_values(statement, "aws:PrincipalArn")
         if named and not any("*" in arn or arn.endswith(":root") for arn in named):

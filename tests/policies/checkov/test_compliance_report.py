@@ -102,9 +102,8 @@ def test_residency_statement_of_the_onprem_stack(report):
     statement = report["residency"]
     assert statement["stateBackend"]["url"] == "file:///srv/pulumi-state"
     assert statement["secretsProvider"]["url"] == "hashivault://pulumi-uae-onprem"
-    assert "transit key 'pulumi-uae-onprem' on the Vault that VAULT_ADDR names" in (
-        statement["secretsProvider"]["where"]
-    )
+    where = statement["secretsProvider"]["where"]
+    assert "transit key 'pulumi-uae-onprem' on the Vault that VAULT_ADDR names" in where
     assert statement["cluster"]["location"] == "site auh-dc1"
     assert statement["cluster"]["inCountry"] is True
     assert statement["allInCountry"] is True
