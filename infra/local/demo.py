@@ -6,10 +6,15 @@ local services; the only stand-ins are the bank's systems (the data generator pl
 switch and the core-banking profile export, `workloads.demo traffic` plays the scoring client).
 
 The stream processor and the retraining controller are always-on services of the platform (as
-their Deployments in the cluster): the demo publishes events and waits for the stream processor
-to have pushed them (its /metrics), and after the drift check it waits for the run the
-controller started on the drift's retraining request (over the settled transactions under
-`<state>/labelled/`) and reports the gate's decision.
+their Deployments in the cluster): the demo publishes the history and waits for the stream
+processor to have pushed it (its /metrics); the live and the drifted day are replayed as the card
+switch sends them (`workloads.demo live`: each scored transaction after its customer's earlier
+ones are in Feast, so serving sees what training saw); after the drift check it waits for the
+run the controller started on the drift's retraining request (over the settled transactions
+under `<state>/labelled/`: the history and the drifted day's outcomes) and reports the gate's
+decision. If the gate promoted the new version, the running model server serves it (it follows
+`@champion`; same process) and the demo rolls it back by hand; otherwise there is nothing to
+roll back and the step says so.
 
 The demo starts from an empty platform: it stops what a previous run left and clears the
 state directory's data (the local platform is a scratch area), then leaves the platform up
@@ -66,9 +71,9 @@ STEPS = (
     "read online features from the Feast feature server",
     "train with DDP, register, gate and promote",
     "serve the champion",
-    "score normal traffic (V1 and V2)",
+    "score the live day as it streams (V1 and V2)",
     "check drift on normal traffic",
-    "score drifted traffic",
+    "score the drifted day as it streams",
     "check drift on drifted traffic",
     "see the drift alert fire in Prometheus",
     "retrain on the drift's request: controller, training run, gate",
@@ -119,7 +124,7 @@ class _GoldenPath:
             self.serve,
             self.traffic("normal", "live_events.jsonl", batch=1),
             self.check("normal", expect_drift=False),
-            self.traffic("drifted", "drift_events.jsonl", batch=10),
+            self.traffic("drifted", "drift_events.jsonl", batch=10, settled="drift_labelled"),
             self.check("drifted", expect_drift=True),
             self.drift_alert,
             self.retrain,
@@ -236,11 +241,18 @@ class _GoldenPath:
         url = self.platform.service("model-server").url
         return f"{url} (v{self.platform.champion_version()})"
 
-    def traffic(self, name: str, events: str, batch: int) -> Callable[[], str]:
+    def traffic(
+        self, name: str, events: str, batch: int, settled: str | None = None
+    ) -> Callable[[], str]:
+        """A day replayed as the card switch sends it (`workloads.demo live`): every event goes
+        through Kafka and the always-on stream processor into Feast, each scored transaction
+        after its customer's earlier ones (no training/serving skew). `settled`: the day's
+        outcomes, then put where retraining reads them (`<state>/labelled/`)."""
+
         def send() -> str:
             argv = self.wl.module(
                 "workloads.demo",
-                "traffic",
+                "live",
                 *("--serving-url", self.platform.service("model-server").url),
                 *("--events", str(self.data / events), "--count", str(self.options.traffic)),
                 *("--batch", str(batch)),
@@ -251,9 +263,17 @@ class _GoldenPath:
                 f"{p} p50 {v['p50']} ms / p95 {v['p95']} ms"
                 for p, v in result["latency_ms"].items()
             )
+            outcomes = ""
+            if settled is not None:
+                shutil.copy2(
+                    self.data / f"{settled}.parquet",
+                    self.platform.state.path("labelled") / f"{settled}.parquet",
+                )
+                outcomes = "; the day's outcomes settled for retraining"
             return (
-                f"{result['transactions']} scored in {sum(result['requests'].values())} "
-                f"requests ({latency}); mean risk {result['mean_risk_score']}"
+                f"{result['transactions']} of {result['published']} streamed events scored in "
+                f"{sum(result['requests'].values())} requests ({latency}); mean risk "
+                f"{result['mean_risk_score']}{outcomes}"
             )
 
         return send
