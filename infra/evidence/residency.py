@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from policies.rules.residency import AZURE_GLOBAL_PATTERNS
 from stacks.config import StackConfig, residency
 
 AWS_REGION_NAMES = {"me-central-1": "AWS Middle East (UAE) region, me-central-1"}
@@ -27,16 +28,9 @@ _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(?:-gov)?-[a-z]+-[0-9]):"
 _ENDPOINT = re.compile(
     r"(?:^|[./@])([a-z]{2}(?:-gov)?-[a-z]+-[0-9])\.(?:[a-z0-9-]+\.)*amazonaws\.com"
 )
-# Azure resources whose location is `global` by definition: name-resolution and alerting
-# metadata, no customer data (their records point at private endpoints in the UAE).
-AZURE_GLOBAL_METADATA = (
-    "azure-native:privatedns:*",
-    "azure-native:network:PrivateZone",
-    "azure-native:network:VirtualNetworkLink",
-    "azure-native:network:PrivateRecordSet",
-    "azure-native:insights:ActionGroup",
-    "azure-native:monitor:ActionGroup",
-)
+# Azure resources whose location is `global` by definition (name resolution, alerting and
+# private-link access scopes, no customer data) are AZURE_GLOBAL_PATTERNS: the policy pack's
+# list (UAE-RES-001), so the report and the pack cannot disagree.
 # Types computed by the Pulumi engine itself: no location, they exist only in the state.
 _ENGINE_PACKAGES = ("random", "tls", "command", "pulumi")
 
@@ -58,7 +52,7 @@ def _provider_urn(reference: str | None) -> str | None:
 
 def _in_country(kind: str, value: str) -> bool | None:
     if kind == "azure-global":
-        return None  # not a data location (see AZURE_GLOBAL_METADATA)
+        return None  # not a data location (see AZURE_GLOBAL_PATTERNS)
     if kind == "aws-region":
         return value in residency.AWS_REGIONS
     if kind == "azure-location":
@@ -69,8 +63,9 @@ def _in_country(kind: str, value: str) -> bool | None:
 def _describe(kind: str, value: str) -> str:
     if kind == "azure-global":
         return (
-            "Azure global metadata (private DNS zones and their VNet links: name resolution "
-            "only, no customer data)"
+            "Azure global metadata (private DNS zones and their VNet links, action groups, "
+            "Azure Monitor private link scopes: name resolution and access scopes only, no "
+            "customer data)"
         )
     if kind == "aws-region":
         return AWS_REGION_NAMES.get(value, f"AWS region {value} (outside the UAE)")
@@ -132,7 +127,7 @@ def _resource_locations(
             location = inputs.get("location") or provider_inputs.get("location")
             if isinstance(location, str) and location:
                 location = location.replace(" ", "").lower()
-                metadata = any(fnmatch.fnmatchcase(typ, g) for g in AZURE_GLOBAL_METADATA)
+                metadata = any(fnmatch.fnmatchcase(typ, g) for g in AZURE_GLOBAL_PATTERNS)
                 kind = "azure-global" if location == "global" and metadata else "azure-location"
                 placed[(kind, location)].append(r)
             else:

@@ -37,8 +37,9 @@ PDPL = "PDPL Art. 22/23 (cross-border transfer)"
 CBUAE = "CBUAE Outsourcing Regulation C 14/2021 Art. 6.1"
 HEALTH = "Federal Law 2/2019 (health data stays in the UAE)"
 
-# Types whose Azure location is `global` by definition (metadata, not data).
-AZURE_GLOBAL_TYPES = types(
+# Types whose Azure location is `global` by definition (metadata, not data); the compliance
+# report's residency statement (infra.evidence.residency) reads the same list.
+AZURE_GLOBAL_PATTERNS = (
     "azure-native:network:PrivateZone",
     "azure-native:network:VirtualNetworkLink",
     "azure-native:privatedns:*",
@@ -47,6 +48,7 @@ AZURE_GLOBAL_TYPES = types(
     "azure-native:insights:ActionGroup",
     "azure-native:monitor:PrivateLinkScope",  # an access scope: no data held or routed through it
 )
+AZURE_GLOBAL_TYPES = types(*AZURE_GLOBAL_PATTERNS)
 # Environment variables that name a cloud region for SDKs inside pods.
 REGION_ENV = re.compile(r"^(AWS_REGION|AWS_DEFAULT_REGION|AZURE_LOCATION)$")
 AWS_REGION_VALUE = re.compile(r"^(?:[a-z]{2}|us-gov)-[a-z]+-[0-9]$")
