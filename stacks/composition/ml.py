@@ -13,7 +13,6 @@ the Feast client config, written into the tenant namespace
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 import pulumi
 
@@ -49,13 +48,14 @@ def store_peer(
     return NetworkPeer((port,), cidr=_network_range(config), name=name)
 
 
-def object_store_peer(foundation: Foundation) -> NetworkPeer:
-    endpoint = foundation.object_store.endpoint
-    port = 443
-    if isinstance(endpoint, str):
-        port = urlparse(endpoint).port or 443
-    # S3 / Blob endpoints are public-range IPs even behind a VPC gateway endpoint: port only.
-    return NetworkPeer((port,), cidr="0.0.0.0/0", name="object-store")
+def object_store_peers(foundation: Foundation) -> list[NetworkPeer]:
+    """Where MLflow and Feast reach the object store: the addresses the foundation states for
+    it, as tenants get (Azure: the storage account's private endpoint; AWS: S3 through the
+    gateway endpoint at public addresses only; on-prem: the site store's addresses), never
+    "any address on 443" (issue 13.3)."""
+    if not foundation.object_store_egress:
+        raise ValueError("the foundation states no object-store egress (object_store_egress)")
+    return [NetworkPeer.egress(rule) for rule in foundation.object_store_egress]
 
 
 def _identity(
@@ -153,7 +153,7 @@ def _mlflow(
             users=tuple(t.name for t in config.tenants),
             store_egress=(
                 store_peer(pg.host, pg.port, config, "postgres"),
-                object_store_peer(foundation),
+                *object_store_peers(foundation),
                 *identity_egress,
             ),
             service_account_annotations=sa_annotations,
@@ -189,7 +189,7 @@ def _feast(
             store_egress=(
                 pg_peer,
                 store_peer(redis.host, redis.port, config, "redis"),
-                object_store_peer(foundation),
+                *object_store_peers(foundation),
                 *identity_egress,
             ),
             postgres_egress=(pg_peer,),

@@ -18,6 +18,7 @@ import pytest
 from components import conventions as c
 from components.kafka import PLATFORM_TOPICS
 from infra.plan import identity_for
+from infra.synth import manifests
 from infra.synth.recording import Resource, Synthesis, synthesize, unwrap
 from stacks.build import build_foundation
 from stacks.config.errors import ConfigError
@@ -434,6 +435,45 @@ def test_each_subnet_denies_the_internet_outbound_after_what_it_needs(strimzi):
         # traffic to the firewall
         is_nodes = nsg.inputs["networkSecurityGroupName"].endswith("-nodes-nsg")
         assert to_internet == ({"443", "80"} if is_nodes else set()), nsg.name
+
+
+def test_pods_reach_entra_id_by_its_published_ranges_never_any_public_address(strimzi):
+    """Issue 13.3: MLflow, Feast and Event Hubs tenants could reach 0.0.0.0/0:443."""
+    _, foundation = strimzi
+    rules = foundation.workload_identity_egress
+    assert {r.cidr for r in rules} == {
+        "20.20.32.0/19",
+        "20.190.128.0/18",
+        "20.231.128.0/19",
+        "40.126.0.0/18",
+    }
+    for rule in rules:
+        assert rule.ports == (443,) and not rule.except_cidrs
+        assert ip_network(rule.cidr).is_global and ip_network(rule.cidr).prefixlen >= 18
+
+
+@pytest.mark.parametrize("overrides", [("cloud=azure",), ("cloud=azure", "kafka.mode=managed")])
+def test_no_pod_may_reach_outside_the_vnet_but_entra_id(stack_plan, overrides):
+    """Issue 13.3: tenants, MLflow and Feast reached 0.0.0.0/0 on 443 on both variants."""
+    plan = stack_plan("uae-cloud", *overrides)
+    vnet = ip_network(plan.config.azure.vnet_cidr)
+    outside: dict[str, set[str]] = {}
+    for r in plan.synthesis.resources:
+        if not manifests.is_kubernetes_object(r):
+            continue
+        policy = manifests.to_object(r)
+        if policy["kind"] != "NetworkPolicy":
+            continue
+        for rule in policy["spec"].get("egress") or []:
+            assert rule.get("to"), policy["metadata"]  # an empty `to` admits every address
+            for peer in rule["to"]:
+                cidr = peer.get("ipBlock", {}).get("cidr")
+                if cidr and not ip_network(cidr).subnet_of(vnet):
+                    outside.setdefault(policy["metadata"]["namespace"], set()).add(cidr)
+    entra = {"20.20.32.0/19", "20.190.128.0/18", "20.231.128.0/19", "40.126.0.0/18"}
+    # MLflow, Feast and every tenant authenticate with a workload identity; nothing else
+    tenants = {f"tenant-{t.name}" for t in plan.config.tenants}
+    assert outside == dict.fromkeys({"mlflow", "feast", *tenants}, entra)
 
 
 def test_what_leaves_the_country_is_a_declared_exception(stack_plan):

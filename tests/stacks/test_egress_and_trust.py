@@ -22,14 +22,20 @@ from components.aws.network import plan_subnets
 from components.azure.network import subnet_prefixes
 from infra.synth import manifests
 from infra.synth.recording import unwrap
+from stacks.targets.aws import S3_EGRESS
 from stacks.targets.aws import api_server as eks_api_server
-from stacks.targets.azure.cluster import PRIVATE_RANGES
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 
 AGENT = ({"ipBlock": {"cidr": "169.254.170.23/32"}}, {80})
-PUBLIC_ONLY = {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}
-ENTRA = (PUBLIC_ONLY, {443})
+PUBLIC_ONLY = {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(S3_EGRESS.except_cidrs)}}
 S3 = (PUBLIC_ONLY, {443})  # S3's own addresses through the VPC's gateway endpoint
+# Entra ID's published sign-in ranges (Microsoft 365 endpoint set 56), one policy each: never
+# "any public address" (issue 13.3); the egress firewall then admits login.microsoftonline.com
+ENTRA_RANGES = ("20.20.32.0/19", "20.190.128.0/18", "20.231.128.0/19", "40.126.0.0/18")
+ENTRA = {
+    f"allow-entra-id-{n}": [({"ipBlock": {"cidr": cidr}}, {443})]
+    for n, cidr in enumerate(ENTRA_RANGES, start=1)
+}
 WI_LABEL = {"azure.workload.identity/use": "true"}
 ALIAS_LABEL = "mlplatform.io/model-alias"  # the canary guard selects predictors by it
 AZURE_EVENT_HUBS = ("uae-cloud", "cloud=azure", "kafka.mode=managed")
@@ -98,10 +104,7 @@ def _every_tenant_egress(plan) -> dict[str, list[tuple[dict[str, Any], set[int]]
     if plan.config.platform == "aws":
         return {"allow-object-store": [S3], "allow-eks-pod-identity": [AGENT]}
     endpoints = _azure_subnet(plan, "endpoints")  # the storage account's private endpoint
-    return {
-        "allow-object-store": [({"ipBlock": {"cidr": endpoints}}, {443})],
-        "allow-entra-id": [ENTRA],
-    }
+    return {"allow-object-store": [({"ipBlock": {"cidr": endpoints}}, {443})], **ENTRA}
 
 
 def _api_server_cidrs(plan) -> tuple[str, ...]:
@@ -159,7 +162,19 @@ def test_azure_services_reach_entra_id_and_carry_the_webhook_label(stack_plan, n
     """Pods that run as the service's identity carry the label; Feast's online servers run as
     `feast-online`, which has no cloud identity (4b298c7), and carry none."""
     plan = stack_plan("uae-cloud", "cloud=azure")
-    assert ENTRA in _egress(_policies(plan, namespace)["allow-service"])
+    reached = _egress(_policies(plan, namespace)["allow-service"])
+    for (entra,) in ENTRA.values():
+        assert entra in reached
+    # nothing else outside the VNet: no public range, let alone 0.0.0.0/0
+    outside = {
+        peer["ipBlock"]["cidr"]
+        for peer, _ in reached
+        if "ipBlock" in peer
+        and not ipaddress.ip_network(peer["ipBlock"]["cidr"]).subnet_of(
+            ipaddress.ip_network(plan.config.azure.vnet_cidr)
+        )
+    }
+    assert outside == set(ENTRA_RANGES)
     identity = c.SA_MLFLOW if namespace == c.NS_MLFLOW else c.SA_FEAST
     accounts = {
         a["metadata"]["name"]: a.get("metadata", {}).get("annotations") or {}

@@ -121,16 +121,28 @@ def test_store_egress_targets_the_data_namespace_or_the_network_range(stack_plan
     assert store_peer("pg.dc1.example.ae", 5432, onprem).cidr == "0.0.0.0/0"
 
 
-def test_object_store_egress_is_port_restricted(stack_plan):
+@pytest.mark.parametrize("namespace", [c.NS_MLFLOW, c.NS_FEAST])
+def test_object_store_egress_is_the_stores_addresses_on_its_port(stack_plan, namespace):
+    """The services reach the object store where the site says it is (onprem.objectStore
+    .addresses), as tenants do: no longer any address on 443 (issue 13.3)."""
     plan = stack_plan("uae-onprem")
     policy = next(
         p
         for p in _objects(plan, "NetworkPolicy")
-        if p["metadata"]["namespace"] == c.NS_MLFLOW and p["metadata"]["name"] == "allow-service"
+        if p["metadata"]["namespace"] == namespace and p["metadata"]["name"] == "allow-service"
     )
     egress = policy["spec"]["egress"]
+    store = plan.config.onprem.object_store
+    assert store.addresses == ["10.20.30.0/28"] and store.endpoint == "https://s3.dc1.example.ae"
     assert {
-        "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+        "to": [{"ipBlock": {"cidr": "10.20.30.0/28"}}],
         "ports": [{"protocol": "TCP", "port": 443}],
     } in egress
+    to_anywhere = [
+        rule
+        for rule in egress
+        if any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for peer in rule["to"])
+        and {"protocol": "TCP", "port": 443} in rule["ports"]
+    ]
+    assert to_anywhere == []
     assert all(rule["ports"] for rule in egress)  # never "any port"

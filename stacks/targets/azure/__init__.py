@@ -106,7 +106,7 @@ def build_foundation(config: StackConfig, cluster: AzureCluster, pki: PlatformPk
         platform_tolerations=(dict(CRITICAL_ADDONS_ONLY),),
         # AKS GPU node images ship the NVIDIA driver and toolkit (gpuProfile.driver: Install).
         gpu_driver_preinstalled=True,
-        workload_identity_egress=[ENTRA_ID_EGRESS],
+        workload_identity_egress=list(ENTRA_ID_EGRESS),
         object_store_egress=(
             EgressRule(
                 name="object-store",

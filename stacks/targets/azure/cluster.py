@@ -13,7 +13,8 @@
   the `managed-csi-cmk` StorageClass (zone-redundant Premium disks encrypted with the DES).
 
 Workload identity: pods labelled `WORKLOAD_IDENTITY_POD_LABEL` get an Entra token from the
-webhook and exchange it at Entra ID (`ENTRA_ID_EGRESS`).
+webhook and exchange it at Entra ID (`ENTRA_ID_EGRESS`: Entra ID's published sign-in
+ranges only, one NetworkPolicy each; the firewall admits the FQDN).
 """
 
 from __future__ import annotations
@@ -50,23 +51,21 @@ SYSTEM_POOL_TAINT = f"{_T['key']}=true:{_T['effect']}"
 # Pods that use Azure Workload Identity carry this label (the webhook injects the token).
 WORKLOAD_IDENTITY_POD_LABEL = {"azure.workload.identity/use": "true"}
 # The Azure SDK exchanges the projected service-account token for an Entra ID token at
-# login.microsoftonline.com:443 (AZURE_AUTHORITY_HOST), a public, Microsoft-owned range that
-# changes without notice: a NetworkPolicy cannot name it, so the rule admits 443 to public
-# addresses only; private ranges (VNet, pods, services, link-local) stay denied. Narrowing to
-# the FQDN is the job of the VNet's egress firewall (AzureActiveDirectory service tag).
-PRIVATE_RANGES = (
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-    "169.254.0.0/16",
-)
-ENTRA_ID_EGRESS = EgressRule(
-    name="entra-id",
-    cidr="0.0.0.0/0",
-    ports=(443,),
-    except_cidrs=PRIVATE_RANGES,
-    why="Entra ID token endpoint (login.microsoftonline.com) for Azure Workload Identity",
+# login.microsoftonline.com:443 (AZURE_AUTHORITY_HOST). A NetworkPolicy cannot name an FQDN or a
+# service tag, so pods may reach only the ranges Microsoft publishes for Entra ID's sign-in
+# endpoints (Microsoft 365 IP address and URL web service, endpoint set 56, worldwide:
+# login.microsoftonline.com and its siblings), never "any public address". The packets then
+# leave through the VNet's egress firewall, which lets out only login.microsoftonline.com by
+# name (components.azure.firewall.AKS_EGRESS). If Microsoft adds a range, update it here.
+ENTRA_ID_RANGES = ("20.20.32.0/19", "20.190.128.0/18", "20.231.128.0/19", "40.126.0.0/18")
+ENTRA_ID_EGRESS: tuple[EgressRule, ...] = tuple(
+    EgressRule(
+        name=f"entra-id-{n}",
+        cidr=cidr,
+        ports=(443,),
+        why=f"Entra ID sign-in ({cidr}: login.microsoftonline.com) for Azure Workload Identity",
+    )
+    for n, cidr in enumerate(ENTRA_ID_RANGES, start=1)
 )
 
 

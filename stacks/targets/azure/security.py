@@ -161,7 +161,7 @@ def egress_exception(allowed: tuple[AllowedDestinations, ...]) -> SecurityExcept
         "packages; these are requests for images, packages and tokens, carrying no platform "
         "data: every store is reached through private endpoints inside the VNet, the "
         "firewall logs every decision to the in-country workspace, and pods' NetworkPolicies "
-        "admit outside the cluster only the destinations the platform declares",
+        "admit outside the VNet only Entra ID's published sign-in ranges",
         remedy="an AKS network-isolated cluster (outboundType none, bootstrap artifacts from "
         "the in-country ACR's cache of MCR) once offered in the stack's location removes the "
         "AKS entries; workloads' images already come from the in-country mirror only",
