@@ -154,7 +154,7 @@ def egress_exception(allowed: tuple[AllowedDestinations, ...]) -> SecurityExcept
         control="8.20",
         policy="UAE-RES-005",
         what="the cluster's nodes reach services outside the UAE through the VNet's egress "
-        f"firewall, which lets out HTTPS only to its FQDN allowlist — {names}",
+        f"firewall, which lets out HTTP(S) only to its FQDN allowlist — {names}",
         why="AKS cannot provision, join, patch or run its own add-ons without Microsoft's "
         "endpoints (its system images come from mcr.microsoft.com, not the in-country mirror), "
         "workload identity exchanges tokens at Entra ID, and GPU node images fetch NVIDIA's "
