@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from infra.simulate.checks import TENANT_ISOLATION, CheckRun
-from infra.simulate.kube import items, labels_of, mapping, name_of, namespace_of
+from infra.simulate.kube import items, labels_of, mapping, name_of, namespace_of, selector_matches
 from infra.simulate.netpol import NetworkPolicies, Reachability
 from infra.simulate.peers import Pod
 from infra.simulate.pods import PodTemplate
@@ -44,9 +44,7 @@ def candidate_ports(
 ) -> list[int]:
     found = set(COMMON_PORTS)
     namespaces = set(namespaces)
-    for policy in model.policies:
-        if namespace_of(policy) not in namespaces:
-            continue
+    for policy in (p for namespace in sorted(namespaces) for p in model.in_namespace(namespace)):
         spec = mapping(policy.get("spec"))
         for rule in [*items(spec.get("ingress")), *items(spec.get("egress"))]:
             for port in items(mapping(rule).get("ports")):
@@ -60,7 +58,7 @@ def candidate_ports(
 
 
 def _policies_in(model: NetworkPolicies, namespace: str) -> list[Mapping[str, Any]]:
-    return [p for p in model.policies if namespace_of(p) == namespace]
+    return model.in_namespace(namespace)
 
 
 def paths_between(
@@ -69,8 +67,10 @@ def paths_between(
     """Every (candidate pod, candidate pod, port) path from one namespace to the other that the
     policies may allow (TCP and UDP)."""
     pods = list(pods)
-    sources = candidate_pods(model, source_ns, pods)
     destinations = candidate_pods(model, destination_ns, pods)
+    if not may_admit(model, source_ns, destination_ns, destinations):
+        return []
+    sources = candidate_pods(model, source_ns, pods)
     ports = candidate_ports(model, (source_ns, destination_ns), pods)
     found = []
     for protocol in ("TCP", "UDP"):
@@ -81,6 +81,52 @@ def paths_between(
                     if verdict.allowed:
                         found.append(verdict)
     return found
+
+
+def may_admit(
+    model: NetworkPolicies, source_ns: str, destination_ns: str, destinations: list[Pod]
+) -> bool:
+    """False only when no pod of `source_ns` can be admitted by any of `destinations`, whatever
+    the port and whatever the source's own policies: every candidate is isolated for ingress
+    and every rule of every policy isolating it names peers that cannot be in `source_ns` (a
+    podSelector alone means the policy's own namespace; a namespaceSelector that does not
+    select `source_ns`). A rule without peers, an ipBlock or a Cilium policy in the namespace
+    answers True: `paths_between` then asks every pod, port and protocol. Most tenant pairs end
+    here, so a plan's pairwise checks cost a few selector matches per pair."""
+    if any(namespace_of(c) in (None, destination_ns) for c in model.cilium):
+        return True
+    source_labels = model.namespace_labels(source_ns)
+    for pod in destinations:
+        isolating = model.selecting("ingress", pod)
+        if not isolating:
+            return True
+        for _policy, _name, rules in isolating:
+            for rule in rules:
+                peers = [mapping(p) for p in items(rule.get("from"))]
+                if not peers or any(_may_be_from(peer, source_labels) for peer in peers):
+                    return True
+    return False
+
+
+def _may_be_from(peer: Mapping[str, Any], source_labels: Mapping[str, str]) -> bool:
+    if "ipBlock" in peer:
+        return True
+    selector = peer.get("namespaceSelector")
+    return selector is not None and selector_matches(mapping(selector), source_labels)
+
+
+def pods_by_namespace(pods: Iterable[PodTemplate]) -> dict[str, list[PodTemplate]]:
+    """Pod templates grouped by namespace, in the plan's order within each."""
+    grouped: dict[str, list[PodTemplate]] = {}
+    for pod in pods:
+        grouped.setdefault(pod.namespace, []).append(pod)
+    return grouped
+
+
+def pods_of(grouped: Mapping[str, list[PodTemplate]], *namespaces: str) -> list[PodTemplate]:
+    """The pod templates of these namespaces: all `paths_between` looks at, found once per
+    pair rather than by scanning every pod of the plan."""
+    return [pod for namespace in namespaces for pod in grouped.get(namespace, [])]
 
 
 def tenant_namespaces(namespaces: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -96,14 +142,16 @@ def check(
     shared address ranges (the API server, managed brokers) cover pod addresses on CNIs that
     give pods VPC addresses, and the destination's ingress is what protects it."""
     run = CheckRun(TENANT_ISOLATION)
+    grouped = pods_by_namespace(pods)
     for source in tenants:
         for destination in tenants:
             if source == destination:
                 continue
             subject = f"{source} → {destination}"
             run.examined.append(subject)
+            pair = pods_of(grouped, source, destination)
             for cni, model in models.items():
-                breach = _breach(model, source, destination, pods, cni)
+                breach = _breach(model, source, destination, pair, cni)
                 if breach:
                     run.fail(subject, breach)
                     break  # one finding per pair: the first CNI that shows it

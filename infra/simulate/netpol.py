@@ -61,9 +61,14 @@ __all__ = [
     "NetworkPolicies",
     "Pod",
     "Reachability",
+    "Selecting",
     "Side",
     "policy_types",
 ]
+
+
+# the policies isolating a pod in one direction: (policy, its name, its rules in that direction)
+Selecting = tuple[tuple[Mapping[str, Any], str, tuple[Mapping[str, Any], ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,14 @@ class NetworkPolicies:
         self.cilium = [
             p for p in policies if p.get("kind") == "CiliumNetworkPolicy" and cni.cilium_policies
         ]
+        # a NetworkPolicy selects pods of its own namespace only: each question looks there
+        self._by_namespace: dict[str, list[Mapping[str, Any]]] = {}
+        for policy in self.policies:
+            namespace = namespace_of(policy)
+            if namespace is not None:  # one without a namespace selects no pod
+                self._by_namespace.setdefault(namespace, []).append(policy)
+        self._without: tuple[str, NetworkPolicies] | None = None
+        self._selecting_cache: dict[tuple[str, str, frozenset[tuple[str, str]]], Selecting] = {}
 
     @classmethod
     def from_objects(
@@ -149,11 +162,19 @@ class NetworkPolicies:
         namespaces = {name_of(b): labels_of(b) for b in bodies if b.get("kind") == "Namespace"}
         return cls(bodies, namespaces, cni, pod_cidrs)
 
+    def in_namespace(self, namespace: str) -> list[Mapping[str, Any]]:
+        """The NetworkPolicies of `namespace`, in the plan's order."""
+        return self._by_namespace.get(namespace, [])
+
     def without(self, namespace: str) -> NetworkPolicies:
-        """The same cluster with `namespace`'s policies gone: what its peers' policies allow."""
+        """The same cluster with `namespace`'s policies gone: what its peers' policies allow.
+        The last one asked is kept (a pairwise check asks for one source's many times)."""
+        if self._without is not None and self._without[0] == namespace:
+            return self._without[1]
         kept = [p for p in (*self.policies, *self.cilium) if namespace_of(p) != namespace]
         copy = NetworkPolicies(kept, {}, self.cni)
         copy.namespaces, copy.pod_networks = self.namespaces, self.pod_networks
+        self._without = (namespace, copy)
         return copy
 
     def namespace_labels(self, namespace: str) -> dict[str, str]:
@@ -189,22 +210,17 @@ class NetworkPolicies:
         raise ValueError(f"port {port!r} is not a number nor a named port of {destination}")
 
     def _side(self, direction: str, pod: Pod, peer: Endpoint, port: int, protocol: str) -> Side:
-        policy_type = "Egress" if direction == "egress" else "Ingress"
         # named ports are the destination pod's: the peer's on egress, this pod's on ingress
         destination = pod if direction == "ingress" else (peer if isinstance(peer, Pod) else None)
         isolating, matches = [], []
-        for policy in self.policies:
-            if not self._selects(policy, pod) or policy_type not in policy_types(policy):
-                continue
-            isolating.append(describe(policy))
-            rules = items(mapping(policy.get("spec")).get(direction))
+        for policy, described, rules in self.selecting(direction, pod):
+            isolating.append(described)
             for index, rule in enumerate(rules):
-                rule = mapping(rule)
                 definite = self._rule_matches(
                     rule, direction, policy, peer, port, protocol, destination
                 )
                 if definite is not None:
-                    matches.append(Match(f"{describe(policy)} {direction}[{index}]", definite))
+                    matches.append(Match(f"{described} {direction}[{index}]", definite))
         for policy in self.cilium:  # Cilium's own policies, when the CNI enforces them
             isolated, found = cilium.evaluate(
                 self.namespace_labels, policy, direction, pod, peer, port, protocol
@@ -213,6 +229,26 @@ class NetworkPolicies:
                 isolating.append(describe(policy))
                 matches += found
         return Side(direction, tuple(isolating), tuple(matches))
+
+    def selecting(self, direction: str, pod: Pod) -> Selecting:
+        """The NetworkPolicies isolating `pod` in `direction` (each with its name and rules),
+        found once per namespace, label set and direction: pairwise checks ask for the same
+        candidate pods against every peer and port."""
+        key = (direction, pod.namespace, frozenset(pod.labels.items()))
+        found = self._selecting_cache.get(key)
+        if found is None:
+            policy_type = "Egress" if direction == "egress" else "Ingress"
+            found = tuple(
+                (
+                    policy,
+                    describe(policy),
+                    tuple(mapping(r) for r in items(mapping(policy.get("spec")).get(direction))),
+                )
+                for policy in self.in_namespace(pod.namespace)
+                if self._selects(policy, pod) and policy_type in policy_types(policy)
+            )
+            self._selecting_cache[key] = found
+        return found
 
     def _selects(self, policy: Mapping[str, Any], pod: Pod) -> bool:
         if namespace_of(policy) != pod.namespace:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.simulate.cluster import ClusterFacts
-from infra.simulate.isolation import paths_between
+from infra.simulate.isolation import paths_between, pods_by_namespace, pods_of
 from infra.simulate.kube import mapping
 from infra.simulate.netpol import NetworkPolicies
 from infra.simulate.pods import pod_templates
@@ -35,13 +35,14 @@ def models(view: PlanView, stack: Mapping[str, Any]) -> dict[str, NetworkPolicie
 def run(view: PlanView, stack: Mapping[str, Any]) -> ChannelRun:
     result = ChannelRun(CHANNEL)
     by_cni = models(view, stack)
-    pods = pod_templates(view.sources)
+    grouped = pods_by_namespace(pod_templates(view.sources))
     tenants = list(view.tenants.values())
     for source in tenants:
         for target in tenants:
             if source.name == target.name:
                 continue
             result.examined.append(f"{source.namespace} → {target.namespace}")
+            pods = pods_of(grouped, source.namespace, target.namespace)
             for cni, model in by_cni.items():
                 paths = paths_between(model, source.namespace, target.namespace, pods)
                 if paths:
