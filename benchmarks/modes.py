@@ -17,6 +17,7 @@ class Mode:
     probe_rate: float  # background events/s while probing (issue 17: 2,000)
     synth_sizes: tuple[int, ...]
     synth_repeats: int  # fresh processes per point (fastest time, median RSS)
+    plan_tenants: tuple[int, ...]  # plan with rendering, simulation, access matrix (<= 200)
     train_seconds: float  # length of the bare loop the trainer is compared with
     ddp_seconds: float  # length of the DDP comparison runs (bare-loop equivalent)
 
@@ -32,6 +33,7 @@ QUICK = Mode(
     probe_rate=2000.0,
     synth_sizes=(1, 10, 50, 100),
     synth_repeats=2,
+    plan_tenants=(1, 50, 100, 200),
     train_seconds=120.0,  # issue 17: the instrumentation share of a run of >= 120 s
     ddp_seconds=6.0,
 )
@@ -47,6 +49,7 @@ FULL = Mode(
     probe_rate=2000.0,
     synth_sizes=(1, 10, 25, 50, 75, 100),
     synth_repeats=3,
+    plan_tenants=(1, 25, 50, 100, 150, 200),
     train_seconds=180.0,
     ddp_seconds=20.0,
 )

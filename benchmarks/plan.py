@@ -1,10 +1,18 @@
-"""`mlplatform plan --all` with and without rendering and the cluster simulation (issue 11; issue
-17 goal 4: within 1.3x).
+"""`mlplatform plan --all` with and without rendering, the cluster simulation and the access
+matrix, and how that plan grows with tenants (issue 11; issue 17 goal 4: within 1.3x; 500
+tenants in at most 45 s, linear growth with R² >= 0.98 on both targets).
 
 Two fresh processes run every shipped variant's plan both ways, interleaved (`plan_worker`):
 the first with an empty chart-YAML cache (`cold`: what a new machine pays once), the second
 reusing it (`warm`: every later plan). The figure is the plan with rendering over the plan
-without it, summed over the variants, per process; the render step's own seconds are beside it.
+without it, summed over the variants, per process; the steps' own seconds are beside it.
+
+Then, per target (`uae-onprem`, `uae-cloud`), one fresh process per tenant count plans the
+stack with that many generated tenants through rendering, simulation and the access matrix
+(checkov left out: it is measured per variant above). Its same-process baseline is the plan
+without those steps (synthesis, files, policy pack). Growth is a least-squares line over the
+counts; the stack configuration admits at most 200 tenants (stacks/config/model.py, issue
+14.4), so the 500-tenant figure is the line's value at 500, reported as such.
 """
 
 from __future__ import annotations
@@ -18,15 +26,19 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.report import Figure, figure
+from benchmarks.stats import linear_fit
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 1800.0
+STACKS = ("uae-onprem", "uae-cloud")
+STEPS = ("render", "simulate", "tenancy")  # what plan B adds to plan A
+TARGET_TENANTS = 500
 
 
-def _worker(out: Path, cache: Path) -> dict[str, Any]:
+def _worker(out: Path, cache: Path, *args: str) -> dict[str, Any]:
     env = {**os.environ, "MLP_CACHE": str(cache)}
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.plan_worker", str(out)],
+        [sys.executable, "-m", "benchmarks.plan_worker", str(out), *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False,
     )  # fmt: skip
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -40,32 +52,103 @@ def _sum(rows: list[dict[str, Any]], which: str, key: str) -> float:
     return sum(row[which].get(key, 0.0) for row in rows)
 
 
-def run(scratch: Path, progress: Callable[[str], None]) -> tuple[dict[str, Any], list[Figure]]:
+def run(
+    scratch: Path, progress: Callable[[str], None], tenant_sizes: tuple[int, ...] = ()
+) -> tuple[dict[str, Any], list[Figure]]:
     details: dict[str, Any] = {}
     figures: list[Figure] = []
     cache = scratch / "yaml-cache"
     for label in ("cold", "warm"):
         progress(f"plan --all with and without rendering ({label} chart-YAML cache)")
         rows = _worker(scratch / label, cache)["variants"]
-        without, with_render = _sum(rows, "A", "total"), _sum(rows, "B", "total")
-        details[label] = {
-            "variants": rows,
-            "without_rendering_s": round(without, 2),
-            "with_rendering_s": round(with_render, 2),
-            "render_step_s": round(_sum(rows, "B", "render"), 2),
-            "simulate_step_s": round(_sum(rows, "B", "simulate"), 2),
-        }
-        figures.append(
-            figure(
-                "plan",
-                f"plan --all with rendering ({label} cache)",
-                with_render,
-                "s",
-                {"plan --all without rendering, same process": without},
-                ("<=", 1.3 * without),
-                note=f"render step {_sum(rows, 'B', 'render'):.1f} s and simulation "
-                f"{_sum(rows, 'B', 'simulate'):.2f} s of it; "
-                f"target 1.3x the same run's plan without rendering",
-            )
-        )
+        details[label], figs = _all_variants(label, rows)
+        figures += figs
+    if tenant_sizes:
+        details["tenants"] = {}
+        for stack in STACKS:
+            points = []
+            for tenants in tenant_sizes:
+                progress(f"plan with rendering: {stack} with {tenants} tenant(s)")
+                out = scratch / f"tenants-{stack}-{tenants}"
+                points.append(_worker(out, cache, "--stack", stack, "--tenants", str(tenants)))
+            details["tenants"][stack], figs = _tenants(stack, points)
+            figures += figs
     return details, figures
+
+
+def _all_variants(label: str, rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Figure]]:
+    without, with_render = _sum(rows, "A", "total"), _sum(rows, "B", "total")
+    steps = {step: round(_sum(rows, "B", step), 2) for step in STEPS}
+    checkov = {w: round(_sum(rows, w, "checkov_and_report"), 2) for w in ("A", "B")}
+    details = {
+        "variants": rows,
+        "without_rendering_s": round(without, 2),
+        "with_rendering_s": round(with_render, 2),
+        "render_step_s": steps["render"],
+        "simulate_step_s": steps["simulate"],
+        "tenancy_step_s": steps["tenancy"],
+        "checkov_and_report_s": checkov,
+    }
+    note = (
+        f"render {steps['render']:.1f} s, simulation {steps['simulate']:.1f} s, access matrix "
+        f"{steps['tenancy']:.1f} s; checkov + report {checkov['B']:.1f} s vs {checkov['A']:.1f} s "
+        "without; ABBA per variant in one process"
+    )
+    figures = [
+        figure(
+            "plan",
+            f"plan --all with rendering, simulation, access matrix ({label} cache)",
+            with_render,
+            "s",
+            {"plan --all without them, same process": without},
+            ("<=", 1.3 * without),
+            note=note,
+        ),
+        figure(
+            "plan",
+            f"plan --all with / without rendering, simulation, access matrix ({label} cache)",
+            with_render / without,
+            "x",
+            target=("<=", 1.3),
+            note="issue 17 goal 4",
+        ),
+    ]
+    return details, figures
+
+
+def _tenants(stack: str, points: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Figure]]:
+    xs = [float(p["tenants"]) for p in points]
+    totals = [float(p["total"]) for p in points]
+    fit = linear_fit(xs, totals)
+    bench = f"plan tenants {stack}"
+    figures = [
+        figure(
+            bench,
+            f"plan with rendering, simulation, access matrix: {p['tenants']} tenant(s)",
+            p["total"],
+            "s",
+            {"synthesis, files, policy pack (same process)": p["synthesis"] + p["policies"]},
+            note=", ".join(f"{step} {p[step]:.2f} s" for step in STEPS),
+        )
+        for p in points
+    ]
+    at_target = fit.slope * TARGET_TENANTS + fit.intercept
+    figures += [
+        figure(
+            bench,
+            f"growth with tenants ({int(xs[0])}..{int(xs[-1])}): R² of a line",
+            fit.r2,
+            "",
+            target=(">=", 0.98),
+            note=f"{fit.slope:.3f} s per tenant + {fit.intercept:.1f} s",
+        ),
+        figure(
+            bench,
+            f"{TARGET_TENANTS} tenants, from the line (the configuration admits at most 200)",
+            at_target,
+            "s",
+            target=("<=", 45.0),
+            note="extrapolated, not measured: stacks/config/model.py bounds tenants at 200",
+        ),
+    ]
+    return {"points": points, "fit": fit.to_json(), "at_500_s": round(at_target, 2)}, figures

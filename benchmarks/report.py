@@ -85,7 +85,7 @@ def _number(value: float, unit: str) -> str:
 def table(figures: list[Figure]) -> str:
     rows = [("benchmark", "figure", "measured", "baseline (same run)", "ratio", "target", "met")]
     for f in figures:
-        baselines = f.baselines or [None]
+        baselines: list[Baseline | None] = [*f.baselines] or [None]
         for i, b in enumerate(baselines):
             first = i == 0
             rows.append(

@@ -101,7 +101,7 @@ def run(
             ),
         )
     if "plan" in only:
-        attempt("plan", lambda: plan.run(out / "plan-scratch", progress))
+        attempt("plan", lambda: plan.run(out / "plan-scratch", progress, mode.plan_tenants))
     if "preview" in only:
         attempt("preview", lambda: preview.run(2, progress))
     if {"freshness", "training", "serving", "retraining"} & set(only):
