@@ -279,6 +279,9 @@ class OnPremDataStores(pulumi.ComponentResource):
                 "redisOperator": {
                     "imageName": f"{a.mirror}/{rd.operator_image.path}",
                     "imageTag": rd.operator_image.pinned_tag,
+                    # the init container runs the operator image too; the chart's default tag
+                    # for it would be unpinned (MIRROR-001)
+                    "initContainerImageTag": rd.operator_image.pinned_tag,
                     "imagePullPolicy": "IfNotPresent",
                     "imagePullSecrets": pull_secrets(a.pull_secret),
                     "watchNamespace": ns,

@@ -170,20 +170,10 @@ def _full_lock(plan: PlanResult, objects: PlanObjects, driver_os: str) -> Mirror
     return lock
 
 
-ONPREM_PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="on-prem images handed over by files with other helpers' uncommitted edits are not "
-    "pinned yet (stacks/targets/onprem.py datastores, stacks/composition/ml_loop.py): "
-    "/work/notes/day0-mirror-pins.md",
-)
-
-
 @pytest.mark.skipif(
     not REFERENCE_CHARTS.is_dir(), reason=f"no reference charts at {REFERENCE_CHARTS}"
 )
-@pytest.mark.parametrize(
-    "stack", [pytest.param("uae-onprem", marks=ONPREM_PENDING), "uae-cloud", "uae-cloud-azure"]
-)
+@pytest.mark.parametrize("stack", ["uae-onprem", "uae-cloud", "uae-cloud-azure"])
 def test_with_a_filled_lock_the_program_pins_every_image_it_deploys(
     stack: str,
     stack_plan: Callable[..., PlanResult],

@@ -164,12 +164,6 @@ def test_mirror_locks_every_chart_and_the_plan_renders_from_the_mirror(
     assert len(rendered.rendered()) > 100  # every release's objects, from the mirror's charts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on-prem images handed over by files with other helpers' uncommitted edits are not "
-    "pinned yet (stacks/targets/onprem.py datastores, stacks/composition/ml_loop.py): "
-    "/work/notes/day0-mirror-pins.md",
-)
 def test_the_plan_pins_every_image_by_the_digests_the_mirror_serves(
     upstream: Upstream, mirrored: tuple[Path, str]
 ) -> None:
