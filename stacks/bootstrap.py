@@ -16,7 +16,10 @@ everything from it. README, "Day 0", states the same sequence (a test keeps them
 
 ECR: one repository per catalogue path (images, charts, build bases), immutable tags, scan on
 push, encrypted with the `data` CMK (the `secrets` CMK names the EKS role, hence the roles).
-ACR: Premium, the CMK, a private endpoint (the mirror's runner reaches it from the VNet).
+ACR: Premium, the CMK, a private endpoint (the mirror's runner reaches it from the VNet); it
+is created encrypting with the CMK identity (the only kind ACR accepts at creation) and its
+system identity is granted the key, to which the platform phase switches its encryption (the
+identity that reaches the firewalled vault as a trusted service).
 CloudTrail (AWS) and the Activity Log export (Azure, in `build_security`) come with it: the
 account is audited from its first resource. The platform phase adds the data buckets' events to
 the same trail (an in-place update of its event selectors, nothing else).
@@ -24,9 +27,10 @@ the same trail (an in-place update of its event selectors, nothing else).
 Each is declared by the same functions the platform phase calls (`roles_and_keys`,
 `image_registry`, `audit_trail`; `build_security`, `container_registry`), with the same names and
 parents, so the platform's `pulumi up` on the same stack finds them in its state and changes
-nothing but the trail's data events (tests/stacks/test_bootstrap.py compares URNs, providers,
-options and inputs). The state backend and the secrets provider's key come before any `pulumi`
-command and are not Pulumi's to create (README, "Before the first `pulumi up`").
+nothing but the trail's data events and ACR's encryption identity
+(tests/stacks/test_bootstrap.py compares URNs, providers, options and inputs). The state backend
+and the secrets provider's key come before any `pulumi` command and are not Pulumi's to create
+(README, "Before the first `pulumi up`").
 
 Outputs: `phase` (`bootstrap`), `mirror` (what `mlplatform mirror` fills) and `next` (the rest
 of the sequence, for whoever ran the `pulumi up`). No tenant contract (`contract_version`,
@@ -88,4 +92,4 @@ def _azure(config: StackConfig) -> None:
     from stacks.targets.azure.site import open_site
 
     site = open_site(config)
-    container_registry(site, build_security(site))
+    container_registry(site, build_security(site), creating=True)

@@ -362,6 +362,13 @@ def _azure(typ: str, name: str, inputs: dict[str, Any], ident: CloudIdentity) ->
                 for i in identity["userAssignedIdentities"]
             },
         }
+    if isinstance(identity, dict) and "SystemAssigned" in str(identity.get("type")):
+        # ARM creates the system-assigned principal with the resource and returns its IDs.
+        out["identity"] = {
+            **out.get("identity", identity),
+            "principalId": _uuid(seed + "system-principal"),
+            "tenantId": _uuid("tenant"),
+        }
     location = inputs.get("location")
     if location:
         out["location"] = location

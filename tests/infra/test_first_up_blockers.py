@@ -75,12 +75,22 @@ def test_train_job_is_replaced_when_its_immutable_spec_changes(aws_plan) -> None
         assert job.options["deleteBeforeReplace"], "a fixed name needs delete-before-replace"
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_acr_reaches_its_firewalled_key_vault_as_a_trusted_service(azure_plan) -> None:
     """Microsoft: with a Key Vault firewall, the registry reaches the key with its system-assigned
     identity through the trusted-services bypass; a user-assigned identity is refused."""
     (registry,) = azure_plan.synthesis.of_type("azure-native:containerregistry:Registry")
     assert "SystemAssigned" in str(registry.inputs["identity"]["type"])
+    assert registry.inputs["encryption"]["keyVaultProperties"]["identity"] == "system"
+    principal = registry.outputs["identity"]["principalId"]
+    grants = [
+        g
+        for g in azure_plan.synthesis.of_type("azure-native:authorization:RoleAssignment")
+        if g.inputs.get("principalId") == principal
+    ]
+    assert [g.inputs["roleDefinitionId"].rsplit("/", 1)[1] for g in grants] == [
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6"  # Key Vault Crypto Service Encryption User
+    ]
+    assert "/keys/" in grants[0].inputs["scope"]  # the key, not the vault
     vaults = azure_plan.synthesis.of_type("azure-native:keyvault:Vault")
     assert vaults and all(
         v.inputs["properties"]["networkAcls"]["bypass"] == "AzureServices" for v in vaults

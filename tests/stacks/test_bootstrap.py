@@ -21,6 +21,7 @@ from stacks.config.loader import ROOT, from_runtime, stack_config
 from version_catalogue import BUILD_IMAGES, CHARTS, IMAGES
 
 ECR = "aws:ecr/repository:Repository"
+ACR = "azure-native:containerregistry:Registry"
 TRAIL = "aws:cloudtrail/trail:Trail"
 CLOUD_STACKS = ["uae-cloud", "uae-cloud-azure"]
 
@@ -35,10 +36,16 @@ def _bootstrap(stack: str) -> Synthesis:
 def _comparable(resource: Any) -> dict[str, Any]:
     """What the platform's `pulumi up` must find unchanged: inputs, provider (its URN: the id
     is the engine's), options (dependsOn orders creation, it changes nothing). The trail alone
-    gains the data buckets' events (an in-place update): the buckets do not exist yet."""
+    gains the data buckets' events (an in-place update): the buckets do not exist yet; ACR's
+    encryption switches to its system identity (tested below)."""
     skip = {"__defaults", *({"eventSelectors"} if resource.type == TRAIL else set())}
+    inputs = {k: v for k, v in resource.inputs.items() if k not in skip}
+    if resource.type == ACR:
+        key = {k: v for k, v in inputs["encryption"]["keyVaultProperties"].items()}
+        key.pop("identity")
+        inputs["encryption"] = {**inputs["encryption"], "keyVaultProperties": key}
     return {
-        "inputs": {k: v for k, v in resource.inputs.items() if k not in skip},
+        "inputs": inputs,
         "provider": (resource.provider or "").rpartition("::")[0],
         "options": {k: v for k, v in resource.options.items() if k != "dependsOn"},
     }
@@ -72,6 +79,37 @@ def test_the_platform_changes_only_the_trails_data_events(
     assert len(data["values"]) == 2  # the artifacts and offline buckets
     rest = {k: v for k, v in full_selector.items() if k != "dataResources"}
     assert rest == {k: v for k, v in boot_selector.items() if k != "dataResources"}
+
+
+def test_the_platform_switches_acr_encryption_to_the_registrys_system_identity(
+    stack_plan: Callable[..., PlanResult],
+) -> None:
+    """Microsoft: ACR enables a CMK only at creation, and then with a user-assigned identity;
+    behind the vault's firewall it must reach the key as a trusted service, with its system
+    identity. So the bootstrap creates it with the CMK identity and grants the system identity
+    the key; the platform's `pulumi up` switches encryption to it (ACR's client ID `system`)."""
+    boot = _bootstrap("uae-cloud-azure")
+    [created] = [r for r in boot.resources if r.type == ACR]
+    [switched] = [r for r in stack_plan("uae-cloud-azure").synthesis.resources if r.type == ACR]
+    assert created.inputs["identity"] == switched.inputs["identity"]
+    assert created.inputs["identity"]["type"] == "SystemAssigned, UserAssigned"
+    [cmk_identity] = [
+        r
+        for r in boot.resources
+        if r.type == "azure-native:managedidentity:UserAssignedIdentity"
+        and r.inputs["resourceName"].endswith("cmk")
+    ]
+    at_creation = created.inputs["encryption"]["keyVaultProperties"]["identity"]
+    assert at_creation == cmk_identity.outputs["clientId"]
+    assert switched.inputs["encryption"]["keyVaultProperties"]["identity"] == "system"
+    principal = created.outputs["identity"]["principalId"]
+    [grant] = [
+        r
+        for r in boot.resources
+        if r.type == "azure-native:authorization:RoleAssignment"
+        and r.inputs.get("principalId") == principal
+    ]
+    assert grant.inputs["roleDefinitionId"].endswith("/e147488a-f6f5-4113-8e2d-b22465e65bf6")
 
 
 def test_aws_bootstrap_creates_the_ecr_mirror_and_nothing_of_the_cluster() -> None:

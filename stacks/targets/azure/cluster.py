@@ -208,16 +208,21 @@ def _storage_class(site: AzureSite, des: DiskEncryptionSet, provider: k8s.Provid
     )
 
 
-def container_registry(site: AzureSite, sec: Security) -> ContainerRegistry:
-    """ACR Premium, the CMK, a private endpoint: also the bootstrap phase's, so both phases
-    declare it identically."""
+def container_registry(site: AzureSite, sec: Security, creating: bool = False) -> ContainerRegistry:
+    """ACR Premium, the CMK, a private endpoint: also the bootstrap phase's. The bootstrap
+    creates it encrypting with the CMK identity (ACR accepts only a user-assigned one at
+    creation) and grants its system identity the key; the platform phase switches encryption
+    to the system identity, the one that reaches the firewalled vault as a trusted service."""
     return ContainerRegistry(
         "acr",
         ContainerRegistryArgs(
             registry_name=site.azure.acr_name,
             key_uri=sec.vault.key_uris["data"],
+            key_id=sec.vault.key_ids["data"],
             identity_id=sec.cmk.id,
             identity_client_id=sec.cmk.client_id,
+            subscription_id=site.azure.subscription_id,
+            key_identity="user-assigned" if creating else "system-assigned",
             endpoint_subnet_id=sec.network.subnets["endpoints"].id,
             dns_zone_id=sec.network.dns_zone_ids["privatelink.azurecr.io"],
             workspace_id=sec.logs.id,

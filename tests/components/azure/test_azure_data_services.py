@@ -18,6 +18,7 @@ from infra.synth.recording import unwrap
 from tests.components.azure.azure_fixtures import (
     IDENTITY,
     LOCATION,
+    PROVIDERS,
     RG,
     SUBNET,
     SUBSCRIPTION,
@@ -136,34 +137,63 @@ def test_redis_is_premium_zonal_tls_only_and_private():
     assert endpoint["privateLinkServiceConnections"][0]["groupIds"] == ["redisCache"]
 
 
+KEY_ID = f"{PROVIDERS}/Microsoft.KeyVault/vaults/kv-test/keys/data"
+REGISTRY = ContainerRegistryArgs(
+    resource_group_name=RG,
+    location=LOCATION,
+    registry_name="mlplatformtestacr",
+    key_uri=KEY_URI,
+    key_id=KEY_ID,
+    identity_id=IDENTITY,
+    identity_client_id="11111111-1111-4111-8111-111111111111",
+    subscription_id=SUBSCRIPTION,
+    endpoint_subnet_id=SUBNET,
+    dns_zone_id=ZONE,
+    tags=TAGS,
+    workspace_id=WORKSPACE,
+)
+
+
 def test_registry_is_premium_private_cmk_without_admin_or_export():
-    args = ContainerRegistryArgs(
-        resource_group_name=RG,
-        location=LOCATION,
-        registry_name="mlplatformtestacr",
-        key_uri=KEY_URI,
-        identity_id=IDENTITY,
-        identity_client_id="11111111-1111-4111-8111-111111111111",
-        endpoint_subnet_id=SUBNET,
-        dns_zone_id=ZONE,
-        tags=TAGS,
-        workspace_id=WORKSPACE,
-    )
-    syn = run_azure(lambda opts: ContainerRegistry("acr", args, opts=opts))
+    syn = run_azure(lambda opts: ContainerRegistry("acr", REGISTRY, opts=opts))
     assert_pinned(syn)
     i = one(syn, "Registry").inputs
     assert i["sku"]["name"] == "Premium" and i["location"] == LOCATION
     assert i["adminUserEnabled"] is False and i["anonymousPullEnabled"] is False
     assert i["publicNetworkAccess"] == "Disabled"
-    assert i["encryption"] == {
-        "status": "enabled",
-        "keyVaultProperties": {
-            "keyIdentifier": KEY_URI,
-            "identity": "11111111-1111-4111-8111-111111111111",
-        },
-    }
     assert i["policies"]["exportPolicy"] == {"status": "disabled"}
-    assert i["identity"]["userAssignedIdentities"] == {IDENTITY: {}}
+
+
+def test_registry_reaches_the_firewalled_vault_as_a_trusted_service():
+    """Microsoft: behind a Key Vault firewall the registry uses the key with its system-assigned
+    identity (a trusted service); the CMK itself is created with the user-assigned one, which
+    stays attached. The system principal gets the encryption role on this key only."""
+    syn = run_azure(lambda opts: ContainerRegistry("acr", REGISTRY, opts=opts))
+    registry = one(syn, "Registry")
+    assert registry.inputs["identity"] == {
+        "type": "SystemAssigned, UserAssigned",
+        "userAssignedIdentities": {IDENTITY: {}},
+    }
+    assert registry.inputs["encryption"] == {
+        "status": "enabled",
+        "keyVaultProperties": {"keyIdentifier": KEY_URI, "identity": "system"},
+    }
+    grant = one(syn, "RoleAssignment").inputs
+    assert grant["scope"] == KEY_ID
+    assert grant["principalType"] == "ServicePrincipal"
+    # Key Vault Crypto Service Encryption User
+    assert grant["roleDefinitionId"].endswith("/e147488a-f6f5-4113-8e2d-b22465e65bf6")
+    assert grant["principalId"] == registry.outputs["identity"]["principalId"]
+
+
+def test_registry_is_created_with_its_user_assigned_identity():
+    """ACR enables a CMK only at creation, and then only with a user-assigned identity (the
+    system one does not exist yet): the bootstrap phase's registry uses that identity."""
+    creation = replace(REGISTRY, key_identity="user-assigned")
+    syn = run_azure(lambda opts: ContainerRegistry("acr", creation, opts=opts))
+    properties = one(syn, "Registry").inputs["encryption"]["keyVaultProperties"]
+    assert properties["identity"] == "11111111-1111-4111-8111-111111111111"
+    assert "SystemAssigned" in one(syn, "Registry").inputs["identity"]["type"]
 
 
 EVENT_HUBS = EventHubsKafkaArgs(
