@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from benchmarks.modes import MODES
-from benchmarks.runner import BENCHMARKS, print_summary, run
+from benchmarks.runner import BENCHMARKS, IAC_ONLY, print_summary, run
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(only) - set(BENCHMARKS))
     if unknown or not only:
         parser.error(f"--only: unknown {unknown}; choose from {', '.join(BENCHMARKS)}")
-    if set(only) - {"synthesis", "plan", "preview"} and not args.workloads_python.exists():
+    if set(only) - IAC_ONLY and not args.workloads_python.exists():
         parser.error(f"{args.workloads_python} is missing: run `make setup` first")
     began = time.monotonic()
 

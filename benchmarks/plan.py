@@ -52,9 +52,8 @@ def _sum(rows: list[dict[str, Any]], which: str, key: str) -> float:
     return sum(row[which].get(key, 0.0) for row in rows)
 
 
-def run(
-    scratch: Path, progress: Callable[[str], None], tenant_sizes: tuple[int, ...] = ()
-) -> tuple[dict[str, Any], list[Figure]]:
+def run(scratch: Path, progress: Callable[[str], None]) -> tuple[dict[str, Any], list[Figure]]:
+    """`plan`: plan --all with and without rendering, simulation and the access matrix."""
     details: dict[str, Any] = {}
     figures: list[Figure] = []
     cache = scratch / "yaml-cache"
@@ -63,16 +62,24 @@ def run(
         rows = _worker(scratch / label, cache)["variants"]
         details[label], figs = _all_variants(label, rows)
         figures += figs
-    if tenant_sizes:
-        details["tenants"] = {}
-        for stack in STACKS:
-            points = []
-            for tenants in tenant_sizes:
-                progress(f"plan with rendering: {stack} with {tenants} tenant(s)")
-                out = scratch / f"tenants-{stack}-{tenants}"
-                points.append(_worker(out, cache, "--stack", stack, "--tenants", str(tenants)))
-            details["tenants"][stack], figs = _tenants(stack, points)
-            figures += figs
+    return details, figures
+
+
+def run_tenants(
+    scratch: Path, progress: Callable[[str], None], sizes: tuple[int, ...]
+) -> tuple[dict[str, Any], list[Figure]]:
+    """`plan-tenants`: each target's plan with rendering at each tenant count, fitted."""
+    details: dict[str, Any] = {}
+    figures: list[Figure] = []
+    for stack in STACKS:
+        points = []
+        for tenants in sizes:
+            progress(f"plan with rendering: {stack} with {tenants} tenant(s)")
+            out = scratch / f"{stack}-{tenants}"
+            args = ("--stack", stack, "--tenants", str(tenants))
+            points.append(_worker(out, scratch / "yaml-cache", *args))
+        details[stack], figs = _tenants(stack, points)
+        figures += figs
     return details, figures
 
 

@@ -22,7 +22,17 @@ from benchmarks.fixture import BenchPlatform
 from benchmarks.modes import Mode
 from benchmarks.report import Figure, results_document, table, write_results
 
-BENCHMARKS = ("synthesis", "plan", "preview", "freshness", "training", "serving", "retraining")
+BENCHMARKS = (
+    "synthesis",
+    "plan",
+    "plan-tenants",
+    "preview",
+    "freshness",
+    "training",
+    "serving",
+    "retraining",
+)
+IAC_ONLY = {"synthesis", "plan", "plan-tenants", "preview"}  # no workloads environment needed
 Progress = Callable[[str], None]
 
 
@@ -101,7 +111,12 @@ def run(
             ),
         )
     if "plan" in only:
-        attempt("plan", lambda: plan.run(out / "plan-scratch", progress, mode.plan_tenants))
+        attempt("plan", lambda: plan.run(out / "plan-scratch", progress))
+    if "plan-tenants" in only:
+        attempt(
+            "plan-tenants",
+            lambda: plan.run_tenants(out / "plan-tenants-scratch", progress, mode.plan_tenants),
+        )
     if "preview" in only:
         attempt("preview", lambda: preview.run(2, progress))
     if {"freshness", "training", "serving", "retraining"} & set(only):
