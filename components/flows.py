@@ -141,7 +141,8 @@ def egress_flows(
         else:
             peer = _peer_for(store, peers)
             used.add(id(peer))
-            destination = External(store.name, str(peer.cidr))
+            # the rule's block as it is, exceptions included (S3 at public addresses only)
+            destination = External(store.name, str(peer.cidr), tuple(peer.except_cidrs))
         found.append(Flow(f"{client}→{store.name}", source, destination, (store.port,)))
     for peer in peers:
         if peer.cidr and peer.name and id(peer) not in used:
