@@ -10,8 +10,9 @@ provider) and hands to consumers through the foundation's `Credentials`.
 | child | purpose |
 |---|---|
 | Namespace `mlplatform-data` | PSS restricted |
-| NetworkPolicy x3-6 | default deny; DNS + in-namespace; 443/6443 egress (API server, object |
-| | store); Postgres only from MLflow/Feast, Redis only from Feast, the CNPG webhook port |
+| NetworkPolicy x4-7 | default deny; DNS + in-namespace; the API server (operators, instance |
+| | manager; + a CiliumNetworkPolicy on Cilium), the object store's addresses on its port |
+| | (backups); Postgres only from MLflow/Feast, Redis only from Feast, the CNPG webhook port |
 | helm Release cloudnative-pg | pinned operator, this namespace only, image from the mirror |
 | RandomPassword + Secret `<pg>-app` | the application role's credentials (basic-auth) |
 | Certificate `<pg>-server` | serving certificate for the -rw/-ro/-r services |
@@ -44,8 +45,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
-from components.endpoints import Postgres
-from components.flows import Pods, operator_flows
+from components.api_server import ApiServer, api_server_egress
+from components.endpoints import EgressRule, Postgres
+from components.flows import External, Flow, Pods, operator_flows
 from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
 from components.pki import server_certificate, service_dns_names
@@ -111,10 +113,10 @@ class DataStoresArgs:
     # Namespaces whose pods may connect (MLflow and Feast hold the store credentials).
     postgres_clients: tuple[str, ...] = (c.NS_MLFLOW, c.NS_FEAST)
     redis_clients: tuple[str, ...] = (c.NS_FEAST,)
-    # Where the stores may open connections outside the namespace: the API server (operators,
-    # CNPG instance manager) and the object store (backups) on 443/6443. On-prem these
-    # addresses are site-specific; narrow this to their CIDRs where the site publishes them.
-    egress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    # Where the stores open connections outside the namespace: the API server (operators, the
+    # CNPG instance manager; components.api_server) and the object store (backups), nothing else.
+    api_server: ApiServer
+    object_store_egress: tuple[EgressRule, ...]  # the store's addresses on its endpoint's port
 
 
 class OnPremDataStores(pulumi.ComponentResource):
@@ -129,11 +131,7 @@ class OnPremDataStores(pulumi.ComponentResource):
             c.NS_DATA,
             args.labels,
             pulumi.ResourceOptions(parent=self),
-            flows=operator_flows(
-                "data-operators",
-                (9443,) if args.postgres is not None else (),
-                webhook_pods=Pods({"app.kubernetes.io/name": "cloudnative-pg"}),
-            ),
+            flows=_flows(args),
         )
         self.random_provider = random.Provider(
             f"{name}-random", opts=pulumi.ResourceOptions(parent=self)
@@ -161,6 +159,7 @@ class OnPremDataStores(pulumi.ComponentResource):
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-np-{suffix}", metadata=metadata, spec=body, opts=opts
             )
+        api_server_egress(name, ns, a.labels, {}, a.api_server, opts)
 
     # ------------------------------------------------------------------ PostgreSQL
 
@@ -360,6 +359,28 @@ def _from_namespaces(namespaces: tuple[str, ...], port: int) -> dict[str, Any]:
     }
 
 
+def _flows(a: DataStoresArgs) -> list[Flow]:
+    """The operators' flows (API server, webhook, DNS) and PostgreSQL's backups."""
+    found = operator_flows(
+        "data-operators",
+        (9443,) if a.postgres is not None else (),
+        webhook_pods=Pods({"app.kubernetes.io/name": "cloudnative-pg"}),
+    )
+    if a.postgres is not None and a.postgres.backup is not None:
+        instances = Pods({"cnpg.io/cluster": a.postgres.cluster_name})
+        found += [
+            Flow(
+                f"postgres→{rule.name}",
+                instances,
+                External(rule.name, rule.cidr),
+                rule.ports,
+                why="WAL archive and base backups",
+            )
+            for rule in a.object_store_egress
+        ]
+    return found
+
+
 _DNS_AND_NAMESPACE = {
     "podSelector": {},
     "policyTypes": ["Ingress", "Egress"],
@@ -387,18 +408,16 @@ def _policy_specs(a: DataStoresArgs) -> list[tuple[str, dict[str, Any]]]:
         ("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
         ("allow-dns-and-namespace", _DNS_AND_NAMESPACE),
         (
-            "allow-api-and-object-store",
+            "allow-object-store",
             {
                 "podSelector": {},
                 "policyTypes": ["Egress"],
                 "egress": [
                     {
-                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in a.egress_cidrs],
-                        "ports": [
-                            {"protocol": "TCP", "port": 443},
-                            {"protocol": "TCP", "port": 6443},
-                        ],
+                        "to": [{"ipBlock": {"cidr": rule.cidr}}],
+                        "ports": [{"protocol": "TCP", "port": p} for p in rule.ports],
                     }
+                    for rule in a.object_store_egress
                 ],
             },
         ),

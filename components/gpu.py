@@ -35,9 +35,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
-from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.namespace import operator_policies, platform_namespace, pull_secrets
 from components.placement import Placement
 from version_catalogue.artifacts import Chart, Image
 
@@ -115,6 +116,7 @@ class GpuOperatorArgs:
     images: GpuOperatorImages
     install_driver: bool  # False where node images ship driver and toolkit (EKS, AKS)
     pull_secret: str | None
+    api_server: ApiServer  # where its pods reach the API server (components.api_server)
     placement: Placement = field(default_factory=Placement)  # components.placement
 
 
@@ -146,9 +148,8 @@ class GpuOperator(pulumi.ComponentResource):
             flows=operator_flows("gpu-operator"),
         )
         # Nothing in the operator's namespace serves other pods: deny all ingress.
-        ingress_policies(
-            name, ns, args.labels, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        )
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        operator_policies(name, ns, args.labels, in_ns, args.api_server)
         secrets = [s["name"] for s in pull_secrets(args.pull_secret)]
         images = args.images
         operator = _split(images.operator, args.mirror)

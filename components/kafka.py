@@ -56,9 +56,10 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
-from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.namespace import operator_policies, platform_namespace, pull_secrets
 from components.pki import (
     PART_OF_MLPLATFORM,
     SELFSIGNED_ISSUER,
@@ -116,6 +117,7 @@ class StrimziKafkaArgs:
     retention_hours: int
     partitions: int
     pull_secret: str | None
+    api_server: ApiServer  # where its pods reach the API server (components.api_server)
     broker_resources: dict = field(
         default_factory=lambda: {
             "requests": {"cpu": "2", "memory": "8Gi"},
@@ -267,7 +269,7 @@ class StrimziKafka(pulumi.ComponentResource):
         operator = self._operator(name, args, in_ns)
         # Deny ingress by default; Strimzi generates the allow rules for its own pods (listener
         # peers above, replication and control-plane ports between cluster components).
-        ingress_policies(name, ns, args.labels, in_ns)
+        operator_policies(name, ns, args.labels, in_ns, args.api_server)
         after_pki = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.ready])
         certificate = self._broker_certificate(name, args, after_pki)
         listener_auth, pod_template, clients = self._client_authentication(name, args, after_pki)

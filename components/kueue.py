@@ -35,9 +35,10 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.flows import operator_flows
 from components.helm import helm_release
-from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.namespace import operator_policies, platform_namespace, pull_secrets
 from components.placement import Placement
 from version_catalogue.artifacts import Chart, Image
 
@@ -62,6 +63,7 @@ class GpuQueueingArgs:
     cpu: str  # committed CPU for queued work (sum of tenant quotas)
     memory: str
     pull_secret: str | None
+    api_server: ApiServer  # where its pods reach the API server (components.api_server)
     replicas: int = 2
     cluster_queue: str = c.CLUSTER_QUEUE
     tenant_label: str = c.TENANT_LABEL
@@ -167,11 +169,12 @@ class GpuQueueing(pulumi.ComponentResource):
             flows=operator_flows("kueue", (9443, 8082)),
         )
         # Admission webhook (9443) and the visibility API server (8082), called by the API server.
-        ingress_policies(
+        operator_policies(
             name,
             ns,
             args.labels,
             pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            args.api_server,
             api_server_ports=(9443, 8082),
         )
         self.release = helm_release(

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.api_server import ApiServer, api_server_egress
 from components.flows import Flow, flows_annotation
 
 EXEMPTION_ANNOTATION = "mlplatform.io/pss-exemption"
@@ -123,7 +124,7 @@ def ingress_policies(
     `api_server_ports`: admission webhooks / aggregated APIs the API server calls. Its source
     address differs per cluster (control-plane nodes, a cloud-managed endpoint), so these ports
     (only) are open to any source. `tenant_ports`: ports tenant pods may reach.
-    Operators' egress (to the API server) is left open: its address is equally site-specific.
+    Egress: `operator_policies` adds the default-deny and the flows an operator needs.
     """
 
     def policy(suffix: str, spec: Any) -> k8s.networking.v1.NetworkPolicy:
@@ -162,3 +163,63 @@ def ingress_policies(
             )
         )
     return created
+
+
+_DNS_EGRESS: dict[str, Any] = {
+    "to": [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ],
+    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+}
+
+
+def egress_policies(
+    resource_name: str,
+    namespace: str,
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    api_server: ApiServer,
+) -> list[pulumi.Resource]:
+    """Default-deny egress for an operator namespace, then the flows every operator needs:
+    the cluster DNS, its own namespace's pods (operator → the operands it manages, webhooks
+    → their controllers) and the API server (`components.api_server`, with the Cilium entity
+    policy where the CNI is Cilium). Nothing else leaves the namespace."""
+
+    def policy(suffix: str, spec: Any) -> k8s.networking.v1.NetworkPolicy:
+        metadata: Any = {"name": suffix, "namespace": namespace, "labels": labels}
+        return k8s.networking.v1.NetworkPolicy(
+            f"{resource_name}-np-{suffix}", metadata=metadata, spec=spec, opts=opts
+        )
+
+    return [
+        policy("default-deny-egress", {"podSelector": {}, "policyTypes": ["Egress"]}),
+        policy(
+            "allow-dns-and-namespace-egress",
+            {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [_DNS_EGRESS, {"to": [{"podSelector": {}}]}],
+            },
+        ),
+        *api_server_egress(resource_name, namespace, labels, {}, api_server, opts),
+    ]
+
+
+def operator_policies(
+    resource_name: str,
+    namespace: str,
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    api_server: ApiServer,
+    api_server_ports: tuple[int, ...] = (),
+    tenant_ports: tuple[int, ...] = (),
+) -> list[pulumi.Resource]:
+    """An operator namespace's NetworkPolicies: default deny both ways, then what it serves
+    (`ingress_policies`) and what it calls (`egress_policies`)."""
+    return [
+        *ingress_policies(resource_name, namespace, labels, opts, api_server_ports, tenant_ports),
+        *egress_policies(resource_name, namespace, labels, opts, api_server),
+    ]

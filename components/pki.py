@@ -193,6 +193,7 @@ class PlatformPki(pulumi.ComponentResource):
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         # The API server calls the cert-manager (10250) and trust-manager (6443) webhooks.
+        # Egress: declared once the foundation says where the API server is (composition.core)
         ingress_policies(name, ns, args.labels, in_ns, api_server_ports=(10250, 6443))
         cert_manager = helm_release(
             f"{name}-cert-manager",

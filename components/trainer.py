@@ -34,9 +34,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.flows import operator_flows
 from components.helm import chart_labels, helm_release
-from components.namespace import ingress_policies, platform_namespace, pull_secrets
+from components.namespace import operator_policies, platform_namespace, pull_secrets
 from components.placement import Placement
 from components.security_context import UID as PLATFORM_UID
 from version_catalogue.artifacts import Chart, Image
@@ -55,6 +56,7 @@ class TrainingOperatorArgs:
     jobset_image: Image
     training_image: Image  # the platform's training image the runtime runs
     pull_secret: str | None
+    api_server: ApiServer  # where its pods reach the API server (components.api_server)
     runtime_name: str = TORCH_RUNTIME
     run_as_user: int = PLATFORM_UID  # USER of the platform's training image
     default_cpu: str = "2"
@@ -147,11 +149,12 @@ class TrainingOperator(pulumi.ComponentResource):
         )
         # Trainer and JobSet webhooks (9443) for the API server; training pods in tenant
         # namespaces report progress to the TrainJob status server (10443).
-        ingress_policies(
+        operator_policies(
             name,
             ns,
             args.labels,
             pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            args.api_server,
             api_server_ports=(9443,),
             tenant_ports=(10443,),
         )

@@ -5,7 +5,8 @@ after what the foundation says to wait for:
 
 | service | component | notes |
 |---|---|---|
-| (the PKI) | `components.pki.PlatformPki` | declared before the foundation (`composition.pki`) |
+| (the PKI) | `components.pki.PlatformPki` | declared before the foundation (`composition.pki`); |
+| | | its egress here, once the foundation says where the API server is |
 | NVIDIA GPU operator | `components.gpu.GpuOperator` | driver/toolkit only where nodes lack them |
 | Kueue, flavors, `platform-gpu` | `components.kueue.GpuQueueing` | GPU quota = pool capacity |
 | Kubeflow Trainer + `torch-distributed` | `components.trainer.TrainingOperator` | |
@@ -24,6 +25,7 @@ from components.pki import PlatformPki
 from components.trainer import TrainingOperator, TrainingOperatorArgs
 from stacks import artifacts, governance
 from stacks.composition.kafka import build_kafka
+from stacks.composition.pki import close_pki_egress
 from stacks.composition.placement import platform_placement
 from stacks.composition.results import CoreServices
 from stacks.config import StackConfig
@@ -53,9 +55,12 @@ def build_core(config: StackConfig, foundation: Foundation, pki: PlatformPki) ->
     queueing = _queueing(config, foundation, opts)
     # Kueue's webhook must see TrainJobs from the start: install Trainer after it.
     trainer = _trainer(
-        config, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[queueing]))
+        config,
+        foundation,
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[queueing])),
     )
     kafka = build_kafka(config, foundation, pki, opts)
+    close_pki_egress(config, foundation, pki)
     resources: dict[str, pulumi.Resource] = {
         "pki": pki,
         "gpu-operator": gpu,
@@ -90,6 +95,7 @@ def _gpu_operator(
             images=artifacts.gpu_operator_images(artifacts.pin_for(config)),
             install_driver=not foundation.gpu_driver_preinstalled,
             pull_secret=config.registry.pull_secret,
+            api_server=foundation.api_server,
             placement=platform_placement(config),
         ),
         opts=opts,
@@ -114,13 +120,16 @@ def _queueing(
             cpu=cpu,
             memory=memory,
             pull_secret=config.registry.pull_secret,
+            api_server=foundation.api_server,
             placement=platform_placement(config),
         ),
         opts=opts,
     )
 
 
-def _trainer(config: StackConfig, opts: pulumi.ResourceOptions) -> TrainingOperator:
+def _trainer(
+    config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions
+) -> TrainingOperator:
     return TrainingOperator(
         "trainer",
         TrainingOperatorArgs(
@@ -131,6 +140,7 @@ def _trainer(config: StackConfig, opts: pulumi.ResourceOptions) -> TrainingOpera
             jobset_image=artifacts.image(config, "jobset"),
             training_image=artifacts.image(config, "training"),
             pull_secret=config.registry.pull_secret,
+            api_server=foundation.api_server,
             placement=platform_placement(config),
         ),
         opts=opts,

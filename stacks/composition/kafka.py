@@ -150,6 +150,7 @@ def _strimzi(
             retention_hours=k.retention_hours,
             partitions=k.partitions,
             pull_secret=config.registry.pull_secret,
+            api_server=foundation.api_server,
             protect=not config.ephemeral,
             ready=tuple(pki.ready),
             placement=platform_placement(config),

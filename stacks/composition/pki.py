@@ -12,10 +12,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import conventions as c
+from components.namespace import egress_policies
 from components.pki import PkiArgs, PlatformPki, VaultIssuer
 from stacks import artifacts, governance
 from stacks.composition.placement import platform_placement
 from stacks.config import StackConfig
+from stacks.foundation import Foundation
 from version_catalogue import CHARTS
 
 
@@ -48,4 +51,21 @@ def _vault_issuer(config: StackConfig) -> VaultIssuer | None:
         role=vault.role,
         ca_bundle_pem=vault.ca_bundle,
         auth_mount_path=vault.auth_mount_path,
+    )
+
+
+def close_pki_egress(config: StackConfig, foundation: Foundation, pki: PlatformPki) -> None:
+    """cert-manager's namespace default-denies egress, then DNS, itself and the API server.
+
+    Declared after the foundation, the only step that knows where the API server is; the PKI
+    itself comes before it. cert-manager issues from the platform CA in the cluster (no ACME).
+    """
+    egress_policies(
+        "pki",
+        c.NS_CERT_MANAGER,
+        governance.platform_labels(config),
+        pulumi.ResourceOptions(
+            parent=pki, provider=foundation.k8s_provider, depends_on=list(pki.ready)
+        ),
+        foundation.api_server,
     )

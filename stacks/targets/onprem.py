@@ -116,9 +116,7 @@ def build_foundation(config: StackConfig, cluster: OnPremCluster, pki: PlatformP
             "logs": keys.logs_key_uri,
         },
         gpu_pools=cluster.gpu_pools,
-        api_server=ApiServer(
-            tuple(onprem.cluster.api_server_cidrs), cilium=onprem.cluster.cni == "cilium"
-        ),
+        api_server=api_server(onprem),
         kafka=None,  # Strimzi in-cluster
         gpu_driver_preinstalled=False,
         prerequisites=site_prerequisites(config, onprem),
@@ -213,6 +211,11 @@ def _ca_secret(name: str, namespaces: list[str], server: str) -> SitePrerequisit
     )
 
 
+def api_server(onprem: OnPrem) -> ApiServer:
+    """The site's API server endpoints (`onprem.cluster.apiServerCidrs`), Cilium or not."""
+    return ApiServer(tuple(onprem.cluster.api_server_cidrs), cilium=onprem.cluster.cni == "cilium")
+
+
 def object_store_egress(onprem: OnPrem) -> tuple[EgressRule, ...]:
     """The site store's addresses on its endpoint's port (`onprem.objectStore.addresses`)."""
     store = onprem.object_store
@@ -274,6 +277,8 @@ def _data_stores(
             if deploy_redis
             else None,
             pull_secret=config.registry.pull_secret,
+            api_server=api_server(onprem),
+            object_store_egress=object_store_egress(onprem),
             protect=not config.ephemeral,
             ready=tuple(pki.ready),
         ),

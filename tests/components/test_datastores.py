@@ -14,16 +14,21 @@ import pytest
 from pulumi.runtime import rpc
 
 from components import conventions as c
+from components.api_server import ApiServer, egress_rule
 from components.datastores import (
     DataStoresArgs,
     OnPremDataStores,
     PostgresBackup,
 )
+from components.endpoints import EgressRule
 from infra.synth import manifests
 from infra.synth.recording import unwrap
 from stacks import artifacts
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 from version_catalogue import CHARTS, IMAGES
+
+API = ApiServer(("10.10.0.11/32",))  # the API server's endpoint (components.api_server)
+STORE_EGRESS = EgressRule("object-store", "10.20.0.0/24", (443,), why="the site store")
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae"}
@@ -49,6 +54,8 @@ def _synth(run_program, postgres=True, redis=True, protect=True, backup=BACKUP):
                 else None,
                 redis=artifacts.redis_spec(replicas=3, storage_gi=20) if redis else None,
                 pull_secret="harbor-pull",
+                api_server=API,
+                object_store_egress=(STORE_EGRESS,),
                 protect=protect,
             ),
             opts=pulumi.ResourceOptions(provider=k8s.Provider("k8s", kubeconfig="{}")),
@@ -209,8 +216,18 @@ def test_stores_accept_connections_only_from_their_clients(synthesis):
     assert [
         p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for p in rule["from"]
     ] == [c.NS_FEAST]
-    egress_ports = {p["port"] for p in policies["allow-api-and-object-store"]["egress"][0]["ports"]}
-    assert egress_ports == {443, 6443}
+    # outside the namespace: the object store's addresses on its port, the API server; no more
+    assert policies["allow-object-store"]["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "10.20.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    ]
+    assert policies["allow-api-server-egress"]["egress"] == [egress_rule(API)]
+    peers = [
+        peer
+        for spec in policies.values()
+        for rule in spec.get("egress", [])
+        for peer in rule.get("to", [])
+    ]
+    assert all(p.get("ipBlock", {}).get("cidr") not in ("0.0.0.0/0", "::/0") for p in peers)
     for resource in result.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"):
         assert core_object_errors(manifests.to_object(resource), "1.34") == []
 

@@ -7,12 +7,15 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import conventions as c
+from components.api_server import ApiServer, egress_rule
 from components.gpu import GpuNodePool, GpuNodePoolArgs, GpuOperator, GpuOperatorArgs
 from components.namespace import EXEMPTION_ANNOTATION, PSS_EXEMPTIONS, platform_namespace
 from infra.synth import manifests
 from stacks import artifacts
 from tests.support.schemas import core_object_errors
 from version_catalogue import CHARTS
+
+API = ApiServer(("10.10.0.11/32",))  # the API server's endpoint (components.api_server)
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae"}
@@ -38,6 +41,7 @@ def _synth(run_program, install_driver: bool = True):
                 images=artifacts.gpu_operator_images(),
                 install_driver=install_driver,
                 pull_secret="harbor-pull",
+                api_server=API,
             ),
             opts=opts,
         )
@@ -108,11 +112,21 @@ def test_operator_namespace_is_privileged_only_through_the_recorded_exemption(sy
     assert core_object_errors(manifests.to_object(ns), "1.34") == []
 
 
-def test_operator_namespace_accepts_no_ingress(synthesis):
+def test_operator_namespace_accepts_no_ingress_and_reaches_only_dns_itself_the_api_server(
+    synthesis,
+):
     result, _ = synthesis
     policies = result.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
-    assert [p.inputs["spec"] for p in policies] == [{"podSelector": {}, "policyTypes": ["Ingress"]}]
-    assert policies[0].inputs["metadata"]["namespace"] == c.NS_GPU_OPERATOR
+    specs = {p.inputs["metadata"]["name"]: p.inputs["spec"] for p in policies}
+    assert {p.inputs["metadata"]["namespace"] for p in policies} == {c.NS_GPU_OPERATOR}
+    assert [s for s in specs.values() if "Ingress" in s["policyTypes"]] == [
+        {"podSelector": {}, "policyTypes": ["Ingress"]}
+    ]
+    assert specs["default-deny-egress"] == {"podSelector": {}, "policyTypes": ["Egress"]}
+    dns, own = specs["allow-dns-and-namespace-egress"]["egress"]
+    assert [p["port"] for p in dns["ports"]] == [53, 53] and own == {"to": [{"podSelector": {}}]}
+    assert specs["allow-api-server-egress"]["egress"] == [egress_rule(API)]
+    assert len(specs) == 4
 
 
 def test_privileged_namespaces_need_an_exemption(run_program):

@@ -8,6 +8,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.kafka import (
     CREDENTIALS_SECRET,
     PLATFORM_TOPICS,
@@ -20,6 +21,8 @@ from infra.synth import manifests
 from infra.synth.recording import unwrap
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 from version_catalogue import CHARTS, IMAGES, KAFKA_VERSION
+
+API = ApiServer(("10.10.0.11/32",))  # the API server's endpoint (components.api_server)
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {
@@ -53,6 +56,7 @@ def _synth(run_program, authentication: str, protect: bool = True):
                 retention_hours=72,
                 partitions=12,
                 pull_secret="harbor-pull",
+                api_server=API,
                 protect=protect,
             ),
             opts=opts,
@@ -265,6 +269,7 @@ def test_inconsistent_replication_is_refused(run_program):
                 retention_hours=168,
                 partitions=6,
                 pull_secret=None,
+                api_server=API,
             ),
         )
 

@@ -8,10 +8,13 @@ import pytest
 import yaml
 
 from components import conventions as c
+from components.api_server import ApiServer, egress_rule
 from components.kueue import CPU_FLAVOR, GpuFlavor, GpuQueueing, GpuQueueingArgs
 from infra.synth import manifests
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 from version_catalogue import CHARTS, IMAGES
+
+API = ApiServer(("10.10.0.11/32",))  # the API server's endpoint (components.api_server)
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae"}
@@ -33,6 +36,7 @@ def synthesis(run_program):
                 cpu="96",
                 memory="384Gi",
                 pull_secret="harbor-pull",
+                api_server=API,
             ),
             opts=pulumi.ResourceOptions(provider=k8s.Provider("k8s", kubeconfig="{}")),
         )
@@ -116,6 +120,20 @@ def test_namespace_admits_only_the_api_server_ports(synthesis):
     assert ports == {9443, 8082}
 
 
+def test_namespace_egress_is_default_deny_then_dns_itself_and_the_api_server(synthesis):
+    """Issue 13.3: an operator namespace's egress is closed but for the flows it needs."""
+    policies = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]
+        for r in synthesis.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert policies["default-deny-egress"] == {"podSelector": {}, "policyTypes": ["Egress"]}
+    dns, own = policies["allow-dns-and-namespace-egress"]["egress"]
+    assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    assert {p["port"] for p in dns["ports"]} == {53} and own == {"to": [{"podSelector": {}}]}
+    assert policies["allow-api-server-egress"]["egress"] == [egress_rule(API)]
+    assert not synthesis.of_type("kubernetes:cilium.io/v2:CiliumNetworkPolicy")
+
+
 def test_every_object_validates(synthesis):
     require_crds()
     checked = 0
@@ -128,4 +146,4 @@ def test_every_object_validates(synthesis):
         else:
             assert core_object_errors(obj, "1.34") == []
         checked += 1
-    assert checked == 7  # namespace, 2 network policies, 3 flavors, cluster queue
+    assert checked == 10  # namespace, 5 network policies (2 ingress, 3 egress), 3 flavors, queue

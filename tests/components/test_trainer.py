@@ -7,10 +7,13 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import conventions as c
+from components.api_server import ApiServer
 from components.trainer import TRAINER_CONTAINER, TrainingOperator, TrainingOperatorArgs
 from infra.synth import manifests
 from tests.support.schemas import core_object_errors, custom_resource_errors, require_crds
 from version_catalogue import CHARTS, IMAGES
+
+API = ApiServer(("10.10.0.11/32",))  # the API server's endpoint (components.api_server)
 
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 LABELS = {"owner": "ml-platform-team", "residency": "uae"}
@@ -29,6 +32,7 @@ def synthesis(run_program):
                 jobset_image=IMAGES["jobset"],
                 training_image=IMAGES["training"],
                 pull_secret="harbor-pull",
+                api_server=API,
             ),
             opts=pulumi.ResourceOptions(provider=k8s.Provider("k8s", kubeconfig="{}")),
         )
