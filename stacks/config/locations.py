@@ -108,10 +108,22 @@ def _aws_region(params: dict[str, str], what: str) -> str | None:
 _S3_PARAMS = ("region", "endpoint", "profile", "awssdk", "s3ForcePathStyle", "use_path_style")
 
 
+# An Azure stack's own in-country backend (the shipped example: Pulumi.uae-cloud-azure.yaml).
+AZURE_STACK_FILE = "Pulumi.uae-cloud-azure.yaml"
+AZURE_STATE = "azblob://<container>?storage_account=<uaenorth account>"
+AZURE_SECRETS = "azurekeyvault://<vault>.vault.azure.net/keys/<name>"
+
+
 def state_url_problem(url: str, platform: str) -> str | None:
     """Pulumi's state backend: S3 in a UAE region, Blob storage of an Azure stack, a file on
     the deployer's machine (on-prem), or the site's Postgres."""
     parts = urlsplit(url)
+    if parts.scheme == "s3" and platform == "azure":
+        return (
+            "is S3 state, which an Azure stack cannot vouch for (it would need AWS credentials "
+            f"and account); allowed here: {AZURE_STATE} — an Azure stack has a stack file of "
+            f"its own with its own backend: {AZURE_STACK_FILE}"
+        )
     if parts.scheme == "s3":
         params, problem = _query(parts.query, _S3_PARAMS)
         problem = problem or _aws_region(params, "S3 state")
@@ -151,6 +163,12 @@ def secrets_provider_problem(provider: str, platform: str) -> str | None:
     if provider == "passphrase":
         return None
     parts = urlsplit(provider)
+    if parts.scheme == "awskms" and platform == "azure":
+        return (
+            "is an AWS KMS key, which an Azure stack cannot vouch for; allowed here: "
+            f"{AZURE_SECRETS} — an Azure stack has a stack file of its own with its own "
+            f"secrets provider: {AZURE_STACK_FILE}"
+        )
     if parts.scheme == "awskms":
         params, problem = _query(parts.query, ("region", "profile", "awssdk"))
         arn = _AWS_ARN.match((parts.netloc + parts.path).lstrip("/"))

@@ -12,7 +12,7 @@ from stacks.config.loader import stack_config
 
 @pytest.mark.parametrize(
     "stack",
-    [("uae-onprem",), ("uae-cloud",), ("uae-cloud", "cloud=azure")],
+    [("uae-onprem",), ("uae-cloud",), ("uae-cloud-azure",)],
     ids=["uae-onprem", "uae-cloud", "uae-cloud-azure"],
 )
 def test_one_hundred_generated_tenants_pass_validation(stack: tuple[str, ...]) -> None:

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 VARIANTS = {
     "uae-onprem": ("uae-onprem", ()),
     "uae-cloud": ("uae-cloud", ()),
-    "uae-cloud-azure": ("uae-cloud", ("cloud=azure",)),
+    "uae-cloud-azure": ("uae-cloud-azure", ()),
 }
 _RENDERED: dict[str, tuple[PlanResult, PlanObjects, RenderReport]] = {}
 

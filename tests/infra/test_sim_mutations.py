@@ -34,7 +34,7 @@ pytestmark = pytest.mark.skipif(
 Resources = list[dict[str, Any]]
 VARIANTS = {
     "aws": ("uae-cloud",),
-    "azure": ("uae-cloud", "cloud=azure"),
+    "azure": ("uae-cloud-azure",),
     "onprem": ("uae-onprem",),
 }
 runner = CliRunner()

@@ -29,7 +29,7 @@ Resources = list[dict[str, Any]]
 VARIANTS = {
     "aws": ("uae-cloud",),
     "msk": ("uae-cloud", "kafka.mode=managed"),
-    "azure": ("uae-cloud", "cloud=azure"),
+    "azure": ("uae-cloud-azure",),
     "onprem": ("uae-onprem",),
 }
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""The Azure foundation of uae-cloud (`--set cloud=azure`), synthesized in isolation.
+"""The Azure foundation of uae-cloud-azure, synthesized in isolation.
 
 What an auditor would check first: everything is pinned to uaenorth (uaecentral only for the
 in-country DR copy), keys are HSM-backed and rotated, nothing is public, the cluster is private
@@ -50,7 +50,7 @@ MANDATORY_TAGS = {"owner", "cost-centre", "data-classification", "system", "resi
 
 
 def _synthesize(*overrides: str) -> tuple[Synthesis, object]:
-    config, flat = stack_config("uae-cloud", ("cloud=azure", *overrides))
+    config, flat = stack_config("uae-cloud-azure", overrides)
     holder: dict = {}
 
     def program() -> None:
@@ -67,7 +67,7 @@ def _synthesize(*overrides: str) -> tuple[Synthesis, object]:
         if foundation.kafka is not None:
             pulumi.export("kafkaBootstrap", foundation.kafka.bootstrap)
 
-    return synthesize("uae-cloud", flat, program, identity_for(config)), holder["foundation"]
+    return synthesize("uae-cloud-azure", flat, program, identity_for(config)), holder["foundation"]
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_replication_stays_in_the_uae_pair(strimzi):
 
 
 def test_geo_replication_needs_the_dr_location_to_be_the_azure_pair():
-    config, _ = stack_config("uae-cloud", ("cloud=azure",))
+    config, _ = stack_config("uae-cloud-azure", ())
     assert azure_site.in_country_pair(config.azure)
     # The config refuses other combinations; the stack would still not replicate to them.
     assert not azure_site.in_country_pair(config.azure.model_copy(update={"dr_location": "x"}))
@@ -214,7 +214,7 @@ def test_tenant_groups_sign_in_by_object_id_and_reach_only_their_namespace(strim
     """Issue 13.6: tenant groups are Entra object IDs, each allowed a kubeconfig (Cluster User
     Role) and bound by its namespace's RoleBinding, nothing cluster-wide."""
     syn, _ = strimzi
-    config, _ = stack_config("uae-cloud", ("cloud=azure",))
+    config, _ = stack_config("uae-cloud-azure", ())
     groups = {t.idp_group for t in config.tenants}
     users = {
         a.inputs["principalId"]
@@ -452,10 +452,10 @@ def test_pods_reach_entra_id_by_its_published_ranges_never_any_public_address(st
         assert ip_network(rule.cidr).is_global and ip_network(rule.cidr).prefixlen >= 18
 
 
-@pytest.mark.parametrize("overrides", [("cloud=azure",), ("cloud=azure", "kafka.mode=managed")])
+@pytest.mark.parametrize("overrides", [(), ("kafka.mode=managed",)])
 def test_no_pod_may_reach_outside_the_vnet_but_entra_id(stack_plan, overrides):
     """Issue 13.3: tenants, MLflow and Feast reached 0.0.0.0/0 on 443 on both variants."""
-    plan = stack_plan("uae-cloud", *overrides)
+    plan = stack_plan("uae-cloud-azure", *overrides)
     vnet = ip_network(plan.config.azure.vnet_cidr)
     outside: dict[str, set[str]] = {}
     for r in plan.synthesis.resources:
@@ -477,7 +477,7 @@ def test_no_pod_may_reach_outside_the_vnet_but_entra_id(stack_plan, overrides):
 
 
 def test_what_leaves_the_country_is_a_declared_exception(stack_plan):
-    exceptions = stack_plan("uae-cloud", "cloud=azure").synthesis.outputs["stack"]["exceptions"]
+    exceptions = stack_plan("uae-cloud-azure").synthesis.outputs["stack"]["exceptions"]
     (exception,) = [e for e in exceptions if e["policy"] == "UAE-RES-005"]
     for name in ("AzureKubernetesService", "login.microsoftonline.com", "us.download.nvidia.com"):
         assert name in exception["what"]
@@ -645,7 +645,7 @@ def test_core_services_get_an_event_hubs_grant_reporting_the_tenant_access(manag
     from stacks.composition.kafka import ManagedKafkaGrant
 
     _, foundation = managed
-    config, _ = stack_config("uae-cloud", ("cloud=azure", "kafka.mode=managed"))
+    config, _ = stack_config("uae-cloud-azure", ("kafka.mode=managed",))
     assert foundation.kafka is not None
     access = ManagedKafkaGrant(foundation.kafka).grant(config.tenant("marketing"), None)
     assert access.topics == ["marketing.campaign-events"]
@@ -730,7 +730,7 @@ def test_retention_beyond_log_analytics_limit_is_refused():
 
 
 def test_whole_azure_stack_runs_on_the_aks_cluster(stack_plan):
-    synthesis = stack_plan("uae-cloud", "cloud=azure").synthesis
+    synthesis = stack_plan("uae-cloud-azure").synthesis
     (aks,) = synthesis.of_type("pulumi:providers:kubernetes")
     kube = [r for r in synthesis.resources if r.type.startswith("kubernetes:")]
     assert kube and all(r.provider and r.provider.startswith(aks.urn) for r in kube)
@@ -743,7 +743,7 @@ def test_whole_azure_stack_runs_on_the_aks_cluster(stack_plan):
 
 
 def test_event_hubs_reach_the_tenant_contract_without_strimzi(stack_plan):
-    synthesis = stack_plan("uae-cloud", "cloud=azure", "kafka.mode=managed").synthesis
+    synthesis = stack_plan("uae-cloud-azure", "kafka.mode=managed").synthesis
     assert not [r for r in synthesis.resources if "strimzi" in r.type]
     kafka = unwrap(synthesis.outputs)["tenants"]["risk"]["kafka"]
     assert kafka["bootstrap"] == "evhns-mlp-prod-2cd997.servicebus.windows.net:9093"
@@ -753,11 +753,11 @@ def test_event_hubs_reach_the_tenant_contract_without_strimzi(stack_plan):
     assert kafka["principal"]  # the tenant identity's principal ID
 
 
-@pytest.mark.parametrize("overrides", [("cloud=azure",), ("cloud=azure", "kafka.mode=managed")])
+@pytest.mark.parametrize("overrides", [(), ("kafka.mode=managed",)])
 def test_policy_pack_finds_nothing_mandatory_on_the_azure_foundation(stack_plan, overrides):
     from infra.plan import evaluate_policies
 
-    report = evaluate_policies(stack_plan("uae-cloud", *overrides))
+    report = evaluate_policies(stack_plan("uae-cloud-azure", *overrides))
     azure_findings = [
         (f.policy_id, f.resource_name, f.message)
         for f in report.findings
@@ -769,7 +769,7 @@ def test_policy_pack_finds_nothing_mandatory_on_the_azure_foundation(stack_plan,
 
 def test_redis_without_a_customer_key_is_a_declared_exception(stack_plan):
     """Issue 13.8: Azure Cache for Redis had no CMK and no declared exception."""
-    exceptions = stack_plan("uae-cloud", "cloud=azure").synthesis.outputs["stack"]["exceptions"]
+    exceptions = stack_plan("uae-cloud-azure").synthesis.outputs["stack"]["exceptions"]
     (exception,) = [e for e in exceptions if "Azure Cache for Redis" in e["what"]]
     assert exception["policy"] == "UAE-KEY-001" and "no customer-managed key" in exception["why"]
     assert "Azure Managed Redis" in exception["remedy"]
@@ -794,7 +794,7 @@ def test_log_analytics_is_queried_only_through_its_private_link_scope(strimzi):
 
 
 def test_log_analytics_without_a_customer_key_is_a_declared_exception(stack_plan):
-    exceptions = stack_plan("uae-cloud", "cloud=azure").synthesis.outputs["stack"]["exceptions"]
+    exceptions = stack_plan("uae-cloud-azure").synthesis.outputs["stack"]["exceptions"]
     (exception,) = [e for e in exceptions if e["policy"] == "UAE-LOG-003"]
     assert "Microsoft-managed keys" in exception["what"] and "dedicated cluster" in exception["why"]
     assert exception["control"] == "8.24"

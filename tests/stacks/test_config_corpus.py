@@ -19,9 +19,8 @@ from stacks.config.loader import PROJECT_DIR_ENV, ROOT
 
 runner = CliRunner()
 
-ONPREM, CLOUD = "uae-onprem", "uae-cloud"
-AZURE = ("cloud=azure",)
-EVENT_HUBS = ("cloud=azure", "kafka.mode=managed")
+ONPREM, CLOUD, AZURE = "uae-onprem", "uae-cloud", "uae-cloud-azure"
+EVENT_HUBS = ("kafka.mode=managed",)
 
 # (stack, --set overrides, text the message must contain)
 SET_CASES: list[tuple[str, tuple[str, ...], str]] = [
@@ -68,8 +67,8 @@ SET_CASES: list[tuple[str, tuple[str, ...], str]] = [
     (ONPREM, ("onprem.redis.replicas=0",), "onprem.redis.replicas"),
     (CLOUD, ("aws.systemMinSize=0",), "aws.systemMinSize"),
     (CLOUD, ("aws.systemMaxSize=10000",), "aws.systemMaxSize"),
-    (CLOUD, (*AZURE, "azure.systemMaxCount=5000"), "azure.systemMaxCount"),
-    (CLOUD, (*AZURE, "azure.systemVmSize=Standard_B1s"), "azure.systemVmSize"),
+    (AZURE, ("azure.systemMaxCount=5000",), "azure.systemMaxCount"),
+    (AZURE, ("azure.systemVmSize=Standard_B1s",), "azure.systemVmSize"),
     (CLOUD, ("gpuPools[1].desiredSize=1000000000",), "gpuPools[1].desiredSize"),
     (ONPREM, ("gpuPools[0].gpusPerNode=0",), "gpuPools[0].gpusPerNode"),
     (ONPREM, ("sampleWorkloads.gpus=100000",), "sampleWorkloads.gpus"),
@@ -80,8 +79,8 @@ SET_CASES: list[tuple[str, tuple[str, ...], str]] = [
     (ONPREM, ("feast.replicas=0",), "feast.replicas"),
     (ONPREM, ("mlflow.replicas=1000",), "mlflow.replicas"),
     (ONPREM, ("logging.retentionDays=100000",), "logging.retentionDays"),
-    (CLOUD, (*AZURE, "logging.retentionDays=1000"), "logging.retentionDays"),
-    (CLOUD, (*EVENT_HUBS, "kafka.retentionHours=5000"), "kafka.retentionHours"),
+    (AZURE, ("logging.retentionDays=1000",), "logging.retentionDays"),
+    (AZURE, (*EVENT_HUBS, "kafka.retentionHours=5000"), "kafka.retentionHours"),
     # ---- label values and strings that must not be empty
     (ONPREM, ("tags.owner=",), "tags.owner"),
     (ONPREM, ("tags.system=",), "tags.system"),
@@ -124,7 +123,7 @@ SET_CASES: list[tuple[str, tuple[str, ...], str]] = [
     (ONPREM, ("kserve.hostDomain=-bad-.example",), "kserve.hostDomain"),
     (ONPREM, ("environment=Prod",), "environment"),
     (CLOUD, ("aws.region=eu-central-1",), "aws.region"),
-    (CLOUD, (*AZURE, "azure.location=germanywestcentral"), "azure.location"),
+    (AZURE, ("azure.location=germanywestcentral",), "azure.location"),
     (ONPREM, ("registry.mirror=docker.io/library",), "registry.mirror"),
     (ONPREM, ("kafka.retention=7d",), "kafka.retention"),
     (ONPREM, ("kubernetes.version=1.3",), "kubernetes.version"),

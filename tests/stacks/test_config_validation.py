@@ -3,6 +3,8 @@ value and what is allowed — all problems at once."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from stacks.config.errors import ConfigError
@@ -40,14 +42,14 @@ def problems(stack: str, *overrides: str) -> dict[str, str]:
             "v<major>.<minor>.<patch>-eksbuild.<n>",
         ),
         (
-            "uae-cloud",
-            ["cloud=azure", "azure.location=westeurope"],
+            "uae-cloud-azure",
+            ["azure.location=westeurope"],
             "azure.location",
             "uaenorth, uaecentral",
         ),
         (
-            "uae-cloud",
-            ["cloud=azure", "azure.drLocation=uaenorth"],
+            "uae-cloud-azure",
+            ["azure.drLocation=uaenorth"],
             "azure.drLocation",
             "must differ",
         ),
@@ -253,7 +255,22 @@ def problems(stack: str, *overrides: str) -> dict[str, str]:
             "aws.adminRoleArns[0]",
             "not an IAM role ARN",
         ),
-        ("uae-cloud", ["cloud=azure", "azure.vnetCidr=10.50.0.0/22"], "azure.vnetCidr", "/19"),
+        ("uae-cloud-azure", ["azure.vnetCidr=10.50.0.0/22"], "azure.vnetCidr", "/19"),
+        # an Azure stack keeps its state and secrets in Azure: the AWS file cannot be switched
+        ("uae-cloud", ["cloud=azure"], "state.url", "Pulumi.uae-cloud-azure.yaml"),
+        ("uae-cloud", ["cloud=azure"], "state.secretsProvider", "Pulumi.uae-cloud-azure.yaml"),
+        (
+            "uae-cloud-azure",
+            ["state.url=s3://mlplatform-pulumi-state-111122223333?region=me-central-1"],
+            "state.url",
+            "is S3 state, which an Azure stack cannot vouch for",
+        ),
+        (
+            "uae-cloud-azure",
+            ["state.secretsProvider=awskms://alias/mlplatform-pulumi-secrets?region=me-central-1"],
+            "state.secretsProvider",
+            "is an AWS KMS key, which an Azure stack cannot vouch for",
+        ),
     ],
 )
 def test_bad_config_is_refused_naming_the_key(stack, overrides, key, expected):
@@ -343,7 +360,8 @@ def test_overrides_reach_nested_lists_and_parse_yaml_values():
     [
         ("uae-onprem", (), "onprem"),
         ("uae-cloud", (), "aws"),
-        ("uae-cloud", ("cloud=azure",), "azure"),
+        ("uae-cloud-azure", (), "azure"),
+        ("uae-cloud-azure", ("kafka.mode=managed",), "azure"),
         ("uae-cloud", ("kafka.mode=managed",), "aws"),
     ],
 )
@@ -355,10 +373,8 @@ def test_shipped_stacks_validate(stack, overrides, platform):
     assert flat["mlplatform:tags"].startswith("{")
 
 
-@pytest.mark.parametrize(
-    ("stack", "overrides"), [("uae-cloud-azure", ()), ("uae-cloud", ("cloud=azure",))]
-)
-def test_shipped_azure_stacks_acknowledge_their_restricted_dr_location(stack, overrides):
+def test_the_shipped_azure_stack_acknowledges_its_restricted_dr_location():
+    stack, overrides = "uae-cloud-azure", ()
     config, _ = stack_config(stack, overrides)
     assert config.azure.dr_location == "uaecentral"
     assert [a.location for a in config.azure.restricted_region_access] == ["uaecentral"]
@@ -375,6 +391,8 @@ def test_shipped_azure_stacks_acknowledge_their_restricted_dr_location(stack, ov
 
 
 def test_an_unused_azure_section_needs_no_acknowledgement():
-    """The AWS plan of uae-cloud deploys nothing to Azure: its azure keys are not checked."""
-    config, _ = stack_config("uae-cloud", ("azure.restrictedRegionAccess=[]",))
-    assert config.platform == "aws"
+    """An AWS plan deploys nothing to Azure: an azure section there is not checked."""
+    raw, _ = merged_config("uae-cloud-azure", ())
+    azure = {**raw["azure"], "restrictedRegionAccess": []}
+    config, _ = stack_config("uae-cloud", (f"azure={json.dumps(azure)}",))
+    assert config.platform == "aws" and config.azure.restricted_region_access == []

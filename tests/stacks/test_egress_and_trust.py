@@ -38,7 +38,7 @@ ENTRA = {
 }
 WI_LABEL = {"azure.workload.identity/use": "true"}
 ALIAS_LABEL = "mlplatform.io/model-alias"  # the canary guard selects predictors by it
-AZURE_EVENT_HUBS = ("uae-cloud", "cloud=azure", "kafka.mode=managed")
+AZURE_EVENT_HUBS = ("uae-cloud-azure", "kafka.mode=managed")
 SITE_STORES = (
     "uae-onprem",
     "onprem.redis.mode=existing",
@@ -161,7 +161,7 @@ def test_aws_services_reach_the_pod_identity_agent(stack_plan, namespace):
 def test_azure_services_reach_entra_id_and_carry_the_webhook_label(stack_plan, namespace):
     """Pods that run as the service's identity carry the label; Feast's online servers run as
     `feast-online`, which has no cloud identity (4b298c7), and carry none."""
-    plan = stack_plan("uae-cloud", "cloud=azure")
+    plan = stack_plan("uae-cloud-azure")
     reached = _egress(_policies(plan, namespace)["allow-service"])
     for (entra,) in ENTRA.values():
         assert entra in reached
@@ -206,9 +206,7 @@ def test_onprem_services_get_no_cloud_identity_egress(stack_plan):
 # ----------------------------------------------------------------- tenants and managed Kafka
 
 
-@pytest.mark.parametrize(
-    "overrides", [("uae-cloud",), ("uae-cloud", "cloud=azure")], ids=["aws", "azure"]
-)
+@pytest.mark.parametrize("overrides", [("uae-cloud",), ("uae-cloud-azure",)], ids=["aws", "azure"])
 def test_with_strimzi_tenants_reach_outside_the_cluster_only_their_data_and_identity(
     stack_plan, overrides
 ):
@@ -328,7 +326,7 @@ def test_without_the_rds_bundle_no_client_pairs_sslmode_require_with_the_os_stor
     assert env["PGSSLMODE"] == "require" and "PGSSLROOTCERT" not in env
 
 
-@pytest.mark.parametrize("overrides", [("uae-onprem",), ("uae-cloud", "cloud=azure")])
+@pytest.mark.parametrize("overrides", [("uae-onprem",), ("uae-cloud-azure",)])
 def test_elsewhere_the_foundation_creates_both_databases(stack_plan, overrides):
     plan = stack_plan(*overrides)
     jobs = [j["metadata"]["name"] for j in _objects(plan, "Job")]

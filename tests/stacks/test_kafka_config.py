@@ -69,7 +69,7 @@ def test_msk_carries_the_configured_kafka_settings(stack_plan):
 
 
 def test_event_hubs_carry_the_configured_partitions_and_retention(stack_plan):
-    result = stack_plan("uae-cloud", "cloud=azure", "kafka.mode=managed", *SETTINGS)
+    result = stack_plan("uae-cloud-azure", "kafka.mode=managed", *SETTINGS)
     hubs = [unwrap(r.inputs) for r in result.synthesis.of_type("azure-native:eventhub:EventHub")]
     assert hubs and all(h["partitionCount"] == 12 for h in hubs)
     assert all(h["retentionDescription"]["retentionTimeInHours"] == 72 for h in hubs)

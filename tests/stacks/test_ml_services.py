@@ -9,7 +9,7 @@ from infra.synth import manifests
 from stacks.composition.ml import store_peer
 from tests.support.schemas import custom_resource_errors, require_crds
 
-STACKS = [("uae-onprem",), ("uae-cloud",), ("uae-cloud", "cloud=azure")]
+STACKS = [("uae-onprem",), ("uae-cloud",), ("uae-cloud-azure",)]
 
 
 @pytest.fixture(params=STACKS, ids=["onprem", "aws", "azure"])

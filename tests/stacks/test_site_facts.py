@@ -73,9 +73,11 @@ def test_on_prem_lists_what_the_site_creates_before_pulumi_up(stack_plan) -> Non
     assert storage["kind"] == "StorageClass" and storage["namespaces"] == []
 
 
-@pytest.mark.parametrize("overrides", [(), ("cloud=azure",), ("kafka.mode=managed",)])
+@pytest.mark.parametrize(
+    "overrides", [("uae-cloud",), ("uae-cloud-azure",), ("uae-cloud", "kafka.mode=managed")]
+)
 def test_cloud_stacks_need_nothing_from_a_site(stack_plan, overrides: tuple[str, ...]) -> None:
-    facts = stack(stack_plan, "uae-cloud", *overrides)
+    facts = stack(stack_plan, *overrides)
     assert facts["prerequisites"] == [] and facts.get("registryPullSecret") is None
 
 
@@ -91,7 +93,7 @@ def test_each_target_says_where_its_api_server_is(stack_plan) -> None:
     assert cidrs == ("10.40.208.0/24", "10.40.209.0/24", "10.40.210.0/24")
     pods = [ipaddress.ip_network(n) for n in plan_subnets("10.40.0.0/16", 3).nodes]
     assert not any(ipaddress.ip_network(a).overlaps(p) for a in cidrs for p in pods)
-    azure = stack_plan("uae-cloud", "cloud=azure").synthesis
+    azure = stack_plan("uae-cloud-azure").synthesis
     (cluster,) = azure.of_type("azure-native:containerservice:ManagedCluster")
     assert cluster.inputs["networkProfile"]["networkPolicy"] == "cilium"
 

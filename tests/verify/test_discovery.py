@@ -84,14 +84,11 @@ def test_aws_targets_have_no_context_and_provider_encryption(stack_plan):
 
 
 @pytest.mark.parametrize(
-    ("overrides", "broker"),
-    [
-        (("kafka.mode=managed",), "b-1.mlplatform-prod-kafka."),
-        (("cloud=azure", "kafka.mode=managed"), "evhns-mlp-prod-"),
-    ],
+    ("stack", "broker"),
+    [("uae-cloud", "b-1.mlplatform-prod-kafka."), ("uae-cloud-azure", "evhns-mlp-prod-")],
 )
-def test_managed_kafka_is_checked_from_tenants_only(stack_plan, overrides, broker):
-    expected = _expected(stack_plan, "uae-cloud", *overrides)
+def test_managed_kafka_is_checked_from_tenants_only(stack_plan, stack, broker):
+    expected = _expected(stack_plan, stack, "kafka.mode=managed")
     assert "kafka-broker" not in _targets(expected)
     kafka = next(e for e in expected.endpoints if e.name == "kafka")
     assert kafka.url.startswith(f"tls://{broker}") and "," not in kafka.url
