@@ -194,7 +194,9 @@ def test_the_same_reason_within_the_window_is_a_duplicate_another_reason_starts(
     seen = wait_decided(state_file, same_reason["request_id"], other_reason["request_id"])
     assert seen[same_reason["request_id"]] == "duplicate"
     assert seen[other_reason["request_id"]] == "start"
-    assert len(list(runs_dir.iterdir())) == 2
+    # the decision is saved before the launcher creates the run's work directory (the intent
+    # first, so a crash in between relaunches it): wait for the directory, do not race it
+    wait_until(lambda: len(list(runs_dir.iterdir())) == 2, 30, "the second run's work directory")
 
 
 def test_invalid_and_stale_requests_start_nothing_and_do_not_stop_the_controller(
@@ -209,7 +211,7 @@ def test_invalid_and_stale_requests_start_nothing_and_do_not_stop_the_controller
     assert seen[stale["request_id"]] == "expired"
     assert seen[fresh["request_id"]] == "start"
     assert bad_reason["request_id"] not in seen
-    assert len(list(runs_dir.iterdir())) == 1
+    wait_until(lambda: len(list(runs_dir.iterdir())) == 1, 30, "the fresh request's work directory")
 
 
 def test_decisions_survive_a_restart_of_the_controller_process(
