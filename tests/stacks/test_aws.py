@@ -478,8 +478,7 @@ def test_the_api_server_has_subnets_no_pod_shares(planned):
 
     cluster = inputs(one(planned.synthesis, "aws:eks/cluster:Cluster"))
     subnets = {
-        inputs(s)["cidrBlock"]: s.id
-        for s in planned.synthesis.of_type("aws:ec2/subnet:Subnet")
+        inputs(s)["cidrBlock"]: s.id for s in planned.synthesis.of_type("aws:ec2/subnet:Subnet")
     }
     plan = plan_subnets(planned.config.aws.vpc_cidr, len(planned.config.aws.zone_ids))
     control_plane = {subnets[cidr] for cidr in plan.control_plane}

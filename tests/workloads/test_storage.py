@@ -123,7 +123,8 @@ def test_unusable_uris_are_refused(uri: str, message: str) -> None:
 
 
 def test_the_trainer_takes_the_uri_the_train_job_passes() -> None:
-    # stacks/composition/sample_workloads.py: --labelled <offline store>/<tenant>/labelled/transactions.parquet
+    # stacks/composition/sample_workloads.py passes
+    # --labelled <offline store>/<tenant>/labelled/transactions.parquet
     uri = "abfss://offline@acct.dfs.core.windows.net/offline/risk/labelled/transactions.parquet"
     args = parse_args(["--labelled", uri, "--work-dir", "/tmp/work"])
     assert args.labelled == uri  # not mangled into a local Path ("abfss:/offline@...")
