@@ -81,7 +81,8 @@ def _normalise_report(
 
 
 def _sort_sarif_run(run: dict[str, Any]) -> None:
-    """Rules by id and results by (rule, file, line); ruleIndex follows the new rule order."""
+    """Rules by id (help without the one resource checkov named) and results by (rule, file,
+    line); ruleIndex follows the new rule order."""
 
     def where(result: dict[str, Any]) -> tuple[str, str, int]:
         physical = (result.get("locations") or [{}])[0].get("physicalLocation", {})
@@ -93,6 +94,12 @@ def _sort_sarif_run(run: dict[str, Any]) -> None:
 
     driver = run.get("tool", {}).get("driver", {})
     rules = sorted(driver.get("rules", []), key=lambda rule: str(rule.get("id")))
+    for rule in rules:
+        # checkov names in a rule's help whichever resource it happened to check first (its
+        # scan runs in parallel): a rule is about every resource, its results name them
+        help_ = rule.get("help")
+        if isinstance(help_, dict) and isinstance(help_.get("text"), str):
+            help_["text"] = help_["text"].split("\nResource: ", 1)[0]
     driver["rules"] = rules
     index = {rule.get("id"): i for i, rule in enumerate(rules)}
     results = sorted(run.get("results", []), key=where)
