@@ -49,6 +49,9 @@ class EgressRule:
     ports: tuple[int, ...]
     except_cidrs: tuple[str, ...] = ()  # ranges inside `cidr` that stay denied
     why: str = ""
+    # A world range (0.0.0.0/0, ::/0) is refused by UAE-NET-004 unless this says why no
+    # narrower one will do: written on the NetworkPolicy as `mlplatform.io/egress-exception`.
+    exception: str = ""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,28 @@ PSS_EXEMPTIONS: tuple[PssExemption, ...] = (
 )
 
 
+EGRESS_EXCEPTION_ANNOTATION = "mlplatform.io/egress-exception"
+
+# Platform namespaces whose egress is not yet default-deny, and why: their destinations are
+# site services the configuration names by host only (no addresses a NetworkPolicy could
+# take). Written on the Namespace (`mlplatform.io/egress-exception`), where UAE-NET-004 reads
+# it; every other namespace the platform creates must default-deny egress. Reviewed changes.
+EGRESS_EXCEPTIONS: dict[str, str] = {
+    "mlplatform-monitoring": (
+        "Prometheus scrapes the nodes (kubelet, node exporter at the nodes' addresses) and every "
+        "monitored namespace, Alertmanager posts to the receivers the stack config names by URL, "
+        "Grafana signs users in at the IdP's issuer URL: none of them has configured addresses "
+        "yet. Remedy: the receivers' and IdP's addresses in config, then default-deny egress."
+    ),
+    "mlplatform-logging": (
+        "Fluent Bit ships to the site's SIEM collector (observability.siem.host, a host name) "
+        "or to CloudWatch Logs through the VPC's interface endpoint; the configuration gives "
+        "neither as addresses. Remedy: the collector's / endpoint's addresses, then "
+        "default-deny egress."
+    ),
+}
+
+
 def exemption_for(namespace: str) -> PssExemption | None:
     return next((e for e in PSS_EXEMPTIONS if e.namespace == namespace), None)
 
@@ -78,6 +100,8 @@ def platform_namespace(
     """
     enforce = "restricted"
     annotations: dict[str, str] = dict(flows_annotation(flows))
+    if namespace in EGRESS_EXCEPTIONS:
+        annotations[EGRESS_EXCEPTION_ANNOTATION] = EGRESS_EXCEPTIONS[namespace]
     if privileged:
         exemption = exemption_for(namespace)
         if exemption is None:

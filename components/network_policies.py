@@ -31,11 +31,18 @@ class NetworkPeer:
     # Any source or destination, on `ports` only: how the API server's webhook calls are
     # admitted on every CNI (components.api_server); never for anything else.
     anywhere: bool = False
+    exception: str = ""  # a world range's declared exception (EgressRule.exception)
 
     @classmethod
     def egress(cls, rule: EgressRule) -> NetworkPeer:
         """The peer for a destination the foundation describes (workload identity, Kafka)."""
-        return cls(rule.ports, cidr=rule.cidr, except_cidrs=rule.except_cidrs, name=rule.name)
+        return cls(
+            rule.ports,
+            cidr=rule.cidr,
+            except_cidrs=rule.except_cidrs,
+            name=rule.name,
+            exception=rule.exception,
+        )
 
     def peer(self) -> dict[str, Any]:
         if self.tenants:
@@ -88,8 +95,12 @@ def service_network_policies(
     Returns the policies, for pods that must not start before they apply (bootstrap Jobs).
     """
 
-    def policy(suffix: str, spec: dict[str, Any]) -> k8s.networking.v1.NetworkPolicy:
+    def policy(
+        suffix: str, spec: dict[str, Any], annotations: dict[str, str] | None = None
+    ) -> k8s.networking.v1.NetworkPolicy:
         metadata: Any = {"name": suffix, "namespace": namespace, "labels": labels}
+        if annotations:
+            metadata["annotations"] = annotations
         body: Any = spec  # the SDK's TypedDicts do not accept plain dicts under mypy
         return k8s.networking.v1.NetworkPolicy(
             f"{name}-np-{suffix}",
@@ -116,5 +127,15 @@ def service_network_policies(
             "ingress": [peer.rule("from") for peer in ingress],
             "egress": [peer.rule("to") for peer in egress],
         },
+        egress_exception(egress),
     )
     return [deny, within, service]
+
+
+EGRESS_EXCEPTION_ANNOTATION = "mlplatform.io/egress-exception"
+
+
+def egress_exception(peers: list[NetworkPeer]) -> dict[str, str]:
+    """The annotation declaring why a policy's egress names a world range (UAE-NET-004)."""
+    reasons = [p.exception for p in peers if p.exception]
+    return {EGRESS_EXCEPTION_ANNOTATION: "; ".join(reasons)} if reasons else {}

@@ -32,7 +32,7 @@ import pulumi_kubernetes as k8s
 from components import conventions as c
 from components.endpoints import EgressRule
 from components.flows import External, Flow, Pods, dns_flows, flows_annotation
-from components.network_policies import NetworkPeer
+from components.network_policies import NetworkPeer, egress_exception
 from components.objects import upstream
 
 
@@ -277,13 +277,13 @@ class Tenant(pulumi.ComponentResource):
         args: TenantArgs,
         opts: pulumi.ResourceOptions,
     ) -> None:
-        def policy(suffix: str, spec: dict[str, Any]) -> None:
+        def policy(suffix: str, spec: dict[str, Any], notes: dict[str, str] | None = None) -> None:
             body: Any = spec
+            metadata: Any = {"name": suffix, "namespace": ns_name, "labels": labels}
+            if notes:
+                metadata["annotations"] = notes
             k8s.networking.v1.NetworkPolicy(
-                f"{name}-np-{suffix}",
-                metadata={"name": suffix, "namespace": ns_name, "labels": labels},
-                spec=body,
-                opts=opts,
+                f"{name}-np-{suffix}", metadata=metadata, spec=body, opts=opts
             )
 
         policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
@@ -342,4 +342,5 @@ class Tenant(pulumi.ComponentResource):
                     "policyTypes": ["Egress"],
                     "egress": [NetworkPeer.egress(rule).rule("to")],
                 },
+                egress_exception([NetworkPeer.egress(rule)]),
             )

@@ -2,6 +2,13 @@
 or data ports, default-deny NetworkPolicies, internal-only load balancers, flow logs.
 
 UAE-NET-001 … UAE-NET-006.
+
+UAE-NET-004 covers egress too (issue 13.3; POLICY-CATALOGUE: UAE-NET-004 "default-deny network
+policies", ISO/IEC 27001:2022 8.22 segregation of networks, read for both directions): every
+namespace default-denies egress, and no NetworkPolicy egress peer is a world range (0.0.0.0/0,
+::/0, with or without `except`). A declared exception — the annotation
+`mlplatform.io/egress-exception` with its reason, on the Namespace (egress left open) or on the
+NetworkPolicy (a world peer) — is the only way past either.
 """
 
 from __future__ import annotations
@@ -322,10 +329,45 @@ def _default_deny(policy: ResourceView) -> bool:
     )
 
 
+EGRESS_EXCEPTION = "mlplatform.io/egress-exception"
+WORLD_RANGES = ("0.0.0.0/0", "::/0")
+
+
+def _declared(r: ResourceView) -> bool:
+    reason = r.annotations.get(EGRESS_EXCEPTION)
+    return isinstance(reason, str) and bool(reason.strip())
+
+
+def _denies_egress(policy: ResourceView) -> bool:
+    spec = policy.props.get("spec") or {}
+    selector = get(spec, "podSelector") or {}
+    selects_all = not get(selector, "matchLabels") and not get(selector, "matchExpressions")
+    return (
+        selects_all
+        and "Egress" in as_list(get(spec, "policyTypes"))
+        and not as_list(get(spec, "egress"))
+    )
+
+
+def _world_peers(policy: ResourceView) -> Iterator[str]:
+    spec = policy.props.get("spec") or {}
+    for i, rule in enumerate(as_list(get(spec, "egress"))):
+        for peer in as_list(get(rule, "to")):
+            cidr = get(peer, "ipBlock.cidr")
+            if cidr in WORLD_RANGES:
+                yield f"egress[{i}] to {cidr}"
+
+
 def check_cluster_network_policy(r: ResourceView, cfg: PackConfig) -> Iterator[str]:
     aks = r.type == "azure-native:containerservice:ManagedCluster"
     if aks and not get(r.props, "networkProfile.networkPolicy"):
         yield f"{r.describe()} enforces no NetworkPolicies (networkProfile.networkPolicy unset)."
+    if r.type == NETWORK_POLICY and not _declared(r):
+        for where in _world_peers(r):
+            yield (
+                f"{r.describe()} allows {where}: egress to any address. Name the destination's "
+                f"addresses, or declare why none will do ({EGRESS_EXCEPTION} annotation)."
+            )
 
 
 def _vpc_cni_policy(addon: ResourceView) -> bool | None:
@@ -350,6 +392,15 @@ def stack_network_policy(stack: StackView, cfg: PackConfig) -> Iterator[Violatio
                 "from any pod in the cluster.",
                 ns.urn,
             )
+        if not _declared(ns) and not any(
+            p.namespace == name and _denies_egress(p) for p in policies
+        ):
+            yield Violation(
+                f"{ns.describe()} has no default-deny egress NetworkPolicy (empty podSelector, "
+                "policyTypes including Egress, no egress rules): its pods may connect anywhere. "
+                f"Deny egress, then allow its flows, or declare why not ({EGRESS_EXCEPTION}).",
+                ns.urn,
+            )
     addons = stack.of_type("aws:eks/addon:Addon")
     for cluster in stack.of_type("aws:eks/cluster:Cluster"):
         cni = [a for a in addons if a.props.get("addonName") == "vpc-cni"]
@@ -365,7 +416,9 @@ NET_004 = Policy(
     id="UAE-NET-004",
     name="Default-deny network policies",
     description=(
-        "Every namespace the stack creates has a default-deny NetworkPolicy, and the cluster "
+        "Every namespace the stack creates has a default-deny NetworkPolicy for ingress and for "
+        "egress, no NetworkPolicy allows egress to 0.0.0.0/0 or ::/0 (with or without except) "
+        "unless a declared exception (mlplatform.io/egress-exception) says why, and the cluster "
         "enforces NetworkPolicies (AKS networkPolicy, EKS VPC CNI network policy)."
     ),
     severity=Severity.HIGH,
@@ -373,12 +426,16 @@ NET_004 = Policy(
     uae_refs=("CIS Kubernetes Benchmark 5.3.2",),
     remediation=(
         "Add a NetworkPolicy `default-deny` (podSelector {}, policyTypes [Ingress, Egress]) to the "
-        "namespace, then allow the flows it needs; set AKS networkProfile.networkPolicy "
-        "(azure/calico/cilium); on EKS install the vpc-cni addon with enableNetworkPolicy=true."
+        "namespace, then allow the flows it needs, egress to named addresses only; set AKS "
+        "networkProfile.networkPolicy (azure/calico/cilium); on EKS install the vpc-cni addon "
+        "with enableNetworkPolicy=true."
     ),
     domain="network",
     applies=types(
-        NAMESPACE, "aws:eks/cluster:Cluster", "azure-native:containerservice:ManagedCluster"
+        NAMESPACE,
+        NETWORK_POLICY,
+        "aws:eks/cluster:Cluster",
+        "azure-native:containerservice:ManagedCluster",
     ),
     check=check_cluster_network_policy,
     stack_check=stack_network_policy,

@@ -235,6 +235,73 @@ def test_namespace_without_default_deny_and_non_enforcing_clusters_fail() -> Non
     assert_fails(result, "ManagedCluster 'aks'", "networkPolicy")
 
 
+def _egress(namespace: str, name: str, cidr: str, exception: str | None = None) -> dict:
+    block = {"cidr": cidr}
+    if cidr == "0.0.0.0/0":
+        block["except"] = ["10.0.0.0/8"]
+    spec = {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [{"to": [{"ipBlock": block}], "ports": [{"protocol": "TCP", "port": 443}]}],
+    }
+    policy = k8s(NETPOL, name, namespace, {"spec": spec})
+    if exception is not None:
+        policy["inputs"]["metadata"]["annotations"] = {"mlplatform.io/egress-exception": exception}
+    return policy
+
+
+def test_egress_to_named_addresses_and_declared_exceptions_pass() -> None:
+    """Issue 13.3: egress default-deny, then named addresses; a world range only declared."""
+    ns = k8s(NAMESPACE, "kafka", None)
+    store = _egress("kafka", "allow-object-store", "10.20.0.0/24")
+    s3 = _egress("tenant-risk", "allow-s3", "0.0.0.0/0", exception="S3's prefix list: no CIDR")
+    open_ns = k8s(NAMESPACE, "mlplatform-monitoring", None)
+    open_ns["inputs"]["metadata"]["annotations"] = {
+        "mlplatform.io/egress-exception": "receivers named by URL only"
+    }
+    deny_monitoring = k8s(
+        NETPOL,
+        "default-deny-ingress",
+        "mlplatform-monitoring",
+        {"spec": {"podSelector": {}, "policyTypes": ["Ingress"]}},
+    )
+    result = check(
+        "UAE-NET-004",
+        ns,
+        default_deny("kafka"),
+        store,
+        default_deny("tenant-risk"),
+        s3,
+        open_ns,
+        deny_monitoring,
+    )
+    assert_passes(result)
+
+
+def test_namespace_without_default_deny_egress_fails_naming_it() -> None:
+    ns = k8s(NAMESPACE, "cert-manager", None)
+    ingress_only = k8s(
+        NETPOL,
+        "default-deny-ingress",
+        "cert-manager",
+        {"spec": {"podSelector": {}, "policyTypes": ["Ingress"]}},
+    )
+    undeclared = k8s(NAMESPACE, "mlplatform-logging", None)
+    undeclared["inputs"]["metadata"]["annotations"] = {"mlplatform.io/egress-exception": " "}
+    result = check("UAE-NET-004", ns, ingress_only, undeclared)
+    assert_fails(result, "Namespace cert-manager", "no default-deny egress")
+    assert_fails(result, "Namespace mlplatform-logging", "no default-deny egress")
+
+
+def test_world_egress_peer_fails_naming_the_policy() -> None:
+    ns = k8s(NAMESPACE, "mlplatform-data", None)
+    world = _egress("mlplatform-data", "allow-api-and-object-store", "0.0.0.0/0")
+    world_v6 = _egress("mlplatform-data", "allow-v6", "::/0")
+    result = check("UAE-NET-004", ns, default_deny("mlplatform-data"), world, world_v6)
+    assert_fails(result, "mlplatform-data/allow-api-and-object-store", "egress[0] to 0.0.0.0/0")
+    assert_fails(result, "mlplatform-data/allow-v6", "egress[0] to ::/0")
+
+
 # --------------------------------------------------------------------------- UAE-NET-005
 
 SERVICE = "kubernetes:core/v1:Service"
@@ -280,3 +347,11 @@ def test_vpc_and_vnet_without_flow_logs_fail() -> None:
     assert_fails(result, "Vpc 'vpc'", "no VPC flow log")
     assert_fails(result, "VirtualNetwork 'vnet'", "no VNet flow log")
     assert all(f.enforcement == "advisory" for f in result.findings)
+
+
+def test_components_declare_exceptions_under_the_key_the_rule_reads() -> None:
+    from components import namespace, network_policies
+    from policies.rules.network import EGRESS_EXCEPTION
+
+    assert namespace.EGRESS_EXCEPTION_ANNOTATION == EGRESS_EXCEPTION
+    assert network_policies.EGRESS_EXCEPTION_ANNOTATION == EGRESS_EXCEPTION

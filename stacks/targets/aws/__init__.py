@@ -80,6 +80,10 @@ S3_EGRESS = EgressRule(
         "169.254.0.0/16",
     ),
     why="S3 through the VPC gateway endpoint (the tenant's data prefix)",
+    exception="S3 is reached through the VPC's gateway endpoint at S3's public addresses, which "
+    "AWS publishes as a prefix list no NetworkPolicy can name: HTTPS to public addresses only "
+    "(every private range excepted); the VPC has no internet gateway or NAT, so only S3 answers, "
+    "and the gateway endpoint's policy admits only this account's buckets",
 )
 
 
