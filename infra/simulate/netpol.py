@@ -149,6 +149,7 @@ class NetworkPolicies:
                 self._by_namespace.setdefault(namespace, []).append(policy)
         self._without: tuple[str, NetworkPolicies] | None = None
         self._selecting_cache: dict[tuple[str, str, frozenset[tuple[str, str]]], Selecting] = {}
+        self._removed: str | None = None  # a without() view: the namespace it has no policies in
 
     @classmethod
     def from_objects(
@@ -174,6 +175,8 @@ class NetworkPolicies:
         kept = [p for p in (*self.policies, *self.cilium) if namespace_of(p) != namespace]
         copy = NetworkPolicies(kept, {}, self.cni)
         copy.namespaces, copy.pod_networks = self.namespaces, self.pod_networks
+        if self._removed is None:  # other namespaces' pods are selected as here: share them
+            copy._selecting_cache, copy._removed = self._selecting_cache, namespace
         self._without = (namespace, copy)
         return copy
 
@@ -234,6 +237,8 @@ class NetworkPolicies:
         """The NetworkPolicies isolating `pod` in `direction` (each with its name and rules),
         found once per namespace, label set and direction: pairwise checks ask for the same
         candidate pods against every peer and port."""
+        if pod.namespace == self._removed:
+            return ()
         key = (direction, pod.namespace, frozenset(pod.labels.items()))
         found = self._selecting_cache.get(key)
         if found is None:
