@@ -9,11 +9,14 @@ certificates from it; every platform service then serves TLS from it too.
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlparse
+
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import conventions as c
-from components.namespace import egress_policies
+from components.namespace import EGRESS_EXCEPTION_ANNOTATION, egress_policies
 from components.pki import PkiArgs, PlatformPki, VaultIssuer
 from stacks import artifacts, governance
 from stacks.composition.placement import platform_placement
@@ -60,12 +63,44 @@ def close_pki_egress(config: StackConfig, foundation: Foundation, pki: PlatformP
     Declared after the foundation, the only step that knows where the API server is; the PKI
     itself comes before it. cert-manager issues from the platform CA in the cluster (no ACME).
     """
-    egress_policies(
-        "pki",
-        c.NS_CERT_MANAGER,
-        governance.platform_labels(config),
-        pulumi.ResourceOptions(
-            parent=pki, provider=foundation.k8s_provider, depends_on=list(pki.ready)
-        ),
-        foundation.api_server,
+    labels = governance.platform_labels(config)
+    opts = pulumi.ResourceOptions(
+        parent=pki, provider=foundation.k8s_provider, depends_on=list(pki.ready)
     )
+    egress_policies("pki", c.NS_CERT_MANAGER, labels, opts, foundation.api_server)
+    vault = config.onprem.vault_pki if config.onprem else None
+    if vault is not None:
+        _vault_egress(vault.server, labels, opts)
+
+
+VAULT_EXCEPTION = (
+    "cert-manager signs through the site's Vault PKI, which the configuration names by URL "
+    "only (onprem.vaultPki.server): its controller may open that URL's port to any address. "
+    "Remedy: the Vault servers' addresses in config, then egress to those only."
+)
+
+
+def _vault_egress(server: str, labels: dict[str, str], opts: pulumi.ResourceOptions) -> None:
+    """cert-manager's controller → Vault, on the server URL's port (a declared exception)."""
+    port = urlparse(server).port or 443
+    controller = {
+        "app.kubernetes.io/name": "cert-manager",
+        "app.kubernetes.io/component": "controller",
+    }
+    metadata: Any = {
+        "name": "allow-vault-pki",
+        "namespace": c.NS_CERT_MANAGER,
+        "labels": labels,
+        "annotations": {EGRESS_EXCEPTION_ANNOTATION: VAULT_EXCEPTION},
+    }
+    spec: Any = {
+        "podSelector": {"matchLabels": controller},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                "ports": [{"protocol": "TCP", "port": port}],
+            }
+        ],
+    }
+    k8s.networking.v1.NetworkPolicy("pki-np-vault", metadata=metadata, spec=spec, opts=opts)

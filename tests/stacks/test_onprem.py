@@ -336,6 +336,23 @@ def test_site_vault_pki_roots_the_platform_ca(stack_plan):
     ]
     assert issuers and issuers[0]["spec"]["vault"]["server"] == "https://vault.dc1.example.ae"
     assert "ca" not in issuers[0]["spec"]
+    # cert-manager's egress is closed but for its controller → Vault's port, declared (13.3)
+    policies = {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in plan.synthesis.resources
+        if r.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+        and r.inputs["metadata"]["namespace"] == "cert-manager"
+    }
+    assert policies["default-deny-egress"]["spec"] == {"podSelector": {}, "policyTypes": ["Egress"]}
+    vault = policies["allow-vault-pki"]
+    assert vault["spec"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 443}]
+    assert (
+        vault["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "controller"
+    )
+    assert (
+        "onprem.vaultPki.server"
+        in vault["metadata"]["annotations"]["mlplatform.io/egress-exception"]
+    )
 
 
 def test_postgres_backups_go_to_the_backup_bucket(stack_plan):
