@@ -32,7 +32,8 @@ from cryptography.x509.oid import NameOID
 _SIGNING_KEY = "stand-in cluster signing key"
 
 
-def _self_signed(directory: Path) -> None:
+def self_signed(directory: Path) -> None:
+    """A self-signed CA certificate for 127.0.0.1 (`ca.crt`) and its key (`tls.key`)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")])
     now = datetime.datetime.now(datetime.UTC)
@@ -132,7 +133,7 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
 
 def serve(directory: Path) -> tuple[KubeApi, ThreadingHTTPServer]:
     """Start it on a free loopback port; the caller shuts the server down."""
-    _self_signed(directory)
+    self_signed(directory)
     api = KubeApi(directory)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

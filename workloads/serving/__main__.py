@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     guard = commands.add_parser("guard", help="judge a canary and roll it back if it is bad")
     guard.add_argument("--model", help="registered model (default: MLP_MODEL_NAME)")
     guard.add_argument("--metrics-url", required=True, help="the canary's /metrics URL")
+    guard.add_argument("--ca-file", help="CA bundle that verifies an https metrics URL")
     guard.add_argument("--window", type=float, default=60.0, help="seconds between scrapes")
     guard.add_argument("--max-error-rate", type=float, default=0.02)
     guard.add_argument("--max-p99-ms", type=float, default=250.0)
@@ -75,7 +76,9 @@ def _alias_commands(args: argparse.Namespace, settings: Settings) -> int:
         thresholds = rollout.Thresholds(
             args.max_error_rate, args.max_p99_ms / 1000, args.min_requests
         )
-        decision = rollout.guard_canary(client, model, args.metrics_url, thresholds, args.window)
+        decision = rollout.guard_canary(
+            client, model, args.metrics_url, thresholds, args.window, ca_file=args.ca_file
+        )
     except (rollout.RolloutError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

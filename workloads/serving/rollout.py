@@ -246,8 +246,10 @@ def revert_canary(
     return moves
 
 
-def scrape(metrics_url: str, timeout: float = 5.0) -> Snapshot:
-    response = httpx.get(metrics_url, timeout=timeout)
+def scrape(metrics_url: str, timeout: float = 5.0, ca_file: str | None = None) -> Snapshot:
+    """The predictor's counters; over https verified with `ca_file` (the platform CA in the
+    cluster) or, without one, the system's trust store."""
+    response = httpx.get(metrics_url, timeout=timeout, verify=ca_file or True)
     response.raise_for_status()
     return parse_metrics(response.text)
 
@@ -259,11 +261,12 @@ def guard_canary(
     thresholds: Thresholds,
     window_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
+    ca_file: str | None = None,
 ) -> GuardDecision:
     """Judge the canary over one window; revert its promotion if a threshold is crossed."""
-    before = scrape(metrics_url)
+    before = scrape(metrics_url, ca_file=ca_file)
     sleep(window_seconds)
-    after = scrape(metrics_url)
+    after = scrape(metrics_url, ca_file=ca_file)
     health = health_between(before, after)
     verdict, reasons = judge(health, before.versions != after.versions, thresholds)
     moves: list[AliasMove] = []

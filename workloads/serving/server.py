@@ -11,15 +11,22 @@ its alias follower ends and its prediction log is drained and flushed.
   has no host option (its RESTServer hard-codes 0.0.0.0), so `mlplatform local` would otherwise
   listen on every interface.
 - `serve_cluster`: 0.0.0.0:8080 inside the pod, the port the InferenceService's probes and
-  traffic use. HTTP only: KServe's gRPC port (8081) is not started (nothing in the platform
-  speaks gRPC to the predictor).
+  traffic use. KServe's gRPC port (8081) is not started (nothing in the platform speaks gRPC to
+  the predictor).
+
+TLS: with `KSERVE_TLS_CERT_FILE` and `KSERVE_TLS_KEY_FILE` (KServe's own variables) both set,
+either mode serves HTTPS on its port with that pair — in the cluster the platform runtime mounts
+the tenant namespace's certificate from the platform CA (`components.serving`). One without the
+other, or a file that is not there, stops the server naming the variable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+from collections.abc import Mapping
 from typing import Any
 
 import uvicorn
@@ -37,6 +44,22 @@ from workloads.serving.predictor import CardRiskModel
 log = logging.getLogger(__name__)
 CLUSTER_PORT = 8080
 GRACE_SECONDS = 10
+TLS_CERT_ENV, TLS_KEY_ENV = "KSERVE_TLS_CERT_FILE", "KSERVE_TLS_KEY_FILE"
+
+
+def tls_files(environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """(certificate, key) to serve HTTPS with, from KServe's variables; None: plain HTTP."""
+    env = os.environ if environ is None else environ
+    cert, key = env.get(TLS_CERT_ENV, "").strip(), env.get(TLS_KEY_ENV, "").strip()
+    if bool(cert) != bool(key):
+        missing = TLS_KEY_ENV if cert else TLS_CERT_ENV
+        raise ValueError(f"{missing} is not set: HTTPS needs both {TLS_CERT_ENV} and {TLS_KEY_ENV}")
+    if not cert:
+        return None
+    for name, path in ((TLS_CERT_ENV, cert), (TLS_KEY_ENV, key)):
+        if not os.path.isfile(path):
+            raise ValueError(f"{name}={path}: no such file")
+    return cert, key
 
 
 def loopback_socket(host: str, port: int) -> socket.socket:
@@ -115,6 +138,7 @@ def serve(model: CardRiskModel, config: ServingConfig, sock: socket.socket) -> N
     from kserve import logging as kserve_logging
 
     kserve_logging.configure_logging()
+    tls = tls_files()  # before the model loads: a bad setting stops the server at once
     try:
         model.load()
         server = uvicorn.Server(
@@ -127,10 +151,13 @@ def serve(model: CardRiskModel, config: ServingConfig, sock: socket.socket) -> N
                 log_config=None,  # kserve's logging configuration stays in place
                 access_log=config.access_log,
                 timeout_graceful_shutdown=GRACE_SECONDS,
+                ssl_certfile=tls[0] if tls else None,
+                ssl_keyfile=tls[1] if tls else None,
             )
         )
         host, port = sock.getsockname()[:2]
-        log.info("model server for %s on http://%s:%d", model.name, host, port)
+        scheme = "https" if tls else "http"
+        log.info("model server for %s on %s://%s:%d", model.name, scheme, host, port)
         server.run(sockets=[sock])  # uvicorn handles SIGTERM/SIGINT: graceful shutdown
     finally:
         model.stop()
