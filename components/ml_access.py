@@ -1,15 +1,17 @@
-"""`TenantMlAccess`: what a tenant namespace needs to use MLflow and Feast.
+"""`TenantMlAccess`: what a tenant namespace needs to use MLflow and Feast, and to serve models.
 
 | child | purpose |
 |---|---|
 | Secret `mlflow-credentials` | the tenant's MLflow user: `username`, `password`, `credentials` |
 | ConfigMap `feast-client` | `feature_store.yaml` for the remote Feast servers (no store secrets) |
+| Certificate `mlplatform-predictor-tls` | the predictors' HTTPS certificate from the platform CA |
 
 `credentials` is the INI file the MLflow client reads from `~/.mlflow/credentials`: pods mount
 it as a file instead of taking the password as an environment variable (UAE-K8S-004).
 
 Args (`TenantMlAccessArgs`): `namespace`, `labels`, `mlflow_username`, `mlflow_password`
-(secret Output), `feature_store_yaml`.
+(secret Output), `feature_store_yaml`, `cluster_issuer` (the platform CA's ClusterIssuer that
+signs the predictor certificate, `components.serving.predictor_certificate`).
 Outputs: `mlflow_secret`, `feast_config`.
 """
 
@@ -22,6 +24,7 @@ import pulumi_kubernetes as k8s
 
 from components import conventions as c
 from components.objects import upstream
+from components.serving import predictor_certificate
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class TenantMlAccessArgs:
     mlflow_username: str
     mlflow_password: pulumi.Input[str]
     feature_store_yaml: str
+    cluster_issuer: str
 
 
 def credentials_file(username: str, password: str) -> str:
@@ -73,6 +77,9 @@ class TenantMlAccess(pulumi.ComponentResource):
             },
             data={"feature_store.yaml": args.feature_store_yaml},
             opts=child,
+        )
+        predictor_certificate(
+            f"{name}-predictor-tls", args.namespace, args.labels, args.cluster_issuer, child
         )
         self.mlflow_secret = c.MLFLOW_CREDENTIALS_SECRET
         self.feast_config = c.FEAST_CLIENT_CONFIG

@@ -48,6 +48,7 @@ from components.ml_loop.object_store import StoreAccess
 from components.ml_loop.rollout import canary_pod_labels
 from components.objects import upstream
 from components.security_context import container_security, pod_security
+from components.serving import https_probe
 
 PLATFORM_PATCH_MANAGER = "mlplatform.io/platform"
 TRAINER_NODE = "node"  # replicated job and container name in the torch ClusterTrainingRuntime
@@ -250,12 +251,9 @@ def _model(args: SampleWorkloadsArgs, alias: str) -> dict[str, Any]:
         "resources": {"requests": resources, "limits": dict(resources)},
         "securityContext": container_security(),
         # Same probes as the runtime, stated here so the InferenceService is reviewable alone.
-        "readinessProbe": {
-            "httpGet": {"path": "/v2/health/ready", "port": 8080},
-            "periodSeconds": 10,
-        },
+        "readinessProbe": {**https_probe("/v2/health/ready"), "periodSeconds": 10},
         "livenessProbe": {
-            "httpGet": {"path": "/v2/health/live", "port": 8080},
+            **https_probe("/v2/health/live"),
             "initialDelaySeconds": 30,
             "periodSeconds": 20,
         },

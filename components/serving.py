@@ -5,12 +5,23 @@
 | Namespace `kserve` | Pod Security `restricted` (the controller is non-root, read-only) |
 | helm Release `kserve-crd` | KServe CRDs, pinned (`CHARTS["kserve-crd"]`) |
 | helm Release `kserve` | chart `kserve-resources`, pinned; Standard mode; no Knative/Istio |
-| ClusterServingRuntime `mlplatform-predictor` | the platform predictor (V1/V2 on 8080) |
+| ClusterServingRuntime `mlplatform-predictor` | the platform predictor (V1/V2, HTTPS on 8080) |
 | NetworkPolicy (3) | default deny; webhook (9443) in; API server out |
 
 Every image the chart deploys or injects (controller, kube-rbac-proxy, storage initializer,
 agent, router, the ART explainer, the local-model download job) comes from the mirror. The
 runtime's pod is hardened and carries the MLflow client settings and the platform CA bundle.
+
+TLS (issue 13 item 7): the predictor serves HTTPS only, with the tenant namespace's certificate
+from the platform CA: `predictor_certificate` (one per tenant namespace, created with the
+tenant's ML access, `components.ml_access`) writes Secret `mlplatform-predictor-tls`; the runtime
+mounts it and sets KServe's `KSERVE_TLS_CERT_FILE`/`KSERVE_TLS_KEY_FILE`
+(`workloads.serving.server`), and its probes use scheme HTTPS. The certificate names every
+Service of the namespace (`*.<namespace>.svc[.cluster.local]`, the predictors' Services and the
+canary guard's) and `PREDICTOR_SERVER_NAME`, the name Prometheus verifies when it scrapes the
+pods by address (`components.observability.monitors`). With `ingress_class` set, the site's
+ingress controller must speak HTTPS to the backend and trust the platform CA (KServe creates
+those Ingresses without a backend-protocol annotation).
 
 Depends on cert-manager (KServe's webhook certificate): pass the core's cert-manager release in
 `opts.depends_on`.
@@ -47,11 +58,16 @@ from components.helm import helm_release
 from components.namespace import platform_namespace, pull_secrets
 from components.network_policies import NetworkPeer, service_network_policies
 from components.objects import upstream
+from components.pki import server_certificate
 from components.placement import Placement
 from components.security_context import container_security, tmp_volume
 from version_catalogue.artifacts import Chart, Image
 
-PREDICTOR_PORT = 8080  # KServe's default HTTP port; V1 and V2 protocols
+PREDICTOR_PORT = 8080  # KServe's default HTTP port; V1 and V2 protocols (HTTPS here)
+PREDICTOR_TLS_SECRET = "mlplatform-predictor-tls"  # in every tenant namespace, same name
+PREDICTOR_TLS_MOUNT = "/etc/mlplatform/predictor-tls"
+PREDICTOR_SERVER_NAME = c.SERVING_RUNTIME  # a name every predictor certificate carries
+TLS_CERT_ENV, TLS_KEY_ENV = "KSERVE_TLS_CERT_FILE", "KSERVE_TLS_KEY_FILE"  # KServe's variables
 WEBHOOK_PORT = 9443  # the controller's admission webhook (InferenceService, pods)
 CONTROLLER = {"control-plane": "kserve-controller-manager"}
 DEPLOYMENT_MODE = "Standard"  # KServe >= 0.15 name of RawDeployment (kept as a legacy alias)
@@ -112,6 +128,42 @@ def _image(image: Image, mirror: str) -> dict[str, str]:
     return {"image": f"{mirror}/{image.path}", "tag": image.pinned_tag}
 
 
+def predictor_dns_names(namespace: str) -> list[str]:
+    """What a tenant namespace's predictor certificate is valid for: any Service there (the
+    InferenceServices' `<name>-predictor`, the canary guard's Service) and the shared name."""
+    return [
+        f"*.{namespace}",
+        f"*.{namespace}.svc",
+        f"*.{namespace}.svc.cluster.local",
+        PREDICTOR_SERVER_NAME,
+    ]
+
+
+def predictor_certificate(
+    resource_name: str,
+    namespace: str,
+    labels: dict[str, str],
+    issuer: str,
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    """The tenant namespace's predictor certificate (Secret `PREDICTOR_TLS_SECRET`) from the
+    platform CA issuer `issuer`."""
+    return server_certificate(
+        resource_name,
+        name=PREDICTOR_TLS_SECRET,
+        namespace=namespace,
+        dns_names=predictor_dns_names(namespace),
+        labels=labels,
+        opts=opts,
+        issuer=issuer,
+    )
+
+
+def https_probe(path: str) -> dict[str, Any]:
+    """A kubelet probe of the predictor over HTTPS (kubelet does not verify the certificate)."""
+    return {"httpGet": {"path": path, "port": PREDICTOR_PORT, "scheme": "HTTPS"}}
+
+
 def chart_values(args: ModelServingArgs) -> dict[str, Any]:
     """Values for `kserve-resources`: every image from the mirror, Standard mode, no ingress."""
     secrets = pull_secrets(args.pull_secret)
@@ -164,6 +216,32 @@ def chart_values(args: ModelServingArgs) -> dict[str, Any]:
     }
 
 
+def _secret_volumes(args: ModelServingArgs) -> list[dict[str, Any]]:
+    """The CA bundle, the tenant's MLflow credentials and the predictor's TLS pair."""
+    return [
+        {"name": "ca-bundle", "configMap": {"name": args.ca_bundle}},
+        {
+            "name": "mlflow-credentials",
+            "secret": {
+                "secretName": c.MLFLOW_CREDENTIALS_SECRET,
+                "defaultMode": SECRET_FILE_MODE,
+                "items": [{"key": "credentials", "path": "credentials"}],
+            },
+        },
+        {
+            "name": "predictor-tls",
+            "secret": {
+                "secretName": PREDICTOR_TLS_SECRET,
+                "defaultMode": SECRET_FILE_MODE,
+                "items": [
+                    {"key": "tls.crt", "path": "tls.crt"},
+                    {"key": "tls.key", "path": "tls.key"},
+                ],
+            },
+        },
+    ]
+
+
 def runtime_spec(args: ModelServingArgs) -> dict[str, Any]:
     """ClusterServingRuntime: the predictor image; the tenant's InferenceService names the model.
 
@@ -172,7 +250,6 @@ def runtime_spec(args: ModelServingArgs) -> dict[str, Any]:
     `mlflow-credentials` Secret mounted as `~/.mlflow/credentials` and verifying MLflow's
     certificate with the platform CA bundle.
     """
-    probe = {"httpGet": {"path": "/v2/health/ready", "port": PREDICTOR_PORT}}
     tmp, tmp_mount = tmp_volume()
     spec: dict[str, Any] = {
         "supportedModelFormats": [
@@ -197,12 +274,18 @@ def runtime_spec(args: ModelServingArgs) -> dict[str, Any]:
                     {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
                     {"name": "HOME", "value": HOME},
                     {"name": "XDG_CACHE_HOME", "value": "/tmp/.cache"},
+                    {"name": TLS_CERT_ENV, "value": f"{PREDICTOR_TLS_MOUNT}/tls.crt"},
+                    {"name": TLS_KEY_ENV, "value": f"{PREDICTOR_TLS_MOUNT}/tls.key"},
                 ],
                 "resources": {"requests": args.requests, "limits": args.limits},
                 "securityContext": container_security(),
-                "readinessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 5},
+                "readinessProbe": {
+                    **https_probe("/v2/health/ready"),
+                    "periodSeconds": 10,
+                    "timeoutSeconds": 5,
+                },
                 "livenessProbe": {
-                    "httpGet": {"path": "/v2/health/live", "port": PREDICTOR_PORT},
+                    **https_probe("/v2/health/live"),
                     "initialDelaySeconds": 30,
                     "periodSeconds": 20,
                     "timeoutSeconds": 5,
@@ -215,21 +298,11 @@ def runtime_spec(args: ModelServingArgs) -> dict[str, Any]:
                         "mountPath": f"{HOME}/.mlflow",
                         "readOnly": True,
                     },
+                    {"name": "predictor-tls", "mountPath": PREDICTOR_TLS_MOUNT, "readOnly": True},
                 ],
             }
         ],
-        "volumes": [
-            tmp,
-            {"name": "ca-bundle", "configMap": {"name": args.ca_bundle}},
-            {
-                "name": "mlflow-credentials",
-                "secret": {
-                    "secretName": c.MLFLOW_CREDENTIALS_SECRET,
-                    "defaultMode": SECRET_FILE_MODE,
-                    "items": [{"key": "credentials", "path": "credentials"}],
-                },
-            },
-        ],
+        "volumes": [tmp, *_secret_volumes(args)],
     }
     if args.pull_secret:
         spec["imagePullSecrets"] = pull_secrets(args.pull_secret)

@@ -9,9 +9,11 @@ set, `@challenger` to that share of the traffic; every predictor follows its ali
 | Service `<model>-challenger-metrics` | the canary predictor pods' port 8080 (selected by the |
 | | `mlplatform.io/model-alias: challenger` label the InferenceService gives them) |
 | CronJob `<model>-canary-guard` | `python -m workloads.serving guard`: scrapes the canary's |
-| | `/metrics` twice, `window` seconds apart; over the error-rate or p99 threshold (with |
-| | enough requests) it points `@challenger` back at the champion, rolls `@champion` back |
-| | if it is the bad version, tags why, and exits 3 (the Job then fails: see `jobs`) |
+| | `/metrics` over HTTPS (verified with the platform CA bundle: the predictors serve the |
+| | namespace's certificate, `components.serving`) twice, `window` seconds apart; over |
+| | the error-rate or p99 threshold (with enough requests) it points `@challenger` back at |
+| | the champion, rolls `@champion` back if it is the bad version, tags why, and exits 3 |
+| | (the Job then fails: see `jobs`) |
 
 The guard runs with the tenant's MLflow credentials (the tenant's user may move its own
 model's aliases) and reads the canary inside the tenant namespace.
@@ -24,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components import conventions as c
 from components.ml_loop.jobs import cron_job, job_spec
 from components.ml_loop.pods import LoopContext, Needs, container, mounts, pod_spec, volumes
 
@@ -73,7 +76,7 @@ def canary_service(ctx: LoopContext) -> dict[str, Any]:
             "selector": {ISVC_LABEL: ctx.model_name, **canary_pod_labels("challenger")},
             "ports": [
                 {
-                    "name": "http",
+                    "name": "https",
                     "port": PREDICTOR_PORT,
                     "targetPort": PREDICTOR_PORT,
                     "protocol": "TCP",
@@ -84,7 +87,7 @@ def canary_service(ctx: LoopContext) -> dict[str, Any]:
 
 
 def metrics_url(ctx: LoopContext) -> str:
-    return f"http://{service_name(ctx)}.{ctx.namespace}.svc:{PREDICTOR_PORT}/metrics"
+    return f"https://{service_name(ctx)}.{ctx.namespace}.svc:{PREDICTOR_PORT}/metrics"
 
 
 def guard_cron(ctx: LoopContext, args: RolloutArgs) -> dict[str, Any]:
@@ -94,6 +97,7 @@ def guard_cron(ctx: LoopContext, args: RolloutArgs) -> dict[str, Any]:
         *("--metrics-url", metrics_url(ctx), "--window", str(args.window_seconds)),
         *("--max-error-rate", str(args.max_error_rate), "--max-p99-ms", str(args.max_p99_ms)),
         *("--min-requests", str(args.min_requests)),
+        *("--ca-file", f"{c.CA_BUNDLE_MOUNT}/ca.crt"),
     ]
     main = container(
         "guard", args.image, command, ctx.env(needs), mounts(ctx, needs), "250m", "512Mi"

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import conventions as c
+from components.pki import CA_BUNDLE
+from components.serving import PREDICTOR_PORT, PREDICTOR_SERVER_NAME
 
 # Prometheus pods as kube-prometheus-stack labels them (the NetworkPolicies admit these)
 PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus"}
 TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+PLATFORM_CA_BUNDLE = CA_BUNDLE  # trust-manager's ConfigMap in every platform namespace
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ class ScrapeTarget:
     # HTTPS endpoints whose certificate comes from the component's own self-signed CA
     # (Kueue's internal certificate controller): encrypted, not verified. Declared here.
     skip_verify_reason: str | None = None
+    # HTTPS endpoints whose certificate comes from the platform CA: Prometheus verifies it with
+    # the CA bundle in its namespace (trust-manager's ConfigMap, key ca.crt) against this name
+    # (pods are scraped by address, so the name the certificate carries is given explicitly)
+    verify_server_name: str | None = None
     # Scrape through a Service (ServiceMonitor) with these labels and port name, where the
     # endpoint needs Prometheus's own ServiceAccount token (only ServiceMonitors read a token
     # file; PodMonitors would need a long-lived token Secret)
@@ -48,6 +55,11 @@ class ScrapeTarget:
         }
         if self.skip_verify_reason:
             endpoint["tlsConfig"] = {"insecureSkipVerify": True}
+        elif self.verify_server_name:
+            endpoint["tlsConfig"] = {
+                "ca": {"configMap": {"name": PLATFORM_CA_BUNDLE, "key": "ca.crt"}},
+                "serverName": self.verify_server_name,
+            }
         spec: dict[str, Any] = {"namespaceSelector": {"matchNames": list(self.namespaces)}}
         if self.service is not None:
             service_labels, port_name = self.service
@@ -117,7 +129,9 @@ def platform_targets(
                     {"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}
                 ]
             },
-            8080,
+            PREDICTOR_PORT,
+            scheme="https",  # the predictors serve HTTPS only (components.serving)
+            verify_server_name=PREDICTOR_SERVER_NAME,
         ),
         # tenant workloads that say so: the stream processor, the model-events exporter (the
         # drift/performance verdicts), the retraining controller (components.ml_loop)

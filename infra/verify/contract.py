@@ -207,7 +207,8 @@ def _model_servers(tenants: Mapping[str, Any]) -> list[PodTarget]:
                     "kserve-container",
                     (PREDICTOR_PORT,),
                     allowed_ports=(KSERVE_GRPC_PORT,),
-                    health=Health(PREDICTOR_PORT, "/v2/health/ready", tls=False),
+                    # HTTPS only, the tenant's certificate from the platform CA (issue 13.7)
+                    health=Health(PREDICTOR_PORT, "/v2/health/ready", tls=True),
                 )
             )
     return targets

@@ -111,6 +111,7 @@ def build_ml(config: StackConfig, foundation: Foundation, core: CoreServices) ->
             foundation,
             mlflow,
             {t: client["feature_store_yaml"] for t, client in feast.clients.items()},
+            core.cluster_issuer,
         ),
     )
 
@@ -242,6 +243,7 @@ class TenantMlGrant:
     foundation: Foundation
     mlflow: ModelRegistry
     feature_store_yaml: dict[str, str]  # tenant → its Feast client file
+    cluster_issuer: str  # the platform CA's issuer (the predictors' certificate)
 
     def grant(self, tenant: Tenant, depends_on: pulumi.Resource) -> TenantMlAccess:
         return TenantMlAccess(
@@ -252,6 +254,7 @@ class TenantMlGrant:
                 mlflow_username=tenant.name,
                 mlflow_password=self.mlflow.user_passwords[tenant.name],
                 feature_store_yaml=self.feature_store_yaml[tenant.name],
+                cluster_issuer=self.cluster_issuer,
             ),
             opts=pulumi.ResourceOptions(
                 provider=self.foundation.k8s_provider, depends_on=[depends_on, self.mlflow]

@@ -458,15 +458,18 @@ def test_canary_guard_reads_the_challenger_and_rolls_back_at_the_thresholds():
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     command = _pod(cron)["containers"][0]["command"]
     options = dict(zip(command[4::2], command[5::2], strict=True))
+    # the predictors serve HTTPS only: the guard verifies them with the platform CA bundle
     assert options["--metrics-url"] == (
-        "http://fraud-risk-challenger-metrics.tenant-risk.svc:8080/metrics"
+        "https://fraud-risk-challenger-metrics.tenant-risk.svc:8080/metrics"
     )
+    assert options["--ca-file"] == f"{c.CA_BUNDLE_MOUNT}/ca.crt"
     assert (options["--max-error-rate"], options["--max-p99-ms"]) == ("0.02", "250")
     assert (options["--window"], options["--min-requests"]) == ("120", "50")
     rules = cron["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]["rules"]
     assert rules[0]["onExitCodes"]["values"] == [2, 3]  # 3: rolled back, never repeated
     mounts = {m["mountPath"] for m in _pod(cron)["containers"][0]["volumeMounts"]}
     assert "/home/mlplatform/.mlflow" in mounts  # the tenant's MLflow user moves the alias
+    assert c.CA_BUNDLE_MOUNT in mounts  # where --ca-file is
 
 
 def test_no_guard_without_a_canary():

@@ -21,6 +21,7 @@ from components.observability.values import (
     Retention,
     StackCharts,
 )
+from components.serving import predictor_dns_names
 from infra.plan import policy_config
 from infra.render import ChartCache, render_plan
 from infra.render.cache import REFERENCE_CHARTS
@@ -138,6 +139,19 @@ def test_the_platform_rules_and_monitors_are_valid_prometheus_operator_resources
     errors = [e for o in [rule, *custom] for e in custom_resource_errors(o)]
     assert errors == []
     assert core_errors(objects) == []
+
+
+def test_prometheus_scrapes_the_predictors_over_https_verified_with_the_platform_ca(
+    synthesis,
+) -> None:
+    monitor = plain_object(by_kind(synthesis)[("PodMonitor", "predictor")])
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["scheme"] == "https"
+    tls = endpoint["tlsConfig"]
+    assert "insecureSkipVerify" not in tls
+    assert tls["ca"] == {"configMap": {"name": "mlplatform-ca-bundle", "key": "ca.crt"}}
+    # pods are scraped by address: the name checked is one every predictor certificate carries
+    assert tls["serverName"] in predictor_dns_names("tenant-risk")
 
 
 def test_prometheus_may_scrape_each_target_on_its_port_only(synthesis) -> None:

@@ -16,6 +16,7 @@ from components.sample_workloads import (
     inference_service,
     train_job,
 )
+from components.serving import PREDICTOR_TLS_SECRET
 from infra.synth import manifests
 from infra.synth.recording import synthesize, unwrap
 from tests.components.ml_fixtures import (
@@ -133,6 +134,9 @@ def test_inference_service_pod_is_hardened_without_a_token():
     assert predictor["automountServiceAccountToken"] is False
     assert predictor["model"]["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
     assert predictor["model"]["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
+    # the predictor serves HTTPS only (components.serving): the probes say so
+    assert predictor["model"]["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert predictor["model"]["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
     # Feast authz needs the caller's identity: a projected, expiring token, not the automount
     token = next(v for v in predictor["volumes"] if v["name"] == "sa-token")
     assert token["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"] == 3600
@@ -186,6 +190,7 @@ def declared():
                 mlflow_username="risk",
                 mlflow_password=pulumi.Output.secret("tenant-Password-1"),
                 feature_store_yaml="project: mlplatform\n",
+                cluster_issuer="mlplatform-ca",
             ),
             opts,
         )
@@ -213,3 +218,21 @@ def test_tenant_access_secret_is_an_mlflow_credentials_file(declared):
     config = declared[("ConfigMap", c.FEAST_CLIENT_CONFIG)].inputs["data"]
     assert config == {"feature_store.yaml": "project: mlplatform\n"}
     assert core_errors(declared) == []
+
+
+def test_tenant_access_issues_the_predictor_certificate_from_the_platform_ca(declared):
+    require_crds()
+    cert = manifests.to_object(declared[("Certificate", PREDICTOR_TLS_SECRET)])
+    assert custom_resource_errors(cert) == []
+    assert cert["metadata"]["namespace"] == "tenant-risk"
+    assert cert["spec"]["secretName"] == PREDICTOR_TLS_SECRET  # what the runtime mounts
+    assert cert["spec"]["issuerRef"] == {
+        "name": "mlplatform-ca",
+        "kind": "ClusterIssuer",
+        "group": "cert-manager.io",
+    }
+    host = declared[("InferenceService", "fraud-risk")]
+    assert (
+        f"*.{manifests.to_object(host)['metadata']['namespace']}.svc.cluster.local"
+        in (cert["spec"]["dnsNames"])
+    )  # covers fraud-risk-predictor.tenant-risk.svc.cluster.local

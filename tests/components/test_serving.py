@@ -12,11 +12,14 @@ from components import conventions as c
 from components.api_server import ApiServer
 from components.serving import (
     PREDICTOR_PORT,
+    PREDICTOR_SERVER_NAME,
+    PREDICTOR_TLS_SECRET,
     WEBHOOK_PORT,
     ModelServing,
     ModelServingArgs,
     chart_values,
     deployment_mode,
+    predictor_dns_names,
 )
 from infra.synth import manifests
 from infra.synth.recording import synthesize
@@ -156,6 +159,33 @@ def test_serving_runtime_is_hardened_and_validates_against_the_crd(serving):
     volumes = {v["name"]: v for v in spec["volumes"]}
     assert volumes["mlflow-credentials"]["secret"]["secretName"] == c.MLFLOW_CREDENTIALS_SECRET
     assert volumes["ca-bundle"]["configMap"]["name"] == "mlplatform-ca-bundle"
+
+
+def test_runtime_serves_https_with_the_namespace_certificate(serving):
+    _, objects, _ = serving
+    spec = manifests.to_object(objects[("ClusterServingRuntime", c.SERVING_RUNTIME)])["spec"]
+    container = spec["containers"][0]
+    (volume,) = [
+        v for v in spec["volumes"] if v.get("secret", {}).get("secretName") == PREDICTOR_TLS_SECRET
+    ]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    assert mount["readOnly"] is True
+    assert {i["key"] for i in volume["secret"]["items"]} == {"tls.crt", "tls.key"}
+    env = {e["name"]: e["value"] for e in container["env"]}
+    # KServe's variables (workloads.serving.server reads them): the mounted pair
+    assert env["KSERVE_TLS_CERT_FILE"] == f"{mount['mountPath']}/tls.crt"
+    assert env["KSERVE_TLS_KEY_FILE"] == f"{mount['mountPath']}/tls.key"
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["scheme"] == "HTTPS", probe
+        assert container[probe]["httpGet"]["port"] == PREDICTOR_PORT
+
+
+def test_predictor_certificate_names_every_service_of_its_namespace_and_the_shared_name():
+    names = predictor_dns_names("tenant-risk")
+    assert "*.tenant-risk.svc.cluster.local" in names  # <isvc>-predictor.tenant-risk.svc...
+    assert "*.tenant-risk.svc" in names  # the canary guard's Service
+    assert PREDICTOR_SERVER_NAME in names  # what Prometheus verifies
+    assert not [n for n in names if "tenant-" in n and "tenant-risk" not in n]
 
 
 def test_namespace_is_pod_security_restricted(serving):

@@ -68,6 +68,12 @@ def secret_nobody_provides(rs: Resources) -> None:
     spec["volumes"].append({"name": "extra", "secret": {"secretName": "not-created-anywhere"}})
 
 
+def predictor_certificate_elsewhere(rs: Resources) -> None:
+    """The tenant's predictor Certificate writes another Secret than the runtime mounts."""
+    certificate = k8s(rs, "Certificate", "tenant-risk", "mlplatform-predictor-tls")
+    certificate["spec"]["secretName"] = "some-other-tls"
+
+
 def tenant_admits_another_tenant(rs: Resources) -> None:
     policy = k8s(rs, "NetworkPolicy", "tenant-risk", "allow-same-namespace")
     other = {
@@ -102,6 +108,13 @@ class Case:
 CASES = (
     Case("runAsNonRoot removed", "aws", run_as_root_allowed, "SIM-ADM-001", "Running as Non-root"),
     Case("unprovided Secret", "aws", secret_nobody_provides, "SIM-REF-001", "not-created-anywhere"),
+    Case(
+        "predictor without its TLS Secret",
+        "onprem",
+        predictor_certificate_elsewhere,
+        "SIM-REF-001",
+        "mlplatform-predictor-tls",
+    ),
     Case(
         "tenant admits tenant",
         "onprem",

@@ -128,6 +128,9 @@ def test_selectors_containers_and_ports_match_the_components(stack_plan, stack):
     runtime = kinds[("ClusterServingRuntime", c.SERVING_RUNTIME)]["spec"]["containers"][0]
     assert runtime["name"] == "kserve-container"
     assert runtime["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    # the predictor answers HTTPS only: verify probes it so, and plain HTTP must not answer
+    assert runtime["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert _targets(expected)["model-server/risk"].health.tls
 
 
 def test_offline_outputs_file_reads_like_pulumi_stack_output(stack_plan, tmp_path):
