@@ -26,6 +26,7 @@ from infra.evidence import residency
 from infra.evidence.checkov import ADVISORY, GATED, CheckovResult, CheckSummary, Gate
 from infra.evidence.markdown import render
 from policies.registry import ALL_POLICIES
+from policies.rules.network import EGRESS_EXCEPTION
 from stacks.config import StackConfig
 
 SCHEMA = "mlplatform/compliance-report/v1"
@@ -297,6 +298,43 @@ def _row_meta(inputs: Inputs, policy: str) -> PolicyMeta | None:
     )
 
 
+EGRESS_DECLARERS = {
+    "kubernetes:core/v1:Namespace": "Namespace",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": "NetworkPolicy",
+}
+
+
+def egress_exceptions(resources: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The egress UAE-NET-004 lets pass because the plan declares why (the
+    `mlplatform.io/egress-exception` annotation on a Namespace left open or on a NetworkPolicy
+    reaching any address), one declared exception per reason naming every object that gives it,
+    so what the rule accepts is in the report beside the stack's other exceptions."""
+    objects: dict[str, list[str]] = {}
+    for r in resources:
+        kind = EGRESS_DECLARERS.get(r.get("type", ""))
+        metadata = (r.get("inputs") or {}).get("metadata") or {}
+        reason = (metadata.get("annotations") or {}).get(EGRESS_EXCEPTION)
+        if kind is None or not isinstance(reason, str) or not reason.strip():
+            continue
+        namespace = metadata.get("namespace")
+        name = f"{namespace}/{metadata.get('name')}" if namespace else str(metadata.get("name"))
+        objects.setdefault(reason.strip(), []).append(f"{kind} {name}")
+    declared = []
+    for reason, names in objects.items():
+        why, _, remedy = reason.partition("Remedy:")
+        declared.append(
+            {
+                "control": "8.22",
+                "policy": "UAE-NET-004",
+                "what": "egress beyond named addresses: " + ", ".join(sorted(set(names))),
+                "why": why.strip(),
+                "remedy": remedy.strip()
+                or "name the destination's addresses, then allow only those (UAE-NET-004)",
+            }
+        )
+    return declared
+
+
 def build(inputs: Inputs) -> dict[str, Any]:
     """The report as data (what compliance.json holds)."""
     evaluated = inputs.policy_outcomes()
@@ -345,7 +383,7 @@ def build(inputs: Inputs) -> dict[str, Any]:
         "otherChecks": _failing_other_checks(other_checks),
         "exemptions": exemptions,
         "declaredExceptions": sorted(
-            (dict(e) for e in inputs.declared_exceptions),
+            (*(dict(e) for e in inputs.declared_exceptions), *egress_exceptions(inputs.resources)),
             key=lambda e: (e["policy"], e["what"]),
         ),
         "checkovSkips": sorted(skips, key=lambda s: (s["test"], s["resources"])),

@@ -172,3 +172,50 @@ def test_residency_statement_flags_a_foreign_region():
     eu = next(loc for loc in statement["locations"] if loc["location"] == "eu-west-1")
     assert eu["inCountry"] is False and eu["resources"] == 2
     assert "OUTSIDE THE UAE" in statement["text"]
+
+
+def test_egress_the_pack_accepts_is_a_declared_exception_in_the_report(onprem_runs, report):
+    # UAE-NET-004 passes a namespace left open or a policy to any address only with a declared
+    # reason (components.namespace.EGRESS_EXCEPTIONS): the report lists each, with its remedy
+    from components.namespace import EGRESS_EXCEPTIONS
+
+    egress = [e for e in report["declaredExceptions"] if e["policy"] == "UAE-NET-004"]
+    for namespace, reason in EGRESS_EXCEPTIONS.items():
+        entry = next(e for e in egress if f"Namespace {namespace}" in e["what"])
+        assert entry["control"] == "8.22"
+        assert entry["why"] and entry["why"] in reason
+        assert entry["remedy"] and entry["remedy"] in reason
+    text = (onprem_runs[0] / "compliance.md").read_text()
+    assert "Namespace mlplatform-logging" in text
+
+
+def test_egress_exceptions_group_objects_by_reason_and_ignore_blank_ones():
+    def obj(kind: str, name: str, reason: str, namespace: str | None = None) -> dict:
+        metadata = {"name": name, "annotations": {"mlplatform.io/egress-exception": reason}}
+        if namespace:
+            metadata["namespace"] = namespace
+        rtype = {
+            "Namespace": "kubernetes:core/v1:Namespace",
+            "NetworkPolicy": "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "Pod": "kubernetes:core/v1:Pod",
+        }[kind]
+        return {"type": rtype, "inputs": {"metadata": metadata}}
+
+    s3 = "S3 is reached at its public prefix list"
+    declared = compliance.egress_exceptions(
+        [
+            obj("NetworkPolicy", "allow-object-store", s3, "mlflow"),
+            obj("NetworkPolicy", "allow-object-store", s3, "feast"),
+            obj("Namespace", "mlplatform-logging", "SIEM by host name. Remedy: its addresses"),
+            obj("Namespace", "blank", "  "),
+            obj("Pod", "not-a-declarer", "ignored"),
+        ]
+    )
+    by_why = {e["why"]: e for e in declared}
+    assert set(by_why) == {s3, "SIEM by host name."}
+    assert by_why[s3]["what"].endswith(
+        "NetworkPolicy feast/allow-object-store, NetworkPolicy mlflow/allow-object-store"
+    )
+    assert "UAE-NET-004" in by_why[s3]["remedy"]
+    assert by_why["SIEM by host name."]["remedy"] == "its addresses"
+    assert by_why["SIEM by host name."]["what"].endswith("Namespace mlplatform-logging")
