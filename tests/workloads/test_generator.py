@@ -67,6 +67,39 @@ def test_drift_mode_shifts_amounts_channels_and_countries() -> None:
     assert all(row["transaction_id"].startswith("DRF-") for row in drifted)
 
 
+def test_drift_mode_brings_a_fraud_pattern_the_history_never_shows() -> None:
+    """Concept drift: small domestic wallet top-ups are fraud only in the drifted period (what a
+    model trained on the history cannot know, and one retrained on the period's outcomes can)."""
+    customers = generator.make_customers(300, seed=5)
+    normal = generator.generate_transactions(customers, 3000, seed=5, end=END)
+    profile = generator.DriftProfile()
+    drifted = generator.generate_transactions(customers, 3000, seed=5, end=END, drift=profile)
+    low, high = generator.TOPUP_FRAUD_AMOUNT_AED
+
+    def topups(rows: list[dict]) -> list[dict]:
+        return [
+            row
+            for row in rows
+            if row["merchant_category"] == generator.TOPUP_FRAUD["merchant_category"]
+            and row["channel"] == generator.TOPUP_FRAUD["channel"]
+            and row["merchant_country"] == "AE"
+            and low <= row["amount_aed"] <= high
+        ]
+
+    assert not any(row["is_fraud"] for row in topups(normal))
+    new_fraud = [row for row in topups(drifted) if row["is_fraud"]]
+    assert len(new_fraud) == round(3000 * profile.topup_fraud_share)
+    assert len(new_fraud) > 5 * len(topups(normal))  # the pattern stands out once labelled
+    assert 0.9 * 3000 < len(drifted) < 1.1 * 3000  # it replaces everyday spend, not adds to it
+    no_pattern = generator.DriftProfile(topup_fraud_share=0.0)
+    assert not any(
+        row["is_fraud"]
+        for row in topups(
+            generator.generate_transactions(customers, 3000, seed=5, end=END, drift=no_pattern)
+        )
+    )
+
+
 def test_customers_spread_over_the_emirates_and_segments() -> None:
     customers = generator.make_customers(1000, seed=9)
     emirates = Counter(c.home_emirate for c in customers)

@@ -5,7 +5,8 @@ generate  writes, under --out-dir:
             events.jsonl                    the transaction stream (no labels)
             labelled_transactions.parquet   the same transactions with their fraud outcome
             live_events.jsonl               the next day's transactions, to score live
-            drift_events.jsonl              the day after, with shifted distributions
+            drift_events.jsonl              the day after, with shifted distributions and a
+                                            new fraud pattern (generator.DriftProfile)
             drift_labelled.parquet          its outcomes
 produce   publishes a JSON-lines file of events (plus optional poison events) to a topic.
 
@@ -39,7 +40,11 @@ def _generate(args: argparse.Namespace) -> dict:
     # then the day after that, with shifted distributions. Two days in a row, not one day twice:
     # the live replay streams both into Feast, and a customer's events must stay in time order.
     live = generator.generate_transactions(
-        customers, args.drift_events, args.seed + 1, end + timedelta(days=1), timedelta(days=1)
+        customers,
+        args.drift_events if args.live_events is None else args.live_events,
+        args.seed + 1,
+        end + timedelta(days=1),
+        timedelta(days=1),
     )
     drifted = generator.generate_transactions(
         customers,
@@ -100,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         "--drift-events",
         type=int,
         default=1500,
-        help="transactions in each of the live and drifted files",
+        help="transactions in the drifted file (and the live file, unless --live-events)",
     )
+    generate.add_argument("--live-events", type=int, help="transactions in the live file")
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--end", help="ISO time the history ends at (default: two days ago)")
     produce = commands.add_parser("produce", help="publish events to Kafka")

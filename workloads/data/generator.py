@@ -10,7 +10,12 @@ What it models, so that the features and the model have something real to find:
   carry `is_fraud = 1` in the settled-transaction file (the label arrives later in real life,
   so the events on Kafka do not carry it);
 - drift mode: the same customers in a later period with shifted distributions (bigger tickets,
-  spending moved online and abroad), as during a shopping festival or the summer travel season.
+  spending moved online and abroad), as during a shopping festival or the summer travel season
+  (a covariate shift: a model trained before it still ranks the old fraud well), and a new fraud
+  pattern (a concept drift the earlier model cannot know): taken-over mobile wallets spent on
+  small domestic prepaid top-ups (`utilities_telecom` through `mobile_wallet`, AED 15-90, at
+  everyday hours, one at a time rather than in bursts), which look like the safest spend of the
+  history. Only a model retrained with the drifted period's outcomes ranks them as fraud.
 
 Everything is a pure function of the seed and the given time window, so tests and the demo are
 reproducible.
@@ -91,6 +96,13 @@ class DriftProfile:
     amount_factor: float = 2.2
     ecommerce_share: float = 0.55
     foreign_share: float = 0.25
+    # the new fraud pattern (wallet top-up fraud): its share of the period's transactions
+    topup_fraud_share: float = 0.05
+
+
+# The new fraud pattern of the drifted period: where it spends and how much (AED).
+TOPUP_FRAUD = {"merchant_category": "utilities_telecom", "channel": "mobile_wallet"}
+TOPUP_FRAUD_AMOUNT_AED = (15.0, 90.0)
 
 
 NO_DRIFT_FOREIGN_SHARE = 0.04
@@ -162,7 +174,8 @@ def generate_transactions(
     # Bursts average four transactions: about fraud_rate of all transactions are fraudulent,
     # whatever the period's length or volume.
     burst_count = min(len(customers), max(1, round(count * fraud_rate / 4)))
-    legit_count = count - 4 * burst_count
+    topup_count = round(count * drift.topup_fraud_share) if drift else 0
+    legit_count = count - 4 * burst_count - topup_count
     rows: list[dict] = []
 
     def add(
@@ -238,9 +251,42 @@ def generate_transactions(
             add(customer, min(when, end), category, channel, country, amount * amount_factor, 1)
             when += timedelta(seconds=float(rng.uniform(40, 900)))
 
+    if topup_count:
+        rows.extend(_topup_fraud(customers, topup_count, seed, start, end))
     rows.sort(key=lambda row: (row["timestamp"], row["customer_id"]))
     for number, row in enumerate(rows):
         row["transaction_id"] = f"{prefix}-{seed}-{number:07d}"
+    return rows
+
+
+def _topup_fraud(
+    customers: list[Customer], count: int, seed: int, start: datetime, end: datetime
+) -> list[dict]:
+    """The drifted period's new fraud pattern: `count` small domestic daytime top-ups through
+    taken-over mobile wallets, spread over the period and the customers (no bursts: the activity
+    features look ordinary). Its own random stream, so the rest of the period does not change."""
+    rng = np.random.default_rng([seed, 3])
+    days = max(1, math.ceil((end - start) / timedelta(days=1)))
+    first_day = (start + GST).replace(hour=0, minute=0, second=0, microsecond=0)
+    low, high = TOPUP_FRAUD_AMOUNT_AED
+    rows = []
+    for _ in range(count):
+        customer = customers[int(rng.integers(len(customers)))]
+        day = first_day + timedelta(days=int(rng.integers(days + 1)))
+        when = _daytime_offset(rng, day)
+        if not start < when <= end:
+            when = start + (end - start) * float(rng.uniform(0.0001, 1.0))
+        rows.append(
+            {
+                "customer_id": customer.customer_id,
+                "amount_aed": round(float(rng.uniform(low, high)), 2),
+                "currency": "AED",
+                **TOPUP_FRAUD,
+                "merchant_country": "AE",
+                "timestamp": _round_ms(when),
+                "is_fraud": 1,
+            }
+        )
     return rows
 
 
