@@ -93,11 +93,11 @@ class Customer:
 class DriftProfile:
     """How a drifted period differs from the reference period."""
 
-    amount_factor: float = 2.2
+    amount_factor: float = 2.5
     ecommerce_share: float = 0.55
     foreign_share: float = 0.25
     # the new fraud pattern (wallet top-up fraud): its share of the period's transactions
-    topup_fraud_share: float = 0.05
+    topup_fraud_share: float = 0.03
 
 
 # The new fraud pattern of the drifted period: where it spends and how much (AED).
