@@ -18,6 +18,7 @@ import pulumi
 
 from components.datastores import PostgresBackup, PostgresSpec, RedisSpec
 from components.gpu import GpuOperatorImages
+from components.observability.values import MonitoringImages
 from components.pki import PkiImages
 from components.serving import KserveImages
 from stacks.config import StackConfig
@@ -64,6 +65,18 @@ def gpu_operator_images(pin: Pin = unpinned) -> GpuOperatorImages:
         cuda_base=pin(IMAGES["gpu-cuda-base"]),
         node_feature_discovery=pin(IMAGES["node-feature-discovery"]),
         driver_manager=pin(IMAGES["gpu-driver-manager"]),
+    )
+
+
+def monitoring_images(pin: Pin = unpinned) -> MonitoringImages:
+    return MonitoringImages(
+        operator=pin(IMAGES["prometheus-operator"]),
+        prometheus=pin(IMAGES["prometheus"]),
+        alertmanager=pin(IMAGES["alertmanager"]),
+        config_reloader=pin(IMAGES["prometheus-config-reloader"]),
+        thanos=pin(IMAGES["thanos"]),
+        kube_state_metrics=pin(IMAGES["kube-state-metrics"]),
+        grafana=pin(IMAGES["grafana"]),
     )
 
 

@@ -40,7 +40,6 @@ from components.observability.rules import AlertThresholds, rule_groups
 from components.observability.stack import MonitoringStack, MonitoringStackArgs
 from components.observability.values import (
     GrafanaOidc,
-    MonitoringImages,
     MonitoringValuesArgs,
     Retention,
     StackCharts,
@@ -51,7 +50,7 @@ from stacks.composition.results import PlatformServices
 from stacks.config import StackConfig
 from stacks.config.observability import Observability
 from stacks.foundation import Foundation
-from version_catalogue import CHARTS, IMAGES
+from version_catalogue import CHARTS
 
 RELAY_CA_DIR = "/etc/alertmanager/secrets"
 
@@ -80,20 +79,6 @@ def routing(obs: Observability) -> AlertRouting:
 
 def thresholds(obs: Observability) -> AlertThresholds:
     return AlertThresholds(**obs.alerts.model_dump())
-
-
-def _images(config: StackConfig) -> MonitoringImages:
-    """The monitoring stack's images, pinned by the stack's mirror lock."""
-    pin = artifacts.pin_for(config)
-    return MonitoringImages(
-        operator=pin(IMAGES["prometheus-operator"]),
-        prometheus=pin(IMAGES["prometheus"]),
-        alertmanager=pin(IMAGES["alertmanager"]),
-        config_reloader=pin(IMAGES["prometheus-config-reloader"]),
-        thanos=pin(IMAGES["thanos"]),
-        kube_state_metrics=pin(IMAGES["kube-state-metrics"]),
-        grafana=pin(IMAGES["grafana"]),
-    )
 
 
 def _grafana_oidc(obs: Observability) -> GrafanaOidc | None:
@@ -129,7 +114,7 @@ def monitoring_args(
     values = MonitoringValuesArgs(
         mirror=config.image_registry,
         labels=governance.platform_labels(config),
-        images=_images(config),
+        images=artifacts.monitoring_images(artifacts.pin_for(config)),
         storage_class=foundation.storage_class,
         retention=Retention(obs.retention_days, obs.storage_gi, obs.alertmanager_storage_gi),
         routing=routing(obs),
