@@ -41,6 +41,7 @@ from infra.evidence.checkov.paths import (
     CHECKOV_DIR,
     CUSTOM_CHECKS,
     GATE_FILE,
+    LAUNCHER,
     REPO_ROOT,
 )
 from infra.evidence.checkov.results import CheckovResult, CheckSummary
@@ -72,6 +73,7 @@ __all__ = [
     "GATE_FILE",
     "INFORMATIONAL",
     "KUBERNETES",
+    "LAUNCHER",
     "PASSED",
     "REPO_ROOT",
     "SKIPPED",

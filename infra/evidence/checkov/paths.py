@@ -12,3 +12,4 @@ CHECKOV_DIR = REPO_ROOT / "policies" / "checkov"
 CUSTOM_CHECKS = CHECKOV_DIR / "custom_checks"
 GATE_FILE = CHECKOV_DIR / "gate.yaml"
 CHECKOV_BIN = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
+LAUNCHER = CHECKOV_DIR / "launcher.py"  # checkov with its Kubernetes YAML on libyaml

@@ -23,7 +23,13 @@ from typing import Any
 from infra.evidence.checkov.findings import DOCKERFILE, FAILED, KUBERNETES
 from infra.evidence.checkov.gate import Gate, Skip
 from infra.evidence.checkov.normalise import RawScan, raw_scan, relative_path, relative_to
-from infra.evidence.checkov.paths import CHECKOV_BIN, CHECKOV_DIR, CUSTOM_CHECKS, REPO_ROOT
+from infra.evidence.checkov.paths import (
+    CHECKOV_BIN,
+    CHECKOV_DIR,
+    CUSTOM_CHECKS,
+    LAUNCHER,
+    REPO_ROOT,
+)
 from infra.evidence.checkov.records import gated_records
 from infra.evidence.checkov.render_skips import render_skips
 from infra.evidence.checkov.reports import write_reports
@@ -71,12 +77,21 @@ def checkov_binary() -> Path:
     return binary
 
 
+def _program(binary: Path) -> list[str]:
+    """The project's checkov runs through `policies/checkov/launcher.py` with its own interpreter
+    (the same checkov, its Kubernetes YAML parsed by libyaml); MLPLATFORM_CHECKOV's as it is."""
+    interpreter = binary.parent / "python"
+    if binary == CHECKOV_BIN and interpreter.exists():
+        return [str(interpreter), str(LAUNCHER)]
+    return [str(binary)]
+
+
 def _command(binary: Path, framework: str, targets: list[str], out: Path) -> list[str]:
     """checkov's command line. One file per output format (the comma form of
     --output-file-path): given a directory, checkov also prints every report, the JSON indented,
     to the console, which cost a plan with rendered releases seconds per variant. --compact
     leaves code blocks out of the JSON report (`normalise` drops them anyway)."""
-    command = [str(binary), "--framework", framework, *targets]  # targets: -d/-f, --skip-path
+    command = [*_program(binary), "--framework", framework, *targets]  # -d/-f, --skip-path
     command += ["--external-checks-dir", str(CUSTOM_CHECKS), "--skip-download", "--compact"]
     if "," in str(out):
         raise CheckovError(f"checkov's output directory may not hold a comma: {out}")
