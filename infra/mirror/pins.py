@@ -142,7 +142,7 @@ def check_pins(
         shown = f"{mirror}/{path}{f':{tag}' if tag else ''}"
         report.findings.append(
             Finding(PINNED.id, lock.pending is None, None, shown,
-                    f"{shown} {problem} ({len(where)} uses, e.g. {where[0]})", PINNED.remediation)
+                    f"{shown} {problem} ({len(where)} uses, e.g. {min(where)})", PINNED.remediation)
         )  # fmt: skip
     if lock.pending is not None:
         report.waivers.append(
