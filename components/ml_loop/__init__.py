@@ -6,7 +6,9 @@ runs (`workloads/`), configured from the tenant contract:
 
 | module | objects | what |
 |---|---|---|
-| `streaming` | Deployment, PDB, HPA | Kafka → validate → windows → Feast; `<input>.dlq` |
+| `streaming` | Deployment, PDB, | Kafka → validate → windows → Feast; `<input>.dlq`; |
+| | scaler (SA, Role(Binding), | replicas that follow the consumer lag |
+| | Deployment, NetworkPolicy) | |
 | `monitoring` | CronJob, Deployment | drift and performance checks; verdicts as metrics |
 | `retraining` | SA, Role(Binding), ConfigMap, | retraining requests → Kueue-queued TrainJobs |
 | | Deployment, NetworkPolicy | |

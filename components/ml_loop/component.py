@@ -37,12 +37,14 @@ class MlLoopArgs:
 
 
 def manifests(args: MlLoopArgs) -> list[dict[str, Any]]:
-    """Every object of the loop, dependencies first (RBAC and template before the controller)."""
+    """Every object of the loop, dependencies first (RBAC and template before the controllers)."""
     ctx = args.context
     objects = [
         streaming.deployment(ctx, args.streaming),
         streaming.disruption_budget(ctx),
-        streaming.autoscaler(ctx, args.streaming),
+        *streaming.scaler_identity(ctx, args.streaming),
+        *streaming.scaler_api_server_policies(ctx, args.streaming),
+        streaming.scaler_deployment(ctx, args.streaming),
         monitoring.cron(ctx, args.monitoring),
         monitoring.exporter(ctx, args.exporter_image),
         retraining.service_account(ctx, args.retraining),
@@ -59,15 +61,24 @@ def manifests(args: MlLoopArgs) -> list[dict[str, Any]]:
 
 
 def flows(args: MlLoopArgs) -> tuple[Flow, ...]:
-    """Flows the loop adds to the tenant namespace's (`components.flows`)."""
-    ctx, api = args.context, args.retraining.api_server
+    """Flows the loop adds to the tenant namespace's (`components.flows`): its controllers'
+    calls to the API server. Kafka is the tenant's flow from any of its pods
+    (`components.tenant.tenant_flows`), the scaler's and the controller's included."""
+    ctx = args.context
     return (
         Flow(
             f"{retraining.name(ctx)}→api-server",
             Pods(ctx.selector(retraining.APP)),
             API_SERVER,
-            api.ports,
+            args.retraining.api_server.ports,
             why="creates retraining TrainJobs",
+        ),
+        Flow(
+            f"{streaming.scaler_name(ctx)}→api-server",
+            Pods(ctx.selector(streaming.SCALER_APP)),
+            API_SERVER,
+            args.streaming.api_server.ports,
+            why="reads and patches the stream processor's scale (consumer lag)",
         ),
     )
 
@@ -75,7 +86,6 @@ def flows(args: MlLoopArgs) -> tuple[Flow, ...]:
 _TYPED: dict[tuple[str, str], Any] = {
     ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
     ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
     ("batch/v1", "CronJob"): k8s.batch.v1.CronJob,
     ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
     ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,

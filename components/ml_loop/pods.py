@@ -10,6 +10,11 @@ equal to limits, and reads its credentials from files: MLflow's `credentials` fi
 Kafka credentials Secret (Strimzi), a projected, expiring service-account token where Feast's
 Kubernetes authorization must identify the tenant. No pod automounts an API token unless it
 calls the API server, and then it says why (`TOKEN_REASON_ANNOTATION`, UAE-IAM-002).
+
+The loop's controllers that call the API server (the retraining controller, the stream scaler)
+share their shape: a ServiceAccount of their own (`service_account`), a Role with only their
+rules and its RoleBinding (`role`, `role_binding`), and egress to the API server on every CNI
+(`api_server_policies`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 import pulumi
 
 from components import conventions as c
+from components.api_server import CILIUM_API_SERVER_ENTITY, ApiServer, egress_rule
 from components.credentials import SECRET_FILE_MODE
 from components.ml_loop.kafka_client import KafkaClient
 from components.ml_loop.topics import LoopTopics
@@ -247,3 +253,100 @@ def metrics_probe(initial_delay: int = 0) -> dict[str, Any]:
 
 def metrics_port() -> dict[str, Any]:
     return {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}
+
+
+def service_account(
+    ctx: LoopContext, name: str, app: str, annotations: dict[str, pulumi.Input[str]]
+) -> dict[str, Any]:
+    """A controller's own ServiceAccount (token automount off: only its pod mounts one)."""
+    metadata = ctx.metadata(name, app)
+    metadata["annotations"] = dict(annotations)
+    account: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata,
+        "automountServiceAccountToken": False,
+    }
+    if ctx.pull_secret:
+        account["imagePullSecrets"] = [{"name": ctx.pull_secret}]
+    return account
+
+
+def role(ctx: LoopContext, name: str, app: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": ctx.metadata(name, app),
+        "rules": rules,
+    }
+
+
+def role_binding(ctx: LoopContext, name: str, app: str) -> dict[str, Any]:
+    """Binds the Role `name` to the ServiceAccount `name`, in the tenant namespace only."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": ctx.metadata(name, app),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ctx.namespace}],
+    }
+
+
+def controller_deployment(
+    ctx: LoopContext, name: str, app: str, spec: dict[str, Any], token_reason: str
+) -> dict[str, Any]:
+    """A controller's Deployment: 1 replica, `Recreate` (never two at once, even during an
+    update), scraped, its API token's reason on the pod (UAE-IAM-002)."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": ctx.metadata(name, app),
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": ctx.selector(app)},
+            "template": {
+                "metadata": {
+                    "labels": ctx.pod_labels(app, scrape=True),
+                    "annotations": {c.TOKEN_REASON_ANNOTATION: token_reason},
+                },
+                "spec": spec,
+            },
+        },
+    }
+
+
+def api_server_policies(
+    ctx: LoopContext, workload: str, app: str, api_server: ApiServer
+) -> list[dict[str, Any]]:
+    """Egress from the `app` pods to the API server, on every CNI (`components.api_server`)."""
+    selector = {"matchLabels": ctx.selector(app)}
+    policy_name = f"allow-{workload}-api-server"
+    policies: list[dict[str, Any]] = [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": ctx.metadata(policy_name, app),
+            "spec": {
+                "podSelector": selector,
+                "policyTypes": ["Egress"],
+                "egress": [egress_rule(api_server)],
+            },
+        }
+    ]
+    if api_server.cilium:
+        ports = [{"port": str(p), "protocol": "TCP"} for p in api_server.ports]
+        policies.append(
+            {
+                "apiVersion": "cilium.io/v2",
+                "kind": "CiliumNetworkPolicy",
+                "metadata": ctx.metadata(policy_name, app),
+                "spec": {
+                    "endpointSelector": selector,
+                    "egress": [
+                        {"toEntities": [CILIUM_API_SERVER_ENTITY], "toPorts": [{"ports": ports}]}
+                    ],
+                },
+            }
+        )
+    return policies

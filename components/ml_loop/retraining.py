@@ -30,7 +30,8 @@ import pulumi
 import yaml
 
 from components import conventions as c
-from components.api_server import CILIUM_API_SERVER_ENTITY, ApiServer, egress_rule
+from components.api_server import ApiServer
+from components.ml_loop import pods
 from components.ml_loop.pods import (
     LoopContext,
     Needs,
@@ -107,42 +108,15 @@ def template_config_map(ctx: LoopContext, args: RetrainingArgs) -> dict[str, Any
 
 
 def service_account(ctx: LoopContext, args: RetrainingArgs) -> dict[str, Any]:
-    metadata = ctx.metadata(SERVICE_ACCOUNT, APP)
-    metadata["annotations"] = dict(args.service_account_annotations)
-    account: dict[str, Any] = {
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": metadata,
-        "automountServiceAccountToken": False,  # only the controller's pod mounts it
-    }
-    if ctx.pull_secret:
-        account["imagePullSecrets"] = [{"name": ctx.pull_secret}]
-    return account
+    return pods.service_account(ctx, SERVICE_ACCOUNT, APP, args.service_account_annotations)
 
 
 def role(ctx: LoopContext) -> dict[str, Any]:
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": ctx.metadata(SERVICE_ACCOUNT, APP),
-        "rules": RULES,
-    }
+    return pods.role(ctx, SERVICE_ACCOUNT, APP, RULES)
 
 
 def role_binding(ctx: LoopContext) -> dict[str, Any]:
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": ctx.metadata(SERVICE_ACCOUNT, APP),
-        "roleRef": {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "Role",
-            "name": SERVICE_ACCOUNT,
-        },
-        "subjects": [
-            {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": ctx.namespace}
-        ],
-    }
+    return pods.role_binding(ctx, SERVICE_ACCOUNT, APP)
 
 
 def controller_command(ctx: LoopContext, args: RetrainingArgs) -> list[str]:
@@ -181,54 +155,9 @@ def deployment(ctx: LoopContext, args: RetrainingArgs) -> dict[str, Any]:
         {"name": "state", "emptyDir": {"sizeLimit": "64Mi"}},
     ]
     spec = pod_spec(ctx, [main], pod_volumes, service_account=SERVICE_ACCOUNT, api_token=True)
-    labels = ctx.pod_labels(APP, scrape=True)
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": ctx.metadata(name(ctx), APP),
-        "spec": {
-            "replicas": 1,
-            "strategy": {"type": "Recreate"},  # one controller at a time, even during updates
-            "selector": {"matchLabels": ctx.selector(APP)},
-            "template": {
-                "metadata": {
-                    "labels": labels,
-                    "annotations": {c.TOKEN_REASON_ANNOTATION: TOKEN_REASON},
-                },
-                "spec": spec,
-            },
-        },
-    }
+    return pods.controller_deployment(ctx, name(ctx), APP, spec, TOKEN_REASON)
 
 
 def api_server_policies(ctx: LoopContext, args: RetrainingArgs) -> list[dict[str, Any]]:
     """Egress from the controller's pods to the API server, on every CNI (`api_server`)."""
-    selector = {"matchLabels": ctx.selector(APP)}
-    policies: list[dict[str, Any]] = [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": ctx.metadata(f"allow-{name(ctx)}-api-server", APP),
-            "spec": {
-                "podSelector": selector,
-                "policyTypes": ["Egress"],
-                "egress": [egress_rule(args.api_server)],
-            },
-        }
-    ]
-    if args.api_server.cilium:
-        ports = [{"port": str(p), "protocol": "TCP"} for p in args.api_server.ports]
-        policies.append(
-            {
-                "apiVersion": "cilium.io/v2",
-                "kind": "CiliumNetworkPolicy",
-                "metadata": ctx.metadata(f"allow-{name(ctx)}-api-server", APP),
-                "spec": {
-                    "endpointSelector": selector,
-                    "egress": [
-                        {"toEntities": [CILIUM_API_SERVER_ENTITY], "toPorts": [{"ports": ports}]}
-                    ],
-                },
-            }
-        )
-    return policies
+    return pods.api_server_policies(ctx, name(ctx), APP, args.api_server)

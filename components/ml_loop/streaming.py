@@ -1,4 +1,4 @@
-"""Streaming ingestion: the stream processor's Deployment, its disruption budget and autoscaler.
+"""Streaming ingestion: the stream processor's Deployment, its disruption budget and its scaler.
 
 `python -m workloads.streaming run` consumes the tenant's input topic in one consumer group
 (`<tenant>.<model>-features`), validates each event, keeps per-customer windows and pushes
@@ -6,14 +6,26 @@ feature rows to Feast; what it cannot process goes to `<input>.dlq` with the rea
 
 | object | what |
 |---|---|
-| Deployment `<model>-stream` | replicas from config, RollingUpdate one at a time (a moved |
+| Deployment `<model>-stream` | replicas set by the scaler, RollingUpdate one at a time (a moved |
 | | partition is first replayed), `/metrics` on 9100, heartbeat liveness |
 | PodDisruptionBudget `<model>-stream` | at most one replica drained at a time |
-| HorizontalPodAutoscaler `<model>-stream` | on CPU (autoscaling/v2), never above the partitions |
+| ServiceAccount, Role, RoleBinding `stream-scaler` | `get`, `patch` on `deployments/scale` |
+| | of `<model>-stream` only (resourceNames): nothing else |
+| Deployment `<model>-stream-scaler` | `python -m workloads.streaming scale`: 1 replica, |
+| | `Recreate` (never two), the API token mounted with its reason, `/metrics` on 9100, heartbeat |
+| NetworkPolicy (+ CiliumNetworkPolicy on Cilium) | the scaler's egress to the API server |
 
-Why CPU and not consumer lag: scaling on lag needs an external-metrics adapter (KEDA or the
-Prometheus adapter) the platform does not install. The processor is CPU-bound while it has a
-backlog (validation, windows, Feast pushes), so CPU rises with lag; the lag itself is alerted on
+Autoscaling follows consumer lag: the scaler reads the group's lag over the input topic every
+30 s and sets the processor's replicas to ceil(lag / `lagPerReplica`) between `replicas` and
+`maxReplicas` (`workloads/streaming/scaler.py`): up at once (at most +2 a step), down one
+replica per `scaleDownWindowSeconds` of low lag (each rebalance pauses the group), never on
+missing data. It is the replicas' only owner: no HPA (the two would fight; scaling on lag with
+an HPA needs KEDA or the Prometheus adapter, which the platform does not install), and the
+processor's Deployment leaves `spec.replicas` out, so a `pulumi up` does not reset what the
+scaler set (a new Deployment starts at 1 and the scaler brings it to `replicas` at its first
+step). It reads Kafka with the tenant's access, as the processor does (the tenant namespace's
+Kafka flow covers every pod; on MSK and Event Hubs its ServiceAccount gets the tenant's
+identity: `stacks.config.ml_loop.loop_service_accounts`); the lag is also alerted on
 (`card_risk_stream_consumer_lag_total`, the monitoring stack's rules).
 
 Why `maxReplicas <= partitions`: a consumer group gives each partition to one member, so a
@@ -27,9 +39,13 @@ customers' aggregates at rest under the stack's key rather than on the node's di
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
+
+from components.api_server import ApiServer
+from components.ml_loop import pods
 from components.ml_loop.pods import (
     LoopContext,
     Needs,
@@ -44,6 +60,14 @@ from components.ml_loop.pods import (
 
 APP = "stream-processor"
 STATE_DIR = "/var/lib/mlplatform/stream"
+SCALER_APP = "stream-scaler"
+SCALER_SERVICE_ACCOUNT = "stream-scaler"
+SCALER_INTERVAL_SECONDS = 30
+SCALER_MAX_STEP_UP = 2  # replicas added per step at most (each join is a rebalance)
+SCALER_TOKEN_REASON = (
+    "reads and patches the scale of the stream processor's Deployment (Role stream-scaler): "
+    "its replicas follow the consumer lag"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,9 +78,13 @@ class StreamingArgs:
     partitions: int  # of the input topic
     cpu: str
     memory: str
-    target_cpu_percent: int
+    lag_per_replica: int  # events of consumer lag one replica is expected to work off
+    scale_down_window_seconds: int
     state_size: str  # e.g. "5Gi"
     storage_class: str  # the stack's encrypted StorageClass
+    api_server: ApiServer  # where the scaler's pod reaches the API server
+    # what the scaler's ServiceAccount carries for the tenant's Kafka identity (Azure client ID)
+    service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 1 <= self.replicas <= self.max_replicas:
@@ -69,6 +97,16 @@ class StreamingArgs:
                 f"sampleWorkloads.streaming.maxReplicas {self.max_replicas} exceeds the input "
                 f"topic's {self.partitions} partitions (kafka.partitions): replicas beyond "
                 "them would idle"
+            )
+        if self.lag_per_replica < 1:
+            raise ValueError(
+                f"sampleWorkloads.streaming.lagPerReplica {self.lag_per_replica} must be at "
+                "least 1 event"
+            )
+        if self.scale_down_window_seconds < 0:
+            raise ValueError(
+                "sampleWorkloads.streaming.scaleDownWindowSeconds "
+                f"{self.scale_down_window_seconds} must be 0 or more"
             )
 
 
@@ -123,8 +161,7 @@ def deployment(ctx: LoopContext, args: StreamingArgs) -> dict[str, Any]:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": ctx.metadata(name(ctx), APP),
-        "spec": {
-            "replicas": args.replicas,
+        "spec": {  # no `replicas`: the scaler owns them (see the module docstring)
             "selector": {"matchLabels": ctx.selector(APP)},
             "strategy": {
                 "type": "RollingUpdate",
@@ -144,37 +181,69 @@ def disruption_budget(ctx: LoopContext) -> dict[str, Any]:
     }
 
 
-def autoscaler(ctx: LoopContext, args: StreamingArgs) -> dict[str, Any]:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": ctx.metadata(name(ctx), APP),
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name(ctx)},
-            "minReplicas": args.replicas,
-            "maxReplicas": args.max_replicas,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {
-                            "type": "Utilization",
-                            "averageUtilization": args.target_cpu_percent,
-                        },
-                    },
-                }
-            ],
-            # A rebalance pauses the whole group: scale down slowly, one replica at a time.
-            "behavior": {
-                "scaleDown": {
-                    "stabilizationWindowSeconds": 600,
-                    "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}],
-                },
-                "scaleUp": {
-                    "stabilizationWindowSeconds": 60,
-                    "policies": [{"type": "Pods", "value": 2, "periodSeconds": 120}],
-                },
-            },
-        },
-    }
+def scaler_name(ctx: LoopContext) -> str:
+    return f"{ctx.model_name}-stream-scaler"
+
+
+def scaler_rules(ctx: LoopContext) -> list[dict[str, Any]]:
+    """The scaler's whole RBAC: the scale of the processor's Deployment, read and patched."""
+    return [
+        {
+            "apiGroups": ["apps"],
+            "resources": ["deployments/scale"],
+            "resourceNames": [name(ctx)],
+            "verbs": ["get", "patch"],
+        }
+    ]
+
+
+def scaler_identity(ctx: LoopContext, args: StreamingArgs) -> list[dict[str, Any]]:
+    """The scaler's ServiceAccount, Role and RoleBinding (before its Deployment)."""
+    account = SCALER_SERVICE_ACCOUNT
+    return [
+        pods.service_account(ctx, account, SCALER_APP, args.service_account_annotations),
+        pods.role(ctx, account, SCALER_APP, scaler_rules(ctx)),
+        pods.role_binding(ctx, account, SCALER_APP),
+    ]
+
+
+def scaler_command(ctx: LoopContext, args: StreamingArgs) -> list[str]:
+    return [
+        *("python", "-m", "workloads.streaming", "scale"),
+        *("--deployment", name(ctx), "--namespace", ctx.namespace),
+        *("--group-id", group_id(ctx)),
+        *("--lag-per-replica", str(args.lag_per_replica)),
+        *("--min-replicas", str(args.replicas), "--max-replicas", str(args.max_replicas)),
+        *("--max-step-up", str(SCALER_MAX_STEP_UP)),
+        *("--scale-down-window", str(args.scale_down_window_seconds)),
+        *("--interval", str(SCALER_INTERVAL_SECONDS)),
+        *("--metrics-port", "9100", "--metrics-address", "0.0.0.0"),
+    ]
+
+
+def scaler_deployment(ctx: LoopContext, args: StreamingArgs) -> dict[str, Any]:
+    needs = Needs(kafka=True)
+    main = container(
+        SCALER_APP,
+        args.image,
+        scaler_command(ctx, args),
+        ctx.env(needs, MLP_HEARTBEAT_FILE="/tmp/heartbeat"),
+        mounts(ctx, needs),
+        "100m",
+        "256Mi",
+    )
+    main["ports"] = [metrics_port()]
+    main["livenessProbe"] = heartbeat_probe(120)
+    main["readinessProbe"] = metrics_probe()  # `/metrics` is served before the first step
+    spec = pod_spec(
+        ctx,
+        [main],
+        volumes(ctx, needs, tmp_size="64Mi"),
+        service_account=SCALER_SERVICE_ACCOUNT,
+        api_token=True,
+    )
+    return pods.controller_deployment(ctx, scaler_name(ctx), SCALER_APP, spec, SCALER_TOKEN_REASON)
+
+
+def scaler_api_server_policies(ctx: LoopContext, args: StreamingArgs) -> list[dict[str, Any]]:
+    return pods.api_server_policies(ctx, scaler_name(ctx), SCALER_APP, args.api_server)

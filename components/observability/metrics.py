@@ -3,7 +3,7 @@
 Dashboards and alert rules may only use metrics listed here (or recorded by a rule of
 `components.observability.rules`): `tests/components/test_observability_metrics.py` extracts
 every metric name from every query and fails on one no exporter produces. The platform's own
-exporters (predictor, stream processor, model-events exporter, retraining controller) are also
+exporters (predictor, stream processor and scaler, model-events exporter, retraining controller) are
 checked against the workloads' source (the `prometheus_client` constructors), so a renamed
 metric breaks the test instead of a dashboard.
 
@@ -83,6 +83,21 @@ MODEL_EVENTS = Exporter(
             "mlplatform_model_event_timestamp_seconds",
             "mlplatform_model_events_total",
             "mlplatform_model_events_invalid_total",
+        }
+    ),
+    own=True,
+)
+
+STREAM_SCALER = Exporter(
+    "stream-scaler",
+    "workloads/streaming/scaler.py",
+    frozenset(
+        {
+            "card_risk_stream_scaler_consumer_lag",
+            "card_risk_stream_scaler_wanted_replicas",
+            "card_risk_stream_scaler_replicas",
+            "card_risk_stream_scaler_decisions_total",
+            "card_risk_stream_scaler_errors_total",
         }
     ),
     own=True,
@@ -228,6 +243,7 @@ PROMETHEUS = Exporter(
 EXPORTERS: tuple[Exporter, ...] = (
     PREDICTOR,
     STREAM_PROCESSOR,
+    STREAM_SCALER,
     MODEL_EVENTS,
     RETRAINING,
     MLFLOW,

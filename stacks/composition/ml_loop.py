@@ -4,8 +4,8 @@ the foundation and the tenant's contract, on every target alike.
 `kafka_client` turns the tenant's Kafka access into the pods' client settings (Strimzi: the
 platform CA and the tenant's credentials Secret; MSK: IAM in the stack's region; Event Hubs:
 the Entra workload identity); `loop_args` sizes and schedules every piece from
-`sampleWorkloads.loop` (the controller reaches the API server where `Foundation.api_server`
-says); `contract` is what the tenant contract exports as `mlLoop`.
+`sampleWorkloads.loop` (the controller and the stream scaler reach the API server where
+`Foundation.api_server` says); `contract` is what the tenant contract exports as `mlLoop`.
 """
 
 from __future__ import annotations
@@ -105,9 +105,12 @@ def loop_args(
             partitions=config.kafka.partitions,
             cpu=s.cpu,
             memory=s.memory,
-            target_cpu_percent=s.target_cpu_percent,
+            lag_per_replica=s.lag_per_replica,
+            scale_down_window_seconds=s.scale_down_window_seconds,
             state_size=f"{s.state_size_gi}Gi",
             storage_class=foundation.storage_class,
+            api_server=foundation.api_server,
+            service_account_annotations=service_account_annotations,
         ),
         monitoring=MonitoringArgs(
             image=image["monitoring"],
@@ -171,7 +174,7 @@ def contract(config: StackConfig, args: MlLoopArgs) -> dict[str, Any]:
             "consumerGroup": streaming.group_id(ctx),
             "replicas": args.streaming.replicas,
             "maxReplicas": args.streaming.max_replicas,
-            "autoscaling": "cpu",
+            "autoscaling": "consumer-lag",
             "metricsPort": 9100,
         },
         "monitoring": {

@@ -4,15 +4,16 @@ retraining, rollout and batch scoring, and the Kafka topics it adds to the tenan
 | key under `sampleWorkloads.loop` | what |
 |---|---|
 | `inputTopic` | the tenant topic the stream processor reads (added to the tenant's if missing) |
-| `streaming` | replicas (HPA on CPU between `replicas` and `maxReplicas` <= `kafka.partitions`), |
-| | size, per-pod state volume |
+| `streaming` | replicas: between `replicas` and `maxReplicas` (<= `kafka.partitions`), one per |
+| | `lagPerReplica` events of consumer lag, down after `scaleDownWindowSeconds`; size, state |
 | `monitoring` | the drift/performance CronJob's schedule and thresholds |
 | `retraining` | the controller's de-duplication window, cool-down, request expiry |
 | `rollout` | the predictor's alias polling, the canary guard's schedule and thresholds |
 | `batch` | the batch-scoring CronJob: schedule (suspended by default), partitions, paths |
 
 Schedules are cron expressions in the Gulf's time zone (Asia/Dubai). `loop_service_accounts` are
-the loop's ServiceAccounts that need the tenant's Kafka identity. `tenant_topics` is every
+the loop's ServiceAccounts that need the tenant's Kafka identity (the retraining controller's
+and the stream scaler's). `tenant_topics` is every
 Kafka topic a tenant gets, on every variant (Strimzi KafkaTopics, MSK topics, Event Hubs hubs):
 its configured topics, plus, for the sample tenant, the loop's (`components.ml_loop.topics`:
 `<input>.dlq` and the others).
@@ -27,6 +28,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from components.ml_loop.retraining import SERVICE_ACCOUNT as CONTROLLER_SERVICE_ACCOUNT
+from components.ml_loop.streaming import SCALER_SERVICE_ACCOUNT
 from components.ml_loop.topics import loop_topic_names
 from stacks.config.fields import ShortName
 
@@ -72,7 +74,10 @@ class Streaming(_Model):
     max_replicas: int = Field(default=6, ge=1, le=100)
     cpu: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+|m)?$")] = "1"
     memory: Annotated[str, Field(pattern=r"^[0-9]+(Mi|Gi)$")] = "2Gi"
-    target_cpu_percent: int = Field(default=70, ge=10, le=100)
+    # consumer lag (events) one replica is expected to work off: replicas = ceil(lag / this)
+    lag_per_replica: int = Field(default=5000, ge=100, le=10_000_000)
+    # how long the lag must stay low before one replica is removed (a rebalance pauses the group)
+    scale_down_window_seconds: int = Field(default=600, ge=60, le=86_400)
     state_size_gi: int = Field(default=5, ge=1, le=1024)
 
 
@@ -132,5 +137,5 @@ def tenant_topics(configured: list[str], loop: MlLoop | None) -> list[str]:
 def loop_service_accounts(loop: MlLoop | None) -> tuple[str, ...]:
     """ServiceAccounts besides the tenant's `workloads` that need its Kafka identity on a
     managed Kafka (MSK Pod Identity, Event Hubs federated credential): the retraining
-    controller's, which has API rights of its own."""
-    return (CONTROLLER_SERVICE_ACCOUNT,) if loop is not None else ()
+    controller's and the stream scaler's, which have API rights of their own."""
+    return (CONTROLLER_SERVICE_ACCOUNT, SCALER_SERVICE_ACCOUNT) if loop is not None else ()

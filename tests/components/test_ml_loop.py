@@ -110,9 +110,11 @@ def _args(kafka: KafkaClient = STRIMZI_MTLS, **overrides: Any) -> MlLoopArgs:
             partitions=6,
             cpu="1",
             memory="2Gi",
-            target_cpu_percent=70,
+            lag_per_replica=5000,
+            scale_down_window_seconds=600,
             state_size="5Gi",
             storage_class="encrypted-ssd",
+            api_server=API,
         ),
         "monitoring": MonitoringArgs(
             image=f"{MIRROR}/monitoring:0.1.0",
@@ -191,7 +193,8 @@ def declared(request):
 
 def test_every_object_validates_against_kubernetes_1_34(declared):
     kinds = {kind for kind, _ in declared}
-    assert {"Deployment", "CronJob", "PodDisruptionBudget", "HorizontalPodAutoscaler"} <= kinds
+    assert {"Deployment", "CronJob", "PodDisruptionBudget"} <= kinds
+    assert "HorizontalPodAutoscaler" not in kinds  # the stream scaler owns the replicas
     assert {"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "NetworkPolicy"} <= kinds
     assert core_errors(declared) == []
 
@@ -206,15 +209,20 @@ def test_every_pod_runs_restricted_with_requests_equal_to_limits():
         assert pod["imagePullSecrets"] == [{"name": "harbor-pull"}], key
 
 
-def test_only_the_controller_holds_an_api_token_and_says_why():
+def test_only_the_controllers_hold_an_api_token_and_say_why():
+    holders = {
+        "fraud-risk-retraining": ("retraining-controller", "TrainJobs"),
+        "fraud-risk-stream-scaler": ("stream-scaler", "scale of the stream processor"),
+    }
     for (kind, name), obj in _workloads(_args()).items():
         pod = _pod(obj)
         template = obj["spec"]["template"] if kind == "Deployment" else None
-        if name == "fraud-risk-retraining":
+        if name in holders:
+            account, reason = holders[name]
             assert pod["automountServiceAccountToken"] is True
-            assert pod["serviceAccountName"] == "retraining-controller"
+            assert pod["serviceAccountName"] == account
             assert template is not None
-            assert "TrainJobs" in template["metadata"]["annotations"][c.TOKEN_REASON_ANNOTATION]
+            assert reason in template["metadata"]["annotations"][c.TOKEN_REASON_ANNOTATION]
         else:
             assert pod["automountServiceAccountToken"] is False, name
             assert pod["serviceAccountName"] == "workloads", name
@@ -289,18 +297,152 @@ def test_msk_outside_the_uae_or_with_a_secret_is_refused():
 # --------------------------------------------------------------------------- streaming
 
 
-def test_stream_processor_scales_on_cpu_within_the_partitions():
+def test_stream_processor_replicas_belong_to_the_lag_scaler_alone():
     objects = _objects(_args())
-    hpa = objects[("HorizontalPodAutoscaler", "fraud-risk-stream")]["spec"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
-    assert hpa["scaleTargetRef"]["name"] == "fraud-risk-stream"
-    assert hpa["metrics"][0]["resource"]["name"] == "cpu"
-    pdb = objects[("PodDisruptionBudget", "fraud-risk-stream")]["spec"]
     deployment = objects[("Deployment", "fraud-risk-stream")]
+    assert "replicas" not in deployment["spec"]  # a `pulumi up` never resets the scaler's count
+    assert not [k for k in objects if k[0] == "HorizontalPodAutoscaler"]
+    scaler = objects[("Deployment", "fraud-risk-stream-scaler")]
+    assert scaler["spec"]["replicas"] == 1
+    assert scaler["spec"]["strategy"] == {"type": "Recreate"}
+    command = _pod(scaler)["containers"][0]["command"]
+    assert command[:4] == ["python", "-m", "workloads.streaming", "scale"]
+    options = dict(zip(command[4::2], command[5::2], strict=True))
+    assert options == {
+        "--deployment": "fraud-risk-stream",
+        "--namespace": "tenant-risk",
+        "--group-id": "risk.fraud-risk-features",  # the processor's group
+        "--lag-per-replica": "5000",
+        "--min-replicas": "2",
+        "--max-replicas": "6",
+        "--max-step-up": "2",
+        "--scale-down-window": "600",
+        "--interval": "30",
+        "--metrics-port": "9100",
+        "--metrics-address": "0.0.0.0",
+    }
+    pod = _pod(scaler)
+    env = _env(pod["containers"][0])
+    assert env["MLP_TOPIC_TRANSACTIONS"] == "risk.transactions"
+    assert env["MLP_KAFKA_BOOTSTRAP"] == STRIMZI_MTLS.bootstrap  # the tenant's Kafka access
+    assert pod["containers"][0]["image"] == f"{MIRROR}/streaming:0.1.0"
+    assert pod["containers"][0]["livenessProbe"]["exec"]["command"][-2:] == ["--max-age", "120"]
+    assert pod["containers"][0]["readinessProbe"]["httpGet"] == {
+        "path": "/metrics",
+        "port": "metrics",
+    }
+    labels = scaler["spec"]["template"]["metadata"]["labels"]
+    assert labels["mlplatform.io/scrape"] == "true"
+    pdb = objects[("PodDisruptionBudget", "fraud-risk-stream")]["spec"]
     assert pdb["maxUnavailable"] == 1
     assert pdb["selector"]["matchLabels"].items() <= (
         deployment["spec"]["template"]["metadata"]["labels"].items()
     )
+
+
+_GRID = [
+    (group, resource, verb, name)
+    for group in ("apps", "", "autoscaling")
+    for resource in ("deployments/scale", "deployments", "statefulsets/scale", "pods", "secrets")
+    for verb in ("get", "list", "watch", "patch", "update", "create", "delete")
+    for name in ("fraud-risk-stream", "fraud-risk-retraining", "fraud-risk-stream-scaler")
+]
+
+
+def _grants(rules: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
+    """What Kubernetes RBAC would allow of the grid (wildcards and resourceNames included)."""
+
+    def allows(rule: dict[str, Any], group: str, resource: str, verb: str, name: str) -> bool:
+        def hit(values: list[str], value: str) -> bool:
+            return "*" in values or value in values
+
+        return (
+            hit(rule.get("apiGroups", []), group)
+            and hit(rule.get("resources", []), resource)
+            and hit(rule.get("verbs", []), verb)
+            and (not rule.get("resourceNames") or name in rule["resourceNames"])
+        )
+
+    return {key for key in _GRID if any(allows(rule, *key) for rule in rules)}
+
+
+SCALE_ONLY = {("apps", "deployments/scale", v, "fraud-risk-stream") for v in ("get", "patch")}
+
+
+def test_the_scaler_may_only_read_and_patch_the_processors_scale():
+    objects = _objects(_args())
+    role = objects[("Role", "stream-scaler")]
+    assert role["metadata"]["namespace"] == "tenant-risk"
+    assert _grants(role["rules"]) == SCALE_ONLY
+    binding = objects[("RoleBinding", "stream-scaler")]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",  # not a ClusterRole
+        "name": "stream-scaler",
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "stream-scaler", "namespace": "tenant-risk"}
+    ]
+    account = objects[("ServiceAccount", "stream-scaler")]
+    assert account["automountServiceAccountToken"] is False
+    assert _pod(objects[("Deployment", "fraud-risk-stream-scaler")])["serviceAccountName"] == (
+        "stream-scaler"
+    )
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        {"resourceNames": None},  # every Deployment's scale
+        {"verbs": ["get", "patch", "update", "delete"]},
+        {"verbs": ["*"]},
+        {"resources": ["deployments", "deployments/scale"]},  # the pod template: any image
+        {"resources": ["*"]},
+        {"apiGroups": ["*"]},
+        {"resourceNames": ["fraud-risk-stream", "fraud-risk-retraining"]},
+    ],
+)
+def test_a_broader_scaler_role_is_caught(mutation: dict[str, Any]):
+    """The check above is not vacuous: each way of widening the Role shows in the grants."""
+    rule = {**_objects(_args())[("Role", "stream-scaler")]["rules"][0], **mutation}
+    rule = {k: v for k, v in rule.items() if v is not None}
+    assert _grants([rule]) > SCALE_ONLY
+
+
+def test_the_scaler_reaches_the_api_server_on_every_cni_and_declares_it():
+    objects = _objects(_args())
+    policy = objects[("NetworkPolicy", "allow-fraud-risk-stream-scaler-api-server")]["spec"]
+    assert policy["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "stream-scaler",
+        "app.kubernetes.io/instance": "fraud-risk",
+    }
+    assert policy["egress"] == [
+        {
+            "to": [{"ipBlock": {"cidr": "10.40.0.0/28"}}],
+            "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}],
+        }
+    ]
+    cilium = replace(_args().streaming, api_server=replace(API, cilium=True))
+    cnp = _objects(_args(streaming=cilium))[
+        ("CiliumNetworkPolicy", "allow-fraud-risk-stream-scaler-api-server")
+    ]
+    assert cnp["spec"]["egress"][0]["toEntities"] == ["kube-apiserver"]
+    declared = {f.name: f.to_json() for f in flows(_args())}
+    scaler_flow = declared["fraud-risk-stream-scaler→api-server"]
+    assert scaler_flow["to"] == {"api-server": True}
+    assert scaler_flow["from"]["pods"] == policy["podSelector"]["matchLabels"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"lag_per_replica": 0}, "lagPerReplica 0 must be at least 1"),
+        ({"scale_down_window_seconds": -1}, "scaleDownWindowSeconds -1 must be 0 or more"),
+    ],
+)
+def test_an_unusable_scaling_setting_is_refused_naming_the_field(change, message):
+    with pytest.raises(ValueError, match=message):
+        replace(_args().streaming, **change)
 
 
 def test_more_stream_replicas_than_partitions_is_refused():
@@ -440,7 +582,7 @@ def test_controller_reaches_the_api_server_on_every_cni():
     with_cilium = _objects(_args(retraining=cilium))
     cnp = with_cilium[("CiliumNetworkPolicy", "allow-fraud-risk-retraining-api-server")]
     assert cnp["spec"]["egress"][0]["toEntities"] == ["kube-apiserver"]
-    [flow] = flows(_args())
+    flow = next(f for f in flows(_args()) if f.name == "fraud-risk-retraining→api-server")
     assert flow.to_json()["to"] == {"api-server": True}
 
 

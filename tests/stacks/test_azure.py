@@ -626,8 +626,9 @@ def test_each_tenant_may_use_only_its_own_event_hubs(managed):
             for f in syn.of_type("azure-native:managedidentity:FederatedIdentityCredential")
             if f.name.startswith(f"evh-{tenant}-")
         ]
-        # the sample tenant's retraining controller reads its retraining topic as the tenant
-        accounts = ["workloads", "retraining-controller"] if tenant == "risk" else ["workloads"]
+        # the sample tenant's retraining controller and stream scaler read Kafka as the tenant
+        loop = ["workloads", "retraining-controller", "stream-scaler"]
+        accounts = loop if tenant == "risk" else ["workloads"]
         assert sorted(f.inputs["subject"] for f in credentials) == sorted(
             f"system:serviceaccount:tenant-{tenant}:{account}" for account in accounts
         )

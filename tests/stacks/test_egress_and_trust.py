@@ -115,24 +115,34 @@ def _api_server_cidrs(plan) -> tuple[str, ...]:
 
 
 def _loop_egress(plan, tenant: str) -> dict[str, list[tuple[dict[str, Any], set[int]]]]:
-    """The sample tenant's retraining controller reaches the API server; no other tenant does."""
+    """The sample tenant's retraining controller and stream scaler reach the API server; no
+    other tenant does."""
     sample = plan.config.sample_workloads
     if tenant != sample.tenant:
         return {}
-    name = f"allow-{sample.model_name}-retraining-api-server"
-    return {name: [({"ipBlock": {"cidr": cidr}}, {443, 6443}) for cidr in _api_server_cidrs(plan)]}
+    to_api = [({"ipBlock": {"cidr": cidr}}, {443, 6443}) for cidr in _api_server_cidrs(plan)]
+    return {
+        f"allow-{sample.model_name}-{workload}-api-server": to_api
+        for workload in ("retraining", "stream-scaler")
+    }
 
 
 def _assert_only_the_controller_reaches_the_api_server(plan) -> None:
     sample = plan.config.sample_workloads
     policies = _policies(plan, c.tenant_namespace(sample.tenant))
-    selector = policies[f"allow-{sample.model_name}-retraining-api-server"]["spec"]["podSelector"]
-    assert selector == {
-        "matchLabels": {
-            "app.kubernetes.io/name": "retraining-controller",
-            "app.kubernetes.io/instance": sample.model_name,
+    for workload, app in (
+        ("retraining", "retraining-controller"),
+        ("stream-scaler", "stream-scaler"),
+    ):
+        selector = policies[f"allow-{sample.model_name}-{workload}-api-server"]["spec"][
+            "podSelector"
+        ]
+        assert selector == {
+            "matchLabels": {
+                "app.kubernetes.io/name": app,
+                "app.kubernetes.io/instance": sample.model_name,
+            }
         }
-    }
 
 
 # ----------------------------------------------------------------- workload identity egress

@@ -73,6 +73,7 @@ def test_retraining_controller_shares_the_tenants_kafka_identity(plan, variant):
             for r in _resources(plan, "PodIdentityAssociation")
         }
         assert (f"tenant-{tenant}", "retraining-controller") in associations
+        assert (f"tenant-{tenant}", "stream-scaler") in associations
         assert (f"tenant-{tenant}", "workloads") in associations
         assert ("tenant-marketing", "retraining-controller") not in associations
         role = next(
@@ -82,11 +83,13 @@ def test_retraining_controller_shares_the_tenants_kafka_identity(plan, variant):
         )
         trust = role["assumeRolePolicy"]
         assert '"retraining-controller"' in trust and '"workloads"' in trust
+        assert '"stream-scaler"' in trust
     elif variant == "event-hubs":
         subjects = {
             unwrap(r.inputs)["subject"] for r in _resources(plan, "FederatedIdentityCredential")
         }
         assert f"system:serviceaccount:tenant-{tenant}:retraining-controller" in subjects
+        assert f"system:serviceaccount:tenant-{tenant}:stream-scaler" in subjects
         assert f"system:serviceaccount:tenant-{tenant}:workloads" in subjects
         assert "system:serviceaccount:tenant-marketing:retraining-controller" not in subjects
     else:
@@ -131,6 +134,22 @@ def test_only_the_loops_tenant_gets_loop_topics():
             ],
             "sampleWorkloads.loop.streaming.replicas",
             "exceeds maxReplicas (4)",
+        ),
+        (
+            ["sampleWorkloads.loop.streaming.lagPerReplica=10"],
+            "sampleWorkloads.loop.streaming.lagPerReplica",
+            "is too small; allowed: at least 100",
+        ),
+        (
+            ["sampleWorkloads.loop.streaming.scaleDownWindowSeconds=5"],
+            "sampleWorkloads.loop.streaming.scaleDownWindowSeconds",
+            "is too small; allowed: at least 60",
+        ),
+        (
+            ["sampleWorkloads.loop.streaming.targetCpuPercent=70"],
+            "sampleWorkloads.loop.streaming.targetCpuPercent",
+            # gone with the HPA: a stack that still sets it is refused, not ignored
+            "is an unknown key; allowed keys here: cpu, lagPerReplica,",
         ),
         (
             ["sampleWorkloads.loop.monitoring.schedule=every hour"],

@@ -59,7 +59,9 @@ def test_every_variant_runs_the_whole_loop(plan):
         assert deployments[name]["metadata"]["namespace"] == ns
     for name in (f"{model}-monitor", f"{model}-batch-score", f"{model}-canary-guard"):
         assert crons[name]["metadata"]["namespace"] == ns
-    assert f"{model}-stream" in _objects(plan, "HorizontalPodAutoscaler")
+    assert not _objects(plan, "HorizontalPodAutoscaler")  # the lag scaler owns the replicas
+    assert "replicas" not in deployments[f"{model}-stream"]["spec"]
+    assert deployments[f"{model}-stream-scaler"]["metadata"]["namespace"] == ns
     assert f"{model}-stream" in _objects(plan, "PodDisruptionBudget")
     assert _objects(plan, "Role")["retraining-controller"]["rules"][0]["verbs"] == [
         "create",
@@ -111,12 +113,49 @@ def test_retraining_controller_reaches_kafka_like_the_tenant(plan, variant):
         assert env["MLP_KAFKA_CREDENTIALS_DIR"] == "/etc/mlplatform/kafka"
 
 
+def test_stream_scaler_follows_the_lag_with_the_scale_of_one_deployment_only(plan, variant):
+    model = plan.config.sample_workloads.model_name
+    stream = plan.config.sample_workloads.loop.streaming
+    ns = f"tenant-{plan.config.sample_workloads.tenant}"
+    assert _objects(plan, "Role")["stream-scaler"]["rules"] == [
+        {
+            "apiGroups": ["apps"],
+            "resources": ["deployments/scale"],
+            "resourceNames": [f"{model}-stream"],
+            "verbs": ["get", "patch"],
+        }
+    ]
+    binding = _objects(plan, "RoleBinding")["stream-scaler"]
+    assert binding["metadata"]["namespace"] == ns
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "stream-scaler",
+                                    "namespace": ns}]  # fmt: skip
+    scaler = _objects(plan, "Deployment")[f"{model}-stream-scaler"]
+    assert (scaler["spec"]["replicas"], scaler["spec"]["strategy"]) == (1, {"type": "Recreate"})
+    template = scaler["spec"]["template"]
+    command = template["spec"]["containers"][0]["command"]
+    options = dict(zip(command[4::2], command[5::2], strict=True))
+    assert options["--lag-per-replica"] == str(stream.lag_per_replica) == "5000"
+    assert options["--scale-down-window"] == str(stream.scale_down_window_seconds) == "600"
+    assert (options["--min-replicas"], options["--max-replicas"]) == (
+        str(stream.replicas),
+        str(stream.max_replicas),
+    )
+    assert int(options["--max-replicas"]) <= plan.config.kafka.partitions
+    policies = _objects(plan, "NetworkPolicy")
+    assert f"allow-{model}-stream-scaler-api-server" in policies
+    account = _objects(plan, "ServiceAccount")["stream-scaler"]
+    if variant == "event-hubs":  # the tenant's Kafka identity, as the processor's
+        assert "azure.workload.identity/client-id" in account["metadata"]["annotations"]
+        assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+
+
 def test_contract_exports_the_loop(plan):
     outputs = unwrap(plan.synthesis.outputs)
     tenant = plan.config.sample_workloads.tenant
     loop = outputs["tenants"][tenant]["sampleWorkloads"]["mlLoop"]
     assert loop["topics"]["deadLetter"] == f"{tenant}.transactions.dlq"
     assert loop["streaming"]["consumerGroup"].startswith(f"{tenant}.")
+    assert loop["streaming"]["autoscaling"] == "consumer-lag"
     assert loop["batch"]["suspended"] is True
     assert "rollback" in loop["rollout"]
     json.dumps(loop)  # plain data

@@ -21,8 +21,9 @@ the scale-down window. A Deployment scaled to 0 by hand is left alone (autoscali
 HPA does). Its RBAC is `get` and `patch` on `deployments/scale` of that one Deployment.
 
 Metrics (own registry, `/metrics` with `--metrics-port`), labelled with the Deployment:
-`card_risk_stream_scaler_consumer_lag`, `..._wanted_replicas`, `..._replicas`,
-`..._decisions_total{action}`, `..._errors_total{source}` (kafka, kubernetes).
+`card_risk_stream_scaler_consumer_lag`, `card_risk_stream_scaler_wanted_replicas`,
+`card_risk_stream_scaler_replicas`, `card_risk_stream_scaler_decisions_total{action}`,
+`card_risk_stream_scaler_errors_total{source}` (kafka, kubernetes).
 Liveness: the heartbeat file (`workloads.health`), touched every loop.
 """
 
@@ -225,22 +226,27 @@ class ScalerMetrics:
     def __init__(self, deployment: str) -> None:
         self.deployment = deployment
         self.registry = CollectorRegistry()
-        prefix, labels = "card_risk_stream_scaler_", ["deployment"]
+        labels, registry = ["deployment"], self.registry
         self.lag = Gauge(
-            f"{prefix}consumer_lag", "The group's lag read", labels, registry=self.registry
-        )
+            "card_risk_stream_scaler_consumer_lag", "The group's lag read", labels,
+            registry=registry,
+        )  # fmt: skip
         self.wanted = Gauge(
-            f"{prefix}wanted_replicas", "Replicas the lag asks for", labels, registry=self.registry
-        )
+            "card_risk_stream_scaler_wanted_replicas", "Replicas the lag asks for", labels,
+            registry=registry,
+        )  # fmt: skip
         self.replicas = Gauge(
-            f"{prefix}replicas", "The Deployment's replicas", labels, registry=self.registry
-        )
+            "card_risk_stream_scaler_replicas", "The Deployment's replicas", labels,
+            registry=registry,
+        )  # fmt: skip
         self.decisions = Counter(
-            f"{prefix}decisions", "Decisions", [*labels, "action"], registry=self.registry
-        )
+            "card_risk_stream_scaler_decisions", "Decisions by action", [*labels, "action"],
+            registry=registry,
+        )  # fmt: skip
         self.errors = Counter(
-            f"{prefix}errors", "Read or scale failures", [*labels, "source"], registry=self.registry
-        )
+            "card_risk_stream_scaler_errors", "Read or scale failures", [*labels, "source"],
+            registry=registry,
+        )  # fmt: skip
 
     def error(self, source: str) -> None:
         self.errors.labels(self.deployment, source).inc()
