@@ -65,6 +65,9 @@ class TenantArgs:
     max_pods: int = 200
     # Cloud workload identity for the tenant's service account (IRSA / Azure WI), if any.
     service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Flows of what else runs in the namespace, declared on it (the ML loop's controllers'
+    # calls to the API server: `components.ml_loop.controller_flows`).
+    flows: tuple[Flow, ...] = ()
 
 
 # What the tenant's IdP group may do in its own namespace. Explicit verbs and resources only
@@ -136,7 +139,7 @@ def tenant_flows(args: TenantArgs) -> list[Flow]:
         )
         for rule in args.egress
     ]
-    return [*found, *dns_flows(tenant)]
+    return [*found, *args.flows, *dns_flows(tenant)]
 
 
 class Tenant(pulumi.ComponentResource):

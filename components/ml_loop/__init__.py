@@ -25,6 +25,12 @@ Like every component, it reads nothing but its Args (`MlLoopArgs`).
 
 from __future__ import annotations
 
-from components.ml_loop.component import MlLoop, MlLoopArgs, flows, manifests
+from components.ml_loop.component import (
+    MlLoop,
+    MlLoopArgs,
+    controller_flows,
+    flows,
+    manifests,
+)
 
-__all__ = ["MlLoop", "MlLoopArgs", "flows", "manifests"]
+__all__ = ["MlLoop", "MlLoopArgs", "controller_flows", "flows", "manifests"]

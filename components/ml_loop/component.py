@@ -14,11 +14,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.api_server import ApiServer
 from components.flows import API_SERVER, Flow, Pods
 from components.ml_loop import batch, monitoring, retraining, rollout, streaming
 from components.ml_loop.batch import BatchArgs
 from components.ml_loop.monitoring import MonitoringArgs
-from components.ml_loop.pods import LoopContext
+from components.ml_loop.pods import LoopContext, selector
 from components.ml_loop.retraining import RetrainingArgs
 from components.ml_loop.rollout import RolloutArgs
 from components.ml_loop.streaming import StreamingArgs
@@ -61,23 +62,28 @@ def manifests(args: MlLoopArgs) -> list[dict[str, Any]]:
 
 
 def flows(args: MlLoopArgs) -> tuple[Flow, ...]:
-    """Flows the loop adds to the tenant namespace's (`components.flows`): its controllers'
-    calls to the API server. Kafka is the tenant's flow from any of its pods
-    (`components.tenant.tenant_flows`), the scaler's and the controller's included."""
-    ctx = args.context
+    """Flows the loop adds to the tenant namespace's (`controller_flows`)."""
+    return controller_flows(args.context.model_name, args.retraining.api_server)
+
+
+def controller_flows(model_name: str, api: ApiServer) -> tuple[Flow, ...]:
+    """The loop's controllers' calls to the API server, which the tenant namespace declares
+    (`components.tenant.TenantArgs.flows`: the namespace exists before the loop). Kafka is the
+    tenant's flow from any of its pods (`components.tenant.tenant_flows`), the scaler's and the
+    controller's included."""
     return (
         Flow(
-            f"{retraining.name(ctx)}→api-server",
-            Pods(ctx.selector(retraining.APP)),
+            f"{model_name}-retraining→api-server",
+            Pods(selector(retraining.APP, model_name)),
             API_SERVER,
-            args.retraining.api_server.ports,
+            api.ports,
             why="creates retraining TrainJobs",
         ),
         Flow(
-            f"{streaming.scaler_name(ctx)}→api-server",
-            Pods(ctx.selector(streaming.SCALER_APP)),
+            f"{model_name}-stream-scaler→api-server",
+            Pods(selector(streaming.SCALER_APP, model_name)),
             API_SERVER,
-            args.streaming.api_server.ports,
+            api.ports,
             why="reads and patches the stream processor's scale (consumer lag)",
         ),
     )

@@ -42,6 +42,11 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 
 
+def selector(app: str, model_name: str) -> dict[str, str]:
+    """The labels that select one piece (`app`) of a model's loop."""
+    return {NAME_LABEL: app, INSTANCE_LABEL: model_name}
+
+
 @dataclass(frozen=True)
 class Needs:
     """Which shared services a pod talks to: decides what is mounted into it."""
@@ -70,7 +75,7 @@ class LoopContext:
     extra_env: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # e.g. object store
 
     def selector(self, app: str) -> dict[str, str]:
-        return {NAME_LABEL: app, INSTANCE_LABEL: self.model_name}
+        return selector(app, self.model_name)
 
     def pod_labels(self, app: str, scrape: bool = False) -> dict[str, str]:
         labels = {

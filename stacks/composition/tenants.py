@@ -12,6 +12,9 @@ the contract exports and the sample workloads set. With Strimzi none of that app
 Admission: before any tenant namespace, a ValidatingAdmissionPolicy refuses pods in tenant
 namespaces whose images are not on the stack's mirror, or that are privileged
 (`components.tenant_admission`), whoever creates them (a tenant, KServe, the Trainer).
+
+Flows: the sample tenant's namespace also declares its ML loop's controllers' calls to the API
+server (`components.ml_loop.controller_flows`), which the plan's simulation proves (SIM-FLW-001).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.endpoints import EgressRule
+from components.flows import Flow
 from components.ml_access import TenantMlAccess
+from components.ml_loop import controller_flows
 from components.tenant import Tenant, TenantArgs
 from components.tenant_admission import TenantAdmission, TenantAdmissionArgs
 from stacks import governance
@@ -61,6 +66,15 @@ def _service_account_annotations(
     return dict(foundation.kafka.tenants[tenant.name].service_account_annotations)
 
 
+def _loop_flows(
+    config: StackConfig, foundation: Foundation, tenant: TenantConfig
+) -> tuple[Flow, ...]:
+    """The flows of the tenant's ML loop (the sample tenant's), declared on its namespace."""
+    if config.tenant_loop(tenant) is None:
+        return ()
+    return controller_flows(config.sample_workloads.model_name, foundation.api_server)
+
+
 def build_tenants(
     config: StackConfig, foundation: Foundation, services: PlatformServices
 ) -> dict[str, TenantDeployment]:
@@ -96,6 +110,7 @@ def build_tenants(
                 # Managed Kafka on Azure authenticates tenants by workload identity: their
                 # service account carries the identity's client ID.
                 service_account_annotations=_service_account_annotations(foundation, tenant),
+                flows=_loop_flows(config, foundation, tenant),
             ),
             opts=opts,
         )

@@ -149,6 +149,42 @@ def test_stream_scaler_follows_the_lag_with_the_scale_of_one_deployment_only(pla
         assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
 
 
+def _flow_findings(resources: list[dict]) -> list[str]:
+    """SIM-FLW-001's findings over the program's own objects (the tenant namespace's flows
+    need nothing the charts render)."""
+    from infra.render.objects import program_objects
+    from infra.simulate import simulate
+
+    simulation = simulate(program_objects(resources), resources)
+    flows = next(run for run in simulation.runs if run.check.id == "SIM-FLW-001")
+    assert flows.examined
+    return [f"{f.subject}: {f.message}" for f in flows.findings]
+
+
+def test_the_scalers_declared_api_server_flow_is_proved_and_breaks_without_its_policy(
+    stack_plan,
+):
+    plan = stack_plan("uae-cloud")  # Cilium-free EKS: the NetworkPolicy alone carries the flow
+    model = plan.config.sample_workloads.model_name
+    resources = [r.to_json() for r in plan.synthesis.resources]
+    flow = f"{model}-stream-scaler→api-server"
+    namespace = next(
+        r["inputs"]
+        for r in resources
+        if r["type"] == "kubernetes:core/v1:Namespace"
+        and r["inputs"]["metadata"]["name"] == f"tenant-{plan.config.sample_workloads.tenant}"
+    )
+    declared = json.loads(namespace["metadata"]["annotations"]["mlplatform.io/flows"])
+    entry = next(f for f in declared if f["name"] == flow)
+    selector = {"app.kubernetes.io/name": "stream-scaler", "app.kubernetes.io/instance": model}
+    assert (entry["from"], entry["to"]) == ({"pods": selector}, {"api-server": True})
+    assert not [f for f in _flow_findings(resources) if flow in f]
+    policy = f"allow-{model}-stream-scaler-api-server"
+    cut = [r for r in resources if (r["inputs"].get("metadata") or {}).get("name") != policy]
+    assert len(cut) == len(resources) - 1
+    assert [f for f in _flow_findings(cut) if flow in f], "SIM-FLW-001 missed the cut flow"
+
+
 def test_contract_exports_the_loop(plan):
     outputs = unwrap(plan.synthesis.outputs)
     tenant = plan.config.sample_workloads.tenant
