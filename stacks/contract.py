@@ -33,7 +33,9 @@ from stacks.config import StackConfig
 from stacks.foundation import AwsFacts, AzureFacts, Foundation, ManagedKafka, OnPremFacts
 
 # 1.3: tenants.<t>.sampleWorkloads.mlLoop (the sample model's ML loop in the cluster)
-CONTRACT_VERSION = "1.3"
+# 1.4: mlLoop.streaming.autoscaling is `consumer-lag` (the stream scaler; 1.3 said `cpu`), with
+#      its Deployment (`scaler`) and `lagPerReplica`
+CONTRACT_VERSION = "1.4"
 SCHEMA_PATH = Path(__file__).with_name("tenant-contract.schema.json")
 # Each tenant's own document (`tenant-<name>` output), also in its namespace: this ConfigMap.
 TENANT_CONFIG_MAP, TENANT_CONFIG_KEY = "mlplatform-contract", "contract.json"

@@ -175,6 +175,8 @@ def contract(config: StackConfig, args: MlLoopArgs) -> dict[str, Any]:
             "replicas": args.streaming.replicas,
             "maxReplicas": args.streaming.max_replicas,
             "autoscaling": "consumer-lag",
+            "scaler": streaming.scaler_name(ctx),
+            "lagPerReplica": args.streaming.lag_per_replica,
             "metricsPort": 9100,
         },
         "monitoring": {

@@ -192,6 +192,15 @@ def test_contract_exports_the_loop(plan):
     assert loop["topics"]["deadLetter"] == f"{tenant}.transactions.dlq"
     assert loop["streaming"]["consumerGroup"].startswith(f"{tenant}.")
     assert loop["streaming"]["autoscaling"] == "consumer-lag"
+    scaler = [
+        r for r in plan.synthesis.resources
+        if r.type == "kubernetes:apps/v1:Deployment"
+        and r.inputs["metadata"]["name"] == loop["streaming"]["scaler"]
+    ]  # fmt: skip
+    assert scaler, f"the contract names a scaler Deployment the plan lacks: {loop['streaming']}"
+    assert loop["streaming"]["lagPerReplica"] == (
+        plan.config.sample_workloads.loop.streaming.lag_per_replica
+    )
     assert loop["batch"]["suspended"] is True
     assert "rollback" in loop["rollout"]
     json.dumps(loop)  # plain data
