@@ -40,6 +40,17 @@ def default_charts_dir() -> Path | None:
     return REFERENCE_CHARTS if REFERENCE_CHARTS.is_dir() else None
 
 
+def no_cache_message(need: str) -> str:
+    """Why there is no chart cache (what was looked at) and the ways to give one."""
+    return (
+        f"{need} and there is no chart cache: --charts was not given, {CHARTS_ENV} is not set "
+        f"and {REFERENCE_CHARTS} (the reference charts beside the repository) does not exist. "
+        f"Give one: `--charts DIR` or `export {CHARTS_ENV}=DIR`, with DIR holding chart trees "
+        "or <name>-<version>.tgz; fill DIR from the stack's mirror with "
+        "`mlplatform charts pull --stack NAME --charts DIR [--mirror REGISTRY]`"
+    )
+
+
 @dataclass
 class ChartCache:
     """Charts by (name, version) in one directory; each location resolved once.
@@ -67,10 +78,7 @@ class ChartCache:
         """The chart tree or archive for `name` at `version`; raises ChartMissing (or
         NoChartCache when no cache is configured)."""
         if self.root is None:
-            raise NoChartCache(
-                f"chart {name} {version} is needed and there is no chart cache: pass --charts DIR "
-                f"or set {CHARTS_ENV} (fill it with `mlplatform charts pull --stack NAME`)"
-            )
+            raise NoChartCache(no_cache_message(f"chart {name} {version} is needed"))
         key = (name, version)
         if key not in self._found:
             self._found[key] = self._locate(name, version)

@@ -20,6 +20,7 @@ from components.observability.logs import (
 )
 from infra.render.cache import REFERENCE_CHARTS
 from policies.rules.logging import config_sections
+from tests.support.charts import requires_reference_charts
 from version_catalogue import CHARTS, IMAGES
 
 MIRROR = "harbor.dc1.bank.ae/mlplatform"
@@ -110,7 +111,7 @@ def test_the_component_publishes_the_audit_policy_for_the_site(synthesis) -> Non
     )
 
 
-@pytest.mark.skipif(not REFERENCE_CHARTS.is_dir(), reason="reference charts not found")
+@requires_reference_charts
 def test_fluent_bit_renders_from_its_chart_with_the_mirror_image() -> None:
     import helm_python
 

@@ -29,6 +29,7 @@ from infra.render.evaluate import check_plan
 from infra.render.images import images
 from stacks.config.loader import stack_config
 from tests.components.ml_fixtures import assert_hardened, by_kind, core_errors, plain_object
+from tests.support.charts import requires_reference_charts
 from tests.support.schemas import custom_resource_errors, require_crds
 from version_catalogue import CHARTS, IMAGES
 
@@ -193,7 +194,7 @@ def test_grafana_only_with_the_bank_s_idp(run_program) -> None:
     assert "'ml-admins') && 'Admin'" in oauth["role_attribute_path"]
 
 
-@pytest.mark.skipif(not REFERENCE_CHARTS.is_dir(), reason="reference charts not found")
+@requires_reference_charts
 def test_both_releases_render_with_their_charts_and_pass_the_render_checks(synthesis) -> None:
     objects = render_plan(synthesis.resources, ChartCache.resolve(REFERENCE_CHARTS))
     assert sorted(r.spec.release for r in objects.releases) == [

@@ -19,6 +19,7 @@ from infra.cli import app
 from infra.render import ChartCache, render_release
 from infra.render.cache import REFERENCE_CHARTS
 from infra.render.releases import ReleaseSpec
+from tests.support.charts import requires_reference_charts
 from version_catalogue import CHARTS
 
 REGISTRY = shutil.which("docker-registry")
@@ -28,9 +29,7 @@ pytestmark = [
         reason="docker-registry (Debian package) is not installed: `apt-get install "
         "docker-registry` (make setup does it where it runs as root)",
     ),
-    pytest.mark.skipif(
-        not REFERENCE_CHARTS.is_dir(), reason=f"reference charts not found at {REFERENCE_CHARTS}"
-    ),
+    requires_reference_charts,
 ]
 
 

@@ -19,13 +19,11 @@ from infra.mirror.ping import RegistryUnreachable, ping
 from infra.plan import PlanResult
 from infra.render import ChartCache, ClusterObject, Origin, PlanObjects, render_plan
 from infra.render.cache import REFERENCE_CHARTS
+from tests.support.charts import requires_reference_charts
 from version_catalogue import CHARTS, IMAGES, Image
 from version_catalogue.lock import Locked, LockError, MirrorLock, read_lock, write_lock
 
 DIGEST = "sha256:" + "ab" * 32
-needs_charts = pytest.mark.skipif(
-    not REFERENCE_CHARTS.is_dir(), reason=f"reference charts not found at {REFERENCE_CHARTS}"
-)
 
 
 def _lock_json(**changes: Any) -> str:
@@ -121,7 +119,7 @@ def test_a_pinned_reference_on_the_mirror_is_needed_by_path_and_tag() -> None:
     assert need.uses == ("Deployment team/app spec.template.spec.containers.0.image",)
 
 
-@needs_charts
+@requires_reference_charts
 def test_the_onprem_plan_needs_its_charts_images_and_the_driver_for_the_nodes_os(
     stack_plan: Callable[..., PlanResult],
 ) -> None:

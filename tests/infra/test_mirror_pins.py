@@ -23,6 +23,7 @@ from infra.render import ChartCache, ClusterObject, Origin, PlanObjects, render_
 from infra.render.cache import REFERENCE_CHARTS
 from infra.render.images import images
 from stacks.pins import pinned, stack_lock
+from tests.support.charts import requires_charts, requires_reference_charts
 from version_catalogue import IMAGES
 from version_catalogue.lock import Locked, MirrorLock, lock_path, write_lock
 
@@ -122,9 +123,7 @@ def test_compliance_md_lists_each_unpinned_image_as_mandatory() -> None:
     assert f"| MIRROR-001 | mandatory | {MIRROR}/kueue/kueue:v0 has no digest" in text
 
 
-@pytest.mark.skipif(
-    not REFERENCE_CHARTS.is_dir(), reason=f"no reference charts at {REFERENCE_CHARTS}"
-)
+@requires_reference_charts
 def test_the_plan_step_reads_the_stacks_lock_and_names_it(
     stack_plan: Callable[..., PlanResult], tmp_path: Path
 ) -> None:
@@ -170,9 +169,7 @@ def _full_lock(plan: PlanResult, objects: PlanObjects, driver_os: str) -> Mirror
     return lock
 
 
-@pytest.mark.skipif(
-    not REFERENCE_CHARTS.is_dir(), reason=f"no reference charts at {REFERENCE_CHARTS}"
-)
+@requires_reference_charts
 @pytest.mark.parametrize("stack", ["uae-onprem", "uae-cloud", "uae-cloud-azure"])
 def test_with_a_filled_lock_the_program_pins_every_image_it_deploys(
     stack: str,
@@ -199,6 +196,7 @@ def test_with_a_filled_lock_the_program_pins_every_image_it_deploys(
     assert any(f"@{lock.images['kueue/kueue:v0.19.2'].digest}" in r for r in refs)
 
 
+@requires_charts  # `check --stack` renders with the default chart cache
 def test_check_fails_a_stack_without_a_lock_naming_mirror_002(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,6 +37,7 @@ from infra.mirror.ping import ping
 from infra.plan import PlanResult, pin_plan, synthesize_stack
 from infra.render import ChartCache, render_plan
 from infra.render.cache import REFERENCE_CHARTS
+from tests.support.charts import requires_reference_charts
 from tests.support.oci import (
     MISSING_TOOLS,
     REGISTRY,
@@ -51,9 +52,7 @@ from version_catalogue.lock import lock_path, read_lock
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(REGISTRY is None or SKOPEO is None, reason=MISSING_TOOLS),
-    pytest.mark.skipif(
-        not REFERENCE_CHARTS.is_dir(), reason=f"reference charts not found at {REFERENCE_CHARTS}"
-    ),
+    requires_reference_charts,
 ]
 STACK, DRIVER_OS = "uae-onprem", "ubuntu22.04"
 

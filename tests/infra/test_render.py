@@ -8,6 +8,7 @@ they skip, saying so, only when that directory is absent.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 from infra.cli import app
 from infra.plan import PlanResult
 from infra.render import ChartCache, ChartMissing, ClusterObject, Origin
-from infra.render.cache import REFERENCE_CHARTS
+from infra.render.cache import CHARTS_ENV, REFERENCE_CHARTS
 from infra.render.checks import MIRROR_IMAGES
 from infra.render.evaluate import image_findings
 from infra.render.images import images
@@ -27,12 +28,8 @@ from infra.render.rendering import render_release
 from infra.render.strict_yaml import load_all
 from infra.render.values import unknown_keys
 from policies.pack_config import PackConfig
+from tests.support.charts import requires_reference_charts
 
-needs_charts = pytest.mark.skipif(
-    not REFERENCE_CHARTS.is_dir(),
-    reason=f"reference charts not found at {REFERENCE_CHARTS} (they are not vendored into the "
-    "project): place shared/reference/charts beside the repository or set MLP_CHARTS",
-)
 MIRROR = "harbor.dc1.example.ae/mlplatform"
 runner = CliRunner()
 
@@ -62,7 +59,7 @@ def test_a_chart_missing_from_the_cache_names_chart_version_and_cache(tmp_path: 
         ChartCache.resolve(tmp_path).path("kueue", "0.19.2")
 
 
-@needs_charts
+@requires_reference_charts
 def test_a_chart_at_another_version_is_missing_and_says_what_was_found() -> None:
     cache = ChartCache.resolve(REFERENCE_CHARTS)
     assert cache.path("kueue", "0.19.2") == REFERENCE_CHARTS / "kueue"
@@ -78,7 +75,7 @@ def _spec(chart: str, version: str, values: dict[str, Any]) -> ReleaseSpec:
     return ReleaseSpec("urn:test", chart, "ns", chart, version, values, "components/x.py")
 
 
-@needs_charts
+@requires_reference_charts
 def test_unknown_values_keys_are_found_in_sub_charts_free_maps_stay_free() -> None:
     values = {
         "global": {"anything": True},
@@ -94,7 +91,7 @@ def test_unknown_values_keys_are_found_in_sub_charts_free_maps_stay_free() -> No
     assert found == ["jobset.image.registry", "webhook.failurePolicyy"]
 
 
-@needs_charts
+@requires_reference_charts
 def test_keys_declared_only_in_values_schema_json_are_known() -> None:
     # cert-manager's values.yaml leaves image.tag commented out; its schema declares it ($ref)
     values = {"image": {"repository": "r", "tag": "v1"}, "imag": {}}
@@ -205,7 +202,6 @@ def _invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@needs_charts
 def test_plan_exits_2_naming_the_chart_missing_from_the_cache(tmp_path: Path) -> None:
     empty = tmp_path / "charts"
     empty.mkdir()
@@ -216,6 +212,24 @@ def test_plan_exits_2_naming_the_chart_missing_from_the_cache(tmp_path: Path) ->
     assert code == 2, output
     assert "is not in the chart cache" in output and str(empty) in output
     assert "0.26.1" in output or "v1.21.1" in output  # the first release's pinned version
+
+
+def test_check_exits_2_without_a_chart_cache_naming_where_it_looked_and_every_way_to_give_one(
+    recorded: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clone without ../shared/reference/charts and no MLP_CHARTS: the usage error says so."""
+    absent = tmp_path / "shared" / "reference" / "charts"
+    monkeypatch.setattr("infra.render.cache.REFERENCE_CHARTS", absent)
+    monkeypatch.delenv(CHARTS_ENV, raising=False)
+    code, output = _invoke("check", "--resources", str(recorded("kueue", lambda values: None)))
+    assert code == 2, output
+    text = " ".join(output.split())
+    assert re.search(
+        r"error: chart [\w-]+ v?\d+\.\d+\.\d+ is needed and there is no chart cache", text
+    )
+    assert f"--charts was not given, MLP_CHARTS is not set and {absent} " in text
+    assert "`--charts DIR` or `export MLP_CHARTS=DIR`" in text
+    assert "`mlplatform charts pull --stack NAME --charts DIR [--mirror REGISTRY]`" in text
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +255,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     return write
 
 
-@needs_charts
+@requires_reference_charts
 def test_check_resources_exits_1_on_an_unknown_values_key(recorded: Callable[..., Path]) -> None:
     path = recorded("kueue", lambda v: v.setdefault("controllerManager", {}).update(replica=3))
     code, output = _invoke("check", "--resources", str(path), "--charts", str(REFERENCE_CHARTS))
@@ -251,7 +265,7 @@ def test_check_resources_exits_1_on_an_unknown_values_key(recorded: Callable[...
     assert "set in components/kueue.py" in output
 
 
-@needs_charts
+@requires_reference_charts
 def test_check_resources_exits_1_on_a_public_image(recorded: Callable[..., Path]) -> None:
     def public(values: dict[str, Any]) -> None:
         values["image"]["repository"] = "ghcr.io/cloudnative-pg/cloudnative-pg"
@@ -280,7 +294,7 @@ def _kueue_values(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict], None
     monkeypatch.setattr(kueue, "helm_release", changed)
 
 
-@needs_charts
+@requires_reference_charts
 def test_plan_exits_1_naming_an_unknown_values_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -299,7 +313,7 @@ def test_plan_exits_1_naming_an_unknown_values_key(
     assert any(f["subject"] == "controllerManager.replica" for f in report["findings"])
 
 
-@needs_charts
+@requires_reference_charts
 def test_plan_exits_1_naming_a_public_image_in_a_releases_values(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,11 +18,9 @@ from infra.render.cache import REFERENCE_CHARTS
 from infra.render.checks import RenderReport
 from infra.render.evaluate import check_plan
 from infra.render.images import images
+from tests.support.charts import requires_reference_charts
 
-pytestmark = pytest.mark.skipif(
-    not REFERENCE_CHARTS.is_dir(),
-    reason=f"reference charts not found at {REFERENCE_CHARTS} (not vendored into the project)",
-)
+pytestmark = requires_reference_charts
 VARIANTS = {
     "uae-onprem": ("uae-onprem", ()),
     "uae-cloud": ("uae-cloud", ()),

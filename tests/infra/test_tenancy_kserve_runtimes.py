@@ -11,13 +11,11 @@ import pytest
 
 from components import conventions as c
 from infra.render import ChartCache, render_plan
-from infra.render.cache import REFERENCE_CHARTS
+from tests.support.charts import requires_charts
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not REFERENCE_CHARTS.is_dir(), reason=f"reference charts not found at {REFERENCE_CHARTS}"
-    ),
+    requires_charts,  # renders with the default chart cache (ChartCache.resolve(None))
 ]
 RUNTIME_KINDS = {"ServingRuntime", "ClusterServingRuntime"}
 

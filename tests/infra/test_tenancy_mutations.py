@@ -28,14 +28,11 @@ from infra.cli import app
 from infra.render.cache import REFERENCE_CHARTS
 from infra.synth.recording import Resource
 from policies.config_file import policy_config_file
+from tests.support.charts import requires_reference_charts
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not REFERENCE_CHARTS.is_dir(),
-        reason=f"reference charts not found at {REFERENCE_CHARTS} (not vendored): place "
-        "shared/reference/charts beside the repository or set MLP_CHARTS",
-    ),
+    requires_reference_charts,
 ]
 Resources = list[dict[str, Any]]
 VARIANTS = {

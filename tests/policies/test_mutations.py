@@ -24,6 +24,7 @@ from infra import plan as planning
 from infra.cli import app
 from policies.config_file import policy_config_file
 from policies.registry import BY_ID
+from tests.support.charts import requires_charts
 
 Resources = list[dict[str, Any]]
 VARIANTS = {
@@ -422,6 +423,7 @@ def findings(report: dict) -> set[tuple[str, str, str]]:
     }
 
 
+@requires_charts  # `check --resources` renders the releases with the default chart cache
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_misconfiguration_fails_naming_the_policy(case: Case, stack_plan, tmp_path: Path) -> None:
     resources, config = shipped(stack_plan, case.variant)

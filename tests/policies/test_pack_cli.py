@@ -14,6 +14,7 @@ from infra.cli import app
 from policies.config_file import crossguard_names
 from policies.pack_config import PackConfig
 from policies.registry import ALL_POLICIES
+from tests.support.charts import requires_charts
 
 runner = CliRunner()
 
@@ -80,6 +81,7 @@ def test_usage_errors_exit_two(tmp_path: Path) -> None:
     assert check("--resources", str(bad))[0] == 2
 
 
+@requires_charts  # `check --resources` renders with the default chart cache
 def test_plan_writes_policy_config_and_report(stack_plan, tmp_path: Path) -> None:
     result = planning.write_plan(stack_plan("uae-onprem"), tmp_path)
     report = planning.evaluate_policies(result)

@@ -18,6 +18,7 @@ from infra.plan import PlanResult, identity_for
 from infra.synth.recording import Synthesis, synthesize
 from stacks.bootstrap import build_bootstrap, next_steps
 from stacks.config.loader import ROOT, from_runtime, stack_config
+from tests.support.charts import requires_charts
 from version_catalogue import BUILD_IMAGES, CHARTS, IMAGES
 
 ECR = "aws:ecr/repository:Repository"
@@ -181,6 +182,7 @@ def test_an_unknown_phase_is_refused_naming_the_key() -> None:
     )
 
 
+@requires_charts  # `mirror list` renders with the default chart cache
 def test_the_mirror_lists_the_platforms_needs_while_the_stack_is_in_bootstrap(
     stack_plan: Callable[..., PlanResult],
 ) -> None:
