@@ -215,13 +215,19 @@ class FeatureStore(pulumi.ComponentResource):
         accounts = self._service_accounts(name, args, labels, in_ns)
         authz_rbac(name, ns, labels, (c.SA_FEAST, ONLINE_SERVICE_ACCOUNT), in_ns)
         policies = self._network(name, args, labels, in_ns)
-        depends: list[pulumi.Resource] = [namespace, tls, *configs, *accounts]
+        depends: list[pulumi.Resource] = [namespace, tls, *accounts]
         registry_db = self._registry_database(name, args, secrets.postgres, [namespace, *policies])
         if registry_db is not None:
             depends.append(registry_db)
-        depends.append(self._permissions(name, args, labels, secrets, [*depends, *policies]))
+        permissions = self._permissions(
+            name, args, labels, secrets, [*depends, *configs.values(), *policies]
+        )
+        depends.append(permissions)
         for server in _servers(secrets, args.tenants):
-            self._deploy(name, args, labels, server, depends)
+            # its own project's config only: every server waiting on every tenant's config made
+            # the dependency edges (and the SDK's cycle check over them) grow with tenants²
+            server_depends = [*depends, configs[server.config_map]]
+            self._deploy(name, args, labels, server, server_depends, in_ns)
         self._outputs(args)
         self.register_outputs({"project": args.project, "featureServer": self.feature_server})
 
@@ -256,12 +262,13 @@ class FeatureStore(pulumi.ComponentResource):
         args: FeatureStoreArgs,
         labels: dict[str, str],
         opts: pulumi.ResourceOptions,
-    ) -> list[pulumi.Resource]:
-        """One server `feature_store.yaml` per project: the platform's, then each tenant's."""
+    ) -> dict[str, pulumi.Resource]:
+        """One server `feature_store.yaml` per project, by ConfigMap name: the platform's, then
+        each tenant's."""
         projects = [(PLATFORM_CONFIG, args.project, "config")]
         projects += [(t.server_config, t.project, f"config-{t.name}") for t in args.tenants]
-        return [
-            k8s.core.v1.ConfigMap(
+        return {
+            config_map: k8s.core.v1.ConfigMap(
                 f"{name}-{suffix}",
                 metadata=object_meta(config_map, args.namespace, labels),
                 data={
@@ -276,7 +283,7 @@ class FeatureStore(pulumi.ComponentResource):
                 opts=opts,
             )
             for config_map, project, suffix in projects
-        ]
+        }
 
     def _service_accounts(
         self,
@@ -406,17 +413,18 @@ class FeatureStore(pulumi.ComponentResource):
         labels: dict[str, str],
         server: _Server,
         depends: list[pulumi.Resource],
+        in_ns: pulumi.ResourceOptions,
     ) -> None:
-        """One server: its Deployment, Service (TLS on its port) and PDB."""
+        """One server: its Deployment (after what its pods mount and the registry's
+        permissions), Service (TLS on its port) and PDB (after the namespace only)."""
         ns, svc = args.namespace, server.service
         selector = {**SERVERS, "app.kubernetes.io/component": server.role, **server.selector}
         suffix = svc.removeprefix("feast-")
-        opts = pulumi.ResourceOptions(parent=self, depends_on=depends)
         k8s.apps.v1.Deployment(
             f"{name}-{suffix}",
             metadata={"name": svc, "namespace": ns, "labels": labels},
             spec=_deployment_spec(args, labels, server, selector),
-            opts=opts,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
         service_spec: Any = {
             "type": "ClusterIP",
@@ -434,9 +442,9 @@ class FeatureStore(pulumi.ComponentResource):
             f"{name}-{suffix}-svc",
             metadata={"name": svc, "namespace": ns, "labels": labels},
             spec=service_spec,
-            opts=opts,
+            opts=in_ns,
         )
-        pod_disruption_budget(f"{name}-{suffix}-pdb", svc, ns, labels, selector, opts)
+        pod_disruption_budget(f"{name}-{suffix}-pdb", svc, ns, labels, selector, in_ns)
 
 
 _TLS_ARGS = ["--key", f"{_TLS}/tls.key", "--cert", f"{_TLS}/tls.crt"]

@@ -20,7 +20,9 @@ tenants that may connect), `store_egress` (where Postgres and the object store a
 `service_account_annotations`, `pod_labels`, `image_pull_secret`, `cluster_issuer`.
 
 Outputs: `tracking_uri` (https), `port`, `peer` (for tenant egress policies),
-`user_passwords` (tenant → secret Output), `ca_file` (path of the CA inside the pod).
+`user_passwords` (tenant → secret Output), `users_ready` (the server and the users Job: what a
+tenant's access waits for, rather than the whole component, whose children include every
+tenant's password), `ca_file` (path of the CA inside the pod).
 
 Stores are verified with the foundation's CA Secrets where it names them: Postgres
 (`sslrootcert`) and an S3-compatible store with an internal CA (`AWS_CA_BUNDLE` for boto3,
@@ -110,6 +112,7 @@ class ModelRegistry(pulumi.ComponentResource):
     port: int
     peer: PlatformPeer
     user_passwords: dict[str, pulumi.Output[str]]
+    users_ready: list[pulumi.Resource]
     ca_file: str
 
     def __init__(
@@ -155,7 +158,7 @@ class ModelRegistry(pulumi.ComponentResource):
             ),
         )
         self._expose(name, args, in_ns)
-        self.user_passwords = provision_users(
+        self.user_passwords, users_job = provision_users(
             self,
             name,
             UsersArgs(
@@ -172,6 +175,7 @@ class ModelRegistry(pulumi.ComponentResource):
             rng,
             depends_on=[deployment, namespace],
         )
+        self.users_ready = [deployment, *([users_job] if users_job is not None else [])]
         self.tracking_uri = f"https://{SERVICE}.{ns}.svc.cluster.local"
         self.port = PORT
         self.ca_file = f"{_TLS}/ca.crt"

@@ -81,10 +81,11 @@ def provision_users(
     args: UsersArgs,
     rng: random.Provider,
     depends_on: list[pulumi.Resource],
-) -> dict[str, pulumi.Output[str]]:
+) -> tuple[dict[str, pulumi.Output[str]], pulumi.Resource | None]:
     """One MLflow user per tenant, created by a Job that calls the auth API as admin.
 
-    Returns tenant → password (secret Output), for the tenant's `mlflow-credentials` Secret.
+    Returns tenant → password (secret Output), for the tenant's `mlflow-credentials` Secret,
+    and the Job (None without users): what a tenant's access waits for.
     """
     secret_opts = pulumi.ResourceOptions(parent=parent, provider=rng)
     in_ns = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
@@ -93,7 +94,7 @@ def provision_users(
         return {"name": resource, "namespace": args.namespace, "labels": args.labels}
 
     if not args.users:
-        return {}
+        return {}, None
     passwords: dict[str, pulumi.Output[str]] = {
         user: pulumi.Output.secret(
             random.RandomPassword(
@@ -116,7 +117,7 @@ def provision_users(
         opts=in_ns,
     )
     digest = hashlib.sha256(",".join(sorted(args.users)).encode()).hexdigest()[:8]
-    k8s.batch.v1.Job(
+    job = k8s.batch.v1.Job(
         f"{name}-users-job",
         metadata=meta(f"mlflow-users-{digest}"),
         spec=_job_spec(args),
@@ -139,7 +140,7 @@ def provision_users(
         spec=policy_spec,
         opts=in_ns,
     )
-    return passwords
+    return passwords, job
 
 
 def _job_spec(args: UsersArgs) -> Any:

@@ -257,6 +257,9 @@ class TenantMlGrant:
                 cluster_issuer=self.cluster_issuer,
             ),
             opts=pulumi.ResourceOptions(
-                provider=self.foundation.k8s_provider, depends_on=[depends_on, self.mlflow]
+                provider=self.foundation.k8s_provider,
+                # the server and its users Job, not the component: its children include every
+                # tenant's password, which made each grant's dependencies grow with tenants
+                depends_on=[depends_on, *self.mlflow.users_ready],
             ),
         )
