@@ -232,6 +232,7 @@ def status(code: int, reason: str, message: str = "") -> dict[str, Any]:
 
 @pytest.fixture
 def api_server() -> Iterator[FakeApiServer]:
+    require_crds()  # the stand-in checks what is created against the TrainJob CRD's schema
     server = FakeApiServer()
     yield server
     server.close()
