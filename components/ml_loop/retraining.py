@@ -11,7 +11,7 @@ tenant's TrainJob template; the training gate then decides promotion as for any 
 | | `trainjobs.trainer.kubeflow.org` in the tenant namespace: nothing else |
 | ConfigMap `<model>-trainjob-template` | the tenant's sample TrainJob (queue label included) |
 | Deployment `<model>-retraining` | 1 replica, `Recreate` (never two controllers), the API |
-| | token mounted with its reason, `/metrics` on 9100, heartbeat liveness |
+| | token mounted with its reason, `/metrics` on 9100 (readiness), heartbeat liveness |
 | NetworkPolicy (+ CiliumNetworkPolicy on Cilium) | the controller's egress to the API server |
 
 Kafka: the controller reads with the tenant's Kafka access. On Strimzi that is the tenant's
@@ -39,6 +39,7 @@ from components.ml_loop.pods import (
     has_outputs,
     heartbeat_probe,
     metrics_port,
+    metrics_probe,
     mounts,
     pod_spec,
     volumes,
@@ -149,6 +150,7 @@ def deployment(ctx: LoopContext, args: RetrainingArgs) -> dict[str, Any]:
     )
     main["ports"] = [metrics_port()]
     main["livenessProbe"] = heartbeat_probe(120)
+    main["readinessProbe"] = metrics_probe()  # `/metrics` is served before it consumes
     pod_volumes = [
         *volumes(ctx, needs),
         {"name": "template", "configMap": {"name": template_name(ctx)}},
