@@ -163,3 +163,77 @@ def test_an_event_older_than_the_kept_windows_is_refused_not_miscounted() -> Non
         windows.update(txn(-24 * 60, 5.0))  # exactly a day late: its window is gone
     assert windows.history == before
     assert windows.update(txn(-24 * 60 + 1, 5.0))["txn_count_24h"] == 1  # within a day: counted
+
+
+def _oracle(entries: list[tuple[float, float, str, str, bool]], moment: float) -> dict[str, object]:
+    """The windows' definition, loop by loop, over the customer's kept entries."""
+    day = [e for e in entries if moment - 24 * 3600 < e[0] <= moment]
+    hour = [e for e in day if e[0] > moment - 3600]
+    earlier = [e[0] for e in day if e[0] < moment]
+    return {
+        "txn_count_1h": len(hour),
+        "txn_count_24h": len(day),
+        "amount_sum_1h": round(sum(e[1] for e in hour), 2),
+        "amount_sum_24h": round(sum(e[1] for e in day), 2),
+        "amount_max_24h": max(e[1] for e in day),
+        "distinct_categories_24h": len({e[2] for e in day}),
+        "ecommerce_share_24h": sum(e[3] == "ecommerce" for e in day) / len(day),
+        "foreign_count_24h": sum(e[4] for e in day),
+        "seconds_since_previous": (
+            min(moment - max(earlier), schema.NO_PREVIOUS_SECONDS)
+            if earlier
+            else schema.NO_PREVIOUS_SECONDS
+        ),
+    }
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_equal_the_definition_over_random_streams(seed: int) -> None:
+    """Mostly in order, some late (minutes to over a day), ties and exact hour/day boundaries:
+    every row equals the loop-by-loop definition exactly (floats summed in the same order)."""
+    import random
+
+    rng = random.Random(seed)
+    windows = CustomerWindows()
+    kept: dict[str, list[tuple[float, float, str, str, bool]]] = {}
+    clock = 0.0
+    late = too_late = 0
+    for i in range(3000):
+        customer = f"C{rng.randrange(8)}"
+        clock += rng.choice([0.0, 1.0, 37.0, 600.0, 3600.0, 7200.0])
+        minutes = clock / 60
+        roll = rng.random()
+        if roll < 0.1:
+            minutes -= rng.choice([1.0, 60.0, 24 * 60.0, 24 * 60 + 5.0, 30 * 60.0])
+        elif roll < 0.15:
+            minutes = (clock - 3600.0) / 60  # exactly an hour before the stream's newest
+        event = txn(
+            minutes,
+            round(rng.uniform(0.01, 5000), rng.choice([0, 2, 5])),
+            customer=customer,
+            channel=rng.choice(["ecommerce", "pos_chip", "contactless"]),
+            category=rng.choice(["grocery", "electronics", "travel", "fuel"]),
+            country=rng.choice(["AE", "AE", "OM"]),
+        )
+        moment = event.timestamp.timestamp()
+        entries = kept.get(customer, [])
+        if entries and moment <= entries[-1][0] - 24 * 3600:
+            with pytest.raises(TooLate):
+                windows.update(event)
+            too_late += 1
+            continue
+        late += bool(entries) and moment < entries[-1][0]
+        row = windows.update(event)
+        entry = (
+            moment,
+            event.amount_aed,
+            event.merchant_category,
+            event.channel,
+            event.merchant_country != "AE",
+        )
+        entries = sorted([*entries, entry])
+        kept[customer] = [e for e in entries if e[0] > entries[-1][0] - 24 * 3600]
+        expected = _oracle(kept[customer], moment)
+        assert {k: row[k] for k in expected} == expected, (i, event)
+        assert windows.history[customer] == kept[customer]
+    assert late > 50 and too_late > 10  # both paths were taken

@@ -141,9 +141,15 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+# One decoder for every event: `json.loads` with hooks builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_bounded_int)
+
+
 def loads_json(text: str | bytes) -> object:
     """Strict JSON: no NaN/Infinity, bounded integers and nesting; InvalidTransaction otherwise."""
     try:
+        if isinstance(text, str):
+            return _DECODER.decode(text)
         return json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
     except InvalidTransaction:
         raise
