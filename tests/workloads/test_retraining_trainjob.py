@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from conftest import PYTHON, REPO_ROOT, Service, free_port, wait_until
+from api_server import RecordingApiServer, Reply, status
+from conftest import PYTHON, REPO_ROOT, Service, wait_until
 from test_retraining import (
     Running,
     decisions,
@@ -124,54 +122,17 @@ def a_run(request: RetrainingRequest) -> Run:
 # ---------------------------------------------------------------- a stand-in API server
 
 
-class FakeApiServer:
+class FakeApiServer(RecordingApiServer):
     """Answers the TrainJob calls the controller makes, records every request."""
 
     PREFIX = "/apis/trainer.kubeflow.org/v1alpha1/namespaces/"
 
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, Any]] = {}
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        server = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server.answer(self, "GET")
-
-            def do_POST(self) -> None:
-                server.answer(self, "POST")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        parts = urlsplit(handler.path)
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = json.loads(handler.rfile.read(length)) if length else None
-        with self.lock:
-            self.requests.append(
-                {
-                    "method": method,
-                    "path": parts.path,
-                    "query": parse_qs(parts.query),
-                    "authorization": handler.headers.get("Authorization"),
-                    "body": body,
-                }
-            )
-            code, reply = self._route(method, parts.path, parse_qs(parts.query), body)
-        data = json.dumps(reply).encode()
-        handler.send_response(code)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def _route(self, method: str, path: str, query: dict, body: Any) -> tuple[int, dict[str, Any]]:
+    def route(self, request: dict[str, Any]) -> Reply:
+        method, path, query, body = (request[k] for k in ("method", "path", "query", "body"))
         if not path.startswith(self.PREFIX):
             return 404, status(404, "NotFound")
         namespace, _, rest = path[len(self.PREFIX) :].partition("/")
@@ -221,14 +182,6 @@ class FakeApiServer:
                 ]
             }
 
-    def close(self) -> None:
-        self.httpd.shutdown()
-
-
-def status(code: int, reason: str, message: str = "") -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
-            "code": code, "message": message or reason}  # fmt: skip
-
 
 @pytest.fixture
 def api_server() -> Iterator[FakeApiServer]:
@@ -240,22 +193,7 @@ def api_server() -> Iterator[FakeApiServer]:
 
 @pytest.fixture
 def kubeconfig(tmp_path: Path, api_server: FakeApiServer) -> Path:
-    path = tmp_path / "kubeconfig"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": "test", "cluster": {"server": api_server.url}}],
-                "users": [{"name": "controller", "user": {"token": TOKEN}}],
-                "contexts": [
-                    {"name": "test", "context": {"cluster": "test", "user": "controller"}}
-                ],
-                "current-context": "test",
-            }
-        )
-    )
-    return path
+    return api_server.kubeconfig(tmp_path / "kubeconfig", TOKEN)
 
 
 # ---------------------------------------------------------------- the body and the template

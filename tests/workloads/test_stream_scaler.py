@@ -14,16 +14,14 @@ import itertools
 import json
 import re
 import signal
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
+from api_server import RecordingApiServer, Reply
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from conftest import PYTHON, Service, free_port, wait_until
@@ -226,47 +224,17 @@ def test_an_unreachable_broker_is_unavailable_not_zero() -> None:
 # ---------------------------------------------------------------- a stand-in API server
 
 
-class ScaleApi:
+class ScaleApi(RecordingApiServer):
     """`deployments/scale` of one Deployment, as the API server answers it; records requests."""
 
     PATH = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{DEPLOYMENT}/scale"
 
     def __init__(self, replicas: int) -> None:
         self.replicas, self.failing = replicas, False
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        api = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                api.answer(self, "GET")
-
-            def do_PATCH(self) -> None:
-                api.answer(self, "PATCH")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = json.loads(handler.rfile.read(length)) if length else None
-        kind = handler.headers.get("Content-Type")
-        with self.lock:
-            self.requests.append({"method": method, "path": handler.path, "type": kind,
-                                  "body": body})  # fmt: skip
-            code, reply = self._route(method, handler.path.split("?")[0], kind, body)
-        data = json.dumps(reply).encode()
-        handler.send_response(code)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def _route(self, method: str, path: str, kind: str | None, body: Any) -> tuple[int, Any]:
+    def route(self, request: dict[str, Any]) -> Reply:
+        method, path, kind, body = (request[k] for k in ("method", "path", "type", "body"))
         if self.failing:
             return 503, {"kind": "Status", "code": 503, "reason": "ServiceUnavailable"}
         if path != self.PATH:  # the Role names this one Deployment's scale, nothing else
@@ -287,9 +255,6 @@ class ScaleApi:
         with self.lock:
             return [r["body"] for r in self.requests if r["method"] == "PATCH"]
 
-    def close(self) -> None:
-        self.httpd.shutdown()
-
 
 @pytest.fixture
 def scale_api() -> Iterator[ScaleApi]:
@@ -300,20 +265,7 @@ def scale_api() -> Iterator[ScaleApi]:
 
 @pytest.fixture
 def kubeconfig(tmp_path: Path, scale_api: ScaleApi) -> Path:
-    path = tmp_path / "kubeconfig"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": "t", "cluster": {"server": scale_api.url}}],
-                "users": [{"name": "scaler", "user": {"token": "scaler-token"}}],
-                "contexts": [{"name": "t", "context": {"cluster": "t", "user": "scaler"}}],
-                "current-context": "t",
-            }
-        )
-    )
-    return path
+    return scale_api.kubeconfig(tmp_path / "kubeconfig", "scaler-token")
 
 
 class Clock:
