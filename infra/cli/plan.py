@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +28,7 @@ from infra.cli.simulation import report as simulation_report
 from infra.cli.simulation import simulate, simulate_recorded
 from infra.cli.tenancy import report as tenancy_report
 from infra.cli.tenancy import tenancy, tenancy_recorded
-from infra.evidence.checkov import CheckovError, CheckovUnavailable
+from infra.evidence.checkov import CheckovError, CheckovUnavailable, RunningScan
 from infra.mirror.pins import PinReport
 from infra.plan import tenancy_step
 from infra.render import ChartMissing, NoChartCache
@@ -117,20 +118,31 @@ def plan(
         planning.write_policy_files(result, report)
         if not as_json:
             policy_report(result.name, report)
-        # -- the same stack as a first `pulumi preview` sees it, and the pack over that ---------
-        previewed = preview(result, report, quiet=as_json)
         # -- every Helm release rendered with its chart; releases/ and render-report.json -------
         rendered = render(result, cache, quiet=as_json)
-        # -- every image pinned by the digest the stack's mirror lock records; mirror-report.json
-        pinned = pins(result, rendered, quiet=as_json)
-        # -- admission, scheduling, references and flows on the target cluster ------------------
-        simulated = simulate(result, rendered, quiet=as_json)
-        # -- the cross-tenant access matrix (UAE-TEN-001): every channel, every tenant pair ----
-        isolated = tenancy(result, rendered, quiet=as_json)
-        # -- checkov over manifests/ and the Dockerfiles, then compliance.json/md ----------------
-        step = _check_and_report(
-            result, report, skip_checkov, as_json, rendered, simulated, previewed, isolated, pinned
-        )
+        # -- checkov reads manifests/ and releases/ while the steps below run --------------------
+        checkov = None if skip_checkov else _start_checkov(result)
+        try:
+            # -- the same stack as a first `pulumi preview` sees it, and the pack over that -----
+            previewed = preview(result, report, quiet=as_json)
+            # -- every image pinned by the digest the stack's mirror lock records ---------------
+            pinned = pins(result, rendered, quiet=as_json)
+            # -- admission, scheduling, references and flows on the target cluster --------------
+            simulated = simulate(result, rendered, quiet=as_json)
+            # -- the cross-tenant access matrix (UAE-TEN-001): every channel, every tenant pair -
+            isolated = tenancy(result, rendered, quiet=as_json)
+            # -- checkov's result (gated), then compliance.json/md ------------------------------
+            step = _check_and_report(
+                result,
+                report,
+                skip_checkov,
+                as_json,
+                Steps(rendered, simulated, previewed, isolated, pinned),
+                checkov,
+            )
+        finally:
+            if checkov is not None:
+                checkov.stop()
         failed = failed or not report.passed or not step.ok or not rendered.ok or not simulated.ok
         failed = failed or not previewed.passed or not isolated.ok or not pinned.passed
         planned.append(
@@ -168,16 +180,31 @@ def _write(result: planning.PlanResult, out: Path) -> None:
         raise usage(f"--out {out}: cannot write the plan there: {reason}") from None
 
 
+@dataclass(frozen=True)
+class Steps:
+    """What a plan's steps found, for its compliance report."""
+
+    rendered: planning.RenderStep
+    simulated: planning.SimulationStep
+    previewed: planning.PreviewStep
+    isolated: tenancy_step.TenancyStep
+    pinned: PinReport
+
+
+def _start_checkov(result: planning.PlanResult) -> RunningScan:
+    try:
+        return planning.start_checkov(result)
+    except CheckovUnavailable as error:
+        raise usage(error) from None
+
+
 def _check_and_report(
     result: planning.PlanResult,
     report: Report,
     skip_checkov: bool,
     quiet: bool,
-    rendered: planning.RenderStep,
-    simulated: planning.SimulationStep,
-    previewed: planning.PreviewStep,
-    isolated: tenancy_step.TenancyStep,
-    pinned: PinReport,
+    steps: Steps,
+    checkov: RunningScan | None,
 ) -> planning.ComplianceStep:
     """checkov (gated by policies/checkov/gate.yaml) and the compliance report, with progress."""
     out: Console = errors if quiet else console
@@ -188,11 +215,12 @@ def _check_and_report(
                 report,
                 skip_checkov=skip_checkov,
                 progress=lambda text: status.update(escape(f"{result.name}: {text}")),
-                rendering=rendered.report.to_dict(),
-                simulation=simulated.report(),
-                tenancy=isolated.report(),
-                preview=planning.preview_summary(previewed),
-                mirror=pinned.to_dict(),
+                rendering=steps.rendered.report.to_dict(),
+                simulation=steps.simulated.report(),
+                tenancy=steps.isolated.report(),
+                preview=planning.preview_summary(steps.previewed),
+                mirror=steps.pinned.to_dict(),
+                checkov=checkov,
             )
     except CheckovUnavailable as error:
         raise usage(error) from None

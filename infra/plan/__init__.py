@@ -14,7 +14,7 @@ and the tests use them).
 
 from __future__ import annotations
 
-from infra.plan.compliance_step import ComplianceStep, check_and_report
+from infra.plan.compliance_step import ComplianceStep, check_and_report, start_checkov
 from infra.plan.mirror_step import MIRROR_REPORT_FILE, pin_plan
 from infra.plan.policy_step import (
     POLICY_CONFIG_FILE,
@@ -52,6 +52,7 @@ __all__ = [
     "render_recorded",
     "simulate_plan",
     "simulate_recorded",
+    "start_checkov",
     "synthesize_stack",
     "write_plan",
     "write_policy_files",

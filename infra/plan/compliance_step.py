@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.evidence import compliance
-from infra.evidence.checkov import CheckovResult, Progress, Record, scan_plan
+from infra.evidence.checkov import CheckovResult, Progress, Record, RunningScan, start_plan
 from infra.plan.synthesis import PlanResult
 from policies.evaluate import Report
 
@@ -42,6 +42,7 @@ def check_and_report(
     tenancy: dict[str, Any] | None = None,
     preview: dict[str, Any] | None = None,
     mirror: dict[str, Any] | None = None,
+    checkov: RunningScan | None = None,
 ) -> ComplianceStep:
     """checkov + compliance.json/md for a written plan (`write_plan` first).
 
@@ -51,11 +52,18 @@ def check_and_report(
     `tenancy` is the access matrix's report (`AccessMatrix.to_dict()`), when it ran.
     `preview` is the preview step's summary (`preview_step.preview_summary`), when it ran.
     `mirror` is the mirror-lock check's report (`PinReport.to_dict()`), when it ran.
+    `checkov` is the scan `start_checkov` began, when the plan went on while it ran.
     Raises `infra.evidence.checkov.CheckovUnavailable` when checkov's environment is missing.
     """
     if result.out_dir is None:
         raise ValueError("write the plan before checking it")
-    ran = None if skip_checkov else scan_plan(result.out_dir, result.config, progress=progress)
+    ran = None
+    if checkov is not None and skip_checkov:
+        checkov.stop()
+    elif not skip_checkov:
+        scan = checkov if checkov is not None else start_checkov(result)
+        scan.progress = progress
+        ran = scan.result()
     inputs = compliance.Inputs(
         stack=result.synthesis.stack,
         name=result.name,
@@ -78,3 +86,13 @@ def check_and_report(
         files = [*ran.files.values(), *files]
     result.files += files
     return ComplianceStep(ran, report, files)
+
+
+def start_checkov(result: PlanResult, progress: Progress | None = None) -> RunningScan:
+    """checkov over a written plan, started: manifests/, and releases/ with render-report.json
+    when the render step has run. The plan's other steps go on meanwhile (they write nothing
+    checkov reads); `check_and_report(..., checkov=...)` takes its result or stops it.
+    Raises `infra.evidence.checkov.CheckovUnavailable` when checkov's environment is missing."""
+    if result.out_dir is None:
+        raise ValueError("write the plan before checking it")
+    return start_plan(result.out_dir, result.config, progress=progress)

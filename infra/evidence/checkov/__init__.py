@@ -13,7 +13,7 @@ every severity is None.
 | `gate` | `Gate`: gated / advisory / informational checks and the accepted `Skip`s |
 | `findings` | `Record` (one check on one resource, after the gate) and the status/gate words |
 | `results` | `CheckovResult` (a scan's records, skips, errors, files) and `CheckSummary` |
-| `runner` | `scan` / `scan_plan`: start checkov, collect its output, gate, write |
+| `runner` | `scan` / `scan_plan` (`start` / `start_plan`: under way while a plan goes on) |
 | `normalise` | checkov's reports made stable (relative paths, sorted) |
 | `records` | from checkov's reports to gated `Record`s (skips applied) |
 | `reports` | `checkov.json`, `checkov.sarif` and `checkov.junit.xml` in the plan directory |
@@ -52,11 +52,14 @@ from infra.evidence.checkov.runner import (
     CheckovError,
     CheckovUnavailable,
     Progress,
+    RunningScan,
     allowed_registries_for,
     checkov_binary,
     clear_cache,
     scan,
     scan_plan,
+    start,
+    start_plan,
     workload_dockerfiles,
 )
 
@@ -87,11 +90,14 @@ __all__ = [
     "Progress",
     "Record",
     "RowMeta",
+    "RunningScan",
     "Skip",
     "allowed_registries_for",
     "checkov_binary",
     "clear_cache",
     "scan",
     "scan_plan",
+    "start",
+    "start_plan",
     "workload_dockerfiles",
 ]

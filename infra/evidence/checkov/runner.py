@@ -12,11 +12,12 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,33 @@ def scan(
     (a plan directory: `manifests`, `releases`). `extra_skips`: accepted failures declared
     elsewhere (the render step's label gaps), reported like the gate's own.
     """
+    return start(
+        manifests_dir,
+        dockerfiles,
+        out_dir,
+        allowed_registries=allowed_registries,
+        config=config,
+        gate=gate,
+        progress=progress,
+        only=only,
+        extra_skips=extra_skips,
+    ).result()
+
+
+def start(
+    manifests_dir: Path | None,
+    dockerfiles: Sequence[Path],
+    out_dir: Path,
+    *,
+    allowed_registries: Sequence[str],
+    config: Mapping[str, Any] | None = None,
+    gate: Gate | None = None,
+    progress: Progress | None = None,
+    only: Sequence[str] = (),
+    extra_skips: Sequence[Skip] = (),
+) -> RunningScan:
+    """`scan`'s checkov processes, started: the caller goes on with other work while they run,
+    then takes `result()` (or `stop()`s them). The files must not change until then."""
     gate = gate or Gate.load()
     binary = checkov_binary()
     started = time.monotonic()
@@ -182,42 +210,82 @@ def scan(
     manifests = _kubernetes_files(manifests_dir, only) if manifests_dir else []
     dockerfiles = sorted(dockerfiles)
     key = _dockerfile_key(binary, dockerfiles)
-    raws: list[RawScan] = []
-    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
-        running = []
-        if manifests and manifests_dir is not None:
-            running.append(
-                _start_kubernetes(binary, manifests_dir, manifests, out_dir, tmp, env, only)
-            )
-        if dockerfiles and key in _DOCKERFILE_CACHE:
-            raws.append(_DOCKERFILE_CACHE[key])
-        elif dockerfiles:
-            running.append(_start_dockerfiles(binary, dockerfiles, tmp, env))
-        if progress:
-            progress(
-                f"checkov {_version_hint(binary)}: {len(manifests)} manifests, "
-                f"{len(dockerfiles)} Dockerfiles"
-            )
-        raws += _collect_all(running, Path(tmp), key)
-    skips = [*gate.active_skips(config), *extra_skips]
-    records, errors, version = gated_records(raws, gate, skips, out_dir)
-    result = CheckovResult(
-        version=version,
-        records=records,
-        skips=skips,
-        errors=errors,
-        scanned={raw.framework: raw.scanned for raw in raws},
-        seconds=time.monotonic() - started,
+    scan = RunningScan(
+        Path(tempfile.mkdtemp(prefix="checkov-")),
+        out_dir,
+        key,
+        [*gate.active_skips(config), *extra_skips],
+        gate,
+        progress,
+        started,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result.files = write_reports(out_dir, raws, result)
+    try:
+        if manifests and manifests_dir is not None:
+            kubernetes = _start_kubernetes(
+                binary, manifests_dir, manifests, out_dir, str(scan.tmp), env, only
+            )
+            scan.running.append(kubernetes)
+        if dockerfiles and key in _DOCKERFILE_CACHE:
+            scan.cached.append(_DOCKERFILE_CACHE[key])
+        elif dockerfiles:
+            scan.running.append(_start_dockerfiles(binary, dockerfiles, str(scan.tmp), env))
+    except BaseException:
+        scan.stop()
+        raise
     if progress:
-        failed = sum(1 for r in records if r.status == FAILED)
         progress(
-            f"checkov: {len(records)} results, {failed} failed, "
-            f"{len(result.gated_failures)} gated, in {result.seconds:.1f}s"
+            f"checkov {_version_hint(binary)}: {len(manifests)} manifests, "
+            f"{len(dockerfiles)} Dockerfiles"
         )
-    return result
+    return scan
+
+
+@dataclass
+class RunningScan:
+    """checkov processes under way for one output directory (`start`)."""
+
+    tmp: Path
+    out_dir: Path
+    dockerfile_key: str
+    skips: list[Skip]
+    gate: Gate
+    progress: Progress | None
+    started: float
+    running: list[_Running] = field(default_factory=list)
+    cached: list[RawScan] = field(default_factory=list)
+
+    def result(self) -> CheckovResult:
+        """Wait for checkov, gate its findings and write checkov.json/sarif/junit."""
+        try:
+            raws = [*self.cached, *_collect_all(self.running, self.tmp, self.dockerfile_key)]
+        finally:
+            self.stop()
+        records, errors, version = gated_records(raws, self.gate, self.skips, self.out_dir)
+        result = CheckovResult(
+            version=version,
+            records=records,
+            skips=self.skips,
+            errors=errors,
+            scanned={raw.framework: raw.scanned for raw in raws},
+            seconds=time.monotonic() - self.started,
+        )
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        result.files = write_reports(self.out_dir, raws, result)
+        if self.progress:
+            failed = sum(1 for r in records if r.status == FAILED)
+            self.progress(
+                f"checkov: {len(records)} results, {failed} failed, "
+                f"{len(result.gated_failures)} gated, in {result.seconds:.1f}s"
+            )
+        return result
+
+    def stop(self) -> None:
+        """End what is still running and remove the scratch directory (idempotent)."""
+        for run in self.running:
+            if run.process.poll() is None:
+                run.process.kill()
+                run.process.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _kubernetes_files(directory: Path, only: Sequence[str]) -> list[Path]:
@@ -227,10 +295,12 @@ def _kubernetes_files(directory: Path, only: Sequence[str]) -> list[Path]:
 
 
 def _skip_paths(directory: Path, only: Sequence[str]) -> list[str]:
-    """checkov --skip-path arguments leaving out everything of `directory` but `only`."""
+    """checkov --skip-path arguments leaving out everything of `directory` but `only`: what is
+    there now and what a plan's later steps write while checkov runs (`LATER_DIRS`)."""
     if not only:
         return []
-    others = [p.name for p in directory.iterdir() if p.is_dir() and p.name not in only]
+    present = {p.name for p in directory.iterdir() if p.is_dir()}
+    others = (present | set(LATER_DIRS)) - set(only)
     patterns = ["/crds/", r"\.json$", *(f"/{re.escape(name)}/" for name in sorted(others))]
     return [arg for pattern in patterns for arg in ("--skip-path", pattern)]
 
@@ -273,20 +343,15 @@ def _start_dockerfiles(
 
 
 def _collect_all(running: list[_Running], tmp: Path, dockerfile_key: str) -> list[RawScan]:
-    """Each process's reports (Dockerfile scans cached by key); none left running, whatever."""
+    """Each process's reports (Dockerfile scans cached by key); `RunningScan.stop` ends the
+    rest when one fails."""
     raws = []
-    try:
-        for run in running:
-            raw = _collect(run.process, run.framework, tmp / run.framework, run.relative)
-            raw = RawScan(raw.framework, raw.reports, raw.sarif, run.scanned)
-            raws.append(raw)
-            if run.framework == DOCKERFILE:
-                _DOCKERFILE_CACHE[dockerfile_key] = raw
-    finally:
-        for run in running:
-            if run.process.poll() is None:
-                run.process.kill()
-                run.process.wait()
+    for run in running:
+        raw = _collect(run.process, run.framework, tmp / run.framework, run.relative)
+        raw = RawScan(raw.framework, raw.reports, raw.sarif, run.scanned)
+        raws.append(raw)
+        if run.framework == DOCKERFILE:
+            _DOCKERFILE_CACHE[dockerfile_key] = raw
     return raws
 
 
@@ -319,6 +384,9 @@ def allowed_registries_for(config: Any) -> list[str]:
 
 
 PLAN_KUBERNETES_DIRS = ("manifests", "releases")  # the program's objects; the rendered releases
+# Written into a plan directory by steps that may run while checkov reads it (`start_plan`):
+# the preview step's `preview/manifests/` is the same program previewed, never scanned.
+LATER_DIRS = ("preview",)
 
 
 def scan_plan(
@@ -332,9 +400,24 @@ def scan_plan(
     """checkov for one written plan directory, gated for its stack: the program's manifests
     (`manifests/`) and what its Helm releases render (`releases/`, CRDs left out), with the
     render step's waivers as skips (`render_skips`)."""
+    return start_plan(
+        plan_dir, config, dockerfiles=dockerfiles, progress=progress, extra_skips=extra_skips
+    ).result()
+
+
+def start_plan(
+    plan_dir: Path,
+    config: Any,
+    *,
+    dockerfiles: Sequence[Path] | None = None,
+    progress: Progress | None = None,
+    extra_skips: Sequence[Skip] = (),
+) -> RunningScan:
+    """`scan_plan`, started (`start`): once manifests/, releases/ and render-report.json are
+    written, a plan goes on with its other steps while checkov reads them."""
     present = [d for d in PLAN_KUBERNETES_DIRS if (plan_dir / d).is_dir()]
     gate = Gate.load()
-    return scan(
+    return start(
         plan_dir if present else None,
         workload_dockerfiles() if dockerfiles is None else dockerfiles,
         plan_dir,

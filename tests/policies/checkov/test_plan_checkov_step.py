@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from components.security_context import container_security, pod_security
 from infra import cli
 from infra import plan as planning
+from infra.evidence import checkov
 from infra.synth.recording import synthesize
 from stacks.config.loader import stack_config
 from stacks.governance import platform_labels
@@ -126,3 +127,42 @@ def test_skip_checkov_says_so(plan_of, tmp_path):
     assert report["summary"]["checkovRan"] is False
     assert "not run" in (tmp_path / "uae-onprem" / "compliance.md").read_text()
     assert not (tmp_path / "uae-onprem" / "checkov.sarif").exists()
+
+
+def _written_plan(tmp_path: Path, privileged: bool) -> planning.PlanResult:
+    config, program = _workload_program(privileged)
+    result = planning.PlanResult("uae-onprem", config, synthesize("uae-onprem", {}, program))
+    return planning.write_plan(result, tmp_path)
+
+
+def test_a_started_scan_reports_what_a_scan_reports_whatever_is_written_beside_it(
+    checkov_bin, tmp_path
+):
+    """checkov under way while the plan's later steps write (the preview's manifests/ and the
+    reports' JSON) reads only manifests/ and releases/ as they were when it started."""
+    hardened = _written_plan(tmp_path / "started", privileged=False)
+    running = planning.start_checkov(hardened)
+    assert hardened.out_dir is not None
+    preview = hardened.out_dir / "preview" / "manifests"
+    preview.mkdir(parents=True)  # a privileged pod where the preview step writes: never read
+    privileged = _written_plan(tmp_path / "other", privileged=True)
+    assert privileged.out_dir is not None
+    for manifest in (privileged.out_dir / "manifests").rglob("*.yaml"):
+        (preview / manifest.name).write_text(manifest.read_text())
+    started = running.result()
+    alone = _written_plan(tmp_path / "alone", privileged=False)
+    assert alone.out_dir is not None
+    scanned = checkov.scan_plan(alone.out_dir, alone.config)
+    assert started.gated_failures == [] and not any(
+        "preview" in f for f in started.scanned["kubernetes"]
+    )
+    assert [r.to_json() for r in started.records] == [r.to_json() for r in scanned.records]
+    assert not running.tmp.exists()
+
+
+def test_a_stopped_scan_leaves_no_process_and_no_scratch(checkov_bin, tmp_path):
+    running = planning.start_checkov(_written_plan(tmp_path, privileged=False))
+    processes = [run.process for run in running.running]
+    running.stop()
+    running.stop()  # idempotent: the plan's `finally` may call it after result()
+    assert all(p.poll() is not None for p in processes) and not running.tmp.exists()
