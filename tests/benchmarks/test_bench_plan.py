@@ -60,3 +60,9 @@ def test_tenant_growth_is_fitted_and_500_is_read_off_the_line() -> None:
 
 def test_make_bench_runs_the_plan_benchmark() -> None:
     assert {"plan", "plan-tenants"} <= set(BENCHMARKS)
+
+
+def test_the_arms_without_the_preview_are_reported_beside_the_goal_not_against_it() -> None:
+    _, figures = _all_variants("warm, no preview", [_row("x", 10.0, 14.0)], goal=False)
+    assert figures and all(f.target is None and f.met is None for f in figures)
+    assert "before" in next(f for f in figures if f.unit == "x").note
