@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -60,6 +61,7 @@ def run(scratch: Path, progress: Callable[[str], None]) -> tuple[dict[str, Any],
     details: dict[str, Any] = {}
     figures: list[Figure] = []
     cache = scratch / "yaml-cache"
+    shutil.rmtree(cache, ignore_errors=True)  # cold means cold: an earlier run's cache is gone
     for label, args in (("cold", ()), ("warm", ()), ("warm, no preview", ("--no-preview",))):
         progress(f"plan --all with and without rendering ({label} chart-YAML cache)")
         rows = _worker(scratch / label.replace(", ", "-").replace(" ", "-"), cache, *args)
