@@ -156,37 +156,9 @@ class _Running:
     scanned: list[str]
 
 
-def scan(
-    manifests_dir: Path | None,
-    dockerfiles: Sequence[Path],
-    out_dir: Path,
-    *,
-    allowed_registries: Sequence[str],
-    config: Mapping[str, Any] | None = None,
-    gate: Gate | None = None,
-    progress: Progress | None = None,
-    only: Sequence[str] = (),
-    extra_skips: Sequence[Skip] = (),
-) -> CheckovResult:
-    """Run checkov over manifests_dir (Kubernetes) and dockerfiles; gate; write the reports.
-
-    `config` is the stack config as camelCase data (for the skips' `when`). Kubernetes file paths
-    in the results are relative to out_dir (`manifests/...`), Dockerfiles to the repository.
-    `only`: scan just these sub-directories of manifests_dir, leaving out any `crds/` below them
-    (a plan directory: `manifests`, `releases`). `extra_skips`: accepted failures declared
-    elsewhere (the render step's label gaps), reported like the gate's own.
-    """
-    return start(
-        manifests_dir,
-        dockerfiles,
-        out_dir,
-        allowed_registries=allowed_registries,
-        config=config,
-        gate=gate,
-        progress=progress,
-        only=only,
-        extra_skips=extra_skips,
-    ).result()
+def scan(*args: Any, **kwargs: Any) -> CheckovResult:
+    """`start`'s scan (the same arguments), waited for: the gated result, the reports written."""
+    return start(*args, **kwargs).result()
 
 
 def start(
@@ -201,8 +173,16 @@ def start(
     only: Sequence[str] = (),
     extra_skips: Sequence[Skip] = (),
 ) -> RunningScan:
-    """`scan`'s checkov processes, started: the caller goes on with other work while they run,
-    then takes `result()` (or `stop()`s them). The files must not change until then."""
+    """Start checkov over manifests_dir (Kubernetes) and dockerfiles; `result()` gates its
+    findings and writes the reports, `stop()` ends it unfinished. The caller goes on with other
+    work meanwhile; the scanned files must not change until then.
+
+    `config` is the stack config as camelCase data (for the skips' `when`). Kubernetes file paths
+    in the results are relative to out_dir (`manifests/...`), Dockerfiles to the repository.
+    `only`: scan just these sub-directories of manifests_dir, leaving out any `crds/` below them
+    (a plan directory: `manifests`, `releases`). `extra_skips`: accepted failures declared
+    elsewhere (the render step's label gaps), reported like the gate's own.
+    """
     gate = gate or Gate.load()
     binary = checkov_binary()
     started = time.monotonic()
