@@ -27,6 +27,16 @@ def status(code: int, reason: str, message: str = "") -> dict[str, Any]:
             "code": code, "message": message or reason}  # fmt: skip
 
 
+def send_json(handler: BaseHTTPRequestHandler, code: int, body: Any) -> None:
+    """Answer the handler's request with `body` as JSON (what every stand-in here replies)."""
+    data = json.dumps(body).encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class RecordingApiServer:
     """Start on a free loopback port; `close()` stops it. Subclasses implement `route`."""
 
@@ -70,12 +80,7 @@ class RecordingApiServer:
         with self.lock:
             self.requests.append(request)
             code, reply = self.route(request)
-        data = json.dumps(reply).encode()
-        handler.send_response(code)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        send_json(handler, code, reply)
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from api_server import send_json
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -100,12 +101,7 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
             return
 
         def _send(self, body: dict[str, Any], code: int = 200) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, code, body)
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
