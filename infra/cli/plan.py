@@ -222,8 +222,6 @@ def _check_and_report(
                 mirror=steps.pinned.to_dict(),
                 checkov=checkov,
             )
-    except CheckovUnavailable as error:
-        raise usage(error) from None
     except CheckovError as error:
         raise fail(error, EXIT_VIOLATIONS, label="checkov failed") from None
     checkov_result(out, result.name, step.checkov)

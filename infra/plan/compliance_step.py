@@ -61,9 +61,8 @@ def check_and_report(
     if checkov is not None and skip_checkov:
         checkov.stop()
     elif not skip_checkov:
-        scan = checkov if checkov is not None else start_checkov(result)
-        scan.progress = progress
-        ran = scan.result()
+        scan = checkov if checkov is not None else start_checkov(result, progress)
+        ran = scan.result(progress)
     inputs = compliance.Inputs(
         stack=result.synthesis.stack,
         name=result.name,

@@ -21,6 +21,7 @@ import pytest
 
 from infra.verify import accounts
 from stacks.config.loader import stack_config
+from tests.support.json_http import send_json
 
 FAKE_CLI = """#!{python}
 import json, os, sys
@@ -221,12 +222,7 @@ class _Vault(BaseHTTPRequestHandler):
             self._send(404, {"errors": []})
 
     def _send(self, code: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, code, body)
 
     def log_message(self, *args: Any) -> None:
         pass

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from tests.support.json_http import send_json
+
 Reply = tuple[int, Any]
 
 
@@ -25,16 +27,6 @@ def status(code: int, reason: str, message: str = "") -> dict[str, Any]:
     """A `Status` object, as the API server answers a refused or failed request."""
     return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
             "code": code, "message": message or reason}  # fmt: skip
-
-
-def send_json(handler: BaseHTTPRequestHandler, code: int, body: Any) -> None:
-    """Answer the handler's request with `body` as JSON (what every stand-in here replies)."""
-    data = json.dumps(body).encode()
-    handler.send_response(code)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)
 
 
 class RecordingApiServer:

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from api_server import send_json
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.support.json_http import send_json
 
 _SIGNING_KEY = "stand-in cluster signing key"
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_server import RecordingApiServer, Reply
+from api_server import RecordingApiServer, Reply, status
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from conftest import PYTHON, Service, free_port, wait_until
@@ -236,12 +236,12 @@ class ScaleApi(RecordingApiServer):
     def route(self, request: dict[str, Any]) -> Reply:
         method, path, kind, body = (request[k] for k in ("method", "path", "type", "body"))
         if self.failing:
-            return 503, {"kind": "Status", "code": 503, "reason": "ServiceUnavailable"}
+            return 503, status(503, "ServiceUnavailable")
         if path != self.PATH:  # the Role names this one Deployment's scale, nothing else
-            return 403, {"kind": "Status", "code": 403, "reason": "Forbidden"}
+            return 403, status(403, "Forbidden")
         if method == "PATCH":
             if kind != MERGE_PATCH or not isinstance(body, dict):
-                return 415, {"kind": "Status", "code": 415, "reason": "UnsupportedMediaType"}
+                return 415, status(415, "UnsupportedMediaType")
             self.replicas = int(body["spec"]["replicas"])
         return 200, {
             "apiVersion": "autoscaling/v1",

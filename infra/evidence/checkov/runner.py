@@ -156,9 +156,9 @@ class _Running:
     scanned: list[str]
 
 
-def scan(*args: Any, **kwargs: Any) -> CheckovResult:
+def scan(*args: Any, progress: Progress | None = None, **kwargs: Any) -> CheckovResult:
     """`start`'s scan (the same arguments), waited for: the gated result, the reports written."""
-    return start(*args, **kwargs).result()
+    return start(*args, progress=progress, **kwargs).result(progress)
 
 
 def start(
@@ -196,7 +196,6 @@ def start(
         key,
         [*gate.active_skips(config), *extra_skips],
         gate,
-        progress,
         started,
     )
     try:
@@ -229,12 +228,11 @@ class RunningScan:
     dockerfile_key: str
     skips: list[Skip]
     gate: Gate
-    progress: Progress | None
     started: float
     running: list[_Running] = field(default_factory=list)
     cached: list[RawScan] = field(default_factory=list)
 
-    def result(self) -> CheckovResult:
+    def result(self, progress: Progress | None = None) -> CheckovResult:
         """Wait for checkov, gate its findings and write checkov.json/sarif/junit."""
         try:
             raws = [*self.cached, *_collect_all(self.running, self.tmp, self.dockerfile_key)]
@@ -251,9 +249,9 @@ class RunningScan:
         )
         self.out_dir.mkdir(parents=True, exist_ok=True)
         result.files = write_reports(self.out_dir, raws, result)
-        if self.progress:
+        if progress:
             failed = sum(1 for r in records if r.status == FAILED)
-            self.progress(
+            progress(
                 f"checkov: {len(records)} results, {failed} failed, "
                 f"{len(result.gated_failures)} gated, in {result.seconds:.1f}s"
             )
@@ -382,7 +380,7 @@ def scan_plan(
     render step's waivers as skips (`render_skips`)."""
     return start_plan(
         plan_dir, config, dockerfiles=dockerfiles, progress=progress, extra_skips=extra_skips
-    ).result()
+    ).result(progress)
 
 
 def start_plan(
