@@ -14,7 +14,7 @@ steps in the CLI's order, checkov under way while the steps after it run, after 
 synthesis of every variant (what a process pays once, whichever arm comes first).
 --no-preview leaves the preview step out of both (the arms before it joined `plan`). Both write
 their own directory; the chart-YAML cache is whatever MLP_CACHE names (a fresh directory gives
-the cold figure).
+the cold figure, where the first `B` starts the CLI's parsing of the charts' CRDs beside it).
 
 With --tenants, the stack's tenants are replaced by N generated ones (as the synthesis
 benchmark generates them) and plan `B`'s steps run once, checkov and the preview left out (they
@@ -32,7 +32,7 @@ from typing import Any
 
 from infra import plan as planning
 from infra.plan import tenancy_step
-from infra.render import ChartCache
+from infra.render import ChartCache, warmup
 
 
 def _timed_plan(
@@ -126,13 +126,24 @@ def main(argv: list[str]) -> int:
         # first, and that is B for the first AWS and the first Azure variant both.
         planning.synthesize_stack(variant.stack, variant.overrides, variant.name)
     rows: list[dict[str, Any]] = []
-    for i, variant in enumerate(planning.VARIANTS):
-        order = ("A", "B") if i % 2 == 0 else ("B", "A")
-        row: dict[str, Any] = {"variant": variant.name}
-        for which in order:
-            arm = cache if which == "B" else None
-            row[which] = _timed_plan(variant, out / which, arm, checkov, preview)
-        rows.append(row)
+    warming: warmup.Warmup | None = None
+    started = False
+    try:
+        for i, variant in enumerate(planning.VARIANTS):
+            order = ("A", "B") if i % 2 == 0 else ("B", "A")
+            row: dict[str, Any] = {"variant": variant.name}
+            for which in order:
+                if which == "B" and not started:
+                    # As `mlplatform plan` does before its first synthesis: the charts' CRDs
+                    # parsed on the spare core (a cold cache only). Here it overlaps a synthesis
+                    # whose SDK imports the untimed pass above already paid: less than the CLI.
+                    warming, started = warmup.start(cache), True
+                arm = cache if which == "B" else None
+                row[which] = _timed_plan(variant, out / which, arm, checkov, preview)
+            rows.append(row)
+    finally:
+        if warming is not None:
+            warming.stop()
     print(json.dumps({"variants": rows}))
     return 0
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from infra import plan as planning
-from infra.cli.charts import ChartsOpt, chart_cache, render, render_report
+from infra.cli.charts import ChartsOpt, chart_cache, render, render_report, warmed
 from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
 from infra.cli.pins import pins
 from infra.cli.preview import preview
@@ -108,53 +108,55 @@ def plan(
     variants = targets(stack, set_, all_)
     _check_out(out)
     cache = chart_cache(charts)
-    for variant in variants:
-        result = synthesize(variant, quiet=as_json)
-        _write(result, out)
-        if not as_json:
-            plan_summary(result)
-        # -- the policy pack over resources.json; policy-config.json for `pulumi preview` --------
-        report = planning.evaluate_policies(result)
-        planning.write_policy_files(result, report)
-        if not as_json:
-            policy_report(result.name, report)
-        # -- every Helm release rendered with its chart; releases/ and render-report.json -------
-        rendered = render(result, cache, quiet=as_json)
-        # -- checkov reads manifests/ and releases/ while the steps below run --------------------
-        checkov = None if skip_checkov else _start_checkov(result)
-        try:
-            # -- the same stack as a first `pulumi preview` sees it, and the pack over that -----
-            previewed = preview(result, report, quiet=as_json)
-            # -- every image pinned by the digest the stack's mirror lock records ---------------
-            pinned = pins(result, rendered, quiet=as_json)
-            # -- admission, scheduling, references and flows on the target cluster --------------
-            simulated = simulate(result, rendered, quiet=as_json)
-            # -- the cross-tenant access matrix (UAE-TEN-001): every channel, every tenant pair -
-            isolated = tenancy(result, rendered, quiet=as_json)
-            # -- checkov's result (gated), then compliance.json/md ------------------------------
-            step = _check_and_report(
-                result,
-                report,
-                skip_checkov,
-                as_json,
-                Steps(rendered, simulated, previewed, isolated, pinned),
-                checkov,
+    with warmed(cache):  # a machine's first plan: the charts' CRDs parsed beside it
+        for variant in variants:
+            result = synthesize(variant, quiet=as_json)
+            _write(result, out)
+            if not as_json:
+                plan_summary(result)
+            # -- the policy pack over resources.json; policy-config.json for `pulumi preview` ------
+            report = planning.evaluate_policies(result)
+            planning.write_policy_files(result, report)
+            if not as_json:
+                policy_report(result.name, report)
+            # -- every Helm release rendered with its chart; releases/ and render-report.json ------
+            rendered = render(result, cache, quiet=as_json)
+            # -- checkov reads manifests/ and releases/ while the steps below run ------------------
+            checkov = None if skip_checkov else _start_checkov(result)
+            try:
+                # -- the same stack as a first `pulumi preview` sees it, and the pack over that ----
+                previewed = preview(result, report, quiet=as_json)
+                # -- every image pinned by the digest the stack's mirror lock records --------------
+                pinned = pins(result, rendered, quiet=as_json)
+                # -- admission, scheduling, references and flows on the target cluster -------------
+                simulated = simulate(result, rendered, quiet=as_json)
+                # -- the cross-tenant access matrix (UAE-TEN-001): every channel, every tenant pair
+                isolated = tenancy(result, rendered, quiet=as_json)
+                # -- checkov's result (gated), then compliance.json/md -----------------------------
+                step = _check_and_report(
+                    result,
+                    report,
+                    skip_checkov,
+                    as_json,
+                    Steps(rendered, simulated, previewed, isolated, pinned),
+                    checkov,
+                )
+            finally:
+                if checkov is not None:
+                    checkov.stop()
+            failed = failed or not report.passed or not step.ok or not rendered.ok
+            failed = failed or not simulated.ok or not previewed.passed or not isolated.ok
+            failed = failed or not pinned.passed
+            planned.append(
+                {
+                    **plan_json(result, step, report),
+                    "rendering": rendered.report.to_dict(),
+                    "simulation": simulated.report(),
+                    "tenancy": isolated.report(),
+                    "preview": planning.preview_summary(previewed),
+                    "mirror": pinned.to_dict(),
+                }
             )
-        finally:
-            if checkov is not None:
-                checkov.stop()
-        failed = failed or not report.passed or not step.ok or not rendered.ok or not simulated.ok
-        failed = failed or not previewed.passed or not isolated.ok or not pinned.passed
-        planned.append(
-            {
-                **plan_json(result, step, report),
-                "rendering": rendered.report.to_dict(),
-                "simulation": simulated.report(),
-                "tenancy": isolated.report(),
-                "preview": planning.preview_summary(previewed),
-                "mirror": pinned.to_dict(),
-            }
-        )
     if as_json:
         sys.stdout.write(json.dumps(planned, indent=2) + "\n")
     if failed:

@@ -126,10 +126,26 @@ _DISK_MIN = 64 * 1024  # texts smaller than this parse faster than a file is rea
 _FORMAT = "1"
 
 
+def cache_root() -> Path:
+    """Where parsed texts are kept: `$MLP_CACHE`, else ~/.cache/mlplatform/yaml."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mlplatform" / "yaml")
+
+
 def _cache_file(text: str) -> Path:
-    root = os.environ.get(CACHE_ENV) or str(Path.home() / ".cache" / "mlplatform" / "yaml")
     digest = hashlib.sha256(f"{_FORMAT}\0{text}".encode()).hexdigest()
-    return Path(root) / f"{digest}.json"
+    return cache_root() / f"{digest}.json"
+
+
+def cache_text(text: str) -> bool:
+    """Parse `text` into the disk cache unless it is kept there already (or is too small to be
+    kept); True when it was parsed now. Raises `yaml.YAMLError` when it is not YAML."""
+    if len(text) < _DISK_MIN:
+        return False
+    path = _cache_file(text)
+    if path.exists():
+        return False
+    _store(path, _parse(text))
+    return True
 
 
 @lru_cache(maxsize=4096)
@@ -157,8 +173,12 @@ def _store(path: Path, parsed: tuple[tuple[Any, ...], tuple[DuplicateKey, ...]])
             return  # YAML gave something JSON cannot hold (dates, non-string keys)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(data)
-        partial.replace(path)
+        try:
+            partial.write_text(data)
+            partial.replace(path)
+        except BaseException:  # a stopped writer (`warmup`) leaves no partial file behind
+            partial.unlink(missing_ok=True)
+            raise
     except (OSError, TypeError, ValueError):
         return  # a cache that cannot be written is only slower
 
