@@ -47,6 +47,8 @@ def _timed_plan(
     `checkov_and_report` is what is left to wait for, then the report. `cache` None: plan A."""
     times: dict[str, float] = {}
     began = time.perf_counter()
+    if checkov:
+        planning.prepare_checkov()
     result = planning.synthesize_stack(variant.stack, variant.overrides, variant.name)
     planning.write_plan(result, out)
     times["synthesis"] = time.perf_counter() - began

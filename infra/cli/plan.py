@@ -110,6 +110,8 @@ def plan(
     cache = chart_cache(charts)
     with warmed(cache):  # a machine's first plan: the charts' CRDs parsed beside it
         for variant in variants:
+            if not skip_checkov:  # checkov's imports beside the synthesis, not after it
+                planning.prepare_checkov()
             result = synthesize(variant, quiet=as_json)
             _write(result, out)
             if not as_json:

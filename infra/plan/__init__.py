@@ -14,7 +14,12 @@ and the tests use them).
 
 from __future__ import annotations
 
-from infra.plan.compliance_step import ComplianceStep, check_and_report, start_checkov
+from infra.plan.compliance_step import (
+    ComplianceStep,
+    check_and_report,
+    prepare_checkov,
+    start_checkov,
+)
 from infra.plan.mirror_step import MIRROR_REPORT_FILE, pin_plan
 from infra.plan.policy_step import (
     POLICY_CONFIG_FILE,
@@ -46,6 +51,7 @@ __all__ = [
     "identity_for",
     "pin_plan",
     "policy_config",
+    "prepare_checkov",
     "preview_plan",
     "preview_summary",
     "render_and_check",

@@ -11,10 +11,17 @@ and so every object and line number checkov sees, is the same Python code; only 
 parser are C. Content the C parser refuses goes back to checkov's own loader, so a file reads
 exactly as checkov alone would read it (tests/policies/checkov/test_launcher.py compares the two
 on the shipped plans' files).
+
+`launcher.py --stand-by` imports checkov and then waits for one scan on its standard input, a
+JSON line {"argv", "env", "cwd", "stdout", "stderr"}: a plan starts it before it needs it, so
+checkov's imports are not on the plan's path (`infra.evidence.checkov.standby`). It exits at
+once, scanning nothing, when its input closes without a scan.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import warnings
 from collections.abc import Hashable
@@ -60,8 +67,26 @@ def main() -> int:
     install()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=SyntaxWarning)
-        return int(Checkov().run() or 0)
+        # explicit: Checkov's default is sys.argv as it was when checkov was imported
+        return int(Checkov(sys.argv[1:]).run() or 0)
+
+
+def stand_by() -> int:
+    """Wait for one scan (a JSON line on standard input), take on its setting, and run it."""
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0  # the plan needed no scan after all
+    job = json.loads(line)
+    os.environ.clear()
+    os.environ.update(job["env"])
+    os.chdir(job["cwd"])
+    for descriptor, path in ((1, job["stdout"]), (2, job["stderr"])):
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(target, descriptor)
+        os.close(target)
+    sys.argv = [sys.argv[0], *job["argv"]]
+    return main()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(stand_by() if sys.argv[1:] == ["--stand-by"] else main())

@@ -14,6 +14,7 @@ every severity is None.
 | `findings` | `Record` (one check on one resource, after the gate) and the status/gate words |
 | `results` | `CheckovResult` (a scan's records, skips, errors, files) and `CheckSummary` |
 | `runner` | `scan` / `scan_plan` (`start` / `start_plan`: under way while a plan goes on) |
+| `standby` | checkov started ahead of its scan (`prepare`): its imports beside the synthesis |
 | `normalise` | checkov's reports made stable (relative paths, sorted) |
 | `records` | from checkov's reports to gated `Record`s (skips applied) |
 | `reports` | `checkov.json`, `checkov.sarif` and `checkov.junit.xml` in the plan directory |
@@ -56,6 +57,7 @@ from infra.evidence.checkov.runner import (
     allowed_registries_for,
     checkov_binary,
     clear_cache,
+    prepare,
     scan,
     scan_plan,
     start,
@@ -95,6 +97,7 @@ __all__ = [
     "allowed_registries_for",
     "checkov_binary",
     "clear_cache",
+    "prepare",
     "scan",
     "scan_plan",
     "start",

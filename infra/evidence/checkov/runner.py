@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.evidence.checkov import standby
 from infra.evidence.checkov.findings import DOCKERFILE, FAILED, KUBERNETES
 from infra.evidence.checkov.gate import Gate, Skip
 from infra.evidence.checkov.normalise import RawScan, raw_scan, relative_path, relative_to
@@ -87,37 +88,54 @@ def _program(binary: Path) -> list[str]:
     return [str(binary)]
 
 
-def _command(binary: Path, framework: str, targets: list[str], out: Path) -> list[str]:
-    """checkov's command line. One file per output format (the comma form of
-    --output-file-path): given a directory, checkov also prints every report, the JSON indented,
-    to the console, which cost a plan with rendered releases seconds per variant. --compact
-    leaves code blocks out of the JSON report (`normalise` drops them anyway)."""
-    command = [*_program(binary), "--framework", framework, *targets]  # -d/-f, --skip-path
-    command += ["--external-checks-dir", str(CUSTOM_CHECKS), "--skip-download", "--compact"]
+def _arguments(framework: str, targets: list[str], out: Path) -> list[str]:
+    """checkov's arguments. One file per output format (the comma form of --output-file-path):
+    given a directory, checkov also prints every report, the JSON indented, to the console, which
+    cost a plan with rendered releases seconds per variant. --compact leaves code blocks out of
+    the JSON report (`normalise` drops them anyway)."""
+    arguments = ["--framework", framework, *targets]  # -d/-f, --skip-path
+    arguments += ["--external-checks-dir", str(CUSTOM_CHECKS), "--skip-download", "--compact"]
     if "," in str(out):
         raise CheckovError(f"checkov's output directory may not hold a comma: {out}")
     files = f"{out / 'results_json.json'},{out / 'results_sarif.sarif'}"
-    command += ["-o", "json", "-o", "sarif", "--output-file-path", files]
-    return command
+    arguments += ["-o", "json", "-o", "sarif", "--output-file-path", files]
+    return arguments
+
+
+def _environment() -> dict[str, str]:
+    return {
+        **os.environ,
+        "LOG_LEVEL": "WARNING",
+        # offline: no PyPI version check, no Prisma Cloud guideline mapping
+        "SKIP_PACKAGE_UPDATE_CHECK": "true",
+        "BC_SKIP_MAPPING": "TRUE",
+    }
+
+
+def prepare() -> None:
+    """Start the next scan's checkov process ahead of it (`standby`): a plan calls this before
+    it synthesizes a variant, so checkov's imports run beside the synthesis. Nothing happens
+    where checkov is not installed (the scan says so) or runs as another program."""
+    try:
+        program = _program(checkov_binary())
+    except CheckovUnavailable:
+        return
+    if program[-1:] == [str(LAUNCHER)]:
+        standby.prepare(program, _environment(), REPO_ROOT)
 
 
 def _start(
     binary: Path, framework: str, targets: list[str], out: Path, env: Mapping[str, str]
 ) -> subprocess.Popen[bytes]:
     out.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        _command(binary, framework, targets, out),
-        stdout=(out / "stdout.log").open("wb"),
-        stderr=(out / "stderr.log").open("wb"),
-        env={
-            **os.environ,
-            **env,
-            "LOG_LEVEL": "WARNING",
-            # offline: no PyPI version check, no Prisma Cloud guideline mapping
-            "SKIP_PACKAGE_UPDATE_CHECK": "true",
-            "BC_SKIP_MAPPING": "TRUE",
-        },
-        cwd=REPO_ROOT,
+    return standby.launch(
+        _program(binary),
+        _arguments(framework, targets, out),
+        _environment(),
+        env,
+        REPO_ROOT,
+        out / "stdout.log",
+        out / "stderr.log",
     )
 
 
