@@ -43,9 +43,10 @@ _prepared: list[_Prepared] = []
 
 def prepare(program: Sequence[str], environment: Mapping[str, str], cwd: Path) -> None:
     """Start `program --stand-by` with `environment` in `cwd` unless such a process is waiting
-    already."""
+    already; one that would not fit a scan now is ended (at most one waits)."""
     if any(_fits(p, program, environment, {}, cwd) for p in _alive()):
         return
+    discard()
     process = subprocess.Popen(
         [*program, STAND_BY],
         stdin=subprocess.PIPE,

@@ -65,8 +65,11 @@ def test_another_environment_gets_a_new_process(
     shutil.copytree(FIXTURES / "k8s", manifests)
     _scan(manifests, tmp_path / "plan", MIRROR)
     assert standby._prepared == [prepared] and prepared.process.poll() is None  # not used
+    runner.prepare()  # for the environment as it is now: the one that no longer fits ends
+    [now] = standby._prepared
+    assert now is not prepared and prepared.process.returncode is not None
     standby.discard()
-    assert prepared.process.returncode is not None
+    assert now.process.returncode is not None
 
 
 def test_an_unused_prepared_process_ends_when_its_input_closes(checkov_bin: Path) -> None:
