@@ -74,6 +74,8 @@ def launch(
         if not _fits(prepared, program, environment, env, cwd):
             continue
         _prepared.remove(prepared)
+        for log in (stdout, stderr):  # there even if it ends before it reads the scan
+            log.write_bytes(b"")
         job = {
             "argv": list(arguments),
             "env": scan_env,

@@ -109,3 +109,13 @@ def test_the_launcher_runs_the_scan_it_is_given(checkov_bin: Path, tmp_path: Pat
     assert done.returncode == 0, (tmp_path / "e").read_text()
     assert done.stdout == b""
     assert (tmp_path / "o").read_text().strip().startswith("3.")  # checkov's version
+
+
+def test_a_prepared_process_that_ends_before_its_scan_leaves_its_log_files(tmp_path: Path) -> None:
+    """Its end is the scan's failure, reported from the (empty) logs like any other."""
+    program = [sys.executable, "-c", "import time, sys; time.sleep(1); sys.exit(3)"]
+    standby.prepare(program, {}, tmp_path)
+    out, err = tmp_path / "out.log", tmp_path / "err.log"
+    process = standby.launch(program, ["scan"], {}, {}, tmp_path, out, err)
+    assert process.wait(timeout=30) == 3
+    assert out.read_bytes() == b"" and err.read_bytes() == b""
