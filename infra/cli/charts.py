@@ -11,8 +11,6 @@ client; credentials are Helm's own (`helm registry login <mirror>`, its registry
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +19,7 @@ from rich.console import Console
 
 from infra import plan as planning
 from infra.cli.errors import console, errors, escape, usage
-from infra.render import ChartCache, ChartMissing, NoChartCache, warmup
+from infra.render import ChartCache, ChartMissing, NoChartCache
 from infra.render.checks import RenderReport
 
 ChartsOpt = Annotated[
@@ -44,18 +42,6 @@ def chart_cache(charts: Path | None) -> ChartCache:
         return ChartCache.resolve(charts)
     except NoChartCache as error:
         raise usage(error) from None
-
-
-@contextmanager
-def warmed(cache: ChartCache) -> Iterator[None]:
-    """The charts' CRDs parsed into the chart-YAML cache on a spare core while the body
-    synthesizes and renders (`infra.render.warmup`); stopped when the body ends."""
-    warming = warmup.start(cache)
-    try:
-        yield
-    finally:
-        if warming is not None:
-            warming.stop()
 
 
 def render(result: planning.PlanResult, cache: ChartCache, quiet: bool) -> planning.RenderStep:

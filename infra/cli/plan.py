@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from infra import plan as planning
-from infra.cli.charts import ChartsOpt, chart_cache, render, render_report, warmed
+from infra.cli.charts import ChartsOpt, chart_cache, render, render_report
 from infra.cli.errors import EXIT_VIOLATIONS, console, errors, escape, fail, usage
 from infra.cli.pins import pins
 from infra.cli.preview import preview
@@ -31,7 +31,7 @@ from infra.cli.tenancy import tenancy, tenancy_recorded
 from infra.evidence.checkov import CheckovError, CheckovUnavailable, RunningScan
 from infra.mirror.pins import PinReport
 from infra.plan import tenancy_step
-from infra.render import ChartMissing, NoChartCache
+from infra.render import ChartMissing, NoChartCache, warmup
 from policies.evaluate import Report, evaluate, load_config, load_resources
 from policies.pack_config import PackConfig
 
@@ -108,7 +108,7 @@ def plan(
     variants = targets(stack, set_, all_)
     _check_out(out)
     cache = chart_cache(charts)
-    with warmed(cache):  # a machine's first plan: the charts' CRDs parsed beside it
+    with warmup.running(cache):  # a machine's first plan: the charts' CRDs parsed beside it
         for variant in variants:
             if not skip_checkov:  # checkov's imports beside the synthesis, not after it
                 planning.prepare_checkov()

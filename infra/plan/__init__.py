@@ -14,12 +14,8 @@ and the tests use them).
 
 from __future__ import annotations
 
-from infra.plan.compliance_step import (
-    ComplianceStep,
-    check_and_report,
-    prepare_checkov,
-    start_checkov,
-)
+from infra.evidence.checkov import prepare as prepare_checkov  # before a variant's synthesis
+from infra.plan.compliance_step import ComplianceStep, check_and_report, start_checkov
 from infra.plan.mirror_step import MIRROR_REPORT_FILE, pin_plan
 from infra.plan.policy_step import (
     POLICY_CONFIG_FILE,

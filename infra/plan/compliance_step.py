@@ -11,14 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.evidence import compliance
-from infra.evidence.checkov import (
-    CheckovResult,
-    Progress,
-    Record,
-    RunningScan,
-    prepare,
-    start_plan,
-)
+from infra.evidence.checkov import CheckovResult, Progress, Record, RunningScan, start_plan
 from infra.plan.synthesis import PlanResult
 from policies.evaluate import Report
 
@@ -92,12 +85,6 @@ def check_and_report(
         files = [*ran.files.values(), *files]
     result.files += files
     return ComplianceStep(ran, report, files)
-
-
-def prepare_checkov() -> None:
-    """The next `start_checkov`'s process, started ahead (checkov's imports, about 1.8 s): call
-    it before synthesizing the variant it will scan. Nothing where checkov is not installed."""
-    prepare()
 
 
 def start_checkov(result: PlanResult, progress: Progress | None = None) -> RunningScan:

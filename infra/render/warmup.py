@@ -11,7 +11,8 @@ text's content, so a text parsed here is exactly the one the plan would have par
 It starts only where it helps: on a machine with more than one core the process may use, and
 when the cache has no stamp for these inputs (their paths, sizes and modification times), which
 the process writes once it has parsed them all: a machine that has planned before starts
-nothing. `Warmup.stop` ends it (a text being written is left out, never half-written).
+nothing. `Warmup.stop` ends it (a text being written is left out, never half-written);
+`running` is `start` for the length of a `with` block.
 
     python -m infra.render.warmup STAMP chart:PATH... file:PATH...
 """
@@ -24,6 +25,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +92,17 @@ def start(cache: ChartCache, reference: Path = REFERENCE_CRDS) -> Warmup | None:
         stderr=subprocess.DEVNULL,
     )
     return Warmup(process)
+
+
+@contextmanager
+def running(cache: ChartCache, reference: Path = REFERENCE_CRDS) -> Iterator[Warmup | None]:
+    """`start`, stopped when the body ends (what it finished stays in the cache)."""
+    warming = start(cache, reference)
+    try:
+        yield warming
+    finally:
+        if warming is not None:
+            warming.stop()
 
 
 def parse(items: list[str]) -> int:
