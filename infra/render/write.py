@@ -13,16 +13,13 @@ import re
 import shutil
 from pathlib import Path
 
-import yaml
-
 from infra.render.checks import RenderReport
 from infra.render.objects import ClusterObject, PlanObjects
+from infra.synth import manifests
 
 RELEASES_DIR = "releases"
 REPORT_FILE = "render-report.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-# libyaml's emitter: the pure-Python one takes seconds over a plan's CRDs
-_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def object_file(obj: ClusterObject) -> str:
@@ -44,7 +41,7 @@ def write_releases(plan: PlanObjects, directory: Path) -> list[Path]:
         path = folder / object_file(obj)
         text = obj.text  # as the chart rendered it; a CRD's megabytes need no re-emitting
         if text is None:
-            text = yaml.dump(dict(obj.body), Dumper=_DUMPER, sort_keys=False)
+            text = manifests.yaml_text(dict(obj.body))
         path.write_text(text)
         written.append(path)
     return written

@@ -16,6 +16,10 @@ import yaml
 from infra.synth.recording import Resource, redact
 
 _NOT_OBJECTS = ("pulumi:providers:kubernetes", "kubernetes:helm.sh/v3:Release")
+# libyaml's emitter (the pinned PyYAML wheel has it): over the 5,974 objects of a 200-tenant
+# plan the pure-Python one took 4.4 s against 0.77 s (issue 17). Its output parses to the same
+# objects; only long double-quoted strings are folded at other points.
+DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def is_kubernetes_object(resource: Resource) -> bool:
@@ -73,6 +77,11 @@ def _sort_key(obj: dict[str, Any]) -> tuple[str, str, str]:
     return (meta.get("namespace") or "", obj.get("kind") or "", meta.get("name") or "")
 
 
+def yaml_text(obj: dict[str, Any]) -> str:
+    """One object as YAML, its keys in the order given."""
+    return yaml.dump(obj, Dumper=DUMPER, sort_keys=False)
+
+
 def write(resources: list[Resource], directory: Path) -> list[Path]:
     """Write one YAML per object under directory/<namespace|_cluster>/; patches under _patches/."""
     written: list[Path] = []
@@ -82,6 +91,6 @@ def write(resources: list[Resource], directory: Path) -> list[Path]:
             folder = directory / (group or meta.get("namespace") or "_cluster")
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{obj['kind'].lower()}-{meta.get('name', 'unnamed')}.yaml"
-            path.write_text(yaml.safe_dump(obj, sort_keys=False))
+            path.write_text(yaml_text(obj))
             written.append(path)
     return written

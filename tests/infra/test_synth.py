@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import yaml
 
 from infra.synth import manifests
 from infra.synth.recording import SECRET, redact
@@ -78,6 +81,22 @@ def test_manifests_drop_nulls_and_never_contain_secret_values(run_program, tmp_p
     configmap = (tmp_path / "mlflow/configmap-settings.yaml").read_text()
     assert "annotations" not in configmap
     assert configmap.startswith("apiVersion: v1\nkind: ConfigMap\nmetadata:")
+
+
+def test_manifests_read_back_as_the_objects_written(tmp_path):
+    """libyaml's emitter writes them (issue 17); long quoted text is folded, never changed."""
+    assert manifests.DUMPER is yaml.CSafeDumper  # the pinned PyYAML wheel has libyaml
+    document = json.dumps({"rules": [{"name": f"tenant-{i}", "verbs": ["get"]} for i in range(40)]})
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "long", "namespace": "ns", "labels": {"a": "true", "b": "0123"}},
+        "data": {"doc.json": json.dumps(document, indent=2), "tab": "a\tb \u00e9 \\ 'q'"},
+    }
+    text = manifests.yaml_text(obj)
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert yaml.safe_load(text) == obj
+    assert list(yaml.safe_load(text)) == ["apiVersion", "kind", "metadata", "data"]
 
 
 def test_a_secret_map_keeps_its_keys_and_hides_every_value():
