@@ -10,6 +10,7 @@ run; the platform is always stopped.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from benchmarks.fixture import BenchPlatform
 from benchmarks.modes import Mode
 from benchmarks.report import Figure, results_document, table, write_results
 
+PROFILED = "MLP_BENCH_PROFILED"  # set in a run that py-spy samples (`--profile`)
 BENCHMARKS = (
     "synthesis",
     "plan",
@@ -174,6 +176,8 @@ def run(
         "wall_seconds": round(time.monotonic() - began, 1),
         "load_average_at_end": machine.load_average(),
         "benchmarks": list(only),
+        # sampled by py-spy (`--profile`): figures for where the time goes, not for comparing
+        "profiled": os.environ.get(PROFILED) == "1",
     }
     document = results_document(mode.name, described, figures, details, errors, timing)
     write_results(out / "results.json", document)
@@ -202,6 +206,8 @@ def print_summary(document: dict[str, Any], path: Path) -> None:
         f"({m['cpus_available']} CPUs, {m['memory_gib']} GiB); load average "
         f"{m['load_average_at_start']} at start, {document['load_average_at_end']} at end"
     )
+    if document.get("profiled"):
+        print("sampled by py-spy (--profile): where the time goes, not figures to compare")
     print(table(figures))
     notes = [f"  {f.benchmark} / {f.name}: {f.note}" for f in figures if f.note]
     if notes:
