@@ -30,7 +30,8 @@ from pathlib import Path
 RATE = 100  # samples per second per process, as `--profile` records them
 # a process frame; its command line may hold ';' (`python -c "a; b"`), so it is taken off the
 # line before the frames are split
-_PROCESS = re.compile(r'process (\d+):"(.*?)"(?:;|$)')
+_PROCESS = re.compile(r'process (\d+):"(.*?)"(?:;|$)', re.DOTALL)
+_RECORD = re.compile(r'process \d+:"')
 _LINE = re.compile(r":\d+\)$")
 NO_FRAME = "(no Python frame: native code without the GIL)"
 
@@ -74,22 +75,35 @@ def read(lines: Iterable[str]) -> list[Process]:
     `--subprocesses` the first frames name the process and its parents. Processes in order of
     samples, most first."""
     processes: dict[int, Process] = {}
-    for number, raw in enumerate(lines, 1):
-        line = raw.rstrip("\n")
-        if not line:
-            continue
+    for number, line in _records(lines):
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             raise ValueError(f"line {number}: expected 'frame;frame;... count', got {line[:120]!r}")
         pid, command = 0, ""
         # a child's stacks come under its parents' process frames: the last one is its own
         while found := _PROCESS.match(stack):
-            pid, command = int(found[1]), found[2]
+            pid, command = int(found[1]), " ".join(found[2].split())
             stack = stack[found.end() :]
         frames = stack.split(";") if stack else [NO_FRAME]
         process = processes.setdefault(pid, Process(pid, command))
         process.stacks[tuple(function(f) for f in frames)] += int(count)
     return sorted(processes.values(), key=lambda p: p.samples, reverse=True)
+
+
+def _records(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(first line number, record): a command line with newlines (`python -c` of several lines)
+    runs over several lines; with `--subprocesses` every record starts with a process frame."""
+    number, record = 0, ""
+    for index, raw in enumerate(lines, 1):
+        line = raw.rstrip("\n")
+        if record and record.startswith("process ") and not _RECORD.match(line):
+            record += "\n" + line
+            continue
+        if record:
+            yield number, record
+        number, record = index, line
+    if record:
+        yield number, record
 
 
 def summarise(process: Process, under: str | None = None, top: int = 20) -> Summary:

@@ -19,6 +19,7 @@ COLLAPSED = "\n".join(
         f"{WORKER};<module> (w.py:1);<module> (feast/__init__.py:2) 9",
         f"{WORKER} 1",
         f'{PARENT};process 11:"python -m benchmarks.synth_worker";walk (p.py:1);walk (p.py:2) 4',
+        f'{PARENT};process 12:"python -c import sys\nprint(sys.version)\n";<module> (<string>:2) 2',
     ]
 )
 
@@ -31,8 +32,10 @@ def _processes(tmp_path: Path) -> list[profiles.Process]:
 
 
 def test_samples_are_grouped_by_process_and_lines_of_a_function_are_one(tmp_path):
-    worker, synth = _processes(tmp_path)
+    worker, synth, several_lines = _processes(tmp_path)
     assert (worker.pid, synth.pid) == (10, 11)
+    assert several_lines.command == "python -c import sys print(sys.version)"
+    assert dict(several_lines.stacks) == {("<module> (<string>)",): 2}
     assert worker.command.endswith("--mode processor")
     assert worker.samples == 19 and synth.samples == 4
     assert ("walk (p.py)",) * 2 in synth.stacks  # line numbers dropped
@@ -41,7 +44,7 @@ def test_samples_are_grouped_by_process_and_lines_of_a_function_are_one(tmp_path
 
 
 def test_shares_under_a_frame_leave_the_start_up_out(tmp_path):
-    worker, synth = _processes(tmp_path)
+    worker, synth, _ = _processes(tmp_path)
     whole = profiles.summarise(worker)
     assert whole.samples == 19
     assert whole.inclusive[0] == profiles.Share("<module> (w.py)", 18, 18 / 19)
