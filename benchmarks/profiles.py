@@ -76,6 +76,8 @@ def read(lines: Iterable[str]) -> list[Process]:
     samples, most first."""
     processes: dict[int, Process] = {}
     for number, line in _records(lines):
+        if not line.strip():
+            continue
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             raise ValueError(f"line {number}: expected 'frame;frame;... count', got {line[:120]!r}")

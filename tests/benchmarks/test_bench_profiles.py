@@ -71,8 +71,8 @@ def test_the_report_has_a_table_per_process_and_filters_by_command(tmp_path):
 
 def test_a_line_that_is_not_a_collapsed_stack_is_named(tmp_path):
     path = tmp_path / "profile.txt"
-    path.write_text("run (c.py:5) 3\nrun (c.py:5) three\n")
-    with pytest.raises(ValueError, match="line 2: expected"):
+    path.write_text("run (c.py:5) 3\n\nrun (c.py:5) three\n")  # an empty line is no sample
+    with pytest.raises(ValueError, match="line 3: expected"):
         profiles.report(path, None, None, top=5, least=0.0)
 
 
