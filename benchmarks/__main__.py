@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     if set(only) - IAC_ONLY and not args.workloads_python.exists():
         parser.error(f"{args.workloads_python} is missing: run `make setup` first")
     if args.profile:
-        rest = [a for a in arguments if a != "--profile"]
+        # the same run without the flag, also where it was given as a prefix (`--prof`): the
+        # profiled run must not profile itself again
+        rest = [a for a in arguments if not (len(a) > 2 and "--profile".startswith(a))]
         command = [sys.executable, "-m", "benchmarks", *rest]
         return profiles.record(command, args.out, {PROFILED: "1"})
     began = time.monotonic()

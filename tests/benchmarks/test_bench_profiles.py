@@ -105,3 +105,14 @@ def test_record_samples_a_program_and_the_python_processes_it_starts(tmp_path):
     assert spin.samples >= 50  # 1.5 s at 100 samples/s, with room for a slow start
     assert spin.inclusive[0].function.startswith("spin_in_child (")
     assert "spin_in_child (" in (tmp_path / "out" / "profile.md").read_text()
+
+
+@pytest.mark.parametrize("flag", ["--profile", "--prof"])  # argparse takes a unique prefix
+def test_the_profiled_run_is_the_same_command_without_the_flag(tmp_path, monkeypatch, flag):
+    from benchmarks import __main__ as bench
+
+    recorded: list[list[str]] = []
+    monkeypatch.setattr(profiles, "record", lambda command, out, env: recorded.append(command) or 0)
+    assert bench.main(["--only", "plan", flag, "--out", str(tmp_path)]) == 0
+    (command,) = recorded
+    assert command[1:] == ["-m", "benchmarks", "--only", "plan", "--out", str(tmp_path)]
